@@ -1,0 +1,11 @@
+//! CloudFormation: a typed template model, intrinsic functions as a Rust enum, typed constructors for the
+//! resources the reference stacks use, and validation against the published resource-type facts.
+
+mod expr;
+pub mod resource_types;
+pub mod resources;
+mod template;
+pub mod validate;
+
+pub use expr::{Expr, PSEUDO_PARAMETERS};
+pub use template::{Output, Parameter, ParameterType, Policy, Resource, Stack, Template};

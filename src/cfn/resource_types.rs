@@ -1,0 +1,99 @@
+//! Facts about every CloudFormation resource type: its properties, the required ones, the ones whose
+//! change replaces the resource, and the attributes `Fn::GetAtt` can read.
+//!
+//! The data is `resource-types.json` beside this file, a copy of `shared/data/cfn-resource-types.json`
+//! (from the resource provider schemas bundled in cfn-lint), compiled into the binary so that slipway
+//! needs no files at run time. It is parsed once, on first use, without copying its strings.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+const DATA: &str = include_str!("resource-types.json");
+
+/// What CloudFormation publishes about one resource type.
+#[derive(Debug, Deserialize)]
+pub struct TypeSpec {
+    /// Every top-level property, including the read-only ones.
+    #[serde(borrow)]
+    pub properties: Vec<&'static str>,
+    /// Properties (or `/`-separated paths below them) whose change replaces the resource.
+    #[serde(rename = "createOnly", borrow)]
+    pub create_only: Vec<&'static str>,
+    /// Attributes CloudFormation sets, as `/`-separated paths; what `Fn::GetAtt` reads.
+    #[serde(rename = "readOnly", borrow)]
+    pub read_only: Vec<&'static str>,
+    /// Properties a template must set.
+    #[serde(borrow)]
+    pub required: Vec<&'static str>,
+}
+
+impl TypeSpec {
+    /// Whether a template may set `property` (it exists and is not read-only).
+    pub fn is_writable(&self, property: &str) -> bool {
+        self.properties.contains(&property) && !self.read_only.contains(&property)
+    }
+
+    /// The properties a template may set.
+    pub fn writable(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.properties.iter().copied().filter(|p| !self.read_only.contains(p))
+    }
+
+    /// Whether `Fn::GetAtt` can read `attribute` (`Endpoint.Address`): a read-only attribute, or a
+    /// property that CloudFormation also returns (`AWS::EC2::VPC`'s `CidrBlock`).
+    pub fn has_attribute(&self, attribute: &str) -> bool {
+        self.read_only.iter().any(|a| a.replace('/', ".") == attribute)
+            || self.properties.contains(&attribute.split('.').next().unwrap_or(attribute))
+    }
+
+    /// The attributes `Fn::GetAtt` can read, dotted (`Endpoint.Address`).
+    pub fn attributes(&self) -> Vec<String> {
+        self.read_only.iter().map(|a| a.replace('/', ".")).collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct File {
+    #[serde(rename = "resourceTypes", borrow)]
+    resource_types: HashMap<&'static str, TypeSpec>,
+}
+
+fn all() -> &'static HashMap<&'static str, TypeSpec> {
+    static TYPES: OnceLock<HashMap<&'static str, TypeSpec>> = OnceLock::new();
+    TYPES.get_or_init(|| {
+        let file: File = serde_json::from_str(DATA).expect("the bundled resource-types.json is valid");
+        file.resource_types
+    })
+}
+
+/// The facts about resource type `name`, if CloudFormation has such a type.
+pub fn get(name: &str) -> Option<&'static TypeSpec> {
+    all().get(name)
+}
+
+/// Every resource type's name.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    all().keys().copied()
+}
+
+/// The bundled data, byte for byte (tests compare it with the shared copy).
+pub fn bundled_json() -> &'static str {
+    DATA
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_buckets_and_their_replacing_properties() {
+        let bucket = get("AWS::S3::Bucket").unwrap();
+        assert!(bucket.is_writable("VersioningConfiguration"));
+        assert!(!bucket.is_writable("Arn"), "Arn is read-only");
+        assert!(bucket.create_only.contains(&"BucketName"));
+        assert!(bucket.has_attribute("Arn"));
+        assert!(get("AWS::S3::Buckett").is_none());
+        assert!(names().count() > 1800);
+    }
+}

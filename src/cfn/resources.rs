@@ -1,0 +1,632 @@
+//! Typed constructors for the resources the reference stacks use.
+//!
+//! Each one takes the choices that matter as typed fields and fills in the settings a careful team would
+//! always want (encryption, blocked public access, least privilege), so a stack definition reads as its
+//! intent. Any other resource type goes through [`Resource::new`], the raw escape hatch.
+
+use std::collections::BTreeMap;
+
+use super::expr::Expr;
+use super::template::Resource;
+
+// ---- IAM -------------------------------------------------------------------------------------------
+
+/// Allow or deny, in a policy statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Grants the actions.
+    Allow,
+    /// Refuses the actions, whatever else grants them.
+    Deny,
+}
+
+/// Who a trust-policy statement lets in.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Principal {
+    /// An AWS service (`lambda.amazonaws.com`).
+    Service(String),
+    /// A federated identity provider (a GitHub OIDC provider's ARN).
+    Federated(Expr),
+    /// Anyone (`*`); only sensible in a `Deny` with a condition.
+    Anyone,
+}
+
+/// One IAM policy statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// The principal, in resource and trust policies.
+    pub principal: Option<Principal>,
+    /// The actions (`s3:GetObject`).
+    pub actions: Vec<String>,
+    /// The resources, in identity and resource policies.
+    pub resources: Vec<Expr>,
+    /// Conditions: operator -> key -> value.
+    pub conditions: BTreeMap<String, BTreeMap<String, Expr>>,
+}
+
+impl Statement {
+    /// Allows `actions` on `resources`.
+    pub fn allow<S: Into<String>>(actions: impl IntoIterator<Item = S>, resources: impl IntoIterator<Item = Expr>) -> Self {
+        Statement {
+            effect: Effect::Allow,
+            principal: None,
+            actions: actions.into_iter().map(Into::into).collect(),
+            resources: resources.into_iter().collect(),
+            conditions: BTreeMap::new(),
+        }
+    }
+
+    /// Denies `actions` on `resources`.
+    pub fn deny<S: Into<String>>(actions: impl IntoIterator<Item = S>, resources: impl IntoIterator<Item = Expr>) -> Self {
+        Statement { effect: Effect::Deny, ..Statement::allow(actions, resources) }
+    }
+
+    /// Lets `principal` assume a role (`sts:AssumeRole`, or `sts:AssumeRoleWithWebIdentity` when federated).
+    pub fn trust(principal: Principal) -> Self {
+        let action = match principal {
+            Principal::Federated(_) => "sts:AssumeRoleWithWebIdentity",
+            _ => "sts:AssumeRole",
+        };
+        Statement { principal: Some(principal), ..Statement::allow([action], []) }
+    }
+
+    /// Sets the principal.
+    pub fn principal(mut self, principal: Principal) -> Self {
+        self.principal = Some(principal);
+        self
+    }
+
+    /// Adds a condition `operator: {key: value}`.
+    pub fn when(mut self, operator: &str, key: &str, value: impl Into<Expr>) -> Self {
+        self.conditions.entry(operator.into()).or_default().insert(key.into(), value.into());
+        self
+    }
+
+    fn to_expr(&self) -> Expr {
+        let mut m = BTreeMap::new();
+        m.insert("Effect".to_string(), Expr::str(if self.effect == Effect::Allow { "Allow" } else { "Deny" }));
+        if let Some(p) = &self.principal {
+            let p = match p {
+                Principal::Service(s) => Expr::map([("Service", Expr::str(s.clone()))]),
+                Principal::Federated(e) => Expr::map([("Federated", e.clone())]),
+                Principal::Anyone => Expr::str("*"),
+            };
+            m.insert("Principal".into(), p);
+        }
+        m.insert("Action".into(), Expr::strs(self.actions.iter().cloned()));
+        if !self.resources.is_empty() {
+            m.insert("Resource".into(), Expr::List(self.resources.clone()));
+        }
+        if !self.conditions.is_empty() {
+            let c = self.conditions.iter().map(|(op, kv)| (op.clone(), Expr::Map(kv.clone())));
+            m.insert("Condition".into(), Expr::map(c));
+        }
+        Expr::Map(m)
+    }
+}
+
+/// An IAM policy document.
+pub fn policy_document(statements: &[Statement]) -> Expr {
+    Expr::map([
+        ("Version", Expr::str("2012-10-17")),
+        ("Statement", Expr::list(statements.iter().map(Statement::to_expr))),
+    ])
+}
+
+/// An IAM role: who may assume it, and what it may do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Role {
+    /// What the role is for.
+    pub description: String,
+    /// The trust policy's statements.
+    pub trust: Vec<Statement>,
+    /// AWS managed policies attached (by ARN).
+    pub managed_policies: Vec<Expr>,
+    /// One inline policy's statements (empty: none).
+    pub permissions: Vec<Statement>,
+    /// The longest session, in seconds.
+    pub max_session_seconds: Option<u32>,
+}
+
+impl From<Role> for Resource {
+    fn from(r: Role) -> Resource {
+        let mut res = Resource::new("AWS::IAM::Role")
+            .prop("Description", r.description)
+            .prop("AssumeRolePolicyDocument", policy_document(&r.trust))
+            .prop_opt("MaxSessionDuration", r.max_session_seconds);
+        if !r.managed_policies.is_empty() {
+            res = res.prop("ManagedPolicyArns", Expr::List(r.managed_policies));
+        }
+        if !r.permissions.is_empty() {
+            res = res.prop(
+                "Policies",
+                Expr::list([Expr::map([
+                    ("PolicyName", Expr::str("permissions")),
+                    ("PolicyDocument", policy_document(&r.permissions)),
+                ])]),
+            );
+        }
+        res
+    }
+}
+
+/// The ARN of an AWS managed policy, in the stack's partition.
+pub fn managed_policy(name: &str) -> Expr {
+    Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"))
+}
+
+/// GitHub Actions' OpenID Connect provider, which lets workflows assume roles without stored keys.
+pub fn github_oidc_provider() -> Resource {
+    Resource::new("AWS::IAM::OIDCProvider")
+        .prop("Url", "https://token.actions.githubusercontent.com")
+        .prop("ClientIdList", Expr::strs(["sts.amazonaws.com"]))
+}
+
+// ---- S3 --------------------------------------------------------------------------------------------
+
+/// How a bucket encrypts objects at rest.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Encryption {
+    /// S3-managed keys (SSE-S3).
+    S3Managed,
+    /// A KMS key (SSE-KMS), by ARN or alias.
+    Kms(Expr),
+}
+
+/// An S3 bucket, always encrypted, with public access blocked and ACLs disabled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bucket {
+    /// The encryption at rest.
+    pub encryption: Encryption,
+    /// Keeps every version of every object.
+    pub versioned: bool,
+    /// Deletes noncurrent versions after this many days.
+    pub expire_noncurrent_after_days: Option<u32>,
+    /// Deletes objects after this many days (build artifacts).
+    pub expire_after_days: Option<u32>,
+}
+
+impl From<Bucket> for Resource {
+    fn from(b: Bucket) -> Resource {
+        let sse = match b.encryption {
+            Encryption::S3Managed => Expr::map([("SSEAlgorithm", Expr::str("AES256"))]),
+            Encryption::Kms(key) => {
+                Expr::map([("SSEAlgorithm", Expr::str("aws:kms")), ("KMSMasterKeyID", key)])
+            }
+        };
+        let mut rules = Vec::new();
+        if let Some(days) = b.expire_noncurrent_after_days {
+            rules.push(Expr::map([
+                ("Id", Expr::str("expire-noncurrent-versions")),
+                ("Status", Expr::str("Enabled")),
+                ("NoncurrentVersionExpiration", Expr::map([("NoncurrentDays", Expr::from(days))])),
+            ]));
+        }
+        if let Some(days) = b.expire_after_days {
+            rules.push(Expr::map([
+                ("Id", Expr::str("expire-objects")),
+                ("Status", Expr::str("Enabled")),
+                ("ExpirationInDays", Expr::from(days)),
+            ]));
+        }
+        let mut res = Resource::new("AWS::S3::Bucket")
+            .prop(
+                "BucketEncryption",
+                Expr::map([(
+                    "ServerSideEncryptionConfiguration",
+                    Expr::list([Expr::map([
+                        ("ServerSideEncryptionByDefault", sse),
+                        ("BucketKeyEnabled", Expr::Bool(true)),
+                    ])]),
+                )]),
+            )
+            .prop(
+                "PublicAccessBlockConfiguration",
+                Expr::map([
+                    ("BlockPublicAcls", Expr::Bool(true)),
+                    ("BlockPublicPolicy", Expr::Bool(true)),
+                    ("IgnorePublicAcls", Expr::Bool(true)),
+                    ("RestrictPublicBuckets", Expr::Bool(true)),
+                ]),
+            )
+            .prop(
+                "OwnershipControls",
+                Expr::map([("Rules", Expr::list([Expr::map([("ObjectOwnership", Expr::str("BucketOwnerEnforced"))])]))]),
+            );
+        if b.versioned {
+            res = res.prop("VersioningConfiguration", Expr::map([("Status", Expr::str("Enabled"))]));
+        }
+        if !rules.is_empty() {
+            res = res.prop("LifecycleConfiguration", Expr::map([("Rules", Expr::List(rules))]));
+        }
+        res
+    }
+}
+
+/// A bucket policy: `statements`, plus a statement that refuses any request not made over TLS.
+pub fn bucket_policy(bucket_id: &str, statements: Vec<Statement>) -> Resource {
+    let bucket_arn = Expr::get_att(bucket_id, "Arn");
+    let objects = Expr::sub(format!("${{{bucket_id}.Arn}}/*"));
+    let mut all = vec![Statement::deny(["s3:*"], [bucket_arn, objects])
+        .principal(Principal::Anyone)
+        .when("Bool", "aws:SecureTransport", Expr::str("false"))];
+    all.extend(statements);
+    Resource::new("AWS::S3::BucketPolicy")
+        .prop("Bucket", Expr::r#ref(bucket_id))
+        .prop("PolicyDocument", policy_document(&all))
+}
+
+// ---- EC2 networking ----------------------------------------------------------------------------------
+
+/// A VPC with DNS support and host names on.
+pub fn vpc(cidr: &str) -> Resource {
+    Resource::new("AWS::EC2::VPC")
+        .prop("CidrBlock", cidr)
+        .prop("EnableDnsSupport", true)
+        .prop("EnableDnsHostnames", true)
+}
+
+/// A subnet in availability zone number `az` of the stack's region.
+pub fn subnet(vpc_id: &str, cidr: Expr, az: u32) -> Resource {
+    Resource::new("AWS::EC2::Subnet")
+        .prop("VpcId", Expr::r#ref(vpc_id))
+        .prop("CidrBlock", cidr)
+        .prop("AvailabilityZone", Expr::select(az, Expr::azs()))
+        .prop("MapPublicIpOnLaunch", false)
+}
+
+/// Where a security-group rule lets traffic come from or go to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Peer {
+    /// An IPv4 range.
+    Cidr(String),
+    /// Members of another security group.
+    Group(Expr),
+}
+
+/// One TCP rule of a security group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// The TCP port.
+    pub port: u16,
+    /// Who.
+    pub peer: Peer,
+    /// Why the rule exists, shown in the console.
+    pub description: String,
+}
+
+impl Rule {
+    fn to_expr(&self) -> Expr {
+        let peer = match &self.peer {
+            Peer::Cidr(c) => ("CidrIp", Expr::str(c.clone())),
+            Peer::Group(g) => ("SourceSecurityGroupId", g.clone()),
+        };
+        Expr::map([
+            ("IpProtocol", Expr::str("tcp")),
+            ("FromPort", Expr::from(u32::from(self.port))),
+            ("ToPort", Expr::from(u32::from(self.port))),
+            ("Description", Expr::str(self.description.clone())),
+            peer,
+        ])
+    }
+}
+
+/// A security group with explicit TCP ingress rules and no egress beyond `egress`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecurityGroup {
+    /// What the group is for.
+    pub description: String,
+    /// The VPC, by logical ID.
+    pub vpc_id: String,
+    /// Allowed inbound TCP.
+    pub ingress: Vec<Rule>,
+    /// Allowed outbound TCP (to `Peer::Cidr` only); empty allows nothing out.
+    pub egress: Vec<Rule>,
+}
+
+impl From<SecurityGroup> for Resource {
+    fn from(g: SecurityGroup) -> Resource {
+        let egress: Vec<Expr> = if g.egress.is_empty() {
+            // Replaces the default allow-all egress rule with one that matches nothing.
+            vec![Expr::map([
+                ("IpProtocol", Expr::str("icmp")),
+                ("FromPort", Expr::Int(252)),
+                ("ToPort", Expr::Int(86)),
+                ("CidrIp", Expr::str("127.0.0.1/32")),
+                ("Description", Expr::str("no outbound traffic")),
+            ])]
+        } else {
+            g.egress
+                .iter()
+                .map(|r| match r.to_expr() {
+                    Expr::Map(mut m) => {
+                        if let Some(peer) = m.remove("SourceSecurityGroupId") {
+                            m.insert("DestinationSecurityGroupId".into(), peer);
+                        }
+                        Expr::Map(m)
+                    }
+                    other => other,
+                })
+                .collect()
+        };
+        let mut res = Resource::new("AWS::EC2::SecurityGroup")
+            .prop("GroupDescription", g.description)
+            .prop("VpcId", Expr::r#ref(g.vpc_id))
+            .prop("SecurityGroupEgress", Expr::List(egress));
+        if !g.ingress.is_empty() {
+            res = res.prop("SecurityGroupIngress", Expr::list(g.ingress.iter().map(Rule::to_expr)));
+        }
+        res
+    }
+}
+
+// ---- RDS -------------------------------------------------------------------------------------------
+
+/// A PostgreSQL instance: encrypted, private, its master password generated and kept in Secrets
+/// Manager by RDS itself (so no password appears anywhere in a template).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Postgres {
+    /// The instance class (`db.t4g.micro`).
+    pub class: String,
+    /// Allocated storage, in GiB.
+    pub storage_gb: u32,
+    /// A standby in a second availability zone.
+    pub multi_az: bool,
+    /// Days of automated backups.
+    pub backup_days: u32,
+    /// Refuse deletion (production).
+    pub deletion_protection: bool,
+    /// The subnet group, by logical ID.
+    pub subnet_group_id: String,
+    /// Security group IDs.
+    pub security_groups: Vec<Expr>,
+}
+
+/// The PostgreSQL major.minor version the reference stacks run.
+pub const POSTGRES_VERSION: &str = "16.8";
+
+impl From<Postgres> for Resource {
+    fn from(p: Postgres) -> Resource {
+        Resource::new("AWS::RDS::DBInstance")
+            .prop("Engine", "postgres")
+            .prop("EngineVersion", POSTGRES_VERSION)
+            .prop("DBInstanceClass", p.class)
+            .prop("AllocatedStorage", p.storage_gb.to_string())
+            .prop("StorageType", "gp3")
+            .prop("StorageEncrypted", true)
+            .prop("MultiAZ", p.multi_az)
+            .prop("BackupRetentionPeriod", p.backup_days)
+            .prop("DeletionProtection", p.deletion_protection)
+            .prop("PubliclyAccessible", false)
+            .prop("MasterUsername", "app")
+            .prop("ManageMasterUserPassword", true)
+            .prop("DBSubnetGroupName", Expr::r#ref(p.subnet_group_id))
+            .prop("VPCSecurityGroups", Expr::List(p.security_groups))
+            .prop("CopyTagsToSnapshot", true)
+            .prop("AutoMinorVersionUpgrade", true)
+            .snapshot()
+    }
+}
+
+// ---- Lambda and API Gateway --------------------------------------------------------------------------
+
+/// A Lambda function running a native binary (`provided.al2023`, `bootstrap`) from a zip in S3.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    /// What it does.
+    pub description: String,
+    /// The execution role, by logical ID.
+    pub role_id: String,
+    /// The bucket holding the code.
+    pub code_bucket: Expr,
+    /// The zip's key.
+    pub code_key: Expr,
+    /// Memory, in MiB.
+    pub memory_mb: u32,
+    /// Seconds one invocation may run.
+    pub timeout_seconds: u32,
+    /// Environment variables (never secrets: pass a secret's ARN and read it at run time).
+    pub environment: BTreeMap<String, Expr>,
+    /// Subnet IDs and security group IDs, when it runs inside a VPC.
+    pub vpc: Option<(Expr, Vec<Expr>)>,
+    /// The log group, by logical ID.
+    pub log_group_id: String,
+}
+
+impl From<Function> for Resource {
+    fn from(f: Function) -> Resource {
+        let mut res = Resource::new("AWS::Lambda::Function")
+            .prop("Description", f.description)
+            .prop("Runtime", "provided.al2023")
+            .prop("Handler", "bootstrap")
+            .prop("Architectures", Expr::strs(["arm64"]))
+            .prop("Role", Expr::get_att(&f.role_id, "Arn"))
+            .prop("Code", Expr::map([("S3Bucket", f.code_bucket), ("S3Key", f.code_key)]))
+            .prop("MemorySize", f.memory_mb)
+            .prop("Timeout", f.timeout_seconds)
+            .prop("TracingConfig", Expr::map([("Mode", Expr::str("Active"))]))
+            .prop("LoggingConfig", Expr::map([("LogGroup", Expr::r#ref(&f.log_group_id))]));
+        if !f.environment.is_empty() {
+            res = res.prop("Environment", Expr::map([("Variables", Expr::Map(f.environment))]));
+        }
+        if let Some((subnets, groups)) = f.vpc {
+            res = res.prop("VpcConfig", Expr::map([("SubnetIds", subnets), ("SecurityGroupIds", Expr::List(groups))]));
+        }
+        res
+    }
+}
+
+/// A log group that keeps events for `days`.
+pub fn log_group(days: u32) -> Resource {
+    Resource::new("AWS::Logs::LogGroup").prop("RetentionInDays", days).retain()
+}
+
+/// An HTTP API (API Gateway v2).
+pub fn http_api(name: Expr, description: &str) -> Resource {
+    Resource::new("AWS::ApiGatewayV2::Api")
+        .prop("Name", name)
+        .prop("Description", description)
+        .prop("ProtocolType", "HTTP")
+}
+
+/// A proxy integration from an HTTP API to a Lambda function.
+pub fn lambda_integration(api_id: &str, function_id: &str) -> Resource {
+    Resource::new("AWS::ApiGatewayV2::Integration")
+        .prop("ApiId", Expr::r#ref(api_id))
+        .prop("IntegrationType", "AWS_PROXY")
+        .prop("IntegrationUri", Expr::get_att(function_id, "Arn"))
+        .prop("PayloadFormatVersion", "2.0")
+}
+
+/// A route of an HTTP API to an integration.
+pub fn api_route(api_id: &str, route_key: &str, integration_id: &str) -> Resource {
+    Resource::new("AWS::ApiGatewayV2::Route")
+        .prop("ApiId", Expr::r#ref(api_id))
+        .prop("RouteKey", route_key)
+        .prop("Target", Expr::sub(format!("integrations/${{{integration_id}}}")))
+}
+
+/// The `$default` stage of an HTTP API, deploying every change, with access logs and throttling.
+pub fn api_stage(api_id: &str, log_group_id: &str, burst: u32, rate: u32) -> Resource {
+    Resource::new("AWS::ApiGatewayV2::Stage")
+        .prop("ApiId", Expr::r#ref(api_id))
+        .prop("StageName", "$default")
+        .prop("AutoDeploy", true)
+        .prop(
+            "DefaultRouteSettings",
+            Expr::map([("ThrottlingBurstLimit", Expr::from(burst)), ("ThrottlingRateLimit", Expr::from(rate))]),
+        )
+        .prop(
+            "AccessLogSettings",
+            Expr::map([
+                ("DestinationArn", Expr::get_att(log_group_id, "Arn")),
+                (
+                    "Format",
+                    Expr::str(
+                        r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod","path":"$context.path","status":"$context.status","latency":"$context.responseLatency"}"#,
+                    ),
+                ),
+            ]),
+        )
+}
+
+/// Lets API Gateway (this API only) invoke a function.
+pub fn api_invoke_permission(function_id: &str, api_id: &str) -> Resource {
+    Resource::new("AWS::Lambda::Permission")
+        .prop("Action", "lambda:InvokeFunction")
+        .prop("FunctionName", Expr::r#ref(function_id))
+        .prop("Principal", "apigateway.amazonaws.com")
+        .prop(
+            "SourceArn",
+            Expr::sub(format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_id}}}/*")),
+        )
+}
+
+// ---- CloudFront --------------------------------------------------------------------------------------
+
+/// CloudFront's managed cache policy `CachingOptimized`.
+pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+
+/// An origin access control: CloudFront signs its requests to a private S3 bucket.
+pub fn origin_access_control(name: Expr) -> Resource {
+    Resource::new("AWS::CloudFront::OriginAccessControl").prop(
+        "OriginAccessControlConfig",
+        Expr::map([
+            ("Name", name),
+            ("OriginAccessControlOriginType", Expr::str("s3")),
+            ("SigningBehavior", Expr::str("always")),
+            ("SigningProtocol", Expr::str("sigv4")),
+        ]),
+    )
+}
+
+/// A CloudFront distribution serving a private S3 bucket over HTTPS only, as a single-page app.
+pub fn static_site_distribution(comment: Expr, bucket_id: &str, oac_id: &str) -> Resource {
+    let spa_fallback = |code: u32| {
+        Expr::map([
+            ("ErrorCode", Expr::from(code)),
+            ("ResponseCode", Expr::Int(200)),
+            ("ResponsePagePath", Expr::str("/index.html")),
+        ])
+    };
+    Resource::new("AWS::CloudFront::Distribution").prop(
+        "DistributionConfig",
+        Expr::map([
+            ("Comment", comment),
+            ("Enabled", Expr::Bool(true)),
+            ("HttpVersion", Expr::str("http2and3")),
+            ("DefaultRootObject", Expr::str("index.html")),
+            ("PriceClass", Expr::str("PriceClass_100")),
+            (
+                "Origins",
+                Expr::list([Expr::map([
+                    ("Id", Expr::str("site")),
+                    ("DomainName", Expr::get_att(bucket_id, "RegionalDomainName")),
+                    ("OriginAccessControlId", Expr::get_att(oac_id, "Id")),
+                    ("S3OriginConfig", Expr::map([("OriginAccessIdentity", Expr::str(""))])),
+                ])]),
+            ),
+            (
+                "DefaultCacheBehavior",
+                Expr::map([
+                    ("TargetOriginId", Expr::str("site")),
+                    ("ViewerProtocolPolicy", Expr::str("redirect-to-https")),
+                    ("CachePolicyId", Expr::str(CACHING_OPTIMIZED)),
+                    ("Compress", Expr::Bool(true)),
+                ]),
+            ),
+            ("CustomErrorResponses", Expr::list([spa_fallback(403), spa_fallback(404)])),
+        ]),
+    )
+}
+
+// ---- Monitoring ---------------------------------------------------------------------------------------
+
+/// An SNS topic for alarms, encrypted with the AWS-managed SNS key.
+pub fn alarm_topic(display_name: Expr) -> Resource {
+    Resource::new("AWS::SNS::Topic").prop("DisplayName", display_name).prop("KmsMasterKeyId", "alias/aws/sns")
+}
+
+/// A CloudWatch alarm on one metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alarm {
+    /// What the alarm means.
+    pub description: String,
+    /// The metric's namespace (`AWS/Lambda`).
+    pub namespace: String,
+    /// The metric (`Errors`).
+    pub metric: String,
+    /// The dimension that picks the resource.
+    pub dimension: (String, Expr),
+    /// `Sum`, `Average`, `Maximum`.
+    pub statistic: String,
+    /// The threshold that sets the alarm off (greater than or equal).
+    pub threshold: u32,
+    /// Evaluation period, in seconds.
+    pub period_seconds: u32,
+    /// How many periods in a row.
+    pub periods: u32,
+    /// The topic notified, by logical ID.
+    pub topic_id: String,
+}
+
+impl From<Alarm> for Resource {
+    fn from(a: Alarm) -> Resource {
+        let topic = Expr::list([Expr::r#ref(&a.topic_id)]);
+        Resource::new("AWS::CloudWatch::Alarm")
+            .prop("AlarmDescription", a.description)
+            .prop("Namespace", a.namespace)
+            .prop("MetricName", a.metric)
+            .prop("Dimensions", Expr::list([Expr::map([("Name", Expr::str(a.dimension.0)), ("Value", a.dimension.1)])]))
+            .prop("Statistic", a.statistic)
+            .prop("Threshold", a.threshold)
+            .prop("ComparisonOperator", "GreaterThanOrEqualToThreshold")
+            .prop("Period", a.period_seconds)
+            .prop("EvaluationPeriods", a.periods)
+            .prop("TreatMissingData", "notBreaching")
+            .prop("AlarmActions", topic.clone())
+            .prop("OKActions", topic)
+    }
+}

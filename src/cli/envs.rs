@@ -1,0 +1,103 @@
+//! `slipway envs`: the environments, as a deployment-flow document would list them.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::{CliError, Ui};
+use crate::model::{Environment, Project};
+
+/// Lists the environments with their tier, targets, the git refs that may deploy, trigger, what each is
+/// promoted from, and the approvals a deploy needs.
+#[derive(Debug, clap::Args)]
+pub struct EnvsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    tier: &'static str,
+    targets: Vec<String>,
+    refs: Vec<String>,
+    trigger: String,
+    promoted_from: Vec<String>,
+    approvals: Approvals,
+}
+
+#[derive(Serialize)]
+struct Approvals {
+    required: u32,
+    groups: Vec<String>,
+    approvers: Vec<String>,
+    wait_minutes: u64,
+}
+
+fn row(env: &Environment) -> Row {
+    let a = &env.approvals;
+    Row {
+        name: env.name.clone(),
+        tier: env.tier.as_str(),
+        targets: env.targets.iter().map(ToString::to_string).collect(),
+        refs: env.refs.iter().map(ToString::to_string).collect(),
+        trigger: env.trigger.to_string(),
+        promoted_from: env.promoted_from.clone(),
+        approvals: Approvals {
+            required: a.required,
+            groups: a.groups.iter().map(|g| g.name.clone()).collect(),
+            approvers: a.approvers().into_iter().map(String::from).collect(),
+            wait_minutes: a.wait.as_secs() / 60,
+        },
+    }
+}
+
+fn approvals_text(a: &Approvals) -> String {
+    if a.required == 0 {
+        return "none".into();
+    }
+    let mut s = format!("{} from {}", a.required, a.groups.join(", "));
+    if a.wait_minutes > 0 {
+        s.push_str(&format!(", then wait {} min", a.wait_minutes));
+    }
+    s
+}
+
+fn or_dash(items: &[String]) -> String {
+    if items.is_empty() { "-".into() } else { items.join(", ") }
+}
+
+pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<ExitCode, CliError> {
+    let rows: Vec<Row> = project.all_environments().map(row).collect();
+    match args.format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&rows).map_err(|e| CliError::internal(e.to_string()))?;
+            writeln!(ui.out, "{json}")?;
+        }
+        Format::Text => {
+            for (i, r) in rows.iter().enumerate() {
+                if i > 0 {
+                    writeln!(ui.out)?;
+                }
+                writeln!(ui.out, "{} ({})", r.name, r.tier)?;
+                for (label, value) in [
+                    ("targets", or_dash(&r.targets)),
+                    ("refs", or_dash(&r.refs)),
+                    ("trigger", r.trigger.clone()),
+                    ("promoted from", or_dash(&r.promoted_from)),
+                    ("approvals", approvals_text(&r.approvals)),
+                ] {
+                    writeln!(ui.out, "  {label:<14}{value}")?;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,115 @@
+//! The command line: one module per subcommand, each with its arguments (whose doc comments are the
+//! `--help` text) and a `run` that resolves them, calls the engine and renders the result.
+
+mod check;
+mod envs;
+mod error;
+mod synth;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use error::{CliError, ErrorKind};
+
+use crate::model::Project;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0   success
+  1   the input was refused: bad arguments, definitions `check` rejects, an output directory that is not
+      slipway's
+  3   a cloud API failed
+  70  an internal error (a bug in slipway: please report it)";
+
+/// Synthesizes CloudFormation templates, cloud.gov manifests and docker-compose files from typed
+/// environment definitions.
+#[derive(Debug, Parser)]
+#[command(name = "slipway", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Synth(synth::SynthArgs),
+    Check(check::CheckArgs),
+    Envs(envs::EnvsArgs),
+}
+
+/// Where a command writes: standard output for results, standard error for notes and errors.
+pub struct Ui<'a> {
+    /// Results.
+    pub out: &'a mut dyn Write,
+    /// Notes, warnings, errors.
+    pub err: &'a mut dyn Write,
+}
+
+/// Runs the command line `args` (the first item is the program name) against `project`.
+pub fn run_with<I, T>(project: Project, args: I, ui: &mut Ui) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = write!(ui.err, "{}", e.render());
+            let _ = write!(ui.out, "");
+            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match &cli.command {
+        Command::Synth(args) => synth::run(project, args, ui),
+        Command::Check(args) => check::run(project, args, ui),
+        Command::Envs(args) => envs::run(&project, args, ui),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = e.render(ui.err);
+            e.exit_code()
+        }
+    }
+}
+
+/// The `slipway` binary: this repository's project, the process's arguments, standard streams.
+pub fn main() -> ExitCode {
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let mut ui = Ui { out: &mut out, err: &mut err };
+    let code = run_with(crate::environments::project(), std::env::args_os(), &mut ui);
+    let _ = ui.out.flush();
+    code
+}
+
+/// Adds the feature-demo instances named on the command line to `project`.
+fn with_demos(mut project: Project, demos: &[String]) -> Result<Project, CliError> {
+    for name in demos {
+        project = project.with_demo(name).ok_or_else(|| {
+            CliError::user(format!("cannot make feature demo `{name}`: this project defines no feature demos"))
+                .hint("give the project a demo factory with `Project::demos_from` in environments/mod.rs")
+        })?;
+    }
+    Ok(project)
+}
+
+/// Checks that every name in `names` is an environment of `project`.
+fn resolve_envs(project: &Project, names: &[String]) -> Result<Vec<String>, CliError> {
+    for name in names {
+        if project.find(name).is_none() {
+            let mut e = CliError::user(format!("no environment `{name}`"));
+            if let Some(close) = project.closest(name) {
+                e = e.hint(format!("did you mean `{close}`?"));
+            }
+            let all: Vec<&str> = project.all_environments().map(|e| e.name.as_str()).collect();
+            return Err(e.hint(format!("the environments are: {}", all.join(", "))));
+        }
+    }
+    Ok(names.to_vec())
+}

@@ -1,0 +1,43 @@
+//! `slipway synth`: writes every environment's artifacts to an output directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{CliError, Ui};
+use crate::model::Project;
+
+/// Writes every environment's CloudFormation templates, cloud.gov manifests and docker-compose files,
+/// plus `manifest.json` with each file's SHA-256. The output directory is replaced as a whole, and only
+/// when it is empty or an earlier `slipway synth` wrote it.
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// Synthesize only this environment (repeatable); all of them by default.
+    #[arg(long = "env", value_name = "NAME")]
+    envs: Vec<String>,
+    /// Also synthesize the feature-demo instance NAME (repeatable).
+    #[arg(long = "demo", value_name = "NAME")]
+    demos: Vec<String>,
+    /// The output directory.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+}
+
+pub fn run(project: Project, args: &SynthArgs, ui: &mut Ui) -> Result<ExitCode, CliError> {
+    let project = super::with_demos(project, &args.demos)?;
+    let only = super::resolve_envs(&project, &args.envs)?;
+    let set = crate::synth::synth(&project, &only).map_err(|p| CliError::problems(&p))?;
+    crate::synth::write(&set, &args.out).map_err(|e| CliError::user(e.to_string()))?;
+    let stacks: usize = set.stacks.values().map(Vec::len).sum();
+    let envs = set.environments.len();
+    writeln!(
+        ui.out,
+        "synthesized {envs} environment{} ({stacks} stacks, {} files) into {}",
+        if envs == 1 { "" } else { "s" },
+        set.files.len(),
+        args.out.display()
+    )?;
+    for note in &set.notes {
+        writeln!(ui.err, "note: {}: {}", note.path, note.message)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

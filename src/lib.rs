@@ -1,0 +1,18 @@
+//! slipway: typed deployment environments in, CloudFormation templates, cloud.gov manifests and
+//! docker-compose files out; diffs against what is deployed; deploys with rollback.
+//!
+//! The flow of data: `environments` and `stacks` (typed definitions) -> [`synth`] (pure, deterministic)
+//! -> an [`synth::ArtifactSet`] that is written out, diffed or deployed.
+
+#![forbid(unsafe_code)]
+
+pub mod cfn;
+pub mod cli;
+pub mod model;
+pub mod suggest;
+pub mod synth;
+
+#[path = "../environments/mod.rs"]
+pub mod environments;
+#[path = "../stacks/mod.rs"]
+pub mod stacks;

@@ -1,0 +1,323 @@
+//! `slipway check` on the model: every rule that a set of environments must satisfy together.
+//!
+//! Rules that need the synthesized templates (property names, references) live in `crate::cfn::validate`;
+//! `crate::synth` runs both. Every rule reports all its findings, never only the first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use super::environment::Environment;
+use super::project::Project;
+use super::target::Target;
+
+/// One thing wrong with the definitions, naming the environment and the field.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    /// The environment the problem is in (empty for project-wide problems).
+    pub environment: String,
+    /// The field, or path, that is wrong (`promoted_from`, `Resources/Bucket/Properties/Foo`).
+    pub field: String,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with `field` of environment `env`.
+    pub fn new(env: impl Into<String>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem { environment: env.into(), field: field.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.environment.is_empty() {
+            write!(f, "{}: {}", self.field, self.message)
+        } else {
+            write!(f, "environment `{}`, {}: {}", self.environment, self.field, self.message)
+        }
+    }
+}
+
+/// The longest name a Cloud Foundry app may have and still be its own route's host name (a DNS label).
+const MAX_APP_NAME: usize = 63;
+
+/// Checks the project's environments; an empty list means they are sound.
+pub fn check(project: &Project) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let envs: Vec<&Environment> = project.all_environments().collect();
+    check_names(project, &envs, &mut problems);
+    for env in &envs {
+        check_environment(project, env, &envs, &mut problems);
+    }
+    check_promotion_cycles(&envs, &mut problems);
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+fn check_names(project: &Project, envs: &[&Environment], problems: &mut Vec<Problem>) {
+    if let Some(why) = name_problem(&project.name) {
+        problems.push(Problem::new("", "project name", format!("`{}` {why}", project.name)));
+    }
+    let mut seen = BTreeSet::new();
+    for env in &project.environments {
+        if !seen.insert(env.name.as_str()) {
+            problems.push(Problem::new(
+                &env.name,
+                "name",
+                "is defined more than once; give each environment its own name",
+            ));
+        }
+    }
+    for demo in &project.demos {
+        if project.environments.iter().any(|e| e.name == demo.name) {
+            problems.push(Problem::new(
+                &demo.name,
+                "name",
+                format!(
+                    "the feature-demo name `{}` collides with the permanent environment of that name; \
+                     choose another demo name",
+                    demo.name
+                ),
+            ));
+        } else if !seen.insert(demo.name.as_str()) {
+            problems.push(Problem::new(&demo.name, "name", "is used by two feature-demo instances"));
+        }
+    }
+    for env in envs {
+        if let Some(why) = name_problem(&env.name) {
+            problems.push(Problem::new(&env.name, "name", format!("`{}` {why}", env.name)));
+            continue;
+        }
+        let app = format!("{}-{}-{}", project.name, "frontend", env.name);
+        if app.len() > MAX_APP_NAME {
+            problems.push(Problem::new(
+                &env.name,
+                "name",
+                format!(
+                    "makes the cloud.gov app name `{app}` ({} characters), longer than the {MAX_APP_NAME} a \
+                     route's host name may have; shorten the environment name",
+                    app.len()
+                ),
+            ));
+        }
+    }
+}
+
+/// Why `name` cannot be part of a CloudFormation stack name and a cloud.gov app name, if it cannot.
+///
+/// Stack names allow `[A-Za-z][-A-Za-z0-9]*`; Cloud Foundry app names become route host names, which
+/// want lowercase DNS labels. The intersection is lowercase letters, digits and single inner hyphens.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("is empty");
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some("must start with a lowercase letter (it is part of stack and app names)");
+    }
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        return Some(
+            "may hold only lowercase letters, digits and hyphens (it is part of CloudFormation stack names \
+             and cloud.gov app names)",
+        );
+    }
+    if name.ends_with('-') || name.contains("--") {
+        return Some("may not end with a hyphen or hold two in a row");
+    }
+    None
+}
+
+fn check_environment(project: &Project, env: &Environment, all: &[&Environment], problems: &mut Vec<Problem>) {
+    let name = env.name.as_str();
+    if env.targets.is_empty() {
+        problems.push(Problem::new(
+            name,
+            "targets",
+            "has no target; add `.aws(..)`, `.cloud_gov(..)` or `.compose(..)`",
+        ));
+    }
+    let mut kinds = BTreeMap::new();
+    for t in &env.targets {
+        let kind = match t {
+            Target::Aws(_) => "an AWS account",
+            Target::CloudGov(_) => "a cloud.gov space",
+            Target::Compose(_) => "a docker-compose host",
+        };
+        *kinds.entry(kind).or_insert(0) += 1;
+    }
+    for (kind, n) in kinds {
+        if n > 1 {
+            problems.push(Problem::new(
+                name,
+                "targets",
+                format!("names {kind} {n} times; an environment deploys to one of each, so split it in two"),
+            ));
+        }
+    }
+    if let Some(cg) = env.cloud_gov_target() {
+        for (what, value) in [("org", &cg.org), ("space", &cg.space)] {
+            if value.is_empty() || value.chars().any(char::is_whitespace) {
+                problems.push(Problem::new(
+                    name,
+                    "targets",
+                    format!("the cloud.gov {what} `{value}` must be non-empty, without spaces"),
+                ));
+            }
+        }
+    }
+    if env.refs.is_empty() && !matches!(env.trigger, super::Trigger::ReleaseTag(_)) {
+        problems.push(Problem::new(
+            name,
+            "refs",
+            "allows no git ref to deploy; add `.deploys_from([\"main\"])` or a glob such as `release/*`",
+        ));
+    }
+    for r in &env.refs {
+        if let Some(why) = r.problem() {
+            problems.push(Problem::new(name, "refs", format!("the ref pattern {why}")));
+        }
+    }
+    if let super::Trigger::ReleaseTag(tag) = &env.trigger {
+        if let Some(why) = tag.problem() {
+            problems.push(Problem::new(name, "trigger", format!("the release tag pattern {why}")));
+        }
+    }
+    let names: Vec<&str> = all.iter().map(|e| e.name.as_str()).collect();
+    for from in &env.promoted_from {
+        if from == name {
+            problems.push(Problem::new(name, "promoted_from", "names the environment itself"));
+        } else if !names.contains(&from.as_str()) {
+            problems.push(Problem::new(
+                name,
+                "promoted_from",
+                format!(
+                    "names `{from}`, which is not an environment{}",
+                    crate::suggest::hint(from, names.iter().copied())
+                ),
+            ));
+        }
+    }
+    check_approvals(env, problems);
+    for check in &env.smoke_checks {
+        if check.attempts == 0 {
+            problems.push(Problem::new(
+                name,
+                format!("smoke_checks `{}`", check.name),
+                "has 0 attempts; it would never run",
+            ));
+        }
+        if !check.path.starts_with('/') {
+            problems.push(Problem::new(
+                name,
+                format!("smoke_checks `{}`", check.name),
+                format!("path `{}` must start with `/`", check.path),
+            ));
+        }
+        if !(100..=599).contains(&check.expect_status) {
+            problems.push(Problem::new(
+                name,
+                format!("smoke_checks `{}`", check.name),
+                format!("expects status {}, which is not an HTTP status", check.expect_status),
+            ));
+        }
+    }
+    let _ = project;
+}
+
+fn check_approvals(env: &Environment, problems: &mut Vec<Problem>) {
+    let a = &env.approvals;
+    for group in &a.groups {
+        if group.members.is_empty() {
+            problems.push(Problem::new(
+                &env.name,
+                "approvals",
+                format!("asks approval from group `{}`, which has no members; add members or drop it", group.name),
+            ));
+        }
+    }
+    if a.required == 0 {
+        return;
+    }
+    if a.groups.is_empty() {
+        problems.push(Problem::new(
+            &env.name,
+            "approvals",
+            format!("needs {} approval(s) but names no group to give them; add one with `.from(Group::new(..))`", a.required),
+        ));
+        return;
+    }
+    let approvers = a.approvers().len();
+    if approvers > 0 && (approvers as u32) < a.required {
+        problems.push(Problem::new(
+            &env.name,
+            "approvals",
+            format!(
+                "needs {} approvals but its groups have only {approvers} distinct member(s), so no deploy could \
+                 ever be approved",
+                a.required
+            ),
+        ));
+    }
+}
+
+/// Reports each promotion cycle once, as the path that closes it (`a -> b -> a`).
+fn check_promotion_cycles(envs: &[&Environment], problems: &mut Vec<Problem>) {
+    // Edges run from an environment to the ones it is promoted from.
+    let edges: BTreeMap<&str, Vec<&str>> = envs
+        .iter()
+        .map(|e| (e.name.as_str(), e.promoted_from.iter().map(String::as_str).filter(|f| *f != e.name).collect()))
+        .collect();
+    let mut reported: BTreeSet<Vec<&str>> = BTreeSet::new();
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let mut marks: BTreeMap<&str, Mark> = edges.keys().map(|k| (*k, Mark::New)).collect();
+    fn visit<'a>(
+        node: &'a str,
+        edges: &BTreeMap<&'a str, Vec<&'a str>>,
+        marks: &mut BTreeMap<&'a str, Mark>,
+        path: &mut Vec<&'a str>,
+        reported: &mut BTreeSet<Vec<&'a str>>,
+    ) {
+        marks.insert(node, Mark::OnPath);
+        path.push(node);
+        for &next in edges.get(node).into_iter().flatten() {
+            match marks.get(next).copied() {
+                Some(Mark::New) => visit(next, edges, marks, path, reported),
+                Some(Mark::OnPath) => {
+                    let start = path.iter().position(|n| *n == next).unwrap_or(0);
+                    let mut cycle: Vec<&str> = path[start..].to_vec();
+                    // Rotate so that the same cycle found from another node is reported once.
+                    let min = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map(|(i, _)| i).unwrap_or(0);
+                    cycle.rotate_left(min);
+                    reported.insert(cycle);
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+        marks.insert(node, Mark::Done);
+    }
+    let nodes: Vec<&str> = edges.keys().copied().collect();
+    for node in nodes {
+        if marks[node] == Mark::New {
+            visit(node, &edges, &mut marks, &mut Vec::new(), &mut reported);
+        }
+    }
+    for cycle in reported {
+        // Written in promotion order: a release flows from each environment to the next.
+        let mut order: Vec<&str> = cycle.iter().rev().copied().collect();
+        order.push(order[0]);
+        problems.push(Problem::new(
+            cycle[0],
+            "promoted_from",
+            format!(
+                "forms a promotion cycle {}; a release must flow one way, so drop one of these links",
+                order.join(" -> ")
+            ),
+        ));
+    }
+}

@@ -1,0 +1,423 @@
+//! One deployment environment: where it deploys, who may deploy to it, how it is promoted and sized.
+//!
+//! Build one with the builder methods (`Environment::new("prod", Tier::Production).aws(..)...`) or with a
+//! struct literal; every field is public. `slipway check` validates a whole set of them together.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use super::git_ref::RefPattern;
+use super::target::{AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, Region, Target};
+
+/// How close to production an environment is. It orders environments and picks defaults (sizes, retention).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    /// A throwaway feature-demo instance.
+    Demo,
+    /// Development or integration: deploys often, may be down.
+    Development,
+    /// Testing, QA, UAT.
+    Test,
+    /// Production-like, the last stop before production.
+    Staging,
+    /// Serves users.
+    Production,
+}
+
+impl Tier {
+    /// The tier's name as written in output (`production`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Demo => "demo",
+            Tier::Development => "development",
+            Tier::Test => "test",
+            Tier::Staging => "staging",
+            Tier::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What starts a deploy to the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// A push to one of the environment's refs deploys it.
+    Push,
+    /// Somebody runs the deploy (a workflow dispatch, a promotion).
+    Manual,
+    /// Publishing a release whose tag matches the pattern (`v*`) deploys it.
+    ReleaseTag(RefPattern),
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Trigger::Push => f.write_str("push"),
+            Trigger::Manual => f.write_str("manual"),
+            Trigger::ReleaseTag(p) => write!(f, "release tag {p}"),
+        }
+    }
+}
+
+/// A named group of people who may approve a deploy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// The group's name (a GitHub team, say).
+    pub name: String,
+    /// Its members' handles.
+    pub members: Vec<String>,
+}
+
+impl Group {
+    /// A group and its members.
+    pub fn new<S: Into<String>>(name: impl Into<String>, members: impl IntoIterator<Item = S>) -> Self {
+        Group { name: name.into(), members: members.into_iter().map(Into::into).collect() }
+    }
+}
+
+/// What must happen before a deploy to the environment may start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Approvals {
+    /// How many distinct people must approve.
+    pub required: u32,
+    /// The groups whose members may approve; approvals from anyone else do not count.
+    pub groups: Vec<Group>,
+    /// How long to wait after approval before deploying (time to call it off).
+    pub wait: Duration,
+}
+
+impl Approvals {
+    /// No approval, no wait.
+    pub fn none() -> Self {
+        Approvals::default()
+    }
+
+    /// `required` approvals, from the groups added with [`Approvals::from`].
+    pub fn new(required: u32) -> Self {
+        Approvals { required, ..Approvals::default() }
+    }
+
+    /// Adds a group whose members may approve.
+    pub fn from(mut self, group: Group) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Sets the wait timer, in minutes.
+    pub fn wait_minutes(mut self, minutes: u64) -> Self {
+        self.wait = Duration::from_secs(minutes * 60);
+        self
+    }
+
+    /// The distinct people who may approve, sorted.
+    pub fn approvers(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self.groups.iter().flat_map(|g| g.members.iter().map(String::as_str)).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// A part of the app that is sized separately.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Component {
+    /// The web frontend.
+    Frontend,
+    /// The API backend.
+    Backend,
+}
+
+impl Component {
+    /// The component's name in app names and output (`frontend`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::Frontend => "frontend",
+            Component::Backend => "backend",
+        }
+    }
+
+    /// Every component, in a fixed order.
+    pub const ALL: [Component; 2] = [Component::Frontend, Component::Backend];
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How big one component runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    /// How many instances run.
+    pub instances: u32,
+    /// Memory per instance, in MiB.
+    pub memory_mb: u32,
+    /// Disk per instance, in MiB.
+    pub disk_mb: u32,
+}
+
+/// The database instance classes the reference stacks offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum DbClass {
+    T4gMicro,
+    T4gSmall,
+    T4gMedium,
+    M7gLarge,
+}
+
+impl DbClass {
+    /// The class as RDS names it (`db.t4g.micro`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DbClass::T4gMicro => "db.t4g.micro",
+            DbClass::T4gSmall => "db.t4g.small",
+            DbClass::T4gMedium => "db.t4g.medium",
+            DbClass::M7gLarge => "db.m7g.large",
+        }
+    }
+}
+
+/// The environment's database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Database {
+    /// The instance class.
+    pub class: DbClass,
+    /// Allocated storage, in GiB.
+    pub storage_gb: u32,
+    /// A standby in a second availability zone.
+    pub multi_az: bool,
+    /// Days of automated backups kept.
+    pub backup_days: u32,
+}
+
+/// A value a stack exports as an output: `StackOutput::new("app", "ApiUrl")`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackOutput {
+    /// The stack's short name (`app`).
+    pub stack: String,
+    /// The output's logical name in that stack's template.
+    pub output: String,
+}
+
+impl StackOutput {
+    /// The output `output` of stack `stack`.
+    pub fn new(stack: impl Into<String>, output: impl Into<String>) -> Self {
+        StackOutput { stack: stack.into(), output: output.into() }
+    }
+}
+
+/// An HTTP check that proves a deploy healthy: GET `path` below the URL a stack output holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmokeCheck {
+    /// A short name for reports.
+    pub name: String,
+    /// The stack output holding the base URL.
+    pub url: StackOutput,
+    /// The path appended to the base URL (`/health`).
+    pub path: String,
+    /// The HTTP status that counts as healthy.
+    pub expect_status: u16,
+    /// How many times to try before the check fails.
+    pub attempts: u32,
+    /// How long one attempt may take.
+    pub timeout: Duration,
+}
+
+impl SmokeCheck {
+    /// A GET of `path` below the URL in `url`, expecting 200, three attempts of ten seconds.
+    pub fn get(name: impl Into<String>, url: StackOutput, path: impl Into<String>) -> Self {
+        SmokeCheck {
+            name: name.into(),
+            url,
+            path: path.into(),
+            expect_status: 200,
+            attempts: 3,
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Sets the expected status.
+    pub fn expect(mut self, status: u16) -> Self {
+        self.expect_status = status;
+        self
+    }
+
+    /// Sets the number of attempts.
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+}
+
+/// What a failed deploy does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rollback {
+    /// Return every stack of the environment to the release it had before the deploy.
+    #[default]
+    PreviousRelease,
+    /// Leave the failed state for a person to look at (only for throwaway environments).
+    Leave,
+}
+
+/// One deployment environment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Environment {
+    /// The name: lowercase letters, digits and hyphens; it appears in stack and app names.
+    pub name: String,
+    /// How close to production it is.
+    pub tier: Tier,
+    /// Where it deploys; one or several.
+    pub targets: Vec<Target>,
+    /// Which git refs may deploy to it.
+    pub refs: Vec<RefPattern>,
+    /// What starts a deploy.
+    pub trigger: Trigger,
+    /// The environments a release may be promoted from into this one.
+    pub promoted_from: Vec<String>,
+    /// The approvals a deploy needs.
+    pub approvals: Approvals,
+    /// How big each component runs; a component not listed gets the tier's default.
+    pub sizing: BTreeMap<Component, Size>,
+    /// The database, where the environment has one.
+    pub database: Option<Database>,
+    /// Checks that prove a deploy healthy.
+    pub smoke_checks: Vec<SmokeCheck>,
+    /// What a failed deploy does.
+    pub rollback: Rollback,
+}
+
+impl Environment {
+    /// An environment with no targets, refs, approvals or checks yet; manual trigger.
+    pub fn new(name: impl Into<String>, tier: Tier) -> Self {
+        Environment {
+            name: name.into(),
+            tier,
+            targets: Vec::new(),
+            refs: Vec::new(),
+            trigger: Trigger::Manual,
+            promoted_from: Vec::new(),
+            approvals: Approvals::none(),
+            sizing: BTreeMap::new(),
+            database: None,
+            smoke_checks: Vec::new(),
+            rollback: Rollback::PreviousRelease,
+        }
+    }
+
+    /// Deploys CloudFormation stacks into `account` / `region`.
+    pub fn aws(mut self, account: AccountId, region: Region) -> Self {
+        self.targets.push(Target::Aws(AwsTarget { account, region }));
+        self
+    }
+
+    /// Deploys a frontend + backend app pair into cloud.gov `org` / `space`.
+    pub fn cloud_gov(mut self, org: impl Into<String>, space: impl Into<String>) -> Self {
+        self.targets.push(Target::CloudGov(CloudGovTarget { org: org.into(), space: space.into() }));
+        self
+    }
+
+    /// Runs as a docker-compose project on `host`.
+    pub fn compose(mut self, host: ComposeHost) -> Self {
+        self.targets.push(Target::Compose(ComposeTarget { host }));
+        self
+    }
+
+    /// Allows these refs to deploy.
+    pub fn deploys_from<R: Into<RefPattern>>(mut self, refs: impl IntoIterator<Item = R>) -> Self {
+        self.refs.extend(refs.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets what starts a deploy.
+    pub fn trigger(mut self, trigger: Trigger) -> Self {
+        self.trigger = trigger;
+        self
+    }
+
+    /// Allows promotion from these environments.
+    pub fn promoted_from<S: Into<String>>(mut self, from: impl IntoIterator<Item = S>) -> Self {
+        self.promoted_from.extend(from.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets the approvals a deploy needs.
+    pub fn approvals(mut self, approvals: Approvals) -> Self {
+        self.approvals = approvals;
+        self
+    }
+
+    /// Sizes one component.
+    pub fn size(mut self, component: Component, size: Size) -> Self {
+        self.sizing.insert(component, size);
+        self
+    }
+
+    /// Gives the environment a database.
+    pub fn database(mut self, database: Database) -> Self {
+        self.database = Some(database);
+        self
+    }
+
+    /// Adds a smoke check.
+    pub fn smoke(mut self, check: SmokeCheck) -> Self {
+        self.smoke_checks.push(check);
+        self
+    }
+
+    /// Sets what a failed deploy does.
+    pub fn rollback(mut self, rollback: Rollback) -> Self {
+        self.rollback = rollback;
+        self
+    }
+
+    /// The AWS target, if the environment has one. `check` refuses more than one.
+    pub fn aws_target(&self) -> Option<&AwsTarget> {
+        self.targets.iter().find_map(|t| match t {
+            Target::Aws(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    /// The cloud.gov target, if the environment has one.
+    pub fn cloud_gov_target(&self) -> Option<&CloudGovTarget> {
+        self.targets.iter().find_map(|t| match t {
+            Target::CloudGov(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The docker-compose target, if the environment has one.
+    pub fn compose_target(&self) -> Option<&ComposeTarget> {
+        self.targets.iter().find_map(|t| match t {
+            Target::Compose(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The size of `component`: the one set with [`Environment::size`], or the tier's default.
+    pub fn size_of(&self, component: Component) -> Size {
+        if let Some(size) = self.sizing.get(&component) {
+            return *size;
+        }
+        let (instances, memory_mb) = match (self.tier, component) {
+            (Tier::Production, _) => (3, 1024),
+            (Tier::Staging, _) => (2, 1024),
+            (_, Component::Frontend) => (1, 256),
+            (_, Component::Backend) => (1, 512),
+        };
+        Size { instances, memory_mb, disk_mb: 1024 }
+    }
+
+    /// Whether a deploy from git ref `branch` is allowed.
+    pub fn allows_ref(&self, branch: &str) -> bool {
+        self.refs.iter().any(|r| r.matches(branch))
+    }
+}

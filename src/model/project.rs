@@ -1,0 +1,89 @@
+//! A project: the app being deployed, the repository it lives in, and all of its environments.
+
+use std::fmt;
+
+use super::environment::Environment;
+
+/// A GitHub repository, `owner/name`: deploy roles trust workflows of this repository only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repository {
+    /// The user or organization.
+    pub owner: String,
+    /// The repository's name.
+    pub name: String,
+}
+
+impl Repository {
+    /// `owner/name`.
+    pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
+        Repository { owner: owner.into(), name: name.into() }
+    }
+}
+
+impl fmt::Display for Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// The app, its repository and its environments: what `environments/mod.rs` returns.
+#[derive(Clone, Debug)]
+pub struct Project {
+    /// The app's name; it prefixes stack and app names (`webapp-prod-data`, `webapp-frontend-prod`).
+    pub name: String,
+    /// Where the code lives; deploy roles trust this repository's workflows.
+    pub repository: Repository,
+    /// The permanent environments.
+    pub environments: Vec<Environment>,
+    /// Feature-demo instances added for this run (`slipway synth --demo NAME`).
+    pub demos: Vec<Environment>,
+    /// Makes a feature-demo instance from its name, where the project has them.
+    pub demo_factory: Option<fn(&str) -> Environment>,
+}
+
+impl Project {
+    /// A project with no environments yet.
+    pub fn new(name: impl Into<String>, repository: Repository) -> Self {
+        Project {
+            name: name.into(),
+            repository,
+            environments: Vec::new(),
+            demos: Vec::new(),
+            demo_factory: None,
+        }
+    }
+
+    /// Adds a permanent environment.
+    pub fn environment(mut self, env: Environment) -> Self {
+        self.environments.push(env);
+        self
+    }
+
+    /// Sets the function that makes feature-demo instances.
+    pub fn demos_from(mut self, factory: fn(&str) -> Environment) -> Self {
+        self.demo_factory = Some(factory);
+        self
+    }
+
+    /// Adds the feature-demo instance `name`; `None` when the project has no demo factory.
+    pub fn with_demo(mut self, name: &str) -> Option<Self> {
+        let demo = (self.demo_factory?)(name);
+        self.demos.push(demo);
+        Some(self)
+    }
+
+    /// Every environment: the permanent ones, then the demo instances.
+    pub fn all_environments(&self) -> impl Iterator<Item = &Environment> {
+        self.environments.iter().chain(self.demos.iter())
+    }
+
+    /// The environment called `name`.
+    pub fn find(&self, name: &str) -> Option<&Environment> {
+        self.all_environments().find(|e| e.name == name)
+    }
+
+    /// The environment names closest to `name`, for "did you mean" hints.
+    pub fn closest(&self, name: &str) -> Option<&str> {
+        crate::suggest::closest(name, self.all_environments().map(|e| e.name.as_str()))
+    }
+}

@@ -1,0 +1,62 @@
+//! `manifest.json`: every file of an output directory with its SHA-256, so that CI can tell exactly what
+//! a synthesis produced and `synth` can tell its own output directory from anything else.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::ArtifactSet;
+
+/// The manifest's file name, at the top of the output directory.
+pub const MANIFEST: &str = "manifest.json";
+
+/// One file of the output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// Path relative to the output directory, with `/`.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the contents, in hex.
+    pub sha256: String,
+}
+
+/// The manifest of an output directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `slipway`: marks a directory slipway may replace.
+    pub generator: String,
+    /// The manifest's format version.
+    pub format: u32,
+    /// The environments synthesized.
+    pub environments: Vec<String>,
+    /// Every file but the manifest itself, sorted by path.
+    pub files: Vec<ManifestEntry>,
+}
+
+impl Manifest {
+    /// The manifest of `set`'s files.
+    pub fn of(set: &ArtifactSet) -> Self {
+        let files = set
+            .files
+            .iter()
+            .filter(|(path, _)| path.as_str() != MANIFEST)
+            .map(|(path, bytes)| ManifestEntry {
+                path: path.clone(),
+                bytes: bytes.len() as u64,
+                sha256: hex(&Sha256::digest(bytes)),
+            })
+            .collect();
+        Manifest { generator: "slipway".into(), format: 1, environments: set.environments.clone(), files }
+    }
+
+    /// Pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a manifest serializes");
+        s.push('\n');
+        s
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,256 @@
+//! Synthesis: the definitions in, every artifact out, as a map from relative path to bytes.
+//!
+//! A pure function of the definitions: no clock, no network, no file system, so the same definitions
+//! give the same bytes. Writing the artifacts to a directory is `output`'s job.
+
+mod manifest;
+mod output;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::cfn::{Stack, validate};
+use crate::model::{Environment, Problem, Project};
+
+pub use manifest::{MANIFEST, Manifest, ManifestEntry};
+pub use output::{OutputError, write};
+
+/// Tag keys every taggable resource carries.
+pub const TAG_ENVIRONMENT: &str = "slipway:environment";
+/// The project tag key.
+pub const TAG_PROJECT: &str = "slipway:project";
+
+/// Something worth telling the user that is not an error (a template that must go through S3).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Note {
+    /// The artifact the note is about.
+    pub path: String,
+    /// What to know.
+    pub message: String,
+}
+
+/// What one synthesis produced: files by path relative to the output directory, manifest included.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ArtifactSet {
+    /// Relative path (with `/`) to contents.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// The environments synthesized, in definition order.
+    pub environments: Vec<String>,
+    /// The stacks synthesized per environment, in dependency order.
+    pub stacks: BTreeMap<String, Vec<Stack>>,
+    /// Things to tell the user.
+    pub notes: Vec<Note>,
+}
+
+/// Synthesizes the environments named in `only` (all of them when empty).
+///
+/// Fails with every problem found in the definitions and templates, not only the first.
+pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Vec<Problem>> {
+    let mut problems = crate::model::check(project);
+    let mut set = ArtifactSet::default();
+    for env in project.all_environments() {
+        if !only.is_empty() && !only.contains(&env.name) {
+            continue;
+        }
+        set.environments.push(env.name.clone());
+        let stacks = crate::stacks::for_environment(project, env);
+        let ordered = synth_cloudformation(project, env, stacks, &mut set, &mut problems);
+        set.stacks.insert(env.name.clone(), ordered);
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        problems.dedup();
+        return Err(problems);
+    }
+    let manifest = Manifest::of(&set);
+    set.files.insert(MANIFEST.into(), manifest.to_json().into_bytes());
+    Ok(set)
+}
+
+fn synth_cloudformation(
+    project: &Project,
+    env: &Environment,
+    mut stacks: Vec<Stack>,
+    set: &mut ArtifactSet,
+    problems: &mut Vec<Problem>,
+) -> Vec<Stack> {
+    let mut names = BTreeSet::new();
+    for stack in &mut stacks {
+        let field = format!("stack `{}`", stack.name);
+        if !names.insert(stack.name.clone()) {
+            problems.push(Problem::new(&env.name, &field, "is defined twice; give each stack its own name"));
+        }
+        let stack_name = stack.stack_name(&project.name, &env.name);
+        if let Some(why) = stack_name_problem(&stack_name) {
+            problems.push(Problem::new(&env.name, &field, format!("makes the stack name `{stack_name}`, which {why}")));
+        }
+        tag_resources(stack, &[(TAG_PROJECT, &project.name), (TAG_ENVIRONMENT, &env.name)]);
+        for f in validate::template(&stack.template) {
+            problems.push(Problem::new(&env.name, format!("{field}, {}", f.path), f.message));
+        }
+        let path = format!("{}/cloudformation/{}.template.json", env.name, stack.name);
+        let json = stack.template.to_json();
+        match validate::size(json.len()) {
+            Ok(Some(note)) => set.notes.push(Note { path: path.clone(), message: note }),
+            Ok(None) => {}
+            Err(f) => problems.push(Problem::new(&env.name, field, f.message)),
+        }
+        set.files.insert(path, json.into_bytes());
+    }
+    let ordered = order_by_imports(env, stacks, problems);
+    check_smoke_outputs(env, &ordered, problems);
+    ordered
+}
+
+/// CloudFormation's rule for stack names: a letter, then letters, digits and hyphens, 128 at most.
+fn stack_name_problem(name: &str) -> Option<&'static str> {
+    if name.len() > 128 {
+        return Some("is longer than the 128 characters CloudFormation allows; shorten the environment name");
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic())
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Some("CloudFormation refuses: a stack name is a letter followed by letters, digits and hyphens");
+    }
+    None
+}
+
+/// Resource types whose `Tags` property is a JSON object rather than a list of `{Key, Value}`.
+const MAP_TAGGED_TYPES: [&str; 4] =
+    ["AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::DomainName", "AWS::SSM::Parameter"];
+
+/// Adds `tags` to every resource whose type takes tags, keeping tags the stack set itself.
+fn tag_resources(stack: &mut Stack, tags: &[(&str, &str)]) {
+    use crate::cfn::Expr;
+    let mut tags: Vec<(&str, &str)> = tags.to_vec();
+    let stack_name = stack.name.clone();
+    tags.push(("slipway:stack", &stack_name));
+    for r in stack.template.resources.values_mut() {
+        let takes_tags = crate::cfn::resource_types::get(&r.kind).is_some_and(|s| s.is_writable("Tags"));
+        if !takes_tags {
+            continue;
+        }
+        if MAP_TAGGED_TYPES.contains(&r.kind.as_str()) {
+            let mut map = match r.properties.remove("Tags") {
+                Some(Expr::Map(m)) => m,
+                _ => BTreeMap::new(),
+            };
+            for (k, v) in &tags {
+                map.entry((*k).to_string()).or_insert_with(|| Expr::str(*v));
+            }
+            r.properties.insert("Tags".into(), Expr::Map(map));
+        } else {
+            let mut list = match r.properties.remove("Tags") {
+                Some(Expr::List(l)) => l,
+                _ => Vec::new(),
+            };
+            let has = |list: &[Expr], key: &str| {
+                list.iter().any(|t| matches!(t, Expr::Map(m) if m.get("Key") == Some(&Expr::str(key))))
+            };
+            for (k, v) in &tags {
+                if !has(&list, k) {
+                    list.push(Expr::map([("Key", Expr::str(*k)), ("Value", Expr::str(*v))]));
+                }
+            }
+            list.sort_by_key(|t| match t {
+                Expr::Map(m) => format!("{:?}", m.get("Key")),
+                _ => String::new(),
+            });
+            r.properties.insert("Tags".into(), Expr::List(list));
+        }
+    }
+}
+
+/// Orders stacks so that each comes after the stacks whose exports it imports; reports imports of
+/// exports no stack of the environment declares, and import cycles.
+fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Problem>) -> Vec<Stack> {
+    let mut exporter: BTreeMap<&str, &str> = BTreeMap::new();
+    for s in &stacks {
+        for e in s.exports() {
+            if let Some(other) = exporter.insert(e, &s.name) {
+                problems.push(Problem::new(
+                    &env.name,
+                    format!("stack `{}`", s.name),
+                    format!("exports `{e}`, which stack `{other}` exports too; export names are unique in a region"),
+                ));
+            }
+        }
+    }
+    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in &stacks {
+        let entry = deps.entry(s.name.clone()).or_default();
+        for import in s.imports() {
+            match exporter.get(import) {
+                Some(from) if *from != s.name => {
+                    entry.insert((*from).to_string());
+                }
+                Some(_) => problems.push(Problem::new(
+                    &env.name,
+                    format!("stack `{}`", s.name),
+                    format!("imports `{import}`, its own export; use a Ref or GetAtt instead"),
+                )),
+                None => problems.push(Problem::new(
+                    &env.name,
+                    format!("stack `{}`", s.name),
+                    format!(
+                        "imports `{import}`, which no stack of this environment exports{}",
+                        crate::suggest::hint(import, exporter.keys().copied())
+                    ),
+                )),
+            }
+        }
+    }
+    // Kahn's algorithm, keeping definition order among stacks that are ready together.
+    let mut remaining: Vec<Stack> = stacks;
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut ordered = Vec::new();
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|s| deps[&s.name].iter().all(|d| done.contains(d)));
+        match ready {
+            Some(i) => {
+                let s = remaining.remove(i);
+                done.insert(s.name.clone());
+                ordered.push(s);
+            }
+            None => {
+                let names: Vec<&str> = remaining.iter().map(|s| s.name.as_str()).collect();
+                problems.push(Problem::new(
+                    &env.name,
+                    "stacks",
+                    format!("stacks {} import each other's exports in a cycle; CloudFormation cannot deploy them", names.join(", ")),
+                ));
+                ordered.append(&mut remaining);
+            }
+        }
+    }
+    ordered
+}
+
+fn check_smoke_outputs(env: &Environment, stacks: &[Stack], problems: &mut Vec<Problem>) {
+    for check in &env.smoke_checks {
+        let field = format!("smoke_checks `{}`", check.name);
+        let Some(stack) = stacks.iter().find(|s| s.name == check.url.stack) else {
+            problems.push(Problem::new(
+                &env.name,
+                field,
+                format!(
+                    "reads stack `{}`, which the environment does not have{}",
+                    check.url.stack,
+                    crate::suggest::hint(&check.url.stack, stacks.iter().map(|s| s.name.as_str()))
+                ),
+            ));
+            continue;
+        };
+        if !stack.template.outputs.contains_key(&check.url.output) {
+            problems.push(Problem::new(
+                &env.name,
+                field,
+                format!(
+                    "reads output `{}` of stack `{}`, which has no such output{}",
+                    check.url.output,
+                    stack.name,
+                    crate::suggest::hint(&check.url.output, stack.template.outputs.keys().map(String::as_str))
+                ),
+            ));
+        }
+    }
+}

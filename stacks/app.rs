@@ -1,0 +1,127 @@
+//! The app: the backend as a Lambda function behind an HTTP API, and the frontend as a private S3
+//! bucket served by CloudFront. The release being deployed is a parameter, so synthesis stays pure.
+
+use std::collections::BTreeMap;
+
+use crate::cfn::resources::{
+    Bucket, Encryption, Function, Principal, Role, Statement, api_invoke_permission, api_route, api_stage,
+    bucket_policy, http_api, lambda_integration, log_group, managed_policy, origin_access_control,
+    static_site_distribution,
+};
+use crate::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
+use crate::model::{Component, Tier};
+
+use super::Context;
+
+/// The app stack.
+pub fn stack(cx: &Context) -> Stack {
+    let mut t = Template::new(format!("{}: app (backend API, frontend hosting)", cx.prefix()));
+    t.parameter(
+        "Release",
+        Parameter::string("the release being deployed; names the backend's code in the artifacts bucket")
+            .pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+    );
+    backend(cx, &mut t);
+    frontend(cx, &mut t);
+    Stack::new("app", t)
+}
+
+fn backend(cx: &Context, t: &mut Template) {
+    let has_db = cx.env.database.is_some();
+    // The uploads bucket's ARN comes from the data stack, so the object ARN is an `Fn::Sub` with a variable.
+    let uploads_objects = Expr::Sub(
+        "${Uploads}/*".into(),
+        BTreeMap::from([("Uploads".to_string(), cx.import("data", "UploadsBucketArn"))]),
+    );
+    let mut permissions =
+        vec![Statement::allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [uploads_objects])];
+    if has_db {
+        permissions.push(Statement::allow(["secretsmanager:GetSecretValue"], [cx.import("data", "DbSecretArn")]));
+    }
+    t.resource(
+        "BackendRole",
+        Role {
+            description: format!("{} backend function", cx.prefix()),
+            trust: vec![Statement::trust(Principal::Service("lambda.amazonaws.com".into()))],
+            managed_policies: vec![
+                managed_policy("service-role/AWSLambdaVPCAccessExecutionRole"),
+                managed_policy("AWSXRayDaemonWriteAccess"),
+            ],
+            permissions,
+            max_session_seconds: None,
+        },
+    );
+    t.resource("BackendLogs", log_group(cx.log_retention_days()));
+    let mut environment = BTreeMap::from([
+        ("APP_ENV".to_string(), Expr::str(cx.env.name.clone())),
+        ("RELEASE".to_string(), Expr::r#ref("Release")),
+        ("UPLOADS_BUCKET".to_string(), cx.import("data", "UploadsBucketName")),
+    ]);
+    if has_db {
+        environment.insert("DB_HOST".into(), cx.import("data", "DbHost"));
+        environment.insert("DB_SECRET_ARN".into(), cx.import("data", "DbSecretArn"));
+    }
+    let size = cx.env.size_of(Component::Backend);
+    t.resource(
+        "Backend",
+        Function {
+            description: format!("{} backend", cx.prefix()),
+            role_id: "BackendRole".into(),
+            code_bucket: cx.import("deploy-role", "ArtifactsBucketName"),
+            code_key: Expr::sub("backend/${Release}.zip"),
+            memory_mb: size.memory_mb,
+            timeout_seconds: 30,
+            environment,
+            vpc: Some((
+                Expr::Split(",".into(), Box::new(cx.import("network", "PrivateSubnetIds"))),
+                vec![cx.import("network", "AppSecurityGroupId")],
+            )),
+            log_group_id: "BackendLogs".into(),
+        },
+    );
+    t.resource("Api", http_api(Expr::str(format!("{}-api", cx.prefix())), "the backend's HTTP API"));
+    t.resource("ApiIntegration", lambda_integration("Api", "Backend"));
+    t.resource("ApiRoute", api_route("Api", "$default", "ApiIntegration"));
+    t.resource("ApiLogs", log_group(cx.log_retention_days()));
+    let (burst, rate) = if cx.env.tier >= Tier::Staging { (500, 1000) } else { (50, 100) };
+    t.resource("ApiStage", api_stage("Api", "ApiLogs", burst, rate));
+    t.resource("ApiInvokesBackend", api_invoke_permission("Backend", "Api"));
+    t.output("ApiUrl", cx.exported("app", "ApiUrl", "the backend API's base URL", Expr::get_att("Api", "ApiEndpoint")));
+    t.output("ApiId", cx.exported("app", "ApiId", "the backend API", Expr::r#ref("Api")));
+    t.output("BackendFunctionName", cx.exported("app", "BackendFunctionName", "the backend function", Expr::r#ref("Backend")));
+}
+
+fn frontend(cx: &Context, t: &mut Template) {
+    let site: Resource =
+        Bucket { encryption: Encryption::S3Managed, versioned: true, expire_noncurrent_after_days: Some(30), expire_after_days: None }
+            .into();
+    t.resource("FrontendBucket", site);
+    t.resource("FrontendAccess", origin_access_control(Expr::str(format!("{}-frontend", cx.prefix()))));
+    t.resource(
+        "FrontendDistribution",
+        static_site_distribution(Expr::str(format!("{} frontend", cx.prefix())), "FrontendBucket", "FrontendAccess"),
+    );
+    t.resource(
+        "FrontendBucketPolicy",
+        bucket_policy(
+            "FrontendBucket",
+            vec![
+                Statement::allow(["s3:GetObject"], [Expr::sub("${FrontendBucket.Arn}/*")])
+                    .principal(Principal::Service("cloudfront.amazonaws.com".into()))
+                    .when(
+                        "StringEquals",
+                        "AWS:SourceArn",
+                        Expr::sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${FrontendDistribution}"),
+                    ),
+            ],
+        ),
+    );
+    t.output(
+        "FrontendUrl",
+        Output::new("the frontend's URL", Expr::sub("https://${FrontendDistribution.DomainName}")),
+    );
+    t.output(
+        "FrontendBucketName",
+        cx.exported("app", "FrontendBucketName", "where the frontend's build is uploaded", Expr::r#ref("FrontendBucket")),
+    );
+}

@@ -1,0 +1,96 @@
+//! The deploy role: GitHub Actions' OIDC provider and the role the environment's deploy workflow assumes,
+//! trusted only for this repository's workflows running in this GitHub environment; the role
+//! CloudFormation itself runs as; and the bucket deploys upload artifacts (code, large templates) to.
+
+use crate::cfn::resources::{Bucket, Encryption, Principal, Role, Statement, bucket_policy, github_oidc_provider, managed_policy};
+use crate::cfn::{Expr, Resource, Stack, Template};
+
+use super::Context;
+
+/// The deploy-role stack.
+pub fn stack(cx: &Context) -> Stack {
+    let prefix = cx.prefix();
+    let mut t = Template::new(format!("{prefix}: deploy role (GitHub OIDC, deploy and execution roles, artifacts bucket)"));
+    t.resource("GitHubOidc", github_oidc_provider());
+    let artifacts: Resource =
+        Bucket { encryption: Encryption::S3Managed, versioned: true, expire_noncurrent_after_days: Some(30), expire_after_days: Some(180) }
+            .into();
+    t.resource("ArtifactsBucket", artifacts.retain());
+    t.resource("ArtifactsBucketPolicy", bucket_policy("ArtifactsBucket", vec![]));
+    t.resource(
+        "ExecutionRole",
+        Role {
+            description: format!("{prefix}: the role CloudFormation runs this environment's stacks as"),
+            trust: vec![Statement::trust(Principal::Service("cloudformation.amazonaws.com".into()))],
+            managed_policies: vec![managed_policy("PowerUserAccess")],
+            permissions: vec![Statement::allow(
+                [
+                    "iam:CreateRole",
+                    "iam:DeleteRole",
+                    "iam:GetRole",
+                    "iam:PassRole",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                    "iam:UpdateRole",
+                    "iam:AttachRolePolicy",
+                    "iam:DetachRolePolicy",
+                    "iam:PutRolePolicy",
+                    "iam:DeleteRolePolicy",
+                    "iam:GetRolePolicy",
+                ],
+                [Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{prefix}-*"))],
+            )],
+            max_session_seconds: None,
+        },
+    );
+    let subject = format!("repo:{}:environment:{}", cx.project.repository, cx.env.name);
+    let stacks = Expr::sub(format!("arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{prefix}-*/*"));
+    t.resource(
+        "DeployRole",
+        Role {
+            description: format!("{prefix}: assumed by {}'s deploy workflow for environment {}", cx.project.repository, cx.env.name),
+            trust: vec![
+                Statement::trust(Principal::Federated(Expr::r#ref("GitHubOidc")))
+                    .when("StringEquals", "token.actions.githubusercontent.com:aud", Expr::str("sts.amazonaws.com"))
+                    .when("StringEquals", "token.actions.githubusercontent.com:sub", Expr::str(subject)),
+            ],
+            managed_policies: vec![],
+            permissions: vec![
+                Statement::allow(
+                    [
+                        "cloudformation:CreateChangeSet",
+                        "cloudformation:DescribeChangeSet",
+                        "cloudformation:ExecuteChangeSet",
+                        "cloudformation:DeleteChangeSet",
+                        "cloudformation:DescribeStacks",
+                        "cloudformation:DescribeStackEvents",
+                        "cloudformation:DescribeStackResources",
+                        "cloudformation:GetTemplate",
+                        "cloudformation:ContinueUpdateRollback",
+                        "cloudformation:DeleteStack",
+                    ],
+                    [stacks],
+                ),
+                Statement::allow(["cloudformation:ValidateTemplate", "cloudformation:ListStacks"], [Expr::str("*")]),
+                Statement::allow(["iam:PassRole"], [Expr::get_att("ExecutionRole", "Arn")]).when(
+                    "StringEquals",
+                    "iam:PassedToService",
+                    Expr::str("cloudformation.amazonaws.com"),
+                ),
+                Statement::allow(["s3:GetObject", "s3:PutObject"], [Expr::sub("${ArtifactsBucket.Arn}/*")]),
+                Statement::allow(["s3:ListBucket"], [Expr::get_att("ArtifactsBucket", "Arn")]),
+            ],
+            max_session_seconds: Some(3600),
+        },
+    );
+    t.output("DeployRoleArn", cx.exported("deploy-role", "DeployRoleArn", "the role the deploy workflow assumes", Expr::get_att("DeployRole", "Arn")));
+    t.output(
+        "ExecutionRoleArn",
+        cx.exported("deploy-role", "ExecutionRoleArn", "the role CloudFormation runs as", Expr::get_att("ExecutionRole", "Arn")),
+    );
+    t.output(
+        "ArtifactsBucketName",
+        cx.exported("deploy-role", "ArtifactsBucketName", "where deploys upload code and large templates", Expr::r#ref("ArtifactsBucket")),
+    );
+    Stack::new("deploy-role", t)
+}

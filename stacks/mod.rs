@@ -1,0 +1,65 @@
+//! The reference stacks of a web app with a frontend and a backend: functions from an environment to a
+//! CloudFormation stack. A new team copies these and changes what its app needs.
+//!
+//! Stacks share values through exports named `<project>-<env>-<stack>-<output>`, so the dependency order
+//! of an environment's stacks follows from its imports: network, then data and deploy-role, then app,
+//! then monitoring.
+
+use crate::model::{AwsTarget, Environment, Project, Tier};
+
+use crate::cfn::{Expr, Output, Stack};
+
+pub mod app;
+pub mod data;
+pub mod deploy_role;
+pub mod monitoring;
+pub mod network;
+
+/// What a stack function reads: the project, the environment and its AWS target.
+pub struct Context<'a> {
+    /// The project (name, repository).
+    pub project: &'a Project,
+    /// The environment being synthesized.
+    pub env: &'a Environment,
+    /// Its AWS account and region.
+    pub aws: &'a AwsTarget,
+}
+
+impl Context<'_> {
+    /// The export name of `output` of `stack` in this environment.
+    pub fn export_name(&self, stack: &str, output: &str) -> String {
+        format!("{}-{}-{stack}-{output}", self.project.name, self.env.name)
+    }
+
+    /// `Fn::ImportValue` of `output` of `stack` in this environment.
+    pub fn import(&self, stack: &str, output: &str) -> Expr {
+        Expr::import(self.export_name(stack, output))
+    }
+
+    /// An output of `stack` exported under its conventional name.
+    pub fn exported(&self, stack: &str, output: &str, description: &str, value: Expr) -> Output {
+        Output::new(description, value).export(self.export_name(stack, output))
+    }
+
+    /// A name prefix unique to this project and environment (`webapp-prod`).
+    pub fn prefix(&self) -> String {
+        format!("{}-{}", self.project.name, self.env.name)
+    }
+
+    /// How long logs are kept, by tier.
+    pub fn log_retention_days(&self) -> u32 {
+        match self.env.tier {
+            Tier::Production => 365,
+            Tier::Staging => 90,
+            Tier::Demo => 7,
+            _ => 30,
+        }
+    }
+}
+
+/// The environment's CloudFormation stacks; none when it has no AWS target.
+pub fn for_environment(project: &Project, env: &Environment) -> Vec<Stack> {
+    let Some(aws) = env.aws_target() else { return Vec::new() };
+    let cx = Context { project, env, aws };
+    vec![network::stack(&cx), data::stack(&cx), app::stack(&cx), monitoring::stack(&cx), deploy_role::stack(&cx)]
+}
