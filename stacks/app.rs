@@ -88,13 +88,20 @@ fn backend(cx: &Context, t: &mut Template) {
     t.resource("ApiInvokesBackend", api_invoke_permission("Backend", "Api"));
     t.output("ApiUrl", cx.exported("app", "ApiUrl", "the backend API's base URL", Expr::get_att("Api", "ApiEndpoint")));
     t.output("ApiId", cx.exported("app", "ApiId", "the backend API", Expr::r#ref("Api")));
-    t.output("BackendFunctionName", cx.exported("app", "BackendFunctionName", "the backend function", Expr::r#ref("Backend")));
+    t.output(
+        "BackendFunctionName",
+        cx.exported("app", "BackendFunctionName", "the backend function", Expr::r#ref("Backend")),
+    );
 }
 
 fn frontend(cx: &Context, t: &mut Template) {
-    let site: Resource =
-        Bucket { encryption: Encryption::S3Managed, versioned: true, expire_noncurrent_after_days: Some(30), expire_after_days: None }
-            .into();
+    let site: Resource = Bucket {
+        encryption: Encryption::S3Managed,
+        versioned: true,
+        expire_noncurrent_after_days: Some(30),
+        expire_after_days: None,
+    }
+    .into();
     t.resource("FrontendBucket", site);
     t.resource("FrontendAccess", origin_access_control(Expr::str(format!("{}-frontend", cx.prefix()))));
     t.resource(
@@ -111,17 +118,21 @@ fn frontend(cx: &Context, t: &mut Template) {
                     .when(
                         "StringEquals",
                         "AWS:SourceArn",
-                        Expr::sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${FrontendDistribution}"),
+                        Expr::sub(
+                            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${FrontendDistribution}",
+                        ),
                     ),
             ],
         ),
     );
-    t.output(
-        "FrontendUrl",
-        Output::new("the frontend's URL", Expr::sub("https://${FrontendDistribution.DomainName}")),
-    );
+    t.output("FrontendUrl", Output::new("the frontend's URL", Expr::sub("https://${FrontendDistribution.DomainName}")));
     t.output(
         "FrontendBucketName",
-        cx.exported("app", "FrontendBucketName", "where the frontend's build is uploaded", Expr::r#ref("FrontendBucket")),
+        cx.exported(
+            "app",
+            "FrontendBucketName",
+            "where the frontend's build is uploaded",
+            Expr::r#ref("FrontendBucket"),
+        ),
     );
 }

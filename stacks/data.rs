@@ -19,7 +19,10 @@ pub fn stack(cx: &Context) -> Stack {
     .into();
     t.resource("UploadsBucket", uploads.retain());
     t.resource("UploadsBucketPolicy", bucket_policy("UploadsBucket", vec![]));
-    t.output("UploadsBucketName", cx.exported("data", "UploadsBucketName", "the uploads bucket", Expr::r#ref("UploadsBucket")));
+    t.output(
+        "UploadsBucketName",
+        cx.exported("data", "UploadsBucketName", "the uploads bucket", Expr::r#ref("UploadsBucket")),
+    );
     t.output(
         "UploadsBucketArn",
         cx.exported("data", "UploadsBucketArn", "the uploads bucket's ARN", Expr::get_att("UploadsBucket", "Arn")),

@@ -2,7 +2,9 @@
 //! trusted only for this repository's workflows running in this GitHub environment; the role
 //! CloudFormation itself runs as; and the bucket deploys upload artifacts (code, large templates) to.
 
-use crate::cfn::resources::{Bucket, Encryption, Principal, Role, Statement, bucket_policy, github_oidc_provider, managed_policy};
+use crate::cfn::resources::{
+    Bucket, Encryption, Principal, Role, Statement, bucket_policy, github_oidc_provider, managed_policy,
+};
 use crate::cfn::{Expr, Resource, Stack, Template};
 
 use super::Context;
@@ -10,11 +12,16 @@ use super::Context;
 /// The deploy-role stack.
 pub fn stack(cx: &Context) -> Stack {
     let prefix = cx.prefix();
-    let mut t = Template::new(format!("{prefix}: deploy role (GitHub OIDC, deploy and execution roles, artifacts bucket)"));
+    let mut t =
+        Template::new(format!("{prefix}: deploy role (GitHub OIDC, deploy and execution roles, artifacts bucket)"));
     t.resource("GitHubOidc", github_oidc_provider());
-    let artifacts: Resource =
-        Bucket { encryption: Encryption::S3Managed, versioned: true, expire_noncurrent_after_days: Some(30), expire_after_days: Some(180) }
-            .into();
+    let artifacts: Resource = Bucket {
+        encryption: Encryption::S3Managed,
+        versioned: true,
+        expire_noncurrent_after_days: Some(30),
+        expire_after_days: Some(180),
+    }
+    .into();
     t.resource("ArtifactsBucket", artifacts.retain());
     t.resource("ArtifactsBucketPolicy", bucket_policy("ArtifactsBucket", vec![]));
     t.resource(
@@ -44,11 +51,16 @@ pub fn stack(cx: &Context) -> Stack {
         },
     );
     let subject = format!("repo:{}:environment:{}", cx.project.repository, cx.env.name);
-    let stacks = Expr::sub(format!("arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{prefix}-*/*"));
+    let stacks = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{prefix}-*/*"
+    ));
     t.resource(
         "DeployRole",
         Role {
-            description: format!("{prefix}: assumed by {}'s deploy workflow for environment {}", cx.project.repository, cx.env.name),
+            description: format!(
+                "{prefix}: assumed by {}'s deploy workflow for environment {}",
+                cx.project.repository, cx.env.name
+            ),
             trust: vec![
                 Statement::trust(Principal::Federated(Expr::r#ref("GitHubOidc")))
                     .when("StringEquals", "token.actions.githubusercontent.com:aud", Expr::str("sts.amazonaws.com"))
@@ -83,14 +95,32 @@ pub fn stack(cx: &Context) -> Stack {
             max_session_seconds: Some(3600),
         },
     );
-    t.output("DeployRoleArn", cx.exported("deploy-role", "DeployRoleArn", "the role the deploy workflow assumes", Expr::get_att("DeployRole", "Arn")));
+    t.output(
+        "DeployRoleArn",
+        cx.exported(
+            "deploy-role",
+            "DeployRoleArn",
+            "the role the deploy workflow assumes",
+            Expr::get_att("DeployRole", "Arn"),
+        ),
+    );
     t.output(
         "ExecutionRoleArn",
-        cx.exported("deploy-role", "ExecutionRoleArn", "the role CloudFormation runs as", Expr::get_att("ExecutionRole", "Arn")),
+        cx.exported(
+            "deploy-role",
+            "ExecutionRoleArn",
+            "the role CloudFormation runs as",
+            Expr::get_att("ExecutionRole", "Arn"),
+        ),
     );
     t.output(
         "ArtifactsBucketName",
-        cx.exported("deploy-role", "ArtifactsBucketName", "where deploys upload code and large templates", Expr::r#ref("ArtifactsBucket")),
+        cx.exported(
+            "deploy-role",
+            "ArtifactsBucketName",
+            "where deploys upload code and large templates",
+            Expr::r#ref("ArtifactsBucket"),
+        ),
     );
     Stack::new("deploy-role", t)
 }

@@ -9,17 +9,20 @@ use super::Context;
 pub fn stack(cx: &Context) -> Stack {
     let mut t = Template::new(format!("{}: monitoring (alarms to an SNS topic)", cx.prefix()));
     t.resource("AlarmTopic", alarm_topic(Expr::str(format!("{} alarms", cx.prefix()))));
-    let alarm = |description: &str, namespace: &str, metric: &str, dimension: (&str, Expr), statistic: &str, threshold: u32| Alarm {
-        description: format!("{}: {description}", cx.prefix()),
-        namespace: namespace.into(),
-        metric: metric.into(),
-        dimension: (dimension.0.into(), dimension.1),
-        statistic: statistic.into(),
-        threshold,
-        period_seconds: 300,
-        periods: 2,
-        topic_id: "AlarmTopic".into(),
-    };
+    let alarm =
+        |description: &str, namespace: &str, metric: &str, dimension: (&str, Expr), statistic: &str, threshold: u32| {
+            Alarm {
+                description: format!("{}: {description}", cx.prefix()),
+                namespace: namespace.into(),
+                metric: metric.into(),
+                dimension: (dimension.0.into(), dimension.1),
+                statistic: statistic.into(),
+                threshold,
+                period_seconds: 300,
+                periods: 2,
+                topic_id: "AlarmTopic".into(),
+            }
+        };
     t.resource(
         "BackendErrors",
         alarm(
@@ -33,7 +36,14 @@ pub fn stack(cx: &Context) -> Stack {
     );
     t.resource(
         "BackendThrottles",
-        alarm("the backend function is throttled", "AWS/Lambda", "Throttles", ("FunctionName", cx.import("app", "BackendFunctionName")), "Sum", 1),
+        alarm(
+            "the backend function is throttled",
+            "AWS/Lambda",
+            "Throttles",
+            ("FunctionName", cx.import("app", "BackendFunctionName")),
+            "Sum",
+            1,
+        ),
     );
     t.resource(
         "ApiServerErrors",
@@ -42,9 +52,19 @@ pub fn stack(cx: &Context) -> Stack {
     if cx.env.database.is_some() {
         t.resource(
             "DatabaseCpu",
-            alarm("the database's CPU is high", "AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier", cx.import("data", "DbInstanceId")), "Average", 80),
+            alarm(
+                "the database's CPU is high",
+                "AWS/RDS",
+                "CPUUtilization",
+                ("DBInstanceIdentifier", cx.import("data", "DbInstanceId")),
+                "Average",
+                80,
+            ),
         );
     }
-    t.output("AlarmTopicArn", cx.exported("monitoring", "AlarmTopicArn", "where alarms are sent", Expr::r#ref("AlarmTopic")));
+    t.output(
+        "AlarmTopicArn",
+        cx.exported("monitoring", "AlarmTopicArn", "where alarms are sent", Expr::r#ref("AlarmTopic")),
+    );
     Stack::new("monitoring", t)
 }

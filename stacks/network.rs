@@ -31,7 +31,11 @@ pub fn stack(cx: &Context) -> Stack {
             vpc_id: "Vpc".into(),
             ingress: vec![],
             egress: vec![
-                Rule { port: 443, peer: Peer::Cidr("0.0.0.0/0".into()), description: "AWS APIs through VPC endpoints".into() },
+                Rule {
+                    port: 443,
+                    peer: Peer::Cidr("0.0.0.0/0".into()),
+                    description: "AWS APIs through VPC endpoints".into(),
+                },
                 Rule { port: 5432, peer: Peer::Cidr(VPC_CIDR.into()), description: "the database".into() },
             ],
         },
@@ -92,11 +96,21 @@ pub fn stack(cx: &Context) -> Stack {
     );
     t.output(
         "AppSecurityGroupId",
-        cx.exported("network", "AppSecurityGroupId", "the backend's security group", Expr::get_att("AppSecurityGroup", "GroupId")),
+        cx.exported(
+            "network",
+            "AppSecurityGroupId",
+            "the backend's security group",
+            Expr::get_att("AppSecurityGroup", "GroupId"),
+        ),
     );
     t.output(
         "DbSecurityGroupId",
-        cx.exported("network", "DbSecurityGroupId", "the database's security group", Expr::get_att("DbSecurityGroup", "GroupId")),
+        cx.exported(
+            "network",
+            "DbSecurityGroupId",
+            "the database's security group",
+            Expr::get_att("DbSecurityGroup", "GroupId"),
+        ),
     );
     Stack::new("network", t)
 }

@@ -281,9 +281,7 @@ impl Serialize for Expr {
             Expr::Sub(t, vars) if vars.is_empty() => function(s, "Fn::Sub", t),
             Expr::Sub(t, vars) => function(s, "Fn::Sub", &Args(vec![Arg::Str(t), Arg::Map(vars)])),
             Expr::Join(sep, items) => function(s, "Fn::Join", &Args(vec![Arg::Str(sep), Arg::List(items)])),
-            Expr::Select(i, list) => {
-                function(s, "Fn::Select", &Args(vec![Arg::Str(&i.to_string()), Arg::Expr(list)]))
-            }
+            Expr::Select(i, list) => function(s, "Fn::Select", &Args(vec![Arg::Str(&i.to_string()), Arg::Expr(list)])),
             Expr::Split(sep, e) => function(s, "Fn::Split", &Args(vec![Arg::Str(sep), Arg::Expr(e)])),
             Expr::If(c, a, b) => function(s, "Fn::If", &Args(vec![Arg::Str(c), Arg::Expr(a), Arg::Expr(b)])),
             Expr::Equals(a, b) => function(s, "Fn::Equals", &[a, b]),

@@ -48,7 +48,10 @@ pub struct Statement {
 
 impl Statement {
     /// Allows `actions` on `resources`.
-    pub fn allow<S: Into<String>>(actions: impl IntoIterator<Item = S>, resources: impl IntoIterator<Item = Expr>) -> Self {
+    pub fn allow<S: Into<String>>(
+        actions: impl IntoIterator<Item = S>,
+        resources: impl IntoIterator<Item = Expr>,
+    ) -> Self {
         Statement {
             effect: Effect::Allow,
             principal: None,
@@ -59,7 +62,10 @@ impl Statement {
     }
 
     /// Denies `actions` on `resources`.
-    pub fn deny<S: Into<String>>(actions: impl IntoIterator<Item = S>, resources: impl IntoIterator<Item = Expr>) -> Self {
+    pub fn deny<S: Into<String>>(
+        actions: impl IntoIterator<Item = S>,
+        resources: impl IntoIterator<Item = Expr>,
+    ) -> Self {
         Statement { effect: Effect::Deny, ..Statement::allow(actions, resources) }
     }
 
@@ -192,9 +198,7 @@ impl From<Bucket> for Resource {
     fn from(b: Bucket) -> Resource {
         let sse = match b.encryption {
             Encryption::S3Managed => Expr::map([("SSEAlgorithm", Expr::str("AES256"))]),
-            Encryption::Kms(key) => {
-                Expr::map([("SSEAlgorithm", Expr::str("aws:kms")), ("KMSMasterKeyID", key)])
-            }
+            Encryption::Kms(key) => Expr::map([("SSEAlgorithm", Expr::str("aws:kms")), ("KMSMasterKeyID", key)]),
         };
         let mut rules = Vec::new();
         if let Some(days) = b.expire_noncurrent_after_days {
@@ -233,7 +237,10 @@ impl From<Bucket> for Resource {
             )
             .prop(
                 "OwnershipControls",
-                Expr::map([("Rules", Expr::list([Expr::map([("ObjectOwnership", Expr::str("BucketOwnerEnforced"))])]))]),
+                Expr::map([(
+                    "Rules",
+                    Expr::list([Expr::map([("ObjectOwnership", Expr::str("BucketOwnerEnforced"))])]),
+                )]),
             );
         if b.versioned {
             res = res.prop("VersioningConfiguration", Expr::map([("Status", Expr::str("Enabled"))]));
@@ -249,9 +256,11 @@ impl From<Bucket> for Resource {
 pub fn bucket_policy(bucket_id: &str, statements: Vec<Statement>) -> Resource {
     let bucket_arn = Expr::get_att(bucket_id, "Arn");
     let objects = Expr::sub(format!("${{{bucket_id}.Arn}}/*"));
-    let mut all = vec![Statement::deny(["s3:*"], [bucket_arn, objects])
-        .principal(Principal::Anyone)
-        .when("Bool", "aws:SecureTransport", Expr::str("false"))];
+    let mut all = vec![Statement::deny(["s3:*"], [bucket_arn, objects]).principal(Principal::Anyone).when(
+        "Bool",
+        "aws:SecureTransport",
+        Expr::str("false"),
+    )];
     all.extend(statements);
     Resource::new("AWS::S3::BucketPolicy")
         .prop("Bucket", Expr::r#ref(bucket_id))
@@ -520,7 +529,9 @@ pub fn api_invoke_permission(function_id: &str, api_id: &str) -> Resource {
         .prop("Principal", "apigateway.amazonaws.com")
         .prop(
             "SourceArn",
-            Expr::sub(format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_id}}}/*")),
+            Expr::sub(format!(
+                "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_id}}}/*"
+            )),
         )
 }
 

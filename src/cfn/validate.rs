@@ -56,7 +56,10 @@ pub fn template(t: &Template) -> Vec<Finding> {
         check_resource_type_and_properties(id, r, &mut out);
         if let Some(c) = &r.condition {
             if !t.conditions.contains_key(c) {
-                out.push(Finding::new(format!("{base}/Condition"), format!("names condition `{c}`, which the template does not define")));
+                out.push(Finding::new(
+                    format!("{base}/Condition"),
+                    format!("names condition `{c}`, which the template does not define"),
+                ));
             }
         }
         for d in &r.depends_on {
@@ -65,7 +68,10 @@ pub fn template(t: &Template) -> Vec<Finding> {
             } else if !t.resources.contains_key(d) {
                 out.push(Finding::new(
                     format!("{base}/DependsOn"),
-                    format!("names `{d}`, which is not a resource of this template{}", suggest::hint(d, t.resources.keys().map(String::as_str))),
+                    format!(
+                        "names `{d}`, which is not a resource of this template{}",
+                        suggest::hint(d, t.resources.keys().map(String::as_str))
+                    ),
                 ));
             }
         }
@@ -96,14 +102,20 @@ pub fn template(t: &Template) -> Vec<Finding> {
         scope.check_refs(&o.value, &format!("{base}/Value"), false, &mut out);
         if let Some(c) = &o.condition {
             if !t.conditions.contains_key(c) {
-                out.push(Finding::new(format!("{base}/Condition"), format!("names condition `{c}`, which the template does not define")));
+                out.push(Finding::new(
+                    format!("{base}/Condition"),
+                    format!("names condition `{c}`, which the template does not define"),
+                ));
             }
         }
         if let Some(e) = &o.export {
             scope.check_refs(&e.name, &format!("{base}/Export/Name"), false, &mut out);
             if let Expr::Str(name) = &e.name {
                 if !exports.insert(name.as_str()) {
-                    out.push(Finding::new(format!("{base}/Export/Name"), format!("exports `{name}` a second time; export names are unique in a region")));
+                    out.push(Finding::new(
+                        format!("{base}/Export/Name"),
+                        format!("exports `{name}` a second time; export names are unique in a region"),
+                    ));
                 }
             }
         }
@@ -140,7 +152,10 @@ fn check_counts(t: &Template, out: &mut Vec<Finding>) {
         ("Mappings", t.mappings.len(), limits::MAPPINGS),
     ] {
         if n > max {
-            out.push(Finding::new(section, format!("has {n} entries, over CloudFormation's limit of {max}; split the stack")));
+            out.push(Finding::new(
+                section,
+                format!("has {n} entries, over CloudFormation's limit of {max}; split the stack"),
+            ));
         }
     }
     if t.resources.is_empty() {
@@ -272,7 +287,10 @@ impl<'t> Scope<'t> {
                     if !self.t.conditions.contains_key(c) {
                         out.push(Finding::new(
                             at,
-                            format!("names condition `{c}`, which the template does not define{}", suggest::hint(c, self.t.conditions.keys().map(String::as_str))),
+                            format!(
+                                "names condition `{c}`, which the template does not define{}",
+                                suggest::hint(c, self.t.conditions.keys().map(String::as_str))
+                            ),
                         ));
                     }
                 }
@@ -292,14 +310,20 @@ impl<'t> Scope<'t> {
         }
         if self.t.resources.contains_key(target) {
             if in_condition {
-                out.push(Finding::new(at, format!("a condition may not Ref resource `{target}`; only parameters and pseudo parameters")));
+                out.push(Finding::new(
+                    at,
+                    format!("a condition may not Ref resource `{target}`; only parameters and pseudo parameters"),
+                ));
             }
             return;
         }
         let known = self.t.parameters.keys().chain(self.t.resources.keys()).map(String::as_str);
         out.push(Finding::new(
             at,
-            format!("Ref to `{target}`, which is not a parameter or resource of this template{}", suggest::hint(target, known)),
+            format!(
+                "Ref to `{target}`, which is not a parameter or resource of this template{}",
+                suggest::hint(target, known)
+            ),
         ));
     }
 
@@ -307,7 +331,10 @@ impl<'t> Scope<'t> {
         let Some(r) = self.t.resources.get(id) else {
             out.push(Finding::new(
                 at,
-                format!("Fn::GetAtt of `{id}`, which is not a resource of this template{}", suggest::hint(id, self.t.resources.keys().map(String::as_str))),
+                format!(
+                    "Fn::GetAtt of `{id}`, which is not a resource of this template{}",
+                    suggest::hint(id, self.t.resources.keys().map(String::as_str))
+                ),
             ));
             return;
         };

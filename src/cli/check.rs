@@ -19,10 +19,6 @@ pub fn run(project: Project, args: &CheckArgs, ui: &mut Ui) -> Result<ExitCode, 
     let project = super::with_demos(project, &args.demos)?;
     let set = crate::synth::synth(&project, &[]).map_err(|p| CliError::problems(&p))?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
-    writeln!(
-        ui.out,
-        "ok: {} environments and {stacks} stacks pass every check",
-        set.environments.len()
-    )?;
+    writeln!(ui.out, "ok: {} environments and {stacks} stacks pass every check", set.environments.len())?;
     Ok(ExitCode::SUCCESS)
 }

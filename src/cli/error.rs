@@ -48,10 +48,7 @@ impl CliError {
     /// The definitions have problems: one line each.
     pub fn problems(problems: &[Problem]) -> Self {
         let n = problems.len();
-        let mut e = CliError::user(format!(
-            "the definitions have {n} problem{}:",
-            if n == 1 { "" } else { "s" }
-        ));
+        let mut e = CliError::user(format!("the definitions have {n} problem{}:", if n == 1 { "" } else { "s" }));
         e.details = problems.iter().map(ToString::to_string).collect();
         e.hint("fix them in environments/ or stacks/, then run `slipway check` again")
     }

@@ -242,7 +242,10 @@ fn check_approvals(env: &Environment, problems: &mut Vec<Problem>) {
         problems.push(Problem::new(
             &env.name,
             "approvals",
-            format!("needs {} approval(s) but names no group to give them; add one with `.from(Group::new(..))`", a.required),
+            format!(
+                "needs {} approval(s) but names no group to give them; add one with `.from(Group::new(..))`",
+                a.required
+            ),
         ));
         return;
     }

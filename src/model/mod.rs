@@ -12,8 +12,7 @@ mod target;
 
 pub use check::{Problem, check};
 pub use environment::{
-    Approvals, Component, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier,
-    Trigger,
+    Approvals, Component, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
 pub use project::{Project, Repository};

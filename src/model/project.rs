@@ -44,13 +44,7 @@ pub struct Project {
 impl Project {
     /// A project with no environments yet.
     pub fn new(name: impl Into<String>, repository: Repository) -> Self {
-        Project {
-            name: name.into(),
-            repository,
-            environments: Vec::new(),
-            demos: Vec::new(),
-            demo_factory: None,
-        }
+        Project { name: name.into(), repository, environments: Vec::new(), demos: Vec::new(), demo_factory: None }
     }
 
     /// Adds a permanent environment.

@@ -216,7 +216,10 @@ fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Pr
                 problems.push(Problem::new(
                     &env.name,
                     "stacks",
-                    format!("stacks {} import each other's exports in a cycle; CloudFormation cannot deploy them", names.join(", ")),
+                    format!(
+                        "stacks {} import each other's exports in a cycle; CloudFormation cannot deploy them",
+                        names.join(", ")
+                    ),
                 ));
                 ordered.append(&mut remaining);
             }

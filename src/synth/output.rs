@@ -9,8 +9,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::manifest::{MANIFEST, Manifest};
 use super::ArtifactSet;
+use super::manifest::{MANIFEST, Manifest};
 
 /// Why the output could not be written.
 #[derive(Debug, thiserror::Error)]
