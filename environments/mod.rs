@@ -31,4 +31,5 @@ pub fn project() -> Project {
         .environment(staging::staging())
         .environment(prod::prod())
         .demos_from(feature_demo)
+        .stacks_from(crate::stacks::for_environment)
 }

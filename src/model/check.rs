@@ -47,7 +47,7 @@ pub fn check(project: &Project) -> Vec<Problem> {
     let envs: Vec<&Environment> = project.all_environments().collect();
     check_names(project, &envs, &mut problems);
     for env in &envs {
-        check_environment(project, env, &envs, &mut problems);
+        check_environment(env, &envs, &mut problems);
     }
     check_promotion_cycles(&envs, &mut problems);
     problems.sort();
@@ -127,7 +127,7 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
     None
 }
 
-fn check_environment(project: &Project, env: &Environment, all: &[&Environment], problems: &mut Vec<Problem>) {
+fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec<Problem>) {
     let name = env.name.as_str();
     if env.targets.is_empty() {
         problems.push(Problem::new(
@@ -221,7 +221,6 @@ fn check_environment(project: &Project, env: &Environment, all: &[&Environment],
             ));
         }
     }
-    let _ = project;
 }
 
 fn check_approvals(env: &Environment, problems: &mut Vec<Problem>) {

@@ -15,5 +15,5 @@ pub use environment::{
     Approvals, Component, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
-pub use project::{Project, Repository};
+pub use project::{Project, Repository, StackFactory};
 pub use target::{AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, Region, Target};

@@ -3,6 +3,10 @@
 use std::fmt;
 
 use super::environment::Environment;
+use crate::cfn::Stack;
+
+/// Makes an environment's CloudFormation stacks: `stacks::for_environment` for this repository.
+pub type StackFactory = fn(&Project, &Environment) -> Vec<Stack>;
 
 /// A GitHub repository, `owner/name`: deploy roles trust workflows of this repository only.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,12 +43,28 @@ pub struct Project {
     pub demos: Vec<Environment>,
     /// Makes a feature-demo instance from its name, where the project has them.
     pub demo_factory: Option<fn(&str) -> Environment>,
+    /// Makes each environment's CloudFormation stacks.
+    pub stacks: StackFactory,
 }
 
 impl Project {
-    /// A project with no environments yet.
+    /// A project with no environments yet, whose environments get no CloudFormation stacks until
+    /// [`Project::stacks_from`] says how to make them.
     pub fn new(name: impl Into<String>, repository: Repository) -> Self {
-        Project { name: name.into(), repository, environments: Vec::new(), demos: Vec::new(), demo_factory: None }
+        Project {
+            name: name.into(),
+            repository,
+            environments: Vec::new(),
+            demos: Vec::new(),
+            demo_factory: None,
+            stacks: |_, _| Vec::new(),
+        }
+    }
+
+    /// Sets the function that makes each environment's CloudFormation stacks.
+    pub fn stacks_from(mut self, factory: StackFactory) -> Self {
+        self.stacks = factory;
+        self
     }
 
     /// Adds a permanent environment.

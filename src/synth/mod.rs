@@ -52,7 +52,7 @@ pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Vec<Prob
             continue;
         }
         set.environments.push(env.name.clone());
-        let stacks = crate::stacks::for_environment(project, env);
+        let stacks = (project.stacks)(project, env);
         let ordered = synth_cloudformation(project, env, stacks, &mut set, &mut problems);
         set.stacks.insert(env.name.clone(), ordered);
     }
