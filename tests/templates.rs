@@ -190,34 +190,28 @@ fn a_template_over_51200_bytes_is_noted_as_going_through_s3() {
     assert!(set.notes[0].message.contains("TemplateURL"));
 }
 
+/// A database whose master password is `password`.
+fn database(password: &'static str) -> Resource {
+    Resource::new("AWS::RDS::DBInstance")
+        .prop("DBInstanceClass", "db.t4g.micro")
+        .prop("Engine", "postgres")
+        .prop("MasterUsername", "app")
+        .prop("MasterUserPassword", password)
+}
+
 #[test]
 fn a_secret_written_as_a_literal_is_refused() {
-    let got = refusals(|t| {
-        t.resource(
-            "Db",
-            Resource::new("AWS::RDS::DBInstance")
-                .prop("DBInstanceClass", "db.t4g.micro")
-                .prop("Engine", "postgres")
-                .prop("MasterUsername", "app")
-                .prop("MasterUserPassword", "hunter2hunter2"),
-        );
-    });
     assert_eq!(
-        got,
+        refusals(|t| {
+            t.resource("Db", database("hunter2hunter2"));
+        }),
         [
             "environment `dev`, stack `app`, Resources/Db/Properties/MasterUserPassword: `MasterUserPassword` is a literal \
          value; a secret must never be in a template: use `{{resolve:secretsmanager:...}}` or a NoEcho parameter"
         ]
     );
     let referenced = refusals(|t| {
-        t.resource(
-            "Db",
-            Resource::new("AWS::RDS::DBInstance")
-                .prop("DBInstanceClass", "db.t4g.micro")
-                .prop("Engine", "postgres")
-                .prop("MasterUsername", "app")
-                .prop("MasterUserPassword", "{{resolve:secretsmanager:shop/db:SecretString:password}}"),
-        );
+        t.resource("Db", database("{{resolve:secretsmanager:shop/db:SecretString:password}}"));
     });
     assert_eq!(referenced, Vec::<String>::new());
 }
