@@ -1,0 +1,283 @@
+//! Two sets of synthesized files (an earlier `slipway synth` directory and what the definitions give
+//! now) compared per environment and stack.
+//!
+//! Paths follow `slipway synth`'s layout: `<env>/cloudformation/<stack>.template.json` is a stack's
+//! template and is diffed structurally; any other file of an environment (cloud.gov manifests under
+//! `<env>/cloudgov/`, compose files under `<env>/compose/`) gets a unified text diff with context and,
+//! when it lists apps (`applications:`) or services (`services:`), a one-line summary per app or service.
+//! `manifest.json` only restates the other files' hashes, so it is not compared.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::template::{TemplateDiff, diff_templates};
+use super::value::{ParseError, from_yaml, parse_template};
+use super::{Change, Impact};
+use crate::synth::MANIFEST;
+
+/// Files by path relative to the output directory, with `/`.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// A template that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("`{path}` ({side}) {source}")]
+pub struct ArtifactError {
+    /// The file's path.
+    pub path: String,
+    /// `old` or `new`.
+    pub side: &'static str,
+    /// Why.
+    pub source: ParseError,
+}
+
+/// Everything that differs, per environment.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Diff {
+    /// Every environment compared, in the order given, then any only the old side has.
+    pub environments: Vec<EnvironmentDiff>,
+}
+
+impl Diff {
+    /// Whether nothing differs.
+    pub fn is_empty(&self) -> bool {
+        self.environments.iter().all(EnvironmentDiff::is_empty)
+    }
+
+    /// The worst impact on any resource.
+    pub fn worst(&self) -> Option<Impact> {
+        self.environments.iter().flat_map(|e| &e.stacks).filter_map(|s| s.template.worst()).max()
+    }
+}
+
+/// One environment's differences.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EnvironmentDiff {
+    /// The environment's name.
+    pub name: String,
+    /// Stacks that differ (unchanged stacks are left out).
+    pub stacks: Vec<StackDiff>,
+    /// Other files that differ.
+    pub files: Vec<FileDiff>,
+}
+
+impl EnvironmentDiff {
+    /// Whether nothing in this environment differs.
+    pub fn is_empty(&self) -> bool {
+        self.stacks.is_empty() && self.files.is_empty()
+    }
+}
+
+/// One stack's differences.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackDiff {
+    /// The stack's short name (`app`).
+    pub name: String,
+    /// Added (no old template), removed (no new one) or modified.
+    pub change: Change,
+    /// What differs in its template.
+    pub template: TemplateDiff,
+}
+
+/// A file that is not a template and differs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileDiff {
+    /// Its path.
+    pub path: String,
+    /// Added, removed or modified.
+    pub change: Change,
+    /// A unified diff with three lines of context, `a/` and `b/` headers.
+    pub unified: String,
+    /// One line per app or service that changed (instances, memory, routes, ...), when the file lists any.
+    pub summary: Vec<String>,
+}
+
+/// The environment of a path, and the stack when the path is a CloudFormation template.
+fn classify(path: &str) -> Option<(&str, Option<&str>)> {
+    let (env, rest) = path.split_once('/')?;
+    let stack = rest
+        .strip_prefix("cloudformation/")
+        .and_then(|f| [".template.json", ".template.yaml", ".template.yml"].iter().find_map(|ext| f.strip_suffix(ext)));
+    Some((env, stack.filter(|s| !s.contains('/'))))
+}
+
+/// Diffs `old` against `new`. Environments come in `order` first (names not in either side are skipped),
+/// then the rest alphabetically.
+pub fn diff_artifacts(old: &Files, new: &Files, order: &[String]) -> Result<Diff, ArtifactError> {
+    let mut envs: Vec<String> = Vec::new();
+    let present: BTreeSet<&str> =
+        old.keys().chain(new.keys()).filter_map(|p| classify(p)).map(|(env, _)| env).collect();
+    for name in order {
+        if present.contains(name.as_str()) && !envs.contains(name) {
+            envs.push(name.clone());
+        }
+    }
+    for name in present {
+        if !envs.iter().any(|e| e == name) {
+            envs.push(name.to_string());
+        }
+    }
+    let mut diff = Diff::default();
+    for env in envs {
+        let mut out = EnvironmentDiff { name: env.clone(), ..EnvironmentDiff::default() };
+        let paths: BTreeSet<&String> = old
+            .keys()
+            .chain(new.keys())
+            .filter(|p| p.as_str() != MANIFEST && classify(p).is_some_and(|(e, _)| e == env))
+            .collect();
+        for path in paths {
+            let (a, b) = (old.get(path), new.get(path));
+            if a == b {
+                continue;
+            }
+            let change = match (a, b) {
+                (Some(_), Some(_)) => Change::Modified,
+                (None, _) => Change::Added,
+                (_, None) => Change::Removed,
+            };
+            match classify(path).and_then(|(_, s)| s) {
+                Some(stack) => {
+                    let read = |bytes: Option<&Vec<u8>>, side| match bytes {
+                        None => Ok(Value::Object(Default::default())),
+                        Some(b) => parse_template(&String::from_utf8_lossy(b)).map_err(|source| ArtifactError {
+                            path: path.clone(),
+                            side,
+                            source,
+                        }),
+                    };
+                    let template = diff_templates(&read(a, "old")?, &read(b, "new")?);
+                    if !template.is_empty() || change != Change::Modified {
+                        out.stacks.push(StackDiff { name: stack.to_string(), change, template });
+                    }
+                }
+                None => out.files.push(file_diff(path, change, a, b)),
+            }
+        }
+        diff.environments.push(out);
+    }
+    Ok(diff)
+}
+
+fn file_diff(path: &str, change: Change, old: Option<&Vec<u8>>, new: Option<&Vec<u8>>) -> FileDiff {
+    let text = |b: Option<&Vec<u8>>| b.map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+    let (a, b) = (text(old), text(new));
+    let unified = similar::TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string();
+    FileDiff { path: path.to_string(), change, unified, summary: summarize(&a, &b) }
+}
+
+/// What a reviewer wants to know about an app or service at a glance.
+const FACTS: [(&str, &[&str]); 7] = [
+    ("instances", &["instances"]),
+    ("memory", &["memory"]),
+    ("disk", &["disk_quota"]),
+    ("image", &["image"]),
+    ("replicas", &["deploy", "replicas"]),
+    ("memory limit", &["deploy", "resources", "limits", "memory"]),
+    ("command", &["command"]),
+];
+
+/// Apps of a cloud.gov manifest (`applications:` list) or services of a compose file (`services:` map),
+/// by name.
+fn units(text: &str) -> Option<(&'static str, BTreeMap<String, Value>)> {
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).ok()?;
+    let doc = from_yaml(yaml);
+    if let Some(Value::Array(apps)) = doc.get("applications") {
+        let by_name = apps
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                (a.get("name").and_then(Value::as_str).map_or_else(|| i.to_string(), str::to_string), a.clone())
+            })
+            .collect();
+        return Some(("app", by_name));
+    }
+    if let Some(Value::Object(services)) = doc.get("services") {
+        return Some(("service", services.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
+    }
+    None
+}
+
+fn routes(unit: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for key in ["routes", "ports"] {
+        if let Some(Value::Array(items)) = unit.get(key) {
+            for r in items {
+                out.insert(match r.get("route") {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => super::value::show(r).trim_matches('"').to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// One line per app or service that differs between two manifests or compose files.
+fn summarize(old: &str, new: &str) -> Vec<String> {
+    let (a, b) = (units(old), units(new));
+    let noun = a.as_ref().or(b.as_ref()).map(|(n, _)| *n).unwrap_or("app");
+    let (a, b) = (a.map(|u| u.1).unwrap_or_default(), b.map(|u| u.1).unwrap_or_default());
+    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let mut out = Vec::new();
+    for name in names {
+        match (a.get(name), b.get(name)) {
+            (None, Some(_)) => out.push(format!("{noun} `{name}`: added")),
+            (Some(_), None) => out.push(format!("{noun} `{name}`: removed")),
+            (Some(x), Some(y)) if !super::value::same(x, y) => {
+                let mut parts = Vec::new();
+                for (label, path) in FACTS {
+                    let at = |v: &Value| super::value::values_at(v, path).first().map(|v| super::value::show(v));
+                    let (p, q) = (at(x), at(y));
+                    if p != q {
+                        let none = || "none".to_string();
+                        parts.push(format!("{label} {} → {}", p.unwrap_or_else(none), q.unwrap_or_else(none)));
+                    }
+                }
+                let (r, s) = (routes(x), routes(y));
+                let added: Vec<&String> = s.difference(&r).collect();
+                let removed: Vec<&String> = r.difference(&s).collect();
+                if !added.is_empty() || !removed.is_empty() {
+                    let mut route = Vec::new();
+                    route.extend(added.iter().map(|x| format!("+{x}")));
+                    route.extend(removed.iter().map(|x| format!("-{x}")));
+                    parts.push(format!("routes {}", route.join(" ")));
+                }
+                if parts.is_empty() {
+                    parts.push("other settings changed".into());
+                }
+                out.push(format!("{noun} `{name}`: {}", parts.join(", ")));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summarizes_cloud_gov_apps() {
+        let old = "applications:\n- name: web\n  instances: 1\n  memory: 256M\n  routes:\n  - route: a.app.cloud.gov\n";
+        let new = "applications:\n- name: web\n  instances: 2\n  memory: 256M\n  routes:\n  - route: b.app.cloud.gov\n- name: worker\n";
+        assert_eq!(
+            summarize(old, new),
+            vec![
+                "app `web`: instances 1 → 2, routes +b.app.cloud.gov -a.app.cloud.gov".to_string(),
+                "app `worker`: added".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn classifies_paths() {
+        assert_eq!(classify("dev/cloudformation/app.template.json"), Some(("dev", Some("app"))));
+        assert_eq!(classify("dev/cloudgov/manifest.yml"), Some(("dev", None)));
+        assert_eq!(classify("manifest.json"), None);
+    }
+}

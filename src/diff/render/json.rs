@@ -1,0 +1,264 @@
+//! The JSON rendering: a stable, documented shape for machines (CI gates, bots).
+//!
+//! ```text
+//! {
+//!   "format": 1,                       // bumped only on an incompatible change of this shape
+//!   "differences": true,               // false when nothing differs
+//!   "worst_impact": "replace",         // worst resource impact anywhere, or null
+//!   "environments": [{
+//!     "name": "dev",
+//!     "stacks": [{                     // only stacks that differ
+//!       "name": "app",
+//!       "change": "modified",          // added | removed | modified
+//!       "worst_impact": "replace",     // or null when no resource changes
+//!       "security": [{
+//!         "change": "added",           // added | removed
+//!         "kind": "iam-statement",     // iam-statement | managed-policy | security-group-rule
+//!         "logical_id": "BackendRole",
+//!         "source": "Properties/Policies[backend]/PolicyDocument",
+//!         "description": "Allow s3:GetObject on ...",
+//!         "broadens": true,
+//!         "reasons": ["on any resource (`*`)"],
+//!         "detail": { ... }            // iam-statement: effect, actions, not_action, resources,
+//!                                      //   not_resource, principals, not_principal, conditions
+//!                                      // managed-policy: arn
+//!                                      // security-group-rule: direction, group, protocol,
+//!                                      //   from_port, to_port, peer
+//!       }],
+//!       "resources": [{
+//!         "logical_id": "Uploads",
+//!         "type": "AWS::S3::Bucket",
+//!         "old_type": "...",           // only when the type changed
+//!         "change": "modified",        // added | removed | modified
+//!         "impact": "replace",         // create | update | orphan | may-replace | replace | destroy
+//!         "properties": [{             // changed paths of a modified resource
+//!           "path": "Properties/BucketName",   // `/`-separated, below the resource
+//!           "old": "a",                // absent when the path was added
+//!           "new": "b",                // absent when the path was removed
+//!           "impact": "replace",
+//!           "cause": "create-only",    // value | create-only | type-change | reference | unknown-type
+//!           "create_only": "BucketName",       // with cause create-only
+//!           "references": "OtherId"            // with cause reference: the (maybe) replaced resource
+//!         }]
+//!       }],
+//!       "parameters": [{ "id": "...", "change": "added", "old": ..., "new": ... }],
+//!       "conditions": [...], "mappings": [...], "outputs": [...],   // same shape as parameters
+//!       "other": [...]                 // any other top-level key, same shape
+//!     }],
+//!     "files": [{                      // files that are not CloudFormation templates
+//!       "path": "dev/cloudgov/manifest.yml",
+//!       "change": "modified",
+//!       "summary": ["app `web`: instances 1 → 2"],
+//!       "unified_diff": "--- a/dev/...\n+++ b/dev/...\n@@ ..."
+//!     }]
+//!   }]
+//! }
+//! ```
+//!
+//! Every environment compared is listed, even when nothing in it differs. Values (`old`, `new`) are the
+//! template's own JSON after normalization (YAML short forms in their long form).
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::super::security::{SecurityItem, describe};
+use super::super::template::{Cause, EntryChange, PropertyChange, ResourceChange};
+use super::super::{Change, Diff, Impact, SecurityChange};
+
+#[derive(Serialize)]
+struct Root<'a> {
+    format: u32,
+    differences: bool,
+    worst_impact: Option<Impact>,
+    environments: Vec<Env<'a>>,
+}
+
+#[derive(Serialize)]
+struct Env<'a> {
+    name: &'a str,
+    stacks: Vec<Stack<'a>>,
+    files: Vec<File<'a>>,
+}
+
+#[derive(Serialize)]
+struct Stack<'a> {
+    name: &'a str,
+    change: Change,
+    worst_impact: Option<Impact>,
+    security: Vec<Security<'a>>,
+    resources: Vec<Resource<'a>>,
+    parameters: Vec<Entry<'a>>,
+    conditions: Vec<Entry<'a>>,
+    mappings: Vec<Entry<'a>>,
+    outputs: Vec<Entry<'a>>,
+    other: Vec<Entry<'a>>,
+}
+
+#[derive(Serialize)]
+struct Security<'a> {
+    change: Change,
+    kind: &'static str,
+    logical_id: &'a str,
+    source: &'a str,
+    description: String,
+    broadens: bool,
+    reasons: &'a [String],
+    detail: Value,
+}
+
+#[derive(Serialize)]
+struct Resource<'a> {
+    logical_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_type: Option<&'a str>,
+    change: Change,
+    impact: Impact,
+    properties: Vec<Property<'a>>,
+}
+
+#[derive(Serialize)]
+struct Property<'a> {
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<&'a Value>,
+    impact: Impact,
+    cause: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create_only: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    references: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    id: &'a str,
+    change: Change,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<&'a Value>,
+}
+
+#[derive(Serialize)]
+struct File<'a> {
+    path: &'a str,
+    change: Change,
+    summary: &'a [String],
+    unified_diff: &'a str,
+}
+
+fn entries(list: &[EntryChange]) -> Vec<Entry<'_>> {
+    list.iter().map(|e| Entry { id: &e.id, change: e.change, old: e.old.as_ref(), new: e.new.as_ref() }).collect()
+}
+
+fn property(p: &PropertyChange) -> Property<'_> {
+    let (cause, create_only, references) = match &p.cause {
+        Cause::Value => ("value", None, None),
+        Cause::CreateOnly(path) => ("create-only", Some(path.as_str()), None),
+        Cause::TypeChange => ("type-change", None, None),
+        Cause::Reference { target, .. } => ("reference", None, Some(target.as_str())),
+        Cause::UnknownType => ("unknown-type", None, None),
+    };
+    Property {
+        path: &p.path,
+        old: p.old.as_ref(),
+        new: p.new.as_ref(),
+        impact: p.impact,
+        cause,
+        create_only,
+        references,
+    }
+}
+
+fn resource(r: &ResourceChange) -> Resource<'_> {
+    Resource {
+        logical_id: &r.logical_id,
+        kind: &r.kind,
+        old_type: r.old_kind.as_deref(),
+        change: r.change,
+        impact: r.impact,
+        properties: r.properties.iter().map(property).collect(),
+    }
+}
+
+fn security(s: &SecurityChange) -> Security<'_> {
+    let (kind, detail) = match &s.item {
+        SecurityItem::Statement(st) => (
+            "iam-statement",
+            json!({
+                "effect": st.effect,
+                "actions": st.actions,
+                "not_action": st.not_action,
+                "resources": st.resources,
+                "not_resource": st.not_resource,
+                "principals": st.principals,
+                "not_principal": st.not_principal,
+                "conditions": st.conditions,
+            }),
+        ),
+        SecurityItem::ManagedPolicy(arn) => ("managed-policy", json!({ "arn": arn })),
+        SecurityItem::Rule(r) => (
+            "security-group-rule",
+            json!({
+                "direction": r.direction,
+                "group": r.group,
+                "protocol": r.protocol,
+                "from_port": r.ports.as_ref().map(|p| &p.0),
+                "to_port": r.ports.as_ref().map(|p| &p.1),
+                "peer": r.peer,
+            }),
+        ),
+    };
+    Security {
+        change: s.change,
+        kind,
+        logical_id: &s.logical_id,
+        source: &s.source,
+        description: describe(&s.item),
+        broadens: s.broadens,
+        reasons: &s.reasons,
+        detail,
+    }
+}
+
+/// The diff as the JSON value documented above.
+pub fn to_json(diff: &Diff) -> Value {
+    let root = Root {
+        format: 1,
+        differences: !diff.is_empty(),
+        worst_impact: diff.worst(),
+        environments: diff
+            .environments
+            .iter()
+            .map(|e| Env {
+                name: &e.name,
+                stacks: e
+                    .stacks
+                    .iter()
+                    .map(|s| Stack {
+                        name: &s.name,
+                        change: s.change,
+                        worst_impact: s.template.worst(),
+                        security: s.template.security.iter().map(security).collect(),
+                        resources: s.template.resources.iter().map(resource).collect(),
+                        parameters: entries(&s.template.parameters),
+                        conditions: entries(&s.template.conditions),
+                        mappings: entries(&s.template.mappings),
+                        outputs: entries(&s.template.outputs),
+                        other: entries(&s.template.other),
+                    })
+                    .collect(),
+                files: e
+                    .files
+                    .iter()
+                    .map(|f| File { path: &f.path, change: f.change, summary: &f.summary, unified_diff: &f.unified })
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_value(root).expect("the diff's JSON view serializes")
+}

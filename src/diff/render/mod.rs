@@ -1,0 +1,61 @@
+//! Renderers of a [`Diff`]: terminal text, Markdown for a pull-request comment, and JSON for machines.
+//! All three read the same value; none computes anything the others could not show.
+
+mod json;
+mod markdown;
+mod text;
+
+use std::io::{self, Write};
+
+use super::template::{Cause, PropertyChange};
+use super::{Diff, Impact};
+
+pub use json::to_json;
+
+/// How to render.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For a terminal or a CI log.
+    Text,
+    /// For a pull-request comment.
+    Markdown,
+    /// For machines: the shape documented in [`to_json`].
+    Json,
+}
+
+/// Writes `diff` in `format`; `color` applies to text only (ANSI escapes).
+pub fn render(diff: &Diff, format: Format, color: bool, w: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Text => text::render(diff, color, w),
+        Format::Markdown => markdown::render(diff, w),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(diff)).map_err(io::Error::other)?;
+            s.push('\n');
+            w.write_all(s.as_bytes())
+        }
+    }
+}
+
+/// Why a property has its impact, for people; `None` for a plain in-place update.
+fn why(p: &PropertyChange) -> Option<String> {
+    match &p.cause {
+        Cause::Value => None,
+        Cause::CreateOnly(path) => Some(format!("`{path}` is createOnly")),
+        Cause::TypeChange => Some("the type changed".into()),
+        Cause::UnknownType => Some("no facts about this type".into()),
+        Cause::Reference { target, by_ref, target_impact } => Some(format!(
+            "unchanged text, new value: {} `{target}`, which {}",
+            if *by_ref { "refers to" } else { "reads an attribute of" },
+            if *target_impact == Impact::Replace { "is replaced" } else { "may be replaced" }
+        )),
+    }
+}
+
+/// Counts of resources by impact, worst first: `2 replace, 1 update`.
+fn tally(diff: &Diff) -> String {
+    let mut counts = std::collections::BTreeMap::<Impact, usize>::new();
+    for r in diff.environments.iter().flat_map(|e| &e.stacks).flat_map(|s| &s.template.resources) {
+        *counts.entry(r.impact).or_default() += 1;
+    }
+    counts.iter().rev().map(|(i, n)| format!("{n} {}", i.as_str())).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,504 @@
+//! The structural diff of two CloudFormation templates.
+//!
+//! Resources are matched by logical ID and compared property by property; each changed path gets an
+//! [`Impact`] from the resource type's facts (`createOnly` in `cfn-resource-types.json`), and a
+//! replacement then propagates to every property that refers to the replaced resource. Parameters,
+//! Conditions, Mappings and Outputs are compared entry by entry; every other top-level key lands in
+//! [`TemplateDiff::other`], so nothing is dropped.
+//!
+//! How replacement propagates (the issue left the exact rule open): replacing a resource gives it a new
+//! physical object, so its `Ref` (the physical ID) certainly changes, while a `Fn::GetAtt` attribute may
+//! or may not (a database's port survives its replacement, its endpoint does not). A property of another
+//! resource that refers to a replaced one therefore changes value on deploy even though its text did not.
+//! That property is reported with [`Cause::Reference`], and its impact is:
+//! - `replace` when the property is `createOnly` for the referrer and the reference is a `Ref` (or `${X}`
+//!   in `Fn::Sub`) to a resource that is certainly replaced;
+//! - `may-replace` when the property is `createOnly` but the reference is a `Fn::GetAtt` (or `${X.Attr}`),
+//!   or the referenced resource is itself only possibly replaced;
+//! - `update` otherwise (the referrer is updated in place with the new value).
+//!
+//! The referrer's own new impact propagates in turn, until nothing changes. Resource types slipway has no
+//! facts about (custom resources, types newer than the bundled data) get `may-replace` for any property
+//! change, because nothing says they will not be replaced.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use super::security::{self, SecurityChange};
+use super::value::{self, differs_at, is_intrinsic, overlaps, same};
+use super::{Change, Impact};
+use crate::cfn::resource_types;
+
+/// The sections compared entry by entry; every other top-level key is "other".
+const SECTIONS: [&str; 5] = ["Resources", "Parameters", "Conditions", "Mappings", "Outputs"];
+
+/// Why a property path has the impact it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// The value changed, and the type's facts say it updates in place.
+    Value,
+    /// The value changed under the `createOnly` path given (`/`-separated, `*` for list items).
+    CreateOnly(String),
+    /// The resource's type changed.
+    TypeChange,
+    /// The text is unchanged, but it refers to a resource that is (or may be) replaced, so its value
+    /// changes on deploy.
+    Reference {
+        /// The referred-to resource.
+        target: String,
+        /// Whether the reference reads the physical ID (`Ref`, `${X}`) rather than an attribute.
+        by_ref: bool,
+        /// The referred-to resource's impact (`replace` or `may-replace`).
+        target_impact: Impact,
+    },
+    /// The resource type is not in the bundled facts, so any change may replace it.
+    UnknownType,
+}
+
+/// One changed path of a resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PropertyChange {
+    /// `/`-separated path below the resource: `Properties/VersioningConfiguration/Status`, `Type`,
+    /// `DependsOn`, `Metadata/...`.
+    pub path: String,
+    /// The old value, absent when the path was added.
+    pub old: Option<Value>,
+    /// The new value, absent when the path was removed.
+    pub new: Option<Value>,
+    /// What this change does to the resource.
+    pub impact: Impact,
+    /// Why.
+    pub cause: Cause,
+}
+
+/// One resource that differs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceChange {
+    /// The logical ID.
+    pub logical_id: String,
+    /// The resource type (the new one when it changed).
+    pub kind: String,
+    /// The old type, when it changed.
+    pub old_kind: Option<String>,
+    /// Added, removed or modified.
+    pub change: Change,
+    /// The worst impact of its changes.
+    pub impact: Impact,
+    /// The changed paths of a modified resource (empty for added and removed ones).
+    pub properties: Vec<PropertyChange>,
+}
+
+/// One entry of Parameters, Conditions, Mappings or Outputs, or a top-level key, that differs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryChange {
+    /// The entry's name (the top-level key, for "other" changes).
+    pub id: String,
+    /// Added, removed or modified.
+    pub change: Change,
+    /// The old value.
+    pub old: Option<Value>,
+    /// The new value.
+    pub new: Option<Value>,
+}
+
+/// Everything that differs between two templates.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TemplateDiff {
+    /// Security-relevant changes, which a reviewer must read first.
+    pub security: Vec<SecurityChange>,
+    /// Resources, by logical ID.
+    pub resources: Vec<ResourceChange>,
+    /// Parameters.
+    pub parameters: Vec<EntryChange>,
+    /// Conditions.
+    pub conditions: Vec<EntryChange>,
+    /// Mappings.
+    pub mappings: Vec<EntryChange>,
+    /// Outputs.
+    pub outputs: Vec<EntryChange>,
+    /// Any other top-level key (`Description`, `Metadata`, `Transform`, `Rules`, ...).
+    pub other: Vec<EntryChange>,
+}
+
+impl TemplateDiff {
+    /// Whether the templates are equivalent.
+    pub fn is_empty(&self) -> bool {
+        self.security.is_empty()
+            && self.resources.is_empty()
+            && self.parameters.is_empty()
+            && self.conditions.is_empty()
+            && self.mappings.is_empty()
+            && self.outputs.is_empty()
+            && self.other.is_empty()
+    }
+
+    /// The worst impact on any resource, if any resource changes.
+    pub fn worst(&self) -> Option<Impact> {
+        self.resources.iter().map(|r| r.impact).max()
+    }
+}
+
+/// Diffs two templates given as JSON values (parsed from JSON or YAML by [`value::parse_template`], or
+/// not yet normalized: they are normalized here either way). Never panics, whatever the values hold.
+pub fn diff_templates(old: &Value, new: &Value) -> TemplateDiff {
+    let old = value::normalize(old.clone());
+    let new = value::normalize(new.clone());
+    let empty = Map::new();
+    let section = |t: &'_ Value, name: &str| -> Map<String, Value> {
+        match t.get(name) {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        }
+    };
+    let old_resources = section(&old, "Resources");
+    let new_resources = section(&new, "Resources");
+    let mut diff = TemplateDiff {
+        security: security::changes(&old_resources, &new_resources),
+        resources: resources(&old_resources, &new_resources),
+        parameters: entries(&section(&old, "Parameters"), &section(&new, "Parameters")),
+        conditions: entries(&section(&old, "Conditions"), &section(&new, "Conditions")),
+        mappings: entries(&section(&old, "Mappings"), &section(&new, "Mappings")),
+        outputs: entries(&section(&old, "Outputs"), &section(&new, "Outputs")),
+        other: Vec::new(),
+    };
+    let rest = |t: &Value| -> Map<String, Value> {
+        let mut m = t.as_object().unwrap_or(&empty).clone();
+        // A section that is not an object is not modelled either: keep it in "other" rather than drop it.
+        m.retain(|k, v| !(SECTIONS.contains(&k.as_str()) && v.is_object()));
+        m
+    };
+    diff.other = entries(&rest(&old), &rest(&new));
+    diff
+}
+
+fn entries(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<EntryChange> {
+    let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    ids.into_iter()
+        .filter_map(|id| {
+            let (o, n) = (old.get(id), new.get(id));
+            let change = match (o, n) {
+                (Some(a), Some(b)) if same(a, b) => return None,
+                (Some(_), Some(_)) => Change::Modified,
+                (Some(_), None) => Change::Removed,
+                _ => Change::Added,
+            };
+            Some(EntryChange { id: id.clone(), change, old: o.cloned(), new: n.cloned() })
+        })
+        .collect()
+}
+
+fn type_of(resource: &Value) -> String {
+    match resource.get("Type") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+fn properties_of(resource: &Value) -> Value {
+    match resource.get("Properties") {
+        Some(p @ Value::Object(_)) => p.clone(),
+        Some(Value::Null) | None => Value::Object(Map::new()),
+        Some(other) => other.clone(),
+    }
+}
+
+/// The resource attributes other than `Type` and `Properties`.
+fn attributes_of(resource: &Value) -> Value {
+    let mut m = resource.as_object().cloned().unwrap_or_default();
+    m.remove("Type");
+    m.remove("Properties");
+    Value::Object(m)
+}
+
+fn resources(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<ResourceChange> {
+    let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let mut changes: BTreeMap<String, ResourceChange> = BTreeMap::new();
+    for id in ids {
+        let change = match (old.get(id), new.get(id)) {
+            (None, Some(n)) => Some(ResourceChange {
+                logical_id: id.clone(),
+                kind: type_of(n),
+                old_kind: None,
+                change: Change::Added,
+                impact: Impact::Create,
+                properties: Vec::new(),
+            }),
+            (Some(o), None) => {
+                let retained =
+                    matches!(o.get("DeletionPolicy").and_then(Value::as_str), Some("Retain" | "RetainExceptOnCreate"));
+                Some(ResourceChange {
+                    logical_id: id.clone(),
+                    kind: type_of(o),
+                    old_kind: None,
+                    change: Change::Removed,
+                    impact: if retained { Impact::Orphan } else { Impact::Destroy },
+                    properties: Vec::new(),
+                })
+            }
+            (Some(o), Some(n)) => modified(id, o, n),
+            (None, None) => None,
+        };
+        if let Some(c) = change {
+            changes.insert(id.clone(), c);
+        }
+    }
+    propagate(old, new, &mut changes);
+    changes.into_values().collect()
+}
+
+fn modified(id: &str, old: &Value, new: &Value) -> Option<ResourceChange> {
+    let (old_kind, kind) = (type_of(old), type_of(new));
+    let mut properties = Vec::new();
+    if old_kind != kind {
+        properties.push(PropertyChange {
+            path: "Type".into(),
+            old: Some(Value::String(old_kind.clone())),
+            new: Some(Value::String(kind.clone())),
+            impact: Impact::Replace,
+            cause: Cause::TypeChange,
+        });
+    }
+    let (old_props, new_props) = (properties_of(old), properties_of(new));
+    for d in value::differences(&old_props, &new_props) {
+        let (impact, cause) = property_impact(&kind, &d.path, &old_props, &new_props);
+        properties.push(PropertyChange { path: join("Properties", &d.path), old: d.old, new: d.new, impact, cause });
+    }
+    for d in value::differences(&attributes_of(old), &attributes_of(new)) {
+        properties.push(PropertyChange {
+            path: d.path.join("/"),
+            old: d.old,
+            new: d.new,
+            impact: Impact::Update,
+            cause: Cause::Value,
+        });
+    }
+    if properties.is_empty() {
+        return None;
+    }
+    let impact = properties.iter().map(|p| p.impact).max().unwrap_or(Impact::Update);
+    Some(ResourceChange {
+        logical_id: id.to_string(),
+        kind: kind.clone(),
+        old_kind: (old_kind != kind).then_some(old_kind),
+        change: Change::Modified,
+        impact,
+        properties,
+    })
+}
+
+fn join(prefix: &str, path: &[String]) -> String {
+    if path.is_empty() { prefix.to_string() } else { format!("{prefix}/{}", path.join("/")) }
+}
+
+/// The impact of a change at `path` (below `Properties`) of a resource of type `kind`.
+fn property_impact(kind: &str, path: &[String], old: &Value, new: &Value) -> (Impact, Cause) {
+    let Some(spec) = resource_types::get(kind) else {
+        return (Impact::MayReplace, Cause::UnknownType);
+    };
+    for pattern in &spec.create_only {
+        let segments: Vec<&str> = pattern.split('/').collect();
+        // The change touches the createOnly path; a change above it (a whole object added) replaces only
+        // when the value at the createOnly path itself differs.
+        if overlaps(path, &segments) && differs_at(old, new, &segments) {
+            return (Impact::Replace, Cause::CreateOnly((*pattern).to_string()));
+        }
+    }
+    (Impact::Update, Cause::Value)
+}
+
+/// A reference from a resource's property to another resource.
+struct Reference {
+    /// Path below `Properties` of the outermost intrinsic function holding the reference.
+    path: Vec<String>,
+    target: String,
+    by_ref: bool,
+}
+
+/// Every reference to a resource in `value`, with the path where it sits.
+fn references(value: &Value, path: &mut Vec<String>, out: &mut Vec<Reference>) {
+    if is_intrinsic(value) {
+        let mut found = Vec::new();
+        targets(value, &BTreeSet::new(), &mut found);
+        for (target, by_ref) in found {
+            out.push(Reference { path: path.clone(), target, by_ref });
+        }
+        return;
+    }
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                path.push(k.clone());
+                references(v, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                path.push(i.to_string());
+                references(v, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The logical IDs `value` refers to, each with whether by `Ref` (physical ID) or by attribute. Names in
+/// `shadowed` are `Fn::Sub` variables, which a `${Name}` means instead of a resource.
+fn targets(value: &Value, shadowed: &BTreeSet<String>, out: &mut Vec<(String, bool)>) {
+    match value {
+        Value::Object(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next().expect("one entry");
+            match (k.as_str(), v) {
+                ("Ref", Value::String(id)) => out.push((id.clone(), true)),
+                ("Fn::GetAtt", Value::Array(items)) => {
+                    if let Some(Value::String(id)) = items.first() {
+                        out.push((id.clone(), false));
+                    }
+                    items.iter().skip(1).for_each(|i| targets(i, shadowed, out));
+                }
+                ("Fn::Sub", Value::String(s)) => sub_targets(s, shadowed, out),
+                ("Fn::Sub", Value::Array(items)) => {
+                    let mut inner = shadowed.clone();
+                    if let Some(Value::Object(vars)) = items.get(1) {
+                        inner.extend(vars.keys().cloned());
+                        vars.values().for_each(|v| targets(v, shadowed, out));
+                    }
+                    if let Some(Value::String(s)) = items.first() {
+                        sub_targets(s, &inner, out);
+                    }
+                }
+                _ => targets(v, shadowed, out),
+            }
+        }
+        Value::Object(m) => m.values().for_each(|v| targets(v, shadowed, out)),
+        Value::Array(items) => items.iter().for_each(|v| targets(v, shadowed, out)),
+        _ => {}
+    }
+}
+
+/// `${X}` and `${X.Attr}` placeholders of an `Fn::Sub` string; `${!Literal}` is not one.
+fn sub_targets(s: &str, shadowed: &BTreeSet<String>, out: &mut Vec<(String, bool)>) {
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let inner = after[..end].trim();
+        rest = &after[end + 1..];
+        if inner.starts_with('!') || shadowed.contains(inner) {
+            continue;
+        }
+        match inner.split_once('.') {
+            Some((id, _)) if !shadowed.contains(id) => out.push((id.to_string(), false)),
+            Some(_) => {}
+            None => out.push((inner.to_string(), true)),
+        }
+    }
+}
+
+/// Spreads replacement from replaced resources to the properties that refer to them, until nothing changes.
+fn propagate(old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut BTreeMap<String, ResourceChange>) {
+    // Who refers to whom, among resources both sides have.
+    let mut referrers: BTreeMap<String, Vec<(String, Reference)>> = BTreeMap::new();
+    for (id, resource) in new {
+        if !old.contains_key(id) {
+            continue;
+        }
+        let mut found = Vec::new();
+        references(&properties_of(resource), &mut Vec::new(), &mut found);
+        for r in found {
+            if r.target != *id {
+                referrers.entry(r.target.clone()).or_default().push((id.clone(), r));
+            }
+        }
+    }
+    if referrers.is_empty() {
+        return;
+    }
+    let mut queue: Vec<String> = changes
+        .values()
+        .filter(|c| c.change == Change::Modified && c.impact >= Impact::MayReplace)
+        .map(|c| c.logical_id.clone())
+        .collect();
+    let mut spread: BTreeMap<String, Impact> = BTreeMap::new();
+    while let Some(target) = queue.pop() {
+        let Some(target_impact) = changes.get(&target).map(|c| c.impact) else { continue };
+        if spread.get(&target).is_some_and(|done| *done >= target_impact) {
+            continue;
+        }
+        spread.insert(target.clone(), target_impact);
+        let Some(list) = referrers.get(&target) else { continue };
+        for (referrer, reference) in list {
+            let (old_r, new_r) = (&old[referrer], &new[referrer]);
+            let kind = type_of(new_r);
+            let certain = target_impact == Impact::Replace && reference.by_ref;
+            let impact = match resource_types::get(&kind) {
+                None => Impact::MayReplace,
+                Some(spec) => {
+                    let create_only = spec.create_only.iter().any(|p| {
+                        let segments: Vec<&str> = p.split('/').collect();
+                        overlaps(&reference.path, &segments)
+                    });
+                    match (create_only, certain) {
+                        (true, true) => Impact::Replace,
+                        (true, false) => Impact::MayReplace,
+                        (false, _) => Impact::Update,
+                    }
+                }
+            };
+            let path = join("Properties", &reference.path);
+            let entry = changes.entry(referrer.clone()).or_insert_with(|| ResourceChange {
+                logical_id: referrer.clone(),
+                kind: kind.clone(),
+                old_kind: None,
+                change: Change::Modified,
+                impact: Impact::Update,
+                properties: Vec::new(),
+            });
+            let before = entry.impact;
+            // A path whose text changed too is already listed: raise its impact rather than list it twice.
+            let existing = entry.properties.iter_mut().find(|p| {
+                let segments: Vec<&str> = p.path.split('/').collect();
+                let mine: Vec<String> = path.split('/').map(str::to_string).collect();
+                overlaps(&mine, &segments)
+            });
+            match existing {
+                Some(p) => p.impact = p.impact.max(impact),
+                None => {
+                    let props_old = properties_of(old_r);
+                    let props_new = properties_of(new_r);
+                    let at = |v: &Value| {
+                        let segments: Vec<&str> = reference.path.iter().map(String::as_str).collect();
+                        value::values_at(v, &segments).first().map(|v| (*v).clone())
+                    };
+                    entry.properties.push(PropertyChange {
+                        path,
+                        old: at(&props_old),
+                        new: at(&props_new),
+                        impact,
+                        cause: Cause::Reference { target: target.clone(), by_ref: reference.by_ref, target_impact },
+                    });
+                }
+            }
+            entry.impact = entry.properties.iter().map(|p| p.impact).max().unwrap_or(Impact::Update);
+            if entry.impact > before && entry.impact >= Impact::MayReplace {
+                queue.push(referrer.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_placeholders_name_resources_unless_shadowed_or_literal() {
+        let mut out = Vec::new();
+        let shadowed = BTreeSet::from(["Var".to_string()]);
+        sub_targets("${A}-${B.Arn}-${!C}-${Var}-${AWS::Region}", &shadowed, &mut out);
+        assert_eq!(out, vec![("A".to_string(), true), ("B".to_string(), false), ("AWS::Region".to_string(), true)]);
+    }
+}
