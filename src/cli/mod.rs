@@ -2,6 +2,7 @@
 //! `--help` text) and a `run` that resolves them, calls the engine and renders the result.
 
 mod check;
+mod diff;
 mod envs;
 mod error;
 mod synth;
@@ -35,6 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Synth(synth::SynthArgs),
+    Diff(diff::DiffArgs),
     Check(check::CheckArgs),
     Envs(envs::EnvsArgs),
 }
@@ -67,6 +69,7 @@ where
     };
     let result = match &cli.command {
         Command::Synth(args) => synth::run(project, args, ui),
+        Command::Diff(args) => diff::run(project, args, ui),
         Command::Check(args) => check::run(project, args, ui),
         Command::Envs(args) => envs::run(&project, args, ui),
     };

@@ -227,7 +227,18 @@ fn security(s: &SecurityChange) -> Security<'_> {
 
 /// The diff as the JSON value documented above.
 pub fn to_json(diff: &Diff) -> Value {
-    let root = Root {
+    serde_json::to_value(view(diff)).expect("the diff's JSON view serializes")
+}
+
+/// The diff as pretty JSON text, keys in the documented order, with a final newline.
+pub fn to_json_string(diff: &Diff) -> String {
+    let mut s = serde_json::to_string_pretty(&view(diff)).expect("the diff's JSON view serializes");
+    s.push('\n');
+    s
+}
+
+fn view(diff: &Diff) -> Root<'_> {
+    Root {
         format: 1,
         differences: !diff.is_empty(),
         worst_impact: diff.worst(),
@@ -259,6 +270,5 @@ pub fn to_json(diff: &Diff) -> Value {
                     .collect(),
             })
             .collect(),
-    };
-    serde_json::to_value(root).expect("the diff's JSON view serializes")
+    }
 }

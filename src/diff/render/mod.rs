@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use super::template::{Cause, PropertyChange};
 use super::{Diff, Impact};
 
-pub use json::to_json;
+pub use json::{to_json, to_json_string};
 
 /// How to render.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -19,7 +19,7 @@ pub enum Format {
     Text,
     /// For a pull-request comment.
     Markdown,
-    /// For machines: the shape documented in [`to_json`].
+    /// For machines: a stable, documented shape (see the README).
     Json,
 }
 
@@ -28,11 +28,7 @@ pub fn render(diff: &Diff, format: Format, color: bool, w: &mut dyn Write) -> io
     match format {
         Format::Text => text::render(diff, color, w),
         Format::Markdown => markdown::render(diff, w),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(diff)).map_err(io::Error::other)?;
-            s.push('\n');
-            w.write_all(s.as_bytes())
-        }
+        Format::Json => w.write_all(to_json_string(diff).as_bytes()),
     }
 }
 
