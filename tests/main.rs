@@ -5,6 +5,7 @@ mod support;
 mod cfn_lint;
 mod check;
 mod cli;
+mod diff;
 mod flows;
 mod resource_data;
 mod synth;

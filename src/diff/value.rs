@@ -219,13 +219,17 @@ fn walk(path: &mut Vec<String>, old: &Value, new: &Value, out: &mut Vec<Differen
     }
 }
 
-/// The values at `pattern` (`/`-separated; `*` matches every item of a list) below `root`.
+/// The values at `pattern` (`/`-separated; `*` matches every item of a list, a number one item) below
+/// `root`.
 pub fn values_at<'a>(root: &'a Value, pattern: &[&str]) -> Vec<&'a Value> {
     let Some((first, rest)) = pattern.split_first() else {
         return vec![root];
     };
     match (root, *first) {
         (Value::Array(items), "*") => items.iter().flat_map(|v| values_at(v, rest)).collect(),
+        (Value::Array(items), index) => {
+            index.parse::<usize>().ok().and_then(|i| items.get(i)).map(|v| values_at(v, rest)).unwrap_or_default()
+        }
         (Value::Object(m), key) if !is_intrinsic(root) => m.get(key).map(|v| values_at(v, rest)).unwrap_or_default(),
         _ => Vec::new(),
     }
