@@ -401,6 +401,19 @@ Resources:
 }
 
 #[test]
+fn unnormalized_values_are_normalized_by_the_diff_itself() {
+    let a = template(json!({"F": {"Type": "AWS::Lambda::Function", "DependsOn": ["B", "A"],
+                                  "Properties": {"Role": {"Fn::GetAtt": "R.Arn"}}}}));
+    let b = template(json!({"F": {"Type": "AWS::Lambda::Function", "DependsOn": ["A", "B", "A"],
+                                  "Properties": {"Role": {"Fn::GetAtt": ["R", "Arn"]}}}}));
+    assert!(diff_templates(&a, &b).is_empty(), "{:#?}", diff_templates(&a, &b));
+    let c = template(json!({"F": {"Type": "AWS::Lambda::Function", "DependsOn": "A",
+                                  "Properties": {"Role": {"Fn::GetAtt": "R.Arn"}}}}));
+    let d = diff_templates(&a, &c);
+    assert_eq!(resource(&d, "F").properties[0].path, "DependsOn");
+}
+
+#[test]
 fn a_template_that_is_not_one_is_a_clear_error() {
     let e = parse_template("[1, 2]").unwrap_err().to_string();
     assert!(e.contains("not a CloudFormation template"), "{e}");

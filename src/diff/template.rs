@@ -142,35 +142,40 @@ impl TemplateDiff {
 /// Diffs two templates given as JSON values (parsed from JSON or YAML by [`value::parse_template`], or
 /// not yet normalized: they are normalized here either way). Never panics, whatever the values hold.
 pub fn diff_templates(old: &Value, new: &Value) -> TemplateDiff {
-    let old = value::normalize(old.clone());
-    let new = value::normalize(new.clone());
-    let empty = Map::new();
-    let section = |t: &'_ Value, name: &str| -> Map<String, Value> {
-        match t.get(name) {
-            Some(Value::Object(m)) => m.clone(),
-            _ => Map::new(),
-        }
-    };
+    let old = value::normalized(old);
+    let new = value::normalized(new);
     let old_resources = section(&old, "Resources");
     let new_resources = section(&new, "Resources");
     let mut diff = TemplateDiff {
-        security: security::changes(&old_resources, &new_resources),
-        resources: resources(&old_resources, &new_resources),
-        parameters: entries(&section(&old, "Parameters"), &section(&new, "Parameters")),
-        conditions: entries(&section(&old, "Conditions"), &section(&new, "Conditions")),
-        mappings: entries(&section(&old, "Mappings"), &section(&new, "Mappings")),
-        outputs: entries(&section(&old, "Outputs"), &section(&new, "Outputs")),
+        security: security::changes(old_resources, new_resources),
+        resources: resources(old_resources, new_resources),
+        parameters: entries(section(&old, "Parameters"), section(&new, "Parameters")),
+        conditions: entries(section(&old, "Conditions"), section(&new, "Conditions")),
+        mappings: entries(section(&old, "Mappings"), section(&new, "Mappings")),
+        outputs: entries(section(&old, "Outputs"), section(&new, "Outputs")),
         other: Vec::new(),
     };
+    // A section that is not an object is not modelled either: keep it in "other" rather than drop it.
     let rest = |t: &Value| -> Map<String, Value> {
-        let mut m = t.as_object().unwrap_or(&empty).clone();
-        // A section that is not an object is not modelled either: keep it in "other" rather than drop it.
-        m.retain(|k, v| !(SECTIONS.contains(&k.as_str()) && v.is_object()));
-        m
+        let top = t.as_object().unwrap_or(&EMPTY);
+        top.iter()
+            .filter(|(k, v)| !(SECTIONS.contains(&k.as_str()) && v.is_object()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     };
     diff.other = entries(&rest(&old), &rest(&new));
     diff
 }
+
+fn section<'a>(t: &'a Value, name: &str) -> &'a Map<String, Value> {
+    match t.get(name) {
+        Some(Value::Object(m)) => m,
+        _ => &EMPTY,
+    }
+}
+
+static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+static EMPTY_OBJECT: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| Value::Object(Map::new()));
 
 fn entries(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<EntryChange> {
     let ids: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
@@ -196,20 +201,32 @@ fn type_of(resource: &Value) -> String {
     }
 }
 
-fn properties_of(resource: &Value) -> Value {
+fn properties_of(resource: &Value) -> &Value {
     match resource.get("Properties") {
-        Some(p @ Value::Object(_)) => p.clone(),
-        Some(Value::Null) | None => Value::Object(Map::new()),
-        Some(other) => other.clone(),
+        Some(Value::Null) | None => &EMPTY_OBJECT,
+        Some(p) => p,
     }
 }
 
-/// The resource attributes other than `Type` and `Properties`.
-fn attributes_of(resource: &Value) -> Value {
-    let mut m = resource.as_object().cloned().unwrap_or_default();
-    m.remove("Type");
-    m.remove("Properties");
-    Value::Object(m)
+/// Differences in the resource attributes other than `Type` and `Properties` (`DependsOn`, `Condition`,
+/// `DeletionPolicy`, `Metadata`, ...).
+fn attribute_differences(old: &Value, new: &Value) -> Vec<value::Difference> {
+    let (a, b) = (old.as_object().unwrap_or(&EMPTY), new.as_object().unwrap_or(&EMPTY));
+    let keys: BTreeSet<&String> =
+        a.keys().chain(b.keys()).filter(|k| k.as_str() != "Type" && k.as_str() != "Properties").collect();
+    let mut out = Vec::new();
+    for k in keys {
+        let (x, y) = (a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null));
+        if let (Some(_), Some(_)) = (a.get(k), b.get(k)) {
+            for mut d in value::differences(x, y) {
+                d.path.insert(0, k.clone());
+                out.push(d);
+            }
+        } else {
+            out.push(value::Difference { path: vec![k.clone()], old: a.get(k).cloned(), new: b.get(k).cloned() });
+        }
+    }
+    out
 }
 
 fn resources(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<ResourceChange> {
@@ -261,11 +278,11 @@ fn modified(id: &str, old: &Value, new: &Value) -> Option<ResourceChange> {
         });
     }
     let (old_props, new_props) = (properties_of(old), properties_of(new));
-    for d in value::differences(&old_props, &new_props) {
-        let (impact, cause) = property_impact(&kind, &d.path, &old_props, &new_props);
+    for d in value::differences(old_props, new_props) {
+        let (impact, cause) = property_impact(&kind, &d.path, old_props, new_props);
         properties.push(PropertyChange { path: join("Properties", &d.path), old: d.old, new: d.new, impact, cause });
     }
-    for d in value::differences(&attributes_of(old), &attributes_of(new)) {
+    for d in attribute_differences(old, new) {
         properties.push(PropertyChange {
             path: d.path.join("/"),
             old: d.old,
@@ -407,7 +424,7 @@ fn propagate(old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut B
             continue;
         }
         let mut found = Vec::new();
-        references(&properties_of(resource), &mut Vec::new(), &mut found);
+        references(properties_of(resource), &mut Vec::new(), &mut found);
         for r in found {
             if r.target != *id {
                 referrers.entry(r.target.clone()).or_default().push((id.clone(), r));
@@ -467,16 +484,14 @@ fn propagate(old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut B
             match existing {
                 Some(p) => p.impact = p.impact.max(impact),
                 None => {
-                    let props_old = properties_of(old_r);
-                    let props_new = properties_of(new_r);
                     let at = |v: &Value| {
                         let segments: Vec<&str> = reference.path.iter().map(String::as_str).collect();
                         value::values_at(v, &segments).first().map(|v| (*v).clone())
                     };
                     entry.properties.push(PropertyChange {
                         path,
-                        old: at(&props_old),
-                        new: at(&props_new),
+                        old: at(properties_of(old_r)),
+                        new: at(properties_of(new_r)),
                         impact,
                         cause: Cause::Reference { target: target.clone(), by_ref: reference.by_ref, target_impact },
                     });

@@ -100,13 +100,44 @@ pub fn normalize(mut value: Value) -> Value {
                     Value::Array(items) => items,
                     single => vec![single],
                 };
-                list.sort_by_key(|v| v.to_string());
+                list.sort_by_key(depends_key);
                 list.dedup();
                 *depends = Value::Array(list);
             }
         }
     }
     value
+}
+
+/// How `DependsOn` entries sort: logical IDs by name, anything else by its JSON.
+fn depends_key(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
+/// `value` normalized, borrowed when it already is (as every template slipway writes is), so that the
+/// common case copies nothing.
+pub fn normalized(value: &Value) -> std::borrow::Cow<'_, Value> {
+    fn needs(v: &Value) -> bool {
+        match v {
+            Value::Array(items) => items.iter().any(needs),
+            Value::Object(m) => {
+                (m.len() == 1 && matches!(m.get("Fn::GetAtt"), Some(Value::String(_)))) || m.values().any(needs)
+            }
+            _ => false,
+        }
+    }
+    let depends_on_unsorted = value.get("Resources").and_then(Value::as_object).is_some_and(|resources| {
+        resources.values().any(|r| match r.get("DependsOn") {
+            None => false,
+            Some(Value::Array(items)) => items.windows(2).any(|w| depends_key(&w[0]) >= depends_key(&w[1])),
+            Some(_) => true,
+        })
+    });
+    if depends_on_unsorted || needs(value) {
+        std::borrow::Cow::Owned(normalize(value.clone()))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
 }
 
 fn normalize_in_place(value: &mut Value) {
