@@ -8,6 +8,7 @@
 
 pub mod cfn;
 pub mod cli;
+pub mod cloud;
 pub mod diff;
 pub mod model;
 pub mod suggest;

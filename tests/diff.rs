@@ -95,7 +95,7 @@ fn reversed_json(value: &Value, out: &mut String) {
 }
 
 /// The template as YAML with short-form tags: `!Ref X`, `!GetAtt A.B`, `!Sub ...`, `!Join [...]`.
-fn short_form_yaml(value: &Value) -> String {
+pub(crate) fn short_form_yaml(value: &Value) -> String {
     use serde_yaml_ng::Value as Y;
     use serde_yaml_ng::value::{Tag, TaggedValue};
     fn convert(v: &Value) -> Y {

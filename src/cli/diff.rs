@@ -1,5 +1,5 @@
 //! `slipway diff`: what the definitions synthesize now, compared with an earlier `slipway synth` output
-//! directory, rendered for a terminal, a pull-request comment or a machine.
+//! directory or with the deployed stacks, rendered for a terminal, a pull-request comment or a machine.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -14,8 +14,9 @@ use crate::model::Project;
 use crate::synth::{MANIFEST, Manifest};
 
 /// Shows what would change: every CloudFormation template the definitions synthesize now, compared
-/// resource by resource with the same file in DIR (security changes first, each resource with its impact:
-/// create, update, orphan, may-replace, replace, destroy), and a unified diff of every other file.
+/// resource by resource with the same file in DIR or with the deployed stack (security changes first,
+/// each resource with its impact: create, update, orphan, may-replace, replace, destroy), and a unified
+/// diff of every other file.
 ///
 /// With --exit-code, the exit status is 0 when nothing differs, 2 when something does, and 1 on any error.
 #[derive(Debug, clap::Args)]
@@ -26,9 +27,16 @@ pub struct DiffArgs {
     /// Also synthesize the feature-demo instance NAME (repeatable), as `slipway synth --demo` did.
     #[arg(long = "demo", value_name = "NAME")]
     demos: Vec<String>,
-    /// A directory an earlier `slipway synth --out DIR` wrote (it has a manifest.json).
-    #[arg(long, value_name = "DIR")]
-    against: PathBuf,
+    /// What to compare with: a directory an earlier `slipway synth --out DIR` wrote (it has a
+    /// manifest.json), or `deployed` for the stacks deployed now (GetTemplate through the standard AWS
+    /// credential and region chain; `AWS_ENDPOINT_URL` overrides the endpoint). A directory named
+    /// `deployed` is `./deployed`.
+    #[arg(long, value_name = "DIR|deployed", value_parser = parse_against)]
+    against: Against,
+    /// With `--against deployed`: also create a change set on each deployed stack, take CloudFormation's
+    /// replacement verdicts over slipway's own, and delete the change set again.
+    #[arg(long)]
+    change_set: bool,
     /// How to show the differences: `text` (coloured on a terminal unless NO_COLOR is set), `markdown`
     /// (a pull-request comment) or `json` (a stable shape, see the README).
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -36,6 +44,19 @@ pub struct DiffArgs {
     /// Exit 0 when nothing differs, 2 when something does, 1 on any error (like `git diff --exit-code`).
     #[arg(long)]
     exit_code: bool,
+}
+
+/// What `--against` names.
+#[derive(Clone, Debug)]
+enum Against {
+    /// An earlier `slipway synth` output directory.
+    Dir(PathBuf),
+    /// The deployed stacks.
+    Deployed,
+}
+
+fn parse_against(s: &str) -> Result<Against, String> {
+    Ok(if s == "deployed" { Against::Deployed } else { Against::Dir(PathBuf::from(s)) })
 }
 
 pub fn run(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<ExitCode, CliError> {
@@ -55,16 +76,85 @@ pub fn run(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<ExitCode, C
 fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError> {
     let project = super::with_demos(project, &args.demos)?;
     let only = super::resolve_envs(&project, &args.envs)?;
-    let old = read_synth_dir(&args.against, &only, ui)?;
+    if args.change_set && !matches!(args.against, Against::Deployed) {
+        return Err(CliError::user(
+            "--change-set needs --against deployed: a change set compares with a deployed stack",
+        ));
+    }
     let set = crate::synth::synth(&project, &only).map_err(|p| CliError::problems(&p))?;
-    let diff = crate::diff::artifacts::diff_artifacts(&old, &set.files, &set.environments).map_err(|e| {
-        CliError::user(format!("cannot compare: {e}"))
-            .hint(format!("`{}` should hold what `slipway synth` wrote; run it again there", args.against.display()))
+    let (old, new, verdicts, source) = match &args.against {
+        Against::Dir(dir) => {
+            let old = read_synth_dir(dir, &only, ui)?;
+            (old, set.files.clone(), BTreeMap::new(), format!("`{}`", dir.display()))
+        }
+        Against::Deployed => {
+            let (old, verdicts) = deployed(&project, &set, args.change_set)?;
+            // CloudFormation holds only the templates: compare those, not the other files.
+            let mut new = set.files.clone();
+            new.retain(|path, _| path.contains("/cloudformation/"));
+            (old, new, verdicts, "the deployed stacks".to_string())
+        }
+    };
+    let mut diff = crate::diff::artifacts::diff_artifacts(&old, &new, &set.environments).map_err(|e| {
+        CliError::user(format!("cannot compare with {source}: {e}"))
+            .hint("a template that is neither JSON nor YAML cannot be compared; check where it came from")
     })?;
+    for env in &mut diff.environments {
+        for stack in &mut env.stacks {
+            if let Some(v) = verdicts.get(&(env.name.clone(), stack.name.clone())) {
+                stack.template.apply_verdicts(&v.resources, &v.properties);
+            }
+        }
+    }
     let color =
         args.format == Format::Text && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
     render::render(&diff, args.format, color, ui.out)?;
     Ok(!diff.is_empty())
+}
+
+/// Change-set verdicts by environment and stack.
+type AllVerdicts = BTreeMap<(String, String), crate::cloud::Verdicts>;
+
+/// The deployed templates of every stack in `set`, at the paths `synth` would write them (a stack that
+/// does not exist has no file, so it shows as added), and with `change_set` CloudFormation's verdicts.
+fn deployed(
+    project: &Project,
+    set: &crate::synth::ArtifactSet,
+    change_set: bool,
+) -> Result<(BTreeMap<String, Vec<u8>>, AllVerdicts), CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::internal(format!("cannot start the async runtime: {e}")))?;
+    let cloud_error = |e: crate::cloud::CloudError| {
+        CliError::cloud(e.to_string()).hint(
+            "credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_REGION, ...); \
+             AWS_ENDPOINT_URL overrides the endpoint",
+        )
+    };
+    runtime.block_on(async {
+        let config = crate::cloud::load_config().await;
+        let mut files = BTreeMap::new();
+        let mut verdicts = AllVerdicts::new();
+        for (env_name, stacks) in &set.stacks {
+            let region = project.find(env_name).and_then(|e| e.aws_target()).map(|t| t.region.code());
+            let cloud = crate::cloud::Cloud::new(&config, region);
+            for stack in stacks {
+                let name = stack.stack_name(&project.name, env_name);
+                let Some(body) = cloud.deployed_template(&name).await.map_err(cloud_error)? else { continue };
+                files.insert(format!("{env_name}/cloudformation/{}.template.json", stack.name), body.into_bytes());
+                if change_set {
+                    let parameters: Vec<String> = stack.template.parameters.keys().cloned().collect();
+                    let v = cloud
+                        .change_set_verdicts(&name, &stack.template.to_json(), &parameters)
+                        .await
+                        .map_err(cloud_error)?;
+                    verdicts.insert((env_name.clone(), stack.name.clone()), v);
+                }
+            }
+        }
+        Ok((files, verdicts))
+    })
 }
 
 /// The files of an earlier `slipway synth` output directory, as its manifest lists them, restricted to

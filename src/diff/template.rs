@@ -87,6 +87,8 @@ pub struct ResourceChange {
     pub impact: Impact,
     /// The changed paths of a modified resource (empty for added and removed ones).
     pub properties: Vec<PropertyChange>,
+    /// Whether `impact` is CloudFormation's verdict from a change set rather than slipway's own.
+    pub from_change_set: bool,
 }
 
 /// One entry of Parameters, Conditions, Mappings or Outputs, or a top-level key, that differs.
@@ -136,6 +138,33 @@ impl TemplateDiff {
     /// The worst impact on any resource, if any resource changes.
     pub fn worst(&self) -> Option<Impact> {
         self.resources.iter().map(|r| r.impact).max()
+    }
+
+    /// Takes CloudFormation's replacement verdicts (from a change set) over slipway's own for the
+    /// modified resources it has one for: the resource's impact becomes the verdict, a property's impact
+    /// becomes the verdict CloudFormation gave for that top-level property, and a property it gave none
+    /// for is capped at the resource's verdict.
+    pub fn apply_verdicts(
+        &mut self,
+        resources: &BTreeMap<String, Impact>,
+        properties: &BTreeMap<String, BTreeMap<String, Impact>>,
+    ) {
+        for r in &mut self.resources {
+            let Some(verdict) = resources.get(&r.logical_id) else { continue };
+            if r.change != Change::Modified {
+                continue;
+            }
+            let per_property = properties.get(&r.logical_id);
+            for p in &mut r.properties {
+                let top = p.path.strip_prefix("Properties/").and_then(|rest| rest.split('/').next());
+                p.impact = match top.and_then(|t| per_property.and_then(|m| m.get(t))) {
+                    Some(given) => *given,
+                    None => p.impact.min(*verdict),
+                };
+            }
+            r.impact = *verdict;
+            r.from_change_set = true;
+        }
     }
 }
 
@@ -241,6 +270,7 @@ fn resources(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<Resource
                 change: Change::Added,
                 impact: Impact::Create,
                 properties: Vec::new(),
+                from_change_set: false,
             }),
             (Some(o), None) => {
                 let retained =
@@ -252,6 +282,7 @@ fn resources(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<Resource
                     change: Change::Removed,
                     impact: if retained { Impact::Orphan } else { Impact::Destroy },
                     properties: Vec::new(),
+                    from_change_set: false,
                 })
             }
             (Some(o), Some(n)) => modified(id, o, n),
@@ -302,6 +333,7 @@ fn modified(id: &str, old: &Value, new: &Value) -> Option<ResourceChange> {
         change: Change::Modified,
         impact,
         properties,
+        from_change_set: false,
     })
 }
 
@@ -473,6 +505,7 @@ fn propagate(old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut B
                 change: Change::Modified,
                 impact: Impact::Update,
                 properties: Vec::new(),
+                from_change_set: false,
             });
             let before = entry.impact;
             // A path whose text changed too is already listed: raise its impact rather than list it twice.

@@ -31,6 +31,7 @@
 //!         "old_type": "...",           // only when the type changed
 //!         "change": "modified",        // added | removed | modified
 //!         "impact": "replace",         // create | update | orphan | may-replace | replace | destroy
+//!         "impact_source": "slipway",  // slipway (offline, from createOnly) | change-set (CloudFormation's)
 //!         "properties": [{             // changed paths of a modified resource
 //!           "path": "Properties/BucketName",   // `/`-separated, below the resource
 //!           "old": "a",                // absent when the path was added
@@ -115,6 +116,7 @@ struct Resource<'a> {
     old_type: Option<&'a str>,
     change: Change,
     impact: Impact,
+    impact_source: &'static str,
     properties: Vec<Property<'a>>,
 }
 
@@ -181,6 +183,7 @@ fn resource(r: &ResourceChange) -> Resource<'_> {
         old_type: r.old_kind.as_deref(),
         change: r.change,
         impact: r.impact,
+        impact_source: if r.from_change_set { "change-set" } else { "slipway" },
         properties: r.properties.iter().map(property).collect(),
     }
 }

@@ -103,7 +103,14 @@ pub(super) fn render(diff: &Diff, w: &mut dyn Write) -> io::Result<()> {
                         Some(old) => format!("{} → {}", code(old), code(&r.kind)),
                         None => code(&r.kind),
                     };
-                    writeln!(w, "| {} | {} | {kind} | {} |", sign(r.change), code(&r.logical_id), impact(r.impact))?;
+                    let source = if r.from_change_set { " (CloudFormation's verdict)" } else { "" };
+                    writeln!(
+                        w,
+                        "| {} | {} | {kind} | {}{source} |",
+                        sign(r.change),
+                        code(&r.logical_id),
+                        impact(r.impact)
+                    )?;
                 }
                 writeln!(w)?;
                 let rows: Vec<String> = t

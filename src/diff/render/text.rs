@@ -108,7 +108,14 @@ pub(super) fn render(diff: &Diff, color: bool, w: &mut dyn Write) -> io::Result<
                         Some(old) => format!("{old} → {}", r.kind),
                         None => r.kind.clone(),
                     };
-                    writeln!(w, "      {} {} {kind}: {}", p.change(r.change), r.logical_id, p.impact(r.impact))?;
+                    let source = if r.from_change_set { " (CloudFormation's verdict)" } else { "" };
+                    writeln!(
+                        w,
+                        "      {} {} {kind}: {}{source}",
+                        p.change(r.change),
+                        r.logical_id,
+                        p.impact(r.impact)
+                    )?;
                     for (i, c) in r.properties.iter().enumerate() {
                         let branch = if i + 1 == r.properties.len() { "└─" } else { "├─" };
                         let because = why(c).map(|y| format!(" ({y})")).unwrap_or_default();

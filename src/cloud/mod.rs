@@ -1,0 +1,228 @@
+//! The one layer that talks to AWS CloudFormation, over `aws-sdk-cloudformation`.
+//!
+//! The rest of the engine never sees HTTP or SDK types: it asks for a deployed stack's template (or
+//! learns the stack does not exist), and for a change set's replacement verdicts, and gets plain data
+//! back. Credentials and region come from `aws-config`'s standard chain (environment, profile, SSO, web
+//! identity, instance metadata); the region an environment's definition names wins over the chain's, and
+//! `AWS_ENDPOINT_URL` points the client elsewhere (tests use a moto server on loopback).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::config::http::HttpResponse;
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, Replacement, RequiresRecreation, TemplateStage,
+};
+
+use crate::diff::Impact;
+
+/// A CloudFormation call that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{action} for stack `{stack}` failed: {message}")]
+pub struct CloudError {
+    /// What was being done (`GetTemplate`).
+    pub action: &'static str,
+    /// The stack.
+    pub stack: String,
+    /// The service's or the client's explanation.
+    pub message: String,
+}
+
+/// A one-line explanation: the service's error code and message when it sent one, the HTTP status when
+/// it sent something else, and the client's own chain of causes otherwise (no raw response dumps).
+fn error<E>(action: &'static str, stack: &str, e: SdkError<E, HttpResponse>) -> CloudError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    let message = match (&e, e.code(), e.message()) {
+        (_, Some(code), Some(message)) => format!("{code}: {message}"),
+        (_, Some(code), None) => code.to_string(),
+        (SdkError::ServiceError(s), None, _) => {
+            format!("the endpoint answered HTTP {} with no CloudFormation error in it", s.raw().status().as_u16())
+        }
+        (SdkError::ResponseError(r), None, _) => {
+            format!("the endpoint's answer (HTTP {}) could not be read", r.raw().status().as_u16())
+        }
+        _ => DisplayErrorContext(&e).to_string(),
+    };
+    CloudError { action, stack: stack.to_string(), message }
+}
+
+/// A connection to CloudFormation in one region.
+pub struct Cloud {
+    client: Client,
+}
+
+/// Replacement verdicts of a change set, by logical ID.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Verdicts {
+    /// Each resource's verdict: `replace` (Replacement: True), `may-replace` (Conditional) or `update`.
+    pub resources: BTreeMap<String, Impact>,
+    /// Per resource, each property CloudFormation says requires recreation: `replace` (Always) or
+    /// `may-replace` (Conditionally).
+    pub properties: BTreeMap<String, BTreeMap<String, Impact>>,
+}
+
+/// The SDK configuration from the standard chain (read once, shared by every region's client).
+pub async fn load_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
+
+impl Cloud {
+    /// A client for `region` (the chain's region when `None`).
+    pub fn new(config: &aws_config::SdkConfig, region: Option<&str>) -> Self {
+        let mut builder = aws_sdk_cloudformation::config::Builder::from(config);
+        if let Some(r) = region {
+            builder = builder.region(aws_config::Region::new(r.to_string()));
+        }
+        Cloud { client: Client::from_conf(builder.build()) }
+    }
+
+    /// The template stack `name` was deployed with, exactly as uploaded (JSON or YAML), or `None` when no
+    /// such stack exists.
+    pub async fn deployed_template(&self, name: &str) -> Result<Option<String>, CloudError> {
+        match self.client.describe_stacks().stack_name(name).send().await {
+            Ok(out) if out.stacks().is_empty() => return Ok(None),
+            Ok(out) => {
+                // A stack that was deleted, or whose first creation failed and rolled back, has nothing
+                // deployed to compare with.
+                let status = out.stacks()[0].stack_status().map(|s| s.as_str().to_string()).unwrap_or_default();
+                if status == "DELETE_COMPLETE" || status == "REVIEW_IN_PROGRESS" {
+                    return Ok(None);
+                }
+            }
+            Err(e)
+                if e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("does not exist")) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(error("DescribeStacks", name, e)),
+        }
+        let out = self
+            .client
+            .get_template()
+            .stack_name(name)
+            .template_stage(TemplateStage::Original)
+            .send()
+            .await
+            .map_err(|e| error("GetTemplate", name, e))?;
+        Ok(Some(out.template_body().unwrap_or("{}").to_string()))
+    }
+
+    /// Creates a change set that would update stack `name` to `template`, reads its replacement verdicts,
+    /// and deletes it again (also when reading failed). Parameters the template declares keep the stack's
+    /// current values; `parameters` lists the template's parameter names.
+    pub async fn change_set_verdicts(
+        &self,
+        name: &str,
+        template: &str,
+        parameters: &[String],
+    ) -> Result<Verdicts, CloudError> {
+        let current = self
+            .client
+            .describe_stacks()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| error("DescribeStacks", name, e))?;
+        let existing: Vec<String> = current
+            .stacks()
+            .first()
+            .map(|s| s.parameters().iter().filter_map(|p| p.parameter_key().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let params: Vec<Parameter> = parameters
+            .iter()
+            .filter(|p| existing.contains(p))
+            .map(|p| Parameter::builder().parameter_key(p).use_previous_value(true).build())
+            .collect();
+        let change_set = format!("slipway-diff-{}", std::process::id());
+        self.client
+            .create_change_set()
+            .stack_name(name)
+            .change_set_name(&change_set)
+            .change_set_type(ChangeSetType::Update)
+            .template_body(template)
+            .set_parameters(Some(params))
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .map_err(|e| error("CreateChangeSet", name, e))?;
+        let verdicts = self.read_change_set(name, &change_set).await;
+        let deleted = self.client.delete_change_set().stack_name(name).change_set_name(&change_set).send().await;
+        let verdicts = verdicts?;
+        deleted.map_err(|e| error("DeleteChangeSet", name, e))?;
+        Ok(verdicts)
+    }
+
+    async fn read_change_set(&self, name: &str, change_set: &str) -> Result<Verdicts, CloudError> {
+        let mut verdicts = Verdicts::default();
+        let mut next: Option<String> = None;
+        let mut waited = Duration::ZERO;
+        loop {
+            let out = self
+                .client
+                .describe_change_set()
+                .stack_name(name)
+                .change_set_name(change_set)
+                .set_next_token(next.clone())
+                .send()
+                .await
+                .map_err(|e| error("DescribeChangeSet", name, e))?;
+            match out.status() {
+                Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => {
+                    if waited > Duration::from_secs(300) {
+                        return Err(CloudError {
+                            action: "DescribeChangeSet",
+                            stack: name.into(),
+                            message: "the change set was not ready after 5 minutes".into(),
+                        });
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    waited += Duration::from_millis(500);
+                    continue;
+                }
+                Some(ChangeSetStatus::Failed) => {
+                    let reason = out.status_reason().unwrap_or("");
+                    // An update with no changes is not an error: there is nothing to replace.
+                    if reason.contains("didn't contain changes") || reason.contains("No updates") {
+                        return Ok(verdicts);
+                    }
+                    return Err(CloudError {
+                        action: "CreateChangeSet",
+                        stack: name.into(),
+                        message: format!("the change set failed: {reason}"),
+                    });
+                }
+                _ => {}
+            }
+            for change in out.changes() {
+                let Some(rc) = change.resource_change() else { continue };
+                let Some(id) = rc.logical_resource_id() else { continue };
+                let impact = match rc.replacement() {
+                    Some(Replacement::True) => Impact::Replace,
+                    Some(Replacement::Conditional) => Impact::MayReplace,
+                    Some(Replacement::False) => Impact::Update,
+                    _ => continue,
+                };
+                verdicts.resources.insert(id.to_string(), impact);
+                for detail in rc.details() {
+                    let Some(target) = detail.target() else { continue };
+                    let Some(property) = target.name() else { continue };
+                    let impact = match target.requires_recreation() {
+                        Some(RequiresRecreation::Always) => Impact::Replace,
+                        Some(RequiresRecreation::Conditionally) => Impact::MayReplace,
+                        _ => Impact::Update,
+                    };
+                    verdicts.properties.entry(id.to_string()).or_default().insert(property.to_string(), impact);
+                }
+            }
+            match out.next_token() {
+                Some(t) => next = Some(t.to_string()),
+                None => return Ok(verdicts),
+            }
+        }
+    }
+}

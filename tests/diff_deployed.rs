@@ -1,0 +1,133 @@
+//! `slipway diff --against deployed`, through the real SDK client and wire protocol, against a moto
+//! CloudFormation server on loopback: stacks are deployed with the SDK, then the definitions' output is
+//! compared with them.
+
+use aws_sdk_cloudformation::types::Capability;
+use serde_json::{Value, json};
+
+use crate::moto::{Moto, block_on};
+use crate::support::{Run, tempdir};
+
+/// The dev environment's synthesized template of `stack`.
+fn dev_template(stack: &str) -> Value {
+    let project = slipway::environments::project();
+    let set = slipway::synth::synth(&project, &["dev".to_string()]).unwrap();
+    let bytes = &set.files[&format!("dev/cloudformation/{stack}.template.json")];
+    serde_json::from_slice(bytes).unwrap()
+}
+
+/// Creates stack `webapp-dev-<stack>` from `body` with the SDK.
+fn deploy(moto: &Moto, stack: &str, body: String) {
+    let client = moto.client();
+    block_on(async {
+        client
+            .create_stack()
+            .stack_name(format!("webapp-dev-{stack}"))
+            .template_body(body)
+            .capabilities(Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("deploying {stack}: {}", aws_sdk_cloudformation::error::DisplayErrorContext(e)))
+    });
+}
+
+fn slipway_against(moto: &Moto, args: &[&str]) -> Run {
+    let dir = tempdir();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    c.args(args).current_dir(dir.path()).env("NO_COLOR", "1").env_remove("AWS_PROFILE");
+    for (k, v) in moto.env() {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+fn stack<'a>(diff: &'a Value, name: &str) -> Option<&'a Value> {
+    diff["environments"][0]["stacks"].as_array().unwrap().iter().find(|s| s["name"] == name)
+}
+
+#[test]
+fn diff_against_deployed_stacks() {
+    let moto = Moto::start();
+    // deploy-role as it is now, but uploaded as YAML with short-form tags: no difference may show.
+    deploy(&moto, "deploy-role", crate::diff::short_form_yaml(&dev_template("deploy-role")));
+    // data as an earlier revision had it: a fixed bucket name (createOnly) and a narrower bucket policy.
+    let mut data = dev_template("data");
+    data["Resources"]["UploadsBucket"]["Properties"]["BucketName"] = json!("webapp-dev-uploads-old");
+    deploy(&moto, "data", serde_json::to_string(&data).unwrap());
+    // network, app and monitoring are not deployed.
+
+    let run =
+        slipway_against(&moto, &["diff", "--against", "deployed", "--env", "dev", "--format", "json", "--exit-code"]);
+    assert_eq!(run.status, 2, "{}\n{}", run.stdout, run.stderr);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        stack(&diff, "deploy-role").is_none(),
+        "deployed as YAML, unchanged: {:#}",
+        stack(&diff, "deploy-role").unwrap()
+    );
+    let data = stack(&diff, "data").expect("data differs");
+    assert_eq!(data["change"], "modified");
+    let bucket = data["resources"].as_array().unwrap().iter().find(|r| r["logical_id"] == "UploadsBucket").unwrap();
+    assert_eq!((bucket["impact"].as_str(), bucket["impact_source"].as_str()), (Some("replace"), Some("slipway")));
+    assert_eq!(bucket["properties"][0]["old"], "webapp-dev-uploads-old");
+    let policy =
+        data["resources"].as_array().unwrap().iter().find(|r| r["logical_id"] == "UploadsBucketPolicy").unwrap();
+    assert_eq!(policy["impact"], "replace", "its Bucket (createOnly) refers to the replaced bucket");
+    for missing in ["network", "app", "monitoring"] {
+        let s = stack(&diff, missing).unwrap_or_else(|| panic!("{missing} is not deployed: it shows as added"));
+        assert_eq!(s["change"], "added");
+        assert!(s["resources"].as_array().unwrap().iter().all(|r| r["impact"] == "create"));
+    }
+    // Only templates are compared with what is deployed.
+    assert!(diff["environments"][0]["files"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn change_set_is_created_read_and_deleted() {
+    let moto = Moto::start();
+    let mut data = dev_template("data");
+    data["Resources"]["UploadsBucket"]["Properties"]["BucketName"] = json!("webapp-dev-uploads-old");
+    deploy(&moto, "data", serde_json::to_string(&data).unwrap());
+    let run =
+        slipway_against(&moto, &["diff", "--against", "deployed", "--env", "dev", "--change-set", "--format", "json"]);
+    assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(stack(&diff, "data").unwrap()["change"], "modified");
+    let client = moto.client();
+    let left = block_on(async { client.list_change_sets().stack_name("webapp-dev-data").send().await.unwrap() });
+    assert!(left.summaries().is_empty(), "the change set is deleted afterwards: {:?}", left.summaries());
+}
+
+#[test]
+fn change_set_needs_against_deployed() {
+    let dir = tempdir();
+    let run = crate::support::slipway(dir.path(), &["diff", "--against", "out", "--change-set"]);
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.contains("--change-set needs --against deployed"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_cloud_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempdir();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["diff", "--against", "deployed", "--env", "dev"])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.starts_with("cloud error: DescribeStacks for stack `webapp-dev-"), "{stderr}");
+    assert!(stderr.contains("hint: credentials and region come from the standard AWS chain"), "{stderr}");
+}
