@@ -103,6 +103,64 @@ fn change_set_is_created_read_and_deleted() {
     assert!(left.summaries().is_empty(), "the change set is deleted afterwards: {:?}", left.summaries());
 }
 
+/// What AWS says and moto does not: the bucket's change needs no replacement after all.
+fn bucket_not_replaced(request: &str, response: String) -> String {
+    if !request.contains("Action=DescribeChangeSet") {
+        return response;
+    }
+    let id = "<LogicalResourceId>UploadsBucket</LogicalResourceId>";
+    assert!(response.contains(id), "moto's change set lists the bucket: {response}");
+    response.replace(
+        id,
+        &format!(
+            "{id}<Replacement>False</Replacement><Details><member><Target><Attribute>Properties</Attribute>\
+             <Name>BucketName</Name><RequiresRecreation>Never</RequiresRecreation></Target></member></Details>"
+        ),
+    )
+}
+
+#[test]
+fn change_set_verdicts_win_over_offline_ones() {
+    let moto = Moto::start();
+    let mut data = dev_template("data");
+    data["Resources"]["UploadsBucket"]["Properties"]["BucketName"] = json!("webapp-dev-uploads-old");
+    deploy(&moto, "data", serde_json::to_string(&data).unwrap());
+    let proxy = crate::moto::Rewriter::start(&moto.endpoint, bucket_not_replaced);
+    let mut env = moto.env();
+    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
+    env.push(("AWS_ENDPOINT_URL", proxy.endpoint.clone()));
+    let run = |extra: &[&str]| {
+        let dir = tempdir();
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+        c.args(["diff", "--against", "deployed", "--env", "dev", "--format", "json"])
+            .args(extra)
+            .current_dir(dir.path());
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let bucket = |diff: &Value| {
+        stack(diff, "data").unwrap()["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["logical_id"] == "UploadsBucket")
+            .unwrap()
+            .clone()
+    };
+    let offline = bucket(&run(&[]));
+    assert_eq!((offline["impact"].as_str(), offline["impact_source"].as_str()), (Some("replace"), Some("slipway")));
+    let verdict = bucket(&run(&["--change-set"]));
+    assert_eq!((verdict["impact"].as_str(), verdict["impact_source"].as_str()), (Some("update"), Some("change-set")));
+    assert_eq!(verdict["properties"][0]["impact"], "update", "RequiresRecreation: Never for BucketName");
+    let client = moto.client();
+    let left = block_on(async { client.list_change_sets().stack_name("webapp-dev-data").send().await.unwrap() });
+    assert!(left.summaries().is_empty(), "the change set is deleted afterwards");
+}
+
 #[test]
 fn change_set_needs_against_deployed() {
     let dir = tempdir();

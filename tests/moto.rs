@@ -81,3 +81,95 @@ impl Drop for Moto {
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 }
+
+/// A proxy in front of moto that rewrites some answers: it stands in for what AWS sends and moto does
+/// not (moto's DescribeChangeSet has no `Replacement` or `Details`), while every request still reaches
+/// moto through the real wire protocol.
+pub struct Rewriter {
+    /// `http://127.0.0.1:PORT` of the proxy.
+    pub endpoint: String,
+}
+
+type Rewrite = fn(request: &str, response: String) -> String;
+
+impl Rewriter {
+    /// Starts a proxy to `upstream` (`http://127.0.0.1:PORT`) that passes each response body through
+    /// `rewrite`, given the request body. It runs until the test process ends.
+    pub fn start(upstream: &str, rewrite: Rewrite) -> Rewriter {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let upstream = upstream.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(conn, &upstream, rewrite);
+                });
+            }
+        });
+        Rewriter { endpoint }
+    }
+}
+
+/// Reads one HTTP message head (through the blank line) from `r`; `None` at end of stream.
+fn read_head(r: &mut impl std::io::BufRead) -> std::io::Result<Option<String>> {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            return Ok(Some(head));
+        }
+    }
+}
+
+fn content_length(head: &str) -> usize {
+    head.lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")))
+        .map(|(_, v)| v.trim().parse().unwrap())
+        .unwrap_or(0)
+}
+
+fn serve(conn: TcpStream, upstream: &str, rewrite: Rewrite) -> std::io::Result<()> {
+    use std::io::{BufReader, Read, Write};
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut writer = conn;
+    while let Some(head) = read_head(&mut reader)? {
+        let mut body = vec![0; content_length(&head)];
+        reader.read_exact(&mut body)?;
+        // One upstream connection per request, closed by moto after its answer.
+        let forwarded: String = head
+            .lines()
+            .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+            .map(|l| format!("{l}\r\n"))
+            .collect::<String>()
+            + "Connection: close\r\n\r\n";
+        let mut up = TcpStream::connect(upstream)?;
+        up.write_all(forwarded.as_bytes())?;
+        up.write_all(&body)?;
+        let mut answer = Vec::new();
+        up.read_to_end(&mut answer)?;
+        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer") + 4;
+        let (answer_head, answer_body) = answer.split_at(split);
+        let answer_head = String::from_utf8_lossy(answer_head);
+        assert!(!answer_head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{answer_head}");
+        let new_body = rewrite(&String::from_utf8_lossy(&body), String::from_utf8_lossy(answer_body).into_owned());
+        let mut out: String = answer_head
+            .lines()
+            .filter(|l| {
+                let l = l.to_ascii_lowercase();
+                !l.is_empty() && !l.starts_with("content-length:") && !l.starts_with("connection:")
+            })
+            .map(|l| format!("{l}\r\n"))
+            .collect();
+        out.push_str(&format!("Content-Length: {}\r\n\r\n", new_body.len()));
+        writer.write_all(out.as_bytes())?;
+        writer.write_all(new_body.as_bytes())?;
+        writer.flush()?;
+    }
+    Ok(())
+}
