@@ -852,3 +852,29 @@ fn text_is_coloured_on_a_terminal_unless_no_color_is_set() {
     let no_color = run(true);
     assert!(no_color.contains("replace") && !no_color.contains("\x1b["), "{no_color:?}");
 }
+
+#[test]
+fn attaching_a_policy_to_another_role_and_lambda_permissions_are_security_changes() {
+    let policy = |roles: Value| {
+        template(json!({
+            "P": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "p", "Roles": roles,
+                  "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}}},
+            "Invoke": {"Type": "AWS::Lambda::Permission", "Properties": {"Action": "lambda:InvokeFunction",
+                  "FunctionName": {"Ref": "Fn"}, "Principal": "apigateway.amazonaws.com",
+                  "SourceArn": {"Fn::Sub": "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"}}}
+        }))
+    };
+    let d = diff_templates(&policy(json!([{"Ref": "A"}])), &policy(json!([{"Ref": "A"}, {"Ref": "B"}])));
+    assert_eq!(d.security.len(), 1, "{:#?}", d.security);
+    let s = &d.security[0];
+    assert!(matches!(&s.item, SecurityItem::Attachment { kind: "Roles", to } if *to == json!({"Ref": "B"})));
+    assert!(s.broadens);
+    assert_eq!(slipway::diff::security::describe(&s.item), r#"policy attached to role {"Ref":"B"}"#);
+
+    let mut open = policy(json!([]));
+    open["Resources"]["Invoke"]["Properties"]["Principal"] = json!("*");
+    open["Resources"]["Invoke"]["Properties"].as_object_mut().unwrap().remove("SourceArn");
+    let d = diff_templates(&policy(json!([])), &open);
+    let added = d.security.iter().find(|s| s.change == Change::Added && s.logical_id == "Invoke").unwrap();
+    assert!(added.reasons.iter().any(|r| r.contains("any principal")), "{:?}", added.reasons);
+}

@@ -7,8 +7,14 @@
 //! what they say, and compared as sets: reordering is no change, any real change is a removal plus an
 //! addition. `Sid` and rule descriptions are not part of the key.
 //!
-//! Broadening: an added `Allow` statement, a removed `Deny` statement, an attached managed policy, and an
-//! added security-group rule broaden access; the reasons name wildcards and open address ranges.
+//! Sources: `AWS::IAM::Role`/`User`/`Group` (trust policy, inline policies, `ManagedPolicyArns`),
+//! `AWS::IAM::Policy`/`ManagedPolicy` (document and the roles, users, groups it is attached to), bucket,
+//! topic and queue policies, KMS key policies, `AWS::Lambda::Permission`, and security-group rules (inline
+//! and as `AWS::EC2::SecurityGroupIngress`/`Egress` resources).
+//!
+//! Broadening: an added `Allow` statement, a removed `Deny` statement, an attached managed policy or
+//! policy attachment, and an added security-group rule broaden access; the reasons name wildcards and
+//! open address ranges.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +29,14 @@ pub enum SecurityItem {
     Statement(Statement),
     /// A managed policy attached to a role, user or group (`ManagedPolicyArns`).
     ManagedPolicy(Value),
+    /// A policy resource (`AWS::IAM::Policy`, `AWS::IAM::ManagedPolicy`) attached to a role, user or
+    /// group: the same statements now apply to someone else.
+    Attachment {
+        /// `Roles`, `Users` or `Groups`.
+        kind: &'static str,
+        /// The role, user or group, as the template names it.
+        to: Value,
+    },
     /// A security-group rule.
     Rule(Rule),
 }
@@ -131,11 +145,43 @@ fn items(resources: &Map<String, Value>) -> BTreeMap<String, Found> {
                     }
                 }
             }
-            "AWS::IAM::Policy"
-            | "AWS::IAM::ManagedPolicy"
-            | "AWS::S3::BucketPolicy"
-            | "AWS::SNS::TopicPolicy"
-            | "AWS::SQS::QueuePolicy" => {
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                if let Some(d) = props.get("PolicyDocument") {
+                    docs.push(("Properties/PolicyDocument".into(), d));
+                }
+                for kind in ["Roles", "Users", "Groups"] {
+                    if let Some(Value::Array(members)) = props.get(kind) {
+                        for to in members {
+                            let source = format!("Properties/{kind}");
+                            let key = format!("{id}\u{0}{source}\u{0}{}", canonical(to));
+                            out.insert(key, (id.clone(), source, SecurityItem::Attachment { kind, to: to.clone() }));
+                        }
+                    }
+                }
+            }
+            "AWS::Lambda::Permission" => {
+                // A resource-based policy of one statement: who may invoke the function, from where.
+                let mut condition = Map::new();
+                for (prop, key) in [("SourceArn", "ArnLike"), ("SourceAccount", "StringEquals")] {
+                    if let Some(v) = props.get(prop) {
+                        condition.insert(key.into(), serde_json::json!({ format!("aws:{prop}"): v }));
+                    }
+                }
+                let statement = Statement {
+                    effect: "Allow".into(),
+                    actions: list(props.get("Action")),
+                    not_action: false,
+                    resources: list(props.get("FunctionName")),
+                    not_resource: false,
+                    principals: props.get("Principal").cloned(),
+                    not_principal: false,
+                    conditions: (!condition.is_empty()).then_some(Value::Object(condition)),
+                };
+                let source = "Properties".to_string();
+                let key = format!("{id}\u{0}{source}\u{0}{}", statement_key(&statement));
+                out.insert(key, (id.clone(), source, SecurityItem::Statement(statement)));
+            }
+            "AWS::S3::BucketPolicy" | "AWS::SNS::TopicPolicy" | "AWS::SQS::QueuePolicy" => {
                 if let Some(d) = props.get("PolicyDocument") {
                     docs.push(("Properties/PolicyDocument".into(), d));
                 }
@@ -287,11 +333,13 @@ fn statement(s: &Value) -> Statement {
     }
 }
 
-/// Compact JSON with sorted keys; IAM action names compare case-insensitively.
+/// Compact JSON with sorted keys: the identity of a value within a key.
 fn canonical(v: &Value) -> String {
     v.to_string()
 }
 
+/// What makes two statements the same statement: everything but `Sid`, with lists as sets and action
+/// names compared case-insensitively, as IAM does.
 fn statement_key(s: &Statement) -> String {
     let actions: Vec<String> = s.actions.iter().map(|a| canonical(a).to_ascii_lowercase()).collect();
     format!(
@@ -348,6 +396,7 @@ fn judge(change: Change, id: &str, source: &str, item: &SecurityItem) -> Securit
             }
             allow == added
         }
+        SecurityItem::Attachment { .. } => added,
         SecurityItem::ManagedPolicy(arn) => {
             if added && arn.as_str().is_some_and(|a| a.ends_with("/AdministratorAccess")) {
                 reasons.push("attaches AdministratorAccess".into());
@@ -412,6 +461,9 @@ pub fn describe(item: &SecurityItem) -> String {
             line
         }
         SecurityItem::ManagedPolicy(arn) => format!("managed policy {}", show(arn)),
+        SecurityItem::Attachment { kind, to } => {
+            format!("policy attached to {} {}", kind.trim_end_matches('s').to_ascii_lowercase(), show(to))
+        }
         SecurityItem::Rule(r) => {
             let ports = match &r.ports {
                 Some((a, b)) if a == b => format!(" port {a}"),

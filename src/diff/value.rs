@@ -180,7 +180,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w)),
         (Value::Number(x), Value::Number(y)) => same_number(x, y),
         (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
-            s.trim().parse::<f64>().ok().zip(n.as_f64()).is_some_and(|(p, q)| p == q) && !s.trim().is_empty()
+            s.parse::<f64>().ok().zip(n.as_f64()).is_some_and(|(p, q)| p == q)
         }
         (Value::String(s), Value::Bool(b)) | (Value::Bool(b), Value::String(s)) => {
             s.eq_ignore_ascii_case(if *b { "true" } else { "false" })

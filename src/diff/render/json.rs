@@ -13,7 +13,8 @@
 //!       "worst_impact": "replace",     // or null when no resource changes
 //!       "security": [{
 //!         "change": "added",           // added | removed
-//!         "kind": "iam-statement",     // iam-statement | managed-policy | security-group-rule
+//!         "kind": "iam-statement",     // iam-statement | managed-policy | policy-attachment |
+//!                                      //   security-group-rule
 //!         "logical_id": "BackendRole",
 //!         "source": "Properties/Policies[backend]/PolicyDocument",
 //!         "description": "Allow s3:GetObject on ...",
@@ -22,6 +23,7 @@
 //!         "detail": { ... }            // iam-statement: effect, actions, not_action, resources,
 //!                                      //   not_resource, principals, not_principal, conditions
 //!                                      // managed-policy: arn
+//!                                      // policy-attachment: kind (Roles|Users|Groups), to
 //!                                      // security-group-rule: direction, group, protocol,
 //!                                      //   from_port, to_port, peer
 //!       }],
@@ -204,6 +206,7 @@ fn security(s: &SecurityChange) -> Security<'_> {
             }),
         ),
         SecurityItem::ManagedPolicy(arn) => ("managed-policy", json!({ "arn": arn })),
+        SecurityItem::Attachment { kind, to } => ("policy-attachment", json!({ "kind": kind, "to": to })),
         SecurityItem::Rule(r) => (
             "security-group-rule",
             json!({
