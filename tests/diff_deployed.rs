@@ -162,6 +162,21 @@ fn change_set_verdicts_win_over_offline_ones() {
 }
 
 #[test]
+fn credentials_for_another_account_are_refused() {
+    let moto = Moto::start_as("999999999999");
+    let run = slipway_against(&moto, &["diff", "--against", "deployed", "--env", "dev", "--exit-code"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "credentials are for account 999999999999, but environment `dev` deploys to account 111111111111"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
 fn change_set_needs_against_deployed() {
     let dir = tempdir();
     let run = crate::support::slipway(dir.path(), &["diff", "--against", "out", "--change-set"]);
@@ -186,6 +201,6 @@ fn an_unreachable_endpoint_is_a_cloud_error() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.starts_with("cloud error: DescribeStacks for stack `webapp-dev-"), "{stderr}");
+    assert!(stderr.starts_with("cloud error: GetCallerIdentity failed: "), "{stderr}");
     assert!(stderr.contains("hint: credentials and region come from the standard AWS chain"), "{stderr}");
 }

@@ -18,12 +18,19 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts a moto server on a free loopback port and waits until it answers.
+    /// Starts a moto server on a free loopback port, as the reference `dev` environment's account
+    /// (111111111111), and waits until it answers.
     pub fn start() -> Moto {
+        Moto::start_as("111111111111")
+    }
+
+    /// Starts a moto server whose credentials belong to `account`.
+    pub fn start_as(account: &str) -> Moto {
         let bin = python_tool("SLIPWAY_MOTO_SERVER", "moto_server");
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ACCOUNT_ID", account)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -137,8 +137,23 @@ fn deployed(
         let mut files = BTreeMap::new();
         let mut verdicts = AllVerdicts::new();
         for (env_name, stacks) in &set.stacks {
-            let region = project.find(env_name).and_then(|e| e.aws_target()).map(|t| t.region.code());
-            let cloud = crate::cloud::Cloud::new(&config, region);
+            let target = project.find(env_name).and_then(|e| e.aws_target());
+            let cloud = crate::cloud::Cloud::new(&config, target.map(|t| t.region.code()));
+            if let Some(t) = target {
+                let account = cloud.account().await.map_err(cloud_error)?;
+                if account != t.account.as_str() {
+                    return Err(CliError::user(format!(
+                        "the AWS credentials are for account {account}, but environment `{env_name}` deploys to \
+                         account {}; its stacks would all look new",
+                        t.account
+                    ))
+                    .hint(format!(
+                        "use credentials for account {} (AWS_PROFILE, or the environment's deploy role)",
+                        t.account
+                    ))
+                    .hint("or compare one environment at a time with --env NAME"));
+                }
+            }
             for stack in stacks {
                 let name = stack.stack_name(&project.name, env_name);
                 let Some(body) = cloud.deployed_template(&name).await.map_err(cloud_error)? else { continue };

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::config::http::HttpResponse;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{
     Capability, ChangeSetStatus, ChangeSetType, Parameter, Replacement, RequiresRecreation, TemplateStage,
 };
@@ -20,39 +20,64 @@ use crate::diff::Impact;
 
 /// A CloudFormation call that failed.
 #[derive(Debug, thiserror::Error)]
-#[error("{action} for stack `{stack}` failed: {message}")]
+#[error("{action}{} failed: {message}", if stack == "-" { String::new() } else { format!(" for stack `{stack}`") })]
 pub struct CloudError {
     /// What was being done (`GetTemplate`).
     pub action: &'static str,
-    /// The stack.
+    /// The stack (`-` for a call about no stack).
     pub stack: String,
     /// The service's or the client's explanation.
     pub message: String,
 }
 
+/// The status of a raw HTTP response, whichever SDK crate's alias of it.
+trait HttpStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HttpStatus for HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
 /// A one-line explanation: the service's error code and message when it sent one, the HTTP status when
 /// it sent something else, and the client's own chain of causes otherwise (no raw response dumps).
-fn error<E>(action: &'static str, stack: &str, e: SdkError<E, HttpResponse>) -> CloudError
+fn error<E, R>(action: &'static str, stack: &str, e: SdkError<E, R>) -> CloudError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug + HttpStatus,
 {
     let message = match (&e, e.code(), e.message()) {
         (_, Some(code), Some(message)) => format!("{code}: {message}"),
         (_, Some(code), None) => code.to_string(),
         (SdkError::ServiceError(s), None, _) => {
-            format!("the endpoint answered HTTP {} with no CloudFormation error in it", s.raw().status().as_u16())
+            format!("the endpoint answered HTTP {} with no AWS error in it", s.raw().status_code())
         }
         (SdkError::ResponseError(r), None, _) => {
-            format!("the endpoint's answer (HTTP {}) could not be read", r.raw().status().as_u16())
+            format!("the endpoint's answer (HTTP {}) could not be read", r.raw().status_code())
         }
-        _ => DisplayErrorContext(&e).to_string(),
+        _ => {
+            // The chain of causes, each once: "dispatch failure: io error: ... Connection refused".
+            let mut parts = vec![e.to_string()];
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                let text = c.to_string();
+                if !parts.last().is_some_and(|p| p.contains(&text)) {
+                    parts.push(text);
+                }
+                cause = c.source();
+            }
+            parts.join(": ")
+        }
     };
     CloudError { action, stack: stack.to_string(), message }
 }
 
-/// A connection to CloudFormation in one region.
+/// A connection to CloudFormation (and STS, to tell whose credentials these are) in one region.
 pub struct Cloud {
     client: Client,
+    sts: aws_sdk_sts::Client,
 }
 
 /// Replacement verdicts of a change set, by logical ID.
@@ -74,10 +99,19 @@ impl Cloud {
     /// A client for `region` (the chain's region when `None`).
     pub fn new(config: &aws_config::SdkConfig, region: Option<&str>) -> Self {
         let mut builder = aws_sdk_cloudformation::config::Builder::from(config);
+        let mut sts = aws_sdk_sts::config::Builder::from(config);
         if let Some(r) = region {
             builder = builder.region(aws_config::Region::new(r.to_string()));
+            sts = sts.region(aws_config::Region::new(r.to_string()));
         }
-        Cloud { client: Client::from_conf(builder.build()) }
+        Cloud { client: Client::from_conf(builder.build()), sts: aws_sdk_sts::Client::from_conf(sts.build()) }
+    }
+
+    /// The AWS account the credentials belong to (STS GetCallerIdentity), so that a diff never compares
+    /// with another account's stacks (which would show every stack as added).
+    pub async fn account(&self) -> Result<String, CloudError> {
+        let out = self.sts.get_caller_identity().send().await.map_err(|e| error("GetCallerIdentity", "-", e))?;
+        Ok(out.account().unwrap_or_default().to_string())
     }
 
     /// The template stack `name` was deployed with, exactly as uploaded (JSON or YAML), or `None` when no
