@@ -222,8 +222,7 @@ fn check_compose_ports(envs: &[&Environment], problems: &mut Vec<Problem>) {
             }
             let ports_a = host_a.ports_for(&a.name).all();
             let ports_b = host_b.ports_for(&b.name).all();
-            let shared: Vec<String> =
-                ports_a.iter().filter(|p| ports_b.contains(p)).map(ToString::to_string).collect();
+            let shared: Vec<String> = ports_a.iter().filter(|p| ports_b.contains(p)).map(ToString::to_string).collect();
             if shared.is_empty() {
                 continue;
             }

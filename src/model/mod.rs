@@ -24,6 +24,6 @@ pub use environment::{
 pub use git_ref::RefPattern;
 pub use project::{Project, Repository, StackFactory};
 pub use target::{
-    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS, Region,
-    Target,
+    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS,
+    Region, Target,
 };

@@ -177,11 +177,8 @@ pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
             }
         };
         for secret in &app.secrets {
-            let var = ComposeVariable {
-                name: secret.clone(),
-                description: format!("read by the {component}"),
-                secret: true,
-            };
+            let var =
+                ComposeVariable { name: secret.clone(), description: format!("read by the {component}"), secret: true };
             environment.insert(secret.clone(), var.reference());
             if !variables.iter().any(|v| v.name == var.name) {
                 variables.push(var);
