@@ -1,7 +1,6 @@
-//! What the cloud.gov and compose tests share: the reference project with feature demos, synthesis of it,
-//! YAML read back as JSON, and the published JSON schemas that judge the files.
-
-use std::path::PathBuf;
+//! What the cloud.gov, compose and YAML-escaping tests share: the reference project with feature demos,
+//! synthesis of it, YAML read back as JSON, and the published JSON schemas that judge the files. (Whole-file
+//! snapshots of these artifacts are taken with every other artifact's, in `synth.rs`.)
 
 use slipway::model::Project;
 use slipway::synth::ArtifactSet;
@@ -40,10 +39,9 @@ pub fn yaml_to_json(yaml: &str) -> serde_json::Value {
 
 /// A validator for `../shared/schemas/<file>`, the published schema kept beside the repository.
 pub fn schema(file: &str) -> jsonschema::Validator {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/schemas").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("cannot read the schema {} ({e}); the tests expect ../shared beside the repository", path.display())
-    });
+    let path = crate::support::shared_dir().join("schemas").join(file);
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read the schema {}: {e}", path.display()));
     let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{} is not a usable schema: {e}", path.display()))
 }
@@ -53,17 +51,4 @@ pub fn assert_valid(validator: &jsonschema::Validator, what: &str, instance: &se
     let errors: Vec<String> =
         validator.iter_errors(instance).map(|e| format!("  {}: {e}", e.instance_path())).collect();
     assert!(errors.is_empty(), "{what} does not validate:\n{}", errors.join("\n"));
-}
-
-/// Runs `f` with insta writing whole-file snapshots to the top-level `snapshots/` directory.
-pub fn with_snapshots(f: impl FnOnce()) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
-    settings.set_prepend_module_to_snapshot(false);
-    settings.bind(f);
-}
-
-/// `path` as a snapshot name: `dev/cloudgov/manifest.yml` -> `dev__cloudgov__manifest.yml`.
-pub fn snapshot_name(path: &str) -> String {
-    path.replace('/', "__")
 }

@@ -1,6 +1,15 @@
-//! The integration tests, as one binary: a module per area.
+//! slipway's integration tests, built as one test binary so that linking stays fast. One module per area.
+
+mod support;
 
 mod artifacts;
+mod cfn_lint;
+mod check;
+mod cli;
 mod cloudgov;
 mod compose;
+mod flows;
+mod resource_data;
+mod synth;
+mod templates;
 mod yaml_escaping;

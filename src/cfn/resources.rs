@@ -394,7 +394,7 @@ pub struct Postgres {
 }
 
 /// The PostgreSQL major.minor version the reference stacks run.
-pub const POSTGRES_VERSION: &str = "16.8";
+pub const POSTGRES_VERSION: &str = "17.6";
 
 impl From<Postgres> for Resource {
     fn from(p: Postgres) -> Resource {

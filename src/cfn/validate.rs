@@ -283,21 +283,15 @@ impl<'t> Scope<'t> {
                 Expr::Ref(target) => self.check_ref(target, &at, in_condition, out),
                 Expr::GetAtt(id, attr) => self.check_get_att(id, attr, &at, out),
                 Expr::Sub(text, vars) => self.check_sub(text, vars, &at, out),
-                Expr::If(c, _, _) | Expr::Condition(c) => {
-                    if !self.t.conditions.contains_key(c) {
-                        out.push(Finding::new(
-                            at,
-                            format!(
-                                "names condition `{c}`, which the template does not define{}",
-                                suggest::hint(c, self.t.conditions.keys().map(String::as_str))
-                            ),
-                        ));
-                    }
+                Expr::If(c, _, _) | Expr::Condition(c) if !self.t.conditions.contains_key(c) => {
+                    let known = self.t.conditions.keys().map(String::as_str);
+                    out.push(Finding::new(
+                        at,
+                        format!("names condition `{c}`, which the template does not define{}", suggest::hint(c, known)),
+                    ));
                 }
-                Expr::FindInMap(m, _, _) => {
-                    if !self.t.mappings.contains_key(m) {
-                        out.push(Finding::new(at, format!("names mapping `{m}`, which the template does not define")));
-                    }
+                Expr::FindInMap(m, _, _) if !self.t.mappings.contains_key(m) => {
+                    out.push(Finding::new(at, format!("names mapping `{m}`, which the template does not define")));
                 }
                 _ => {}
             }

@@ -18,8 +18,8 @@ use crate::model::Project;
 const EXIT_CODES: &str = "\
 Exit status:
   0   success
-  1   the input was refused: bad arguments, definitions `check` rejects, an output directory that is not
-      slipway's
+  1   the input was refused: bad arguments, definitions that `check` rejects,
+      an output directory that slipway did not write
   3   a cloud API failed
   70  an internal error (a bug in slipway: please report it)";
 
@@ -56,9 +56,13 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = write!(ui.err, "{}", e.render());
-            let _ = write!(ui.out, "");
-            return if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS };
+            // `--help` and `--version` arrive here too: they go to stdout and succeed.
+            if e.use_stderr() {
+                let _ = write!(ui.err, "{}", e.render());
+                return ExitCode::from(1);
+            }
+            let _ = write!(ui.out, "{}", e.render());
+            return ExitCode::SUCCESS;
         }
     };
     let result = match &cli.command {

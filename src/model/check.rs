@@ -293,7 +293,7 @@ fn check_promotion_cycles(envs: &[&Environment], problems: &mut Vec<Problem>) {
                 Some(Mark::OnPath) => {
                     let start = path.iter().position(|n| *n == next).unwrap_or(0);
                     let mut cycle: Vec<&str> = path[start..].to_vec();
-                    // Rotate so that the same cycle found from another node is reported once.
+                    // Rotate so that the same cycle found from another node is recorded once.
                     let min = cycle.iter().enumerate().min_by_key(|(_, n)| **n).map(|(i, _)| i).unwrap_or(0);
                     cycle.rotate_left(min);
                     reported.insert(cycle);
@@ -311,11 +311,14 @@ fn check_promotion_cycles(envs: &[&Environment], problems: &mut Vec<Problem>) {
         }
     }
     for cycle in reported {
-        // Written in promotion order: a release flows from each environment to the next.
+        // Written in promotion order (a release flows from each environment to the next), starting from
+        // the first name in sort order so the message does not depend on where the search began.
         let mut order: Vec<&str> = cycle.iter().rev().copied().collect();
+        let first = order.iter().enumerate().min_by_key(|(_, n)| **n).map(|(i, _)| i).unwrap_or(0);
+        order.rotate_left(first);
         order.push(order[0]);
         problems.push(Problem::new(
-            cycle[0],
+            order[0],
             "promoted_from",
             format!(
                 "forms a promotion cycle {}; a release must flow one way, so drop one of these links",

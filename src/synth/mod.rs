@@ -189,12 +189,20 @@ fn tag_resources(stack: &mut Stack, tags: &[(&str, &str)]) {
                     list.push(Expr::map([("Key", Expr::str(*k)), ("Value", Expr::str(*v))]));
                 }
             }
-            list.sort_by_key(|t| match t {
-                Expr::Map(m) => format!("{:?}", m.get("Key")),
-                _ => String::new(),
-            });
+            list.sort_by(|a, b| tag_key(a).cmp(&tag_key(b)));
             r.properties.insert("Tags".into(), Expr::List(list));
         }
+    }
+}
+
+/// The literal key of a `{Key, Value}` tag, for sorting.
+fn tag_key(tag: &crate::cfn::Expr) -> Option<&str> {
+    match tag {
+        crate::cfn::Expr::Map(m) => match m.get("Key") {
+            Some(crate::cfn::Expr::Str(k)) => Some(k),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

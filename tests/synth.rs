@@ -1,0 +1,121 @@
+//! `slipway synth`: whole-file snapshots of every artifact (so a pull request shows exactly what a
+//! definition change does to the output), byte-identical output across runs, and an output directory that
+//! is replaced all or nothing and never at the cost of files slipway did not write.
+
+use std::fs;
+
+use crate::support::{read_tree, slipway, snapshots, tempdir};
+
+#[test]
+fn snapshots_of_every_artifact() {
+    let project = slipway::environments::project().with_demo("example").unwrap();
+    let set = slipway::synth::synth(&project, &[]).unwrap();
+    snapshots(|| {
+        for (path, bytes) in &set.files {
+            let name = format!("artifact@{}", path.replace('/', "__"));
+            insta::assert_snapshot!(name, String::from_utf8(bytes.clone()).unwrap());
+        }
+    });
+}
+
+#[test]
+fn two_runs_write_the_same_bytes() {
+    let dir = tempdir();
+    for out in ["a", "b"] {
+        let run = slipway(dir.path(), &["synth", "--out", out]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+    }
+    let a = read_tree(&dir.path().join("a"));
+    let b = read_tree(&dir.path().join("b"));
+    assert!(a.len() > 20, "synth wrote only {} files", a.len());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn the_manifest_lists_every_file_with_its_sha256() {
+    let dir = tempdir();
+    assert_eq!(slipway(dir.path(), &["synth"]).status, 0);
+    let out = dir.path().join("out");
+    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let on_disk: Vec<String> = read_tree(&out).into_iter().map(|(p, _)| p).filter(|p| p != "manifest.json").collect();
+    assert_eq!(listed, on_disk);
+    for f in manifest["files"].as_array().unwrap() {
+        let bytes = fs::read(out.join(f["path"].as_str().unwrap())).unwrap();
+        let digest = sha256_hex(&bytes);
+        assert_eq!(f["sha256"].as_str().unwrap(), digest, "{}", f["path"]);
+        assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    // Independent of slipway's own hashing: the system's sha256sum.
+    let dir = tempdir();
+    let file = dir.path().join("f");
+    fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new("sha256sum").arg(&file).output().expect("sha256sum runs");
+    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn env_limits_the_output_and_a_rerun_replaces_the_previous_output() {
+    let dir = tempdir();
+    assert_eq!(slipway(dir.path(), &["synth"]).status, 0);
+    let run = slipway(dir.path(), &["synth", "--env", "prod", "--env", "dev"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let files: Vec<String> = read_tree(&dir.path().join("out")).into_iter().map(|(p, _)| p).collect();
+    assert!(files.iter().all(|p| p == "manifest.json" || p.starts_with("dev/") || p.starts_with("prod/")), "{files:?}");
+    assert!(files.iter().any(|p| p.starts_with("prod/")) && files.iter().any(|p| p.starts_with("dev/")));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["environments"], serde_json::json!(["dev", "prod"]));
+}
+
+#[test]
+fn refuses_to_replace_a_directory_holding_other_files_and_touches_nothing() {
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    fs::create_dir_all(out.join("notes")).unwrap();
+    fs::write(out.join("notes/todo.txt"), "mine").unwrap();
+    let run = slipway(dir.path(), &["synth"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(
+        run.stderr,
+        "error: `out` holds files slipway did not write (notes/todo.txt); move them away or choose another --out\n"
+    );
+    assert_eq!(read_tree(&out), vec![("notes/todo.txt".to_string(), b"mine".to_vec())]);
+    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, ["out"], "no staging directory is left behind");
+}
+
+#[test]
+fn refuses_a_file_added_to_an_earlier_output() {
+    let dir = tempdir();
+    assert_eq!(slipway(dir.path(), &["synth"]).status, 0);
+    fs::write(dir.path().join("out/dev/cloudformation/handmade.json"), "{}").unwrap();
+    let run = slipway(dir.path(), &["synth"]);
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.contains("(dev/cloudformation/handmade.json)"), "{}", run.stderr);
+    assert!(dir.path().join("out/dev/cloudformation/handmade.json").exists());
+}
+
+#[test]
+fn refuses_an_output_path_that_is_a_file() {
+    let dir = tempdir();
+    fs::write(dir.path().join("out"), "not a directory").unwrap();
+    let run = slipway(dir.path(), &["synth"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stderr, "error: `out` exists and is not a directory; choose another --out\n");
+}
+
+#[test]
+fn definitions_that_fail_check_leave_the_previous_output_untouched() {
+    let dir = tempdir();
+    assert_eq!(slipway(dir.path(), &["synth"]).status, 0);
+    let before = read_tree(&dir.path().join("out"));
+    // An invalid demo name makes the definitions fail check.
+    let run = slipway(dir.path(), &["synth", "--demo", "Bad_Name"]);
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.contains("environment `Bad_Name`, name:"), "{}", run.stderr);
+    assert_eq!(read_tree(&dir.path().join("out")), before);
+}
