@@ -190,3 +190,71 @@ fn synthesis_with_demos_gives_the_same_bytes_every_time() {
         assert!(bytes == &second.files[path], "{path} differs between two runs");
     }
 }
+
+/// Runs a demo's `install.sh` the way an operator does, with a stand-in `docker` on `PATH` that records its
+/// arguments (no Docker engine runs on the test machine), installing into `root/opt`.
+fn run_install(bundle: &std::path::Path, root: &std::path::Path, release: &str) -> std::process::Output {
+    Command::new("bash")
+        .arg(bundle.join("install.sh"))
+        .arg(release)
+        .env("PATH", format!("{}:/usr/bin:/bin", root.join("bin").display()))
+        .env("INSTALL_DIR", root.join("opt"))
+        .env("DOCKER_LOG", root.join("docker.log"))
+        .output()
+        .expect("bash runs")
+}
+
+#[test]
+fn a_demo_install_script_writes_its_env_keeps_its_secrets_and_starts_compose() {
+    use std::os::unix::fs::PermissionsExt;
+    let set = synth(&project());
+    let root = crate::support::tempdir();
+    let bundle = root.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    for file in ["install.sh", "docker-compose.yml", ".env.example"] {
+        std::fs::write(bundle.join(file), &set.files[&format!("dark-mode/compose/{file}")]).unwrap();
+    }
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("docker"), "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n").unwrap();
+    std::fs::set_permissions(bin.join("docker"), std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let refused = run_install(&bundle, root.path(), "v1 ; rm -rf /");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("usage:"));
+
+    let first = run_install(&bundle, root.path(), "v1.2.3");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let opt = root.path().join("opt");
+    let env_file = || std::fs::read_to_string(opt.join(".env")).unwrap();
+    let vars = |text: &str| -> std::collections::BTreeMap<String, String> {
+        text.lines().map(|l| l.split_once('=').unwrap()).map(|(k, v)| (k.into(), v.into())).collect()
+    };
+    let before = vars(&env_file());
+    assert_eq!(before.keys().collect::<Vec<_>>(), ["DB_PASSWORD", "RELEASE", "SECRET_KEY"]);
+    assert_eq!(before["RELEASE"], "v1.2.3");
+    for secret in ["DB_PASSWORD", "SECRET_KEY"] {
+        let v = &before[secret];
+        assert!(v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()), "{secret}={v}");
+    }
+    assert_ne!(before["DB_PASSWORD"], before["SECRET_KEY"]);
+    let mode = std::fs::metadata(opt.join(".env")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, ".env holds secrets");
+    assert_eq!(
+        std::fs::read(opt.join("docker-compose.yml")).unwrap(),
+        set.files["dark-mode/compose/docker-compose.yml"]
+    );
+
+    let second = run_install(&bundle, root.path(), "v1.2.4");
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let after = vars(&env_file());
+    assert_eq!(after["RELEASE"], "v1.2.4");
+    assert_eq!((&after["DB_PASSWORD"], &after["SECRET_KEY"]), (&before["DB_PASSWORD"], &before["SECRET_KEY"]));
+
+    let log = std::fs::read_to_string(root.path().join("docker.log")).unwrap();
+    let up = format!(
+        "compose --project-directory {0} -f {0}/docker-compose.yml up -d --wait --remove-orphans",
+        opt.display()
+    );
+    assert_eq!(log.lines().filter(|l| *l == up).count(), 2, "{log}");
+}
