@@ -89,7 +89,7 @@ fn parse(text: &str) -> Value {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn cloud_gov_manifests_read_back_every_name_value_and_command(
@@ -132,6 +132,17 @@ proptest! {
     }
 }
 
+/// Cases the property tests once found, kept as plain tests (the layout has no place for proptest's
+/// regression files, so their persistence is off).
+#[test]
+fn an_empty_command_is_written_not_dropped() {
+    let project = dev_project();
+    let mut manifest = cloudgov::manifest(&project, project.find("dev").unwrap()).unwrap();
+    manifest.apps[1].command = Some(String::new());
+    let back = parse(&cloudgov::render_manifest(&manifest).unwrap());
+    assert_eq!(back["applications"][1]["processes"][0]["command"], "");
+}
+
 /// A project whose only environment runs on cloud.gov and docker-compose with the given backend settings.
 fn project_with(value: &str, command: &str) -> Project {
     let backend = App { command: Some(command.into()), ..App::default_for(Component::Backend) }.var("GREETING", value);
@@ -145,7 +156,7 @@ fn project_with(value: &str, command: &str) -> Project {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Through the whole pipeline: definitions, check, synthesis, files; and the files stay valid.
     #[test]
