@@ -2,9 +2,12 @@
 
 mod support;
 
+mod artifacts;
 mod cfn_lint;
 mod check;
 mod cli;
+mod cloudgov;
+mod compose;
 mod diff;
 mod diff_deployed;
 mod flows;
@@ -12,3 +15,4 @@ mod moto;
 mod resource_data;
 mod synth;
 mod templates;
+mod yaml_escaping;

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use super::{CliError, Ui};
 use crate::model::Project;
 
-/// Validates the definitions: environment names, promotion graph, refs, approvals, and every synthesized
-/// template against CloudFormation's resource types and limits. Lists every problem and exits 1 when there
+/// Validates the definitions: environment names, promotion graph, refs, approvals, cloud.gov app names and
+/// routes, docker-compose ports, and every synthesized template against CloudFormation's resource types
+/// and limits. Lists every problem and exits 1 when there
 /// is any.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {

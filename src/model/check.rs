@@ -50,6 +50,7 @@ pub fn check(project: &Project) -> Vec<Problem> {
         check_environment(env, &envs, &mut problems);
     }
     check_promotion_cycles(&envs, &mut problems);
+    super::app_check::check_apps(project, &envs, &mut problems);
     problems.sort();
     problems.dedup();
     problems

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use super::app::App;
 use super::git_ref::RefPattern;
 use super::target::{AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, Region, Target};
 
@@ -286,6 +287,9 @@ pub struct Environment {
     pub approvals: Approvals,
     /// How big each component runs; a component not listed gets the tier's default.
     pub sizing: BTreeMap<Component, Size>,
+    /// How each component runs on cloud.gov and docker-compose; a component not listed gets
+    /// [`App::default_for`].
+    pub apps: BTreeMap<Component, App>,
     /// The database, where the environment has one.
     pub database: Option<Database>,
     /// Checks that prove a deploy healthy.
@@ -306,6 +310,7 @@ impl Environment {
             promoted_from: Vec::new(),
             approvals: Approvals::none(),
             sizing: BTreeMap::new(),
+            apps: BTreeMap::new(),
             database: None,
             smoke_checks: Vec::new(),
             rollback: Rollback::PreviousRelease,
@@ -357,6 +362,12 @@ impl Environment {
     /// Sizes one component.
     pub fn size(mut self, component: Component, size: Size) -> Self {
         self.sizing.insert(component, size);
+        self
+    }
+
+    /// Says how one component runs on cloud.gov and docker-compose.
+    pub fn app(mut self, component: Component, app: App) -> Self {
+        self.apps.insert(component, app);
         self
     }
 
@@ -414,6 +425,11 @@ impl Environment {
             (_, Component::Backend) => (1, 512),
         };
         Size { instances, memory_mb, disk_mb: 1024 }
+    }
+
+    /// How `component` runs: the one set with [`Environment::app`], or [`App::default_for`].
+    pub fn app_of(&self, component: Component) -> App {
+        self.apps.get(&component).cloned().unwrap_or_else(|| App::default_for(component))
     }
 
     /// Whether a deploy from git ref `branch` is allowed.

@@ -4,16 +4,26 @@
 //! deploy to it, what it is promoted from, who approves) is a typed value here, so that a mistake in a
 //! definition is a compile error or a `slipway check` refusal rather than a surprise in CI.
 
+mod app;
+mod app_check;
 mod check;
 mod environment;
 mod git_ref;
 mod project;
 mod target;
 
+pub use app::{
+    App, CLOUD_GOV_DOMAIN, HealthCheck, Runtime, cf_variable_in, cloud_gov_app_name, cloud_gov_default_route,
+    variable_name_problem,
+};
+pub use app_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
 pub use check::{Problem, check};
 pub use environment::{
     Approvals, Component, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
 pub use project::{Project, Repository, StackFactory};
-pub use target::{AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, Region, Target};
+pub use target::{
+    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS,
+    Region, Target,
+};

@@ -115,6 +115,60 @@ pub enum ComposeHost {
     Server(String),
 }
 
+impl ComposeHost {
+    /// The host ports the compose environment `env` publishes on this host.
+    ///
+    /// A developer's machine gets fixed, memorable ports. On a server the ports are derived from the
+    /// environment's name (SHA-256 of it, into one of [`DEMO_PORT_SLOTS`] slots of ten ports from
+    /// [`DEMO_PORT_BASE`]), so that feature demos sharing a server get distinct ports without anybody
+    /// handing them out, and the same demo always gets the same ports. Two names can still land in one slot;
+    /// `slipway check` refuses that and the fix is another demo name.
+    pub fn ports_for(&self, env: &str) -> ComposePorts {
+        match self {
+            ComposeHost::Local => ComposePorts { frontend: 3000, backend: 8000 },
+            ComposeHost::Server(_) => {
+                use sha2::{Digest, Sha256};
+                let digest = Sha256::digest(env.as_bytes());
+                let mut first = [0u8; 8];
+                first.copy_from_slice(&digest[..8]);
+                let slot = (u64::from_be_bytes(first) % u64::from(DEMO_PORT_SLOTS)) as u16;
+                let base = DEMO_PORT_BASE + slot * 10;
+                ComposePorts { frontend: base, backend: base + 1 }
+            }
+        }
+    }
+
+    /// The host's name as the check reports it (`this machine` for a local one).
+    pub fn describe(&self) -> String {
+        match self {
+            ComposeHost::Local => "the local machine".into(),
+            ComposeHost::Server(h) => format!("server `{h}`"),
+        }
+    }
+}
+
+/// The first host port a compose environment on a server may publish.
+pub const DEMO_PORT_BASE: u16 = 20000;
+/// How many slots of ten ports follow [`DEMO_PORT_BASE`] (so ports stay below 30000, under the
+/// ephemeral range).
+pub const DEMO_PORT_SLOTS: u16 = 1000;
+
+/// The host ports one compose environment publishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ComposePorts {
+    /// Where the frontend answers on the host.
+    pub frontend: u16,
+    /// Where the backend answers on the host.
+    pub backend: u16,
+}
+
+impl ComposePorts {
+    /// Both ports, frontend first.
+    pub fn all(self) -> [u16; 2] {
+        [self.frontend, self.backend]
+    }
+}
+
 /// A docker-compose target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComposeTarget {

@@ -3,8 +3,11 @@
 //! A pure function of the definitions: no clock, no network, no file system, so the same definitions
 //! give the same bytes. Writing the artifacts to a directory is `output`'s job.
 
+pub mod cloudgov;
+pub mod compose;
 mod manifest;
 mod output;
+pub mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,6 +58,8 @@ pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Vec<Prob
         let stacks = (project.stacks)(project, env);
         let ordered = synth_cloudformation(project, env, stacks, &mut set, &mut problems);
         set.stacks.insert(env.name.clone(), ordered);
+        synth_cloudgov(project, env, &mut set, &mut problems);
+        synth_compose(project, env, &mut set, &mut problems);
     }
     if !problems.is_empty() {
         problems.sort();
@@ -99,6 +104,39 @@ fn synth_cloudformation(
     let ordered = order_by_imports(env, stacks, problems);
     check_smoke_outputs(env, &ordered, problems);
     ordered
+}
+
+/// Adds `<env>/cloudgov/manifest.yml` when the environment has a cloud.gov target.
+fn synth_cloudgov(project: &Project, env: &Environment, set: &mut ArtifactSet, problems: &mut Vec<Problem>) {
+    let Some(manifest) = cloudgov::manifest(project, env) else { return };
+    match cloudgov::render_manifest(&manifest) {
+        Ok(text) => {
+            set.files.insert(format!("{}/cloudgov/manifest.yml", env.name), text.into_bytes());
+        }
+        Err(e) => problems.push(Problem::new(&env.name, "cloud.gov manifest", e.to_string())),
+    }
+}
+
+/// Adds `<env>/compose/docker-compose.yml` and `.env.example` when the environment has a compose target,
+/// and `install.sh` when that target is a server.
+fn synth_compose(project: &Project, env: &Environment, set: &mut ArtifactSet, problems: &mut Vec<Problem>) {
+    let Some(bundle) = compose::bundle(project, env) else { return };
+    let on_server = env.compose_target().is_some_and(|t| t.host != crate::model::ComposeHost::Local);
+    let mut files = vec![
+        ("docker-compose.yml", compose::render_compose(&bundle)),
+        (".env.example", compose::render_env_example(&bundle)),
+    ];
+    if on_server {
+        files.push(("install.sh", compose::render_install(&bundle)));
+    }
+    for (name, text) in files {
+        match text {
+            Ok(text) => {
+                set.files.insert(format!("{}/compose/{name}", env.name), text.into_bytes());
+            }
+            Err(e) => problems.push(Problem::new(&env.name, "docker-compose bundle", e.to_string())),
+        }
+    }
 }
 
 /// CloudFormation's rule for stack names: a letter, then letters, digits and hyphens, 128 at most.

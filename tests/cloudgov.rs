@@ -1,0 +1,196 @@
+//! cloud.gov manifests: one per environment with a cloud.gov target, valid against the published
+//! manifest schema, app names and routes distinct between environments that share a
+//! space, secrets only as bound services, and `slipway check` refusing collisions.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use slipway::model::{App, Component, Environment, Project, Repository, Runtime, Tier};
+use slipway::synth::cloudgov;
+
+use crate::artifacts::{assert_valid, files_ending, project, schema, synth, yaml_to_json};
+
+const SCHEMA: &str = "cloudfoundry-application-manifest.json";
+
+#[test]
+fn every_environment_on_cloud_gov_gets_a_manifest_that_the_schema_accepts() {
+    let set = synth(&project());
+    let manifests = files_ending(&set, "/cloudgov/manifest.yml");
+    let paths: Vec<&str> = manifests.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "dev/cloudgov/manifest.yml",
+            "prod/cloudgov/manifest.yml",
+            "staging/cloudgov/manifest.yml",
+            "test/cloudgov/manifest.yml"
+        ]
+    );
+    let validator = schema(SCHEMA);
+    for (path, text) in &manifests {
+        assert_valid(&validator, path, &yaml_to_json(text));
+    }
+}
+
+/// A project of its own: `experiment` and `development` share space `dev` (the four-environment flow).
+fn shared_space_project(experiment: Environment) -> Project {
+    let env = |name: &str, space: &str| {
+        Environment::new(name, Tier::Development).cloud_gov("tanf-org", space).deploys_from(["develop"])
+    };
+    Project::new("tanf", Repository::new("hhs", "tanf-app"))
+        .environment(env("development", "dev"))
+        .environment(experiment)
+        .environment(env("staging", "staging"))
+}
+
+fn manifest_of(project: &Project, env: &str) -> Value {
+    let set = synth(project);
+    let text = &set.files[&format!("{env}/cloudgov/manifest.yml")];
+    yaml_to_json(std::str::from_utf8(text).unwrap())
+}
+
+fn apps(manifest: &Value) -> &Vec<Value> {
+    manifest["applications"].as_array().expect("applications is a list")
+}
+
+#[test]
+fn environments_sharing_a_space_get_their_own_app_pair_and_routes() {
+    let experiment = Environment::new("experiment", Tier::Development).cloud_gov("tanf-org", "dev").deploys_from(["*"]);
+    let project = shared_space_project(experiment);
+    let mut names = BTreeSet::new();
+    let mut routes = BTreeSet::new();
+    for env in ["development", "experiment"] {
+        let manifest = manifest_of(&project, env);
+        let got: Vec<&str> = apps(&manifest).iter().map(|a| a["name"].as_str().unwrap()).collect();
+        assert_eq!(got, [format!("tanf-frontend-{env}"), format!("tanf-backend-{env}")]);
+        for app in apps(&manifest) {
+            assert!(names.insert(app["name"].as_str().unwrap().to_string()));
+            for r in app["routes"].as_array().unwrap() {
+                assert!(routes.insert(r["route"].as_str().unwrap().to_string()), "route {r} twice");
+            }
+        }
+    }
+    assert_eq!(names.len(), 4);
+    assert_eq!(routes.len(), 4);
+}
+
+#[test]
+fn sizing_health_checks_services_and_labels_come_from_the_definitions() {
+    let manifest = manifest_of(&project(), "prod");
+    let [frontend, backend] = apps(&manifest).as_slice() else { panic!("two apps") };
+    let web = &backend["processes"][0];
+    assert_eq!(web["type"], "web");
+    assert_eq!(web["instances"], 3);
+    assert_eq!(web["memory"], "2048M");
+    assert_eq!(web["disk_quota"], "2048M");
+    assert_eq!(web["health-check-type"], "http");
+    assert_eq!(web["health-check-http-endpoint"], "/health");
+    assert_eq!(web["timeout"], 60);
+    assert_eq!(frontend["processes"][0]["memory"], "512M");
+    // Secrets are bound services, never values; prod has a database, so its service is bound too.
+    assert_eq!(backend["services"], serde_json::json!(["webapp-secrets-prod", "webapp-db-prod"]));
+    assert!(backend["env"].get("SECRET_KEY").is_none());
+    assert!(frontend.get("services").is_none());
+    assert_eq!(frontend["env"]["API_URL"], "https://webapp-backend-prod.app.cloud.gov");
+    // Release and commit are only known at deploy time: `cf push --var` fills them in.
+    let labels = &backend["metadata"]["labels"];
+    assert_eq!(labels["environment"], "prod");
+    assert_eq!(labels["release"], cloudgov::RELEASE_VAR);
+    assert_eq!(labels["commit"], cloudgov::COMMIT_VAR);
+}
+
+#[test]
+fn a_docker_runtime_pushes_the_image_tagged_with_the_release() {
+    let docker = App { runtime: Runtime::Docker, ..App::default_for(Component::Backend) };
+    let experiment = Environment::new("experiment", Tier::Development)
+        .cloud_gov("tanf-org", "dev")
+        .deploys_from(["*"])
+        .app(Component::Backend, docker)
+        .app(
+            Component::Frontend,
+            App { runtime: Runtime::Buildpacks(Vec::new()), ..App::default_for(Component::Frontend) },
+        );
+    let manifest = manifest_of(&shared_space_project(experiment), "experiment");
+    assert_valid(&schema(SCHEMA), "the experiment manifest", &manifest);
+    let [frontend, backend] = apps(&manifest).as_slice() else { panic!("two apps") };
+    assert_eq!(backend["docker"]["image"], "ghcr.io/hhs/tanf-backend:((release))");
+    assert!(backend.get("buildpacks").is_none());
+    assert_eq!(frontend["buildpacks"], serde_json::json!([]));
+}
+
+fn problems(project: &Project) -> Vec<String> {
+    slipway::model::check(project).iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn check_refuses_a_route_another_environment_in_the_space_already_has() {
+    let experiment =
+        Environment::new("experiment", Tier::Development).cloud_gov("tanf-org", "dev").deploys_from(["*"]).app(
+            Component::Frontend,
+            App::default_for(Component::Frontend).route("tanf-frontend-development.app.cloud.gov"),
+        );
+    assert_eq!(
+        problems(&shared_space_project(experiment)),
+        [
+            "environment `experiment`, apps.frontend.routes: the frontend route `tanf-frontend-development.app.cloud.gov` \
+          is already the route of the frontend app of environment `development` (space `tanf-org/dev`); a route maps \
+          to one app, so choose another"
+        ]
+    );
+}
+
+#[test]
+fn check_refuses_a_route_taken_in_another_space_too() {
+    // Routes on app.cloud.gov are unique across all of cloud.gov, not only within a space.
+    let experiment = Environment::new("experiment", Tier::Development)
+        .cloud_gov("tanf-org", "dev")
+        .deploys_from(["*"])
+        .app(Component::Backend, App::default_for(Component::Backend).route("tanf-backend-staging.app.cloud.gov"));
+    assert_eq!(
+        problems(&shared_space_project(experiment)),
+        ["environment `staging`, apps.backend.routes: the backend route `tanf-backend-staging.app.cloud.gov` is \
+          already the route of the backend app of environment `experiment` (space `tanf-org/dev`); a route maps to one \
+          app, so choose another"]
+    );
+}
+
+#[test]
+fn check_refuses_two_environments_that_would_push_the_same_apps_into_one_space() {
+    let twin = Environment::new("development", Tier::Development).cloud_gov("tanf-org", "dev").deploys_from(["*"]);
+    let found = problems(&shared_space_project(twin));
+    for expected in [
+        "environment `development`, name: is defined more than once; give each environment its own name",
+        "environment `development`, cloud.gov app name: the frontend app `tanf-frontend-development` collides with \
+         the frontend app of environment `development` in space `tanf-org/dev`; rename one of the environments",
+        "environment `development`, cloud.gov app name: the backend app `tanf-backend-development` collides with \
+         the backend app of environment `development` in space `tanf-org/dev`; rename one of the environments",
+    ] {
+        assert!(found.iter().any(|p| p == expected), "missing {expected:?} in {found:#?}");
+    }
+}
+
+#[test]
+fn check_refuses_values_cf_push_would_read_as_variables_and_bad_app_settings() {
+    let mut backend = App::default_for(Component::Backend).var("GREETING", "hi ((name))").var("PORT", "1");
+    backend.health.path = "health".into();
+    backend.health.start_timeout_seconds = 600;
+    backend.secrets.push("bad-name".into());
+    let experiment = Environment::new("experiment", Tier::Development)
+        .cloud_gov("tanf-org", "dev")
+        .deploys_from(["*"])
+        .app(Component::Backend, backend);
+    assert_eq!(
+        problems(&shared_space_project(experiment)),
+        [
+            "environment `experiment`, apps.backend.health.path: `health` must start with `/` and hold no spaces",
+            "environment `experiment`, apps.backend.health.start_timeout_seconds: is 600, more than the 180 seconds \
+             cloud.gov allows",
+            "environment `experiment`, apps.backend.secrets: the secret name `bad-name` may hold only ASCII letters, \
+             digits and `_`, as a shell variable does",
+            "environment `experiment`, apps.backend.variables: sets `PORT`, which slipway or the platform sets itself; \
+             rename it",
+            "environment `experiment`, apps.backend.variables: the value of `GREETING` holds `((name))`, which `cf \
+             push` would read as a manifest variable; change the value",
+        ]
+    );
+}

@@ -1,0 +1,260 @@
+//! docker-compose bundles: one per environment with a compose target, valid against the Compose
+//! Specification's schema, `.env.example` listing exactly what the file reads, feature
+//! demos that can share a host, and `slipway check` refusing demos whose ports would collide.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use serde_json::Value;
+use slipway::model::{ComposeHost, Project};
+
+use crate::artifacts::{DEMOS, assert_valid, files_ending, project, schema, synth, yaml_to_json};
+
+const SCHEMA: &str = "compose-spec.json";
+
+#[test]
+fn every_compose_environment_gets_a_file_that_the_schema_accepts() {
+    let set = synth(&project());
+    let files = files_ending(&set, "/compose/docker-compose.yml");
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "checkout-redesign/compose/docker-compose.yml",
+            "dark-mode/compose/docker-compose.yml",
+            "dev/compose/docker-compose.yml"
+        ]
+    );
+    let validator = schema(SCHEMA);
+    for (path, text) in &files {
+        assert_valid(&validator, path, &yaml_to_json(text));
+    }
+}
+
+/// Every `${NAME...}` the compose file interpolates (a `$$` is an escaped dollar, not a reference).
+fn interpolated(compose: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let bytes = compose.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            if bytes.get(i + 1) == Some(&b'$') {
+                i += 2;
+                continue;
+            }
+            let rest = &compose[i + 1..];
+            let rest = rest.strip_prefix('{').unwrap_or(rest);
+            let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            assert!(!name.is_empty(), "a lone `$` at byte {i} would be read by compose as a reference");
+            names.insert(name);
+        }
+        i += 1;
+    }
+    names
+}
+
+#[test]
+fn env_example_lists_every_variable_the_file_reads_and_no_values() {
+    let set = synth(&project());
+    for (path, compose) in files_ending(&set, "/compose/docker-compose.yml") {
+        let example_path = path.replace("docker-compose.yml", ".env.example");
+        let example = std::str::from_utf8(&set.files[&example_path]).unwrap();
+        let mut listed = BTreeSet::new();
+        for line in example.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+            let (name, value) = line.split_once('=').expect("NAME=value lines");
+            assert_eq!(value, "", "{example_path} gives `{name}` a value; it must leave it to the operator");
+            listed.insert(name.to_string());
+        }
+        let read = interpolated(&compose);
+        assert_eq!(listed, read, "{example_path} against {path}");
+        assert!(read.contains("SECRET_KEY") && read.contains("DB_PASSWORD"), "secrets come from .env");
+    }
+}
+
+fn services(file: &Value) -> &serde_json::Map<String, Value> {
+    file["services"].as_object().expect("services is a map")
+}
+
+#[test]
+fn services_wait_for_healthy_dependencies() {
+    let set = synth(&project());
+    let file = yaml_to_json(std::str::from_utf8(&set.files["dev/compose/docker-compose.yml"]).unwrap());
+    let services = services(&file);
+    assert_eq!(services.keys().collect::<Vec<_>>(), ["backend", "db", "frontend"]);
+    for (name, service) in services {
+        let test = service["healthcheck"]["test"].as_array().unwrap_or_else(|| panic!("{name} has no healthcheck"));
+        assert_eq!(test[0], "CMD-SHELL");
+    }
+    assert_eq!(services["backend"]["depends_on"]["db"]["condition"], "service_healthy");
+    assert_eq!(services["frontend"]["depends_on"]["backend"]["condition"], "service_healthy");
+    // A developer's machine publishes on the loopback only, on fixed ports.
+    assert_eq!(services["frontend"]["ports"], serde_json::json!(["127.0.0.1:3000:8080"]));
+    assert_eq!(
+        services["backend"]["healthcheck"]["test"][1],
+        "curl -fsS 'http://127.0.0.1:8080/health' > /dev/null || exit 1"
+    );
+    // The command runs in a shell as on cloud.gov; `$$` is compose's escape, so the shell sees `$PORT`.
+    assert_eq!(
+        services["backend"]["command"],
+        serde_json::json!(["/bin/sh", "-c", "gunicorn --bind 0.0.0.0:$$PORT webapp.wsgi:application"])
+    );
+}
+
+/// Every name a compose project claims on its host: project, containers, networks, volumes, host ports.
+fn claims(file: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::from([format!("project {}", file["name"].as_str().unwrap())]);
+    for service in services(file).values() {
+        out.insert(format!("container {}", service["container_name"].as_str().unwrap()));
+        for port in service["ports"].as_array().into_iter().flatten() {
+            let spec = port.as_str().unwrap();
+            let host_port = spec.rsplit(':').nth(1).unwrap();
+            out.insert(format!("port {host_port}"));
+        }
+    }
+    for kind in ["networks", "volumes"] {
+        for v in file[kind].as_object().unwrap().values() {
+            out.insert(format!("{kind} {}", v["name"].as_str().unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn two_demos_on_one_host_claim_nothing_in_common() {
+    let set = synth(&project());
+    let [a, b] = DEMOS
+        .map(|d| yaml_to_json(std::str::from_utf8(&set.files[&format!("{d}/compose/docker-compose.yml")]).unwrap()));
+    let (a, b) = (claims(&a), claims(&b));
+    assert_eq!(a.len(), 8, "{a:?}");
+    assert_eq!(a.intersection(&b).count(), 0, "{a:?} and {b:?} share names");
+}
+
+#[test]
+fn demo_ports_are_derived_from_the_name_alone() {
+    let host = ComposeHost::Server("anywhere.example".into());
+    let other = ComposeHost::Server("elsewhere.example".into());
+    let ports = host.ports_for("checkout-redesign");
+    assert_eq!(ports, other.ports_for("checkout-redesign"));
+    assert_eq!(ports.backend, ports.frontend + 1);
+    assert!((20000..30000).contains(&ports.frontend));
+    assert_ne!(ports, host.ports_for("dark-mode"));
+}
+
+#[test]
+fn check_refuses_two_demos_whose_derived_ports_collide() {
+    // Find two demo names that land in the same slot, as a team eventually will.
+    let host = ComposeHost::Server("demo.example".into());
+    let mut by_port = std::collections::BTreeMap::new();
+    let (first, second) = (0..)
+        .map(|i| format!("demo-{i}"))
+        .find_map(|name| by_port.insert(host.ports_for(&name), name.clone()).map(|earlier| (earlier, name)))
+        .unwrap();
+    let ports = host.ports_for(&first);
+    let project: Project =
+        [&first, &second].iter().fold(slipway::environments::project(), |p, d| p.with_demo(d).unwrap());
+    let problems: Vec<String> = slipway::model::check(&project).iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [format!(
+            "environment `{second}`, compose published ports: publishes port {} and {} like environment `{first}` if \
+             they ever share a demo server; the ports are derived from the demo name, so choose another name for one \
+             of the demos",
+            ports.frontend, ports.backend
+        )]
+    );
+}
+
+#[test]
+fn demo_install_scripts_are_valid_bash_that_names_the_demo() {
+    let set = synth(&project());
+    let scripts = files_ending(&set, "/compose/install.sh");
+    assert_eq!(scripts.len(), DEMOS.len());
+    assert!(set.files.keys().all(|p| !p.starts_with("dev/compose/install.sh")), "a local environment needs none");
+    for (path, text) in scripts {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), &text).unwrap();
+        let out = Command::new("bash").arg("-n").arg(file.path()).output().expect("bash runs");
+        assert!(out.status.success(), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+        let demo = path.split('/').next().unwrap();
+        assert!(text.contains(&format!("project='webapp-{demo}'")), "{path}");
+        assert!(text.contains("up -d --wait"), "{path}");
+    }
+}
+
+#[test]
+fn synthesis_with_demos_gives_the_same_bytes_every_time() {
+    let first = synth(&project());
+    let second = synth(&project());
+    assert_eq!(first.files.keys().collect::<Vec<_>>(), second.files.keys().collect::<Vec<_>>());
+    for (path, bytes) in &first.files {
+        assert!(bytes == &second.files[path], "{path} differs between two runs");
+    }
+}
+
+/// Runs a demo's `install.sh` the way an operator does, with a stand-in `docker` on `PATH` that records its
+/// arguments (no Docker engine runs on the test machine), installing into `root/opt`.
+fn run_install(bundle: &std::path::Path, root: &std::path::Path, release: &str) -> std::process::Output {
+    Command::new("bash")
+        .arg(bundle.join("install.sh"))
+        .arg(release)
+        .env("PATH", format!("{}:/usr/bin:/bin", root.join("bin").display()))
+        .env("INSTALL_DIR", root.join("opt"))
+        .env("DOCKER_LOG", root.join("docker.log"))
+        .output()
+        .expect("bash runs")
+}
+
+#[test]
+fn a_demo_install_script_writes_its_env_keeps_its_secrets_and_starts_compose() {
+    use std::os::unix::fs::PermissionsExt;
+    let set = synth(&project());
+    let root = crate::support::tempdir();
+    let bundle = root.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    for file in ["install.sh", "docker-compose.yml", ".env.example"] {
+        std::fs::write(bundle.join(file), &set.files[&format!("dark-mode/compose/{file}")]).unwrap();
+    }
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("docker"), "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n").unwrap();
+    std::fs::set_permissions(bin.join("docker"), std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let refused = run_install(&bundle, root.path(), "v1 ; rm -rf /");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("usage:"));
+
+    let first = run_install(&bundle, root.path(), "v1.2.3");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let opt = root.path().join("opt");
+    let env_file = || std::fs::read_to_string(opt.join(".env")).unwrap();
+    let vars = |text: &str| -> std::collections::BTreeMap<String, String> {
+        text.lines().map(|l| l.split_once('=').unwrap()).map(|(k, v)| (k.into(), v.into())).collect()
+    };
+    let before = vars(&env_file());
+    assert_eq!(before.keys().collect::<Vec<_>>(), ["DB_PASSWORD", "RELEASE", "SECRET_KEY"]);
+    assert_eq!(before["RELEASE"], "v1.2.3");
+    for secret in ["DB_PASSWORD", "SECRET_KEY"] {
+        let v = &before[secret];
+        assert!(v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()), "{secret}={v}");
+    }
+    assert_ne!(before["DB_PASSWORD"], before["SECRET_KEY"]);
+    let mode = std::fs::metadata(opt.join(".env")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, ".env holds secrets");
+    assert_eq!(
+        std::fs::read(opt.join("docker-compose.yml")).unwrap(),
+        set.files["dark-mode/compose/docker-compose.yml"]
+    );
+
+    let second = run_install(&bundle, root.path(), "v1.2.4");
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let after = vars(&env_file());
+    assert_eq!(after["RELEASE"], "v1.2.4");
+    assert_eq!((&after["DB_PASSWORD"], &after["SECRET_KEY"]), (&before["DB_PASSWORD"], &before["SECRET_KEY"]));
+
+    let log = std::fs::read_to_string(root.path().join("docker.log")).unwrap();
+    let up = format!(
+        "compose --project-directory {0} -f {0}/docker-compose.yml up -d --wait --remove-orphans",
+        opt.display()
+    );
+    assert_eq!(log.lines().filter(|l| *l == up).count(), 2, "{log}");
+}
