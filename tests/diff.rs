@@ -776,7 +776,7 @@ fn diff_as_markdown_for_a_pull_request() {
 fn other_files_get_a_unified_diff() {
     let dir = tempdir();
     earlier_synth(dir.path(), |_| {});
-    // An earlier revision that also wrote a cloud.gov manifest for dev.
+    // An earlier revision whose cloud.gov manifest for dev named its apps differently.
     let manifest_yml = "applications:\n- name: webapp-dev-backend\n  instances: 1\n  memory: 256M\n";
     std::fs::create_dir_all(dir.path().join("old/dev/cloudgov")).unwrap();
     std::fs::write(dir.path().join("old/dev/cloudgov/manifest.yml"), manifest_yml).unwrap();
@@ -789,7 +789,8 @@ fn other_files_get_a_unified_diff() {
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
     let run = slipway(dir.path(), &["diff", "--against", "old", "--env", "dev", "--exit-code"]);
     assert_eq!(run.status, 2, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("[-] file dev/cloudgov/manifest.yml (removed)"), "{}", run.stdout);
+    assert!(run.stdout.contains("[~] file dev/cloudgov/manifest.yml (modified)"), "{}", run.stdout);
+    assert!(run.stdout.contains("app `webapp-backend-dev`: added"), "{}", run.stdout);
     assert!(run.stdout.contains("app `webapp-dev-backend`: removed"), "{}", run.stdout);
     assert!(run.stdout.contains("--- a/dev/cloudgov/manifest.yml"), "{}", run.stdout);
     assert!(run.stdout.contains("-  instances: 1"), "{}", run.stdout);

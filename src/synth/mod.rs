@@ -206,8 +206,26 @@ fn tag_key(tag: &crate::cfn::Expr) -> Option<&str> {
     }
 }
 
-/// Orders stacks so that each comes after the stacks whose exports it imports; reports imports of
-/// exports no stack of the environment declares, and import cycles.
+/// Which stacks each stack depends on (by short name): the stacks whose exports it imports.
+pub fn stack_dependencies(stacks: &[Stack]) -> BTreeMap<String, BTreeSet<String>> {
+    let exporter: BTreeMap<&str, &str> = stacks.iter().flat_map(|s| s.exports().map(|e| (e, s.name.as_str()))).collect();
+    stacks
+        .iter()
+        .map(|s| {
+            let deps = s
+                .imports()
+                .into_iter()
+                .filter_map(|i| exporter.get(i).copied())
+                .filter(|from| *from != s.name)
+                .map(str::to_string)
+                .collect();
+            (s.name.clone(), deps)
+        })
+        .collect()
+}
+
+/// Orders stacks so that each comes after the stacks whose exports it imports; reports duplicate exports,
+/// imports of exports no stack of the environment declares, and import cycles.
 fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Problem>) -> Vec<Stack> {
     let mut exporter: BTreeMap<&str, &str> = BTreeMap::new();
     for s in &stacks {
@@ -221,19 +239,15 @@ fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Pr
             }
         }
     }
-    let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in &stacks {
-        let entry = deps.entry(s.name.clone()).or_default();
         for import in s.imports() {
             match exporter.get(import) {
-                Some(from) if *from != s.name => {
-                    entry.insert((*from).to_string());
-                }
-                Some(_) => problems.push(Problem::new(
+                Some(from) if *from == s.name => problems.push(Problem::new(
                     &env.name,
                     format!("stack `{}`", s.name),
                     format!("imports `{import}`, its own export; use a Ref or GetAtt instead"),
                 )),
+                Some(_) => {}
                 None => problems.push(Problem::new(
                     &env.name,
                     format!("stack `{}`", s.name),
@@ -245,6 +259,7 @@ fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Pr
             }
         }
     }
+    let deps = stack_dependencies(&stacks);
     // Kahn's algorithm, keeping definition order among stacks that are ready together.
     let mut remaining: Vec<Stack> = stacks;
     let mut done: BTreeSet<String> = BTreeSet::new();
