@@ -9,6 +9,7 @@
 pub mod cfn;
 pub mod cli;
 pub mod cloud;
+pub mod deploy;
 pub mod diff;
 pub mod model;
 pub mod suggest;

@@ -120,7 +120,7 @@ impl Rewriter {
 }
 
 /// Reads one HTTP message head (through the blank line) from `r`; `None` at end of stream.
-fn read_head(r: &mut impl std::io::BufRead) -> std::io::Result<Option<String>> {
+pub fn read_head(r: &mut impl std::io::BufRead) -> std::io::Result<Option<String>> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
@@ -134,7 +134,7 @@ fn read_head(r: &mut impl std::io::BufRead) -> std::io::Result<Option<String>> {
     }
 }
 
-fn content_length(head: &str) -> usize {
+pub fn content_length(head: &str) -> usize {
     head.lines()
         .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")))
         .map(|(_, v)| v.trim().parse().unwrap())

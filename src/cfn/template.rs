@@ -287,12 +287,20 @@ pub struct Stack {
     pub name: String,
     /// The template.
     pub template: Template,
+    /// Stacks (short names) that must be deployed before this one, beyond those whose exports it imports.
+    pub after: Vec<String>,
 }
 
 impl Stack {
     /// A stack of `template` named `name`.
     pub fn new(name: impl Into<String>, template: Template) -> Self {
-        Stack { name: name.into(), template }
+        Stack { name: name.into(), template, after: Vec::new() }
+    }
+
+    /// Declares that stack `other` must be deployed first (a dependency no import shows).
+    pub fn after(mut self, other: impl Into<String>) -> Self {
+        self.after.push(other.into());
+        self
     }
 
     /// The CloudFormation stack name: `<project>-<environment>-<stack>`.

@@ -2,6 +2,7 @@
 //! `--help` text) and a `run` that resolves them, calls the engine and renders the result.
 
 mod check;
+mod deploy;
 mod diff;
 mod envs;
 mod error;
@@ -21,7 +22,11 @@ Exit status:
   0   success
   1   the input was refused: bad arguments, definitions that `check` rejects,
       an output directory that slipway did not write
-  3   a cloud API failed
+  2   `diff --exit-code`: the artifacts differ
+  3   a cloud API failed, or AWS could not be reached (nothing was changed)
+  4   `deploy` failed and every stack it changed is back where it was
+  5   `deploy` failed and some stacks could not be brought back: a person must look
+  130 interrupted
   70  an internal error (a bug in slipway: please report it)";
 
 /// Synthesizes CloudFormation templates, cloud.gov manifests and docker-compose files from typed
@@ -39,6 +44,7 @@ enum Command {
     Diff(diff::DiffArgs),
     Check(check::CheckArgs),
     Envs(envs::EnvsArgs),
+    Deploy(deploy::DeployArgs),
 }
 
 /// Where a command writes: standard output for results, standard error for notes and errors.
@@ -71,6 +77,7 @@ where
         Command::Synth(args) => synth::run(project, args, ui),
         Command::Diff(args) => diff::run(project, args, ui),
         Command::Check(args) => check::run(project, args, ui),
+        Command::Deploy(args) => deploy::run(project, args, ui),
         Command::Envs(args) => envs::run(&project, args, ui),
     };
     match result {

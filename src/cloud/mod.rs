@@ -5,6 +5,15 @@
 //! back. Credentials and region come from `aws-config`'s standard chain (environment, profile, SSO, web
 //! identity, instance metadata); the region an environment's definition names wins over the chain's, and
 //! `AWS_ENDPOINT_URL` points the client elsewhere (tests use a moto server on loopback).
+//!
+//! `connect` adds the checks a deploy makes before it changes anything (credentials, region, endpoint,
+//! account); `stacks` holds the operations a deploy needs (change sets, events, deletion, rollback).
+
+mod connect;
+mod stacks;
+
+pub use connect::ConnectError;
+pub use stacks::{ChangeSet, ChangeSetOutcome, ChangeSetRequest, ResourceChange, StackEvent, StackState};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -31,7 +40,7 @@ pub struct CloudError {
 }
 
 /// The status of a raw HTTP response, whichever SDK crate's alias of it.
-trait HttpStatus {
+pub(crate) trait HttpStatus {
     fn status_code(&self) -> u16;
 }
 
@@ -43,7 +52,7 @@ impl HttpStatus for HttpResponse {
 
 /// A one-line explanation: the service's error code and message when it sent one, the HTTP status when
 /// it sent something else, and the client's own chain of causes otherwise (no raw response dumps).
-fn error<E, R>(action: &'static str, stack: &str, e: SdkError<E, R>) -> CloudError
+pub(crate) fn error<E, R>(action: &'static str, stack: &str, e: SdkError<E, R>) -> CloudError
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug + HttpStatus,
@@ -74,10 +83,16 @@ where
     CloudError { action, stack: stack.to_string(), message }
 }
 
-/// A connection to CloudFormation (and STS, to tell whose credentials these are) in one region.
+/// A connection to CloudFormation (and STS, to tell whose credentials these are, and S3, for templates
+/// too large to pass inline) in one region.
 pub struct Cloud {
     client: Client,
     sts: aws_sdk_sts::Client,
+    s3: aws_sdk_s3::Client,
+    /// The region every call goes to.
+    pub region: String,
+    /// Where calls go: `AWS_ENDPOINT_URL`, or AWS itself.
+    pub endpoint: String,
 }
 
 /// Replacement verdicts of a change set, by logical ID.
@@ -100,11 +115,25 @@ impl Cloud {
     pub fn new(config: &aws_config::SdkConfig, region: Option<&str>) -> Self {
         let mut builder = aws_sdk_cloudformation::config::Builder::from(config);
         let mut sts = aws_sdk_sts::config::Builder::from(config);
+        // A local endpoint (moto, a proxy) has no per-bucket host names: address buckets by path there.
+        let mut s3 = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
         if let Some(r) = region {
             builder = builder.region(aws_config::Region::new(r.to_string()));
             sts = sts.region(aws_config::Region::new(r.to_string()));
+            s3 = s3.region(aws_config::Region::new(r.to_string()));
         }
-        Cloud { client: Client::from_conf(builder.build()), sts: aws_sdk_sts::Client::from_conf(sts.build()) }
+        let region = region.map(str::to_string).or_else(|| config.region().map(|r| r.to_string())).unwrap_or_default();
+        let endpoint = config
+            .endpoint_url()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("https://cloudformation.{region}.amazonaws.com"));
+        Cloud {
+            client: Client::from_conf(builder.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            region,
+            endpoint,
+        }
     }
 
     /// The AWS account the credentials belong to (STS GetCallerIdentity), so that a diff never compares

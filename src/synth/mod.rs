@@ -206,9 +206,11 @@ fn tag_key(tag: &crate::cfn::Expr) -> Option<&str> {
     }
 }
 
-/// Which stacks each stack depends on (by short name): the stacks whose exports it imports.
+/// Which stacks each stack depends on (by short name): the stacks whose exports it imports, and the ones it
+/// declares with [`Stack::after`].
 pub fn stack_dependencies(stacks: &[Stack]) -> BTreeMap<String, BTreeSet<String>> {
-    let exporter: BTreeMap<&str, &str> = stacks.iter().flat_map(|s| s.exports().map(|e| (e, s.name.as_str()))).collect();
+    let exporter: BTreeMap<&str, &str> =
+        stacks.iter().flat_map(|s| s.exports().map(|e| (e, s.name.as_str()))).collect();
     stacks
         .iter()
         .map(|s| {
@@ -218,6 +220,7 @@ pub fn stack_dependencies(stacks: &[Stack]) -> BTreeMap<String, BTreeSet<String>
                 .filter_map(|i| exporter.get(i).copied())
                 .filter(|from| *from != s.name)
                 .map(str::to_string)
+                .chain(s.after.iter().cloned())
                 .collect();
             (s.name.clone(), deps)
         })
@@ -256,6 +259,20 @@ fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Pr
                         crate::suggest::hint(import, exporter.keys().copied())
                     ),
                 )),
+            }
+        }
+    }
+    for s in &stacks {
+        for other in &s.after {
+            if !stacks.iter().any(|t| &t.name == other) || other == &s.name {
+                problems.push(Problem::new(
+                    &env.name,
+                    format!("stack `{}`", s.name),
+                    format!(
+                        "is declared to come after `{other}`, which is not another stack of this environment{}",
+                        crate::suggest::hint(other, stacks.iter().map(|t| t.name.as_str()))
+                    ),
+                ));
             }
         }
     }

@@ -1,0 +1,524 @@
+//! `slipway deploy` against a real CloudFormation API on loopback (moto), with a fault-injecting proxy in
+//! front of it for what moto cannot do (throttling, 5xx, dropped connections, slow answers, and stacks that
+//! fail and roll back). Every failure path asserts the final state of every stack as moto holds it, the
+//! exit status and the message, and that the previous templates are back.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
+use slipway::cloud::Cloud;
+use slipway::deploy::{ApprovalMode, Approver, EventLines, Ledger, Options, Outcome, Plan, Poll, StackResult, Verdict};
+use slipway::model::{AccountId, Environment, Project, Region, Repository, SmokeCheck, StackOutput, Tier};
+
+use crate::faults::{Failure, Fault, Faults};
+use crate::moto::{Moto, block_on};
+use crate::support::python_tool;
+
+thread_local! {
+    /// The URL the `app` stack's `Url` output holds, when the environment has a smoke check.
+    static SMOKE_URL: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The revision of the definitions: moto only updates a stack whose template changed.
+    static REVISION: Cell<u32> = const { Cell::new(1) };
+    /// Pads the `side` stack's template past 51,200 bytes.
+    static LARGE: Cell<bool> = const { Cell::new(false) };
+}
+
+fn release_param() -> Parameter {
+    Parameter::string("the release")
+}
+
+/// A template with the definitions' revision in its metadata.
+fn template(description: &str) -> Template {
+    let mut t = Template::new(description);
+    t.metadata.insert("Revision".into(), Expr::Int(REVISION.with(Cell::get).into()));
+    t
+}
+
+/// Three stacks: `base` and `side` independent, `app` after `base`. (The order that imports imply is tested
+/// without moto in `ordering_follows_imports_and_declarations`: moto registers exports only for stacks made
+/// by CreateStack, never by change sets.)
+fn stacks(_: &Project, _: &Environment) -> Vec<Stack> {
+    let mut base = template("base");
+    base.parameter("Release", release_param());
+    base.resource("Topic", Resource::new("AWS::SNS::Topic").prop("DisplayName", Expr::sub("base-${Release}")));
+    base.resource("Bucket", Resource::new("AWS::S3::Bucket"));
+    base.output("TopicArn", Output::new("the topic", Expr::r#ref("Topic")).export("shop-dev-base-TopicArn"));
+
+    let mut app = template("app");
+    app.parameter("Release", release_param());
+    app.resource("Queue", Resource::new("AWS::SQS::Queue"));
+    app.resource("Topic", Resource::new("AWS::SNS::Topic").prop("DisplayName", Expr::sub("app-${Release}")));
+    let url = SMOKE_URL.with(|u| u.borrow().clone()).unwrap_or_else(|| "http://127.0.0.1:9".into());
+    app.output("Url", Output::new("where the app answers", Expr::str(url)));
+
+    let mut side = template("side");
+    side.parameter("Release", release_param());
+    let mut topic = Resource::new("AWS::SNS::Topic").prop("DisplayName", Expr::sub("side-${Release}"));
+    if LARGE.with(Cell::get) {
+        topic.metadata.insert("Padding".into(), Expr::str("x".repeat(60_000)));
+    }
+    side.resource("Topic", topic);
+    vec![Stack::new("base", base), Stack::new("app", app).after("base"), Stack::new("side", side)]
+}
+
+fn project() -> Project {
+    let mut env = Environment::new("dev", Tier::Development)
+        .aws(AccountId::new("111111111111"), Region::UsEast1)
+        .deploys_from(["main"]);
+    if SMOKE_URL.with(|u| u.borrow().is_some()) {
+        env = env.smoke(SmokeCheck::get("health", StackOutput::new("app", "Url"), "/health").attempts(2));
+    }
+    Project::new("shop", Repository::new("acme", "shop")).environment(env).stacks_from(stacks)
+}
+
+fn options() -> Options {
+    Options {
+        concurrency: 4,
+        approval: ApprovalMode::Never,
+        yes: false,
+        interactive: false,
+        skip_resources: vec![],
+        in_progress_wait: Duration::from_secs(1),
+        poll: Poll { min: Duration::from_millis(20), max: Duration::from_millis(150) },
+        artifacts_bucket: None,
+        smoke: true,
+    }
+}
+
+struct Refuse;
+impl Approver for Refuse {
+    fn approve(&mut self, _: &str, _: &[slipway::cloud::ResourceChange]) -> bool {
+        false
+    }
+}
+
+/// What a deploy did: the outcome, its summary lines and exit status, and the progress lines.
+struct Deployed {
+    outcome: Outcome,
+    summary: Vec<String>,
+    code: u8,
+    log: String,
+}
+
+/// Deploys release `release` (`rN` deploys revision N of the definitions).
+fn deploy(endpoint: &str, release: &str, opts: &Options) -> Deployed {
+    REVISION.with(|r| r.set(release.trim_start_matches('r').parse().unwrap_or(1)));
+    let project = project();
+    let plan = Plan::new(&project, "dev", release, Some("abc123")).expect("a plan");
+    let target = *plan.env.aws_target().unwrap();
+    let mut log = Vec::new();
+    let outcome = block_on(async {
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+        let cloud = Cloud::connect_with("dev", &target, loader).await.expect("connected");
+        let mut reporter = EventLines::new(&mut log);
+        slipway::deploy::run(&cloud, &plan, opts, &mut reporter, &mut Refuse, &RefCell::new(Ledger::default())).await
+    });
+    let (summary, code) = slipway::deploy::summary(&plan, &outcome);
+    Deployed { outcome, summary, code, log: String::from_utf8(log).unwrap() }
+}
+
+/// Each stack's status and `Release` parameter, as moto holds them (`None`: the stack does not exist).
+fn stacks_in(moto: &Moto) -> BTreeMap<&'static str, Option<(String, String)>> {
+    let client = moto.client();
+    block_on(async {
+        let mut out = BTreeMap::new();
+        for short in ["base", "app", "side"] {
+            let name = format!("shop-dev-{short}");
+            let found = match client.describe_stacks().stack_name(&name).send().await {
+                Ok(o) => o.stacks().first().map(|s| {
+                    let release = s
+                        .parameters()
+                        .iter()
+                        .find(|p| p.parameter_key() == Some("Release"))
+                        .and_then(|p| p.parameter_value())
+                        .unwrap_or_default()
+                        .to_string();
+                    (s.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(), release)
+                }),
+                Err(_) => None,
+            };
+            out.insert(short, found);
+        }
+        out
+    })
+}
+
+fn template_of(moto: &Moto, short: &str) -> String {
+    let client = moto.client();
+    block_on(async {
+        let out = client.get_template().stack_name(format!("shop-dev-{short}")).send().await.unwrap();
+        out.template_body().unwrap().to_string()
+    })
+}
+
+fn deployed(release: &str) -> Option<(String, String)> {
+    Some(("UPDATE_COMPLETE".into(), release.into()))
+}
+
+fn created(release: &str) -> Option<(String, String)> {
+    Some(("CREATE_COMPLETE".into(), release.into()))
+}
+
+fn results(d: &Deployed) -> Vec<(&str, &StackResult)> {
+    d.outcome.stacks.iter().map(|(n, r)| (n.as_str(), r)).collect()
+}
+
+fn setup() -> (Moto, Faults) {
+    python_tool("SLIPWAY_MOTO_SERVER", "moto_server");
+    SMOKE_URL.with(|u| *u.borrow_mut() = None);
+    LARGE.with(|l| l.set(false));
+    REVISION.with(|r| r.set(1));
+    let moto = Moto::start();
+    let faults = Faults::start(&moto.endpoint);
+    (moto, faults)
+}
+
+#[test]
+fn creates_updates_and_reports_an_unchanged_environment_with_tags() {
+    let (moto, faults) = setup();
+    let first = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(first.outcome.verdict, Verdict::Deployed, "{}", first.log);
+    assert_eq!(first.code, 0);
+    assert!(results(&first).iter().all(|(_, r)| **r == StackResult::Created), "{:?}", results(&first));
+    assert_eq!(first.summary.last().unwrap(), "deployed: dev is on release r1");
+    let before = stacks_in(&moto);
+    assert_eq!(before["base"], created("r1"));
+    assert_eq!(before["app"], created("r1"));
+
+    let tags: BTreeMap<String, String> = block_on(async {
+        let out = moto.client().describe_stacks().stack_name("shop-dev-app").send().await.unwrap();
+        out.stacks()[0].tags().iter().map(|t| (t.key().unwrap().into(), t.value().unwrap().into())).collect()
+    });
+    assert_eq!(tags["slipway:environment"], "dev");
+    assert_eq!(tags["slipway:release"], "r1");
+    assert_eq!(tags["slipway:commit"], "abc123");
+
+    let second = deploy(&faults.endpoint, "r2", &options());
+    assert_eq!(second.outcome.verdict, Verdict::Deployed, "{}", second.log);
+    assert!(results(&second).iter().all(|(_, r)| **r == StackResult::Updated), "{:?}", results(&second));
+    assert_eq!(stacks_in(&moto)["app"], deployed("r2"));
+
+    let third = deploy(&faults.endpoint, "r2", &options());
+    assert_eq!(third.outcome.verdict, Verdict::Deployed);
+    assert!(results(&third).iter().all(|(_, r)| **r == StackResult::Unchanged), "{:?}", results(&third));
+    assert!(third.log.contains("shop-dev-app: unchanged"), "{}", third.log);
+}
+
+#[test]
+fn independent_stacks_deploy_in_parallel_and_dependents_wait() {
+    let (_moto, faults) = setup();
+    let d = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(d.outcome.verdict, Verdict::Deployed, "{}", d.log);
+    let pos = |needle: &str| d.log.find(needle).unwrap_or_else(|| panic!("no {needle:?} in\n{}", d.log));
+    // `side` starts before `base` finishes: they run at once.
+    assert!(pos("shop-dev-side: creating change set") < pos("shop-dev-base: CREATE_COMPLETE"), "{}", d.log);
+    // `app` comes after `base`, so it starts only when `base` is done.
+    assert!(pos("shop-dev-base: CREATE_COMPLETE") < pos("shop-dev-app: creating change set"), "{}", d.log);
+
+    let (_moto, faults) = setup();
+    let one_at_a_time = Options { concurrency: 1, ..options() };
+    let d = deploy(&faults.endpoint, "r1", &one_at_a_time);
+    let pos = |needle: &str| d.log.find(needle).unwrap();
+    assert!(pos("shop-dev-base: CREATE_COMPLETE") < pos("shop-dev-side: creating change set"), "{}", d.log);
+}
+
+#[test]
+fn throttling_5xx_dropped_connections_and_slow_answers_are_retried() {
+    let (moto, faults) = setup();
+    faults.inject("DescribeStacks", Fault::Throttle, 2);
+    faults.inject("CreateChangeSet", Fault::Unavailable, 2);
+    faults.inject("DescribeChangeSet", Fault::Drop, 1);
+    faults.inject("DescribeStackEvents", Fault::Slow(Duration::from_millis(1500)), 1);
+    let d = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(d.outcome.verdict, Verdict::Deployed, "{}", d.log);
+    assert_eq!(stacks_in(&moto)["base"], created("r1"));
+    // Every stack's CreateChangeSet went through once, plus the two answered with 503.
+    assert_eq!(faults.calls("CreateChangeSet"), 3 + 2);
+}
+
+#[test]
+fn a_failed_create_is_deleted_and_the_environment_returns_to_nothing() {
+    let (moto, faults) = setup();
+    faults.fail("shop-dev-app", Failure::CreateRollsBack);
+    let d = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(d.code, 4, "{}", d.log);
+    let cause = "shop-dev-app: Broken (AWS::S3::BucketPolicy) CREATE_FAILED: Resource handler returned message: \
+                 \"Access Denied (Service: S3, Status Code: 403)\"";
+    assert_eq!(d.outcome.verdict, Verdict::RolledBack { cause: cause.into() });
+    assert_eq!(
+        d.summary,
+        [
+            "shop-dev-base: created".to_string(),
+            format!(
+                "shop-dev-app: FAILED: {}; create failed; the empty stack was deleted",
+                &cause["shop-dev-app: ".len()..]
+            ),
+            "shop-dev-side: created".into(),
+            "shop-dev-side: rollback: deleted: it did not exist before this deploy".into(),
+            "shop-dev-base: rollback: deleted: it did not exist before this deploy".into(),
+            format!("rolled back: dev is back on the release it had, because {cause}"),
+        ]
+    );
+    assert_eq!(stacks_in(&moto), BTreeMap::from([("base", None), ("app", None), ("side", None)]));
+}
+
+#[test]
+fn a_failed_update_rolls_the_whole_environment_back() {
+    let (moto, faults) = setup();
+    assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
+    let templates: Vec<String> = ["base", "app", "side"].iter().map(|s| template_of(&moto, s)).collect();
+    faults.fail("shop-dev-app", Failure::UpdateRollsBack);
+    let d = deploy(&faults.endpoint, "r2", &options());
+    assert_eq!(d.code, 4, "{}", d.log);
+    let Verdict::RolledBack { cause } = &d.outcome.verdict else { panic!("{:?}", d.outcome.verdict) };
+    assert!(cause.starts_with("shop-dev-app: Broken (AWS::S3::BucketPolicy) UPDATE_FAILED"), "{cause}");
+    assert!(
+        d.summary.contains(
+            &"shop-dev-app: FAILED: Broken (AWS::S3::BucketPolicy) UPDATE_FAILED: Resource handler returned message: \
+              \"Access Denied (Service: S3, Status Code: 403)\"; CloudFormation rolled the update back"
+                .to_string()
+        ),
+        "{:?}",
+        d.summary
+    );
+    assert!(d.summary.contains(&"shop-dev-base: rollback: restored to its previous template and parameters".into()));
+    assert!(d.summary.contains(&"shop-dev-side: rollback: restored to its previous template and parameters".into()));
+    // Every stack is on r1 again, with the template it had.
+    let now = stacks_in(&moto);
+    assert_eq!(now["base"], deployed("r1"));
+    assert_eq!(now["side"], deployed("r1"));
+    assert_eq!(now["app"], created("r1"), "moto never saw the failed update");
+    let after: Vec<String> = ["base", "app", "side"].iter().map(|s| template_of(&moto, s)).collect();
+    assert_eq!(after, templates);
+    assert!(d.log.contains("returning 2 stack(s) this deploy changed to what they were"), "{}", d.log);
+}
+
+#[test]
+fn a_failed_rollback_is_continued_skipping_the_named_resources() {
+    let (moto, faults) = setup();
+    assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
+    faults.fail("shop-dev-side", Failure::RollbackFails);
+    let opts = Options { skip_resources: vec!["Broken".into()], concurrency: 1, ..options() };
+    let d = deploy(&faults.endpoint, "r2", &opts);
+    assert_eq!(d.code, 4, "{}", d.log);
+    assert_eq!(faults.skipped(), [vec!["Broken".to_string()]]);
+    let side = d.outcome.stacks.iter().find(|(n, _)| n == "shop-dev-side").unwrap();
+    assert_eq!(
+        side.1,
+        StackResult::Failed {
+            root_cause: "Broken (AWS::S3::BucketPolicy) UPDATE_FAILED: Resource handler returned message: \"Access \
+                         Denied (Service: S3, Status Code: 403)\""
+                .into(),
+            state: "the rollback failed; slipway continued it to UPDATE_ROLLBACK_COMPLETE, skipping Broken".into(),
+        }
+    );
+    assert!(d.log.contains("UPDATE_ROLLBACK_FAILED: continuing the rollback, skipping Broken"), "{}", d.log);
+    let now = stacks_in(&moto);
+    assert_eq!(now["base"], deployed("r1"));
+    assert_eq!(now["app"], deployed("r1"));
+}
+
+#[test]
+fn a_stack_busy_with_another_operation_is_waited_for_then_refused_with_nothing_changed() {
+    let (moto, faults) = setup();
+    assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
+    faults.fail("shop-dev-app", Failure::Busy);
+    let d = deploy(&faults.endpoint, "r2", &options());
+    assert_eq!(d.code, 1);
+    assert_eq!(
+        d.summary.last().unwrap(),
+        "not deployed, nothing was changed: stack shop-dev-app is still UPDATE_IN_PROGRESS after waiting 1s for an \
+         operation this deploy did not start; look at it with `aws cloudformation describe-stack-events \
+         --stack-name shop-dev-app` and deploy again when it has finished"
+    );
+    assert_eq!(faults.calls("CreateChangeSet"), 3, "only the first deploy made change sets");
+    assert_eq!(stacks_in(&moto)["base"], created("r1"));
+}
+
+/// A one-route HTTP server on loopback answering `status` to every request.
+fn http_server(status: u16) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = conn.read(&mut buf);
+            let _ = write!(conn, "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    url
+}
+
+#[test]
+fn a_passing_smoke_check_completes_the_deploy() {
+    let (_moto, faults) = setup();
+    let server = http_server(200);
+    faults.output("shop-dev-app", "Url", &server);
+    SMOKE_URL.with(|u| *u.borrow_mut() = Some(server));
+    let d = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(d.outcome.verdict, Verdict::Deployed, "{}", d.log);
+    assert!(d.log.contains("smoke check `health` passed (200)"), "{}", d.log);
+}
+
+#[test]
+fn a_failing_smoke_check_rolls_the_environment_back() {
+    let (moto, faults) = setup();
+    assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
+    let server = http_server(503);
+    faults.output("shop-dev-app", "Url", &server);
+    SMOKE_URL.with(|u| *u.borrow_mut() = Some(server.clone()));
+    let d = deploy(&faults.endpoint, "r2", &options());
+    assert_eq!(d.code, 4, "{}", d.log);
+    assert_eq!(
+        d.outcome.verdict,
+        Verdict::RolledBack {
+            cause: format!(
+                "smoke check `health` failed: GET {server}/health answered 503, expected 200 (after 2 attempt(s))"
+            )
+        }
+    );
+    let now = stacks_in(&moto);
+    assert_eq!(
+        (now["base"].clone(), now["app"].clone(), now["side"].clone()),
+        (deployed("r1"), deployed("r1"), deployed("r1"))
+    );
+}
+
+#[test]
+fn a_change_needing_approval_without_a_terminal_is_not_executed() {
+    let (moto, faults) = setup();
+    let gated = Options { approval: ApprovalMode::AnyChange, concurrency: 1, ..options() };
+    let d = deploy(&faults.endpoint, "r1", &gated);
+    assert_eq!(d.code, 4);
+    assert_eq!(
+        d.outcome.stacks[0].1,
+        StackResult::Declined(
+            "the change set changes and needs approval, but there is no terminal to ask on; review it and rerun \
+             with --yes, or with --require-approval never"
+                .into()
+        )
+    );
+    assert_eq!(faults.calls("ExecuteChangeSet"), 0);
+    assert_eq!(stacks_in(&moto), BTreeMap::from([("base", None), ("app", None), ("side", None)]));
+    let approved = deploy(&faults.endpoint, "r1", &Options { yes: true, ..gated });
+    assert_eq!(approved.code, 0, "{}", approved.log);
+}
+
+#[test]
+fn a_template_over_51200_bytes_goes_through_the_artifacts_bucket() {
+    let (moto, faults) = setup();
+    LARGE.with(|l| l.set(true));
+    let without = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(without.code, 1);
+    assert!(without.summary.last().unwrap().contains("pass --artifacts-bucket NAME"), "{:?}", without.summary);
+    block_on(async {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::new()
+                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                .region(aws_sdk_s3::config::Region::new("us-east-1"))
+                .endpoint_url(&moto.endpoint)
+                .force_path_style(true)
+                .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+                .build(),
+        );
+        s3.create_bucket().bucket("artifacts").send().await.unwrap();
+    });
+    let with = deploy(&faults.endpoint, "r1", &Options { artifacts_bucket: Some("artifacts".into()), ..options() });
+    assert_eq!(with.code, 0, "{}", with.log);
+    assert!(with.log.contains("uploading the "), "{}", with.log);
+    assert!(template_of(&moto, "side").len() > 51_200);
+}
+
+#[test]
+fn ordering_follows_imports_and_declarations() {
+    fn importing(_: &Project, _: &Environment) -> Vec<Stack> {
+        let mut base = Template::new("base");
+        base.resource("Topic", Resource::new("AWS::SNS::Topic"));
+        base.output("TopicArn", Output::new("the topic", Expr::r#ref("Topic")).export("shop-dev-base-TopicArn"));
+        let mut app = Template::new("app");
+        app.resource(
+            "Queue",
+            Resource::new("AWS::SQS::Queue").prop("QueueName", Expr::import("shop-dev-base-TopicArn")),
+        );
+        let mut late = Template::new("late");
+        late.resource("Topic", Resource::new("AWS::SNS::Topic"));
+        // Defined first, but imports and declarations put it last.
+        vec![Stack::new("late", late).after("app"), Stack::new("app", app), Stack::new("base", base)]
+    }
+    let project = Project { stacks: importing, ..project() };
+    let plan = Plan::new(&project, "dev", "r1", None).unwrap();
+    let order: Vec<(&str, Vec<&str>)> =
+        plan.stacks.iter().map(|s| (s.short.as_str(), s.depends_on.iter().map(String::as_str).collect())).collect();
+    assert_eq!(order, [("base", vec![]), ("app", vec!["base"]), ("late", vec!["app"])]);
+}
+
+/// Runs `slipway deploy --env dev --release r1` with exactly the AWS settings `env` gives.
+fn deploy_binary(env: &[(&str, String)]) -> crate::support::Run {
+    let dir = crate::support::tempdir();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    cmd.args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events"]).current_dir(dir.path());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") || k == "GITHUB_SHA" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/slipway-test-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/slipway-test-credentials");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    crate::support::Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn missing_credentials_wrong_region_unreachable_endpoint_and_wrong_account_are_one_clear_line() {
+    let keys = || vec![("AWS_ACCESS_KEY_ID", "testing".to_string()), ("AWS_SECRET_ACCESS_KEY", "testing".into())];
+
+    let run = deploy_binary(&[("AWS_REGION", "us-east-1".into())]);
+    assert_eq!(run.status, 3, "{}", run.stderr);
+    assert!(run.stderr.starts_with("cloud error: no usable AWS credentials ("), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: nothing was changed"));
+
+    let mut wrong_region = keys();
+    wrong_region.push(("AWS_REGION", "eu-west-1".into()));
+    let run = deploy_binary(&wrong_region);
+    assert_eq!(run.status, 3);
+    assert_eq!(
+        run.stderr.lines().next().unwrap(),
+        "cloud error: the AWS region configured here is eu-west-1 but environment `dev` deploys to us-east-1; unset \
+         AWS_REGION/AWS_DEFAULT_REGION or correct the environment's definition"
+    );
+
+    let mut unreachable = keys();
+    unreachable.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:9".into()));
+    let run = deploy_binary(&unreachable);
+    assert_eq!(run.status, 3);
+    assert!(run.stderr.starts_with("cloud error: cannot reach AWS at http://127.0.0.1:9: "), "{}", run.stderr);
+
+    let other = Moto::start_as("999999999999");
+    let mut wrong_account = keys();
+    wrong_account.push(("AWS_ENDPOINT_URL", other.endpoint.clone()));
+    let run = deploy_binary(&wrong_account);
+    assert_eq!(run.status, 3);
+    assert_eq!(
+        run.stderr.lines().next().unwrap(),
+        "cloud error: the AWS credentials belong to account 999999999999 but environment `dev` deploys to account \
+         111111111111; refusing to touch the wrong account"
+    );
+    let stacks = block_on(async { other.client().describe_stacks().send().await.unwrap().stacks().len() });
+    assert_eq!(stacks, 0, "nothing was created");
+}

@@ -1,0 +1,365 @@
+//! A CloudFormation endpoint that fails the way AWS does, for the failure paths moto cannot produce: a
+//! proxy in front of moto that forwards every request through the real wire protocol, and on request
+//! throttles, answers 5xx, drops connections, answers slowly, or makes a stack's executed change set end in
+//! `ROLLBACK_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE` or `UPDATE_ROLLBACK_FAILED` (moto applies change sets at
+//! once and never rolls back). A failing execution is not forwarded, so moto keeps the stack as it was:
+//! exactly what CloudFormation's own rollback leaves behind.
+
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::moto::{content_length, read_head};
+
+/// A transport-level fault.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// HTTP 400 `Throttling: Rate exceeded`.
+    Throttle,
+    /// HTTP 503 `ServiceUnavailable`.
+    Unavailable,
+    /// The connection is closed without an answer.
+    Drop,
+    /// The answer comes after this long.
+    Slow(Duration),
+}
+
+/// How an executed change set ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A create that fails and rolls back: `ROLLBACK_COMPLETE`.
+    CreateRollsBack,
+    /// An update that fails and rolls back: `UPDATE_ROLLBACK_COMPLETE`.
+    UpdateRollsBack,
+    /// An update whose rollback fails too: `UPDATE_ROLLBACK_FAILED`, until ContinueUpdateRollback.
+    RollbackFails,
+    /// Somebody else's operation that never ends: the stack stays `UPDATE_IN_PROGRESS`.
+    Busy,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Failing {
+    failure: Failure,
+    /// Set by ExecuteChangeSet (or at once for `Busy`); DescribeStacks calls since.
+    active: bool,
+    polls: usize,
+    continued: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    faults: Vec<(String, Fault, usize)>,
+    failing: BTreeMap<String, Failing>,
+    calls: BTreeMap<String, usize>,
+    stack_ids: BTreeMap<String, String>,
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
+    skipped: Vec<Vec<String>>,
+}
+
+/// The proxy; it runs until the test process ends.
+#[derive(Clone)]
+pub struct Faults {
+    /// `http://127.0.0.1:PORT` of the proxy.
+    pub endpoint: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl Faults {
+    /// Starts a proxy to `upstream` (`http://127.0.0.1:PORT`).
+    pub fn start(upstream: &str) -> Faults {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (upstream, state) = (upstream.clone(), shared.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(conn, &upstream, &state);
+                });
+            }
+        });
+        Faults { endpoint, state }
+    }
+
+    /// The next `times` calls of `action` (`DescribeStacks`) meet `fault`.
+    pub fn inject(&self, action: &str, fault: Fault, times: usize) {
+        self.state.lock().unwrap().faults.push((action.into(), fault, times));
+    }
+
+    /// The next executed change set of `stack` ends as `failure` (`Busy` takes effect at once).
+    pub fn fail(&self, stack: &str, failure: Failure) {
+        self.state
+            .lock()
+            .unwrap()
+            .failing
+            .insert(stack.into(), Failing { failure, active: failure == Failure::Busy, polls: 0, continued: false });
+    }
+
+    /// Answers DescribeStacks of `stack` with output `key` = `value`, as CloudFormation does for a stack whose
+    /// template declares it: moto computes outputs only for stacks made by CreateStack, not by change sets.
+    pub fn output(&self, stack: &str, key: &str, value: &str) {
+        self.state.lock().unwrap().outputs.entry(stack.into()).or_default().insert(key.into(), value.into());
+    }
+
+    /// How many requests of `action` reached the proxy.
+    pub fn calls(&self, action: &str) -> usize {
+        self.state.lock().unwrap().calls.get(action).copied().unwrap_or(0)
+    }
+
+    /// The `ResourcesToSkip` of every ContinueUpdateRollback call.
+    pub fn skipped(&self) -> Vec<Vec<String>> {
+        self.state.lock().unwrap().skipped.clone()
+    }
+}
+
+fn form(body: &str) -> BTreeMap<String, String> {
+    body.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+const NS: &str = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
+
+fn answer(w: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
+    write!(
+        w,
+        "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    w.flush()
+}
+
+fn ok_response(action: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"{NS}\"><{action}Result/><ResponseMetadata><RequestId>faults</RequestId>\
+         </ResponseMetadata></{action}Response>"
+    )
+}
+
+fn error_response(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>\
+         </Error><RequestId>faults</RequestId></ErrorResponse>"
+    )
+}
+
+/// The stack's status after `polls` DescribeStacks calls since a failing execution.
+fn status(f: &Failing) -> &'static str {
+    match (f.failure, f.polls, f.continued) {
+        (Failure::Busy, _, _) => "UPDATE_IN_PROGRESS",
+        (_, _, true) => "UPDATE_ROLLBACK_COMPLETE",
+        (Failure::CreateRollsBack, 0, _) => "CREATE_IN_PROGRESS",
+        (Failure::CreateRollsBack, 1, _) => "ROLLBACK_IN_PROGRESS",
+        (Failure::CreateRollsBack, _, _) => "ROLLBACK_COMPLETE",
+        (_, 0, _) => "UPDATE_IN_PROGRESS",
+        (_, 1, _) => "UPDATE_ROLLBACK_IN_PROGRESS",
+        (Failure::UpdateRollsBack, _, _) => "UPDATE_ROLLBACK_COMPLETE",
+        (Failure::RollbackFails, _, _) => "UPDATE_ROLLBACK_FAILED",
+    }
+}
+
+/// The events CloudFormation would have recorded so far, oldest first: (id, logical ID, type, status, reason).
+fn events(stack: &str, f: &Failing) -> Vec<(String, String, String, String, String)> {
+    let create = f.failure == Failure::CreateRollsBack;
+    let verb = if create { "CREATE" } else { "UPDATE" };
+    let ev = |n: u32, id: &str, kind: &str, status: String, reason: &str| {
+        (format!("faults-{stack}-{n}"), id.to_string(), kind.to_string(), status, reason.to_string())
+    };
+    let mut all = vec![ev(1, stack, "AWS::CloudFormation::Stack", format!("{verb}_IN_PROGRESS"), "User Initiated")];
+    if f.failure == Failure::Busy {
+        return all;
+    }
+    if f.polls >= 1 {
+        all.push(ev(
+            2,
+            "Broken",
+            "AWS::S3::BucketPolicy",
+            format!("{verb}_FAILED"),
+            "Resource handler returned message: \"Access Denied (Service: S3, Status Code: 403)\"",
+        ));
+        all.push(ev(3, "Neighbour", "AWS::SNS::Topic", format!("{verb}_FAILED"), "Resource update cancelled"));
+        let rolling = if create { "ROLLBACK_IN_PROGRESS" } else { "UPDATE_ROLLBACK_IN_PROGRESS" };
+        all.push(ev(
+            4,
+            stack,
+            "AWS::CloudFormation::Stack",
+            rolling.into(),
+            "The following resource(s) failed: [Broken]",
+        ));
+    }
+    if f.polls >= 2 {
+        if f.failure == Failure::RollbackFails {
+            all.push(ev(
+                5,
+                "Broken",
+                "AWS::S3::BucketPolicy",
+                "UPDATE_FAILED".into(),
+                "Rollback: bucket policy is locked",
+            ));
+        }
+        all.push(ev(
+            6,
+            stack,
+            "AWS::CloudFormation::Stack",
+            status(&Failing { polls: 2, continued: false, ..*f }).into(),
+            "",
+        ));
+    }
+    if f.continued {
+        all.push(ev(7, stack, "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE".into(), "continued"));
+    }
+    all
+}
+
+fn event_xml(stack: &str, stack_id: &str, e: &(String, String, String, String, String)) -> String {
+    format!(
+        "<member><EventId>{}</EventId><StackId>{stack_id}</StackId><StackName>{stack}</StackName>\
+         <LogicalResourceId>{}</LogicalResourceId><PhysicalResourceId></PhysicalResourceId>\
+         <ResourceType>{}</ResourceType><Timestamp>2026-11-23T12:00:0{}.000Z</Timestamp>\
+         <ResourceStatus>{}</ResourceStatus><ResourceStatusReason>{}</ResourceStatusReason></member>",
+        e.0,
+        e.1,
+        e.2,
+        e.0.rsplit('-').next().unwrap_or("0"),
+        e.3,
+        e.4.replace('"', "&quot;")
+    )
+}
+
+fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<(String, String)> {
+    let forwarded: String = head
+        .lines()
+        .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect::<String>()
+        + "Connection: close\r\n\r\n";
+    let mut up = TcpStream::connect(upstream)?;
+    up.write_all(forwarded.as_bytes())?;
+    up.write_all(body)?;
+    let mut raw = Vec::new();
+    up.read_to_end(&mut raw)?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer") + 4;
+    let status_line = String::from_utf8_lossy(&raw[..split]).lines().next().unwrap_or("").to_string();
+    let status = status_line.split_once(' ').map(|x| x.1).unwrap_or("200 OK").to_string();
+    Ok((status, String::from_utf8_lossy(&raw[split..]).into_owned()))
+}
+
+fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Result<()> {
+    // One request per connection: every answer says `Connection: close`.
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut writer = conn;
+    if let Some(head) = read_head(&mut reader)? {
+        let mut body = vec![0; content_length(&head)];
+        reader.read_exact(&mut body)?;
+        let params = form(&String::from_utf8_lossy(&body));
+        let action = params.get("Action").cloned().unwrap_or_default();
+        let stack = params.get("StackName").cloned().unwrap_or_default();
+        let fault = {
+            let mut s = state.lock().unwrap();
+            *s.calls.entry(action.clone()).or_default() += 1;
+            let hit = s.faults.iter_mut().find(|(a, _, n)| *a == action && *n > 0);
+            hit.map(|(_, fault, n)| {
+                *n -= 1;
+                *fault
+            })
+        };
+        match fault {
+            Some(Fault::Throttle) => {
+                answer(&mut writer, "400 Bad Request", &error_response("Throttling", "Rate exceeded"))?;
+                return Ok(());
+            }
+            Some(Fault::Unavailable) => {
+                answer(&mut writer, "503 Service Unavailable", &error_response("ServiceUnavailable", "try again"))?;
+                return Ok(());
+            }
+            Some(Fault::Drop) => return Ok(()),
+            Some(Fault::Slow(d)) => std::thread::sleep(d),
+            None => {}
+        }
+        let failing = state.lock().unwrap().failing.get(&stack).copied();
+        match (action.as_str(), failing) {
+            ("ExecuteChangeSet", Some(f)) if !f.active => {
+                let mut s = state.lock().unwrap();
+                let entry = s.failing.get_mut(&stack).unwrap();
+                entry.active = true;
+                answer(&mut writer, "200 OK", &ok_response("ExecuteChangeSet"))?;
+                return Ok(());
+            }
+            ("ContinueUpdateRollback", Some(f)) if f.active => {
+                let mut s = state.lock().unwrap();
+                let skips: Vec<String> = params
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("ResourcesToSkip.member."))
+                    .map(|(_, v)| v.clone())
+                    .collect();
+                s.skipped.push(skips);
+                s.failing.get_mut(&stack).unwrap().continued = true;
+                answer(&mut writer, "200 OK", &ok_response("ContinueUpdateRollback"))?;
+                return Ok(());
+            }
+            ("DeleteStack", Some(f)) if f.active => {
+                // CloudFormation deletes the rolled-back stack; moto, which never executed it, does too.
+                state.lock().unwrap().failing.remove(&stack);
+            }
+            _ => {}
+        }
+        let (status_line, mut text) = forward(upstream, &head, &body)?;
+        let mut s = state.lock().unwrap();
+        let State { failing, stack_ids, outputs, .. } = &mut *s;
+        if let Some(values) = outputs.get(&stack).filter(|_| action == "DescribeStacks" && !text.contains("<Outputs>"))
+        {
+            let members: String = values
+                .iter()
+                .map(|(k, v)| format!("<member><OutputKey>{k}</OutputKey><OutputValue>{v}</OutputValue></member>"))
+                .collect();
+            if let Some(at) = text.find("</StackStatus>") {
+                text.insert_str(at + "</StackStatus>".len(), &format!("<Outputs>{members}</Outputs>"));
+            }
+        }
+        if let Some(f) = failing.get_mut(&stack).filter(|f| f.active) {
+            match action.as_str() {
+                "DescribeStacks" => {
+                    if let (Some(a), Some(b)) = (text.find("<StackStatus>"), text.find("</StackStatus>")) {
+                        text.replace_range(a + "<StackStatus>".len()..b, status(f));
+                    }
+                    if let (Some(a), Some(b)) = (text.find("<StackId>"), text.find("</StackId>")) {
+                        stack_ids.insert(stack.clone(), text[a + "<StackId>".len()..b].to_string());
+                    }
+                    f.polls += 1;
+                }
+                "DescribeStackEvents" => {
+                    let id = stack_ids.get(&stack).cloned().unwrap_or_default();
+                    let injected: String = events(&stack, f).iter().rev().map(|e| event_xml(&stack, &id, e)).collect();
+                    if let Some(at) = text.find("<StackEvents>") {
+                        text.insert_str(at + "<StackEvents>".len(), &injected);
+                    }
+                }
+                _ => {}
+            }
+        }
+        drop(s);
+        answer(&mut writer, &status_line, &text)?;
+    }
+    Ok(())
+}
