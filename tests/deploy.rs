@@ -522,3 +522,53 @@ fn missing_credentials_wrong_region_unreachable_endpoint_and_wrong_account_are_o
     let stacks = block_on(async { other.client().describe_stacks().send().await.unwrap().stacks().len() });
     assert_eq!(stacks, 0, "nothing was created");
 }
+
+#[test]
+fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
+    let (moto, faults) = setup();
+    // The reference `dev` environment's first stack exists and is busy with an operation slipway did not start.
+    block_on(async {
+        let body = r#"{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}"#;
+        moto.client().create_stack().stack_name("webapp-dev-network").template_body(body).send().await.unwrap();
+    });
+    faults.fail("webapp-dev-network", Failure::Busy);
+    let dir = crate::support::tempdir();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events", "--poll-ms", "50"])
+        .current_dir(dir.path())
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ENDPOINT_URL", &faults.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/slipway-test-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/slipway-test-credentials")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is polling the busy stack, then interrupt it as a terminal's Ctrl-C would.
+    let start = std::time::Instant::now();
+    while faults.calls("DescribeStacks") < 3 {
+        assert!(start.elapsed() < Duration::from_secs(30), "slipway never polled the busy stack");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("webapp-dev-network: waiting for UPDATE_IN_PROGRESS (started elsewhere) to finish"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with(
+            "interrupted: slipway stopped waiting; CloudFormation carries on with what was started\n  no change set \
+             was executed\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(faults.calls("ExecuteChangeSet"), 0);
+}
