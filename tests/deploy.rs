@@ -533,7 +533,7 @@ fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
     });
     faults.fail("webapp-dev-network", Failure::Busy);
     let dir = crate::support::tempdir();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
         .args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events", "--poll-ms", "50"])
         .current_dir(dir.path())
         .env_remove("AWS_PROFILE")
