@@ -11,7 +11,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::moto::{content_length, read_head};
+use crate::moto::{content_length, forward, read_head};
 
 /// A transport-level fault.
 #[derive(Clone, Copy, Debug)]
@@ -247,24 +247,6 @@ fn event_xml(stack: &str, stack_id: &str, e: &(String, String, String, String, S
     )
 }
 
-fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<(String, String)> {
-    let forwarded: String = head
-        .lines()
-        .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
-        .map(|l| format!("{l}\r\n"))
-        .collect::<String>()
-        + "Connection: close\r\n\r\n";
-    let mut up = TcpStream::connect(upstream)?;
-    up.write_all(forwarded.as_bytes())?;
-    up.write_all(body)?;
-    let mut raw = Vec::new();
-    up.read_to_end(&mut raw)?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer") + 4;
-    let status_line = String::from_utf8_lossy(&raw[..split]).lines().next().unwrap_or("").to_string();
-    let status = status_line.split_once(' ').map(|x| x.1).unwrap_or("200 OK").to_string();
-    Ok((status, String::from_utf8_lossy(&raw[split..]).into_owned()))
-}
-
 fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Result<()> {
     // One request per connection: every answer says `Connection: close`.
     let mut reader = BufReader::new(conn.try_clone()?);
@@ -324,7 +306,9 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
             }
             _ => {}
         }
-        let (status_line, mut text) = forward(upstream, &head, &body)?;
+        let (answer_head, mut text) = forward(upstream, &head, &body)?;
+        let status_line =
+            answer_head.lines().next().and_then(|l| l.split_once(' ')).map_or("200 OK", |x| x.1).to_string();
         let mut s = state.lock().unwrap();
         let State { failing, stack_ids, outputs, .. } = &mut *s;
         if let Some(values) = outputs.get(&stack).filter(|_| action == "DescribeStacks" && !text.contains("<Outputs>"))

@@ -148,23 +148,9 @@ fn serve(conn: TcpStream, upstream: &str, rewrite: Rewrite) -> std::io::Result<(
     while let Some(head) = read_head(&mut reader)? {
         let mut body = vec![0; content_length(&head)];
         reader.read_exact(&mut body)?;
-        // One upstream connection per request, closed by moto after its answer.
-        let forwarded: String = head
-            .lines()
-            .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
-            .map(|l| format!("{l}\r\n"))
-            .collect::<String>()
-            + "Connection: close\r\n\r\n";
-        let mut up = TcpStream::connect(upstream)?;
-        up.write_all(forwarded.as_bytes())?;
-        up.write_all(&body)?;
-        let mut answer = Vec::new();
-        up.read_to_end(&mut answer)?;
-        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer") + 4;
-        let (answer_head, answer_body) = answer.split_at(split);
-        let answer_head = String::from_utf8_lossy(answer_head);
+        let (answer_head, answer_body) = forward(upstream, &head, &body)?;
         assert!(!answer_head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{answer_head}");
-        let new_body = rewrite(&String::from_utf8_lossy(&body), String::from_utf8_lossy(answer_body).into_owned());
+        let new_body = rewrite(&String::from_utf8_lossy(&body), answer_body);
         let mut out: String = answer_head
             .lines()
             .filter(|l| {
@@ -179,4 +165,24 @@ fn serve(conn: TcpStream, upstream: &str, rewrite: Rewrite) -> std::io::Result<(
         writer.flush()?;
     }
     Ok(())
+}
+
+/// Sends one request (`head` and `body`) to `upstream` on a connection of its own, closed by moto after its
+/// answer, and returns the answer's head and body.
+pub fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<(String, String)> {
+    use std::io::{Read, Write};
+    let forwarded: String = head
+        .lines()
+        .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect::<String>()
+        + "Connection: close\r\n\r\n";
+    let mut up = TcpStream::connect(upstream)?;
+    up.write_all(forwarded.as_bytes())?;
+    up.write_all(body)?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer)?;
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer") + 4;
+    let (head, body) = answer.split_at(split);
+    Ok((String::from_utf8_lossy(head).into_owned(), String::from_utf8_lossy(body).into_owned()))
 }

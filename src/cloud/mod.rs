@@ -22,7 +22,7 @@ use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::config::http::HttpResponse;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, Parameter, Replacement, RequiresRecreation, TemplateStage,
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, Replacement, RequiresRecreation,
 };
 
 use crate::diff::Impact;
@@ -163,15 +163,8 @@ impl Cloud {
             }
             Err(e) => return Err(error("DescribeStacks", name, e)),
         }
-        let out = self
-            .client
-            .get_template()
-            .stack_name(name)
-            .template_stage(TemplateStage::Original)
-            .send()
-            .await
-            .map_err(|e| error("GetTemplate", name, e))?;
-        Ok(Some(out.template_body().unwrap_or("{}").to_string()))
+        let body = self.get_template(name).await?;
+        Ok(Some(if body.is_empty() { "{}".to_string() } else { body }))
     }
 
     /// Creates a change set that would update stack `name` to `template`, reads its replacement verdicts,

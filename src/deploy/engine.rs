@@ -185,7 +185,7 @@ pub async fn run(
             restored: vec![],
         };
     }
-    let (results, order) = d.deploy_all().await;
+    let results = d.deploy_all().await;
     let mut cause = plan.stacks.iter().find_map(|s| results.get(&s.short).and_then(|r| r.cause(&s.name)));
     if cause.is_none() && opts.smoke {
         cause = d.smoke().await;
@@ -207,7 +207,15 @@ pub async fn run(
             _ => None,
         })
         .collect();
-    let changed: Vec<&str> = order.iter().rev().filter(|s| results[*s].changed()).map(String::as_str).collect();
+    // Reverse dependency order: a stack is restored before the stacks it depends on, and the order does not
+    // depend on which of two parallel stacks happened to finish first.
+    let changed: Vec<&str> = plan
+        .stacks
+        .iter()
+        .rev()
+        .filter(|s| results.get(&s.short).is_some_and(StackResult::changed))
+        .map(|s| s.short.as_str())
+        .collect();
     let mut restored = Vec::new();
     if !changed.is_empty() {
         d.note(&format!("returning {} stack(s) this deploy changed to what they were", changed.len()));
@@ -318,10 +326,9 @@ impl Deploy<'_> {
     }
 
     /// Deploys every stack in dependency order, up to `concurrency` at once; stops starting new ones after a
-    /// failure. Returns each stack's result and the order they finished in.
-    async fn deploy_all(&self) -> (BTreeMap<String, StackResult>, Vec<String>) {
+    /// failure. Returns each stack's result.
+    async fn deploy_all(&self) -> BTreeMap<String, StackResult> {
         let mut results: BTreeMap<String, StackResult> = BTreeMap::new();
-        let mut order = Vec::new();
         let mut started: BTreeSet<String> = BTreeSet::new();
         let mut running = FuturesUnordered::new();
         let mut failed = false;
@@ -341,10 +348,9 @@ impl Deploy<'_> {
             }
             let Some((short, result)) = running.next().await else { break };
             failed |= !result.ok();
-            results.insert(short.clone(), result);
-            order.push(short);
+            results.insert(short, result);
         }
-        (results, order)
+        results
     }
 
     fn body_or_url<'t>(&self, template: &'t str, url: &'t Option<String>) -> (Option<&'t str>, Option<&'t str>) {
