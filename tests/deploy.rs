@@ -460,11 +460,11 @@ fn ordering_follows_imports_and_declarations() {
     assert_eq!(order, [("base", vec![]), ("app", vec!["base"]), ("late", vec!["app"])]);
 }
 
-/// Runs `slipway deploy --env dev --release r1` with exactly the AWS settings `env` gives.
-fn deploy_binary(env: &[(&str, String)]) -> crate::support::Run {
-    let dir = crate::support::tempdir();
+/// `slipway deploy --env dev --release r1 --progress events EXTRA…` in `dir`, with no AWS settings but those
+/// in `env` (none inherited from this machine: no profile, no config files, no instance metadata).
+fn deploy_command(dir: &std::path::Path, env: &[(&str, String)], extra: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
-    cmd.args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events"]).current_dir(dir.path());
+    cmd.args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events"]).args(extra).current_dir(dir);
     for (k, _) in std::env::vars() {
         if k.starts_with("AWS_") || k == "GITHUB_SHA" {
             cmd.env_remove(k);
@@ -476,7 +476,13 @@ fn deploy_binary(env: &[(&str, String)]) -> crate::support::Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().unwrap();
+    cmd
+}
+
+/// Runs the deploy of [`deploy_command`] to the end.
+fn deploy_binary(env: &[(&str, String)]) -> crate::support::Run {
+    let dir = crate::support::tempdir();
+    let out = deploy_command(dir.path(), env, &[]).output().unwrap();
     crate::support::Run {
         status: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -533,17 +539,13 @@ fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
     });
     faults.fail("webapp-dev-network", Failure::Busy);
     let dir = crate::support::tempdir();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events", "--poll-ms", "50"])
-        .current_dir(dir.path())
-        .env_remove("AWS_PROFILE")
-        .env("AWS_ENDPOINT_URL", &faults.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/slipway-test-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/slipway-test-credentials")
+    let env = [
+        ("AWS_ENDPOINT_URL", faults.endpoint.clone()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ];
+    let child = deploy_command(dir.path(), &env, &["--poll-ms", "50"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -102,10 +102,7 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<ExitCode,
         ProgressMode::Live => true,
         ProgressMode::Events => false,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = super::runtime()?;
     let ledger = RefCell::new(Ledger::default());
     let mut lines = EventLines::new(&mut *ui.err);
     let mut view = LiveView::default();

@@ -122,10 +122,7 @@ fn deployed(
     set: &crate::synth::ArtifactSet,
     change_set: bool,
 ) -> Result<(BTreeMap<String, Vec<u8>>, AllVerdicts), CliError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::internal(format!("cannot start the async runtime: {e}")))?;
+    let runtime = super::runtime()?;
     let cloud_error = |e: crate::cloud::CloudError| {
         CliError::cloud(e.to_string()).hint(
             "credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_REGION, ...); \

@@ -102,6 +102,14 @@ pub fn main() -> ExitCode {
     code
 }
 
+/// The single-threaded runtime the commands that talk to AWS run on.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::internal(format!("cannot start the async runtime: {e}")))
+}
+
 /// Adds the feature-demo instances named on the command line to `project`.
 fn with_demos(mut project: Project, demos: &[String]) -> Result<Project, CliError> {
     for name in demos {

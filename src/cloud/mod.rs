@@ -146,22 +146,11 @@ impl Cloud {
     /// The template stack `name` was deployed with, exactly as uploaded (JSON or YAML), or `None` when no
     /// such stack exists.
     pub async fn deployed_template(&self, name: &str) -> Result<Option<String>, CloudError> {
-        match self.client.describe_stacks().stack_name(name).send().await {
-            Ok(out) if out.stacks().is_empty() => return Ok(None),
-            Ok(out) => {
-                // A stack that was deleted, or whose first creation failed and rolled back, has nothing
-                // deployed to compare with.
-                let status = out.stacks()[0].stack_status().map(|s| s.as_str().to_string()).unwrap_or_default();
-                if status == "DELETE_COMPLETE" || status == "REVIEW_IN_PROGRESS" {
-                    return Ok(None);
-                }
-            }
-            Err(e)
-                if e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("does not exist")) =>
-            {
-                return Ok(None);
-            }
-            Err(e) => return Err(error("DescribeStacks", name, e)),
+        match self.describe_stack(name).await? {
+            None => return Ok(None),
+            // A stack that was deleted, or whose first creation never ran, has nothing deployed to compare with.
+            Some(s) if s.status == "DELETE_COMPLETE" || s.status == "REVIEW_IN_PROGRESS" => return Ok(None),
+            Some(_) => {}
         }
         let body = self.get_template(name).await?;
         Ok(Some(if body.is_empty() { "{}".to_string() } else { body }))
@@ -243,7 +232,7 @@ impl Cloud {
                 Some(ChangeSetStatus::Failed) => {
                     let reason = out.status_reason().unwrap_or("");
                     // An update with no changes is not an error: there is nothing to replace.
-                    if reason.contains("didn't contain changes") || reason.contains("No updates") {
+                    if stacks::means_no_changes(reason) {
                         return Ok(verdicts);
                     }
                     return Err(CloudError {

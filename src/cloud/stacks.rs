@@ -111,6 +111,11 @@ fn err(action: &'static str, stack: &str, message: String) -> CloudError {
     CloudError { action, stack: stack.to_string(), message }
 }
 
+/// Whether CloudFormation's reason for a failed (or refused) change set means the stack already matches.
+pub(crate) fn means_no_changes(reason: &str) -> bool {
+    reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
+}
+
 /// Whether a DescribeStacks error means the stack does not exist.
 fn is_missing(message: &str) -> bool {
     message.contains("does not exist")
@@ -189,6 +194,18 @@ impl Cloud {
         Ok(events)
     }
 
+    /// The ID of the stack's newest event (the first of the first page), to read only later events from.
+    pub async fn latest_event_id(&self, name: &str) -> Result<Option<String>, CloudError> {
+        let page = self
+            .client
+            .describe_stack_events()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| error("DescribeStackEvents", name, e))?;
+        Ok(page.stack_events().first().and_then(|e| e.event_id()).map(str::to_string))
+    }
+
     /// Creates a change set and waits until CloudFormation has worked out what it would do.
     pub async fn create_change_set(
         &self,
@@ -219,7 +236,7 @@ impl Cloud {
         let created = match call.send().await.map_err(|e| error(op, req.stack, e)) {
             Ok(created) => created,
             // Some endpoints refuse an empty change set at once rather than failing it later.
-            Err(e) if e.message.contains("No updates are to be performed") => return Ok(ChangeSetOutcome::NoChanges),
+            Err(e) if means_no_changes(&e.message) => return Ok(ChangeSetOutcome::NoChanges),
             Err(e) => return Err(e),
         };
         let id = created.id().unwrap_or(req.name).to_string();
@@ -255,7 +272,7 @@ impl Cloud {
                 Some(ChangeSetStatus::Failed) => {
                     let reason = out.status_reason().unwrap_or("no reason given").to_string();
                     self.delete_change_set(req.stack, &id).await?;
-                    if reason.contains("didn't contain changes") || reason.contains("No updates are to be performed") {
+                    if means_no_changes(&reason) {
                         return Ok(ChangeSetOutcome::NoChanges);
                     }
                     return Ok(ChangeSetOutcome::Failed(reason));

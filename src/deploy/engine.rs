@@ -421,8 +421,8 @@ impl Deploy<'_> {
             self.phase(name, "failed: not approved");
             return StackResult::Declined(why);
         }
-        let since = match self.cloud.events_since(name, None).await {
-            Ok(events) => events.first().map(|e| e.id.clone()),
+        let since = match self.cloud.latest_event_id(name).await {
+            Ok(id) => id,
             Err(e) => return StackResult::Failed { root_cause: e.to_string(), state: "unchanged".into() },
         };
         self.phase(name, "executing change set");
@@ -551,7 +551,7 @@ impl Deploy<'_> {
     }
 
     async fn delete_and_wait(&self, stack: &str) -> Result<(), String> {
-        let since = self.cloud.events_since(stack, None).await.ok().and_then(|e| e.first().map(|e| e.id.clone()));
+        let since = self.cloud.latest_event_id(stack).await.ok().flatten();
         self.cloud.delete_stack(stack).await.map_err(|e| e.to_string())?;
         match self.wait(stack, since).await.map_err(|e| e.to_string())? {
             (None, _) => Ok(()),
@@ -645,7 +645,7 @@ impl Deploy<'_> {
             ChangeSetOutcome::Failed(reason) => return Err(format!("CloudFormation refused the restore: {reason}")),
             ChangeSetOutcome::Ready(cs) => cs,
         };
-        let since = self.cloud.events_since(name, None).await.ok().and_then(|e| e.first().map(|e| e.id.clone()));
+        let since = self.cloud.latest_event_id(name).await.ok().flatten();
         self.cloud.execute_change_set(name, &cs.id).await.map_err(|e| e.to_string())?;
         self.ledger.borrow_mut().executed.push((name.to_string(), cs.id.clone()));
         match self.wait(name, since).await.map_err(|e| e.to_string())? {
