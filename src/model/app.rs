@@ -7,10 +7,38 @@
 
 use std::collections::BTreeMap;
 
-use super::environment::Component;
+use std::fmt;
 
 /// The domain cloud.gov gives every app a route on; a host name under it is unique across all of cloud.gov.
 pub const CLOUD_GOV_DOMAIN: &str = "app.cloud.gov";
+
+/// A part of the app that is sized separately.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Component {
+    /// The web frontend.
+    Frontend,
+    /// The API backend.
+    Backend,
+}
+
+impl Component {
+    /// The component's name in app names and output (`frontend`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::Frontend => "frontend",
+            Component::Backend => "backend",
+        }
+    }
+
+    /// Every component, in a fixed order.
+    pub const ALL: [Component; 2] = [Component::Frontend, Component::Backend];
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// How cloud.gov stages a component.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use super::app::Component;
 use super::app::{App, Runtime, cf_variable_in, cloud_gov_app_name, cloud_gov_default_route, variable_name_problem};
-use super::check::Problem;
-use super::environment::{Component, Environment, Tier};
+use super::environment::{Environment, Tier};
+use super::problem::Problem;
 use super::project::Project;
 use super::target::ComposeHost;
 

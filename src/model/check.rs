@@ -4,39 +4,11 @@
 //! `crate::synth` runs both. Every rule reports all its findings, never only the first.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use super::environment::Environment;
+use super::problem::Problem;
 use super::project::Project;
 use super::target::Target;
-
-/// One thing wrong with the definitions, naming the environment and the field.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Problem {
-    /// The environment the problem is in (empty for project-wide problems).
-    pub environment: String,
-    /// The field, or path, that is wrong (`promoted_from`, `Resources/Bucket/Properties/Foo`).
-    pub field: String,
-    /// What is wrong and what to do about it.
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem with `field` of environment `env`.
-    pub fn new(env: impl Into<String>, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { environment: env.into(), field: field.into(), message: message.into() }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.environment.is_empty() {
-            write!(f, "{}: {}", self.field, self.message)
-        } else {
-            write!(f, "environment `{}`, {}: {}", self.environment, self.field, self.message)
-        }
-    }
-}
 
 /// The longest name a Cloud Foundry app may have and still be its own route's host name (a DNS label).
 const MAX_APP_NAME: usize = 63;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use super::app::App;
+use super::app::{App, Component};
 use super::git_ref::RefPattern;
 use super::target::{AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, Region, Target};
 
@@ -122,34 +122,6 @@ impl Approvals {
         all.sort_unstable();
         all.dedup();
         all
-    }
-}
-
-/// A part of the app that is sized separately.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Component {
-    /// The web frontend.
-    Frontend,
-    /// The API backend.
-    Backend,
-}
-
-impl Component {
-    /// The component's name in app names and output (`frontend`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Component::Frontend => "frontend",
-            Component::Backend => "backend",
-        }
-    }
-
-    /// Every component, in a fixed order.
-    pub const ALL: [Component; 2] = [Component::Frontend, Component::Backend];
-}
-
-impl fmt::Display for Component {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -9,19 +9,21 @@ mod app_check;
 mod check;
 mod environment;
 mod git_ref;
+mod problem;
 mod project;
 mod target;
 
 pub use app::{
-    App, CLOUD_GOV_DOMAIN, HealthCheck, Runtime, cf_variable_in, cloud_gov_app_name, cloud_gov_default_route,
-    variable_name_problem,
+    App, CLOUD_GOV_DOMAIN, Component, HealthCheck, Runtime, cf_variable_in, cloud_gov_app_name,
+    cloud_gov_default_route, variable_name_problem,
 };
 pub use app_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
-pub use check::{Problem, check};
+pub use check::check;
 pub use environment::{
-    Approvals, Component, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
+    Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
+pub use problem::Problem;
 pub use project::{Project, Repository, StackFactory};
 pub use target::{
     AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS,
