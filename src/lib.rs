@@ -6,10 +6,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod cfn;
 pub mod cli;
 pub mod cloud;
-pub mod deploy;
 pub mod diff;
 pub mod model;
 pub mod suggest;

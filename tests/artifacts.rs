@@ -18,14 +18,14 @@ pub fn synth(project: &Project) -> ArtifactSet {
     match slipway::synth::synth(project, &[]) {
         Ok(set) => set,
         Err(problems) => {
-            panic!("synthesis refused:\n{}", problems.iter().map(|p| format!("  {p}\n")).collect::<String>())
+            panic!("synthesis refused:\n{}", problems.0.iter().map(|p| format!("  {p}\n")).collect::<String>())
         }
     }
 }
 
 /// The files of `set` whose path ends with `suffix`, as text, sorted by path.
 pub fn files_ending(set: &ArtifactSet, suffix: &str) -> Vec<(String, String)> {
-    set.files
+    set.files()
         .iter()
         .filter(|(path, _)| path.ends_with(suffix))
         .map(|(path, bytes)| (path.clone(), String::from_utf8(bytes.clone()).expect("artifacts are UTF-8")))

@@ -11,8 +11,13 @@ fn cfn_lint_passes_every_synthesized_template() {
     let set = slipway::synth::synth(&project, &[]).expect("the reference definitions synthesize");
     let dir = tempdir();
     slipway::synth::write(&set, &dir.path().join("out")).unwrap();
-    let templates: Vec<_> =
-        set.files.keys().filter(|p| p.ends_with(".template.json")).map(|p| dir.path().join("out").join(p)).collect();
+    let templates: Vec<_> = set
+        .files()
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.ends_with(".template.json"))
+        .map(|p| dir.path().join("out").join(p))
+        .collect();
     assert_eq!(templates.len(), 20, "four environments with five stacks each");
 
     let lint = python_tool("SLIPWAY_CFN_LINT", "cfn-lint");

@@ -45,7 +45,7 @@ fn shared_space_project(experiment: Environment) -> Project {
 
 fn manifest_of(project: &Project, env: &str) -> Value {
     let set = synth(project);
-    let text = &set.files[&format!("{env}/cloudgov/manifest.yml")];
+    let text = set.file(&format!("{env}/cloudgov/manifest.yml")).unwrap();
     yaml_to_json(std::str::from_utf8(text).unwrap())
 }
 

@@ -58,7 +58,7 @@ fn env_example_lists_every_variable_the_file_reads_and_no_values() {
     let set = synth(&project());
     for (path, compose) in files_ending(&set, "/compose/docker-compose.yml") {
         let example_path = path.replace("docker-compose.yml", ".env.example");
-        let example = std::str::from_utf8(&set.files[&example_path]).unwrap();
+        let example = std::str::from_utf8(set.file(&example_path).unwrap()).unwrap();
         let mut listed = BTreeSet::new();
         for line in example.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
             let (name, value) = line.split_once('=').expect("NAME=value lines");
@@ -78,7 +78,7 @@ fn services(file: &Value) -> &serde_json::Map<String, Value> {
 #[test]
 fn services_wait_for_healthy_dependencies() {
     let set = synth(&project());
-    let file = yaml_to_json(std::str::from_utf8(&set.files["dev/compose/docker-compose.yml"]).unwrap());
+    let file = yaml_to_json(std::str::from_utf8(set.file("dev/compose/docker-compose.yml").unwrap()).unwrap());
     let services = services(&file);
     assert_eq!(services.keys().collect::<Vec<_>>(), ["backend", "db", "frontend"]);
     for (name, service) in services {
@@ -122,8 +122,9 @@ fn claims(file: &Value) -> BTreeSet<String> {
 #[test]
 fn two_demos_on_one_host_claim_nothing_in_common() {
     let set = synth(&project());
-    let [a, b] = DEMOS
-        .map(|d| yaml_to_json(std::str::from_utf8(&set.files[&format!("{d}/compose/docker-compose.yml")]).unwrap()));
+    let [a, b] = DEMOS.map(|d| {
+        yaml_to_json(std::str::from_utf8(set.file(&format!("{d}/compose/docker-compose.yml")).unwrap()).unwrap())
+    });
     let (a, b) = (claims(&a), claims(&b));
     assert_eq!(a.len(), 8, "{a:?}");
     assert_eq!(a.intersection(&b).count(), 0, "{a:?} and {b:?} share names");
@@ -169,7 +170,7 @@ fn demo_install_scripts_are_valid_bash_that_names_the_demo() {
     let set = synth(&project());
     let scripts = files_ending(&set, "/compose/install.sh");
     assert_eq!(scripts.len(), DEMOS.len());
-    assert!(set.files.keys().all(|p| !p.starts_with("dev/compose/install.sh")), "a local environment needs none");
+    assert!(set.file("dev/compose/install.sh").is_none(), "a local environment needs none");
     for (path, text) in scripts {
         let file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(file.path(), &text).unwrap();
@@ -185,9 +186,10 @@ fn demo_install_scripts_are_valid_bash_that_names_the_demo() {
 fn synthesis_with_demos_gives_the_same_bytes_every_time() {
     let first = synth(&project());
     let second = synth(&project());
-    assert_eq!(first.files.keys().collect::<Vec<_>>(), second.files.keys().collect::<Vec<_>>());
-    for (path, bytes) in &first.files {
-        assert!(bytes == &second.files[path], "{path} differs between two runs");
+    let (a, b) = (first.files(), second.files());
+    assert_eq!(a.iter().map(|f| &f.0).collect::<Vec<_>>(), b.iter().map(|f| &f.0).collect::<Vec<_>>());
+    for ((path, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{path} differs between two runs");
     }
 }
 
@@ -212,7 +214,7 @@ fn a_demo_install_script_writes_its_env_keeps_its_secrets_and_starts_compose() {
     let bundle = root.path().join("bundle");
     std::fs::create_dir_all(&bundle).unwrap();
     for file in ["install.sh", "docker-compose.yml", ".env.example"] {
-        std::fs::write(bundle.join(file), &set.files[&format!("dark-mode/compose/{file}")]).unwrap();
+        std::fs::write(bundle.join(file), set.file(&format!("dark-mode/compose/{file}")).unwrap()).unwrap();
     }
     let bin = root.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -242,7 +244,7 @@ fn a_demo_install_script_writes_its_env_keeps_its_secrets_and_starts_compose() {
     assert_eq!(mode, 0o600, ".env holds secrets");
     assert_eq!(
         std::fs::read(opt.join("docker-compose.yml")).unwrap(),
-        set.files["dark-mode/compose/docker-compose.yml"]
+        set.file("dark-mode/compose/docker-compose.yml").unwrap()
     );
 
     let second = run_install(&bundle, root.path(), "v1.2.4");

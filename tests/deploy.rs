@@ -10,9 +10,13 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
+use slipway::apply::cloudformation::{
+    ApprovalMode, Approver, EventLines, InFlight, Options, Outcome, Plan, StackResult, Verdict,
+};
 use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
-use slipway::cloud::Cloud;
-use slipway::deploy::{ApprovalMode, Approver, EventLines, Ledger, Options, Outcome, Plan, Poll, StackResult, Verdict};
+use slipway::cli::Exit;
+use slipway::cloud::{Connector, Destination, Poll, RegionRule, Settings};
+use slipway::diff::StackDiff;
 use slipway::model::{AccountId, Environment, Project, Region, Repository, SmokeCheck, StackOutput, Tier};
 
 use crate::faults::{Failure, Fault, Faults};
@@ -92,7 +96,7 @@ fn options() -> Options {
 
 struct Refuse;
 impl Approver for Refuse {
-    fn approve(&mut self, _: &str, _: &[slipway::cloud::ResourceChange]) -> bool {
+    fn approve(&mut self, _: &str, _: &StackDiff) -> bool {
         false
     }
 }
@@ -107,21 +111,46 @@ struct Deployed {
 
 /// Deploys release `release` (`rN` deploys revision N of the definitions).
 fn deploy(endpoint: &str, release: &str, opts: &Options) -> Deployed {
+    deploy_with(endpoint, release, opts, &mut Refuse)
+}
+
+/// The plan of release `release` of the test project's `dev`, from what the definitions synthesize now.
+fn plan(release: &str) -> Plan {
     REVISION.with(|r| r.set(release.trim_start_matches('r').parse().unwrap_or(1)));
     let project = project();
-    let plan = Plan::new(&project, "dev", release, Some("abc123")).expect("a plan");
+    let set = slipway::synth::synth(&project, &["dev".to_string()]).expect("the test definitions synthesize");
+    Plan::new(&project.name, project.find("dev").unwrap(), release, Some("abc123"), &set.artifacts).expect("a plan")
+}
+
+/// Deploys `plan` through the proxy at `endpoint`, asking `approver` where the gate asks.
+fn deploy_plan(endpoint: &str, plan: &Plan, opts: &Options, approver: &mut dyn Approver) -> Deployed {
     let target = *plan.env.aws_target().unwrap();
     let mut log = Vec::new();
     let outcome = block_on(async {
         let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
-        let cloud = Cloud::connect_with("dev", &target, loader).await.expect("connected");
+        let dest = Destination { environment: "dev", account: target.account.as_str(), region: target.region.code() };
+        let connector = Connector::load_from(loader, Settings::default()).await;
+        let cloud = connector.connect(&dest, RegionRule::Strict).await.expect("connected");
         let mut reporter = EventLines::new(&mut log);
-        slipway::deploy::run(&cloud, &plan, opts, &mut reporter, &mut Refuse, &RefCell::new(Ledger::default())).await
+        slipway::apply::cloudformation::run(
+            &cloud,
+            plan,
+            opts,
+            &mut reporter,
+            approver,
+            &RefCell::new(InFlight::default()),
+        )
+        .await
     });
-    let (summary, code) = slipway::deploy::summary(&plan, &outcome);
+    let summary = slipway::apply::cloudformation::summary(plan, &outcome);
+    let code = Exit::of_verdict(&outcome.verdict).code();
     Deployed { outcome, summary, code, log: String::from_utf8(log).unwrap() }
+}
+
+fn deploy_with(endpoint: &str, release: &str, opts: &Options, approver: &mut dyn Approver) -> Deployed {
+    deploy_plan(endpoint, &plan(release), opts, approver)
 }
 
 /// Each stack's status and `Release` parameter, as moto holds them (`None`: the stack does not exist).
@@ -263,7 +292,7 @@ fn a_failed_create_is_deleted_and_the_environment_returns_to_nothing() {
             "shop-dev-side: created".into(),
             "shop-dev-side: rollback: deleted: it did not exist before this deploy".into(),
             "shop-dev-base: rollback: deleted: it did not exist before this deploy".into(),
-            format!("rolled back: dev is back on the release it had, because {cause}"),
+            format!("rolled back: dev is back where it was before this deploy, because {cause}"),
         ]
     );
     assert_eq!(stacks_in(&moto), BTreeMap::from([("base", None), ("app", None), ("side", None)]));
@@ -393,19 +422,22 @@ fn a_failing_smoke_check_rolls_the_environment_back() {
 }
 
 #[test]
-fn a_change_needing_approval_without_a_terminal_is_not_executed() {
+fn a_change_needing_approval_without_a_terminal_is_refused_before_anything_changes() {
     let (moto, faults) = setup();
     let gated = Options { approval: ApprovalMode::AnyChange, concurrency: 1, ..options() };
     let d = deploy(&faults.endpoint, "r1", &gated);
-    assert_eq!(d.code, 4);
+    assert_eq!(d.code, 1, "{}", d.log);
     assert_eq!(
-        d.outcome.stacks[0].1,
-        StackResult::Declined(
-            "the change set changes and needs approval, but there is no terminal to ask on; review it and rerun \
-             with --yes, or with --require-approval never"
-                .into()
-        )
+        d.summary.last().unwrap(),
+        "not deployed, nothing was changed: shop-dev-base, shop-dev-app, shop-dev-side change and need approval, but \
+         there is no terminal to ask on; review the changes above and rerun with --yes (or with --require-approval \
+         never)"
     );
+    assert!(d.outcome.stacks.iter().all(|(_, r)| *r == StackResult::NotStarted), "{:?}", d.outcome.stacks);
+    // What needs approval is shown: every stack's diff, property by property.
+    assert!(d.log.contains("shop-dev-base:   [+] stack base (added, worst impact create)"), "{}", d.log);
+    assert!(d.log.contains("shop-dev-base:       [+] Topic AWS::SNS::Topic: create"), "{}", d.log);
+    assert_eq!(faults.calls("CreateChangeSet"), 0);
     assert_eq!(faults.calls("ExecuteChangeSet"), 0);
     assert_eq!(stacks_in(&moto), BTreeMap::from([("base", None), ("app", None), ("side", None)]));
     let approved = deploy(&faults.endpoint, "r1", &Options { yes: true, ..gated });
@@ -454,7 +486,8 @@ fn ordering_follows_imports_and_declarations() {
         vec![Stack::new("late", late).after("app"), Stack::new("app", app), Stack::new("base", base)]
     }
     let project = Project { stacks: importing, ..project() };
-    let plan = Plan::new(&project, "dev", "r1", None).unwrap();
+    let set = slipway::synth::synth(&project, &[]).unwrap();
+    let plan = Plan::new(&project.name, project.find("dev").unwrap(), "r1", None, &set.artifacts).unwrap();
     let order: Vec<(&str, Vec<&str>)> =
         plan.stacks.iter().map(|s| (s.short.as_str(), s.depends_on.iter().map(String::as_str).collect())).collect();
     assert_eq!(order, [("base", vec![]), ("app", vec!["base"]), ("late", vec!["app"])]);
@@ -496,8 +529,12 @@ fn missing_credentials_wrong_region_unreachable_endpoint_and_wrong_account_are_o
 
     let run = deploy_binary(&[("AWS_REGION", "us-east-1".into())]);
     assert_eq!(run.status, 3, "{}", run.stderr);
-    assert!(run.stderr.starts_with("cloud error: no usable AWS credentials ("), "{}", run.stderr);
-    assert!(run.stderr.contains("hint: nothing was changed"));
+    assert_eq!(
+        run.stderr,
+        "cloud error: no usable AWS credentials: the credential provider was not enabled: no providers in chain \
+         provided credentials\nhint: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or AWS_ROLE_ARN \
+         with AWS_WEB_IDENTITY_TOKEN_FILE (GitHub OIDC)\nhint: nothing was read or changed\n"
+    );
 
     let mut wrong_region = keys();
     wrong_region.push(("AWS_REGION", "eu-west-1".into()));
@@ -531,13 +568,20 @@ fn missing_credentials_wrong_region_unreachable_endpoint_and_wrong_account_are_o
 
 #[test]
 fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
+    use std::io::BufRead;
     let (moto, faults) = setup();
-    // The reference `dev` environment's first stack exists and is busy with an operation slipway did not start.
+    // Every stack of the reference `dev` environment exists and is busy with an operation slipway did not
+    // start, so the first one the deploy looks at holds it.
+    let stacks = ["network", "data", "app", "monitoring", "deploy-role"].map(|s| format!("webapp-dev-{s}"));
     block_on(async {
         let body = r#"{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}"#;
-        moto.client().create_stack().stack_name("webapp-dev-network").template_body(body).send().await.unwrap();
+        for name in &stacks {
+            moto.client().create_stack().stack_name(name).template_body(body).send().await.unwrap();
+        }
     });
-    faults.fail("webapp-dev-network", Failure::Busy);
+    for name in &stacks {
+        faults.fail(name, Failure::Busy);
+    }
     let dir = crate::support::tempdir();
     let env = [
         ("AWS_ENDPOINT_URL", faults.endpoint.clone()),
@@ -545,26 +589,27 @@ fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
         ("AWS_SECRET_ACCESS_KEY", "testing".into()),
         ("AWS_REGION", "us-east-1".into()),
     ];
-    let child = deploy_command(dir.path(), &env, &["--poll-ms", "50"])
+    let mut child = deploy_command(dir.path(), &env, &["--poll-ms", "50"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until it is polling the busy stack, then interrupt it as a terminal's Ctrl-C would.
-    let start = std::time::Instant::now();
-    while faults.calls("DescribeStacks") < 3 {
-        assert!(start.elapsed() < Duration::from_secs(30), "slipway never polled the busy stack");
-        std::thread::sleep(Duration::from_millis(20));
+    // Read its progress until it is waiting for the busy stack, then interrupt it as a terminal's Ctrl-C would.
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("(started elsewhere) to finish") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "slipway ended before it waited:\n{seen}");
+        seen.push_str(&line);
     }
     let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains("webapp-dev-network: waiting for UPDATE_IN_PROGRESS (started elsewhere) to finish"),
-        "{stderr}"
-    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let code = child.wait().unwrap().code();
+    let stderr = seen + &rest;
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains(": waiting for UPDATE_IN_PROGRESS (started elsewhere) to finish"), "{stderr}");
     assert!(
         stderr.ends_with(
             "interrupted: slipway stopped waiting; CloudFormation carries on with what was started\n  no change set \

@@ -15,7 +15,7 @@ fn synthesized() -> Vec<(String, Value)> {
     let project = slipway::environments::project().with_demo("example").unwrap();
     let set = slipway::synth::synth(&project, &[]).expect("the reference definitions synthesize");
     let templates: Vec<(String, Value)> = set
-        .files
+        .files()
         .iter()
         .filter(|(path, _)| path.contains("/cloudformation/"))
         .map(|(path, bytes)| (path.clone(), serde_json::from_slice(bytes).unwrap()))

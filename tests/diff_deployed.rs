@@ -12,7 +12,7 @@ use crate::support::{Run, tempdir};
 fn dev_template(stack: &str) -> Value {
     let project = slipway::environments::project();
     let set = slipway::synth::synth(&project, &["dev".to_string()]).unwrap();
-    let bytes = &set.files[&format!("dev/cloudformation/{stack}.template.json")];
+    let bytes = set.file(&format!("dev/cloudformation/{stack}.template.json")).unwrap();
     serde_json::from_slice(bytes).unwrap()
 }
 
@@ -165,15 +165,15 @@ fn change_set_verdicts_win_over_offline_ones() {
 fn credentials_for_another_account_are_refused() {
     let moto = Moto::start_as("999999999999");
     let run = slipway_against(&moto, &["diff", "--against", "deployed", "--env", "dev", "--exit-code"]);
-    assert_eq!(run.status, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(
-            "credentials are for account 999999999999, but environment `dev` deploys to account 111111111111"
-        ),
-        "{}",
-        run.stderr
-    );
+    assert_eq!(run.status, 1, "--exit-code makes every error 1: {}", run.stderr);
+    let message = "cloud error: the AWS credentials belong to account 999999999999 but environment `dev` deploys to \
+                   account 111111111111; refusing to touch the wrong account";
+    assert_eq!(run.stderr.lines().next(), Some(message), "{}", run.stderr);
     assert_eq!(run.stdout, "");
+    // Without --exit-code it is what deploy says and exits with for the same mistake.
+    let run = slipway_against(&moto, &["diff", "--against", "deployed", "--env", "dev"]);
+    assert_eq!(run.status, 3, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().next(), Some(message), "{}", run.stderr);
 }
 
 #[test]
@@ -201,6 +201,6 @@ fn an_unreachable_endpoint_is_a_cloud_error() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.starts_with("cloud error: GetCallerIdentity failed: "), "{stderr}");
-    assert!(stderr.contains("hint: credentials and region come from the standard AWS chain"), "{stderr}");
+    assert!(stderr.starts_with(&format!("cloud error: cannot reach AWS at http://127.0.0.1:{port}: ")), "{stderr}");
+    assert!(stderr.contains("hint: check the network, or AWS_ENDPOINT_URL if it is set"), "{stderr}");
 }

@@ -11,7 +11,7 @@ fn snapshots_of_every_artifact() {
     let project = slipway::environments::project().with_demo("example").unwrap();
     let set = slipway::synth::synth(&project, &[]).unwrap();
     snapshots(|| {
-        for (path, bytes) in &set.files {
+        for (path, bytes) in &set.files() {
             let name = format!("artifact@{}", path.replace('/', "__"));
             insta::assert_snapshot!(name, String::from_utf8(bytes.clone()).unwrap());
         }

@@ -38,7 +38,7 @@ fn bucket() -> Resource {
 fn refusals(build: fn(&mut Template)) -> Vec<String> {
     match slipway::synth::synth(&project_with(build), &[]) {
         Ok(_) => vec![],
-        Err(problems) => problems.iter().map(ToString::to_string).collect(),
+        Err(problems) => problems.0.iter().map(ToString::to_string).collect(),
     }
 }
 
@@ -259,7 +259,7 @@ fn every_resource_that_takes_tags_is_tagged_with_its_environment() {
 #[test]
 fn no_secret_value_appears_in_any_artifact() {
     let set = slipway::synth::synth(&slipway::environments::project(), &[]).unwrap();
-    for (path, bytes) in &set.files {
+    for (path, bytes) in &set.files() {
         let text = String::from_utf8_lossy(bytes);
         for needle in ["\"MasterUserPassword\"", "SecretString\":", "AKIA", "password\":"] {
             assert!(!text.contains(needle), "{path} holds {needle:?}");

@@ -172,11 +172,11 @@ proptest! {
                 return Ok(());
             }
         };
-        let manifest = parse(std::str::from_utf8(&set.files["dev/cloudgov/manifest.yml"]).unwrap());
+        let manifest = parse(std::str::from_utf8(set.file("dev/cloudgov/manifest.yml").unwrap()).unwrap());
         assert_valid(&schema("cloudfoundry-application-manifest.json"), "manifest", &manifest);
         prop_assert_eq!(&manifest["applications"][1]["env"]["GREETING"], &Value::String(value.clone()));
         prop_assert_eq!(&manifest["applications"][1]["processes"][0]["command"], &Value::String(command.clone()));
-        let file = parse(std::str::from_utf8(&set.files["dev/compose/docker-compose.yml"]).unwrap());
+        let file = parse(std::str::from_utf8(set.file("dev/compose/docker-compose.yml").unwrap()).unwrap());
         assert_valid(&schema("compose-spec.json"), "compose file", &file);
         let backend = &file["services"]["backend"];
         prop_assert_eq!(backend["environment"]["GREETING"].as_str().unwrap().replace("$$", "$"), value);

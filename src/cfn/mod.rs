@@ -1,6 +1,7 @@
 //! CloudFormation: a typed template model, intrinsic functions as a Rust enum, typed constructors for the
 //! resources the reference stacks use, and validation against the published resource-type facts.
 
+pub mod deps;
 mod expr;
 pub mod resource_types;
 pub mod resources;

@@ -1,8 +1,6 @@
 //! `slipway check`: validates the definitions and every template they synthesize, writing nothing.
 
-use std::process::ExitCode;
-
-use super::{CliError, Ui};
+use super::{CliError, Exit, Ui};
 use crate::model::Project;
 
 /// Validates the definitions: environment names, promotion graph, refs, approvals, cloud.gov app names and
@@ -16,10 +14,10 @@ pub struct CheckArgs {
     demos: Vec<String>,
 }
 
-pub fn run(project: Project, args: &CheckArgs, ui: &mut Ui) -> Result<ExitCode, CliError> {
+pub fn run(project: Project, args: &CheckArgs, ui: &mut Ui) -> Result<Exit, CliError> {
     let project = super::with_demos(project, &args.demos)?;
-    let set = crate::synth::synth(&project, &[]).map_err(|p| CliError::problems(&p))?;
+    let set = crate::synth::synth(&project, &[])?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
     writeln!(ui.out, "ok: {} environments and {stacks} stacks pass every check", set.environments.len())?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -3,24 +3,29 @@
 
 use std::cell::RefCell;
 use std::io::IsTerminal;
-use std::process::ExitCode;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{CliError, Ui};
-use crate::cloud::{Cloud, ResourceChange};
-use crate::deploy::{ApprovalMode, Approver, EventLines, Ledger, LiveView, Options, Outcome, Plan, Poll, Reporter};
+use super::{CliError, Exit, Ui};
+use crate::apply::cloudformation::{ApprovalMode, Approver, EventLines, InFlight, LiveView, Options, Plan, Reporter};
+use crate::cloud::{Connector, Destination, Poll, RegionRule, Settings};
+use crate::diff::StackDiff;
 use crate::model::Project;
+use crate::synth::{ArtifactKey, Artifacts, MANIFEST};
 
 /// Deploys an environment's CloudFormation stacks: change set per stack, in dependency order (independent
-/// stacks in parallel), gated, executed and waited on; then the environment's smoke checks. When anything
-/// fails, every stack this deploy changed is returned to what it was. Exit status: 0 deployed, 4 failed and
-/// rolled back, 5 failed and not fully rolled back (a person must look), 3 could not reach AWS (nothing
-/// changed), 130 interrupted.
+/// stacks in parallel), shown as a diff, gated, executed and waited on; then the environment's smoke
+/// checks. When anything fails, every stack this deploy changed is returned to what it was. The templates
+/// are the definitions' (synthesized in memory), or exactly those of a `synth --out` directory (--from).
 #[derive(Debug, clap::Args)]
 pub struct DeployArgs {
     /// The environment to deploy.
     #[arg(long = "env", value_name = "NAME")]
     env: String,
+    /// Deploy the templates of this `slipway synth --out` directory, each checked against its
+    /// manifest.json (a changed, missing or unlisted file is refused), instead of synthesizing.
+    #[arg(long, value_name = "DIR")]
+    from: Option<PathBuf>,
     /// The release being deployed (a tag or build number); passed as the `Release` parameter and tagged.
     #[arg(long, value_name = "ID")]
     release: String,
@@ -71,21 +76,25 @@ enum ProgressMode {
 struct Prompt;
 
 impl Approver for Prompt {
-    fn approve(&mut self, stack: &str, changes: &[ResourceChange]) -> bool {
-        eprintln!("{stack}: the change set above needs approval ({} change(s)).", changes.len());
+    fn approve(&mut self, stack: &str, diff: &StackDiff) -> bool {
+        let n = diff.template.resources.len();
+        eprintln!("{stack}: the change above needs approval ({n} resource(s) change).");
         eprint!("Execute it? [y/N] ");
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
     }
 }
 
-pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<ExitCode, CliError> {
+pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<Exit, CliError> {
     let names = super::resolve_envs(&project, std::slice::from_ref(&args.env))?;
-    let plan = Plan::new(&project, &names[0], &args.release, args.commit.as_deref())
-        .map_err(|e| CliError::user(e.to_string()))?;
-    let target = *plan.env.aws_target().expect("the plan checked for an AWS target");
+    let env = project.find(&names[0]).expect("resolved").clone();
+    let artifacts = match &args.from {
+        Some(dir) => from_dir(dir, &env.name)?,
+        None => crate::synth::synth(&project, std::slice::from_ref(&env.name))?.artifacts,
+    };
+    let plan = Plan::new(&project.name, &env, &args.release, args.commit.as_deref(), &artifacts)?;
+    let target = *env.aws_target().expect("the plan checked for an AWS target");
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let poll_min = Duration::from_millis(args.poll_ms.max(1));
     let opts = Options {
         concurrency: args.concurrency.max(1),
         approval: args.require_approval,
@@ -93,7 +102,7 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<ExitCode,
         interactive,
         skip_resources: args.skip_resources.clone(),
         in_progress_wait: Duration::from_secs(args.wait_in_progress),
-        poll: Poll { min: poll_min, max: poll_min * 15 / 2 },
+        poll: Poll::from_min(Duration::from_millis(args.poll_ms.max(1))),
         artifacts_bucket: args.artifacts_bucket.clone(),
         smoke: !args.no_smoke,
     };
@@ -103,50 +112,75 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<ExitCode,
         ProgressMode::Events => false,
     };
     let runtime = super::runtime()?;
-    let ledger = RefCell::new(Ledger::default());
+    let in_flight = RefCell::new(InFlight::default());
     let mut lines = EventLines::new(&mut *ui.err);
     let mut view = LiveView::default();
     let reporter: &mut dyn Reporter = if live { &mut view } else { &mut lines };
     let mut prompt = Prompt;
-    let outcome: Result<Option<Outcome>, CliError> = runtime.block_on(async {
-        let cloud = Cloud::connect(&plan.env.name, &target)
-            .await
-            .map_err(|e| CliError::cloud(e.to_string()).hint("nothing was changed"))?;
-        tokio::select! {
-            outcome = crate::deploy::run(&cloud, &plan, &opts, reporter, &mut prompt, &ledger) => Ok(Some(outcome)),
-            _ = tokio::signal::ctrl_c() => Ok(None),
-        }
+    let dest = Destination { environment: &env.name, account: target.account.as_str(), region: target.region.code() };
+    let outcome = runtime.block_on(async {
+        let cloud = Connector::load(Settings::from_env()).await.connect(&dest, RegionRule::Strict).await?;
+        Ok::<_, CliError>(tokio::select! {
+            outcome = crate::apply::cloudformation::run(&cloud, &plan, &opts, reporter, &mut prompt, &in_flight) => Some(outcome),
+            _ = tokio::signal::ctrl_c() => None,
+        })
     });
     reporter.finish();
     let Some(outcome) = outcome? else {
-        return interrupted(&ledger.borrow(), ui);
+        return interrupted(&in_flight.borrow(), ui);
     };
-    summarize(&plan, &outcome, ui)
+    for line in crate::apply::cloudformation::summary(&plan, &outcome) {
+        writeln!(ui.out, "{line}")?;
+    }
+    Ok(Exit::of_verdict(&outcome.verdict))
+}
+
+/// Environment `env`'s artifacts from the `synth --out` directory `dir`, refused unless every one of its
+/// files is exactly what `synth` wrote.
+fn from_dir(dir: &std::path::Path, env: &str) -> Result<Artifacts, CliError> {
+    let read = crate::synth::read_dir(dir, &[env.to_string()])?;
+    let again = format!("synthesize it again with `slipway synth --out {}`, review it, and deploy that", dir.display());
+    if let Some(path) = read.changed.first() {
+        return Err(CliError::user(format!(
+            "`{}` changed after `slipway synth` wrote it (its SHA-256 differs from the one in {MANIFEST}); \
+             refusing to deploy what was not reviewed",
+            dir.join(path).display()
+        ))
+        .hint(again));
+    }
+    let ours = |p: &String| ArtifactKey::from_path(p).is_some_and(|k| k.environment() == Some(env));
+    if let Some(path) = read.unlisted.iter().find(|p| ours(p)) {
+        return Err(CliError::user(format!(
+            "`{}` is not listed in {MANIFEST}: slipway did not write it, so it would not be deployed",
+            dir.join(path).display()
+        ))
+        .hint(again));
+    }
+    if !read.artifacts.keys().any(|k| k.stack().is_some()) {
+        return Err(CliError::user(format!(
+            "`{}` holds no CloudFormation templates for environment `{env}` (it was synthesized for: {})",
+            dir.display(),
+            read.manifest.environments.join(", ")
+        ))
+        .hint(again));
+    }
+    Ok(read.artifacts)
 }
 
 /// Ctrl-C: what is still changing and how to look at it, and every change set that was executed.
-fn interrupted(ledger: &Ledger, ui: &mut Ui) -> Result<ExitCode, CliError> {
+fn interrupted(in_flight: &InFlight, ui: &mut Ui) -> Result<Exit, CliError> {
     writeln!(ui.err, "interrupted: slipway stopped waiting; CloudFormation carries on with what was started")?;
-    for stack in &ledger.changing {
+    for stack in &in_flight.changing {
         writeln!(
             ui.err,
             "  still changing: {stack} (see `aws cloudformation describe-stack-events --stack-name {stack}`)"
         )?;
     }
-    for (stack, change_set) in &ledger.executed {
+    for (stack, change_set) in &in_flight.executed {
         writeln!(ui.err, "  executed change set on {stack}: {change_set}")?;
     }
-    if ledger.executed.is_empty() {
+    if in_flight.executed.is_empty() {
         writeln!(ui.err, "  no change set was executed")?;
     }
-    Ok(ExitCode::from(130))
-}
-
-/// The deploy's end, on stdout.
-fn summarize(plan: &Plan, outcome: &Outcome, ui: &mut Ui) -> Result<ExitCode, CliError> {
-    let (lines, code) = crate::deploy::summary(plan, outcome);
-    for line in lines {
-        writeln!(ui.out, "{line}")?;
-    }
-    Ok(ExitCode::from(code))
+    Ok(Exit::Interrupted)
 }

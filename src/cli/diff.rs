@@ -3,15 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
-use super::{CliError, Ui};
+use super::{CliError, Exit, Ui};
+use crate::apply::cloudformation::stack_name;
+use crate::cloud::{
+    ChangeSetOutcome, ChangeSetRequest, Cloud, Connector, Destination, ParameterValue, Poll, RegionRule, Settings,
+    TemplateSource,
+};
+use crate::diff::Verdicts;
 use crate::diff::render::{self, Format};
 use crate::model::Project;
-use crate::synth::{MANIFEST, Manifest};
+use crate::synth::{ArtifactKey, ArtifactSet, Artifacts, MANIFEST};
 
 /// Shows what would change: every CloudFormation template the definitions synthesize now, compared
 /// resource by resource with the same file in DIR or with the deployed stack (security changes first,
@@ -29,8 +33,9 @@ pub struct DiffArgs {
     demos: Vec<String>,
     /// What to compare with: a directory an earlier `slipway synth --out DIR` wrote (it has a
     /// manifest.json), or `deployed` for the stacks deployed now (GetTemplate through the standard AWS
-    /// credential and region chain; `AWS_ENDPOINT_URL` overrides the endpoint). A directory named
-    /// `deployed` is `./deployed`.
+    /// credential and region chain, refused when the credentials are for another account than the
+    /// environment's; `AWS_ENDPOINT_URL` overrides the endpoint). A directory named `deployed` is
+    /// `./deployed`.
     #[arg(long, value_name = "DIR|deployed", value_parser = parse_against)]
     against: Against,
     /// With `--against deployed`: also create a change set on each deployed stack, take CloudFormation's
@@ -59,14 +64,14 @@ fn parse_against(s: &str) -> Result<Against, String> {
     Ok(if s == "deployed" { Against::Deployed } else { Against::Dir(PathBuf::from(s)) })
 }
 
-pub fn run(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<ExitCode, CliError> {
+pub fn run(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<Exit, CliError> {
     match diff(project, args, ui) {
-        Ok(differs) if args.exit_code && differs => Ok(ExitCode::from(2)),
-        Ok(_) => Ok(ExitCode::SUCCESS),
+        Ok(differs) if args.exit_code && differs => Ok(Exit::Differs),
+        Ok(_) => Ok(Exit::Success),
         // `--exit-code` promises 1 for every error, whatever its kind; a closed pipe stays a quiet exit.
         Err(e) if args.exit_code && !e.is_broken_pipe() => {
             e.render(ui.err)?;
-            Ok(ExitCode::from(1))
+            Ok(Exit::Refused)
         }
         Err(e) => Err(e),
     }
@@ -81,28 +86,32 @@ fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError
             "--change-set needs --against deployed: a change set compares with a deployed stack",
         ));
     }
-    let set = crate::synth::synth(&project, &only).map_err(|p| CliError::problems(&p))?;
-    let (old, new, verdicts, source) = match &args.against {
+    let set = crate::synth::synth(&project, &only)?;
+    let (old, new, verdicts) = match &args.against {
         Against::Dir(dir) => {
-            let old = read_synth_dir(dir, &only, ui)?;
-            (old, set.files.clone(), BTreeMap::new(), format!("`{}`", dir.display()))
+            let read = crate::synth::read_dir(dir, &only)?;
+            for path in &read.changed {
+                writeln!(
+                    ui.err,
+                    "note: `{}` changed after `slipway synth` wrote it (its SHA-256 differs from {MANIFEST}); \
+                     comparing what it holds now",
+                    dir.join(path).display()
+                )?;
+            }
+            (read.artifacts, set.artifacts.clone(), BTreeMap::new())
         }
         Against::Deployed => {
             let (old, verdicts) = deployed(&project, &set, args.change_set)?;
             // CloudFormation holds only the templates: compare those, not the other files.
-            let mut new = set.files.clone();
-            new.retain(|path, _| path.contains("/cloudformation/"));
-            (old, new, verdicts, "the deployed stacks".to_string())
+            let new = set.artifacts.iter().filter(|(k, _)| k.stack().is_some()).map(|(k, v)| (k.clone(), v.clone()));
+            (old, new.collect(), verdicts)
         }
     };
-    let mut diff = crate::diff::artifacts::diff_artifacts(&old, &new, &set.environments).map_err(|e| {
-        CliError::user(format!("cannot compare with {source}: {e}"))
-            .hint("a template that is neither JSON nor YAML cannot be compared; check where it came from")
-    })?;
+    let mut diff = crate::diff::artifacts::diff_artifacts(&old, &new, &set.environments)?;
     for env in &mut diff.environments {
         for stack in &mut env.stacks {
-            if let Some(v) = verdicts.get(&(env.name.clone(), stack.name.clone())) {
-                stack.template.apply_verdicts(&v.resources, &v.properties);
+            if let Some(v) = verdicts.get(&ArtifactKey::template(&env.name, &stack.name)) {
+                stack.template.apply_verdicts(v);
             }
         }
     }
@@ -112,109 +121,74 @@ fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError
     Ok(!diff.is_empty())
 }
 
-/// Change-set verdicts by environment and stack.
-type AllVerdicts = BTreeMap<(String, String), crate::cloud::Verdicts>;
-
-/// The deployed templates of every stack in `set`, at the paths `synth` would write them (a stack that
-/// does not exist has no file, so it shows as added), and with `change_set` CloudFormation's verdicts.
+/// The deployed template of every stack in `set` (a stack that does not exist has none, so it shows as
+/// added), and with `change_set` CloudFormation's verdicts on each.
 fn deployed(
     project: &Project,
-    set: &crate::synth::ArtifactSet,
+    set: &ArtifactSet,
     change_set: bool,
-) -> Result<(BTreeMap<String, Vec<u8>>, AllVerdicts), CliError> {
+) -> Result<(Artifacts, BTreeMap<ArtifactKey, Verdicts>), CliError> {
     let runtime = super::runtime()?;
-    let cloud_error = |e: crate::cloud::CloudError| {
-        CliError::cloud(e.to_string()).hint(
-            "credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_REGION, ...); \
-             AWS_ENDPOINT_URL overrides the endpoint",
-        )
-    };
     runtime.block_on(async {
-        let config = crate::cloud::load_config().await;
-        let mut files = BTreeMap::new();
-        let mut verdicts = AllVerdicts::new();
+        let connector = Connector::load(Settings::from_env()).await;
+        let mut templates = Artifacts::new();
+        let mut verdicts = BTreeMap::new();
         for (env_name, stacks) in &set.stacks {
-            let target = project.find(env_name).and_then(|e| e.aws_target());
-            let cloud = crate::cloud::Cloud::new(&config, target.map(|t| t.region.code()));
-            if let Some(t) = target {
-                let account = cloud.account().await.map_err(cloud_error)?;
-                if account != t.account.as_str() {
-                    return Err(CliError::user(format!(
-                        "the AWS credentials are for account {account}, but environment `{env_name}` deploys to \
-                         account {}; its stacks would all look new",
-                        t.account
-                    ))
-                    .hint(format!(
-                        "use credentials for account {} (AWS_PROFILE, or the environment's deploy role)",
-                        t.account
-                    ))
-                    .hint("or compare one environment at a time with --env NAME"));
-                }
+            let Some(target) = project.find(env_name).and_then(|e| e.aws_target()) else { continue };
+            if stacks.is_empty() {
+                continue;
             }
+            let dest =
+                Destination { environment: env_name, account: target.account.as_str(), region: target.region.code() };
+            let cloud = connector.connect(&dest, RegionRule::Environment).await?;
             for stack in stacks {
-                let name = stack.stack_name(&project.name, env_name);
-                let Some(body) = cloud.deployed_template(&name).await.map_err(cloud_error)? else { continue };
-                files.insert(format!("{env_name}/cloudformation/{}.template.json", stack.name), body.into_bytes());
+                let name = stack_name(&project.name, env_name, &stack.name);
+                let Some((state, body)) = cloud.deployed(&name).await? else { continue };
+                let key = ArtifactKey::template(env_name, &stack.name);
                 if change_set {
-                    let parameters: Vec<String> = stack.template.parameters.keys().cloned().collect();
-                    let v = cloud
-                        .change_set_verdicts(&name, &stack.template.to_json(), &parameters)
-                        .await
-                        .map_err(cloud_error)?;
-                    verdicts.insert((env_name.clone(), stack.name.clone()), v);
+                    let template = String::from_utf8_lossy(&set.artifacts[&key]).into_owned();
+                    verdicts.insert(key.clone(), change_set_verdicts(&cloud, &state, &template).await?);
                 }
+                templates.insert(key, body.into_bytes());
             }
         }
-        Ok((files, verdicts))
+        Ok((templates, verdicts))
     })
 }
 
-/// The files of an earlier `slipway synth` output directory, as its manifest lists them, restricted to
-/// the environments in `only` (all when empty).
-fn read_synth_dir(dir: &Path, only: &[String], ui: &mut Ui) -> Result<BTreeMap<String, Vec<u8>>, CliError> {
-    let shown = dir.display();
-    let again = format!("run `slipway synth --out {shown}` on the revision you want to compare against");
-    if !dir.is_dir() {
-        let e = CliError::user(format!("`{shown}` is not a directory"));
-        if dir.as_os_str() == "deployed" {
-            // Not built yet: say so rather than pretend.
-            return Err(e.hint(
-                "comparing against the deployed stacks (`--against deployed`) is not available yet; \
-                 compare against a `slipway synth` directory of the deployed revision instead",
-            ));
+/// Creates a change set that would update the deployed stack to `template` (its parameters keeping their
+/// current values), reads CloudFormation's verdicts from it, and deletes it again.
+async fn change_set_verdicts(
+    cloud: &Cloud,
+    state: &crate::cloud::StackState,
+    template: &str,
+) -> Result<Verdicts, CliError> {
+    let declared: Vec<String> = crate::diff::parse_template(template)
+        .ok()
+        .and_then(|t| t.get("Parameters").and_then(|p| p.as_object()).map(|p| p.keys().cloned().collect()))
+        .unwrap_or_default();
+    let name = format!("slipway-diff-{}", std::process::id());
+    let request = ChangeSetRequest {
+        stack: &state.name,
+        name: &name,
+        create: false,
+        template: TemplateSource::Body(template),
+        parameters: declared
+            .into_iter()
+            .filter(|p| state.parameters.contains_key(p))
+            .map(|p| (p, ParameterValue::UsePrevious))
+            .collect(),
+        tags: None,
+    };
+    match cloud.create_change_set(&request, &Poll::from_min(Duration::from_millis(500))).await? {
+        ChangeSetOutcome::NoChanges => Ok(Verdicts::default()),
+        ChangeSetOutcome::Failed(reason) => {
+            Err(CliError::cloud(format!("CloudFormation refused a change set for stack `{}`: {reason}", state.name)))
         }
-        return Err(e.hint(again));
+        ChangeSetOutcome::Ready(cs) => {
+            let verdicts = Verdicts::of(&cs.changes);
+            cloud.delete_change_set(&state.name, &cs.id).await?;
+            Ok(verdicts)
+        }
     }
-    let manifest_path = dir.join(MANIFEST);
-    let bytes = std::fs::read(&manifest_path).map_err(|e| {
-        CliError::user(format!("`{shown}` is not a `slipway synth` output directory: cannot read {MANIFEST}: {e}"))
-            .hint(again.clone())
-    })?;
-    let manifest: Manifest =
-        serde_json::from_slice(&bytes).ok().filter(|m: &Manifest| m.generator == "slipway").ok_or_else(|| {
-            CliError::user(format!("`{}` is not a manifest slipway wrote", manifest_path.display())).hint(again.clone())
-        })?;
-    let mut files = BTreeMap::new();
-    for entry in &manifest.files {
-        let env = entry.path.split('/').next().unwrap_or("");
-        if !only.is_empty() && !only.iter().any(|o| o == env) {
-            continue;
-        }
-        let path = dir.join(&entry.path);
-        let contents = std::fs::read(&path).map_err(|e| {
-            CliError::user(format!("`{}`, which {MANIFEST} lists, cannot be read: {e}", path.display()))
-                .hint(again.clone())
-        })?;
-        let sha: String = Sha256::digest(&contents).iter().map(|b| format!("{b:02x}")).collect();
-        if sha != entry.sha256 {
-            writeln!(
-                ui.err,
-                "note: `{}` changed after `slipway synth` wrote it (its SHA-256 differs from {MANIFEST}); \
-                 comparing what it holds now",
-                path.display()
-            )?;
-        }
-        files.insert(entry.path.clone(), contents);
-    }
-    Ok(files)
 }

@@ -1,10 +1,8 @@
 //! `slipway envs`: the environments, as a deployment-flow document would list them.
 
-use std::process::ExitCode;
-
 use serde::Serialize;
 
-use super::{CliError, Ui};
+use super::{CliError, Exit, Ui};
 use crate::model::{Environment, Project};
 
 /// Lists the environments with their tier, targets, the git refs that may deploy, trigger, what each is
@@ -74,7 +72,7 @@ fn or_dash(items: &[String]) -> String {
     if items.is_empty() { "-".into() } else { items.join(", ") }
 }
 
-pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<ExitCode, CliError> {
+pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<Exit, CliError> {
     let rows: Vec<Row> = project.all_environments().map(row).collect();
     match args.format {
         Format::Json => {
@@ -99,5 +97,5 @@ pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<ExitCode, 
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -1,11 +1,16 @@
 //! The one error type of the command line: it knows its kind (which fixes the exit status) and carries
-//! hints that tell the user what to do next.
+//! hints that tell the user what to do next. Every library error becomes one through a `From` impl here,
+//! so the kind of each is decided once.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::process::ExitCode;
 
-use crate::model::Problem;
+use super::exit::Exit;
+use crate::apply::cloudformation::PlanError;
+use crate::cloud::{CloudError, ConnectError};
+use crate::diff::ArtifactError;
+use crate::model::Problems;
+use crate::synth::{OutputError, ReadError};
 
 /// What kind of failure, which fixes the exit status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,14 +50,6 @@ impl CliError {
         CliError { kind: ErrorKind::Internal, ..CliError::user(message) }
     }
 
-    /// The definitions have problems: one line each.
-    pub fn problems(problems: &[Problem]) -> Self {
-        let n = problems.len();
-        let mut e = CliError::user(format!("the definitions have {n} problem{}:", if n == 1 { "" } else { "s" }));
-        e.details = problems.iter().map(ToString::to_string).collect();
-        e.hint("fix them in environments/ or stacks/, then run `slipway check` again")
-    }
-
     /// Adds a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
@@ -69,14 +66,14 @@ impl CliError {
         self.kind == ErrorKind::BrokenPipe
     }
 
-    /// The exit status for this error.
-    pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(match self.kind {
-            ErrorKind::User => 1,
-            ErrorKind::Cloud => 3,
-            ErrorKind::Internal => 70,
-            ErrorKind::BrokenPipe => 0,
-        })
+    /// How the command ends with this error.
+    pub fn exit(&self) -> Exit {
+        match self.kind {
+            ErrorKind::User => Exit::Refused,
+            ErrorKind::Cloud => Exit::CloudFailed,
+            ErrorKind::Internal => Exit::Internal,
+            ErrorKind::BrokenPipe => Exit::Success,
+        }
     }
 
     /// Writes the error as the user reads it.
@@ -104,5 +101,58 @@ impl From<io::Error> for CliError {
         } else {
             CliError::user(format!("could not write output: {e}"))
         }
+    }
+}
+
+impl From<Problems> for CliError {
+    fn from(p: Problems) -> Self {
+        let mut e = CliError::user(format!("{p}:"));
+        e.details = p.0.iter().map(ToString::to_string).collect();
+        e.hint("fix them in environments/ or stacks/, then run `slipway check` again")
+    }
+}
+
+impl From<OutputError> for CliError {
+    fn from(e: OutputError) -> Self {
+        CliError::user(e.to_string())
+    }
+}
+
+impl From<ReadError> for CliError {
+    fn from(e: ReadError) -> Self {
+        let dir = match &e {
+            ReadError::NotADirectory(d) | ReadError::NoManifest { dir: d, .. } => d.display().to_string(),
+            _ => "DIR".to_string(),
+        };
+        CliError::user(e.to_string()).hint(format!("run `slipway synth --out {dir}` on the revision you want"))
+    }
+}
+
+impl From<PlanError> for CliError {
+    fn from(e: PlanError) -> Self {
+        CliError::user(e.to_string())
+    }
+}
+
+impl From<ArtifactError> for CliError {
+    fn from(e: ArtifactError) -> Self {
+        CliError::user(e.to_string())
+            .hint("a template that is neither JSON nor YAML cannot be compared; check where it came from")
+    }
+}
+
+impl From<ConnectError> for CliError {
+    fn from(e: ConnectError) -> Self {
+        let hint = e.hint();
+        CliError::cloud(e.to_string()).hint(hint).hint("nothing was read or changed")
+    }
+}
+
+impl From<CloudError> for CliError {
+    fn from(e: CloudError) -> Self {
+        CliError::cloud(e.to_string()).hint(
+            "credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_REGION, ...); \
+             AWS_ENDPOINT_URL overrides the endpoint",
+        )
     }
 }

@@ -6,33 +6,23 @@ mod deploy;
 mod diff;
 mod envs;
 mod error;
+mod exit;
 mod synth;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use error::{CliError, ErrorKind};
+pub use exit::Exit;
 
 use crate::model::Project;
-
-const EXIT_CODES: &str = "\
-Exit status:
-  0   success
-  1   the input was refused: bad arguments, definitions that `check` rejects,
-      an output directory that slipway did not write
-  2   `diff --exit-code`: the artifacts differ
-  3   a cloud API failed, or AWS could not be reached (nothing was changed)
-  4   `deploy` failed and every stack it changed is back where it was
-  5   `deploy` failed and some stacks could not be brought back: a person must look
-  130 interrupted
-  70  an internal error (a bug in slipway: please report it)";
 
 /// Synthesizes CloudFormation templates, cloud.gov manifests and docker-compose files from typed
 /// environment definitions.
 #[derive(Debug, Parser)]
-#[command(name = "slipway", version, after_help = EXIT_CODES, max_term_width = 100)]
+#[command(name = "slipway", version, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -61,16 +51,22 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let table = Exit::table();
+    let parsed = Cli::command()
+        .after_help(table.clone())
+        .mut_subcommands(|sub| sub.after_help(table.clone()))
+        .try_get_matches_from(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // `--help` and `--version` arrive here too: they go to stdout and succeed.
             if e.use_stderr() {
                 let _ = write!(ui.err, "{}", e.render());
-                return ExitCode::from(1);
+                return Exit::Refused.into();
             }
             let _ = write!(ui.out, "{}", e.render());
-            return ExitCode::SUCCESS;
+            return Exit::Success.into();
         }
     };
     let result = match &cli.command {
@@ -81,11 +77,11 @@ where
         Command::Envs(args) => envs::run(&project, args, ui),
     };
     match result {
-        Ok(code) => code,
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Ok(exit) => exit.into(),
+        Err(e) if e.is_broken_pipe() => Exit::Success.into(),
         Err(e) => {
             let _ = e.render(ui.err);
-            e.exit_code()
+            e.exit().into()
         }
     }
 }

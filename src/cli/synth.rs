@@ -1,9 +1,8 @@
 //! `slipway synth`: writes every environment's artifacts to an output directory.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use super::{CliError, Ui};
+use super::{CliError, Exit, Ui};
 use crate::model::Project;
 
 /// Writes every environment's CloudFormation templates, cloud.gov manifests and docker-compose files,
@@ -22,22 +21,22 @@ pub struct SynthArgs {
     out: PathBuf,
 }
 
-pub fn run(project: Project, args: &SynthArgs, ui: &mut Ui) -> Result<ExitCode, CliError> {
+pub fn run(project: Project, args: &SynthArgs, ui: &mut Ui) -> Result<Exit, CliError> {
     let project = super::with_demos(project, &args.demos)?;
     let only = super::resolve_envs(&project, &args.envs)?;
-    let set = crate::synth::synth(&project, &only).map_err(|p| CliError::problems(&p))?;
-    crate::synth::write(&set, &args.out).map_err(|e| CliError::user(e.to_string()))?;
+    let set = crate::synth::synth(&project, &only)?;
+    crate::synth::write(&set, &args.out)?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
     let envs = set.environments.len();
     writeln!(
         ui.out,
         "synthesized {envs} environment{} ({stacks} stacks, {} files) into {}",
         if envs == 1 { "" } else { "s" },
-        set.files.len(),
+        set.artifacts.len() + 1,
         args.out.display()
     )?;
     for note in &set.notes {
         writeln!(ui.err, "note: {}: {}", note.path, note.message)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

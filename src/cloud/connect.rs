@@ -1,26 +1,41 @@
 //! Connecting: credentials and region from the standard chain, then one cheap call that proves the
-//! endpoint answers and the credentials belong to the environment's account, before anything changes.
-
-use std::time::Duration;
+//! endpoint answers and the credentials belong to the environment's account, before anything reads or
+//! changes a stack. Every command that talks to AWS connects here, so the same mistake (credentials for
+//! another account, a region that is not the environment's) gets the same message everywhere.
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sdk_cloudformation::config::Region;
-use aws_sdk_cloudformation::error::DisplayErrorContext;
 
-use super::Cloud;
-use crate::model::AwsTarget;
+use super::{Cloud, Failure, Settings};
 
-/// Why slipway could not start talking to AWS. Nothing has been changed when this is returned.
+/// Where a command wants to work: an environment's account and region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Destination<'a> {
+    /// The environment's name, for messages.
+    pub environment: &'a str,
+    /// The twelve-digit account.
+    pub account: &'a str,
+    /// The region code (`us-east-1`).
+    pub region: &'a str,
+}
+
+/// What to do when the chain configures a region (`AWS_REGION`, a profile) that is not the environment's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionRule {
+    /// Refuse: a command that changes stacks must not run with settings meant for somewhere else.
+    Strict,
+    /// Use the environment's region: reading is harmless, and a diff of environments in several regions
+    /// needs one configured region for all of them.
+    Environment,
+}
+
+/// Why slipway could not start talking to AWS. Nothing has been read or changed when this is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The credential chain found nothing usable.
-    #[error(
-        "no usable AWS credentials ({0}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or \
-         AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE (GitHub OIDC)"
-    )]
+    #[error("no usable AWS credentials: {0}")]
     NoCredentials(String),
     /// The configured region is not the environment's.
     #[error(
@@ -35,8 +50,8 @@ pub enum ConnectError {
         /// The region from the environment variables or profile.
         configured: String,
     },
-    /// The endpoint did not answer.
-    #[error("cannot reach AWS at {endpoint}: {message}; check the network, or AWS_ENDPOINT_URL if it is set")]
+    /// The endpoint did not answer (the message names it).
+    #[error("{message}")]
     Unreachable {
         /// The endpoint tried.
         endpoint: String,
@@ -44,8 +59,13 @@ pub enum ConnectError {
         message: String,
     },
     /// AWS answered, but refused the credentials.
-    #[error("AWS refused the credentials: {0}")]
-    Refused(String),
+    #[error("AWS at {endpoint} refused the credentials: {message}")]
+    Refused {
+        /// The endpoint that answered.
+        endpoint: String,
+        /// Its answer.
+        message: String,
+    },
     /// The credentials are for another account.
     #[error(
         "the AWS credentials belong to account {actual} but environment `{env}` deploys to account {expected}; \
@@ -61,69 +81,107 @@ pub enum ConnectError {
     },
 }
 
-/// How long one attempt of a call may take; a slower answer counts as a failure and is retried.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
-
-impl Cloud {
-    /// Connects to `target` for environment `env` with the standard chain, refusing a configured region
-    /// that is not the environment's and credentials of another account.
-    pub async fn connect(env: &str, target: &AwsTarget) -> Result<Cloud, ConnectError> {
-        let expected_region = target.region.code();
-        let chain = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        if let Some(configured) = chain.region() {
-            if configured.as_ref() != expected_region {
-                return Err(ConnectError::WrongRegion {
-                    env: env.into(),
-                    expected: expected_region.into(),
-                    configured: configured.to_string(),
-                });
+impl ConnectError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            ConnectError::NoCredentials(_) => {
+                "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or AWS_ROLE_ARN with \
+                 AWS_WEB_IDENTITY_TOKEN_FILE (GitHub OIDC)"
+            }
+            ConnectError::WrongRegion { .. } => "the environment's definition names its region; nothing else is needed",
+            ConnectError::Unreachable { .. } => "check the network, or AWS_ENDPOINT_URL if it is set",
+            ConnectError::Refused { .. } => "check that the credentials are current (AWS_PROFILE, AWS_ACCESS_KEY_ID)",
+            ConnectError::WrongAccount { .. } => {
+                "use credentials for the environment's account (AWS_PROFILE, or the environment's deploy role), \
+                 or work on one environment at a time with --env NAME"
             }
         }
-        Cloud::connect_with(env, target, aws_config::defaults(BehaviorVersion::latest())).await
+    }
+}
+
+/// The standard credential chain, loaded once, from which clients for each environment are made.
+pub struct Connector {
+    config: aws_config::SdkConfig,
+    settings: Settings,
+}
+
+impl Connector {
+    /// Loads the standard chain with slipway's timeouts and retries.
+    pub async fn load(settings: Settings) -> Connector {
+        Connector::load_from(aws_config::defaults(BehaviorVersion::latest()), settings).await
     }
 
-    /// Connects with the settings of `loader` (credentials, endpoint), in the environment's region, with
-    /// slipway's retry and timeout policy, refusing credentials of another account.
-    pub async fn connect_with(
-        env: &str,
-        target: &AwsTarget,
-        loader: aws_config::ConfigLoader,
-    ) -> Result<Cloud, ConnectError> {
-        let expected_region = target.region.code();
+    /// Loads the chain from `loader` (credentials, endpoint), with slipway's timeouts and retries.
+    pub async fn load_from(loader: aws_config::ConfigLoader, settings: Settings) -> Connector {
         let config = loader
-            .region(Region::new(expected_region.to_string()))
-            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .connect_timeout(settings.connect_timeout)
+                    .read_timeout(settings.attempt_timeout)
+                    .operation_attempt_timeout(settings.attempt_timeout)
+                    .operation_timeout(settings.total_timeout())
                     .build(),
             )
             .load()
             .await;
-        let endpoint = config
-            .endpoint_url()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("https://sts.{expected_region}.amazonaws.com"));
-        let Some(provider) = config.credentials_provider() else {
+        Connector { config, settings }
+    }
+
+    /// Connects to `dest`: checks the region by `rule`, that credentials exist, that the endpoint answers,
+    /// and that the credentials belong to the destination's account.
+    pub async fn connect(&self, dest: &Destination<'_>, rule: RegionRule) -> Result<Cloud, ConnectError> {
+        if let (RegionRule::Strict, Some(configured)) = (rule, self.config.region()) {
+            if configured.as_ref() != dest.region {
+                return Err(ConnectError::WrongRegion {
+                    env: dest.environment.into(),
+                    expected: dest.region.into(),
+                    configured: configured.to_string(),
+                });
+            }
+        }
+        let Some(provider) = self.config.credentials_provider() else {
             return Err(ConnectError::NoCredentials("no credential provider is configured".into()));
         };
-        if let Err(e) = provider.provide_credentials().await {
-            return Err(ConnectError::NoCredentials(DisplayErrorContext(&e).to_string()));
-        }
-        let cloud = Cloud::new(&config, Some(expected_region));
-        let actual = cloud.account().await.map_err(|e| {
-            // AWS answered with an error of its own: the credentials were refused. Anything else is the
-            // connection.
-            if e.message.contains(':') && !e.message.contains("dispatch failure") && !e.message.contains("timeout") {
-                ConnectError::Refused(e.message)
-            } else {
-                ConnectError::Unreachable { endpoint: endpoint.clone(), message: e.message }
+        match tokio::time::timeout(self.settings.total_timeout(), provider.provide_credentials()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(ConnectError::NoCredentials(causes(&e))),
+            Err(_) => {
+                return Err(ConnectError::NoCredentials(format!(
+                    "the credential chain gave no answer within {}s",
+                    self.settings.total_timeout().as_secs()
+                )));
             }
+        }
+        let cloud = Cloud::new(&self.config, dest.region);
+        let actual = cloud.account().await.map_err(|e| match e.failure {
+            Failure::Service { .. } => ConnectError::Refused { endpoint: cloud.endpoint.clone(), message: e.message },
+            _ => ConnectError::Unreachable { endpoint: cloud.endpoint.clone(), message: e.message },
         })?;
-        if actual != target.account.as_str() {
-            return Err(ConnectError::WrongAccount { env: env.into(), expected: target.account.to_string(), actual });
+        if actual != dest.account {
+            return Err(ConnectError::WrongAccount {
+                env: dest.environment.into(),
+                expected: dest.account.into(),
+                actual,
+            });
         }
         Ok(cloud)
     }
+}
+
+/// An error and its causes as one line, each cause once and only its first line: the SDK's errors carry
+/// whole HTTP responses in their `Debug` form, which is no message for a person.
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        let line = text.lines().next().unwrap_or_default().trim().to_string();
+        if !line.is_empty() && !parts.iter().any(|p| p.contains(&line)) {
+            parts.push(line);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
 }

@@ -1,14 +1,11 @@
-//! CloudFormation stack operations as plain values: describe a stack, read its template and events,
-//! create, inspect, execute and delete change sets, delete a stack, continue a failed rollback, and
-//! upload a large template to S3.
+//! CloudFormation stacks as plain values: describe a stack, read its template and events, delete it,
+//! continue a rollback that failed.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudformation::types::{
-    Capability, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter, Replacement, Tag, TemplateStage,
-};
+use aws_sdk_cloudformation::types::TemplateStage;
 
-use super::{Cloud, CloudError, error};
+use super::{Cloud, CloudError};
 
 /// A stack as DescribeStacks reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,9 +27,10 @@ pub struct StackState {
 }
 
 impl StackState {
-    /// Whether an operation is still under way.
+    /// Whether an operation is still under way. `REVIEW_IN_PROGRESS` is not one: it is a stack whose first
+    /// change set has not been executed, and it stays so until somebody executes or deletes it.
     pub fn in_progress(&self) -> bool {
-        self.status.ends_with("_IN_PROGRESS")
+        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
     }
 }
 
@@ -53,69 +51,6 @@ pub struct StackEvent {
     pub reason: Option<String>,
 }
 
-/// One resource change a change set would make.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceChange {
-    /// `Add`, `Modify`, `Remove`, ...
-    pub action: String,
-    /// The logical ID.
-    pub logical_id: String,
-    /// The resource type.
-    pub resource_type: String,
-    /// `True`, `False` or `Conditional`, for modifications.
-    pub replacement: Option<String>,
-}
-
-/// A change set that is ready to execute.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChangeSet {
-    /// Its ARN.
-    pub id: String,
-    /// The stack's ARN.
-    pub stack_id: String,
-    /// What it would do.
-    pub changes: Vec<ResourceChange>,
-}
-
-/// How creating a change set ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChangeSetOutcome {
-    /// Ready to execute.
-    Ready(ChangeSet),
-    /// The stack already matches: nothing to do. The change set has been deleted.
-    NoChanges,
-    /// CloudFormation refused the template or parameters.
-    Failed(String),
-}
-
-/// What to put in a change set.
-#[derive(Clone, Debug)]
-pub struct ChangeSetRequest<'a> {
-    /// The stack's name.
-    pub stack: &'a str,
-    /// The change set's name.
-    pub name: &'a str,
-    /// Create the stack (it does not exist) or update it.
-    pub create: bool,
-    /// The template body, or `None` with `template_url` set.
-    pub template_body: Option<&'a str>,
-    /// The template's S3 URL, for templates too large to pass inline.
-    pub template_url: Option<&'a str>,
-    /// Parameter values.
-    pub parameters: &'a BTreeMap<String, String>,
-    /// Stack tags.
-    pub tags: &'a BTreeMap<String, String>,
-}
-
-fn err(action: &'static str, stack: &str, message: String) -> CloudError {
-    CloudError { action, stack: stack.to_string(), message }
-}
-
-/// Whether CloudFormation's reason for a failed (or refused) change set means the stack already matches.
-pub(crate) fn means_no_changes(reason: &str) -> bool {
-    reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
-}
-
 /// Whether a DescribeStacks error means the stack does not exist.
 fn is_missing(message: &str) -> bool {
     message.contains("does not exist")
@@ -124,10 +59,10 @@ fn is_missing(message: &str) -> bool {
 impl Cloud {
     /// The stack called `name`, or `None` when there is none.
     pub async fn describe_stack(&self, name: &str) -> Result<Option<StackState>, CloudError> {
-        let out = match self.client.describe_stacks().stack_name(name).send().await {
+        let out = match self.cfn.describe_stacks().stack_name(name).send().await {
             Ok(out) => out,
             Err(e) => {
-                let e = error("DescribeStacks", name, e);
+                let e = self.error("DescribeStacks", name, e);
                 if is_missing(&e.message) {
                     return Ok(None);
                 }
@@ -159,13 +94,13 @@ impl Cloud {
     /// The template the stack was last deployed with, as it was submitted.
     pub async fn get_template(&self, name: &str) -> Result<String, CloudError> {
         let out = self
-            .client
+            .cfn
             .get_template()
             .stack_name(name)
             .template_stage(TemplateStage::Original)
             .send()
             .await
-            .map_err(|e| error("GetTemplate", name, e))?;
+            .map_err(|e| self.error("GetTemplate", name, e))?;
         Ok(out.template_body().unwrap_or_default().to_string())
     }
 
@@ -173,9 +108,9 @@ impl Cloud {
     /// `until` is `None` or not found.
     pub async fn events_since(&self, name: &str, until: Option<&str>) -> Result<Vec<StackEvent>, CloudError> {
         let mut events = Vec::new();
-        let mut pages = self.client.describe_stack_events().stack_name(name).into_paginator().send();
+        let mut pages = self.cfn.describe_stack_events().stack_name(name).into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| error("DescribeStackEvents", name, e))?;
+            let page = page.map_err(|e| self.error("DescribeStackEvents", name, e))?;
             for e in page.stack_events() {
                 let id = e.event_id().unwrap_or_default();
                 if Some(id) == until {
@@ -197,151 +132,45 @@ impl Cloud {
     /// The ID of the stack's newest event (the first of the first page), to read only later events from.
     pub async fn latest_event_id(&self, name: &str) -> Result<Option<String>, CloudError> {
         let page = self
-            .client
+            .cfn
             .describe_stack_events()
             .stack_name(name)
             .send()
             .await
-            .map_err(|e| error("DescribeStackEvents", name, e))?;
+            .map_err(|e| self.error("DescribeStackEvents", name, e))?;
         Ok(page.stack_events().first().and_then(|e| e.event_id()).map(str::to_string))
-    }
-
-    /// Creates a change set and waits until CloudFormation has worked out what it would do.
-    pub async fn create_change_set(
-        &self,
-        req: &ChangeSetRequest<'_>,
-        poll: &crate::deploy::Poll,
-    ) -> Result<ChangeSetOutcome, CloudError> {
-        let op = "CreateChangeSet";
-        let mut call = self
-            .client
-            .create_change_set()
-            .stack_name(req.stack)
-            .change_set_name(req.name)
-            .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
-            .capabilities(Capability::CapabilityIam)
-            .capabilities(Capability::CapabilityNamedIam)
-            .set_parameters(Some(
-                req.parameters
-                    .iter()
-                    .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
-                    .collect(),
-            ))
-            .set_tags(Some(req.tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()));
-        call = match (req.template_body, req.template_url) {
-            (Some(body), _) => call.template_body(body),
-            (None, Some(url)) => call.template_url(url),
-            (None, None) => return Err(err(op, req.stack, "no template given".into())),
-        };
-        let created = match call.send().await.map_err(|e| error(op, req.stack, e)) {
-            Ok(created) => created,
-            // Some endpoints refuse an empty change set at once rather than failing it later.
-            Err(e) if means_no_changes(&e.message) => return Ok(ChangeSetOutcome::NoChanges),
-            Err(e) => return Err(e),
-        };
-        let id = created.id().unwrap_or(req.name).to_string();
-        let mut delay = poll.start();
-        loop {
-            let out = self
-                .client
-                .describe_change_set()
-                .change_set_name(&id)
-                .stack_name(req.stack)
-                .send()
-                .await
-                .map_err(|e| error("DescribeChangeSet", req.stack, e))?;
-            match out.status() {
-                Some(ChangeSetStatus::CreateComplete) => {
-                    let changes = out
-                        .changes()
-                        .iter()
-                        .filter_map(|c| c.resource_change())
-                        .map(|r| ResourceChange {
-                            action: r.action().map(ChangeAction::as_str).unwrap_or_default().to_string(),
-                            logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
-                            resource_type: r.resource_type().unwrap_or_default().to_string(),
-                            replacement: r.replacement().map(Replacement::as_str).map(str::to_string),
-                        })
-                        .collect();
-                    return Ok(ChangeSetOutcome::Ready(ChangeSet {
-                        id,
-                        stack_id: out.stack_id().unwrap_or_default().to_string(),
-                        changes,
-                    }));
-                }
-                Some(ChangeSetStatus::Failed) => {
-                    let reason = out.status_reason().unwrap_or("no reason given").to_string();
-                    self.delete_change_set(req.stack, &id).await?;
-                    if means_no_changes(&reason) {
-                        return Ok(ChangeSetOutcome::NoChanges);
-                    }
-                    return Ok(ChangeSetOutcome::Failed(reason));
-                }
-                _ => {}
-            }
-            delay = poll.wait(delay).await;
-        }
-    }
-
-    /// Executes a ready change set.
-    pub async fn execute_change_set(&self, stack: &str, id: &str) -> Result<(), CloudError> {
-        self.client
-            .execute_change_set()
-            .change_set_name(id)
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| error("ExecuteChangeSet", stack, e))?;
-        Ok(())
-    }
-
-    /// Deletes a change set that will not be executed.
-    pub async fn delete_change_set(&self, stack: &str, id: &str) -> Result<(), CloudError> {
-        self.client
-            .delete_change_set()
-            .change_set_name(id)
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| error("DeleteChangeSet", stack, e))?;
-        Ok(())
     }
 
     /// Starts deleting a stack.
     pub async fn delete_stack(&self, stack: &str) -> Result<(), CloudError> {
-        self.client.delete_stack().stack_name(stack).send().await.map_err(|e| error("DeleteStack", stack, e))?;
+        self.cfn.delete_stack().stack_name(stack).send().await.map_err(|e| self.error("DeleteStack", stack, e))?;
         Ok(())
     }
 
     /// Continues a rollback that failed, skipping `skip` (logical IDs that cannot roll back).
     pub async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> Result<(), CloudError> {
-        self.client
+        self.cfn
             .continue_update_rollback()
             .stack_name(stack)
             .set_resources_to_skip(if skip.is_empty() { None } else { Some(skip.to_vec()) })
             .send()
             .await
-            .map_err(|e| error("ContinueUpdateRollback", stack, e))?;
+            .map_err(|e| self.error("ContinueUpdateRollback", stack, e))?;
         Ok(())
     }
+}
 
-    /// Uploads a template to `bucket` and returns the URL CloudFormation reads it from.
-    pub async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> Result<String, CloudError> {
-        self.s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body.as_bytes().to_vec().into())
-            .content_type("application/json")
-            .send()
-            .await
-            .map_err(|e| CloudError {
-                action: "PutObject",
-                stack: "-".into(),
-                message: aws_sdk_s3::error::DisplayErrorContext(&e).to_string(),
-            })?;
-        // The path-style URL: CloudFormation reads it in every region, whatever the bucket's name.
-        let base = format!("https://s3.{}.amazonaws.com/{bucket}", self.region);
-        Ok(format!("{base}/{key}"))
+impl Cloud {
+    /// What is deployed under stack name `name`: its state and the template it was deployed with, exactly
+    /// as uploaded (JSON or YAML); `None` when nothing is (no stack, a deleted one, or one whose first
+    /// change set never ran).
+    pub async fn deployed(&self, name: &str) -> Result<Option<(StackState, String)>, CloudError> {
+        let state = match self.describe_stack(name).await? {
+            None => return Ok(None),
+            Some(s) if s.status == "DELETE_COMPLETE" || s.status == "REVIEW_IN_PROGRESS" => return Ok(None),
+            Some(s) => s,
+        };
+        let body = self.get_template(name).await?;
+        Ok(Some((state, if body.is_empty() { "{}".to_string() } else { body })))
     }
 }

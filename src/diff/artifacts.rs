@@ -1,11 +1,10 @@
 //! Two sets of synthesized files (an earlier `slipway synth` directory and what the definitions give
 //! now) compared per environment and stack.
 //!
-//! Paths follow `slipway synth`'s layout: `<env>/cloudformation/<stack>.template.json` is a stack's
-//! template and is diffed structurally; any other file of an environment (cloud.gov manifests under
-//! `<env>/cloudgov/`, compose files under `<env>/compose/`) gets a unified text diff with context and,
-//! when it lists apps (`applications:`) or services (`services:`), a one-line summary per app or service.
-//! `manifest.json` only restates the other files' hashes, so it is not compared.
+//! Artifacts are matched by [`ArtifactKey`]: a stack's template (whatever its file's extension) is diffed
+//! structurally; any other file (cloud.gov manifests, compose files, project-wide files) gets a unified
+//! text diff with context and, when it lists apps (`applications:`) or services (`services:`), a one-line
+//! summary per app or service. The manifest only restates the other files' hashes, so it is not compared.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,10 +13,11 @@ use serde_json::Value;
 use super::template::{TemplateDiff, diff_templates};
 use super::value::{ParseError, from_yaml, parse_template};
 use super::{Change, Impact};
-use crate::synth::MANIFEST;
+use crate::synth::{ArtifactKey, Artifacts};
 
-/// Files by path relative to the output directory, with `/`.
-pub type Files = BTreeMap<String, Vec<u8>>;
+/// The name under which project-wide artifacts (GitHub workflows and settings) are listed, in place of
+/// an environment's.
+pub const PROJECT: &str = "(project)";
 
 /// A template that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -92,41 +92,35 @@ pub struct FileDiff {
     pub summary: Vec<String>,
 }
 
-/// The environment of a path, and the stack when the path is a CloudFormation template.
-fn classify(path: &str) -> Option<(&str, Option<&str>)> {
-    let (env, rest) = path.split_once('/')?;
-    let stack = rest
-        .strip_prefix("cloudformation/")
-        .and_then(|f| [".template.json", ".template.yaml", ".template.yml"].iter().find_map(|ext| f.strip_suffix(ext)));
-    Some((env, stack.filter(|s| !s.contains('/'))))
+/// The name `key` is grouped under: its environment's, or [`PROJECT`].
+fn group(key: &ArtifactKey) -> &str {
+    key.environment().unwrap_or(PROJECT)
 }
 
 /// Diffs `old` against `new`. Environments come in `order` first (names not in either side are skipped),
-/// then the rest alphabetically.
-pub fn diff_artifacts(old: &Files, new: &Files, order: &[String]) -> Result<Diff, ArtifactError> {
+/// then the rest alphabetically, then project-wide artifacts.
+pub fn diff_artifacts(old: &Artifacts, new: &Artifacts, order: &[String]) -> Result<Diff, ArtifactError> {
     let mut envs: Vec<String> = Vec::new();
-    let present: BTreeSet<&str> =
-        old.keys().chain(new.keys()).filter_map(|p| classify(p)).map(|(env, _)| env).collect();
+    let present: BTreeSet<&str> = old.keys().chain(new.keys()).map(group).collect();
     for name in order {
         if present.contains(name.as_str()) && !envs.contains(name) {
             envs.push(name.clone());
         }
     }
     for name in present {
-        if !envs.iter().any(|e| e == name) {
+        if name != PROJECT && !envs.iter().any(|e| e == name) {
             envs.push(name.to_string());
         }
+    }
+    if old.keys().chain(new.keys()).any(|k| k.environment().is_none()) {
+        envs.push(PROJECT.to_string());
     }
     let mut diff = Diff::default();
     for env in envs {
         let mut out = EnvironmentDiff { name: env.clone(), ..EnvironmentDiff::default() };
-        let paths: BTreeSet<&String> = old
-            .keys()
-            .chain(new.keys())
-            .filter(|p| p.as_str() != MANIFEST && classify(p).is_some_and(|(e, _)| e == env))
-            .collect();
-        for path in paths {
-            let (a, b) = (old.get(path), new.get(path));
+        let keys: BTreeSet<&ArtifactKey> = old.keys().chain(new.keys()).filter(|k| group(k) == env).collect();
+        for key in keys {
+            let (a, b) = (old.get(key), new.get(key));
             if a == b {
                 continue;
             }
@@ -135,7 +129,8 @@ pub fn diff_artifacts(old: &Files, new: &Files, order: &[String]) -> Result<Diff
                 (None, _) => Change::Added,
                 (_, None) => Change::Removed,
             };
-            match classify(path).and_then(|(_, s)| s) {
+            let path = key.path();
+            match key.stack() {
                 Some(stack) => {
                     let read = |bytes: Option<&Vec<u8>>, side| match bytes {
                         None => Ok(Value::Object(Default::default())),
@@ -150,7 +145,7 @@ pub fn diff_artifacts(old: &Files, new: &Files, order: &[String]) -> Result<Diff
                         out.stacks.push(StackDiff { name: stack.to_string(), change, template });
                     }
                 }
-                None => out.files.push(file_diff(path, change, a, b)),
+                None => out.files.push(file_diff(&path, change, a, b)),
             }
         }
         diff.environments.push(out);
@@ -272,12 +267,5 @@ mod tests {
                 "app `worker`: added".to_string()
             ]
         );
-    }
-
-    #[test]
-    fn classifies_paths() {
-        assert_eq!(classify("dev/cloudformation/app.template.json"), Some(("dev", Some("app"))));
-        assert_eq!(classify("dev/cloudgov/manifest.yml"), Some(("dev", None)));
-        assert_eq!(classify("manifest.json"), None);
     }
 }

@@ -17,11 +17,13 @@ pub mod render;
 pub mod security;
 pub mod template;
 pub mod value;
+pub mod verdicts;
 
 pub use artifacts::{ArtifactError, Diff, EnvironmentDiff, FileDiff, StackDiff};
 pub use security::{SecurityChange, SecurityItem};
 pub use template::{Cause, EntryChange, PropertyChange, ResourceChange, TemplateDiff, diff_templates};
 pub use value::parse_template;
+pub use verdicts::Verdicts;
 
 use serde::Serialize;
 

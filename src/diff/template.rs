@@ -144,17 +144,13 @@ impl TemplateDiff {
     /// modified resources it has one for: the resource's impact becomes the verdict, a property's impact
     /// becomes the verdict CloudFormation gave for that top-level property, and a property it gave none
     /// for is capped at the resource's verdict.
-    pub fn apply_verdicts(
-        &mut self,
-        resources: &BTreeMap<String, Impact>,
-        properties: &BTreeMap<String, BTreeMap<String, Impact>>,
-    ) {
+    pub fn apply_verdicts(&mut self, verdicts: &super::Verdicts) {
         for r in &mut self.resources {
-            let Some(verdict) = resources.get(&r.logical_id) else { continue };
+            let Some(verdict) = verdicts.resources.get(&r.logical_id) else { continue };
             if r.change != Change::Modified {
                 continue;
             }
-            let per_property = properties.get(&r.logical_id);
+            let per_property = verdicts.properties.get(&r.logical_id);
             for p in &mut r.properties {
                 let top = p.path.strip_prefix("Properties/").and_then(|rest| rest.split('/').next());
                 p.impact = match top.and_then(|t| per_property.and_then(|m| m.get(t))) {

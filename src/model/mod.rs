@@ -23,7 +23,7 @@ pub use environment::{
     Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
-pub use problem::Problem;
+pub use problem::{Problem, Problems};
 pub use project::{Project, Repository, StackFactory};
 pub use target::{
     AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS,

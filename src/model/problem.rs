@@ -30,3 +30,8 @@ impl fmt::Display for Problem {
         }
     }
 }
+
+/// Every problem found in the definitions: what `check` and `synth` refuse with.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the definitions have {} problem{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+pub struct Problems(pub Vec<Problem>);

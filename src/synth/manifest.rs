@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::ArtifactSet;
+use super::Artifacts;
 
 /// The manifest's file name, at the top of the output directory.
 pub const MANIFEST: &str = "manifest.json";
@@ -34,19 +34,23 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// The manifest of `set`'s files.
-    pub fn of(set: &ArtifactSet) -> Self {
-        let files = set
-            .files
+    /// The manifest of `artifacts`, synthesized for `environments`; entries sorted by path.
+    pub fn of(artifacts: &Artifacts, environments: &[String]) -> Self {
+        let mut files: Vec<ManifestEntry> = artifacts
             .iter()
-            .filter(|(path, _)| path.as_str() != MANIFEST)
-            .map(|(path, bytes)| ManifestEntry {
-                path: path.clone(),
+            .map(|(key, bytes)| ManifestEntry {
+                path: key.path(),
                 bytes: bytes.len() as u64,
-                sha256: hex(&Sha256::digest(bytes)),
+                sha256: sha256_hex(bytes),
             })
             .collect();
-        Manifest { generator: "slipway".into(), format: 1, environments: set.environments.clone(), files }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Manifest { generator: "slipway".into(), format: 1, environments: environments.to_vec(), files }
+    }
+
+    /// Whether this is a manifest slipway wrote.
+    pub fn is_slipways(&self) -> bool {
+        self.generator == "slipway"
     }
 
     /// Pretty JSON with a final newline.
@@ -57,6 +61,11 @@ impl Manifest {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The SHA-256 of `bytes`, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }

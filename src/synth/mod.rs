@@ -1,21 +1,27 @@
-//! Synthesis: the definitions in, every artifact out, as a map from relative path to bytes.
+//! Synthesis: the definitions in, every artifact out, as a map from [`ArtifactKey`] to bytes.
 //!
 //! A pure function of the definitions: no clock, no network, no file system, so the same definitions
-//! give the same bytes. Writing the artifacts to a directory is `output`'s job.
+//! give the same bytes. Writing the artifacts to a directory is `output`'s job, reading them back (with
+//! every file checked against the manifest) is `read`'s.
 
+mod artifact;
 pub mod cloudgov;
 pub mod compose;
 mod manifest;
 mod output;
+mod read;
 pub mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::cfn::deps::{self, Links};
 use crate::cfn::{Stack, validate};
-use crate::model::{Environment, Problem, Project};
+use crate::model::{Environment, Problem, Problems, Project};
 
-pub use manifest::{MANIFEST, Manifest, ManifestEntry};
+pub use artifact::{ArtifactKey, Artifacts, Kind, RESERVED_NAMES, Scope, TEMPLATE_EXTENSIONS};
+pub use manifest::{MANIFEST, Manifest, ManifestEntry, sha256_hex};
 pub use output::{OutputError, write};
+pub use read::{ReadError, SynthDir, read_dir};
 
 /// Tag keys every taggable resource carries.
 pub const TAG_ENVIRONMENT: &str = "slipway:environment";
@@ -31,11 +37,11 @@ pub struct Note {
     pub message: String,
 }
 
-/// What one synthesis produced: files by path relative to the output directory, manifest included.
+/// What one synthesis produced: every artifact by key, and what was synthesized.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ArtifactSet {
-    /// Relative path (with `/`) to contents.
-    pub files: BTreeMap<String, Vec<u8>>,
+    /// The artifacts (the manifest is made from them, see [`ArtifactSet::manifest`]).
+    pub artifacts: Artifacts,
     /// The environments synthesized, in definition order.
     pub environments: Vec<String>,
     /// The stacks synthesized per environment, in dependency order.
@@ -47,7 +53,7 @@ pub struct ArtifactSet {
 /// Synthesizes the environments named in `only` (all of them when empty).
 ///
 /// Fails with every problem found in the definitions and templates, not only the first.
-pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Vec<Problem>> {
+pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Problems> {
     let mut problems = crate::model::check(project);
     let mut set = ArtifactSet::default();
     for env in project.all_environments() {
@@ -64,11 +70,38 @@ pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Vec<Prob
     if !problems.is_empty() {
         problems.sort();
         problems.dedup();
-        return Err(problems);
+        return Err(Problems(problems));
     }
-    let manifest = Manifest::of(&set);
-    set.files.insert(MANIFEST.into(), manifest.to_json().into_bytes());
     Ok(set)
+}
+
+impl ArtifactSet {
+    /// The manifest of every artifact.
+    pub fn manifest(&self) -> Manifest {
+        Manifest::of(&self.artifacts, &self.environments)
+    }
+
+    /// The contents of the artifact at relative path `path`, if there is one.
+    pub fn file(&self, path: &str) -> Option<&[u8]> {
+        ArtifactKey::from_path(path).and_then(|k| self.artifacts.get(&k)).map(Vec::as_slice)
+    }
+
+    /// Every file an output directory holds: each artifact at its path, and `manifest.json`.
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = self.artifacts.iter().map(|(k, v)| (k.path(), v.clone())).collect();
+        files.push((MANIFEST.to_string(), self.manifest().to_json().into_bytes()));
+        files.sort();
+        files
+    }
+
+    /// The artifacts of environment `env`.
+    pub fn of_environment(&self, env: &str) -> Artifacts {
+        self.artifacts
+            .iter()
+            .filter(|(k, _)| k.environment() == Some(env))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
 }
 
 fn synth_cloudformation(
@@ -89,17 +122,21 @@ fn synth_cloudformation(
             problems.push(Problem::new(&env.name, &field, format!("makes the stack name `{stack_name}`, which {why}")));
         }
         tag_resources(stack, &[(TAG_PROJECT, &project.name), (TAG_ENVIRONMENT, &env.name)]);
+        if !stack.after.is_empty() {
+            stack.template.metadata.insert(deps::AFTER_METADATA.into(), Links::after_metadata(&stack.after));
+        }
         for f in validate::template(&stack.template) {
             problems.push(Problem::new(&env.name, format!("{field}, {}", f.path), f.message));
         }
-        let path = format!("{}/cloudformation/{}.template.json", env.name, stack.name);
+        let key = ArtifactKey::template(&env.name, &stack.name);
+        let path = key.path();
         let json = stack.template.to_json();
         match validate::size(json.len()) {
             Ok(Some(note)) => set.notes.push(Note { path: path.clone(), message: note }),
             Ok(None) => {}
             Err(f) => problems.push(Problem::new(&env.name, field, f.message)),
         }
-        set.files.insert(path, json.into_bytes());
+        set.artifacts.insert(key, json.into_bytes());
     }
     let ordered = order_by_imports(env, stacks, problems);
     check_smoke_outputs(env, &ordered, problems);
@@ -111,7 +148,7 @@ fn synth_cloudgov(project: &Project, env: &Environment, set: &mut ArtifactSet, p
     let Some(manifest) = cloudgov::manifest(project, env) else { return };
     match cloudgov::render_manifest(&manifest) {
         Ok(text) => {
-            set.files.insert(format!("{}/cloudgov/manifest.yml", env.name), text.into_bytes());
+            set.artifacts.insert(ArtifactKey::env_file(&env.name, Kind::CloudGov, "manifest.yml"), text.into_bytes());
         }
         Err(e) => problems.push(Problem::new(&env.name, "cloud.gov manifest", e.to_string())),
     }
@@ -132,7 +169,7 @@ fn synth_compose(project: &Project, env: &Environment, set: &mut ArtifactSet, pr
     for (name, text) in files {
         match text {
             Ok(text) => {
-                set.files.insert(format!("{}/compose/{name}", env.name), text.into_bytes());
+                set.artifacts.insert(ArtifactKey::env_file(&env.name, Kind::Compose, name), text.into_bytes());
             }
             Err(e) => problems.push(Problem::new(&env.name, "docker-compose bundle", e.to_string())),
         }
@@ -206,27 +243,6 @@ fn tag_key(tag: &crate::cfn::Expr) -> Option<&str> {
     }
 }
 
-/// Which stacks each stack depends on (by short name): the stacks whose exports it imports, and the ones it
-/// declares with [`Stack::after`].
-pub fn stack_dependencies(stacks: &[Stack]) -> BTreeMap<String, BTreeSet<String>> {
-    let exporter: BTreeMap<&str, &str> =
-        stacks.iter().flat_map(|s| s.exports().map(|e| (e, s.name.as_str()))).collect();
-    stacks
-        .iter()
-        .map(|s| {
-            let deps = s
-                .imports()
-                .into_iter()
-                .filter_map(|i| exporter.get(i).copied())
-                .filter(|from| *from != s.name)
-                .map(str::to_string)
-                .chain(s.after.iter().cloned())
-                .collect();
-            (s.name.clone(), deps)
-        })
-        .collect()
-}
-
 /// Orders stacks so that each comes after the stacks whose exports it imports; reports duplicate exports,
 /// imports of exports no stack of the environment declares, and import cycles.
 fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Problem>) -> Vec<Stack> {
@@ -276,33 +292,29 @@ fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Pr
             }
         }
     }
-    let deps = stack_dependencies(&stacks);
-    // Kahn's algorithm, keeping definition order among stacks that are ready together.
-    let mut remaining: Vec<Stack> = stacks;
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    let mut ordered = Vec::new();
-    while !remaining.is_empty() {
-        let ready = remaining.iter().position(|s| deps[&s.name].iter().all(|d| done.contains(d)));
-        match ready {
-            Some(i) => {
-                let s = remaining.remove(i);
-                done.insert(s.name.clone());
-                ordered.push(s);
-            }
-            None => {
-                let names: Vec<&str> = remaining.iter().map(|s| s.name.as_str()).collect();
-                problems.push(Problem::new(
-                    &env.name,
-                    "stacks",
-                    format!(
-                        "stacks {} import each other's exports in a cycle; CloudFormation cannot deploy them",
-                        names.join(", ")
-                    ),
-                ));
-                ordered.append(&mut remaining);
-            }
+    let links: Vec<(String, Links)> = stacks.iter().map(|s| (s.name.clone(), Links::of(s))).collect();
+    let deps = deps::dependencies(links.iter().map(|(n, l)| (n.as_str(), l)));
+    let names: Vec<String> = stacks.iter().map(|s| s.name.clone()).collect();
+    let order = deps::order(&names, &deps).unwrap_or_else(|cycle| {
+        problems.push(Problem::new(
+            &env.name,
+            "stacks",
+            format!(
+                "stacks {} import each other's exports in a cycle; CloudFormation cannot deploy them",
+                cycle.join(", ")
+            ),
+        ));
+        names.clone()
+    });
+    // Stack names may repeat (a problem reported above): keep every stack, in order, the repeats last.
+    let mut remaining = stacks;
+    let mut ordered = Vec::with_capacity(remaining.len());
+    for name in &order {
+        if let Some(i) = remaining.iter().position(|s| &s.name == name) {
+            ordered.push(remaining.remove(i));
         }
     }
+    ordered.append(&mut remaining);
     ordered
 }
 

@@ -87,27 +87,26 @@ pub fn write(set: &ArtifactSet, dir: &Path) -> Result<(), OutputError> {
 
 fn write_tree(set: &ArtifactSet, root: &Path) -> Result<(), OutputError> {
     fs::create_dir(root).map_err(io_err(root))?;
-    for (rel, bytes) in &set.files {
-        let path = root.join(rel);
+    for (rel, bytes) in set.files() {
+        let path = root.join(&rel);
         if let Some(p) = path.parent() {
             fs::create_dir_all(p).map_err(io_err(p))?;
         }
-        fs::write(&path, bytes).map_err(io_err(&path))?;
+        fs::write(&path, &bytes).map_err(io_err(&path))?;
     }
     Ok(())
 }
 
 /// Refuses a non-empty directory unless its manifest lists every file in it.
 fn refuse_foreign(dir: &Path) -> Result<(), OutputError> {
-    let mut found = Vec::new();
-    list_files(dir, dir, &mut found).map_err(io_err(dir))?;
+    let found = list_files(dir).map_err(io_err(dir))?;
     if found.is_empty() {
         return Ok(());
     }
     let manifest = fs::read(dir.join(MANIFEST))
         .ok()
         .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
-        .filter(|m| m.generator == "slipway");
+        .filter(Manifest::is_slipways);
     let mut foreign: Vec<String> = match &manifest {
         Some(m) => found.into_iter().filter(|f| f != MANIFEST && !m.files.iter().any(|e| &e.path == f)).collect(),
         None => found,
@@ -120,12 +119,19 @@ fn refuse_foreign(dir: &Path) -> Result<(), OutputError> {
     Err(OutputError::Foreign { dir: dir.to_path_buf(), files: foreign })
 }
 
-fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
+/// Every file below `dir`, as relative paths with `/`.
+pub(super) fn list_files(dir: &Path) -> io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    Ok(out)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
         if entry.file_type()?.is_dir() {
-            list_files(root, &path, out)?;
+            walk(root, &path, out)?;
         } else {
             let rel = path.strip_prefix(root).unwrap_or(&path);
             out.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));

@@ -32,6 +32,13 @@ pub fn render(diff: &Diff, format: Format, color: bool, w: &mut dyn Write) -> io
     }
 }
 
+/// One stack's differences as terminal text (what a deploy shows before it executes a change set).
+pub fn stack_text(stack: &super::StackDiff, color: bool) -> String {
+    let mut out = Vec::new();
+    text::render_stack(stack, &text::Paint { on: color }, &mut out).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("the text renderer writes UTF-8")
+}
+
 /// Why a property has its impact, for people; `None` for a plain in-place update.
 fn why(p: &PropertyChange) -> Option<String> {
     match &p.cause {

@@ -7,11 +7,11 @@ use std::io::{self, Write};
 use super::super::security::describe;
 use super::super::template::EntryChange;
 use super::super::value::show;
-use super::super::{Change, Diff, Impact};
+use super::super::{Change, Diff, Impact, StackDiff};
 use super::{tally, why};
 
-struct Paint {
-    on: bool,
+pub(super) struct Paint {
+    pub(super) on: bool,
 }
 
 impl Paint {
@@ -58,6 +58,53 @@ fn entries(w: &mut dyn Write, p: &Paint, title: &str, list: &[EntryChange]) -> i
     Ok(())
 }
 
+/// One stack's block: its heading, security changes first, then resources with their changed paths,
+/// then the other sections.
+pub(super) fn render_stack(stack: &StackDiff, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
+    let t = &stack.template;
+    let worst = t.worst().map(|i| format!(", worst impact {}", p.impact(i))).unwrap_or_default();
+    writeln!(w, "  {} stack {} ({}{worst})", p.change(stack.change), p.bold(&stack.name), stack.change.as_str())?;
+    if !t.security.is_empty() {
+        writeln!(w, "    security")?;
+        for s in &t.security {
+            let flag = if s.broadens { format!(" {}", p.wrap("1;31", "BROADENS")) } else { String::new() };
+            writeln!(w, "      {}{flag} {} {}: {}", p.change(s.change), s.logical_id, s.source, describe(&s.item))?;
+            for r in &s.reasons {
+                writeln!(w, "          ! {r}")?;
+            }
+        }
+    }
+    if !t.resources.is_empty() {
+        writeln!(w, "    resources")?;
+        for r in &t.resources {
+            let kind = match &r.old_kind {
+                Some(old) => format!("{old} → {}", r.kind),
+                None => r.kind.clone(),
+            };
+            let source = if r.from_change_set { " (CloudFormation's verdict)" } else { "" };
+            writeln!(w, "      {} {} {kind}: {}{source}", p.change(r.change), r.logical_id, p.impact(r.impact))?;
+            for (i, c) in r.properties.iter().enumerate() {
+                let branch = if i + 1 == r.properties.len() { "└─" } else { "├─" };
+                let because = why(c).map(|y| format!(" ({y})")).unwrap_or_default();
+                writeln!(
+                    w,
+                    "          {branch} {}: {} → {} [{}]{because}",
+                    c.path,
+                    value(&c.old),
+                    value(&c.new),
+                    p.impact(c.impact)
+                )?;
+            }
+        }
+    }
+    entries(w, p, "parameters", &t.parameters)?;
+    entries(w, p, "conditions", &t.conditions)?;
+    entries(w, p, "mappings", &t.mappings)?;
+    entries(w, p, "outputs", &t.outputs)?;
+    entries(w, p, "other changes", &t.other)?;
+    Ok(())
+}
+
 pub(super) fn render(diff: &Diff, color: bool, w: &mut dyn Write) -> io::Result<()> {
     let p = Paint { on: color };
     if diff.is_empty() {
@@ -75,66 +122,7 @@ pub(super) fn render(diff: &Diff, color: bool, w: &mut dyn Write) -> io::Result<
         }
         writeln!(w, "{}", p.bold(&format!("environment {}", env.name)))?;
         for stack in &env.stacks {
-            let t = &stack.template;
-            let worst = t.worst().map(|i| format!(", worst impact {}", p.impact(i))).unwrap_or_default();
-            writeln!(
-                w,
-                "  {} stack {} ({}{worst})",
-                p.change(stack.change),
-                p.bold(&stack.name),
-                stack.change.as_str()
-            )?;
-            if !t.security.is_empty() {
-                writeln!(w, "    security")?;
-                for s in &t.security {
-                    let flag = if s.broadens { format!(" {}", p.wrap("1;31", "BROADENS")) } else { String::new() };
-                    writeln!(
-                        w,
-                        "      {}{flag} {} {}: {}",
-                        p.change(s.change),
-                        s.logical_id,
-                        s.source,
-                        describe(&s.item)
-                    )?;
-                    for r in &s.reasons {
-                        writeln!(w, "          ! {r}")?;
-                    }
-                }
-            }
-            if !t.resources.is_empty() {
-                writeln!(w, "    resources")?;
-                for r in &t.resources {
-                    let kind = match &r.old_kind {
-                        Some(old) => format!("{old} → {}", r.kind),
-                        None => r.kind.clone(),
-                    };
-                    let source = if r.from_change_set { " (CloudFormation's verdict)" } else { "" };
-                    writeln!(
-                        w,
-                        "      {} {} {kind}: {}{source}",
-                        p.change(r.change),
-                        r.logical_id,
-                        p.impact(r.impact)
-                    )?;
-                    for (i, c) in r.properties.iter().enumerate() {
-                        let branch = if i + 1 == r.properties.len() { "└─" } else { "├─" };
-                        let because = why(c).map(|y| format!(" ({y})")).unwrap_or_default();
-                        writeln!(
-                            w,
-                            "          {branch} {}: {} → {} [{}]{because}",
-                            c.path,
-                            value(&c.old),
-                            value(&c.new),
-                            p.impact(c.impact)
-                        )?;
-                    }
-                }
-            }
-            entries(w, &p, "parameters", &t.parameters)?;
-            entries(w, &p, "conditions", &t.conditions)?;
-            entries(w, &p, "mappings", &t.mappings)?;
-            entries(w, &p, "outputs", &t.outputs)?;
-            entries(w, &p, "other changes", &t.other)?;
+            render_stack(stack, &p, w)?;
         }
         for f in &env.files {
             writeln!(w, "  {} file {} ({})", p.change(f.change), p.bold(&f.path), f.change.as_str())?;

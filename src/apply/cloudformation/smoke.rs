@@ -1,16 +1,48 @@
-//! Smoke checks: an HTTP GET of a URL a stack output holds, retried, each attempt bounded in time.
+//! Smoke checks: after the last stack, an HTTP GET of a URL a stack output holds, retried, each attempt
+//! bounded in time. A failing check fails the deploy, which then rolls the environment back.
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::cloud::Poll;
 use crate::model::SmokeCheck;
 
-use super::Poll;
+use super::Deploy;
+
+impl Deploy<'_> {
+    /// Runs the environment's smoke checks; `Some(cause)` for the first that fails.
+    pub(super) async fn smoke(&self) -> Option<String> {
+        for check in &self.plan.smoke_checks {
+            let Some(stack) = self.plan.stacks.iter().find(|s| s.short == check.url.stack) else {
+                return Some(format!(
+                    "smoke check `{}` reads stack `{}`, which this deploy does not have",
+                    check.name, check.url.stack
+                ));
+            };
+            let url = match self.cloud.describe_stack(&stack.name).await {
+                Ok(Some(s)) => s.outputs.get(&check.url.output).cloned(),
+                _ => None,
+            };
+            let Some(url) = url else {
+                return Some(format!(
+                    "smoke check `{}`: stack {} has no output `{}` to read the URL from",
+                    check.name, stack.name, check.url.output
+                ));
+            };
+            self.note(&format!("smoke check `{}`: GET {url}{}", check.name, check.path));
+            match get(check, &url, &self.opts.poll).await {
+                Ok(status) => self.note(&format!("smoke check `{}` passed ({status})", check.name)),
+                Err(why) => return Some(format!("smoke check `{}` failed: {why}", check.name)),
+            }
+        }
+        None
+    }
+}
 
 /// Runs `check` against `base_url`; `Err` says why the last attempt failed.
-pub async fn run(check: &SmokeCheck, base_url: &str, poll: &Poll) -> Result<u16, String> {
+pub async fn get(check: &SmokeCheck, base_url: &str, poll: &Poll) -> Result<u16, String> {
     let url = format!("{}{}", base_url.trim_end_matches('/'), check.path);
     let uri: hyper::Uri = url.parse().map_err(|e| format!("`{url}` is not a URL: {e}"))?;
     let https = hyper_rustls::HttpsConnectorBuilder::new()

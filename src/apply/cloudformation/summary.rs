@@ -1,8 +1,8 @@
 //! The end of a deploy as the user reads it: one line per stack, what the rollback did, the verdict, and
 //! the exit status that goes with it.
 
-use super::engine::{Outcome, StackResult, Verdict};
 use super::plan::Plan;
+use super::{Outcome, StackResult, Verdict};
 
 fn result_text(r: &StackResult) -> String {
     match r {
@@ -17,27 +17,23 @@ fn result_text(r: &StackResult) -> String {
     }
 }
 
-/// The summary lines and the exit status: 0 deployed, 1 not started (nothing changed), 4 failed and
-/// rolled back, 5 failed and not fully rolled back.
-pub fn summary(plan: &Plan, outcome: &Outcome) -> (Vec<String>, u8) {
+/// The summary lines.
+pub fn summary(plan: &Plan, outcome: &Outcome) -> Vec<String> {
     let mut lines: Vec<String> =
         outcome.stacks.iter().map(|(stack, result)| format!("{stack}: {}", result_text(result))).collect();
     lines.extend(outcome.restored.iter().map(|(stack, what)| format!("{stack}: rollback: {what}")));
-    let (line, code) = match &outcome.verdict {
-        Verdict::Deployed => (format!("deployed: {} is on release {}", plan.env.name, plan.release), 0),
+    lines.push(match &outcome.verdict {
+        Verdict::Deployed => format!("deployed: {} is on release {}", plan.env.name, plan.release),
         Verdict::RolledBack { cause } => {
-            (format!("rolled back: {} is back on the release it had, because {cause}", plan.env.name), 4)
+            format!("rolled back: {} is back where it was before this deploy, because {cause}", plan.env.name)
         }
-        Verdict::RollbackIncomplete { cause, stuck } => (
-            format!(
-                "ROLLBACK INCOMPLETE: {} failed ({cause}) and these need a person: {}",
-                plan.env.name,
-                stuck.join("; ")
-            ),
-            5,
+        Verdict::RollbackIncomplete { cause, stuck } => format!(
+            "ROLLBACK INCOMPLETE: {} failed ({cause}) and these need a person: {}",
+            plan.env.name,
+            stuck.join("; ")
         ),
-        Verdict::Blocked { reason } => (format!("not deployed, nothing was changed: {reason}"), 1),
-    };
-    lines.push(line);
-    (lines, code)
+        Verdict::Refused { reason } => format!("not deployed, nothing was changed: {reason}"),
+        Verdict::CloudFailed { reason } => format!("not deployed, nothing was changed: {reason}"),
+    });
+    lines
 }

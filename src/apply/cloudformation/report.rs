@@ -6,7 +6,9 @@ use std::io::Write;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cloud::{ResourceChange, StackEvent};
+use crate::cloud::StackEvent;
+use crate::diff::StackDiff;
+use crate::diff::render::stack_text;
 
 /// Something worth telling while deploying.
 #[derive(Clone, Debug)]
@@ -18,12 +20,13 @@ pub enum Report<'a> {
         /// The phase.
         text: &'a str,
     },
-    /// A change set is ready: what it would change.
+    /// A change is ready: what it would change, as the diff of the deployed template against the new one
+    /// (with CloudFormation's replacement verdicts where its change set gave them).
     Changes {
         /// The stack's name.
         stack: &'a str,
-        /// The resource changes.
-        changes: &'a [ResourceChange],
+        /// The diff.
+        diff: &'a StackDiff,
     },
     /// A stack event CloudFormation recorded.
     Event {
@@ -44,24 +47,12 @@ pub trait Reporter {
     fn finish(&mut self) {}
 }
 
-/// Describes a change set's resource changes, one line each.
-pub fn change_lines(changes: &[ResourceChange]) -> Vec<String> {
-    changes
-        .iter()
-        .map(|c| {
-            let replacement = match c.replacement.as_deref() {
-                Some("True") => " (replacement)",
-                Some("Conditional") => " (may replace)",
-                _ => "",
-            };
-            let sign = match c.action.as_str() {
-                "Add" => "+",
-                "Remove" => "-",
-                _ => "~",
-            };
-            format!("{sign} {} {} {}{replacement}", c.action, c.logical_id, c.resource_type)
-        })
-        .collect()
+/// The lines that show a stack's change: its diff, security first, each line prefixed with the stack.
+pub fn change_lines(stack: &str, diff: &StackDiff) -> Vec<String> {
+    if diff.template.is_empty() {
+        return vec![format!("{stack}: no change to the template (tags or parameters only)")];
+    }
+    stack_text(diff, false).lines().map(|l| format!("{stack}: {l}")).collect()
 }
 
 /// One line per report, for CI logs: stable, greppable, no control characters.
@@ -81,12 +72,8 @@ impl<W: Write> Reporter for EventLines<W> {
         // A log that cannot be written must not stop a deploy halfway: write errors are ignored.
         let _ = match report {
             Report::Phase { stack, text } => writeln!(self.out, "{stack}: {text}"),
-            Report::Changes { stack, changes } => {
-                let mut r = writeln!(self.out, "{stack}: change set with {} change(s):", changes.len());
-                for line in change_lines(changes) {
-                    r = r.and_then(|_| writeln!(self.out, "{stack}:   {line}"));
-                }
-                r
+            Report::Changes { stack, diff } => {
+                change_lines(stack, diff).iter().try_for_each(|line| writeln!(self.out, "{line}"))
             }
             Report::Event { stack, event } => writeln!(
                 self.out,
@@ -145,9 +132,9 @@ impl Reporter for LiveView {
                     bar.set_message(text);
                 }
             }
-            Report::Changes { stack, changes } => {
-                for line in change_lines(changes) {
-                    let _ = self.multi.println(format!("{stack}: {line}"));
+            Report::Changes { stack, diff } => {
+                for line in change_lines(stack, diff) {
+                    let _ = self.multi.println(line);
                 }
             }
             Report::Event { stack, event } => {

@@ -1,0 +1,8 @@
+//! Applying artifacts to where they run, one module per target kind. Each takes the bytes of a release
+//! (or of a `synth` output directory) and applies exactly those, never synthesizing again, and either
+//! leaves the target on the new artifacts or brings it back to what it had.
+//!
+//! - [`cloudformation`]: an environment's stacks, through change sets, in dependency order, with
+//!   environment-wide rollback.
+
+pub mod cloudformation;

@@ -1,0 +1,98 @@
+//! The exit statuses of every command, in one table: each command ends in one of these, every error kind
+//! maps to one of them, and `--help` lists them from here.
+
+use std::process::ExitCode;
+
+use crate::apply::cloudformation::Verdict;
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// It did what was asked.
+    Success,
+    /// The input was refused, and nothing was changed.
+    Refused,
+    /// `diff --exit-code` found differences.
+    Differs,
+    /// A cloud API failed or could not be reached, and nothing was changed.
+    CloudFailed,
+    /// A change failed, and everything it changed is back where it was.
+    RolledBack,
+    /// A change failed, and some of it could not be brought back.
+    RollbackIncomplete,
+    /// A bug in slipway.
+    Internal,
+    /// Interrupted (Ctrl-C).
+    Interrupted,
+}
+
+impl Exit {
+    /// Every status, in the order `--help` lists them.
+    pub const ALL: [Exit; 8] = [
+        Exit::Success,
+        Exit::Refused,
+        Exit::Differs,
+        Exit::CloudFailed,
+        Exit::RolledBack,
+        Exit::RollbackIncomplete,
+        Exit::Internal,
+        Exit::Interrupted,
+    ];
+
+    /// The number the process exits with.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Refused => 1,
+            Exit::Differs => 2,
+            Exit::CloudFailed => 3,
+            Exit::RolledBack => 4,
+            Exit::RollbackIncomplete => 5,
+            Exit::Internal => 70,
+            Exit::Interrupted => 130,
+        }
+    }
+
+    /// What it means, for `--help`.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Success => "success",
+            Exit::Refused => {
+                "the input was refused and nothing was changed: bad arguments, definitions that `check` \
+                 rejects, an output directory slipway did not write, a deploy that may not start"
+            }
+            Exit::Differs => "`diff --exit-code`: the artifacts differ",
+            Exit::CloudFailed => "a cloud API failed, or AWS could not be reached; nothing was changed",
+            Exit::RolledBack => "a deploy failed and every stack it changed is back where it was",
+            Exit::RollbackIncomplete => "a deploy failed and some stacks could not be brought back: a person must look",
+            Exit::Internal => "an internal error (a bug in slipway: please report it)",
+            Exit::Interrupted => "interrupted",
+        }
+    }
+
+    /// How a deploy's verdict ends the command.
+    pub fn of_verdict(verdict: &Verdict) -> Exit {
+        match verdict {
+            Verdict::Deployed => Exit::Success,
+            Verdict::Refused { .. } => Exit::Refused,
+            Verdict::CloudFailed { .. } => Exit::CloudFailed,
+            Verdict::RolledBack { .. } => Exit::RolledBack,
+            Verdict::RollbackIncomplete { .. } => Exit::RollbackIncomplete,
+        }
+    }
+
+    /// The `--help` text of the table.
+    pub fn table() -> String {
+        let mut s = String::from("Exit status:\n");
+        for exit in Exit::ALL {
+            s.push_str(&format!("  {:<4}{}\n", exit.code(), exit.meaning()));
+        }
+        s.trim_end().to_string()
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit.code())
+    }
+}
