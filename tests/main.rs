@@ -13,6 +13,7 @@ mod diff;
 mod diff_deployed;
 mod faults;
 mod flows;
+mod layers;
 mod moto;
 mod resource_data;
 mod synth;
