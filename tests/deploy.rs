@@ -13,6 +13,7 @@ use aws_credential_types::Credentials;
 use slipway::apply::cloudformation::{
     ApprovalMode, Approver, EventLines, InFlight, Options, Outcome, Plan, StackResult, Verdict,
 };
+use slipway::cfn::resources::{Principal, Role, Statement as RoleStatement};
 use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
 use slipway::cli::Exit;
 use slipway::cloud::{Connector, Destination, Poll, RegionRule, Settings};
@@ -30,6 +31,8 @@ thread_local! {
     static REVISION: Cell<u32> = const { Cell::new(1) };
     /// Pads the `side` stack's template past 51,200 bytes.
     static LARGE: Cell<bool> = const { Cell::new(false) };
+    /// The actions the `side` stack's `Worker` role may take, one statement each (no role when empty).
+    static GRANTS: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
 }
 
 fn release_param() -> Parameter {
@@ -67,6 +70,17 @@ fn stacks(_: &Project, _: &Environment) -> Vec<Stack> {
         topic.metadata.insert("Padding".into(), Expr::str("x".repeat(60_000)));
     }
     side.resource("Topic", topic);
+    let grants = GRANTS.with(|g| g.borrow().clone());
+    if !grants.is_empty() {
+        let role = Role {
+            description: "shop worker".into(),
+            trust: vec![RoleStatement::trust(Principal::Service("lambda.amazonaws.com".into()))],
+            managed_policies: vec![],
+            permissions: grants.iter().map(|a| RoleStatement::allow([*a], [Expr::str("*")])).collect(),
+            max_session_seconds: None,
+        };
+        side.resource("Worker", role);
+    }
     vec![Stack::new("base", base), Stack::new("app", app).after("base"), Stack::new("side", side)]
 }
 
@@ -203,6 +217,7 @@ fn setup() -> (Moto, Faults) {
     python_tool("SLIPWAY_MOTO_SERVER", "moto_server");
     SMOKE_URL.with(|u| *u.borrow_mut() = None);
     LARGE.with(|l| l.set(false));
+    GRANTS.with(|g| g.borrow_mut().clear());
     REVISION.with(|r| r.set(1));
     let moto = Moto::start();
     let faults = Faults::start(&moto.endpoint);
@@ -469,6 +484,116 @@ fn a_template_over_51200_bytes_goes_through_the_artifacts_bucket() {
     assert!(template_of(&moto, "side").len() > 51_200);
 }
 
+/// Approves everything, remembering what it was shown.
+#[derive(Default)]
+struct Recorder(Vec<(String, String)>);
+
+impl Approver for Recorder {
+    fn approve(&mut self, stack: &str, diff: &StackDiff) -> bool {
+        self.0.push((stack.to_string(), slipway::diff::render::stack_text(diff, false)));
+        true
+    }
+}
+
+#[test]
+fn the_gate_asks_when_an_iam_statement_broadens_access_and_not_when_one_narrows_it() {
+    let (moto, faults) = setup();
+    GRANTS.with(|g| *g.borrow_mut() = vec!["sqs:SendMessage"]);
+    assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
+    let gated = Options { approval: ApprovalMode::Broadening, interactive: true, ..options() };
+
+    // A second statement: access broadens, so a person is asked, and shown the property-level diff.
+    GRANTS.with(|g| *g.borrow_mut() = vec!["sqs:SendMessage", "sqs:DeleteQueue"]);
+    let mut asked = Recorder::default();
+    let d = deploy_with(&faults.endpoint, "r2", &gated, &mut asked);
+    assert_eq!(d.code, 0, "{}", d.log);
+    assert_eq!(asked.0.len(), 1, "only the stack whose access broadens asks: {:?}", asked.0);
+    let (stack, shown) = &asked.0[0];
+    assert_eq!(stack, "shop-dev-side");
+    assert!(shown.contains("    security\n      [+] BROADENS Worker Properties/Policies["), "{shown}");
+    assert!(shown.contains("sqs:DeleteQueue"), "{shown}");
+    assert!(shown.contains("[~] Worker AWS::IAM::Role: update"), "{shown}");
+    assert!(shown.contains("└─ Properties/Policies/"), "the changed property paths: {shown}");
+    assert!(d.log.contains("shop-dev-side:       [~] Worker AWS::IAM::Role: update"), "{}", d.log);
+
+    // One statement fewer: access narrows, nobody is asked, and the change still shows in the log.
+    GRANTS.with(|g| *g.borrow_mut() = vec!["sqs:DeleteQueue"]);
+    let mut asked = Recorder::default();
+    let d = deploy_with(&faults.endpoint, "r3", &gated, &mut asked);
+    assert_eq!(d.code, 0, "{}", d.log);
+    assert!(asked.0.is_empty(), "narrowing asked: {:?}", asked.0);
+    assert!(d.log.contains("shop-dev-side:       [-] Worker Properties/Policies["), "{}", d.log);
+    let role = template_of(&moto, "side");
+    assert!(role.contains("sqs:DeleteQueue") && !role.contains("sqs:SendMessage"), "{role}");
+}
+
+#[test]
+fn a_synth_directory_deploys_exactly_the_bytes_it_holds() {
+    let (moto, faults) = setup();
+    let project = project();
+    let set = slipway::synth::synth(&project, &[]).unwrap();
+    let dir = crate::support::tempdir();
+    let out = dir.path().join("out");
+    slipway::synth::write(&set, &out).unwrap();
+    // The definitions move on after the synth; the directory is what was reviewed.
+    REVISION.with(|r| r.set(7));
+    let read = slipway::synth::read_dir(&out, &[]).unwrap();
+    assert!(read.changed.is_empty() && read.unlisted.is_empty());
+    let plan = Plan::new(&project.name, project.find("dev").unwrap(), "r1", None, &read.artifacts).unwrap();
+    let d = deploy_plan(&faults.endpoint, &plan, &options(), &mut Refuse);
+    assert_eq!(d.code, 0, "{}", d.log);
+    for stack in ["base", "app", "side"] {
+        let on_disk = std::fs::read_to_string(out.join(format!("dev/cloudformation/{stack}.template.json"))).unwrap();
+        assert_eq!(template_of(&moto, stack), on_disk, "{stack}");
+    }
+}
+
+#[test]
+fn deploy_from_a_directory_refuses_a_file_changed_missing_or_unlisted_naming_it() {
+    let dir = crate::support::tempdir();
+    let run = |args: &[&str]| crate::support::slipway(dir.path(), args);
+    assert_eq!(run(&["synth", "--out", "out"]).status, 0);
+    let deploy = ["deploy", "--env", "dev", "--from", "out", "--release", "r1", "--yes"];
+
+    let app = dir.path().join("out/dev/cloudformation/app.template.json");
+    let original = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(&app, original.replace("\"Description\"", "\"Description \"")).unwrap();
+    let edited = run(&deploy);
+    assert_eq!(edited.status, 1, "{}", edited.stderr);
+    assert_eq!(
+        edited.stderr.lines().next().unwrap(),
+        "error: `out/dev/cloudformation/app.template.json` changed after `slipway synth` wrote it (its SHA-256 \
+         differs from the one in manifest.json); refusing to deploy what was not reviewed"
+    );
+    std::fs::write(&app, &original).unwrap();
+
+    let data = dir.path().join("out/dev/cloudformation/data.template.json");
+    let kept = std::fs::read(&data).unwrap();
+    std::fs::remove_file(&data).unwrap();
+    let missing = run(&deploy);
+    assert_eq!(missing.status, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.starts_with(
+            "error: `out/dev/cloudformation/data.template.json`, which manifest.json lists, cannot be read: "
+        ),
+        "{}",
+        missing.stderr
+    );
+    std::fs::write(&data, kept).unwrap();
+
+    std::fs::write(dir.path().join("out/dev/cloudformation/extra.template.json"), "{}").unwrap();
+    let unlisted = run(&deploy);
+    assert_eq!(unlisted.status, 1, "{}", unlisted.stderr);
+    assert!(
+        unlisted.stderr.starts_with(
+            "error: `out/dev/cloudformation/extra.template.json` is not listed in manifest.json: slipway did not \
+             write it"
+        ),
+        "{}",
+        unlisted.stderr
+    );
+}
+
 #[test]
 fn ordering_follows_imports_and_declarations() {
     fn importing(_: &Project, _: &Environment) -> Vec<Stack> {
@@ -566,8 +691,9 @@ fn missing_credentials_wrong_region_unreachable_endpoint_and_wrong_account_are_o
     assert_eq!(stacks, 0, "nothing was created");
 }
 
-#[test]
-fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
+/// A deploy of the reference `dev` through the real binary, interrupted (SIGINT, as a terminal's Ctrl-C)
+/// while it waits for stacks busy with operations it did not start. Asserts what it says.
+pub fn interrupted_deploy() -> crate::support::Run {
     use std::io::BufRead;
     let (moto, faults) = setup();
     // Every stack of the reference `dev` environment exists and is busy with an operation slipway did not
@@ -594,7 +720,7 @@ fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Read its progress until it is waiting for the busy stack, then interrupt it as a terminal's Ctrl-C would.
+    // Read its progress until it is waiting for the busy stack, then interrupt it.
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
     while !seen.contains("(started elsewhere) to finish") {
@@ -606,9 +732,10 @@ fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
     assert!(status.success());
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     let code = child.wait().unwrap().code();
     let stderr = seen + &rest;
-    assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains(": waiting for UPDATE_IN_PROGRESS (started elsewhere) to finish"), "{stderr}");
     assert!(
         stderr.ends_with(
@@ -618,4 +745,11 @@ fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
         "{stderr}"
     );
     assert_eq!(faults.calls("ExecuteChangeSet"), 0);
+    crate::support::Run { status: code.unwrap_or(-1), stdout, stderr }
+}
+
+#[test]
+fn ctrl_c_while_waiting_stops_and_says_what_was_executed() {
+    let run = interrupted_deploy();
+    assert_eq!(run.status, 130, "{}", run.stderr);
 }

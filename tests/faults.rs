@@ -37,6 +37,8 @@ pub enum Failure {
     RollbackFails,
     /// Somebody else's operation that never ends: the stack stays `UPDATE_IN_PROGRESS`.
     Busy,
+    /// A create that fails, and whose deletion fails too: `ROLLBACK_COMPLETE`, then `DELETE_FAILED`.
+    CreateAndDeleteFail,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +48,8 @@ struct Failing {
     active: bool,
     polls: usize,
     continued: bool,
+    /// DescribeStacks calls since a DeleteStack this proxy kept from moto.
+    deleting: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -93,11 +97,10 @@ impl Faults {
 
     /// The next executed change set of `stack` ends as `failure` (`Busy` takes effect at once).
     pub fn fail(&self, stack: &str, failure: Failure) {
-        self.state
-            .lock()
-            .unwrap()
-            .failing
-            .insert(stack.into(), Failing { failure, active: failure == Failure::Busy, polls: 0, continued: false });
+        self.state.lock().unwrap().failing.insert(
+            stack.into(),
+            Failing { failure, active: failure == Failure::Busy, polls: 0, continued: false, deleting: None },
+        );
     }
 
     /// Answers DescribeStacks of `stack` with output `key` = `value`, as CloudFormation does for a stack whose
@@ -166,12 +169,17 @@ fn error_response(code: &str, message: &str) -> String {
 
 /// The stack's status after `polls` DescribeStacks calls since a failing execution.
 fn status(f: &Failing) -> &'static str {
+    match f.deleting {
+        Some(0) => return "DELETE_IN_PROGRESS",
+        Some(_) => return "DELETE_FAILED",
+        None => {}
+    }
     match (f.failure, f.polls, f.continued) {
         (Failure::Busy, _, _) => "UPDATE_IN_PROGRESS",
         (_, _, true) => "UPDATE_ROLLBACK_COMPLETE",
-        (Failure::CreateRollsBack, 0, _) => "CREATE_IN_PROGRESS",
-        (Failure::CreateRollsBack, 1, _) => "ROLLBACK_IN_PROGRESS",
-        (Failure::CreateRollsBack, _, _) => "ROLLBACK_COMPLETE",
+        (Failure::CreateRollsBack | Failure::CreateAndDeleteFail, 0, _) => "CREATE_IN_PROGRESS",
+        (Failure::CreateRollsBack | Failure::CreateAndDeleteFail, 1, _) => "ROLLBACK_IN_PROGRESS",
+        (Failure::CreateRollsBack | Failure::CreateAndDeleteFail, _, _) => "ROLLBACK_COMPLETE",
         (_, 0, _) => "UPDATE_IN_PROGRESS",
         (_, 1, _) => "UPDATE_ROLLBACK_IN_PROGRESS",
         (Failure::UpdateRollsBack, _, _) => "UPDATE_ROLLBACK_COMPLETE",
@@ -181,7 +189,7 @@ fn status(f: &Failing) -> &'static str {
 
 /// The events CloudFormation would have recorded so far, oldest first: (id, logical ID, type, status, reason).
 fn events(stack: &str, f: &Failing) -> Vec<(String, String, String, String, String)> {
-    let create = f.failure == Failure::CreateRollsBack;
+    let create = matches!(f.failure, Failure::CreateRollsBack | Failure::CreateAndDeleteFail);
     let verb = if create { "CREATE" } else { "UPDATE" };
     let ev = |n: u32, id: &str, kind: &str, status: String, reason: &str| {
         (format!("faults-{stack}-{n}"), id.to_string(), kind.to_string(), status, reason.to_string())
@@ -222,12 +230,31 @@ fn events(stack: &str, f: &Failing) -> Vec<(String, String, String, String, Stri
             6,
             stack,
             "AWS::CloudFormation::Stack",
-            status(&Failing { polls: 2, continued: false, ..*f }).into(),
+            status(&Failing { polls: 2, continued: false, deleting: None, ..*f }).into(),
             "",
         ));
     }
     if f.continued {
         all.push(ev(7, stack, "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE".into(), "continued"));
+    }
+    if let Some(polls) = f.deleting {
+        all.push(ev(8, stack, "AWS::CloudFormation::Stack", "DELETE_IN_PROGRESS".into(), "User Initiated"));
+        if polls >= 1 {
+            all.push(ev(
+                9,
+                "Broken",
+                "AWS::S3::BucketPolicy",
+                "DELETE_FAILED".into(),
+                "Resource handler returned message: \"Access Denied\"",
+            ));
+            all.push(ev(
+                10,
+                stack,
+                "AWS::CloudFormation::Stack",
+                "DELETE_FAILED".into(),
+                "The following resource(s) failed to delete: [Broken]",
+            ));
+        }
     }
     all
 }
@@ -236,12 +263,12 @@ fn event_xml(stack: &str, stack_id: &str, e: &(String, String, String, String, S
     format!(
         "<member><EventId>{}</EventId><StackId>{stack_id}</StackId><StackName>{stack}</StackName>\
          <LogicalResourceId>{}</LogicalResourceId><PhysicalResourceId></PhysicalResourceId>\
-         <ResourceType>{}</ResourceType><Timestamp>2026-11-23T12:00:0{}.000Z</Timestamp>\
+         <ResourceType>{}</ResourceType><Timestamp>2026-11-23T12:00:{:02}.000Z</Timestamp>\
          <ResourceStatus>{}</ResourceStatus><ResourceStatusReason>{}</ResourceStatusReason></member>",
         e.0,
         e.1,
         e.2,
-        e.0.rsplit('-').next().unwrap_or("0"),
+        e.0.rsplit('-').next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(0),
         e.3,
         e.4.replace('"', "&quot;")
     )
@@ -300,6 +327,12 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
                 answer(&mut writer, "200 OK", &ok_response("ContinueUpdateRollback"))?;
                 return Ok(());
             }
+            ("DeleteStack", Some(f)) if f.active && f.failure == Failure::CreateAndDeleteFail => {
+                // CloudFormation accepts the deletion and fails it later; moto never sees it.
+                state.lock().unwrap().failing.get_mut(&stack).unwrap().deleting = Some(0);
+                answer(&mut writer, "200 OK", &ok_response("DeleteStack"))?;
+                return Ok(());
+            }
             ("DeleteStack", Some(f)) if f.active => {
                 // CloudFormation deletes the rolled-back stack; moto, which never executed it, does too.
                 state.lock().unwrap().failing.remove(&stack);
@@ -330,7 +363,10 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
                     if let (Some(a), Some(b)) = (text.find("<StackId>"), text.find("</StackId>")) {
                         stack_ids.insert(stack.clone(), text[a + "<StackId>".len()..b].to_string());
                     }
-                    f.polls += 1;
+                    match &mut f.deleting {
+                        Some(polls) => *polls += 1,
+                        None => f.polls += 1,
+                    }
                 }
                 "DescribeStackEvents" => {
                     let id = stack_ids.get(&stack).cloned().unwrap_or_default();

@@ -11,6 +11,7 @@ mod compose;
 mod deploy;
 mod diff;
 mod diff_deployed;
+mod exit_codes;
 mod faults;
 mod flows;
 mod layers;

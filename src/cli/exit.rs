@@ -57,10 +57,7 @@ impl Exit {
     pub fn meaning(self) -> &'static str {
         match self {
             Exit::Success => "success",
-            Exit::Refused => {
-                "the input was refused and nothing was changed: bad arguments, definitions that `check` \
-                 rejects, an output directory slipway did not write, a deploy that may not start"
-            }
+            Exit::Refused => "refused, and nothing was changed: arguments, definitions, a directory, a deploy's gate",
             Exit::Differs => "`diff --exit-code`: the artifacts differ",
             Exit::CloudFailed => "a cloud API failed, or AWS could not be reached; nothing was changed",
             Exit::RolledBack => "a deploy failed and every stack it changed is back where it was",
@@ -81,7 +78,7 @@ impl Exit {
         }
     }
 
-    /// The `--help` text of the table.
+    /// The `--help` text of the table (one line per status, short enough not to be wrapped at 100 columns).
     pub fn table() -> String {
         let mut s = String::from("Exit status:\n");
         for exit in Exit::ALL {

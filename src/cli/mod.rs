@@ -35,6 +35,9 @@ enum Command {
     Check(check::CheckArgs),
     Envs(envs::EnvsArgs),
     Deploy(deploy::DeployArgs),
+    /// Panics on purpose, so that what slipway does with its own bugs (a report and exit 70) can be tested.
+    #[command(hide = true)]
+    InternalErrorTest,
 }
 
 /// Where a command writes: standard output for results, standard error for notes and errors.
@@ -75,6 +78,7 @@ where
         Command::Check(args) => check::run(project, args, ui),
         Command::Deploy(args) => deploy::run(project, args, ui),
         Command::Envs(args) => envs::run(&project, args, ui),
+        Command::InternalErrorTest => panic!("the internal-error-test command panics on purpose"),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -86,16 +90,33 @@ where
     }
 }
 
-/// The `slipway` binary: this repository's project, the process's arguments, standard streams.
+/// The `slipway` binary: this repository's project, the process's arguments, standard streams. A panic
+/// is a bug in slipway: it is reported as one and ends with exit 70, never with a raw backtrace.
 pub fn main() -> ExitCode {
-    let stdout = io::stdout();
-    let stderr = io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
-    let mut ui = Ui { out: &mut out, err: &mut err };
-    let code = run_with(crate::environments::project(), std::env::args_os(), &mut ui);
-    let _ = ui.out.flush();
-    code
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!(
+            "internal error: slipway panicked{at}: {message}\nhint: this is a bug in slipway; please report it \
+             with the command you ran and this message"
+        );
+    }));
+    let result = std::panic::catch_unwind(|| {
+        let stdout = io::stdout();
+        let stderr = io::stderr();
+        let mut out = stdout.lock();
+        let mut err = stderr.lock();
+        let mut ui = Ui { out: &mut out, err: &mut err };
+        let code = run_with(crate::environments::project(), std::env::args_os(), &mut ui);
+        let _ = ui.out.flush();
+        code
+    });
+    result.unwrap_or_else(|_| Exit::Internal.into())
 }
 
 /// The single-threaded runtime the commands that talk to AWS run on.
