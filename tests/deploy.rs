@@ -171,7 +171,7 @@ fn results(d: &Deployed) -> Vec<(&str, &StackResult)> {
 }
 
 fn setup() -> (Moto, Faults) {
-    python_tool("SLIPWAY_MOTO_SERVER", "moto_server");
+    python_tool("SLIPWAY_TEST_PYTHON", "python");
     SMOKE_URL.with(|u| *u.borrow_mut() = None);
     LARGE.with(|l| l.set(false));
     REVISION.with(|r| r.set(1));
