@@ -14,6 +14,7 @@ mod diff_deployed;
 mod faults;
 mod flows;
 mod moto;
+mod moto_patches;
 mod resource_data;
 mod synth;
 mod templates;
