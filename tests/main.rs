@@ -15,6 +15,7 @@ mod faults;
 mod flows;
 mod moto;
 mod moto_patches;
+mod reference_deploy;
 mod resource_data;
 mod synth;
 mod templates;
