@@ -46,9 +46,9 @@ fn template(description: &str) -> Template {
     t
 }
 
-/// Three stacks: `base` and `side` independent, `app` after `base`. (The order that imports imply is tested
-/// without moto in `ordering_follows_imports_and_declarations`: moto registers exports only for stacks made
-/// by CreateStack, never by change sets.)
+/// Three stacks: `base` and `side` independent, `app` importing an export of `base`, so deployed after it
+/// and rolled back before it (the test endpoint refuses to delete or drop an export a stack imports).
+/// `Stack::after` orders stacks the same way; `ordering_follows_imports_and_declarations` tests both.
 fn stacks(_: &Project, _: &Environment) -> Vec<Stack> {
     let mut base = template("base");
     base.parameter("Release", release_param());
@@ -58,7 +58,8 @@ fn stacks(_: &Project, _: &Environment) -> Vec<Stack> {
 
     let mut app = template("app");
     app.parameter("Release", release_param());
-    app.resource("Queue", Resource::new("AWS::SQS::Queue"));
+    let topic = Expr::map([("Key", Expr::str("base-topic")), ("Value", Expr::import("shop-dev-base-TopicArn"))]);
+    app.resource("Queue", Resource::new("AWS::SQS::Queue").prop("Tags", Expr::list([topic])));
     app.resource("Topic", Resource::new("AWS::SNS::Topic").prop("DisplayName", Expr::sub("app-${Release}")));
     let url = SMOKE_URL.with(|u| u.borrow().clone()).unwrap_or_else(|| "http://127.0.0.1:9".into());
     app.output("Url", Output::new("where the app answers", Expr::str(url)));
@@ -81,7 +82,7 @@ fn stacks(_: &Project, _: &Environment) -> Vec<Stack> {
         };
         side.resource("Worker", role);
     }
-    vec![Stack::new("base", base), Stack::new("app", app).after("base"), Stack::new("side", side)]
+    vec![Stack::new("base", base), Stack::new("app", app), Stack::new("side", side)]
 }
 
 fn project() -> Project {
@@ -214,7 +215,7 @@ fn results(d: &Deployed) -> Vec<(&str, &StackResult)> {
 }
 
 fn setup() -> (Moto, Faults) {
-    python_tool("SLIPWAY_MOTO_SERVER", "moto_server");
+    python_tool("SLIPWAY_TEST_PYTHON", "python");
     SMOKE_URL.with(|u| *u.borrow_mut() = None);
     LARGE.with(|l| l.set(false));
     GRANTS.with(|g| g.borrow_mut().clear());
@@ -248,6 +249,16 @@ fn creates_updates_and_reports_an_unchanged_environment_with_tags() {
     assert_eq!(second.outcome.verdict, Verdict::Deployed, "{}", second.log);
     assert!(results(&second).iter().all(|(_, r)| **r == StackResult::Updated), "{:?}", results(&second));
     assert_eq!(stacks_in(&moto)["app"], deployed("r2"));
+    let release_tag = block_on(async {
+        let out = moto.client().describe_stacks().stack_name("shop-dev-base").send().await.unwrap();
+        out.stacks()[0]
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some("slipway:release"))
+            .and_then(|t| t.value())
+            .map(String::from)
+    });
+    assert_eq!(release_tag.as_deref(), Some("r2"), "an executed change set sets the stack's tags");
 
     let third = deploy(&faults.endpoint, "r2", &options());
     assert_eq!(third.outcome.verdict, Verdict::Deployed);
@@ -405,7 +416,6 @@ fn http_server(status: u16) -> String {
 fn a_passing_smoke_check_completes_the_deploy() {
     let (_moto, faults) = setup();
     let server = http_server(200);
-    faults.output("shop-dev-app", "Url", &server);
     SMOKE_URL.with(|u| *u.borrow_mut() = Some(server));
     let d = deploy(&faults.endpoint, "r1", &options());
     assert_eq!(d.outcome.verdict, Verdict::Deployed, "{}", d.log);
@@ -417,7 +427,6 @@ fn a_failing_smoke_check_rolls_the_environment_back() {
     let (moto, faults) = setup();
     assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
     let server = http_server(503);
-    faults.output("shop-dev-app", "Url", &server);
     SMOKE_URL.with(|u| *u.borrow_mut() = Some(server.clone()));
     let d = deploy(&faults.endpoint, "r2", &options());
     assert_eq!(d.code, 4, "{}", d.log);

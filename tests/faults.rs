@@ -1,9 +1,9 @@
 //! A CloudFormation endpoint that fails the way AWS does, for the failure paths moto cannot produce: a
 //! proxy in front of moto that forwards every request through the real wire protocol, and on request
 //! throttles, answers 5xx, drops connections, answers slowly, or makes a stack's executed change set end in
-//! `ROLLBACK_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE` or `UPDATE_ROLLBACK_FAILED` (moto applies change sets at
-//! once and never rolls back). A failing execution is not forwarded, so moto keeps the stack as it was:
-//! exactly what CloudFormation's own rollback leaves behind.
+//! `ROLLBACK_COMPLETE`, `UPDATE_ROLLBACK_COMPLETE` or `UPDATE_ROLLBACK_FAILED` (moto applies a change set
+//! within the call, and its resources almost never fail as AWS's do). A failing execution is not forwarded,
+//! so moto keeps the stack as it was: exactly what CloudFormation's own rollback leaves behind.
 
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Write};
@@ -57,6 +57,8 @@ struct State {
     faults: Vec<(String, Fault, usize)>,
     failing: BTreeMap<String, Failing>,
     calls: BTreeMap<String, usize>,
+    /// Every request: action and stack name, in the order they arrived.
+    requests: Vec<(String, String)>,
     stack_ids: BTreeMap<String, String>,
     outputs: BTreeMap<String, BTreeMap<String, String>>,
     skipped: Vec<Vec<String>>,
@@ -103,8 +105,9 @@ impl Faults {
         );
     }
 
-    /// Answers DescribeStacks of `stack` with output `key` = `value`, as CloudFormation does for a stack whose
-    /// template declares it: moto computes outputs only for stacks made by CreateStack, not by change sets.
+    /// Answers DescribeStacks of `stack` with output `key` = `value`, in place of the value moto computed (or
+    /// as an added output). A test double for what a deployed stack's output points at, e.g. the URL of an
+    /// API that on moto points nowhere, so that a smoke check can reach a server the test runs.
     pub fn output(&self, stack: &str, key: &str, value: &str) {
         self.state.lock().unwrap().outputs.entry(stack.into()).or_default().insert(key.into(), value.into());
     }
@@ -112,6 +115,12 @@ impl Faults {
     /// How many requests of `action` reached the proxy.
     pub fn calls(&self, action: &str) -> usize {
         self.state.lock().unwrap().calls.get(action).copied().unwrap_or(0)
+    }
+
+    /// The stack named by each request of `action`, in the order they arrived.
+    pub fn stacks_called(&self, action: &str) -> Vec<String> {
+        let state = self.state.lock().unwrap();
+        state.requests.iter().filter(|(a, _)| a == action).map(|(_, stack)| stack.clone()).collect()
     }
 
     /// The `ResourcesToSkip` of every ContinueUpdateRollback call.
@@ -165,6 +174,28 @@ fn error_response(code: &str, message: &str) -> String {
         "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>\
          </Error><RequestId>faults</RequestId></ErrorResponse>"
     )
+}
+
+/// Sets output `key` of the (one) stack in DescribeStacks answer `text` to `value`, adding it if missing.
+fn set_output(text: &mut String, key: &str, value: &str) {
+    let at_key = format!("<OutputKey>{key}</OutputKey>");
+    if let Some(k) = text.find(&at_key) {
+        let end = k + text[k..].find("</member>").expect("an output member ends");
+        if let (Some(a), Some(b)) = (text[k..end].find("<OutputValue>"), text[k..end].find("</OutputValue>")) {
+            text.replace_range(k + a + "<OutputValue>".len()..k + b, value);
+        } else {
+            text.insert_str(k + at_key.len(), &format!("<OutputValue>{value}</OutputValue>"));
+        }
+        return;
+    }
+    let member = format!("<member>{at_key}<OutputValue>{value}</OutputValue></member>");
+    if let Some(at) = text.find("<Outputs/>") {
+        text.replace_range(at..at + "<Outputs/>".len(), &format!("<Outputs>{member}</Outputs>"));
+    } else if let Some(at) = text.find("<Outputs>") {
+        text.insert_str(at + "<Outputs>".len(), &member);
+    } else if let Some(at) = text.find("</StackStatus>") {
+        text.insert_str(at + "</StackStatus>".len(), &format!("<Outputs>{member}</Outputs>"));
+    }
 }
 
 /// The stack's status after `polls` DescribeStacks calls since a failing execution.
@@ -287,6 +318,7 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
         let fault = {
             let mut s = state.lock().unwrap();
             *s.calls.entry(action.clone()).or_default() += 1;
+            s.requests.push((action.clone(), stack.clone()));
             let hit = s.faults.iter_mut().find(|(a, _, n)| *a == action && *n > 0);
             hit.map(|(_, fault, n)| {
                 *n -= 1;
@@ -344,14 +376,9 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
             answer_head.lines().next().and_then(|l| l.split_once(' ')).map_or("200 OK", |x| x.1).to_string();
         let mut s = state.lock().unwrap();
         let State { failing, stack_ids, outputs, .. } = &mut *s;
-        if let Some(values) = outputs.get(&stack).filter(|_| action == "DescribeStacks" && !text.contains("<Outputs>"))
-        {
-            let members: String = values
-                .iter()
-                .map(|(k, v)| format!("<member><OutputKey>{k}</OutputKey><OutputValue>{v}</OutputValue></member>"))
-                .collect();
-            if let Some(at) = text.find("</StackStatus>") {
-                text.insert_str(at + "</StackStatus>".len(), &format!("<Outputs>{members}</Outputs>"));
+        if let Some(values) = outputs.get(&stack).filter(|_| action == "DescribeStacks") {
+            for (key, value) in values {
+                set_output(&mut text, key, value);
             }
         }
         if let Some(f) = failing.get_mut(&stack).filter(|f| f.active) {

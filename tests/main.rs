@@ -16,6 +16,8 @@ mod faults;
 mod flows;
 mod layers;
 mod moto;
+mod moto_patches;
+mod reference_deploy;
 mod resource_data;
 mod synth;
 mod templates;

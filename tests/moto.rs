@@ -1,5 +1,8 @@
 //! A real CloudFormation API on loopback for the tests: the moto server that `bash tests/run.sh`
 //! installs into target/py (pinned in tests/python-requirements.txt), on a free port, stopped on drop.
+//! It runs through `tests/moto/server.py`, which patches moto where it differs from CloudFormation
+//! (exports and outputs of stacks made by change sets, `Fn::Cidr`, delete order, ...; tests/README.md
+//! lists every difference).
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -8,13 +11,15 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 
-use crate::support::python_tool;
+use crate::support::{python_tool, repo_root};
 
 /// A running moto server.
 pub struct Moto {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
+    /// What the server writes (one line per request, and tracebacks).
+    log: tempfile::NamedTempFile,
 }
 
 impl Moto {
@@ -26,25 +31,39 @@ impl Moto {
 
     /// Starts a moto server whose credentials belong to `account`.
     pub fn start_as(account: &str) -> Moto {
-        let bin = python_tool("SLIPWAY_MOTO_SERVER", "moto_server");
+        let python = python_tool("SLIPWAY_TEST_PYTHON", "python");
+        let server = repo_root().join("tests/moto/server.py");
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut child = Command::new(&bin)
+        let log = tempfile::Builder::new().prefix("slipway-moto-").suffix(".log").tempfile().unwrap();
+        let mut child = Command::new(&python)
+            .arg(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ACCOUNT_ID", account)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}; run `bash tests/run.sh`", bin.display()));
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}; run `bash tests/run.sh`", python.display()));
         let start = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Some(status) = child.try_wait().unwrap() {
-                panic!("moto_server exited with {status} before it answered on port {port}");
+                panic!(
+                    "{} {} exited with {status} before it answered on port {port}; run `bash tests/run.sh`, which \
+                     installs moto into target/py. It wrote:\n{}",
+                    python.display(),
+                    server.display(),
+                    std::fs::read_to_string(log.path()).unwrap_or_default()
+                );
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "moto_server did not answer on port {port} within 60 s");
+            assert!(start.elapsed() < Duration::from_secs(60), "moto did not answer on port {port} within 60 s");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
+        Moto { child, endpoint: format!("http://127.0.0.1:{port}"), log }
+    }
+
+    /// What the server has written so far: a request line per call, and the traceback of any that failed.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
     /// An SDK client for it, with test credentials in us-east-1 (the reference `dev` environment's region).

@@ -106,16 +106,38 @@ pub fn dependencies<'a>(
         .collect()
 }
 
-/// Orders `names` so that each comes after its dependencies, keeping the given order among stacks that
-/// are ready together (Kahn's algorithm). `Err` holds the stacks caught in a cycle, in the given order.
+/// Orders `names` so that each comes after its dependencies (Kahn's algorithm). Among stacks ready
+/// together, the one more stacks wait for (directly or not) goes first, so that a deploy one stack at a
+/// time unblocks the most work soonest; ties keep the given order. `Err` holds the stacks caught in a
+/// cycle, in the given order.
 pub fn order(names: &[String], deps: &BTreeMap<String, BTreeSet<String>>) -> Result<Vec<String>, Vec<String>> {
+    let known: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+    let needs = |s: &str| -> Vec<&str> {
+        deps.get(s).into_iter().flatten().map(String::as_str).filter(|d| known.contains(d)).collect()
+    };
+    // How many stacks wait for each, directly or through others.
+    let mut waiting: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for name in names {
+        let mut todo = needs(name);
+        let mut seen = BTreeSet::new();
+        while let Some(d) = todo.pop() {
+            if seen.insert(d) {
+                waiting.entry(d).or_default().insert(name.as_str());
+                todo.extend(needs(d));
+            }
+        }
+    }
+    let weight = |s: &str| waiting.get(s).map_or(0, BTreeSet::len);
     let mut remaining: Vec<&String> = names.iter().collect();
     let mut done: BTreeSet<&str> = BTreeSet::new();
     let mut ordered = Vec::new();
     while !remaining.is_empty() {
-        let ready = remaining.iter().position(|s| {
-            deps.get(s.as_str()).is_none_or(|d| d.iter().all(|d| done.contains(d.as_str()) || !names.contains(d)))
-        });
+        let ready = remaining
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| needs(s).iter().all(|d| done.contains(d)))
+            .max_by_key(|(i, s)| (weight(s), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i);
         match ready {
             Some(i) => {
                 let s = remaining.remove(i);
@@ -158,6 +180,9 @@ mod tests {
             ("side".to_string(), BTreeSet::new()),
         ]);
         assert_eq!(order(&names, &deps).unwrap(), ["base", "app", "side"]);
+        // Among stacks ready together, the one others wait for goes first.
+        let waited_for = BTreeMap::from([("app".to_string(), BTreeSet::from(["side".to_string()]))]);
+        assert_eq!(order(&names, &waited_for).unwrap(), ["side", "app", "base"]);
         let cyclic = BTreeMap::from([
             ("app".to_string(), BTreeSet::from(["base".to_string()])),
             ("base".to_string(), BTreeSet::from(["app".to_string()])),

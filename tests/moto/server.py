@@ -1,0 +1,606 @@
+"""moto's server, made faithful to AWS CloudFormation where slipway's tests depend on it.
+
+The test harness (tests/moto.rs) runs this file with target/py/bin/python and moto_server's own arguments
+(`-H 127.0.0.1 -p PORT`). It imports moto 5.2.5 (pinned in tests/python-requirements.txt), applies the
+narrow patches below, then hands over to moto's own server entry point. Each patch makes moto do what
+CloudFormation documents; tests/README.md lists every difference, what moto does, what CloudFormation does
+and how it is fixed here. The patches are general (no template, stack or resource name of slipway's appears
+here) and refuse to run on another moto version, whose internals they were written against.
+
+Nothing here makes moto deploy anything it did not before: resources moto cannot model are recorded with a
+physical ID and attributes, never created in another backend.
+"""
+
+import ipaddress
+import re
+import sys
+import threading
+from importlib.metadata import version
+
+
+MOTO_VERSION = "5.2.5"
+if version("moto") != MOTO_VERSION:
+    sys.exit(
+        f"tests/moto/server.py patches moto {MOTO_VERSION} but found moto {version('moto')}; "
+        "run `bash tests/run.sh` to install the pinned version, or update the patches and tests/README.md"
+    )
+
+from moto.cloudformation import models, parsing, responses  # noqa: E402
+from moto.cloudformation.exceptions import ValidationError  # noqa: E402
+from moto.cloudformation.models import CloudFormationBackend, Event, Stack  # noqa: E402
+from moto.core.exceptions import ServiceException  # noqa: E402
+from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.server import main  # noqa: E402
+
+# --- Template functions ---------------------------------------------------------------------------------
+
+
+def fn_cidr(args):
+    """`Fn::Cidr [ipBlock, count, cidrBits]`: `count` consecutive blocks of `cidrBits` host bits each."""
+    block, count, bits = args
+    network = ipaddress.ip_network(block, strict=False)
+    count, bits = int(count), int(bits)
+    prefix = network.max_prefixlen - bits
+    if not 1 <= count <= 256 or prefix < network.prefixlen:
+        raise ValidationError(message=f"Template error: Fn::Cidr cannot make {count} /{prefix} blocks of {block}")
+    blocks = []
+    for subnet in network.subnets(new_prefix=prefix):
+        blocks.append(str(subnet))
+        if len(blocks) == count:
+            return blocks
+    raise ValidationError(message=f"Template error: {block} holds fewer than {count} /{prefix} blocks")
+
+
+original_clean_json = parsing.clean_json
+
+
+def clean_json(resource_json, resources_map):
+    """moto's intrinsic functions, plus `Fn::Cidr`, and `Fn::Select` that fails as CloudFormation does.
+
+    moto passes `Fn::Cidr` through unevaluated, so `Fn::Select [0, Fn::Cidr [...]]` indexed a dict (a 500
+    answer). moto's own recursion looks `clean_json` up in its module, so nested functions come here too.
+    """
+    if isinstance(resource_json, dict) and "Fn::Cidr" in resource_json:
+        return fn_cidr([clean_json(a, resources_map) for a in resource_json["Fn::Cidr"]])
+    if isinstance(resource_json, dict) and "Fn::Select" in resource_json:
+        index, values = resource_json["Fn::Select"]
+        index = int(clean_json(index, resources_map))
+        values = clean_json(values, resources_map)
+        if not isinstance(values, list):
+            raise ValidationError(message=f"Template error: Fn::Select needs a list of values, not {values!r}")
+        if not 0 <= index < len(values):
+            raise ValidationError(
+                message=f"Template error: Fn::Select cannot select nonexistent value at index {index}"
+            )
+        return values[index]
+    return original_clean_json(resource_json, resources_map)
+
+
+parsing.clean_json = clean_json
+
+
+# --- Resource types moto does not model -----------------------------------------------------------------
+
+
+class UnmodelledResource:
+    """A resource of a type moto's CloudFormation does not implement (moto skips such resources, so a
+    `Ref` to one vanished from the properties that used it and an `Fn::GetAtt` of one failed the stack).
+
+    CloudFormation creates it; here it only gets what other resources and outputs can read: a physical ID
+    in CloudFormation's default form `<stack>-<LogicalId>-<RANDOM>` for `Ref`, and for `Fn::GetAtt` an ARN
+    (`Arn`, `*Arn`) or `<physical ID>.<Attribute>`. Attribute names are not checked against the type.
+    """
+
+    def __init__(self, physical_id, resource_type, properties, region_name, account_id):
+        self.physical_resource_id = physical_id
+        self.cf_resource_type = resource_type
+        self.properties = properties
+        self.region_name = region_name
+        self.account_id = account_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return True
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return cls(
+            resource_name,
+            kwargs.get("ResourceType") or cloudformation_json["Type"],
+            cloudformation_json.get("Properties", {}),
+            region_name,
+            account_id,
+        )
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        original_resource.properties = cloudformation_json.get("Properties", {})
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        pass
+
+    def delete(self, account_id, region_name):
+        pass
+
+    def is_created(self):
+        return True
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name.endswith("Arn"):
+            service = self.cf_resource_type.split("::")[1].lower()
+            kind = self.cf_resource_type.split("::")[2].lower()
+            return f"arn:aws:{service}:{self.region_name}:{self.account_id}:{kind}/{self.physical_resource_id}"
+        return f"{self.physical_resource_id}.{attribute_name}"
+
+
+original_resource_class_from_type = parsing.resource_class_from_type
+
+
+def resource_class_from_type(resource_type):
+    resource_class = original_resource_class_from_type(resource_type)
+    if resource_class is None and resource_type.startswith("AWS::") and resource_type not in parsing.NULL_MODELS:
+        return UnmodelledResource
+    return resource_class
+
+
+parsing.resource_class_from_type = resource_class_from_type
+
+
+# --- The order of resources within a stack --------------------------------------------------------------
+
+
+def references(node):
+    """Logical IDs `node` refers to through `Ref`, `Fn::GetAtt` and `Fn::Sub` (with or without a variable map)."""
+    found = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                if isinstance(text, str):
+                    found.update(m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
+                found.update(references(value[1] if isinstance(value, list) and len(value) > 1 else None))
+            else:
+                found.update(references(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.update(references(item))
+    return found
+
+
+def dependency_order(resources):
+    """The logical IDs of `resources` (a template's Resources) so that each comes after everything it refers
+    to or names in `DependsOn`: the order CloudFormation creates in, and the reverse of the order it deletes in.
+    """
+    needs = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        depends_on = [depends_on] if isinstance(depends_on, str) else list(depends_on)
+        found = references({k: v for k, v in resource.items() if k != "DependsOn"}) | set(depends_on)
+        needs[logical_id] = {d for d in found if d in resources and d != logical_id}
+    order, done = [], set()
+    while len(order) < len(resources):
+        ready = [r for r in resources if r not in done and needs[r] <= done]
+        if not ready:  # a cycle, which CloudFormation refuses; keep the template's order for the rest
+            ready = [r for r in resources if r not in done]
+        for r in ready:
+            order.append(r)
+            done.add(r)
+    return order
+
+
+def delete_resources(self):
+    """Deletes the stack's resources in reverse dependency order and stops at the first that fails, as
+    CloudFormation does (moto tried them in set order, retrying while some succeeded). `DeletionPolicy:
+    Retain` keeps a resource.
+    """
+    for logical_id in reversed(dependency_order(self._resource_json_map)):
+        resource_json = self._resource_json_map[logical_id]
+        if resource_json.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate"):
+            continue
+        self.deleted = getattr(self, "deleted", set()) | {logical_id}
+        parsed = self._parsed_resources.get(logical_id)
+        if parsed is None or isinstance(parsed, str):
+            continue
+        try:
+            deleter = DELETERS.get(resource_json["Type"])
+            if deleter:
+                deleter(ec2_backends[self._account_id][self._region_name], parsed)
+            else:
+                self._delete_resource(parsed, resource_json)
+        except Exception as e:
+            raise blame(e, logical_id, resource_json["Type"])
+        self._parsed_resources.pop(logical_id)
+
+
+parsing.ResourceMap.delete = delete_resources
+
+original_getitem = parsing.ResourceMap.__getitem__
+
+
+def getitem(self, key):
+    """moto creates a resource whenever something reads one it has not created (the map is lazy), so reading
+    a half-deleted stack (its outputs, its resources) made deleted resources again. A deleted one stays so."""
+    if key in getattr(self, "deleted", ()) and key not in self._parsed_resources:
+        return None
+    return original_getitem(self, key)
+
+
+parsing.ResourceMap.__getitem__ = getitem
+# Resources that do not exist (deleted, or never created) are not the stack's: moto listed them as blanks.
+Stack.stack_resources = property(lambda self: [r for r in self.resource_map.values() if r is not None])
+
+# Types moto creates through CloudFormation but never deletes (their `delete_from_cloudformation_json` is
+# moto's abstract stub), where the leftover blocks deleting what they belong to: a route table left in a VPC
+# made deleting the VPC fail with DependencyViolation. They are deleted through moto's EC2 backend.
+DELETERS = {
+    "AWS::EC2::RouteTable": lambda ec2, table: ec2.delete_route_table(table.id),
+    "AWS::EC2::SubnetRouteTableAssociation": lambda ec2, assoc: ec2.subnet_associations.pop(
+        f"{assoc.route_table_id}:{assoc.subnet_id}", None
+    ),
+    "AWS::EC2::VPCEndpoint": lambda ec2, endpoint: ec2.delete_vpc_endpoints([endpoint.id]),
+}
+
+
+def blame(e, logical_id, resource_type):
+    """Notes on exception `e` which resource it came from (the innermost, when creating one needed another)."""
+    if not hasattr(e, "cfn_logical_id"):
+        e.cfn_logical_id, e.cfn_resource_type = logical_id, resource_type
+    return e
+
+
+def culprit(e, stack):
+    """The logical ID, type and reason of the resource whose failure `e` is."""
+    reason = getattr(e, "message", None) or str(e) or type(e).__name__
+    return (
+        getattr(e, "cfn_logical_id", stack.name),
+        getattr(e, "cfn_resource_type", "AWS::CloudFormation::Stack"),
+        reason,
+    )
+
+
+def blaming(f):
+    """Wraps moto's `parse_and_create_resource` / `parse_and_update_resource` to blame failures on the resource."""
+
+    def wrapper(logical_id, resource_json, *args, **kwargs):
+        try:
+            return f(logical_id, resource_json, *args, **kwargs)
+        except Exception as e:
+            raise blame(e, logical_id, resource_json.get("Type", "?"))
+
+    return wrapper
+
+
+parsing.parse_and_create_resource = blaming(parsing.parse_and_create_resource)
+parsing.parse_and_update_resource = blaming(parsing.parse_and_update_resource)
+
+
+# --- Events ---------------------------------------------------------------------------------------------
+
+
+def resource_event(stack, logical_id, resource_type, status, reason=None, physical_id=""):
+    """A resource's event, as CloudFormation records one for each resource it creates, updates or deletes."""
+    stack.events.append(
+        Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=logical_id,
+            physical_resource_id=physical_id,
+            resource_type=resource_type,
+            resource_status=status,
+            resource_status_reason=reason,
+            resource_properties=None,
+        )
+    )
+
+
+def stack_event(stack, status, reason=None):
+    stack._add_stack_event(status, resource_status_reason=reason)
+    stack.status = status
+    stack.status_reason = reason
+
+
+# --- Exports and imports --------------------------------------------------------------------------------
+
+
+def imported_names(stack):
+    """The export names `stack`'s template imports with `Fn::ImportValue`."""
+    names = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Fn::ImportValue":
+                    try:
+                        names.add(clean_json(value, stack.resource_map))
+                    except Exception:
+                        pass
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(getattr(stack, "template_dict", {}) or {})
+    return names
+
+
+def importers(backend, export_name, exporter):
+    """The stacks other than `exporter` whose resources import `export_name`."""
+    holding = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "DELETE_COMPLETE")
+    return [
+        s.name
+        for s in backend.stacks.values()
+        if s is not exporter and s.status not in holding and export_name in imported_names(s)
+    ]
+
+
+def exports_of(backend, stack):
+    return [e for e in backend.exports.values() if e.exporting_stack_id == stack.stack_id]
+
+
+original_exports = Stack.exports.fget
+
+
+def exports(self):
+    """The exports registered when the stack was created or last updated. moto worked them out again on each
+    DescribeStacks, from resources that may since have been deleted."""
+    registered = getattr(self, "registered_exports", None)
+    return registered if registered is not None else original_exports(self)
+
+
+Stack.exports = property(exports)
+
+
+def settle_outputs(stack):
+    """Works out `stack`'s outputs and exports now, while every resource they read exists, and keeps them
+    (moto's outputs are lazy: read after a resource was deleted, they made it again or failed)."""
+    new = original_exports(stack)
+    _ = list(stack.output_map.values())
+    return new
+
+
+original_create_stack = CloudFormationBackend.create_stack
+
+
+def create_stack(self, *args, **kwargs):
+    stack = original_create_stack(self, *args, **kwargs)
+    stack.registered_exports = settle_outputs(stack)
+    return stack
+
+
+CloudFormationBackend.create_stack = create_stack
+
+
+def register_exports(backend, stack, new):
+    """Replaces `stack`'s exports in the region's registry by `new`, refusing a name another stack exports."""
+    for export in new:
+        holder = backend.exports.get(export.name)
+        if holder is not None and holder.exporting_stack_id != stack.stack_id:
+            raise ValidationError(
+                message=f"Export with name {export.name} is already exported by stack "
+                f"{holder.exporting_stack_id.split('/')[1]}. Rollback requested by user."
+            )
+    for export in exports_of(backend, stack):
+        del backend.exports[export.name]
+    for export in new:
+        backend.exports[export.name] = export
+    stack.registered_exports = new
+
+
+def declared_export_names(stack, template_dict, parameters):
+    """The export names `template_dict` would declare for `stack` with `parameters` (export names may only
+    use parameters, pseudo parameters and mappings, so no resource is needed to work them out)."""
+    resource_map = parsing.ResourceMap(
+        stack.stack_id,
+        stack.name,
+        parameters,
+        stack.tags,
+        region_name=stack.region_name,
+        account_id=stack.account_id,
+        template=template_dict,
+        cross_stack_resources={},
+    )
+    resource_map.load()
+    outputs = template_dict.get("Outputs") or {}
+    exported = [o for o in outputs.values() if isinstance(o, dict) and o.get("Export")]
+    return {clean_json(o["Export"]["Name"], resource_map) for o in exported}
+
+
+# --- Change sets ----------------------------------------------------------------------------------------
+
+
+def validate_different_update(self, incoming_params, stack_body, old_stack):
+    """UpdateStack refuses a request with no changes at once ("No updates are to be performed."); CreateChangeSet
+    does not: it makes a change set that ends FAILED ("The submitted information didn't contain changes."),
+    which moto's backend already does. moto raised the UpdateStack error for change sets too."""
+    if self._get_action() == "CreateChangeSet":
+        return
+    return original_validate_different_update(self, incoming_params, stack_body, old_stack)
+
+
+original_validate_different_update = responses.CloudFormationResponse._validate_different_update
+responses.CloudFormationResponse._validate_different_update = validate_different_update
+
+
+original_diff = models.ChangeSet.diff
+
+
+def diff(self):
+    """A change set's resource changes, including the resources whose template is unchanged but which use a
+    parameter whose value changes (CloudFormation lists them as `Modify`; moto listed none, so a release that
+    only changed a parameter showed an empty change set that still updated the stack)."""
+    changes = original_diff(self)
+    if self.change_set_type != "UPDATE":
+        return changes
+    old, new = self.stack.parameters, self.parameters
+    changed = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+    listed = {c.logical_resource_id for c in changes}
+    before = self.stack.resource_map._resource_json_map
+    for logical_id, resource in (self.template_dict.get("Resources") or {}).items():
+        if logical_id not in listed and logical_id in before and references(resource) & changed:
+            changes.append(models.Change("Modify", logical_id, resource["Type"]))
+    return changes
+
+
+models.ChangeSet.diff = diff
+
+
+class InvalidChangeSetStatus(ServiceException):
+    code = "InvalidChangeSetStatus"
+
+
+def execute_change_set(self, change_set_name, stack_name=None):
+    """Executes a change set as CloudFormation does.
+
+    - The stack afterwards is what its new template says: its outputs, its exports in the region's registry
+      (checked for uniqueness), its parameters, description and tags (moto kept the empty or previous ones:
+      a stack made by a change set had no outputs and exported nothing).
+    - Resources are created in dependency order, `DependsOn` included.
+    - An update that would remove an export another stack imports fails and rolls back.
+    - A failing resource does not fail the API call (moto answered 400 or 500 with the stack half made, and
+      an SDK retry then "succeeded" with what was left): the stack ends ROLLBACK_COMPLETE (a create, whose
+      resources are deleted again) or UPDATE_ROLLBACK_COMPLETE (an update, whose previous template is applied
+      again), with the failed resource's event and reason.
+    - Only a change set whose execution status is AVAILABLE can be executed.
+    """
+    change_set = self.describe_change_set(change_set_name)
+    if change_set.execution_status != "AVAILABLE":
+        raise InvalidChangeSetStatus(
+            f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current execution status of "
+            f"[{change_set.execution_status}]"
+        )
+    stack = self.stacks[change_set.stack_id]
+    create = change_set.change_set_type == "CREATE"
+    verb = "CREATE" if create else "UPDATE"
+    template = change_set.template_dict
+    resources = template.get("Resources") or {}
+    # moto creates a change set's new resources in the order of the template's Resources.
+    template["Resources"] = {k: resources[k] for k in dependency_order(resources)}
+    previous = (stack.template, stack.template_dict, dict(stack.parameters), stack.tags, stack.description)
+    # moto gave a stack made by a change set no view of the region's exports (CreateStack's stacks have one).
+    stack.resource_map.cross_stack_resources = self.exports
+    change_set.execution_status = "EXECUTE_IN_PROGRESS"
+    stack_event(stack, f"{verb}_IN_PROGRESS", "User Initiated")
+    try:
+        if not create:
+            keep = declared_export_names(stack, template, change_set.parameters)
+            for export in exports_of(self, stack):
+                users = importers(self, export.name, stack)
+                if export.name not in keep and users:
+                    raise ValidationError(
+                        message=f"Cannot delete export {export.name} as it is in use by {', '.join(users)}."
+                    )
+        stack.template = change_set.template
+        change_set.apply()
+        stack._parse_template()
+        stack.description = stack.template_dict.get("Description")
+        stack.parameters = dict(change_set.parameters)
+        if change_set.tags:
+            stack.tags = dict(change_set.tags)
+        stack.output_map = stack._create_output_map()
+        register_exports(self, stack, settle_outputs(stack))
+    except Exception as e:
+        logical_id, resource_type, why = culprit(e, stack)
+        change_set.execution_status = "EXECUTE_FAILED"
+        if logical_id != stack.name:
+            resource_event(stack, logical_id, resource_type, f"{verb}_FAILED", why)
+            why = f"The following resource(s) failed to {verb.lower()}: [{logical_id}]. "
+        if create:
+            stack.output_map = parsing.OutputMap(stack.resource_map, {}, stack.stack_id)
+            stack.registered_exports = []
+            stack_event(stack, "ROLLBACK_IN_PROGRESS", why)
+            try:
+                stack.resource_map.delete()
+                stack_event(stack, "ROLLBACK_COMPLETE")
+            except Exception as e:
+                logical_id, resource_type, why = culprit(e, stack)
+                resource_event(stack, logical_id, resource_type, "DELETE_FAILED", why)
+                why = f"The following resource(s) failed to delete: [{logical_id}]. "
+                stack_event(stack, "ROLLBACK_FAILED", why)
+            return
+        stack_event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", why)
+        stack.template, stack.template_dict, stack.parameters, stack.tags, stack.description = previous
+        try:
+            stack.resource_map.update(stack.template_dict, stack.parameters)
+            stack.output_map = stack._create_output_map()
+            settle_outputs(stack)
+            stack_event(stack, "UPDATE_ROLLBACK_COMPLETE")
+        except Exception as e:
+            logical_id, resource_type, why = culprit(e, stack)
+            resource_event(stack, logical_id, resource_type, "UPDATE_FAILED", why)
+            why = f"The following resource(s) failed to update: [{logical_id}]. "
+            stack_event(stack, "UPDATE_ROLLBACK_FAILED", why)
+        return
+    change_set.execution_status = "EXECUTE_COMPLETE"
+    stack_event(stack, f"{verb}_COMPLETE")
+
+
+CloudFormationBackend.execute_change_set = execute_change_set
+
+
+# --- Deleting a stack -----------------------------------------------------------------------------------
+
+
+def delete_stack(self, name_or_stack_id):
+    """Deletes a stack as CloudFormation does: a stack whose export another stack imports is not deleted
+    (DELETE_FAILED, "Export X cannot be deleted as it is in use by Y"; moto deleted it), and a resource
+    that cannot be deleted leaves the stack DELETE_FAILED with that resource's event (moto failed the
+    DeleteStack call itself). Deleting a stack that does not exist succeeds.
+    """
+    stack = self.stacks.get(name_or_stack_id) or next(
+        (s for s in self.stacks.values() if s.name == name_or_stack_id), None
+    )
+    if stack is None:
+        return
+    exports = exports_of(self, stack)
+    stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
+    for export in exports:
+        users = importers(self, export.name, stack)
+        if users:
+            why = f"Export {export.name} cannot be deleted as it is in use by {', '.join(users)}"
+            stack_event(stack, "DELETE_FAILED", why)
+            return
+    try:
+        stack.resource_map.delete()
+    except Exception as e:
+        logical_id, resource_type, why = culprit(e, stack)
+        resource_event(stack, logical_id, resource_type, "DELETE_FAILED", why)
+        stack_event(stack, "DELETE_FAILED", f"The following resource(s) failed to delete: [{logical_id}]. ")
+        return
+    stack_event(stack, "DELETE_COMPLETE")
+    del self.stacks[stack.stack_id]
+    self.deleted_stacks[stack.stack_id] = stack
+    for export in exports:
+        self.exports.pop(export.name, None)
+
+
+CloudFormationBackend.delete_stack = delete_stack
+
+
+# --- Threads --------------------------------------------------------------------------------------------
+
+# moto's server answers each request on a thread of its own and guards none of its state, while slipway
+# deploys independent stacks in parallel (and moto evaluates outputs lazily, so even DescribeStacks can
+# create resources). CloudFormation requests are answered one at a time.
+LOCK = threading.RLock()
+original_dispatch = responses.CloudFormationResponse._dispatch
+
+
+def dispatch(self, *args, **kwargs):
+    with LOCK:
+        return original_dispatch(self, *args, **kwargs)
+
+
+responses.CloudFormationResponse._dispatch = dispatch
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,210 @@
+//! The test endpoint itself: moto as tests/moto/server.py patches it must behave as CloudFormation documents
+//! where moto 5.2.5 does not (tests/README.md lists each difference). Each test drives the patched server
+//! through the SDK with small templates of its own, so a patch that stops working fails here, by name,
+//! rather than somewhere inside a deploy.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{ChangeSetType, Parameter};
+use serde_json::{Value, json};
+
+use crate::moto::{Moto, block_on};
+
+/// Creates a change set and returns (its ARN, status, status reason, [(action, logical ID)]).
+async fn change_set(
+    client: &Client,
+    stack: &str,
+    kind: ChangeSetType,
+    template: &Value,
+    params: &[(&str, &str)],
+) -> (String, String, String, Vec<(String, String)>) {
+    let name = format!("cs-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    let params = params.iter().map(|(k, v)| Parameter::builder().parameter_key(*k).parameter_value(*v).build());
+    let created = client
+        .create_change_set()
+        .stack_name(stack)
+        .change_set_name(name)
+        .change_set_type(kind)
+        .template_body(template.to_string())
+        .set_parameters(Some(params.collect()))
+        .send()
+        .await
+        .unwrap();
+    let id = created.id().unwrap().to_string();
+    let out = client.describe_change_set().change_set_name(&id).stack_name(stack).send().await.unwrap();
+    let changes = out
+        .changes()
+        .iter()
+        .filter_map(|c| c.resource_change())
+        .map(|r| (r.action().unwrap().as_str().to_string(), r.logical_resource_id().unwrap().to_string()))
+        .collect();
+    let status = out.status().unwrap().as_str().to_string();
+    (id, status, out.status_reason().unwrap_or_default().to_string(), changes)
+}
+
+/// Creates a change set and executes it.
+async fn apply(client: &Client, stack: &str, kind: ChangeSetType, template: &Value, params: &[(&str, &str)]) {
+    let (id, status, reason, _) = change_set(client, stack, kind, template, params).await;
+    assert_eq!(status, "CREATE_COMPLETE", "{stack}: {reason}");
+    client.execute_change_set().change_set_name(id).stack_name(stack).send().await.unwrap();
+}
+
+/// The stack's status, status reason and outputs (key -> value).
+async fn stack(client: &Client, name: &str) -> (String, String, Vec<(String, String)>) {
+    let out = client.describe_stacks().stack_name(name).send().await.unwrap();
+    let s = &out.stacks()[0];
+    let outputs = s
+        .outputs()
+        .iter()
+        .map(|o| (o.output_key().unwrap().to_string(), o.output_value().unwrap_or_default().to_string()))
+        .collect();
+    (s.stack_status().unwrap().as_str().to_string(), s.stack_status_reason().unwrap_or_default().to_string(), outputs)
+}
+
+/// The stack's resource events, oldest first: (logical ID, status, reason).
+async fn resource_events(client: &Client, name: &str) -> Vec<(String, String, String)> {
+    let out = client.describe_stack_events().stack_name(name).send().await.unwrap();
+    let mut events: Vec<_> = out
+        .stack_events()
+        .iter()
+        .filter(|e| e.logical_resource_id() != Some(name))
+        .map(|e| {
+            (
+                e.logical_resource_id().unwrap().to_string(),
+                e.resource_status().unwrap().as_str().to_string(),
+                e.resource_status_reason().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    events.reverse();
+    events
+}
+
+/// The region's exports, by name.
+async fn exports(client: &Client) -> BTreeMap<String, String> {
+    let out = client.list_exports().send().await.unwrap();
+    out.exports().iter().map(|e| (e.name().unwrap().to_string(), e.value().unwrap().to_string())).collect()
+}
+
+/// A VPC with a subnet carved by `Fn::Select` of `Fn::Cidr`, routed, with an endpoint; a resource of a type
+/// moto does not implement; outputs exported, one the `Name` parameter feeds.
+fn network() -> Value {
+    json!({
+        "Description": "a network",
+        "Parameters": {"Name": {"Type": "String"}},
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.1.0.0/16"}},
+            "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {
+                "VpcId": {"Ref": "Vpc"},
+                "CidrBlock": {"Fn::Select": [1, {"Fn::Cidr": [{"Fn::GetAtt": ["Vpc", "CidrBlock"]}, 4, 8]}]}}},
+            "Routes": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+            "SubnetRoutes": {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {
+                "RouteTableId": {"Ref": "Routes"}, "SubnetId": {"Ref": "Subnet"}}},
+            "S3": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+                "VpcId": {"Ref": "Vpc"}, "VpcEndpointType": "Gateway",
+                "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.s3"},
+                "RouteTableIds": [{"Ref": "Routes"}]}},
+            "Acl": {"Type": "AWS::WAFv2::WebACL", "Properties": {"Name": {"Ref": "Name"}, "Scope": "REGIONAL"}},
+        },
+        "Outputs": {
+            "SubnetId": {"Value": {"Ref": "Subnet"}, "Export": {"Name": "net-SubnetId"}},
+            "AclArn": {"Value": {"Fn::GetAtt": ["Acl", "Arn"]}, "Export": {"Name": "net-AclArn"}},
+            "AclId": {"Value": {"Fn::GetAtt": ["Acl", "Id"]}},
+        },
+    })
+}
+
+#[test]
+fn change_sets_work_out_outputs_exports_and_changes_as_cloudformation_does() {
+    let moto = Moto::start();
+    let client = moto.client();
+    block_on(async {
+        apply(&client, "net", ChangeSetType::Create, &network(), &[("Name", "one")]).await;
+        let (status, _, outputs) = stack(&client, "net").await;
+        assert_eq!(status, "CREATE_COMPLETE", "{}", moto.log());
+        let output = |key: &str| outputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap();
+        assert!(output("SubnetId").starts_with("subnet-"), "{outputs:?}");
+        assert!(output("AclArn").starts_with("arn:aws:wafv2:us-east-1:111111111111:webacl/net-Acl-"), "{outputs:?}");
+        assert_eq!(output("AclId"), format!("{}.Id", output("AclArn").rsplit('/').next().unwrap()));
+        assert_eq!(
+            exports(&client).await,
+            BTreeMap::from([("net-SubnetId".to_string(), output("SubnetId")), ("net-AclArn".into(), output("AclArn"))])
+        );
+        let resources = client.list_stack_resources().stack_name("net").send().await.unwrap();
+        assert_eq!(resources.stack_resource_summaries().len(), 6, "the WebACL has a physical resource too");
+
+        // The same template and parameters: a change set that fails, not a refused call.
+        let (id, status, reason, _) =
+            change_set(&client, "net", ChangeSetType::Update, &network(), &[("Name", "one")]).await;
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            (
+                "FAILED",
+                "The submitted information didn't contain changes. Submit different information to create a change set."
+            )
+        );
+        let refused = client.execute_change_set().change_set_name(id).stack_name("net").send().await.unwrap_err();
+        assert_eq!(refused.as_service_error().and_then(|e| e.meta().code()), Some("InvalidChangeSetStatus"));
+
+        // Only a parameter changes: the resources that use it are listed.
+        let (_, status, _, changes) =
+            change_set(&client, "net", ChangeSetType::Update, &network(), &[("Name", "two")]).await;
+        assert_eq!((status.as_str(), changes), ("CREATE_COMPLETE", vec![("Modify".to_string(), "Acl".to_string())]));
+
+        // Deleting it deletes every resource, in reverse dependency order (the VPC last).
+        client.delete_stack().stack_name("net").send().await.unwrap();
+        let deleted = client.describe_stacks().stack_name("net").send().await;
+        assert!(deleted.is_err(), "the stack is gone: {:?}", resource_events(&client, "net").await);
+        assert_eq!(exports(&client).await, BTreeMap::new());
+    });
+}
+
+#[test]
+fn imports_hold_exports_and_failures_end_in_a_rolled_back_stack() {
+    let moto = Moto::start();
+    let client = moto.client();
+    block_on(async {
+        apply(&client, "net", ChangeSetType::Create, &network(), &[("Name", "one")]).await;
+        let user = json!({"Resources": {"Topic": {"Type": "AWS::SNS::Topic",
+            "Properties": {"DisplayName": {"Fn::ImportValue": "net-AclArn"}}}}});
+        apply(&client, "user", ChangeSetType::Create, &user, &[]).await;
+        assert_eq!(stack(&client, "user").await.0, "CREATE_COMPLETE", "{}", moto.log());
+
+        // An imported export holds its stack: not deleted, and not updated to drop the export.
+        client.delete_stack().stack_name("net").send().await.unwrap();
+        let (status, reason, _) = stack(&client, "net").await;
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("DELETE_FAILED", "Export net-AclArn cannot be deleted as it is in use by user")
+        );
+        let mut without = network();
+        without["Outputs"].as_object_mut().unwrap().remove("AclArn");
+        apply(&client, "net", ChangeSetType::Update, &without, &[("Name", "one")]).await;
+        let (status, _, outputs) = stack(&client, "net").await;
+        assert_eq!(status, "UPDATE_ROLLBACK_COMPLETE");
+        assert_eq!(outputs.len(), 3, "the outputs it had");
+        assert_eq!(exports(&client).await.len(), 2);
+
+        // A resource that fails: the call succeeds, the stack rolls back and says which and why.
+        let broken = json!({"Resources": {
+            "Fine": {"Type": "AWS::SNS::Topic"},
+            "Broken": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::ImportValue": "nothing"}}}}});
+        apply(&client, "broken", ChangeSetType::Create, &broken, &[]).await;
+        assert_eq!(stack(&client, "broken").await.0, "ROLLBACK_COMPLETE");
+        assert_eq!(
+            resource_events(&client, "broken").await,
+            [("Broken".to_string(), "CREATE_FAILED".to_string(), "No export named nothing found.".to_string())]
+        );
+        let topics = client.list_stack_resources().stack_name("broken").send().await.unwrap();
+        assert_eq!(topics.stack_resource_summaries().len(), 0, "what was created is deleted again");
+
+        // The importer first, then the exporter.
+        client.delete_stack().stack_name("user").send().await.unwrap();
+        client.delete_stack().stack_name("net").send().await.unwrap();
+        let left = client.describe_stacks().send().await.unwrap();
+        let names: Vec<_> = left.stacks().iter().map(|s| s.stack_name().unwrap()).collect();
+        assert_eq!(names, ["broken"]);
+        assert_eq!(exports(&client).await, BTreeMap::new());
+    });
+}
