@@ -299,6 +299,20 @@ fn throttling_5xx_dropped_connections_and_slow_answers_are_retried() {
 }
 
 #[test]
+fn a_describe_stacks_that_keeps_failing_before_anything_changed_is_a_cloud_failure() {
+    let (moto, faults) = setup();
+    // More 503s than the SDK's five attempts: the call fails for good while the deploy is still recording.
+    faults.inject("DescribeStacks", Fault::Unavailable, 5);
+    let d = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(d.code, 3, "{}", d.log);
+    let last = d.summary.last().unwrap();
+    assert!(last.starts_with("not deployed, nothing was changed: DescribeStacks for stack `shop-dev-"), "{last}");
+    assert!(last.contains("ServiceUnavailable"), "{last}");
+    assert_eq!(faults.calls("CreateChangeSet"), 0);
+    assert_eq!(stacks_in(&moto), BTreeMap::from([("base", None), ("app", None), ("side", None)]));
+}
+
+#[test]
 fn a_failed_create_is_deleted_and_the_environment_returns_to_nothing() {
     let (moto, faults) = setup();
     faults.fail("shop-dev-app", Failure::CreateRollsBack);
