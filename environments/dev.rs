@@ -2,7 +2,7 @@
 
 use crate::model::{AccountId, ComposeHost, Environment, Region, SmokeCheck, StackOutput, Tier, Trigger};
 
-const ACCOUNT: AccountId = AccountId::new("111111111111");
+const ACCOUNT: AccountId = crate::account_id!("111111111111");
 
 /// The dev environment.
 pub fn dev() -> Environment {

@@ -5,7 +5,7 @@ use crate::model::{
     AccountId, Approvals, Component, Database, DbClass, Environment, Region, Size, SmokeCheck, StackOutput, Tier,
 };
 
-const ACCOUNT: AccountId = AccountId::new("444444444444");
+const ACCOUNT: AccountId = crate::account_id!("444444444444");
 
 /// The production environment.
 pub fn prod() -> Environment {

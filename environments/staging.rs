@@ -4,7 +4,7 @@ use crate::model::{
     AccountId, Approvals, Component, Database, DbClass, Environment, Region, Size, SmokeCheck, StackOutput, Tier,
 };
 
-const ACCOUNT: AccountId = AccountId::new("333333333333");
+const ACCOUNT: AccountId = crate::account_id!("333333333333");
 
 /// The staging environment.
 pub fn staging() -> Environment {

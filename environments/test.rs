@@ -2,7 +2,7 @@
 
 use crate::model::{AccountId, Approvals, Database, DbClass, Environment, Region, SmokeCheck, StackOutput, Tier};
 
-const ACCOUNT: AccountId = AccountId::new("222222222222");
+const ACCOUNT: AccountId = crate::account_id!("222222222222");
 
 /// The test environment.
 pub fn test() -> Environment {

@@ -18,7 +18,9 @@ fn cfn_lint_passes_every_synthesized_template() {
         .filter(|p| p.ends_with(".template.json"))
         .map(|p| dir.path().join("out").join(p))
         .collect();
-    assert_eq!(templates.len(), 20, "four environments with five stacks each");
+    let stacks: usize = set.stacks.values().map(Vec::len).sum();
+    assert!(stacks >= 20, "the reference environments have their stacks");
+    assert_eq!(templates.len(), stacks, "one template per stack of every environment");
 
     let lint = python_tool("SLIPWAY_CFN_LINT", "cfn-lint");
     let out = Command::new(&lint)

@@ -172,3 +172,47 @@ fn ref_patterns_match_as_branch_filters_do() {
     assert!(RefPattern::new("main").matches("main"));
     assert!(!RefPattern::new("main").matches("maintenance"));
 }
+
+#[test]
+fn refuses_an_account_id_that_is_not_twelve_digits_naming_the_environment() {
+    let written_inline = Environment::new("dev", Tier::Development)
+        .aws(AccountId::new("5555-5555-5555"), Region::UsEast1)
+        .deploys_from(["main"]);
+    assert_eq!(
+        messages(&check(&project(vec![written_inline]))),
+        ["environment `dev`, targets: the AWS account ID `5555-5555-5555` is not twelve digits; write it as \
+          `account_id!(\"123456789012\")` so that the compiler checks it"]
+    );
+}
+
+#[test]
+fn refuses_production_and_staging_without_approvals_or_with_any_ref_unless_it_says_why() {
+    let unguarded =
+        |name: &str, tier| Environment::new(name, tier).aws(ACCOUNT, Region::UsEast1).deploys_from(["main", "**"]);
+    assert_eq!(
+        messages(&check(&project(vec![unguarded("prod", Tier::Production), unguarded("stage", Tier::Staging)]))),
+        [
+            "environment `prod`, approvals: a production environment deploys with no approval; add \
+             `.approvals(Approvals::new(1).from(..))`, or, if that is deliberate, say why with \
+             `.unprotected_because(\"...\")`",
+            "environment `prod`, refs: a production environment deploys from any ref (`**`); name the branches \
+             (`main`, `release/*`), or, if that is deliberate, say why with `.unprotected_because(\"...\")`",
+            "environment `stage`, approvals: a staging environment deploys with no approval; add \
+             `.approvals(Approvals::new(1).from(..))`, or, if that is deliberate, say why with \
+             `.unprotected_because(\"...\")`",
+            "environment `stage`, refs: a staging environment deploys from any ref (`**`); name the branches \
+             (`main`, `release/*`), or, if that is deliberate, say why with `.unprotected_because(\"...\")`",
+        ]
+    );
+    let said = unguarded("prod", Tier::Production).unprotected_because("a sandbox that looks like production");
+    assert_eq!(messages(&check(&project(vec![said]))), Vec::<String>::new());
+    let blank = unguarded("prod", Tier::Production).unprotected_because("  ");
+    assert_eq!(
+        messages(&check(&project(vec![blank]))),
+        ["environment `prod`, unprotected_because: gives no reason; say why this environment needs no approvals \
+          or may deploy from any ref"]
+    );
+    // A test environment may deploy from anything without approvals.
+    let test = Environment::new("qa", Tier::Test).aws(ACCOUNT, Region::UsEast1).deploys_from(["*"]);
+    assert_eq!(messages(&check(&project(vec![test]))), Vec::<String>::new());
+}

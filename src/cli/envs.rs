@@ -6,7 +6,7 @@ use super::{CliError, Exit, Ui};
 use crate::model::{Environment, Project};
 
 /// Lists the environments with their tier, targets, the git refs that may deploy, trigger, what each is
-/// promoted from, and the approvals a deploy needs.
+/// promoted from, and the approvals a deploy needs. Refuses definitions that `slipway check` refuses.
 #[derive(Debug, clap::Args)]
 pub struct EnvsArgs {
     /// Output format.
@@ -73,6 +73,11 @@ fn or_dash(items: &[String]) -> String {
 }
 
 pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<Exit, CliError> {
+    // A listing of definitions `check` refuses would describe environments that cannot deploy.
+    let problems = crate::model::check(project);
+    if !problems.is_empty() {
+        return Err(crate::model::Problems(problems).into());
+    }
     let rows: Vec<Row> = project.all_environments().map(row).collect();
     match args.format {
         Format::Json => {

@@ -16,8 +16,12 @@ const MAX_APP_NAME: usize = 63;
 /// Checks the project's environments; an empty list means they are sound.
 pub fn check(project: &Project) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let envs: Vec<&Environment> = project.all_environments().collect();
-    check_names(project, &envs, &mut problems);
+    let all: Vec<&Environment> = project.all_environments().collect();
+    check_names(project, &all, &mut problems);
+    // A name defined twice is reported once, above; the rules below see its first definition only, so that
+    // the twin's app names and routes are not also reported as colliding with themselves.
+    let mut seen = BTreeSet::new();
+    let envs: Vec<&Environment> = all.iter().copied().filter(|e| seen.insert(e.name.as_str())).collect();
     for env in &envs {
         check_environment(env, &envs, &mut problems);
     }
@@ -109,6 +113,17 @@ fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec
             "has no target; add `.aws(..)`, `.cloud_gov(..)` or `.compose(..)`",
         ));
     }
+    for t in &env.targets {
+        if let Target::Aws(aws) = t {
+            if let Some(why) = aws.account.problem() {
+                problems.push(Problem::new(
+                    name,
+                    "targets",
+                    format!("{why}; write it as `account_id!(\"123456789012\")` so that the compiler checks it"),
+                ));
+            }
+        }
+    }
     let mut kinds = BTreeMap::new();
     for t in &env.targets {
         let kind = match t {
@@ -171,6 +186,7 @@ fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec
         }
     }
     check_approvals(env, problems);
+    check_protection(env, problems);
     for check in &env.smoke_checks {
         if check.attempts == 0 {
             problems.push(Problem::new(
@@ -232,6 +248,47 @@ fn check_approvals(env: &Environment, problems: &mut Vec<Problem>) {
                 a.required
             ),
         ));
+    }
+}
+
+/// Staging and production must be protected: approvals, and refs that are not every ref. A definition that
+/// deliberately does without says why with `unprotected_because`.
+fn check_protection(env: &Environment, problems: &mut Vec<Problem>) {
+    if env.tier < super::Tier::Staging {
+        return;
+    }
+    let waive = "or, if that is deliberate, say why with `.unprotected_because(\"...\")`";
+    match &env.unprotected_because {
+        Some(reason) if reason.trim().is_empty() => problems.push(Problem::new(
+            &env.name,
+            "unprotected_because",
+            "gives no reason; say why this environment needs no approvals or may deploy from any ref",
+        )),
+        Some(_) => {}
+        None => {
+            if env.approvals.required == 0 {
+                problems.push(Problem::new(
+                    &env.name,
+                    "approvals",
+                    format!(
+                        "a {} environment deploys with no approval; add `.approvals(Approvals::new(1).from(..))`, \
+                         {waive}",
+                        env.tier
+                    ),
+                ));
+            }
+            if let Some(any) = env.refs.iter().find(|r| r.is_unrestricted()) {
+                problems.push(Problem::new(
+                    &env.name,
+                    "refs",
+                    format!(
+                        "a {} environment deploys from any ref (`{any}`); name the branches (`main`, \
+                         `release/*`), {waive}",
+                        env.tier
+                    ),
+                ));
+            }
+        }
     }
 }
 

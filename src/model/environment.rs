@@ -268,6 +268,9 @@ pub struct Environment {
     pub smoke_checks: Vec<SmokeCheck>,
     /// What a failed deploy does.
     pub rollback: Rollback,
+    /// Why a staging or production environment deploys without approvals or from any ref, when it
+    /// deliberately does; `slipway check` refuses such an environment without a reason.
+    pub unprotected_because: Option<String>,
 }
 
 impl Environment {
@@ -286,6 +289,7 @@ impl Environment {
             database: None,
             smoke_checks: Vec::new(),
             rollback: Rollback::PreviousRelease,
+            unprotected_because: None,
         }
     }
 
@@ -358,6 +362,13 @@ impl Environment {
     /// Sets what a failed deploy does.
     pub fn rollback(mut self, rollback: Rollback) -> Self {
         self.rollback = rollback;
+        self
+    }
+
+    /// Says why this staging or production environment may deploy without approvals, or from any ref.
+    /// Without it, `slipway check` refuses such an environment: it is almost always a mistake.
+    pub fn unprotected_because(mut self, reason: impl Into<String>) -> Self {
+        self.unprotected_because = Some(reason.into());
         self
     }
 

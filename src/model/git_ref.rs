@@ -54,6 +54,11 @@ impl RefPattern {
         None
     }
 
+    /// Whether the pattern admits any ref at all (`*`, `**`, `**/*`): nothing but wildcards and separators.
+    pub fn is_unrestricted(&self) -> bool {
+        self.is_glob() && self.0.chars().all(|c| matches!(c, '*' | '/' | '?'))
+    }
+
     /// Whether `branch` may deploy under this pattern. A pattern with a `problem` matches nothing.
     pub fn matches(&self, branch: &str) -> bool {
         if !self.is_glob() {

@@ -1,31 +1,65 @@
 //! Where an environment deploys: an AWS account and region, a cloud.gov org and space, a docker-compose host.
 //!
-//! Account IDs and regions are checked when the definition compiles (`AccountId::new` is a `const fn` that
-//! refuses anything but twelve digits), because a typo there deploys into somebody else's account.
+//! A typo in an account ID deploys into somebody else's account, so IDs are checked before anything runs:
+//! written with [`account_id!`](crate::account_id) a bad one is a compile error wherever it is written;
+//! built with [`AccountId::new`] (from a string known only at run time, say) `slipway check` refuses it,
+//! naming the environment. Neither ever panics. Regions are an enum, so `us-est-1` cannot compile.
 
 use std::fmt;
 
-/// A twelve-digit AWS account ID, checked at compile time when built in a `const`.
+/// An AWS account ID: twelve digits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AccountId(&'static str);
 
 impl AccountId {
-    /// Builds an account ID; panics (a compile error in a `const`) unless `id` is exactly twelve digits.
+    /// An account ID as written; `slipway check` refuses one that is not twelve digits. Use
+    /// [`account_id!`](crate::account_id) to have the compiler refuse it instead.
     pub const fn new(id: &'static str) -> Self {
+        AccountId(id)
+    }
+
+    /// An account ID that must be twelve digits: evaluated in a `const` (as [`account_id!`](crate::account_id)
+    /// does), anything else fails to compile.
+    #[doc(hidden)]
+    pub const fn checked(id: &'static str) -> Self {
+        assert!(Self::is_valid(id), "an AWS account ID is exactly twelve digits");
+        AccountId(id)
+    }
+
+    const fn is_valid(id: &str) -> bool {
         let bytes = id.as_bytes();
-        assert!(bytes.len() == 12, "an AWS account ID has exactly twelve digits");
+        if bytes.len() != 12 {
+            return false;
+        }
         let mut i = 0;
         while i < bytes.len() {
-            assert!(bytes[i].is_ascii_digit(), "an AWS account ID has only digits");
+            if !bytes[i].is_ascii_digit() {
+                return false;
+            }
             i += 1;
         }
-        AccountId(id)
+        true
+    }
+
+    /// Why this is not an account ID, if it is not.
+    pub fn problem(&self) -> Option<String> {
+        (!Self::is_valid(self.0)).then(|| format!("the AWS account ID `{}` is not twelve digits", self.0))
     }
 
     /// The twelve digits.
     pub fn as_str(&self) -> &'static str {
         self.0
     }
+}
+
+/// A twelve-digit AWS account ID checked by the compiler: `account_id!("111111111111")`. Anything but
+/// twelve digits fails to compile, wherever it is written.
+#[macro_export]
+macro_rules! account_id {
+    ($id:literal) => {{
+        const ID: $crate::model::AccountId = $crate::model::AccountId::checked($id);
+        ID
+    }};
 }
 
 impl fmt::Display for AccountId {
