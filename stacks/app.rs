@@ -100,6 +100,7 @@ fn frontend(cx: &Context, t: &mut Template) {
         versioned: true,
         expire_noncurrent_after_days: Some(30),
         expire_after_days: None,
+        access_logs: Some(cx.access_logs("frontend")),
     }
     .into();
     t.resource("FrontendBucket", site);

@@ -1,5 +1,5 @@
-//! The data: an encrypted, versioned uploads bucket with public access blocked, and a PostgreSQL
-//! database whose password RDS generates and keeps in Secrets Manager. Both outlive their stack.
+//! The data: an encrypted, versioned uploads bucket with public access blocked and access logging, and a
+//! PostgreSQL database whose password RDS generates and keeps in Secrets Manager. Both outlive their stack.
 
 use crate::cfn::resources::{Bucket, Encryption, Postgres, bucket_policy};
 use crate::cfn::{Expr, Resource, Stack, Template};
@@ -15,6 +15,7 @@ pub fn stack(cx: &Context) -> Stack {
         versioned: true,
         expire_noncurrent_after_days: Some(if cx.env.tier == Tier::Production { 365 } else { 30 }),
         expire_after_days: None,
+        access_logs: Some(cx.access_logs("uploads")),
     }
     .into();
     t.resource("UploadsBucket", uploads.retain());

@@ -13,7 +13,7 @@ fn cfn_lint_passes_every_synthesized_template() {
     slipway::synth::write(&set, &dir.path().join("out")).unwrap();
     let templates: Vec<_> =
         set.files.keys().filter(|p| p.ends_with(".template.json")).map(|p| dir.path().join("out").join(p)).collect();
-    assert_eq!(templates.len(), 20, "four environments with five stacks each");
+    assert_eq!(templates.len(), 24, "four environments with six stacks each");
 
     let lint = python_tool("SLIPWAY_CFN_LINT", "cfn-lint");
     let out = Command::new(&lint)

@@ -34,6 +34,8 @@ pub enum Principal {
 /// One IAM policy statement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
+    /// A name for the statement, shown to whoever reads the policy (`AllowCloudWatchLogs`).
+    pub sid: Option<String>,
     /// Allow or deny.
     pub effect: Effect,
     /// The principal, in resource and trust policies.
@@ -53,6 +55,7 @@ impl Statement {
         resources: impl IntoIterator<Item = Expr>,
     ) -> Self {
         Statement {
+            sid: None,
             effect: Effect::Allow,
             principal: None,
             actions: actions.into_iter().map(Into::into).collect(),
@@ -78,6 +81,12 @@ impl Statement {
         Statement { principal: Some(principal), ..Statement::allow([action], []) }
     }
 
+    /// Names the statement.
+    pub fn sid(mut self, sid: impl Into<String>) -> Self {
+        self.sid = Some(sid.into());
+        self
+    }
+
     /// Sets the principal.
     pub fn principal(mut self, principal: Principal) -> Self {
         self.principal = Some(principal);
@@ -92,6 +101,9 @@ impl Statement {
 
     fn to_expr(&self) -> Expr {
         let mut m = BTreeMap::new();
+        if let Some(sid) = &self.sid {
+            m.insert("Sid".to_string(), Expr::str(sid.clone()));
+        }
         m.insert("Effect".to_string(), Expr::str(if self.effect == Effect::Allow { "Allow" } else { "Deny" }));
         if let Some(p) = &self.principal {
             let p = match p {
@@ -181,6 +193,19 @@ pub enum Encryption {
     Kms(Expr),
 }
 
+/// Where S3 writes a record of every request to a bucket (server access logging).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessLogs {
+    /// The destination bucket's name: a [`LogBucket`] in the same account and region.
+    pub bucket: Expr,
+    /// A short name for the logged bucket; its records go under `s3/<name>/`.
+    pub name: String,
+}
+
+/// The key prefix under which S3 server access logs land in a [`LogBucket`]; its bucket policy lets S3's
+/// log delivery write there and nowhere else.
+pub const S3_ACCESS_LOG_PREFIX: &str = "s3/";
+
 /// An S3 bucket, always encrypted, with public access blocked and ACLs disabled.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bucket {
@@ -192,6 +217,8 @@ pub struct Bucket {
     pub expire_noncurrent_after_days: Option<u32>,
     /// Deletes objects after this many days (build artifacts).
     pub expire_after_days: Option<u32>,
+    /// Where requests to the bucket are logged; `None` only for the log bucket itself.
+    pub access_logs: Option<AccessLogs>,
 }
 
 impl From<Bucket> for Resource {
@@ -248,8 +275,70 @@ impl From<Bucket> for Resource {
         if !rules.is_empty() {
             res = res.prop("LifecycleConfiguration", Expr::map([("Rules", Expr::List(rules))]));
         }
+        if let Some(logs) = b.access_logs {
+            res = res.prop(
+                "LoggingConfiguration",
+                Expr::map([
+                    ("DestinationBucketName", logs.bucket),
+                    ("LogFilePrefix", Expr::str(format!("{S3_ACCESS_LOG_PREFIX}{}/", logs.name))),
+                ]),
+            );
+        }
         res
     }
+}
+
+/// The bucket an environment's access logs go to: S3 server access logs under [`S3_ACCESS_LOG_PREFIX`]
+/// and CloudFront standard logs under `cloudfront/`.
+///
+/// Unlike [`Bucket`] it keeps ACLs enabled (object ownership `BucketOwnerPreferred`), because CloudFront
+/// standard logging delivers through an ACL grant it adds to the bucket and refuses a bucket whose ACLs
+/// are disabled. It is encrypted with S3-managed keys, the only encryption S3 server access logging
+/// delivers to, and versioned so that a deleted or overwritten log stays recoverable for 30 days. It is
+/// the one bucket that does not log its own requests (see the checkov skip it carries).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogBucket {
+    /// Deletes logs after this many days.
+    pub expire_after_days: u32,
+}
+
+impl From<LogBucket> for Resource {
+    fn from(l: LogBucket) -> Resource {
+        let mut res: Resource = Bucket {
+            encryption: Encryption::S3Managed,
+            versioned: true,
+            expire_noncurrent_after_days: Some(30),
+            expire_after_days: Some(l.expire_after_days),
+            access_logs: None,
+        }
+        .into();
+        res = res.prop(
+            "OwnershipControls",
+            Expr::map([("Rules", Expr::list([Expr::map([("ObjectOwnership", Expr::str("BucketOwnerPreferred"))])]))]),
+        );
+        res.skip_check(
+            "CKV_AWS_18",
+            "This is the access-log bucket itself: logging its requests into itself would add a log record \
+             for every log delivery, without end, and a second log bucket would only move the question. No \
+             service but S3 and CloudFront log delivery is granted access to it, and reads of it can be \
+             audited with CloudTrail data events.",
+        )
+    }
+}
+
+/// The policy of a [`LogBucket`]: TLS only, and S3 server access log delivery from this account may
+/// write under [`S3_ACCESS_LOG_PREFIX`]. (CloudFront standard logging writes through the ACL grant it
+/// adds itself when a distribution starts logging here.)
+pub fn log_bucket_policy(bucket_id: &str) -> Resource {
+    bucket_policy(
+        bucket_id,
+        vec![
+            Statement::allow(["s3:PutObject"], [Expr::sub(format!("${{{bucket_id}.Arn}}/{S3_ACCESS_LOG_PREFIX}*"))])
+                .sid("S3ServerAccessLogDelivery")
+                .principal(Principal::Service("logging.s3.amazonaws.com".into()))
+                .when("StringEquals", "aws:SourceAccount", Expr::r#ref("AWS::AccountId")),
+        ],
+    )
 }
 
 /// A bucket policy: `statements`, plus a statement that refuses any request not made over TLS.
