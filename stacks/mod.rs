@@ -62,6 +62,19 @@ impl Context<'_> {
             _ => 30,
         }
     }
+
+    /// The HTTP API's throttle, by tier: (burst, requests per second).
+    pub fn api_throttle(&self) -> (u32, u32) {
+        if self.env.tier >= Tier::Staging { (500, 1000) } else { (50, 100) }
+    }
+
+    /// The backend function's reserved concurrency: what the API's rate limit needs at about 100 ms per
+    /// request (100 from staging up, 10 below), which also stays under the database's connection limit
+    /// (about 110 on the smallest class a reference environment runs). The account keeps at least 100
+    /// unreserved executions, as Lambda requires, from its default quota of 1,000.
+    pub fn backend_concurrency(&self) -> u32 {
+        self.api_throttle().1 / 10
+    }
 }
 
 /// The environment's CloudFormation stacks; none when it has no AWS target.

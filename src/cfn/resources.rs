@@ -23,8 +23,10 @@ pub enum Effect {
 /// Who a trust-policy statement lets in.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Principal {
-    /// An AWS service (`lambda.amazonaws.com`).
-    Service(String),
+    /// An AWS service (`lambda.amazonaws.com`; an `Fn::Sub` for regional ones, `logs.${AWS::Region}...`).
+    Service(Expr),
+    /// An AWS account or IAM principal, by ARN (`arn:aws:iam::111111111111:root` for the whole account).
+    Aws(Expr),
     /// A federated identity provider (a GitHub OIDC provider's ARN).
     Federated(Expr),
     /// Anyone (`*`); only sensible in a `Deny` with a condition.
@@ -107,7 +109,8 @@ impl Statement {
         m.insert("Effect".to_string(), Expr::str(if self.effect == Effect::Allow { "Allow" } else { "Deny" }));
         if let Some(p) = &self.principal {
             let p = match p {
-                Principal::Service(s) => Expr::map([("Service", Expr::str(s.clone()))]),
+                Principal::Service(s) => Expr::map([("Service", s.clone())]),
+                Principal::Aws(a) => Expr::map([("AWS", a.clone())]),
                 Principal::Federated(e) => Expr::map([("Federated", e.clone())]),
                 Principal::Anyone => Expr::str("*"),
             };
@@ -180,6 +183,49 @@ pub fn github_oidc_provider() -> Resource {
     Resource::new("AWS::IAM::OIDCProvider")
         .prop("Url", "https://token.actions.githubusercontent.com")
         .prop("ClientIdList", Expr::strs(["sts.amazonaws.com"]))
+}
+
+// ---- KMS -------------------------------------------------------------------------------------------
+
+/// A customer managed KMS key for one stack's data: rotated every year, and kept when the stack is deleted,
+/// because what it encrypted (retained log groups) outlives the stack and would be unreadable without it.
+///
+/// The key policy lets the account administer and use it through IAM policies (AWS's default key policy),
+/// and lets CloudWatch Logs in the stack's region use it for the log groups matching `log_groups`, and
+/// nothing else.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KmsKey {
+    /// What the key protects.
+    pub description: String,
+    /// ARN patterns of the log groups CloudWatch Logs may encrypt with it
+    /// (`arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${AWS::StackName}-*`).
+    pub log_groups: Vec<Expr>,
+}
+
+impl From<KmsKey> for Resource {
+    fn from(k: KmsKey) -> Resource {
+        let mut statements = vec![
+            Statement::allow(["kms:*"], [Expr::str("*")])
+                .sid("AccountAdministersAndGrantsThroughIam")
+                .principal(Principal::Aws(Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"))),
+        ];
+        if !k.log_groups.is_empty() {
+            statements.push(
+                Statement::allow(
+                    ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    [Expr::str("*")],
+                )
+                .sid("CloudWatchLogsEncryptsThisStacksLogGroups")
+                .principal(Principal::Service(Expr::sub("logs.${AWS::Region}.amazonaws.com")))
+                .when("ArnLike", "kms:EncryptionContext:aws:logs:arn", Expr::List(k.log_groups)),
+            );
+        }
+        Resource::new("AWS::KMS::Key")
+            .prop("Description", k.description)
+            .prop("EnableKeyRotation", true)
+            .prop("KeyPolicy", policy_document(&statements))
+            .retain()
+    }
 }
 
 // ---- S3 --------------------------------------------------------------------------------------------
@@ -531,6 +577,14 @@ pub struct Function {
     pub vpc: Option<(Expr, Vec<Expr>)>,
     /// The log group, by logical ID.
     pub log_group_id: String,
+    /// Concurrent executions reserved for it, which are also the most it may run at once: a guaranteed
+    /// share of the account's concurrency, and a cap on what it can open downstream (database connections).
+    pub reserved_concurrency: u32,
+    /// The queue events of asynchronous invocations go to after every retry failed, by logical ID
+    /// ([`dead_letter_queue`]); the role must be allowed to send to it.
+    pub dead_letter_queue_id: String,
+    /// The customer managed key its environment variables are encrypted with at rest, by logical ID.
+    pub kms_key_id: String,
 }
 
 impl From<Function> for Resource {
@@ -545,7 +599,10 @@ impl From<Function> for Resource {
             .prop("MemorySize", f.memory_mb)
             .prop("Timeout", f.timeout_seconds)
             .prop("TracingConfig", Expr::map([("Mode", Expr::str("Active"))]))
-            .prop("LoggingConfig", Expr::map([("LogGroup", Expr::r#ref(&f.log_group_id))]));
+            .prop("LoggingConfig", Expr::map([("LogGroup", Expr::r#ref(&f.log_group_id))]))
+            .prop("ReservedConcurrentExecutions", f.reserved_concurrency)
+            .prop("DeadLetterConfig", Expr::map([("TargetArn", Expr::get_att(&f.dead_letter_queue_id, "Arn"))]))
+            .prop("KmsKeyArn", Expr::get_att(&f.kms_key_id, "Arn"));
         if !f.environment.is_empty() {
             res = res.prop("Environment", Expr::map([("Variables", Expr::Map(f.environment))]));
         }
@@ -556,9 +613,21 @@ impl From<Function> for Resource {
     }
 }
 
-/// A log group that keeps events for `days`.
-pub fn log_group(days: u32) -> Resource {
-    Resource::new("AWS::Logs::LogGroup").prop("RetentionInDays", days).retain()
+/// A log group that keeps events for `days`, encrypted with the customer managed key `kms_key_id` (a
+/// [`KmsKey`] whose `log_groups` match this group).
+pub fn log_group(days: u32, kms_key_id: &str) -> Resource {
+    Resource::new("AWS::Logs::LogGroup")
+        .prop("RetentionInDays", days)
+        .prop("KmsKeyId", Expr::get_att(kms_key_id, "Arn"))
+        .retain()
+}
+
+/// A dead-letter queue: keeps what it receives for 14 days (SQS's longest), encrypted with the customer
+/// managed key `kms_key_id`, so whoever sends to it needs `kms:GenerateDataKey` and `kms:Decrypt` on that key.
+pub fn dead_letter_queue(kms_key_id: &str) -> Resource {
+    Resource::new("AWS::SQS::Queue")
+        .prop("MessageRetentionPeriod", 14 * 24 * 3600_u32)
+        .prop("KmsMasterKeyId", Expr::get_att(kms_key_id, "Arn"))
 }
 
 /// An HTTP API (API Gateway v2).
