@@ -75,6 +75,12 @@ impl Context<'_> {
     pub fn backend_concurrency(&self) -> u32 {
         self.api_throttle().1 / 10
     }
+
+    /// Seconds between enhanced-monitoring samples of the database host: finer in production, where an
+    /// incident must be explained afterwards, and cheaper elsewhere.
+    pub fn db_monitoring_interval_seconds(&self) -> u32 {
+        if self.env.tier == Tier::Production { 15 } else { 60 }
+    }
 }
 
 /// The environment's CloudFormation stacks; none when it has no AWS target.

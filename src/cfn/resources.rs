@@ -526,6 +526,10 @@ pub struct Postgres {
     pub subnet_group_id: String,
     /// Security group IDs.
     pub security_groups: Vec<Expr>,
+    /// Seconds between enhanced-monitoring samples of the host (1, 5, 10, 15, 30 or 60).
+    pub monitoring_interval_seconds: u32,
+    /// The role RDS publishes enhanced-monitoring metrics as, by logical ID ([`rds_monitoring_role`]).
+    pub monitoring_role_id: String,
 }
 
 /// The PostgreSQL major.minor version the reference stacks run.
@@ -550,7 +554,28 @@ impl From<Postgres> for Resource {
             .prop("VPCSecurityGroups", Expr::List(p.security_groups))
             .prop("CopyTagsToSnapshot", true)
             .prop("AutoMinorVersionUpgrade", true)
+            // Lets people and jobs log in with short-lived IAM tokens (database users granted `rds_iam`)
+            // instead of sharing the master password; the backend keeps reading its secret.
+            .prop("EnableIAMDatabaseAuthentication", true)
+            .prop("MonitoringInterval", p.monitoring_interval_seconds)
+            .prop("MonitoringRoleArn", Expr::get_att(p.monitoring_role_id, "Arn"))
             .snapshot()
+    }
+}
+
+/// The role RDS enhanced monitoring publishes OS metrics to CloudWatch Logs as, for this account's
+/// instances only.
+pub fn rds_monitoring_role(description: String) -> Role {
+    Role {
+        description,
+        trust: vec![Statement::trust(Principal::Service("monitoring.rds.amazonaws.com".into())).when(
+            "StringEquals",
+            "aws:SourceAccount",
+            Expr::r#ref("AWS::AccountId"),
+        )],
+        managed_policies: vec![managed_policy("service-role/AmazonRDSEnhancedMonitoringRole")],
+        permissions: vec![],
+        max_session_seconds: None,
     }
 }
 
