@@ -1,15 +1,20 @@
 //! The app: the backend as a Lambda function behind an HTTP API, and the frontend as a private S3
-//! bucket served by CloudFront. The release being deployed is a parameter, so synthesis stays pure.
+//! bucket served by CloudFront behind a WAF web ACL. The release being deployed is a parameter, so
+//! synthesis stays pure.
+//!
+//! One customer managed key encrypts what the app stack keeps: its log groups, the backend's environment
+//! and its dead-letter queue. The web ACL is CLOUDFRONT-scoped, which AWS allows only in us-east-1, where
+//! every reference environment deploys.
 
 use std::collections::BTreeMap;
 
 use crate::cfn::resources::{
-    Bucket, Encryption, Function, Principal, Role, Statement, api_invoke_permission, api_route, api_stage,
-    bucket_policy, http_api, lambda_integration, log_group, managed_policy, origin_access_control,
-    static_site_distribution,
+    Bucket, CustomDomain, Encryption, Function, KmsKey, Principal, Role, Statement, StaticSiteDistribution,
+    api_invoke_permission, api_route, api_stage, bucket_policy, cloudfront_web_acl, dead_letter_queue, http_api,
+    lambda_integration, log_group, managed_policy, origin_access_control,
 };
 use crate::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
-use crate::model::{Component, Tier};
+use crate::model::Component;
 
 use super::Context;
 
@@ -20,6 +25,15 @@ pub fn stack(cx: &Context) -> Stack {
         "Release",
         Parameter::string("the release being deployed; names the backend's code in the artifacts bucket")
             .pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+    );
+    t.resource(
+        "AppKey",
+        KmsKey {
+            description: format!("{}: the app's log groups, backend environment and dead letters", cx.prefix()),
+            log_groups: vec![Expr::sub(
+                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${AWS::StackName}-*",
+            )],
+        },
     );
     backend(cx, &mut t);
     frontend(cx, &mut t);
@@ -38,6 +52,9 @@ fn backend(cx: &Context, t: &mut Template) {
     if has_db {
         permissions.push(Statement::allow(["secretsmanager:GetSecretValue"], [cx.import("data", "DbSecretArn")]));
     }
+    // Failed asynchronous invocations land in the dead-letter queue, which the app key encrypts.
+    permissions.push(Statement::allow(["sqs:SendMessage"], [Expr::get_att("BackendDeadLetters", "Arn")]));
+    permissions.push(Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"], [Expr::get_att("AppKey", "Arn")]));
     t.resource(
         "BackendRole",
         Role {
@@ -51,7 +68,10 @@ fn backend(cx: &Context, t: &mut Template) {
             max_session_seconds: None,
         },
     );
-    t.resource("BackendLogs", log_group(cx.log_retention_days()));
+    t.resource("BackendLogs", log_group(cx.log_retention_days(), "AppKey"));
+    // Only asynchronous invocations can fail into it: API Gateway invokes synchronously and gets the error.
+    // It is there for the events and jobs a team adds, and the monitoring stack alarms on anything in it.
+    t.resource("BackendDeadLetters", dead_letter_queue("AppKey"));
     let mut environment = BTreeMap::from([
         ("APP_ENV".to_string(), Expr::str(cx.env.name.clone())),
         ("RELEASE".to_string(), Expr::r#ref("Release")),
@@ -77,13 +97,16 @@ fn backend(cx: &Context, t: &mut Template) {
                 vec![cx.import("network", "AppSecurityGroupId")],
             )),
             log_group_id: "BackendLogs".into(),
+            reserved_concurrency: cx.backend_concurrency(),
+            dead_letter_queue_id: "BackendDeadLetters".into(),
+            kms_key_id: "AppKey".into(),
         },
     );
     t.resource("Api", http_api(Expr::str(format!("{}-api", cx.prefix())), "the backend's HTTP API"));
     t.resource("ApiIntegration", lambda_integration("Api", "Backend"));
     t.resource("ApiRoute", api_route("Api", "$default", "ApiIntegration"));
-    t.resource("ApiLogs", log_group(cx.log_retention_days()));
-    let (burst, rate) = if cx.env.tier >= Tier::Staging { (500, 1000) } else { (50, 100) };
+    t.resource("ApiLogs", log_group(cx.log_retention_days(), "AppKey"));
+    let (burst, rate) = cx.api_throttle();
     t.resource("ApiStage", api_stage("Api", "ApiLogs", burst, rate));
     t.resource("ApiInvokesBackend", api_invoke_permission("Backend", "Api"));
     t.output("ApiUrl", cx.exported("app", "ApiUrl", "the backend API's base URL", Expr::get_att("Api", "ApiEndpoint")));
@@ -92,6 +115,23 @@ fn backend(cx: &Context, t: &mut Template) {
         "BackendFunctionName",
         cx.exported("app", "BackendFunctionName", "the backend function", Expr::r#ref("Backend")),
     );
+    t.output(
+        "BackendDeadLetterQueueName",
+        cx.exported(
+            "app",
+            "BackendDeadLetterQueueName",
+            "the backend's dead-letter queue",
+            Expr::get_att("BackendDeadLetters", "QueueName"),
+        ),
+    );
+}
+
+/// The frontend's custom domain, if it has one. The reference environments have none: they answer on
+/// CloudFront's `*.cloudfront.net` names, which cannot require TLS 1.2 (see [`StaticSiteDistribution`]).
+/// A team with a domain returns it here, for the environments that use it, with an ACM certificate for
+/// it in us-east-1; the distribution then requires TLS 1.2 and no longer needs a checkov skip.
+fn frontend_domain(_cx: &Context) -> Option<CustomDomain> {
+    None
 }
 
 fn frontend(cx: &Context, t: &mut Template) {
@@ -100,13 +140,26 @@ fn frontend(cx: &Context, t: &mut Template) {
         versioned: true,
         expire_noncurrent_after_days: Some(30),
         expire_after_days: None,
+        access_logs: Some(cx.access_logs("frontend")),
     }
     .into();
     t.resource("FrontendBucket", site);
     t.resource("FrontendAccess", origin_access_control(Expr::str(format!("{}-frontend", cx.prefix()))));
     t.resource(
+        "FrontendWebAcl",
+        cloudfront_web_acl(&format!("{}-frontend", cx.prefix()), &format!("{} frontend", cx.prefix())),
+    );
+    t.resource(
         "FrontendDistribution",
-        static_site_distribution(Expr::str(format!("{} frontend", cx.prefix())), "FrontendBucket", "FrontendAccess"),
+        StaticSiteDistribution {
+            comment: Expr::str(format!("{} frontend", cx.prefix())),
+            bucket_id: "FrontendBucket".into(),
+            oac_id: "FrontendAccess".into(),
+            web_acl_arn: Expr::get_att("FrontendWebAcl", "Arn"),
+            log_bucket_domain: cx.import("logging", "LogBucketDomainName"),
+            log_name: "frontend".into(),
+            domain: frontend_domain(cx),
+        },
     );
     t.resource(
         "FrontendBucketPolicy",

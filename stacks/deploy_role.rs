@@ -1,6 +1,7 @@
 //! The deploy role: GitHub Actions' OIDC provider and the role the environment's deploy workflow assumes,
 //! trusted only for this repository's workflows running in this GitHub environment; the role
-//! CloudFormation itself runs as; and the bucket deploys upload artifacts (code, large templates) to.
+//! CloudFormation itself runs as; and the bucket deploys upload artifacts (code, large templates) to, whose
+//! requests are logged to the logging stack's bucket.
 
 use crate::cfn::resources::{
     Bucket, Encryption, Principal, Role, Statement, bucket_policy, github_oidc_provider, managed_policy,
@@ -20,6 +21,7 @@ pub fn stack(cx: &Context) -> Stack {
         versioned: true,
         expire_noncurrent_after_days: Some(30),
         expire_after_days: Some(180),
+        access_logs: Some(cx.access_logs("artifacts")),
     }
     .into();
     t.resource("ArtifactsBucket", artifacts.retain());

@@ -2,16 +2,18 @@
 //! CloudFormation stack. A new team copies these and changes what its app needs.
 //!
 //! Stacks share values through exports named `<project>-<env>-<stack>-<output>`, so the dependency order
-//! of an environment's stacks follows from its imports: network, then data and deploy-role, then app,
-//! then monitoring.
+//! of an environment's stacks follows from its imports: network and logging, then data and deploy-role,
+//! then app, then monitoring.
 
 use crate::model::{AwsTarget, Environment, Project, Tier};
 
+use crate::cfn::resources::AccessLogs;
 use crate::cfn::{Expr, Output, Stack};
 
 pub mod app;
 pub mod data;
 pub mod deploy_role;
+pub mod logging;
 pub mod monitoring;
 pub mod network;
 
@@ -41,6 +43,11 @@ impl Context<'_> {
         Output::new(description, value).export(self.export_name(stack, output))
     }
 
+    /// Server access logging of a bucket into the logging stack's bucket, under `s3/<name>/`.
+    pub fn access_logs(&self, name: &str) -> AccessLogs {
+        AccessLogs { bucket: self.import("logging", "LogBucketName"), name: name.into() }
+    }
+
     /// A name prefix unique to this project and environment (`webapp-prod`).
     pub fn prefix(&self) -> String {
         format!("{}-{}", self.project.name, self.env.name)
@@ -55,11 +62,37 @@ impl Context<'_> {
             _ => 30,
         }
     }
+
+    /// The HTTP API's throttle, by tier: (burst, requests per second).
+    pub fn api_throttle(&self) -> (u32, u32) {
+        if self.env.tier >= Tier::Staging { (500, 1000) } else { (50, 100) }
+    }
+
+    /// The backend function's reserved concurrency: what the API's rate limit needs at about 100 ms per
+    /// request (100 from staging up, 10 below), which also stays under the database's connection limit
+    /// (about 110 on the smallest class a reference environment runs). The account keeps at least 100
+    /// unreserved executions, as Lambda requires, from its default quota of 1,000.
+    pub fn backend_concurrency(&self) -> u32 {
+        self.api_throttle().1 / 10
+    }
+
+    /// Seconds between enhanced-monitoring samples of the database host: finer in production, where an
+    /// incident must be explained afterwards, and cheaper elsewhere.
+    pub fn db_monitoring_interval_seconds(&self) -> u32 {
+        if self.env.tier == Tier::Production { 15 } else { 60 }
+    }
 }
 
 /// The environment's CloudFormation stacks; none when it has no AWS target.
 pub fn for_environment(project: &Project, env: &Environment) -> Vec<Stack> {
     let Some(aws) = env.aws_target() else { return Vec::new() };
     let cx = Context { project, env, aws };
-    vec![network::stack(&cx), data::stack(&cx), app::stack(&cx), monitoring::stack(&cx), deploy_role::stack(&cx)]
+    vec![
+        network::stack(&cx),
+        logging::stack(&cx),
+        data::stack(&cx),
+        app::stack(&cx),
+        monitoring::stack(&cx),
+        deploy_role::stack(&cx),
+    ]
 }

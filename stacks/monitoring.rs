@@ -1,4 +1,5 @@
-//! Monitoring: CloudWatch alarms on the backend, the API and the database, notifying an SNS topic.
+//! Monitoring: CloudWatch alarms on the backend (errors, throttles, dead letters), the API and the
+//! database, notifying an SNS topic.
 
 use crate::cfn::resources::{Alarm, alarm_topic};
 use crate::cfn::{Expr, Stack, Template};
@@ -48,6 +49,21 @@ pub fn stack(cx: &Context) -> Stack {
     t.resource(
         "ApiServerErrors",
         alarm("the API answers with 5xx", "AWS/ApiGateway", "5xx", ("ApiId", cx.import("app", "ApiId")), "Sum", 5),
+    );
+    t.resource(
+        "BackendDeadLetters",
+        Alarm {
+            period_seconds: 300,
+            periods: 1,
+            ..alarm(
+                "events the backend failed to handle wait in its dead-letter queue",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                ("QueueName", cx.import("app", "BackendDeadLetterQueueName")),
+                "Maximum",
+                1,
+            )
+        },
     );
     if cx.env.database.is_some() {
         t.resource(

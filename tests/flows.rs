@@ -38,7 +38,7 @@ fn a_line_of_four_with_a_guarded_production() {
     assert!(!prod.allows_ref("develop"));
     assert_eq!(
         set.stacks["prod"].iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        ["network", "data", "deploy-role", "app", "monitoring"]
+        ["logging", "network", "data", "deploy-role", "app", "monitoring"]
     );
 }
 

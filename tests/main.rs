@@ -5,6 +5,7 @@ mod support;
 mod artifacts;
 mod cfn_lint;
 mod check;
+mod checkov;
 mod cli;
 mod cloudgov;
 mod compose;

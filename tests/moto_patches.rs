@@ -208,3 +208,28 @@ fn imports_hold_exports_and_failures_end_in_a_rolled_back_stack() {
         assert_eq!(exports(&client).await, BTreeMap::new());
     });
 }
+
+#[test]
+fn a_tagged_kms_key_is_created_with_its_tags() {
+    let moto = Moto::start();
+    let client = moto.client();
+    let template = serde_json::json!({
+        "Resources": {
+            "Key": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {
+                    "KeyPolicy": {"Version": "2012-10-17", "Statement": []},
+                    "Tags": [{"Key": "team", "Value": "web"}],
+                },
+            },
+        },
+        "Outputs": {"KeyArn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}},
+    });
+    block_on(async {
+        apply(&client, "keys", ChangeSetType::Create, &template, &[]).await;
+        let (status, reason, outputs) = stack(&client, "keys").await;
+        assert_eq!(status, "CREATE_COMPLETE", "{reason}: {:?}\n{}", resource_events(&client, "keys").await, moto.log());
+        let arn = &outputs.iter().find(|(k, _)| k == "KeyArn").unwrap().1;
+        assert!(arn.starts_with("arn:aws:kms:us-east-1:111111111111:key/"), "{arn}");
+    });
+}

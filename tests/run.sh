@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it, on a machine with only the Rust toolchain and Python 3.
 #
-# Installs the pinned Python tools the tests need (tests/python-requirements.txt) into target/py, then
-# runs the format check, clippy with warnings denied, and every test. Safe to run again: the virtualenv
-# is rebuilt only when the requirements change.
+# Installs the pinned Python tools the tests need into target/py (tests/python-requirements.txt: cfn-lint,
+# moto) and target/py-checkov (tests/checkov-requirements.txt), then runs the format check, clippy with
+# warnings denied, and every test. Safe to run again: a virtualenv is rebuilt only when its requirements
+# change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=target/py
-req=tests/python-requirements.txt
-if ! cmp -s "$req" "$venv/.requirements" 2>/dev/null; then
-  echo "==> installing Python test tools into $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$req"
-  cp "$req" "$venv/.requirements"
-fi
-export SLIPWAY_CFN_LINT="$PWD/$venv/bin/cfn-lint"
+# (Re)builds virtualenv $1 from requirements file $2 when the file changed since it was last built.
+install_venv() {
+  local venv=$1 req=$2
+  if ! cmp -s "$req" "$venv/.requirements" 2>/dev/null; then
+    echo "==> installing Python test tools from $req into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$req"
+    cp "$req" "$venv/.requirements"
+  fi
+}
+install_venv target/py tests/python-requirements.txt
+# checkov pins boto3 exactly, so it gets a virtualenv of its own rather than moto's botocore.
+install_venv target/py-checkov tests/checkov-requirements.txt
+export SLIPWAY_CFN_LINT="$PWD/target/py/bin/cfn-lint"
+export SLIPWAY_CHECKOV="$PWD/target/py-checkov/bin/checkov"
 
 echo "==> cargo fmt --check"
 cargo fmt --check

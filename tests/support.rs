@@ -89,11 +89,18 @@ pub fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// The path of an executable the test command (`bash tests/run.sh`) installs into `target/py`, or the
 /// one the environment variable `var` names. Panics with the command that installs it when missing.
 pub fn python_tool(var: &str, name: &str) -> PathBuf {
-    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/py/bin").join(name));
+    python_tool_in(var, "target/py", "tests/python-requirements.txt", name)
+}
+
+/// Like [`python_tool`], for a tool that has a virtualenv of its own, `venv`, built from `requirements`.
+pub fn python_tool_in(var: &str, venv: &str, requirements: &str, name: &str) -> PathBuf {
+    let path =
+        std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| repo_root().join(venv).join("bin").join(name));
     assert!(
         path.is_file(),
         "{name} not found at {}: run `bash tests/run.sh`, which installs the pinned Python test tools \
-         (tests/python-requirements.txt) into target/py, or set {var} to its path",
+         ({requirements}) into {venv}, or install them yourself with `python3 -m venv {venv} && \
+         {venv}/bin/pip install -r {requirements}`, or set {var} to its path",
         path.display()
     );
     path

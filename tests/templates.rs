@@ -30,6 +30,7 @@ fn bucket() -> Resource {
         versioned: true,
         expire_noncurrent_after_days: None,
         expire_after_days: None,
+        access_logs: None,
     }
     .into()
 }

@@ -23,8 +23,10 @@ pub enum Effect {
 /// Who a trust-policy statement lets in.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Principal {
-    /// An AWS service (`lambda.amazonaws.com`).
-    Service(String),
+    /// An AWS service (`lambda.amazonaws.com`; an `Fn::Sub` for regional ones, `logs.${AWS::Region}...`).
+    Service(Expr),
+    /// An AWS account or IAM principal, by ARN (`arn:aws:iam::111111111111:root` for the whole account).
+    Aws(Expr),
     /// A federated identity provider (a GitHub OIDC provider's ARN).
     Federated(Expr),
     /// Anyone (`*`); only sensible in a `Deny` with a condition.
@@ -34,6 +36,8 @@ pub enum Principal {
 /// One IAM policy statement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
+    /// A name for the statement, shown to whoever reads the policy (`AllowCloudWatchLogs`).
+    pub sid: Option<String>,
     /// Allow or deny.
     pub effect: Effect,
     /// The principal, in resource and trust policies.
@@ -53,6 +57,7 @@ impl Statement {
         resources: impl IntoIterator<Item = Expr>,
     ) -> Self {
         Statement {
+            sid: None,
             effect: Effect::Allow,
             principal: None,
             actions: actions.into_iter().map(Into::into).collect(),
@@ -78,6 +83,12 @@ impl Statement {
         Statement { principal: Some(principal), ..Statement::allow([action], []) }
     }
 
+    /// Names the statement.
+    pub fn sid(mut self, sid: impl Into<String>) -> Self {
+        self.sid = Some(sid.into());
+        self
+    }
+
     /// Sets the principal.
     pub fn principal(mut self, principal: Principal) -> Self {
         self.principal = Some(principal);
@@ -92,10 +103,14 @@ impl Statement {
 
     fn to_expr(&self) -> Expr {
         let mut m = BTreeMap::new();
+        if let Some(sid) = &self.sid {
+            m.insert("Sid".to_string(), Expr::str(sid.clone()));
+        }
         m.insert("Effect".to_string(), Expr::str(if self.effect == Effect::Allow { "Allow" } else { "Deny" }));
         if let Some(p) = &self.principal {
             let p = match p {
-                Principal::Service(s) => Expr::map([("Service", Expr::str(s.clone()))]),
+                Principal::Service(s) => Expr::map([("Service", s.clone())]),
+                Principal::Aws(a) => Expr::map([("AWS", a.clone())]),
                 Principal::Federated(e) => Expr::map([("Federated", e.clone())]),
                 Principal::Anyone => Expr::str("*"),
             };
@@ -170,6 +185,49 @@ pub fn github_oidc_provider() -> Resource {
         .prop("ClientIdList", Expr::strs(["sts.amazonaws.com"]))
 }
 
+// ---- KMS -------------------------------------------------------------------------------------------
+
+/// A customer managed KMS key for one stack's data: rotated every year, and kept when the stack is deleted,
+/// because what it encrypted (retained log groups) outlives the stack and would be unreadable without it.
+///
+/// The key policy lets the account administer and use it through IAM policies (AWS's default key policy),
+/// and lets CloudWatch Logs in the stack's region use it for the log groups matching `log_groups`, and
+/// nothing else.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KmsKey {
+    /// What the key protects.
+    pub description: String,
+    /// ARN patterns of the log groups CloudWatch Logs may encrypt with it
+    /// (`arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${AWS::StackName}-*`).
+    pub log_groups: Vec<Expr>,
+}
+
+impl From<KmsKey> for Resource {
+    fn from(k: KmsKey) -> Resource {
+        let mut statements = vec![
+            Statement::allow(["kms:*"], [Expr::str("*")])
+                .sid("AccountAdministersAndGrantsThroughIam")
+                .principal(Principal::Aws(Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"))),
+        ];
+        if !k.log_groups.is_empty() {
+            statements.push(
+                Statement::allow(
+                    ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    [Expr::str("*")],
+                )
+                .sid("CloudWatchLogsEncryptsThisStacksLogGroups")
+                .principal(Principal::Service(Expr::sub("logs.${AWS::Region}.amazonaws.com")))
+                .when("ArnLike", "kms:EncryptionContext:aws:logs:arn", Expr::List(k.log_groups)),
+            );
+        }
+        Resource::new("AWS::KMS::Key")
+            .prop("Description", k.description)
+            .prop("EnableKeyRotation", true)
+            .prop("KeyPolicy", policy_document(&statements))
+            .retain()
+    }
+}
+
 // ---- S3 --------------------------------------------------------------------------------------------
 
 /// How a bucket encrypts objects at rest.
@@ -180,6 +238,19 @@ pub enum Encryption {
     /// A KMS key (SSE-KMS), by ARN or alias.
     Kms(Expr),
 }
+
+/// Where S3 writes a record of every request to a bucket (server access logging).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessLogs {
+    /// The destination bucket's name: a [`LogBucket`] in the same account and region.
+    pub bucket: Expr,
+    /// A short name for the logged bucket; its records go under `s3/<name>/`.
+    pub name: String,
+}
+
+/// The key prefix under which S3 server access logs land in a [`LogBucket`]; its bucket policy lets S3's
+/// log delivery write there and nowhere else.
+pub const S3_ACCESS_LOG_PREFIX: &str = "s3/";
 
 /// An S3 bucket, always encrypted, with public access blocked and ACLs disabled.
 #[derive(Clone, Debug, PartialEq)]
@@ -192,6 +263,8 @@ pub struct Bucket {
     pub expire_noncurrent_after_days: Option<u32>,
     /// Deletes objects after this many days (build artifacts).
     pub expire_after_days: Option<u32>,
+    /// Where requests to the bucket are logged; `None` only for the log bucket itself.
+    pub access_logs: Option<AccessLogs>,
 }
 
 impl From<Bucket> for Resource {
@@ -248,8 +321,70 @@ impl From<Bucket> for Resource {
         if !rules.is_empty() {
             res = res.prop("LifecycleConfiguration", Expr::map([("Rules", Expr::List(rules))]));
         }
+        if let Some(logs) = b.access_logs {
+            res = res.prop(
+                "LoggingConfiguration",
+                Expr::map([
+                    ("DestinationBucketName", logs.bucket),
+                    ("LogFilePrefix", Expr::str(format!("{S3_ACCESS_LOG_PREFIX}{}/", logs.name))),
+                ]),
+            );
+        }
         res
     }
+}
+
+/// The bucket an environment's access logs go to: S3 server access logs under [`S3_ACCESS_LOG_PREFIX`]
+/// and CloudFront standard logs under `cloudfront/`.
+///
+/// Unlike [`Bucket`] it keeps ACLs enabled (object ownership `BucketOwnerPreferred`), because CloudFront
+/// standard logging delivers through an ACL grant it adds to the bucket and refuses a bucket whose ACLs
+/// are disabled. It is encrypted with S3-managed keys, the only encryption S3 server access logging
+/// delivers to, and versioned so that a deleted or overwritten log stays recoverable for 30 days. It is
+/// the one bucket that does not log its own requests (see the checkov skip it carries).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogBucket {
+    /// Deletes logs after this many days.
+    pub expire_after_days: u32,
+}
+
+impl From<LogBucket> for Resource {
+    fn from(l: LogBucket) -> Resource {
+        let mut res: Resource = Bucket {
+            encryption: Encryption::S3Managed,
+            versioned: true,
+            expire_noncurrent_after_days: Some(30),
+            expire_after_days: Some(l.expire_after_days),
+            access_logs: None,
+        }
+        .into();
+        res = res.prop(
+            "OwnershipControls",
+            Expr::map([("Rules", Expr::list([Expr::map([("ObjectOwnership", Expr::str("BucketOwnerPreferred"))])]))]),
+        );
+        res.skip_check(
+            "CKV_AWS_18",
+            "This is the access-log bucket itself: logging its requests into itself would add a log record \
+             for every log delivery, without end, and a second log bucket would only move the question. No \
+             service but S3 and CloudFront log delivery is granted access to it, and reads of it can be \
+             audited with CloudTrail data events.",
+        )
+    }
+}
+
+/// The policy of a [`LogBucket`]: TLS only, and S3 server access log delivery from this account may
+/// write under [`S3_ACCESS_LOG_PREFIX`]. (CloudFront standard logging writes through the ACL grant it
+/// adds itself when a distribution starts logging here.)
+pub fn log_bucket_policy(bucket_id: &str) -> Resource {
+    bucket_policy(
+        bucket_id,
+        vec![
+            Statement::allow(["s3:PutObject"], [Expr::sub(format!("${{{bucket_id}.Arn}}/{S3_ACCESS_LOG_PREFIX}*"))])
+                .sid("S3ServerAccessLogDelivery")
+                .principal(Principal::Service("logging.s3.amazonaws.com".into()))
+                .when("StringEquals", "aws:SourceAccount", Expr::r#ref("AWS::AccountId")),
+        ],
+    )
 }
 
 /// A bucket policy: `statements`, plus a statement that refuses any request not made over TLS.
@@ -391,6 +526,10 @@ pub struct Postgres {
     pub subnet_group_id: String,
     /// Security group IDs.
     pub security_groups: Vec<Expr>,
+    /// Seconds between enhanced-monitoring samples of the host (1, 5, 10, 15, 30 or 60).
+    pub monitoring_interval_seconds: u32,
+    /// The role RDS publishes enhanced-monitoring metrics as, by logical ID ([`rds_monitoring_role`]).
+    pub monitoring_role_id: String,
 }
 
 /// The PostgreSQL major.minor version the reference stacks run.
@@ -415,7 +554,28 @@ impl From<Postgres> for Resource {
             .prop("VPCSecurityGroups", Expr::List(p.security_groups))
             .prop("CopyTagsToSnapshot", true)
             .prop("AutoMinorVersionUpgrade", true)
+            // Lets people and jobs log in with short-lived IAM tokens (database users granted `rds_iam`)
+            // instead of sharing the master password; the backend keeps reading its secret.
+            .prop("EnableIAMDatabaseAuthentication", true)
+            .prop("MonitoringInterval", p.monitoring_interval_seconds)
+            .prop("MonitoringRoleArn", Expr::get_att(p.monitoring_role_id, "Arn"))
             .snapshot()
+    }
+}
+
+/// The role RDS enhanced monitoring publishes OS metrics to CloudWatch Logs as, for this account's
+/// instances only.
+pub fn rds_monitoring_role(description: String) -> Role {
+    Role {
+        description,
+        trust: vec![Statement::trust(Principal::Service("monitoring.rds.amazonaws.com".into())).when(
+            "StringEquals",
+            "aws:SourceAccount",
+            Expr::r#ref("AWS::AccountId"),
+        )],
+        managed_policies: vec![managed_policy("service-role/AmazonRDSEnhancedMonitoringRole")],
+        permissions: vec![],
+        max_session_seconds: None,
     }
 }
 
@@ -442,6 +602,14 @@ pub struct Function {
     pub vpc: Option<(Expr, Vec<Expr>)>,
     /// The log group, by logical ID.
     pub log_group_id: String,
+    /// Concurrent executions reserved for it, which are also the most it may run at once: a guaranteed
+    /// share of the account's concurrency, and a cap on what it can open downstream (database connections).
+    pub reserved_concurrency: u32,
+    /// The queue events of asynchronous invocations go to after every retry failed, by logical ID
+    /// ([`dead_letter_queue`]); the role must be allowed to send to it.
+    pub dead_letter_queue_id: String,
+    /// The customer managed key its environment variables are encrypted with at rest, by logical ID.
+    pub kms_key_id: String,
 }
 
 impl From<Function> for Resource {
@@ -456,7 +624,10 @@ impl From<Function> for Resource {
             .prop("MemorySize", f.memory_mb)
             .prop("Timeout", f.timeout_seconds)
             .prop("TracingConfig", Expr::map([("Mode", Expr::str("Active"))]))
-            .prop("LoggingConfig", Expr::map([("LogGroup", Expr::r#ref(&f.log_group_id))]));
+            .prop("LoggingConfig", Expr::map([("LogGroup", Expr::r#ref(&f.log_group_id))]))
+            .prop("ReservedConcurrentExecutions", f.reserved_concurrency)
+            .prop("DeadLetterConfig", Expr::map([("TargetArn", Expr::get_att(&f.dead_letter_queue_id, "Arn"))]))
+            .prop("KmsKeyArn", Expr::get_att(&f.kms_key_id, "Arn"));
         if !f.environment.is_empty() {
             res = res.prop("Environment", Expr::map([("Variables", Expr::Map(f.environment))]));
         }
@@ -467,9 +638,21 @@ impl From<Function> for Resource {
     }
 }
 
-/// A log group that keeps events for `days`.
-pub fn log_group(days: u32) -> Resource {
-    Resource::new("AWS::Logs::LogGroup").prop("RetentionInDays", days).retain()
+/// A log group that keeps events for `days`, encrypted with the customer managed key `kms_key_id` (a
+/// [`KmsKey`] whose `log_groups` match this group).
+pub fn log_group(days: u32, kms_key_id: &str) -> Resource {
+    Resource::new("AWS::Logs::LogGroup")
+        .prop("RetentionInDays", days)
+        .prop("KmsKeyId", Expr::get_att(kms_key_id, "Arn"))
+        .retain()
+}
+
+/// A dead-letter queue: keeps what it receives for 14 days (SQS's longest), encrypted with the customer
+/// managed key `kms_key_id`, so whoever sends to it needs `kms:GenerateDataKey` and `kms:Decrypt` on that key.
+pub fn dead_letter_queue(kms_key_id: &str) -> Resource {
+    Resource::new("AWS::SQS::Queue")
+        .prop("MessageRetentionPeriod", 14 * 24 * 3600_u32)
+        .prop("KmsMasterKeyId", Expr::get_att(kms_key_id, "Arn"))
 }
 
 /// An HTTP API (API Gateway v2).
@@ -553,34 +736,70 @@ pub fn origin_access_control(name: Expr) -> Resource {
     )
 }
 
-/// A CloudFront distribution serving a private S3 bucket over HTTPS only, as a single-page app.
-pub fn static_site_distribution(comment: Expr, bucket_id: &str, oac_id: &str) -> Resource {
-    let spa_fallback = |code: u32| {
-        Expr::map([
-            ("ErrorCode", Expr::from(code)),
-            ("ResponseCode", Expr::Int(200)),
-            ("ResponsePagePath", Expr::str("/index.html")),
-        ])
-    };
-    Resource::new("AWS::CloudFront::Distribution").prop(
-        "DistributionConfig",
-        Expr::map([
-            ("Comment", comment),
-            ("Enabled", Expr::Bool(true)),
-            ("HttpVersion", Expr::str("http2and3")),
-            ("DefaultRootObject", Expr::str("index.html")),
-            ("PriceClass", Expr::str("PriceClass_100")),
+/// A custom domain for a distribution: its names, and an ACM certificate for them in us-east-1 (where
+/// CloudFront reads certificates from).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomDomain {
+    /// The host names the distribution answers for (`www.webapp.example`).
+    pub aliases: Vec<String>,
+    /// The certificate's ARN.
+    pub certificate_arn: Expr,
+}
+
+/// The oldest TLS version a distribution with a custom domain accepts from viewers.
+pub const MINIMUM_TLS: &str = "TLSv1.2_2021";
+
+/// A CloudFront distribution serving a private S3 bucket over HTTPS only, as a single-page app, behind a
+/// WAF web ACL, with standard logging to a [`LogBucket`].
+///
+/// With a [`CustomDomain`] viewers need TLS 1.2 or later ([`MINIMUM_TLS`]). Without one the distribution
+/// answers on its `*.cloudfront.net` name with CloudFront's default certificate, whose minimum protocol
+/// version CloudFront fixes at TLSv1 and no distribution can raise; the resource then carries a checkov
+/// skip of CKV_AWS_174 that says so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StaticSiteDistribution {
+    /// Shown in the console.
+    pub comment: Expr,
+    /// The bucket holding the site, by logical ID.
+    pub bucket_id: String,
+    /// The origin access control CloudFront signs its requests to the bucket with, by logical ID.
+    pub oac_id: String,
+    /// The ARN of the WAF web ACL in front of it ([`cloudfront_web_acl`]).
+    pub web_acl_arn: Expr,
+    /// The log bucket's domain name (`<bucket>.s3.amazonaws.com`); logs go under `cloudfront/<log_name>/`.
+    pub log_bucket_domain: Expr,
+    /// A short name for the distribution in the log bucket.
+    pub log_name: String,
+    /// The custom domain, if the site has one.
+    pub domain: Option<CustomDomain>,
+}
+
+impl From<StaticSiteDistribution> for Resource {
+    fn from(d: StaticSiteDistribution) -> Resource {
+        let spa_fallback = |code: u32| {
+            Expr::map([
+                ("ErrorCode", Expr::from(code)),
+                ("ResponseCode", Expr::Int(200)),
+                ("ResponsePagePath", Expr::str("/index.html")),
+            ])
+        };
+        let mut config = BTreeMap::from([
+            ("Comment".to_string(), d.comment),
+            ("Enabled".into(), Expr::Bool(true)),
+            ("HttpVersion".into(), Expr::str("http2and3")),
+            ("DefaultRootObject".into(), Expr::str("index.html")),
+            ("PriceClass".into(), Expr::str("PriceClass_100")),
             (
-                "Origins",
+                "Origins".into(),
                 Expr::list([Expr::map([
                     ("Id", Expr::str("site")),
-                    ("DomainName", Expr::get_att(bucket_id, "RegionalDomainName")),
-                    ("OriginAccessControlId", Expr::get_att(oac_id, "Id")),
+                    ("DomainName", Expr::get_att(&d.bucket_id, "RegionalDomainName")),
+                    ("OriginAccessControlId", Expr::get_att(&d.oac_id, "Id")),
                     ("S3OriginConfig", Expr::map([("OriginAccessIdentity", Expr::str(""))])),
                 ])]),
             ),
             (
-                "DefaultCacheBehavior",
+                "DefaultCacheBehavior".into(),
                 Expr::map([
                     ("TargetOriginId", Expr::str("site")),
                     ("ViewerProtocolPolicy", Expr::str("redirect-to-https")),
@@ -588,9 +807,84 @@ pub fn static_site_distribution(comment: Expr, bucket_id: &str, oac_id: &str) ->
                     ("Compress", Expr::Bool(true)),
                 ]),
             ),
-            ("CustomErrorResponses", Expr::list([spa_fallback(403), spa_fallback(404)])),
-        ]),
-    )
+            ("CustomErrorResponses".into(), Expr::list([spa_fallback(403), spa_fallback(404)])),
+            ("WebACLId".into(), d.web_acl_arn),
+            (
+                "Logging".into(),
+                Expr::map([
+                    ("Bucket", d.log_bucket_domain),
+                    ("Prefix", Expr::str(format!("cloudfront/{}/", d.log_name))),
+                    ("IncludeCookies", Expr::Bool(false)),
+                ]),
+            ),
+        ]);
+        let default_certificate = d.domain.is_none();
+        if let Some(domain) = d.domain {
+            config.insert("Aliases".into(), Expr::strs(domain.aliases));
+            config.insert(
+                "ViewerCertificate".into(),
+                Expr::map([
+                    ("AcmCertificateArn", domain.certificate_arn),
+                    ("SslSupportMethod", Expr::str("sni-only")),
+                    ("MinimumProtocolVersion", Expr::str(MINIMUM_TLS)),
+                ]),
+            );
+        }
+        let res = Resource::new("AWS::CloudFront::Distribution").prop("DistributionConfig", Expr::Map(config));
+        if default_certificate {
+            res.skip_check(
+                "CKV_AWS_174",
+                "Served on its *.cloudfront.net name with CloudFront's default certificate, for which CloudFront \
+                 fixes the minimum protocol version at TLSv1 and does not let a distribution raise it. Requiring \
+                 TLS 1.2 needs a custom domain with an ACM certificate (CustomDomain), which sets TLSv1.2_2021. \
+                 Viewers are still redirected to HTTPS, and modern browsers negotiate TLS 1.2 or 1.3.",
+            )
+        } else {
+            res
+        }
+    }
+}
+
+/// A WAF web ACL for CloudFront: AWS's managed rule groups for IP reputation, common web exploits (the
+/// OWASP Top 10 kind) and known bad inputs (Log4Shell among them), each blocking what it matches; anything
+/// else is allowed. Its CloudWatch metrics are named after `metric_name`.
+///
+/// CloudFront reads web ACLs from us-east-1 only (`Scope: CLOUDFRONT`), so the stack holding this must be
+/// deployed there.
+pub fn cloudfront_web_acl(metric_name: &str, description: &str) -> Resource {
+    let visibility = |metric: &str| {
+        Expr::map([
+            ("CloudWatchMetricsEnabled", Expr::Bool(true)),
+            ("MetricName", Expr::str(metric)),
+            ("SampledRequestsEnabled", Expr::Bool(true)),
+        ])
+    };
+    let managed = [
+        "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+    ];
+    let rules = managed.iter().zip(0u32..).map(|(group, priority)| {
+        Expr::map([
+            ("Name", Expr::str(*group)),
+            ("Priority", Expr::from(priority)),
+            ("OverrideAction", Expr::map([("None", Expr::map::<String>([]))])),
+            (
+                "Statement",
+                Expr::map([(
+                    "ManagedRuleGroupStatement",
+                    Expr::map([("VendorName", Expr::str("AWS")), ("Name", Expr::str(*group))]),
+                )]),
+            ),
+            ("VisibilityConfig", visibility(&format!("{metric_name}-{group}"))),
+        ])
+    });
+    Resource::new("AWS::WAFv2::WebACL")
+        .prop("Description", description)
+        .prop("Scope", "CLOUDFRONT")
+        .prop("DefaultAction", Expr::map([("Allow", Expr::map::<String>([]))]))
+        .prop("Rules", Expr::list(rules))
+        .prop("VisibilityConfig", visibility(metric_name))
 }
 
 // ---- Monitoring ---------------------------------------------------------------------------------------

@@ -96,6 +96,24 @@ impl Resource {
         self
     }
 
+    /// Tells checkov not to apply check `id` (`CKV_AWS_157`) to this resource, for `reason`: it lands in
+    /// `Metadata/checkov/skip` as `{id, comment}`, where checkov reads it and a reviewer sees why.
+    ///
+    /// # Panics
+    ///
+    /// When `reason` is empty: a skip must say why the check does not apply here.
+    pub fn skip_check(mut self, id: &str, reason: &str) -> Self {
+        assert!(!reason.trim().is_empty(), "the checkov skip of {id} needs a reason");
+        let skip = Expr::map([("id", Expr::str(id)), ("comment", Expr::str(reason))]);
+        let checkov = self.metadata.entry("checkov".into()).or_insert_with(|| Expr::map([("skip", Expr::list([]))]));
+        if let Expr::Map(m) = checkov {
+            if let Some(Expr::List(skips)) = m.get_mut("skip") {
+                skips.push(skip);
+            }
+        }
+        self
+    }
+
     /// Snapshots the physical object before it is deleted or replaced.
     pub fn snapshot(mut self) -> Self {
         self.deletion_policy = Some(Policy::Snapshot);

@@ -150,6 +150,30 @@ def resource_class_from_type(resource_type):
 parsing.resource_class_from_type = resource_class_from_type
 
 
+# --- Resource types moto models through another service's API -----------------------------------------
+
+from moto.kms import models as kms_models  # noqa: E402
+
+original_kms_key_create = kms_models.Key.create_from_cloudformation_json.__func__
+
+
+def kms_key_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """`AWS::KMS::Key` with `Tags`: CloudFormation writes tags as `{Key, Value}`, and moto handed them as they
+    were to KMS's CreateKey, which reads `{TagKey, TagValue}`, so a tagged key failed (`KeyError: 'TagKey'`)."""
+    properties = cloudformation_json.get("Properties", {})
+    tags = properties.get("Tags")
+    if isinstance(tags, list):
+        properties = dict(properties)
+        properties["Tags"] = [
+            {"TagKey": t.get("Key", t.get("TagKey")), "TagValue": t.get("Value", t.get("TagValue"))} for t in tags
+        ]
+        cloudformation_json = dict(cloudformation_json, Properties=properties)
+    return original_kms_key_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+
+kms_models.Key.create_from_cloudformation_json = classmethod(kms_key_create)
+
+
 # --- The order of resources within a stack --------------------------------------------------------------
 
 
