@@ -17,6 +17,7 @@ pub mod render;
 pub mod security;
 pub mod template;
 pub mod value;
+pub mod yaml;
 
 pub use artifacts::{ArtifactError, Diff, EnvironmentDiff, FileDiff, StackDiff};
 pub use security::{SecurityChange, SecurityItem};

@@ -20,21 +20,19 @@ pub enum ParseError {
     NotAMapping,
 }
 
-/// Parses a template written as JSON or YAML (with or without short-form tags) and normalizes it.
+/// Parses a template written as JSON or YAML (with or without short-form tags) and normalizes it. YAML
+/// is read as CloudFormation reads it: YAML 1.1 scalars and the short forms (see [`super::yaml`]).
 pub fn parse_template(text: &str) -> Result<Value, ParseError> {
     let value = match serde_json::from_str::<Value>(text) {
         Ok(v) => v,
-        Err(json_err) => {
-            let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|yaml_err| {
-                // A document that starts like JSON most likely is JSON: report the JSON error then.
-                if text.trim_start().starts_with('{') {
-                    ParseError::Syntax(format!("as JSON: {json_err}"))
-                } else {
-                    ParseError::Syntax(format!("as YAML: {yaml_err}"))
-                }
-            })?;
-            from_yaml(yaml)
-        }
+        Err(json_err) => super::yaml::parse(text).map_err(|yaml_err| {
+            // A document that starts like JSON most likely is JSON: report the JSON error then.
+            if text.trim_start().starts_with('{') {
+                ParseError::Syntax(format!("as JSON: {json_err}"))
+            } else {
+                ParseError::Syntax(format!("as YAML: {yaml_err}"))
+            }
+        })?,
     };
     if !value.is_object() {
         return Err(ParseError::NotAMapping);
@@ -42,8 +40,9 @@ pub fn parse_template(text: &str) -> Result<Value, ParseError> {
     Ok(normalize(value))
 }
 
-/// Converts a YAML value to the JSON shape CloudFormation's JSON form would have: a short-form tag
-/// `!Name value` becomes `{"Fn::Name": value}` (`{"Ref": ..}` and `{"Condition": ..}` for those two).
+/// Converts a YAML value read by `serde_yaml_ng` (YAML 1.2, as the tools that read cloud.gov manifests
+/// and compose files do) to JSON, dropping tags. Only for files that are not templates: templates are
+/// read by [`parse_template`], which knows CloudFormation's YAML.
 pub fn from_yaml(value: serde_yaml_ng::Value) -> Value {
     use serde_yaml_ng::Value as Y;
     match value {
@@ -63,29 +62,15 @@ pub fn from_yaml(value: serde_yaml_ng::Value) -> Value {
         Y::Mapping(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                out.insert(yaml_key(k), from_yaml(v));
+                let key = match from_yaml(k) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                out.insert(key, from_yaml(v));
             }
             Value::Object(out)
         }
-        Y::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
-            let name = tag.trim_start_matches('!');
-            let inner = from_yaml(tagged.value);
-            let key = match name {
-                "Ref" | "Condition" => name.to_string(),
-                _ => format!("Fn::{name}"),
-            };
-            let mut out = Map::new();
-            out.insert(key, inner);
-            Value::Object(out)
-        }
-    }
-}
-
-fn yaml_key(key: serde_yaml_ng::Value) -> String {
-    match from_yaml(key) {
-        Value::String(s) => s,
-        other => other.to_string(),
+        Y::Tagged(tagged) => from_yaml(tagged.value),
     }
 }
 
