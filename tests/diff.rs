@@ -483,6 +483,94 @@ fn a_type_change_replaces_and_an_unknown_type_may_replace() {
     assert_eq!(resource(&d, "C").impact, Impact::MayReplace);
 }
 
+/// Every resource that differs, with its impact: a minimal pair asserts all of them, so a verdict that
+/// spreads where it should not fails the test too.
+pub(crate) fn verdicts(diff: &TemplateDiff) -> std::collections::BTreeMap<String, Impact> {
+    diff.resources.iter().map(|r| (r.logical_id.clone(), r.impact)).collect()
+}
+
+pub(crate) fn expect(pairs: &[(&str, Impact)]) -> std::collections::BTreeMap<String, Impact> {
+    pairs.iter().map(|(id, i)| (id.to_string(), *i)).collect()
+}
+
+/// An instance, what refers to it, a security group it uses and a table: the resource types whose
+/// facts list `conditionalCreateOnly` properties beside `createOnly` ones.
+fn conditional(instance_type: &str, group_description: &str, hash_key: &str, table_name: &str) -> Value {
+    template(json!({
+        "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": group_description}},
+        "Instance": {"Type": "AWS::EC2::Instance", "Properties": {"ImageId": "ami-1",
+            "InstanceType": instance_type, "SecurityGroupIds": [{"Ref": "Sg"}]}},
+        // InstanceId is createOnly for the association.
+        "Eip": {"Type": "AWS::EC2::EIPAssociation", "Properties": {"InstanceId": {"Ref": "Instance"}, "EIP": "192.0.2.1"}},
+        // Dimensions are not: an update.
+        "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": 1, "Threshold": 90, "MetricName": "CPUUtilization", "Namespace": "AWS/EC2",
+            "Dimensions": [{"Name": "InstanceId", "Value": {"Ref": "Instance"}}]}},
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": hash_key, "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"}]}}
+    }))
+}
+
+#[test]
+fn a_conditional_create_only_property_may_replace() {
+    use Impact::{MayReplace, Replace, Update};
+    let base = conditional("t3.micro", "web", "id", "t");
+    let d = diff_templates(&base, &conditional("t3.small", "web", "id", "t"));
+    // The instance may be replaced; the association's createOnly InstanceId then may change too, and the
+    // alarm is updated with whatever the instance's ID becomes.
+    assert_eq!(verdicts(&d), expect(&[("Alarm", Update), ("Eip", MayReplace), ("Instance", MayReplace)]));
+    let p = &resource(&d, "Instance").properties[0];
+    assert_eq!((p.path.as_str(), p.impact), ("Properties/InstanceType", MayReplace));
+    assert_eq!(p.cause, slipway::diff::Cause::ConditionalCreateOnly("InstanceType".into()));
+
+    // The group is replaced (GroupDescription is createOnly); the instance reads its ID in the
+    // conditionalCreateOnly SecurityGroupIds, so it may be replaced, and so on down.
+    let d = diff_templates(&base, &conditional("t3.micro", "app", "id", "t"));
+    assert_eq!(
+        verdicts(&d),
+        expect(&[("Alarm", Update), ("Eip", MayReplace), ("Instance", MayReplace), ("Sg", Replace)])
+    );
+    let p = &resource(&d, "Instance").properties[0];
+    assert_eq!((p.path.as_str(), p.impact), ("Properties/SecurityGroupIds/0", MayReplace));
+    assert!(matches!(&p.cause, slipway::diff::Cause::Reference { target, .. } if target == "Sg"), "{p:?}");
+
+    let d = diff_templates(&base, &conditional("t3.micro", "web", "pk", "t"));
+    assert_eq!(verdicts(&d), expect(&[("Table", MayReplace)]));
+    assert!(resource(&d, "Table").properties.iter().any(|p| p.path.starts_with("Properties/KeySchema")
+        && p.cause == slipway::diff::Cause::ConditionalCreateOnly("KeySchema".into())));
+    // The control: TableName is createOnly, so the table certainly is replaced.
+    let d = diff_templates(&base, &conditional("t3.micro", "web", "id", "u"));
+    assert_eq!(verdicts(&d), expect(&[("Table", Replace)]));
+
+    // Every renderer says why.
+    let text = rendered(
+        &one_stack(diff_templates(&base, &conditional("t3.small", "web", "id", "t"))),
+        render::Format::Text,
+        false,
+    );
+    assert!(text.contains("`InstanceType` is conditionalCreateOnly"), "{text}");
+    let json: Value = serde_json::from_str(&rendered(
+        &one_stack(diff_templates(&base, &conditional("t3.small", "web", "id", "t"))),
+        render::Format::Json,
+        false,
+    ))
+    .unwrap();
+    let instance = json["environments"][0]["stacks"][0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["logical_id"] == "Instance")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        instance["properties"][0],
+        json!({"path": "Properties/InstanceType", "old": "t3.micro", "new": "t3.small", "impact": "may-replace",
+               "cause": "conditional-create-only", "conditional_create_only": "InstanceType"})
+    );
+}
+
 #[test]
 fn replacement_propagates_through_ref_get_att_and_sub() {
     let network = |cidr: &str| {

@@ -1,7 +1,8 @@
 //! The structural diff of two CloudFormation templates.
 //!
 //! Resources are matched by logical ID and compared property by property; each changed path gets an
-//! [`Impact`] from the resource type's facts (`createOnly` in `cfn-resource-types.json`), and a
+//! [`Impact`] from the resource type's facts (`createOnly` in `cfn-resource-types.json` replaces,
+//! `conditionalCreateOnly` may replace, anything else updates in place), and a
 //! replacement then propagates to every property that refers to the replaced resource. Parameters,
 //! Conditions, Mappings and Outputs are compared entry by entry; every other top-level key lands in
 //! [`TemplateDiff::other`], so nothing is dropped.
@@ -14,7 +15,9 @@
 //! - `replace` when the property is `createOnly` for the referrer and the reference is a `Ref` (or `${X}`
 //!   in `Fn::Sub`) to a resource that is certainly replaced;
 //! - `may-replace` when the property is `createOnly` but the reference is a `Fn::GetAtt` (or `${X.Attr}`),
-//!   or the referenced resource is itself only possibly replaced;
+//!   or the referenced resource is itself only possibly replaced, and whenever the property is
+//!   `conditionalCreateOnly` (a new value there replaces the referrer only if it cannot be applied in
+//!   place, which nothing in the template tells);
 //! - `update` otherwise (the referrer is updated in place with the new value).
 //!
 //! The referrer's own new impact propagates in turn, until nothing changes. Resource types slipway has no
@@ -40,6 +43,10 @@ pub enum Cause {
     Value,
     /// The value changed under the `createOnly` path given (`/`-separated, `*` for list items).
     CreateOnly(String),
+    /// The value changed under the `conditionalCreateOnly` path given: CloudFormation replaces the
+    /// resource when the change cannot be made in place (an engine downgrade, an instance type on an
+    /// instance-store instance), so it may be replaced.
+    ConditionalCreateOnly(String),
     /// The resource's type changed.
     TypeChange,
     /// The text is unchanged, but it refers to a resource that is (or may be) replaced, so its value
@@ -346,13 +353,17 @@ fn property_impact(kind: &str, path: &[String], old: &Value, new: &Value) -> (Im
     let Some(spec) = resource_types::get(kind) else {
         return (Impact::MayReplace, Cause::UnknownType);
     };
-    for pattern in &spec.create_only {
+    // The change touches the (conditional) createOnly path; a change above it (a whole object added)
+    // counts only when the value at that path itself differs.
+    let touches = |pattern: &str| {
         let segments: Vec<&str> = pattern.split('/').collect();
-        // The change touches the createOnly path; a change above it (a whole object added) replaces only
-        // when the value at the createOnly path itself differs.
-        if overlaps(path, &segments) && differs_at(old, new, &segments) {
-            return (Impact::Replace, Cause::CreateOnly((*pattern).to_string()));
-        }
+        overlaps(path, &segments) && differs_at(old, new, &segments)
+    };
+    if let Some(pattern) = spec.create_only.iter().find(|p| touches(p)) {
+        return (Impact::Replace, Cause::CreateOnly((*pattern).to_string()));
+    }
+    if let Some(pattern) = spec.conditional_create_only.iter().find(|p| touches(p)) {
+        return (Impact::MayReplace, Cause::ConditionalCreateOnly((*pattern).to_string()));
     }
     (Impact::Update, Cause::Value)
 }
@@ -486,14 +497,19 @@ fn propagate(old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut B
             let impact = match resource_types::get(&kind) {
                 None => Impact::MayReplace,
                 Some(spec) => {
-                    let create_only = spec.create_only.iter().any(|p| {
-                        let segments: Vec<&str> = p.split('/').collect();
-                        overlaps(&reference.path, &segments)
-                    });
-                    match (create_only, certain) {
-                        (true, true) => Impact::Replace,
-                        (true, false) => Impact::MayReplace,
-                        (false, _) => Impact::Update,
+                    let under = |patterns: &[&str]| {
+                        patterns.iter().any(|p| {
+                            let segments: Vec<&str> = p.split('/').collect();
+                            overlaps(&reference.path, &segments)
+                        })
+                    };
+                    if under(&spec.create_only) {
+                        if certain { Impact::Replace } else { Impact::MayReplace }
+                    } else if under(&spec.conditional_create_only) {
+                        // A new value there replaces only when it cannot be applied in place.
+                        Impact::MayReplace
+                    } else {
+                        Impact::Update
                     }
                 }
             };

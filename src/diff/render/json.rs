@@ -39,8 +39,11 @@
 //!           "old": "a",                // absent when the path was added
 //!           "new": "b",                // absent when the path was removed
 //!           "impact": "replace",
-//!           "cause": "create-only",    // value | create-only | type-change | reference | unknown-type
-//!           "create_only": "BucketName",       // with cause create-only
+//!           "cause": "create-only",    // value | create-only | conditional-create-only |
+//!                                      //   type-change | reference | unknown-type
+//!           "create_only": "BucketName",       // with cause create-only: the createOnly path
+//!           "conditional_create_only": "Engine",  // with cause conditional-create-only (impact
+//!                                      //   may-replace): replaced if it cannot change in place
 //!           "references": "OtherId"            // with cause reference: the (maybe) replaced resource
 //!         }]
 //!       }],
@@ -134,6 +137,8 @@ struct Property<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     create_only: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    conditional_create_only: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     references: Option<&'a str>,
 }
 
@@ -160,12 +165,23 @@ fn entries(list: &[EntryChange]) -> Vec<Entry<'_>> {
 }
 
 fn property(p: &PropertyChange) -> Property<'_> {
-    let (cause, create_only, references) = match &p.cause {
-        Cause::Value => ("value", None, None),
-        Cause::CreateOnly(path) => ("create-only", Some(path.as_str()), None),
-        Cause::TypeChange => ("type-change", None, None),
-        Cause::Reference { target, .. } => ("reference", None, Some(target.as_str())),
-        Cause::UnknownType => ("unknown-type", None, None),
+    let (mut create_only, mut conditional_create_only, mut references) = (None, None, None);
+    let cause = match &p.cause {
+        Cause::Value => "value",
+        Cause::CreateOnly(path) => {
+            create_only = Some(path.as_str());
+            "create-only"
+        }
+        Cause::ConditionalCreateOnly(path) => {
+            conditional_create_only = Some(path.as_str());
+            "conditional-create-only"
+        }
+        Cause::TypeChange => "type-change",
+        Cause::Reference { target, .. } => {
+            references = Some(target.as_str());
+            "reference"
+        }
+        Cause::UnknownType => "unknown-type",
     };
     Property {
         path: &p.path,
@@ -174,6 +190,7 @@ fn property(p: &PropertyChange) -> Property<'_> {
         impact: p.impact,
         cause,
         create_only,
+        conditional_create_only,
         references,
     }
 }

@@ -37,6 +37,9 @@ fn why(p: &PropertyChange) -> Option<String> {
     match &p.cause {
         Cause::Value => None,
         Cause::CreateOnly(path) => Some(format!("`{path}` is createOnly")),
+        Cause::ConditionalCreateOnly(path) => {
+            Some(format!("`{path}` is conditionalCreateOnly: replaced if the change cannot be made in place"))
+        }
         Cause::TypeChange => Some("the type changed".into()),
         Cause::UnknownType => Some("no facts about this type".into()),
         Cause::Reference { target, by_ref, target_impact } => Some(format!(
