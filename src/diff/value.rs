@@ -23,6 +23,8 @@ pub enum ParseError {
 /// Parses a template written as JSON or YAML (with or without short-form tags) and normalizes it. YAML
 /// is read as CloudFormation reads it: YAML 1.1 scalars and the short forms (see [`super::yaml`]).
 pub fn parse_template(text: &str) -> Result<Value, ParseError> {
+    // Editors on Windows start files with a byte-order mark; CloudFormation accepts it, JSON does not.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value = match serde_json::from_str::<Value>(text) {
         Ok(v) => v,
         Err(json_err) => super::yaml::parse(text).map_err(|yaml_err| {
@@ -75,23 +77,46 @@ pub fn from_yaml(value: serde_yaml_ng::Value) -> Value {
 }
 
 /// Brings every intrinsic function to one form: `Fn::GetAtt` as a two-item list (`"A.B.C"` becomes
-/// `["A", "B.C"]`), and `DependsOn` of each resource as a sorted list.
+/// `["A", "B.C"]`), and `DependsOn` of each resource (those a `Fn::ForEach` loop makes included) as a
+/// sorted list.
 pub fn normalize(mut value: Value) -> Value {
     normalize_in_place(&mut value);
     if let Some(Value::Object(resources)) = value.get_mut("Resources") {
-        for resource in resources.values_mut() {
-            if let Some(depends) = resource.get_mut("DependsOn") {
-                let mut list: Vec<Value> = match depends.take() {
-                    Value::Array(items) => items,
-                    single => vec![single],
-                };
-                list.sort_by_key(depends_key);
-                list.dedup();
-                *depends = Value::Array(list);
-            }
-        }
+        sort_depends_on(resources);
     }
     value
+}
+
+/// The key prefix of a `Fn::ForEach` loop (`Fn::ForEach::Buckets`), which the `AWS::LanguageExtensions`
+/// transform expands: its value is `[Identifier, Collection, {OutputKey: OutputValue, ...}]`.
+pub const FOR_EACH: &str = "Fn::ForEach::";
+
+/// The `{OutputKey: OutputValue}` map of a well-formed `Fn::ForEach` loop entry.
+pub fn loop_template<'a>(key: &str, value: &'a Value) -> Option<&'a Map<String, Value>> {
+    match value {
+        Value::Array(parts) if key.starts_with(FOR_EACH) && parts.len() == 3 => parts[2].as_object(),
+        _ => None,
+    }
+}
+
+fn sort_depends_on(resources: &mut Map<String, Value>) {
+    for (key, resource) in resources.iter_mut() {
+        if key.starts_with(FOR_EACH) {
+            if let Some(Value::Object(inner)) = resource.as_array_mut().filter(|p| p.len() == 3).map(|p| &mut p[2]) {
+                sort_depends_on(inner);
+            }
+            continue;
+        }
+        if let Some(depends) = resource.get_mut("DependsOn") {
+            let mut list: Vec<Value> = match depends.take() {
+                Value::Array(items) => items,
+                single => vec![single],
+            };
+            list.sort_by_key(depends_key);
+            list.dedup();
+            *depends = Value::Array(list);
+        }
+    }
 }
 
 /// How `DependsOn` entries sort: logical IDs by name, anything else by its JSON.
@@ -112,11 +137,13 @@ pub fn normalized(value: &Value) -> std::borrow::Cow<'_, Value> {
         }
     }
     let depends_on_unsorted = value.get("Resources").and_then(Value::as_object).is_some_and(|resources| {
-        resources.values().any(|r| match r.get("DependsOn") {
-            None => false,
-            Some(Value::Array(items)) => items.windows(2).any(|w| depends_key(&w[0]) >= depends_key(&w[1])),
-            Some(_) => true,
-        })
+        // Loops are rare: normalize whenever there is one rather than look inside.
+        resources.keys().any(|k| k.starts_with(FOR_EACH))
+            || resources.values().any(|r| match r.get("DependsOn") {
+                None => false,
+                Some(Value::Array(items)) => items.windows(2).any(|w| depends_key(&w[0]) >= depends_key(&w[1])),
+                Some(_) => true,
+            })
     });
     if depends_on_unsorted || needs(value) {
         std::borrow::Cow::Owned(normalize(value.clone()))

@@ -27,7 +27,9 @@
 //!                                      // security-group-rule: direction, group, protocol,
 //!                                      //   from_port, to_port, peer
 //!       }],
-//!       "resources": [{
+//!       "resources": [{                // a resource of a Fn::ForEach loop's template is named
+//!                                      //   `Fn::ForEach::Loop/OutputKey` (unexpanded); the loop itself
+//!                                      //   is type `Fn::ForEach` with paths `Identifier`, `Collection`
 //!         "logical_id": "Uploads",
 //!         "type": "AWS::S3::Bucket",
 //!         "old_type": "...",           // only when the type changed
@@ -40,7 +42,7 @@
 //!           "new": "b",                // absent when the path was removed
 //!           "impact": "replace",
 //!           "cause": "create-only",    // value | create-only | conditional-create-only |
-//!                                      //   type-change | reference | unknown-type
+//!                                      //   type-change | reference | unknown-type | loop-collection
 //!           "create_only": "BucketName",       // with cause create-only: the createOnly path
 //!           "conditional_create_only": "Engine",  // with cause conditional-create-only (impact
 //!                                      //   may-replace): replaced if it cannot change in place
@@ -182,6 +184,7 @@ fn property(p: &PropertyChange) -> Property<'_> {
             "reference"
         }
         Cause::UnknownType => "unknown-type",
+        Cause::LoopCollection => "loop-collection",
     };
     Property {
         path: &p.path,

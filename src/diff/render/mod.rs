@@ -42,6 +42,15 @@ fn why(p: &PropertyChange) -> Option<String> {
         }
         Cause::TypeChange => Some("the type changed".into()),
         Cause::UnknownType => Some("no facts about this type".into()),
+        Cause::LoopCollection => Some(
+            match p.impact {
+                Impact::Destroy => "the loop no longer makes the resources of the items removed",
+                Impact::Create => "the loop makes resources for the items added",
+                Impact::MayReplace => "the loop may make other resources: its items are known only at deploy time",
+                _ => "the loop makes the same resources",
+            }
+            .into(),
+        ),
         Cause::Reference { target, by_ref, target_impact } => Some(format!(
             "unchanged text, new value: {} `{target}`, which {}",
             if *by_ref { "refers to" } else { "reads an attribute of" },
