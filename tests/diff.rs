@@ -290,6 +290,7 @@ fn one_stack(template: TemplateDiff) -> Diff {
             stacks: vec![StackDiff { name: "stack".into(), change: Change::Modified, template }],
             files: Vec::new(),
         }],
+        ..Diff::default()
     }
 }
 

@@ -11,6 +11,7 @@ mod compose;
 mod deploy;
 mod diff;
 mod diff_deployed;
+mod diff_files;
 mod faults;
 mod flows;
 mod moto;

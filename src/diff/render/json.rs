@@ -3,6 +3,9 @@
 //! ```text
 //! {
 //!   "format": 1,                       // bumped only on an incompatible change of this shape
+//!   "compared": "environments",        // environments (`--against`) | templates (`OLD NEW`: one
+//!                                      //   environment named `OLD → NEW`, a stack per template
+//!                                      //   named by its relative path)
 //!   "differences": true,               // false when nothing differs
 //!   "worst_impact": "replace",         // worst resource impact anywhere, or null
 //!   "environments": [{
@@ -76,6 +79,7 @@ use super::super::{Change, Diff, Impact, SecurityChange};
 #[derive(Serialize)]
 struct Root<'a> {
     format: u32,
+    compared: &'static str,
     differences: bool,
     worst_impact: Option<Impact>,
     environments: Vec<Env<'a>>,
@@ -266,6 +270,7 @@ pub fn to_json_string(diff: &Diff) -> String {
 fn view(diff: &Diff) -> Root<'_> {
     Root {
         format: 1,
+        compared: diff.subject.as_str(),
         differences: !diff.is_empty(),
         worst_impact: diff.worst(),
         environments: diff

@@ -1,4 +1,4 @@
-//! The terminal rendering: one block per environment and stack, security first, a line per resource
+//! The terminal rendering: one block per environment (or pair of paths) and stack (or template), security first, a line per resource
 //! and an indented line per changed path. Colour only when asked (the CLI asks on a terminal without
 //! `NO_COLOR`).
 
@@ -70,17 +70,18 @@ pub(super) fn render(diff: &Diff, color: bool, w: &mut dyn Write) -> io::Result<
     }
     for env in &diff.environments {
         if env.is_empty() {
-            writeln!(w, "{}: no differences", p.bold(&format!("environment {}", env.name)))?;
+            writeln!(w, "{}: no differences", p.bold(&format!("{} {}", diff.subject.group(), env.name)))?;
             continue;
         }
-        writeln!(w, "{}", p.bold(&format!("environment {}", env.name)))?;
+        writeln!(w, "{}", p.bold(&format!("{} {}", diff.subject.group(), env.name)))?;
         for stack in &env.stacks {
             let t = &stack.template;
             let worst = t.worst().map(|i| format!(", worst impact {}", p.impact(i))).unwrap_or_default();
             writeln!(
                 w,
-                "  {} stack {} ({}{worst})",
+                "  {} {} {} ({}{worst})",
                 p.change(stack.change),
+                diff.subject.stack(),
                 p.bold(&stack.name),
                 stack.change.as_str()
             )?;
