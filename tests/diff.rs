@@ -94,39 +94,10 @@ fn reversed_json(value: &Value, out: &mut String) {
     }
 }
 
-/// The template as YAML with short-form tags: `!Ref X`, `!GetAtt A.B`, `!Sub ...`, `!Join [...]`.
+/// The template as YAML with short-form tags: `!Ref X`, `!GetAtt A.B`, `!Sub ...`, `!Join [...]`, with
+/// strings quoted where YAML 1.1 would read them as something else.
 pub(crate) fn short_form_yaml(value: &Value) -> String {
-    use serde_yaml_ng::Value as Y;
-    use serde_yaml_ng::value::{Tag, TaggedValue};
-    fn convert(v: &Value) -> Y {
-        match v {
-            Value::Null => Y::Null,
-            Value::Bool(b) => Y::Bool(*b),
-            Value::Number(n) => serde_yaml_ng::to_value(n).unwrap(),
-            Value::String(s) => Y::String(s.clone()),
-            Value::Array(items) => Y::Sequence(items.iter().map(convert).collect()),
-            Value::Object(m) => {
-                if m.len() == 1 {
-                    let (k, inner) = m.iter().next().unwrap();
-                    let tag = match k.as_str() {
-                        "Ref" | "Condition" => Some(k.clone()),
-                        f => f.strip_prefix("Fn::").map(str::to_string),
-                    };
-                    if let Some(tag) = tag {
-                        let value = match (tag.as_str(), inner) {
-                            ("GetAtt", Value::Array(p)) if p.len() == 2 && p.iter().all(Value::is_string) => {
-                                Y::String(format!("{}.{}", p[0].as_str().unwrap(), p[1].as_str().unwrap()))
-                            }
-                            _ => convert(inner),
-                        };
-                        return Y::Tagged(Box::new(TaggedValue { tag: Tag::new(tag), value }));
-                    }
-                }
-                Y::Mapping(m.iter().map(|(k, v)| (Y::String(k.clone()), convert(v))).collect())
-            }
-        }
-    }
-    serde_yaml_ng::to_string(&convert(value)).unwrap()
+    crate::diff_yaml::to_yaml(value, None)
 }
 
 #[test]

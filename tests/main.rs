@@ -12,6 +12,7 @@ mod deploy;
 mod diff;
 mod diff_deployed;
 mod diff_files;
+mod diff_yaml;
 mod faults;
 mod flows;
 mod moto;
