@@ -94,39 +94,10 @@ fn reversed_json(value: &Value, out: &mut String) {
     }
 }
 
-/// The template as YAML with short-form tags: `!Ref X`, `!GetAtt A.B`, `!Sub ...`, `!Join [...]`.
+/// The template as YAML with short-form tags: `!Ref X`, `!GetAtt A.B`, `!Sub ...`, `!Join [...]`, with
+/// strings quoted where YAML 1.1 would read them as something else.
 pub(crate) fn short_form_yaml(value: &Value) -> String {
-    use serde_yaml_ng::Value as Y;
-    use serde_yaml_ng::value::{Tag, TaggedValue};
-    fn convert(v: &Value) -> Y {
-        match v {
-            Value::Null => Y::Null,
-            Value::Bool(b) => Y::Bool(*b),
-            Value::Number(n) => serde_yaml_ng::to_value(n).unwrap(),
-            Value::String(s) => Y::String(s.clone()),
-            Value::Array(items) => Y::Sequence(items.iter().map(convert).collect()),
-            Value::Object(m) => {
-                if m.len() == 1 {
-                    let (k, inner) = m.iter().next().unwrap();
-                    let tag = match k.as_str() {
-                        "Ref" | "Condition" => Some(k.clone()),
-                        f => f.strip_prefix("Fn::").map(str::to_string),
-                    };
-                    if let Some(tag) = tag {
-                        let value = match (tag.as_str(), inner) {
-                            ("GetAtt", Value::Array(p)) if p.len() == 2 && p.iter().all(Value::is_string) => {
-                                Y::String(format!("{}.{}", p[0].as_str().unwrap(), p[1].as_str().unwrap()))
-                            }
-                            _ => convert(inner),
-                        };
-                        return Y::Tagged(Box::new(TaggedValue { tag: Tag::new(tag), value }));
-                    }
-                }
-                Y::Mapping(m.iter().map(|(k, v)| (Y::String(k.clone()), convert(v))).collect())
-            }
-        }
-    }
-    serde_yaml_ng::to_string(&convert(value)).unwrap()
+    crate::diff_yaml::to_yaml(value, None)
 }
 
 #[test]
@@ -290,6 +261,7 @@ fn one_stack(template: TemplateDiff) -> Diff {
             stacks: vec![StackDiff { name: "stack".into(), change: Change::Modified, template }],
             files: Vec::new(),
         }],
+        ..Diff::default()
     }
 }
 
@@ -481,6 +453,94 @@ fn a_type_change_replaces_and_an_unknown_type_may_replace() {
         &template(json!({"C": {"Type": "Custom::Seed", "Properties": {"ServiceToken": "t", "N": 2}}})),
     );
     assert_eq!(resource(&d, "C").impact, Impact::MayReplace);
+}
+
+/// Every resource that differs, with its impact: a minimal pair asserts all of them, so a verdict that
+/// spreads where it should not fails the test too.
+pub(crate) fn verdicts(diff: &TemplateDiff) -> std::collections::BTreeMap<String, Impact> {
+    diff.resources.iter().map(|r| (r.logical_id.clone(), r.impact)).collect()
+}
+
+pub(crate) fn expect(pairs: &[(&str, Impact)]) -> std::collections::BTreeMap<String, Impact> {
+    pairs.iter().map(|(id, i)| (id.to_string(), *i)).collect()
+}
+
+/// An instance, what refers to it, a security group it uses and a table: the resource types whose
+/// facts list `conditionalCreateOnly` properties beside `createOnly` ones.
+fn conditional(instance_type: &str, group_description: &str, hash_key: &str, table_name: &str) -> Value {
+    template(json!({
+        "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": group_description}},
+        "Instance": {"Type": "AWS::EC2::Instance", "Properties": {"ImageId": "ami-1",
+            "InstanceType": instance_type, "SecurityGroupIds": [{"Ref": "Sg"}]}},
+        // InstanceId is createOnly for the association.
+        "Eip": {"Type": "AWS::EC2::EIPAssociation", "Properties": {"InstanceId": {"Ref": "Instance"}, "EIP": "192.0.2.1"}},
+        // Dimensions are not: an update.
+        "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": 1, "Threshold": 90, "MetricName": "CPUUtilization", "Namespace": "AWS/EC2",
+            "Dimensions": [{"Name": "InstanceId", "Value": {"Ref": "Instance"}}]}},
+        "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"TableName": table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": hash_key, "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"}]}}
+    }))
+}
+
+#[test]
+fn a_conditional_create_only_property_may_replace() {
+    use Impact::{MayReplace, Replace, Update};
+    let base = conditional("t3.micro", "web", "id", "t");
+    let d = diff_templates(&base, &conditional("t3.small", "web", "id", "t"));
+    // The instance may be replaced; the association's createOnly InstanceId then may change too, and the
+    // alarm is updated with whatever the instance's ID becomes.
+    assert_eq!(verdicts(&d), expect(&[("Alarm", Update), ("Eip", MayReplace), ("Instance", MayReplace)]));
+    let p = &resource(&d, "Instance").properties[0];
+    assert_eq!((p.path.as_str(), p.impact), ("Properties/InstanceType", MayReplace));
+    assert_eq!(p.cause, slipway::diff::Cause::ConditionalCreateOnly("InstanceType".into()));
+
+    // The group is replaced (GroupDescription is createOnly); the instance reads its ID in the
+    // conditionalCreateOnly SecurityGroupIds, so it may be replaced, and so on down.
+    let d = diff_templates(&base, &conditional("t3.micro", "app", "id", "t"));
+    assert_eq!(
+        verdicts(&d),
+        expect(&[("Alarm", Update), ("Eip", MayReplace), ("Instance", MayReplace), ("Sg", Replace)])
+    );
+    let p = &resource(&d, "Instance").properties[0];
+    assert_eq!((p.path.as_str(), p.impact), ("Properties/SecurityGroupIds/0", MayReplace));
+    assert!(matches!(&p.cause, slipway::diff::Cause::Reference { target, .. } if target == "Sg"), "{p:?}");
+
+    let d = diff_templates(&base, &conditional("t3.micro", "web", "pk", "t"));
+    assert_eq!(verdicts(&d), expect(&[("Table", MayReplace)]));
+    assert!(resource(&d, "Table").properties.iter().any(|p| p.path.starts_with("Properties/KeySchema")
+        && p.cause == slipway::diff::Cause::ConditionalCreateOnly("KeySchema".into())));
+    // The control: TableName is createOnly, so the table certainly is replaced.
+    let d = diff_templates(&base, &conditional("t3.micro", "web", "id", "u"));
+    assert_eq!(verdicts(&d), expect(&[("Table", Replace)]));
+
+    // Every renderer says why.
+    let text = rendered(
+        &one_stack(diff_templates(&base, &conditional("t3.small", "web", "id", "t"))),
+        render::Format::Text,
+        false,
+    );
+    assert!(text.contains("`InstanceType` is conditionalCreateOnly"), "{text}");
+    let json: Value = serde_json::from_str(&rendered(
+        &one_stack(diff_templates(&base, &conditional("t3.small", "web", "id", "t"))),
+        render::Format::Json,
+        false,
+    ))
+    .unwrap();
+    let instance = json["environments"][0]["stacks"][0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["logical_id"] == "Instance")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        instance["properties"][0],
+        json!({"path": "Properties/InstanceType", "old": "t3.micro", "new": "t3.small", "impact": "may-replace",
+               "cause": "conditional-create-only", "conditional_create_only": "InstanceType"})
+    );
 }
 
 #[test]

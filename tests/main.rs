@@ -12,6 +12,8 @@ mod compose;
 mod deploy;
 mod diff;
 mod diff_deployed;
+mod diff_files;
+mod diff_yaml;
 mod exit_codes;
 mod faults;
 mod flows;

@@ -1,5 +1,6 @@
 //! Facts about every CloudFormation resource type: its properties, the required ones, the ones whose
-//! change replaces the resource, and the attributes `Fn::GetAtt` can read.
+//! change replaces the resource (always, or only under conditions), and the attributes `Fn::GetAtt`
+//! can read.
 //!
 //! The data is `resource-types.json` beside this file, a copy of `shared/data/cfn-resource-types.json`
 //! (from the resource provider schemas bundled in cfn-lint), compiled into the binary so that slipway
@@ -21,6 +22,12 @@ pub struct TypeSpec {
     /// Properties (or `/`-separated paths below them) whose change replaces the resource.
     #[serde(rename = "createOnly", borrow)]
     pub create_only: Vec<&'static str>,
+    /// Properties (or `/`-separated paths below them) that some changes replace and others update in
+    /// place (an RDS engine may be upgraded but not downgraded, an EC2 instance type changes in place
+    /// only on an EBS-backed instance): a change to one of them may replace the resource. Older data
+    /// files do not have the list.
+    #[serde(rename = "conditionalCreateOnly", borrow, default)]
+    pub conditional_create_only: Vec<&'static str>,
     /// Attributes CloudFormation sets, as `/`-separated paths; what `Fn::GetAtt` reads.
     #[serde(rename = "readOnly", borrow)]
     pub read_only: Vec<&'static str>,
@@ -95,5 +102,17 @@ mod tests {
         assert!(bucket.has_attribute("Arn"));
         assert!(get("AWS::S3::Buckett").is_none());
         assert!(names().count() > 1800);
+    }
+
+    #[test]
+    fn knows_which_properties_may_replace() {
+        let instance = get("AWS::EC2::Instance").unwrap();
+        for p in ["InstanceType", "UserData", "SecurityGroupIds"] {
+            assert!(instance.conditional_create_only.contains(&p), "{p}");
+            assert!(!instance.create_only.contains(&p), "{p} is not createOnly as well");
+        }
+        assert!(get("AWS::DynamoDB::Table").unwrap().conditional_create_only.contains(&"KeySchema"));
+        assert!(get("AWS::RDS::DBInstance").unwrap().conditional_create_only.contains(&"Engine"));
+        assert_eq!(names().filter(|n| !get(n).unwrap().conditional_create_only.is_empty()).count(), 45);
     }
 }

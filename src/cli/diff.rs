@@ -1,9 +1,10 @@
 //! `slipway diff`: what the definitions synthesize now, compared with an earlier `slipway synth` output
-//! directory or with the deployed stacks, rendered for a terminal, a pull-request comment or a machine.
+//! directory or with the deployed stacks, or any two templates (or directories of them) given by path,
+//! rendered for a terminal, a pull-request comment or a machine.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{CliError, Exit, Ui};
@@ -22,9 +23,21 @@ use crate::synth::{ArtifactKey, ArtifactSet, Artifacts, MANIFEST};
 /// each resource with its impact: create, update, orphan, may-replace, replace, destroy), and a unified
 /// diff of every other file.
 ///
+/// `slipway diff OLD NEW` compares two CloudFormation templates that slipway need not have written
+/// (JSON or YAML, one of each if you like, read as CloudFormation reads them), or two directories of
+/// templates matched by relative path. In a directory, files ending in .json, .yaml, .yml or .template
+/// are templates: one only a side has is added or removed, and one that is neither JSON nor YAML is an
+/// error. Other files, and hidden files and directories, are not compared (a note lists them).
+///
 /// With --exit-code, the exit status is 0 when nothing differs, 2 when something does, and 1 on any error.
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
+    /// The old template, or directory of templates (with NEW, instead of --against).
+    #[arg(value_name = "OLD", requires = "new", conflicts_with_all = ["against", "envs", "demos", "change_set"])]
+    old: Option<PathBuf>,
+    /// The new template, or directory of templates.
+    #[arg(value_name = "NEW")]
+    new: Option<PathBuf>,
     /// Compare only this environment (repeatable); all of them by default.
     #[arg(long = "env", value_name = "NAME")]
     envs: Vec<String>,
@@ -37,7 +50,7 @@ pub struct DiffArgs {
     /// environment's; `AWS_ENDPOINT_URL` overrides the endpoint). A directory named `deployed` is
     /// `./deployed`.
     #[arg(long, value_name = "DIR|deployed", value_parser = parse_against)]
-    against: Against,
+    against: Option<Against>,
     /// With `--against deployed`: also create a change set on each deployed stack, take CloudFormation's
     /// replacement verdicts over slipway's own, and delete the change set again.
     #[arg(long)]
@@ -79,15 +92,29 @@ pub fn run(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<Exit, CliEr
 
 /// Computes and renders the diff; whether anything differs.
 fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError> {
+    let against = match (&args.old, &args.new, &args.against) {
+        (Some(old), Some(new), _) => return diff_paths(old, new, args, ui),
+        (_, _, Some(against)) => against,
+        _ => {
+            return Err(CliError::user(
+                "nothing to compare: give `--against DIR|deployed`, or two templates (or directories of \
+                 templates) as `OLD NEW`",
+            )
+            .hint(
+                "`--against DIR` compares the definitions with an earlier `slipway synth --out DIR`, \
+                 `--against deployed` with the deployed stacks",
+            ));
+        }
+    };
     let project = super::with_demos(project, &args.demos)?;
     let only = super::resolve_envs(&project, &args.envs)?;
-    if args.change_set && !matches!(args.against, Against::Deployed) {
+    if args.change_set && !matches!(against, Against::Deployed) {
         return Err(CliError::user(
             "--change-set needs --against deployed: a change set compares with a deployed stack",
         ));
     }
     let set = crate::synth::synth(&project, &only)?;
-    let (old, new, verdicts) = match &args.against {
+    let (old, new, verdicts) = match against {
         Against::Dir(dir) => {
             let read = crate::synth::read_dir(dir, &only)?;
             for path in &read.changed {
@@ -115,10 +142,29 @@ fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError
             }
         }
     }
+    show(&diff, args, ui)
+}
+
+/// Renders `diff` as asked; whether anything differs.
+fn show(diff: &crate::diff::Diff, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError> {
     let color =
         args.format == Format::Text && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    render::render(&diff, args.format, color, ui.out)?;
+    render::render(diff, args.format, color, ui.out)?;
     Ok(!diff.is_empty())
+}
+
+/// `slipway diff OLD NEW`: two templates or two directories of them, no definitions involved.
+fn diff_paths(old: &Path, new: &Path, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError> {
+    let compared = crate::diff::diff_paths(old, new)?;
+    if !compared.skipped.is_empty() {
+        const SHOWN: usize = 5;
+        let mut list = compared.skipped.iter().take(SHOWN).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+        if compared.skipped.len() > SHOWN {
+            list.push_str(&format!(" and {} more", compared.skipped.len() - SHOWN));
+        }
+        writeln!(ui.err, "note: not compared, as not templates (.json, .yaml, .yml, .template): {list}")?;
+    }
+    show(&compared.diff, args, ui)
 }
 
 /// The deployed template of every stack in `set` (a stack that does not exist has none, so it shows as

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use super::exit::Exit;
 use crate::apply::cloudformation::PlanError;
 use crate::cloud::{CloudError, ConnectError};
-use crate::diff::ArtifactError;
+use crate::diff::{ArtifactError, FilesError};
 use crate::model::Problems;
 use crate::synth::{OutputError, ReadError};
 
@@ -138,6 +138,13 @@ impl From<ArtifactError> for CliError {
     fn from(e: ArtifactError) -> Self {
         CliError::user(e.to_string())
             .hint("a template that is neither JSON nor YAML cannot be compared; check where it came from")
+    }
+}
+
+impl From<FilesError> for CliError {
+    fn from(e: FilesError) -> Self {
+        let hint = e.hint();
+        CliError::user(e.to_string()).hint(hint)
     }
 }
 

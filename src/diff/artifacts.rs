@@ -34,8 +34,48 @@ pub struct ArtifactError {
 /// Everything that differs, per environment.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Diff {
-    /// Every environment compared, in the order given, then any only the old side has.
+    /// Every environment compared, in the order given, then any only the old side has. For
+    /// [`Subject::Templates`], one group named after the two paths compared.
     pub environments: Vec<EnvironmentDiff>,
+    /// What was compared, which decides how the renderers name the groups and stacks.
+    pub subject: Subject,
+}
+
+/// What a [`Diff`] compares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Subject {
+    /// The definitions' environments, each with its stacks and other files (`slipway diff --against`).
+    #[default]
+    Environments,
+    /// Template files given by path (`slipway diff OLD NEW`): one group named `OLD → NEW`, and a
+    /// "stack" per template, named by its path relative to the directory (or its file name).
+    Templates,
+}
+
+impl Subject {
+    /// What a group is called: `environment` or `templates`.
+    pub fn group(self) -> &'static str {
+        match self {
+            Subject::Environments => "environment",
+            Subject::Templates => "templates",
+        }
+    }
+
+    /// What a stack is called: `stack` or `template`.
+    pub fn stack(self) -> &'static str {
+        match self {
+            Subject::Environments => "stack",
+            Subject::Templates => "template",
+        }
+    }
+
+    /// `environments` or `templates`, as the JSON rendering names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Environments => "environments",
+            Subject::Templates => "templates",
+        }
+    }
 }
 
 impl Diff {

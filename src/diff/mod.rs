@@ -11,15 +11,21 @@
 //! - [`security`]: IAM statements and security-group rules added or removed, broadening flagged.
 //! - [`artifacts`]: two output directories' worth of files, per environment and stack, with a unified
 //!   text diff for the files that are not CloudFormation templates.
+//! - [`files`]: two template files, or two directories of templates, that slipway need not have
+//!   written (`slipway diff OLD NEW`).
+//! - [`yaml`]: YAML templates read as CloudFormation reads them (YAML 1.1, short forms).
 
 pub mod artifacts;
+pub mod files;
 pub mod render;
 pub mod security;
 pub mod template;
 pub mod value;
 pub mod verdicts;
+pub mod yaml;
 
-pub use artifacts::{ArtifactError, Diff, EnvironmentDiff, FileDiff, StackDiff};
+pub use artifacts::{ArtifactError, Diff, EnvironmentDiff, FileDiff, StackDiff, Subject};
+pub use files::{Compared, FilesError, diff_paths};
 pub use security::{SecurityChange, SecurityItem};
 pub use template::{Cause, EntryChange, PropertyChange, ResourceChange, TemplateDiff, diff_templates};
 pub use value::parse_template;

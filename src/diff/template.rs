@@ -1,7 +1,8 @@
 //! The structural diff of two CloudFormation templates.
 //!
 //! Resources are matched by logical ID and compared property by property; each changed path gets an
-//! [`Impact`] from the resource type's facts (`createOnly` in `cfn-resource-types.json`), and a
+//! [`Impact`] from the resource type's facts (`createOnly` in `cfn-resource-types.json` replaces,
+//! `conditionalCreateOnly` may replace, anything else updates in place), and a
 //! replacement then propagates to every property that refers to the replaced resource. Parameters,
 //! Conditions, Mappings and Outputs are compared entry by entry; every other top-level key lands in
 //! [`TemplateDiff::other`], so nothing is dropped.
@@ -14,16 +15,27 @@
 //! - `replace` when the property is `createOnly` for the referrer and the reference is a `Ref` (or `${X}`
 //!   in `Fn::Sub`) to a resource that is certainly replaced;
 //! - `may-replace` when the property is `createOnly` but the reference is a `Fn::GetAtt` (or `${X.Attr}`),
-//!   or the referenced resource is itself only possibly replaced;
+//!   or the referenced resource is itself only possibly replaced, and whenever the property is
+//!   `conditionalCreateOnly` (a new value there replaces the referrer only if it cannot be applied in
+//!   place, which nothing in the template tells);
 //! - `update` otherwise (the referrer is updated in place with the new value).
+//!
+//! `Fn::ForEach` loops (the `AWS::LanguageExtensions` transform) are not resources with a type, and the
+//! resources they make have logical IDs only after expansion, which may need parameter values. So the
+//! diff does not expand them: each resource in a loop's template is compared as a resource named by the
+//! loop and its output key (`Fn::ForEach::Buckets/Bucket${Name}`), with the same facts, security summary
+//! and propagation as any other; and the loop itself is an entry of type `Fn::ForEach` whose
+//! `Identifier` and `Collection` are compared ([`Cause::LoopCollection`]). Loops in Conditions and
+//! Outputs are compared as entries, like everything in those sections.
 //!
 //! The referrer's own new impact propagates in turn, until nothing changes. Resource types slipway has no
 //! facts about (custom resources, types newer than the bundled data) get `may-replace` for any property
 //! change, because nothing says they will not be replaced.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::security::{self, SecurityChange};
 use super::value::{self, differs_at, is_intrinsic, overlaps, same};
@@ -40,6 +52,10 @@ pub enum Cause {
     Value,
     /// The value changed under the `createOnly` path given (`/`-separated, `*` for list items).
     CreateOnly(String),
+    /// The value changed under the `conditionalCreateOnly` path given: CloudFormation replaces the
+    /// resource when the change cannot be made in place (an engine downgrade, an instance type on an
+    /// instance-store instance), so it may be replaced.
+    ConditionalCreateOnly(String),
     /// The resource's type changed.
     TypeChange,
     /// The text is unchanged, but it refers to a resource that is (or may be) replaced, so its value
@@ -54,6 +70,10 @@ pub enum Cause {
     },
     /// The resource type is not in the bundled facts, so any change may replace it.
     UnknownType,
+    /// The collection of a `Fn::ForEach` loop changed: resources made for items no longer in it are
+    /// deleted (`destroy`), for new items created (`create`), and when the collection is not a literal
+    /// list, slipway cannot tell which (`may-replace`).
+    LoopCollection,
 }
 
 /// One changed path of a resource.
@@ -169,11 +189,11 @@ impl TemplateDiff {
 pub fn diff_templates(old: &Value, new: &Value) -> TemplateDiff {
     let old = value::normalized(old);
     let new = value::normalized(new);
-    let old_resources = section(&old, "Resources");
-    let new_resources = section(&new, "Resources");
+    let old_resources = with_loops(section(&old, "Resources"));
+    let new_resources = with_loops(section(&new, "Resources"));
     let mut diff = TemplateDiff {
-        security: security::changes(old_resources, new_resources),
-        resources: resources(old_resources, new_resources),
+        security: security::changes(&old_resources, &new_resources),
+        resources: resources(&old_resources, &new_resources),
         parameters: entries(section(&old, "Parameters"), section(&new, "Parameters")),
         conditions: entries(section(&old, "Conditions"), section(&new, "Conditions")),
         mappings: entries(section(&old, "Mappings"), section(&new, "Mappings")),
@@ -190,6 +210,47 @@ pub fn diff_templates(old: &Value, new: &Value) -> TemplateDiff {
     };
     diff.other = entries(&rest(&old), &rest(&new));
     diff
+}
+
+/// The `Type` given to the entry that stands for a `Fn::ForEach` loop itself.
+const LOOP: &str = "Fn::ForEach";
+
+/// `resources` with every `Fn::ForEach` loop (nested ones too) flattened, so that what a loop makes is
+/// compared, checked for security changes and reached by replacement like any resource:
+/// - each resource of the loop's template becomes an entry named by the loop's key and its output key,
+///   unexpanded (`Fn::ForEach::Buckets/Bucket${Name}`);
+/// - the loop itself becomes an entry of type `Fn::ForEach` whose properties are its `Identifier` and
+///   `Collection`, so a change to what it iterates over is seen.
+///
+/// Borrowed when there is no loop, which is nearly always.
+fn with_loops(resources: &Map<String, Value>) -> Cow<'_, Map<String, Value>> {
+    if !resources.keys().any(|k| k.starts_with(value::FOR_EACH)) {
+        return Cow::Borrowed(resources);
+    }
+    fn flatten(prefix: &str, resources: &Map<String, Value>, out: &mut Map<String, Value>) {
+        for (id, r) in resources {
+            let key = format!("{prefix}{id}");
+            match (value::loop_template(id, r), r) {
+                (Some(template), Value::Array(parts)) => {
+                    let properties = json!({"Identifier": parts[0], "Collection": parts[1]});
+                    out.insert(key.clone(), json!({"Type": LOOP, "Properties": properties}));
+                    flatten(&format!("{key}/"), template, out);
+                }
+                _ => {
+                    out.insert(key, r.clone());
+                }
+            }
+        }
+    }
+    let mut out = Map::new();
+    flatten("", resources, &mut out);
+    Cow::Owned(out)
+}
+
+/// Whether the flattened entry `id` stands for a loop itself (see [`with_loops`]).
+fn is_loop(id: &str, resource: &Value) -> bool {
+    id.rsplit('/').next().is_some_and(|last| last.starts_with(value::FOR_EACH))
+        && resource.get("Type").and_then(Value::as_str) == Some(LOOP)
 }
 
 fn section<'a>(t: &'a Value, name: &str) -> &'a Map<String, Value> {
@@ -259,6 +320,8 @@ fn resources(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<Resource
     let mut changes: BTreeMap<String, ResourceChange> = BTreeMap::new();
     for id in ids {
         let change = match (old.get(id), new.get(id)) {
+            // A loop added or removed makes or deletes its resources, which are listed themselves.
+            (None, Some(r)) | (Some(r), None) if is_loop(id, r) => None,
             (None, Some(n)) => Some(ResourceChange {
                 logical_id: id.clone(),
                 kind: type_of(n),
@@ -295,7 +358,30 @@ fn resources(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<Resource
 fn modified(id: &str, old: &Value, new: &Value) -> Option<ResourceChange> {
     let (old_kind, kind) = (type_of(old), type_of(new));
     let mut properties = Vec::new();
-    if old_kind != kind {
+    if !old.is_object() || !new.is_object() {
+        // Not a resource CloudFormation would accept, but it differs: show it whole rather than drop it.
+        if same(old, new) {
+            return None;
+        }
+        properties.push(PropertyChange {
+            path: NOT_A_MAPPING.into(),
+            old: Some(old.clone()),
+            new: Some(new.clone()),
+            impact: Impact::MayReplace,
+            cause: Cause::UnknownType,
+        });
+    } else if is_loop(id, old) && is_loop(id, new) {
+        let (old_props, new_props) = (properties_of(old), properties_of(new));
+        for d in value::differences(old_props, new_props) {
+            let (impact, cause) = if d.path.first().is_some_and(|p| p == "Collection") {
+                (loop_collection_impact(&old_props["Collection"], &new_props["Collection"]), Cause::LoopCollection)
+            } else {
+                // A new identifier changes the placeholders, which show as changes of the loop's resources.
+                (Impact::Update, Cause::Value)
+            };
+            properties.push(PropertyChange { path: d.path.join("/"), old: d.old, new: d.new, impact, cause });
+        }
+    } else if old_kind != kind {
         properties.push(PropertyChange {
             path: "Type".into(),
             old: Some(Value::String(old_kind.clone())),
@@ -305,9 +391,17 @@ fn modified(id: &str, old: &Value, new: &Value) -> Option<ResourceChange> {
         });
     }
     let (old_props, new_props) = (properties_of(old), properties_of(new));
-    for d in value::differences(old_props, new_props) {
-        let (impact, cause) = property_impact(&kind, &d.path, old_props, new_props);
-        properties.push(PropertyChange { path: join("Properties", &d.path), old: d.old, new: d.new, impact, cause });
+    if !is_loop(id, new) {
+        for d in value::differences(old_props, new_props) {
+            let (impact, cause) = property_impact(&kind, &d.path, old_props, new_props);
+            properties.push(PropertyChange {
+                path: join("Properties", &d.path),
+                old: d.old,
+                new: d.new,
+                impact,
+                cause,
+            });
+        }
     }
     for d in attribute_differences(old, new) {
         properties.push(PropertyChange {
@@ -333,6 +427,32 @@ fn modified(id: &str, old: &Value, new: &Value) -> Option<ResourceChange> {
     })
 }
 
+/// The path shown for a resource entry that is not a mapping at all.
+const NOT_A_MAPPING: &str = "(not a mapping)";
+
+/// The impact of a loop's new collection: when both are literal lists, the resources made for removed
+/// items are deleted and those for new items created; any other collection (a `Ref` to a list
+/// parameter, a function) holds what it holds only at deploy time, so the loop may delete resources.
+fn loop_collection_impact(old: &Value, new: &Value) -> Impact {
+    let literal = |v: &Value| match v {
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => Some(items.clone()),
+        _ => None,
+    };
+    match (literal(old), literal(new)) {
+        (Some(a), Some(b)) => {
+            let missing = |from: &[Value], to: &[Value]| from.iter().any(|x| !to.iter().any(|y| same(x, y)));
+            if missing(&a, &b) {
+                Impact::Destroy
+            } else if missing(&b, &a) {
+                Impact::Create
+            } else {
+                Impact::Update
+            }
+        }
+        _ => Impact::MayReplace,
+    }
+}
+
 fn join(prefix: &str, path: &[String]) -> String {
     if path.is_empty() { prefix.to_string() } else { format!("{prefix}/{}", path.join("/")) }
 }
@@ -342,13 +462,17 @@ fn property_impact(kind: &str, path: &[String], old: &Value, new: &Value) -> (Im
     let Some(spec) = resource_types::get(kind) else {
         return (Impact::MayReplace, Cause::UnknownType);
     };
-    for pattern in &spec.create_only {
+    // The change touches the (conditional) createOnly path; a change above it (a whole object added)
+    // counts only when the value at that path itself differs.
+    let touches = |pattern: &str| {
         let segments: Vec<&str> = pattern.split('/').collect();
-        // The change touches the createOnly path; a change above it (a whole object added) replaces only
-        // when the value at the createOnly path itself differs.
-        if overlaps(path, &segments) && differs_at(old, new, &segments) {
-            return (Impact::Replace, Cause::CreateOnly((*pattern).to_string()));
-        }
+        overlaps(path, &segments) && differs_at(old, new, &segments)
+    };
+    if let Some(pattern) = spec.create_only.iter().find(|p| touches(p)) {
+        return (Impact::Replace, Cause::CreateOnly((*pattern).to_string()));
+    }
+    if let Some(pattern) = spec.conditional_create_only.iter().find(|p| touches(p)) {
+        return (Impact::MayReplace, Cause::ConditionalCreateOnly((*pattern).to_string()));
     }
     (Impact::Update, Cause::Value)
 }
@@ -482,14 +606,19 @@ fn propagate(old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut B
             let impact = match resource_types::get(&kind) {
                 None => Impact::MayReplace,
                 Some(spec) => {
-                    let create_only = spec.create_only.iter().any(|p| {
-                        let segments: Vec<&str> = p.split('/').collect();
-                        overlaps(&reference.path, &segments)
-                    });
-                    match (create_only, certain) {
-                        (true, true) => Impact::Replace,
-                        (true, false) => Impact::MayReplace,
-                        (false, _) => Impact::Update,
+                    let under = |patterns: &[&str]| {
+                        patterns.iter().any(|p| {
+                            let segments: Vec<&str> = p.split('/').collect();
+                            overlaps(&reference.path, &segments)
+                        })
+                    };
+                    if under(&spec.create_only) {
+                        if certain { Impact::Replace } else { Impact::MayReplace }
+                    } else if under(&spec.conditional_create_only) {
+                        // A new value there replaces only when it cannot be applied in place.
+                        Impact::MayReplace
+                    } else {
+                        Impact::Update
                     }
                 }
             };

@@ -20,21 +20,21 @@ pub enum ParseError {
     NotAMapping,
 }
 
-/// Parses a template written as JSON or YAML (with or without short-form tags) and normalizes it.
+/// Parses a template written as JSON or YAML (with or without short-form tags) and normalizes it. YAML
+/// is read as CloudFormation reads it: YAML 1.1 scalars and the short forms (see [`super::yaml`]).
 pub fn parse_template(text: &str) -> Result<Value, ParseError> {
+    // Editors on Windows start files with a byte-order mark; CloudFormation accepts it, JSON does not.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value = match serde_json::from_str::<Value>(text) {
         Ok(v) => v,
-        Err(json_err) => {
-            let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|yaml_err| {
-                // A document that starts like JSON most likely is JSON: report the JSON error then.
-                if text.trim_start().starts_with('{') {
-                    ParseError::Syntax(format!("as JSON: {json_err}"))
-                } else {
-                    ParseError::Syntax(format!("as YAML: {yaml_err}"))
-                }
-            })?;
-            from_yaml(yaml)
-        }
+        Err(json_err) => super::yaml::parse(text).map_err(|yaml_err| {
+            // A document that starts like JSON most likely is JSON: report the JSON error then.
+            if text.trim_start().starts_with('{') {
+                ParseError::Syntax(format!("as JSON: {json_err}"))
+            } else {
+                ParseError::Syntax(format!("as YAML: {yaml_err}"))
+            }
+        })?,
     };
     if !value.is_object() {
         return Err(ParseError::NotAMapping);
@@ -42,8 +42,9 @@ pub fn parse_template(text: &str) -> Result<Value, ParseError> {
     Ok(normalize(value))
 }
 
-/// Converts a YAML value to the JSON shape CloudFormation's JSON form would have: a short-form tag
-/// `!Name value` becomes `{"Fn::Name": value}` (`{"Ref": ..}` and `{"Condition": ..}` for those two).
+/// Converts a YAML value read by `serde_yaml_ng` (YAML 1.2, as the tools that read cloud.gov manifests
+/// and compose files do) to JSON, dropping tags. Only for files that are not templates: templates are
+/// read by [`parse_template`], which knows CloudFormation's YAML.
 pub fn from_yaml(value: serde_yaml_ng::Value) -> Value {
     use serde_yaml_ng::Value as Y;
     match value {
@@ -63,50 +64,59 @@ pub fn from_yaml(value: serde_yaml_ng::Value) -> Value {
         Y::Mapping(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                out.insert(yaml_key(k), from_yaml(v));
+                let key = match from_yaml(k) {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                out.insert(key, from_yaml(v));
             }
             Value::Object(out)
         }
-        Y::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
-            let name = tag.trim_start_matches('!');
-            let inner = from_yaml(tagged.value);
-            let key = match name {
-                "Ref" | "Condition" => name.to_string(),
-                _ => format!("Fn::{name}"),
-            };
-            let mut out = Map::new();
-            out.insert(key, inner);
-            Value::Object(out)
-        }
-    }
-}
-
-fn yaml_key(key: serde_yaml_ng::Value) -> String {
-    match from_yaml(key) {
-        Value::String(s) => s,
-        other => other.to_string(),
+        Y::Tagged(tagged) => from_yaml(tagged.value),
     }
 }
 
 /// Brings every intrinsic function to one form: `Fn::GetAtt` as a two-item list (`"A.B.C"` becomes
-/// `["A", "B.C"]`), and `DependsOn` of each resource as a sorted list.
+/// `["A", "B.C"]`), and `DependsOn` of each resource (those a `Fn::ForEach` loop makes included) as a
+/// sorted list.
 pub fn normalize(mut value: Value) -> Value {
     normalize_in_place(&mut value);
     if let Some(Value::Object(resources)) = value.get_mut("Resources") {
-        for resource in resources.values_mut() {
-            if let Some(depends) = resource.get_mut("DependsOn") {
-                let mut list: Vec<Value> = match depends.take() {
-                    Value::Array(items) => items,
-                    single => vec![single],
-                };
-                list.sort_by_key(depends_key);
-                list.dedup();
-                *depends = Value::Array(list);
-            }
-        }
+        sort_depends_on(resources);
     }
     value
+}
+
+/// The key prefix of a `Fn::ForEach` loop (`Fn::ForEach::Buckets`), which the `AWS::LanguageExtensions`
+/// transform expands: its value is `[Identifier, Collection, {OutputKey: OutputValue, ...}]`.
+pub const FOR_EACH: &str = "Fn::ForEach::";
+
+/// The `{OutputKey: OutputValue}` map of a well-formed `Fn::ForEach` loop entry.
+pub fn loop_template<'a>(key: &str, value: &'a Value) -> Option<&'a Map<String, Value>> {
+    match value {
+        Value::Array(parts) if key.starts_with(FOR_EACH) && parts.len() == 3 => parts[2].as_object(),
+        _ => None,
+    }
+}
+
+fn sort_depends_on(resources: &mut Map<String, Value>) {
+    for (key, resource) in resources.iter_mut() {
+        if key.starts_with(FOR_EACH) {
+            if let Some(Value::Object(inner)) = resource.as_array_mut().filter(|p| p.len() == 3).map(|p| &mut p[2]) {
+                sort_depends_on(inner);
+            }
+            continue;
+        }
+        if let Some(depends) = resource.get_mut("DependsOn") {
+            let mut list: Vec<Value> = match depends.take() {
+                Value::Array(items) => items,
+                single => vec![single],
+            };
+            list.sort_by_key(depends_key);
+            list.dedup();
+            *depends = Value::Array(list);
+        }
+    }
 }
 
 /// How `DependsOn` entries sort: logical IDs by name, anything else by its JSON.
@@ -127,11 +137,13 @@ pub fn normalized(value: &Value) -> std::borrow::Cow<'_, Value> {
         }
     }
     let depends_on_unsorted = value.get("Resources").and_then(Value::as_object).is_some_and(|resources| {
-        resources.values().any(|r| match r.get("DependsOn") {
-            None => false,
-            Some(Value::Array(items)) => items.windows(2).any(|w| depends_key(&w[0]) >= depends_key(&w[1])),
-            Some(_) => true,
-        })
+        // Loops are rare: normalize whenever there is one rather than look inside.
+        resources.keys().any(|k| k.starts_with(FOR_EACH))
+            || resources.values().any(|r| match r.get("DependsOn") {
+                None => false,
+                Some(Value::Array(items)) => items.windows(2).any(|w| depends_key(&w[0]) >= depends_key(&w[1])),
+                Some(_) => true,
+            })
     });
     if depends_on_unsorted || needs(value) {
         std::borrow::Cow::Owned(normalize(value.clone()))

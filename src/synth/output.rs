@@ -122,20 +122,13 @@ fn refuse_foreign(dir: &Path) -> Result<(), OutputError> {
 /// Every file below `dir`, as relative paths with `/`.
 pub(super) fn list_files(dir: &Path) -> io::Result<Vec<String>> {
     let mut out = Vec::new();
-    walk(dir, dir, &mut out)?;
-    Ok(out)
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            walk(root, &path, out)?;
-        } else {
-            let rel = path.strip_prefix(root).unwrap_or(&path);
-            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.map_err(io::Error::from)?;
+        if entry.file_type().is_dir() {
+            continue;
         }
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        out.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
     }
-    Ok(())
+    Ok(out)
 }

@@ -3,6 +3,9 @@
 //! ```text
 //! {
 //!   "format": 1,                       // bumped only on an incompatible change of this shape
+//!   "compared": "environments",        // environments (`--against`) | templates (`OLD NEW`: one
+//!                                      //   environment named `OLD → NEW`, a stack per template
+//!                                      //   named by its relative path)
 //!   "differences": true,               // false when nothing differs
 //!   "worst_impact": "replace",         // worst resource impact anywhere, or null
 //!   "environments": [{
@@ -27,7 +30,9 @@
 //!                                      // security-group-rule: direction, group, protocol,
 //!                                      //   from_port, to_port, peer
 //!       }],
-//!       "resources": [{
+//!       "resources": [{                // a resource of a Fn::ForEach loop's template is named
+//!                                      //   `Fn::ForEach::Loop/OutputKey` (unexpanded); the loop itself
+//!                                      //   is type `Fn::ForEach` with paths `Identifier`, `Collection`
 //!         "logical_id": "Uploads",
 //!         "type": "AWS::S3::Bucket",
 //!         "old_type": "...",           // only when the type changed
@@ -39,8 +44,11 @@
 //!           "old": "a",                // absent when the path was added
 //!           "new": "b",                // absent when the path was removed
 //!           "impact": "replace",
-//!           "cause": "create-only",    // value | create-only | type-change | reference | unknown-type
-//!           "create_only": "BucketName",       // with cause create-only
+//!           "cause": "create-only",    // value | create-only | conditional-create-only |
+//!                                      //   type-change | reference | unknown-type | loop-collection
+//!           "create_only": "BucketName",       // with cause create-only: the createOnly path
+//!           "conditional_create_only": "Engine",  // with cause conditional-create-only (impact
+//!                                      //   may-replace): replaced if it cannot change in place
 //!           "references": "OtherId"            // with cause reference: the (maybe) replaced resource
 //!         }]
 //!       }],
@@ -71,6 +79,7 @@ use super::super::{Change, Diff, Impact, SecurityChange};
 #[derive(Serialize)]
 struct Root<'a> {
     format: u32,
+    compared: &'static str,
     differences: bool,
     worst_impact: Option<Impact>,
     environments: Vec<Env<'a>>,
@@ -134,6 +143,8 @@ struct Property<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     create_only: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    conditional_create_only: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     references: Option<&'a str>,
 }
 
@@ -160,12 +171,24 @@ fn entries(list: &[EntryChange]) -> Vec<Entry<'_>> {
 }
 
 fn property(p: &PropertyChange) -> Property<'_> {
-    let (cause, create_only, references) = match &p.cause {
-        Cause::Value => ("value", None, None),
-        Cause::CreateOnly(path) => ("create-only", Some(path.as_str()), None),
-        Cause::TypeChange => ("type-change", None, None),
-        Cause::Reference { target, .. } => ("reference", None, Some(target.as_str())),
-        Cause::UnknownType => ("unknown-type", None, None),
+    let (mut create_only, mut conditional_create_only, mut references) = (None, None, None);
+    let cause = match &p.cause {
+        Cause::Value => "value",
+        Cause::CreateOnly(path) => {
+            create_only = Some(path.as_str());
+            "create-only"
+        }
+        Cause::ConditionalCreateOnly(path) => {
+            conditional_create_only = Some(path.as_str());
+            "conditional-create-only"
+        }
+        Cause::TypeChange => "type-change",
+        Cause::Reference { target, .. } => {
+            references = Some(target.as_str());
+            "reference"
+        }
+        Cause::UnknownType => "unknown-type",
+        Cause::LoopCollection => "loop-collection",
     };
     Property {
         path: &p.path,
@@ -174,6 +197,7 @@ fn property(p: &PropertyChange) -> Property<'_> {
         impact: p.impact,
         cause,
         create_only,
+        conditional_create_only,
         references,
     }
 }
@@ -246,6 +270,7 @@ pub fn to_json_string(diff: &Diff) -> String {
 fn view(diff: &Diff) -> Root<'_> {
     Root {
         format: 1,
+        compared: diff.subject.as_str(),
         differences: !diff.is_empty(),
         worst_impact: diff.worst(),
         environments: diff

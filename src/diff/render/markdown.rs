@@ -1,5 +1,5 @@
-//! The Markdown rendering, ready to post as a pull-request comment: a section per environment and
-//! stack, security changes first, resources as a table, long property diffs and file diffs folded in
+//! The Markdown rendering, ready to post as a pull-request comment: a section per environment (or pair
+//! of paths) and stack (or template), security changes first, resources as a table, long property diffs and file diffs folded in
 //! `<details>` so the comment stays readable.
 
 use std::io::{self, Write};
@@ -24,6 +24,12 @@ fn code(s: &str) -> String {
 
 fn value(v: &Option<serde_json::Value>) -> String {
     v.as_ref().map(|v| code(&show(v))).unwrap_or_else(|| "—".into())
+}
+
+/// `environment` as a heading says it: `Environment`.
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn sign(c: Change) -> &'static str {
@@ -63,7 +69,7 @@ pub(super) fn render(diff: &Diff, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "Resources: {tally}.\n")?;
     }
     for env in &diff.environments {
-        writeln!(w, "### Environment `{}`\n", env.name)?;
+        writeln!(w, "### {} `{}`\n", capitalized(diff.subject.group()), env.name)?;
         if env.is_empty() {
             writeln!(w, "No differences.\n")?;
             continue;
@@ -71,7 +77,8 @@ pub(super) fn render(diff: &Diff, w: &mut dyn Write) -> io::Result<()> {
         for stack in &env.stacks {
             let t = &stack.template;
             let worst = t.worst().map(|i| format!(" — worst impact: {}", impact(i))).unwrap_or_default();
-            writeln!(w, "#### Stack `{}` ({}){worst}\n", stack.name, stack.change.as_str())?;
+            let noun = capitalized(diff.subject.stack());
+            writeln!(w, "#### {noun} `{}` ({}){worst}\n", stack.name, stack.change.as_str())?;
             if !t.security.is_empty() {
                 writeln!(w, "**Security changes**\n\n| | Resource | Where | What | Broadens |\n|---|---|---|---|---|")?;
                 for s in &t.security {

@@ -35,7 +35,7 @@ pub fn render(diff: &Diff, format: Format, color: bool, w: &mut dyn Write) -> io
 /// One stack's differences as terminal text (what a deploy shows before it executes a change set).
 pub fn stack_text(stack: &super::StackDiff, color: bool) -> String {
     let mut out = Vec::new();
-    text::render_stack(stack, &text::Paint { on: color }, &mut out).expect("writing to a Vec cannot fail");
+    text::render_stack(stack, "stack", &text::Paint { on: color }, &mut out).expect("writing to a Vec cannot fail");
     String::from_utf8(out).expect("the text renderer writes UTF-8")
 }
 
@@ -44,8 +44,20 @@ fn why(p: &PropertyChange) -> Option<String> {
     match &p.cause {
         Cause::Value => None,
         Cause::CreateOnly(path) => Some(format!("`{path}` is createOnly")),
+        Cause::ConditionalCreateOnly(path) => {
+            Some(format!("`{path}` is conditionalCreateOnly: replaced if the change cannot be made in place"))
+        }
         Cause::TypeChange => Some("the type changed".into()),
         Cause::UnknownType => Some("no facts about this type".into()),
+        Cause::LoopCollection => Some(
+            match p.impact {
+                Impact::Destroy => "the loop no longer makes the resources of the items removed",
+                Impact::Create => "the loop makes resources for the items added",
+                Impact::MayReplace => "the loop may make other resources: its items are known only at deploy time",
+                _ => "the loop makes the same resources",
+            }
+            .into(),
+        ),
         Cause::Reference { target, by_ref, target_impact } => Some(format!(
             "unchanged text, new value: {} `{target}`, which {}",
             if *by_ref { "refers to" } else { "reads an attribute of" },

@@ -1,4 +1,4 @@
-//! The terminal rendering: one block per environment and stack, security first, a line per resource
+//! The terminal rendering: one block per environment (or pair of paths) and stack (or template), security first, a line per resource
 //! and an indented line per changed path. Colour only when asked (the CLI asks on a terminal without
 //! `NO_COLOR`).
 
@@ -60,10 +60,10 @@ fn entries(w: &mut dyn Write, p: &Paint, title: &str, list: &[EntryChange]) -> i
 
 /// One stack's block: its heading, security changes first, then resources with their changed paths,
 /// then the other sections.
-pub(super) fn render_stack(stack: &StackDiff, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
+pub(super) fn render_stack(stack: &StackDiff, noun: &str, p: &Paint, w: &mut dyn Write) -> io::Result<()> {
     let t = &stack.template;
     let worst = t.worst().map(|i| format!(", worst impact {}", p.impact(i))).unwrap_or_default();
-    writeln!(w, "  {} stack {} ({}{worst})", p.change(stack.change), p.bold(&stack.name), stack.change.as_str())?;
+    writeln!(w, "  {} {noun} {} ({}{worst})", p.change(stack.change), p.bold(&stack.name), stack.change.as_str())?;
     if !t.security.is_empty() {
         writeln!(w, "    security")?;
         for s in &t.security {
@@ -117,12 +117,12 @@ pub(super) fn render(diff: &Diff, color: bool, w: &mut dyn Write) -> io::Result<
     }
     for env in &diff.environments {
         if env.is_empty() {
-            writeln!(w, "{}: no differences", p.bold(&format!("environment {}", env.name)))?;
+            writeln!(w, "{}: no differences", p.bold(&format!("{} {}", diff.subject.group(), env.name)))?;
             continue;
         }
-        writeln!(w, "{}", p.bold(&format!("environment {}", env.name)))?;
+        writeln!(w, "{}", p.bold(&format!("{} {}", diff.subject.group(), env.name)))?;
         for stack in &env.stacks {
-            render_stack(stack, &p, w)?;
+            render_stack(stack, diff.subject.stack(), &p, w)?;
         }
         for f in &env.files {
             writeln!(w, "  {} file {} ({})", p.change(f.change), p.bold(&f.path), f.change.as_str())?;
