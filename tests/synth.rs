@@ -119,3 +119,69 @@ fn definitions_that_fail_check_leave_the_previous_output_untouched() {
     assert!(run.stderr.contains("environment `Bad_Name`, name:"), "{}", run.stderr);
     assert_eq!(read_tree(&dir.path().join("out")), before);
 }
+
+/// Makes `dir` unwritable, for root too (the test machine's user): `chattr +i` where running as root,
+/// else mode 0555. Returns a guard that makes it writable again.
+fn unwritable(dir: &std::path::Path) -> impl Drop + '_ {
+    struct Guard<'a>(&'a std::path::Path, bool);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            if self.1 {
+                let _ = std::process::Command::new("chattr").arg("-i").arg(self.0).status();
+            }
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(self.0, fs::Permissions::from_mode(0o755));
+        }
+    }
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    if root {
+        let status = std::process::Command::new("chattr").arg("+i").arg(dir).status().unwrap_or_else(|e| {
+            panic!("chattr, which makes a directory unwritable for root, cannot run ({e}): apt-get install e2fsprogs")
+        });
+        assert!(status.success(), "chattr +i {} failed", dir.display());
+    }
+    Guard(dir, root)
+}
+
+#[test]
+fn an_unwritable_place_is_named_as_the_user_wrote_it() {
+    let dir = tempdir();
+    let ro = dir.path().join("ro");
+    fs::create_dir(&ro).unwrap();
+    let _guard = unwritable(&ro);
+    let run = slipway(dir.path(), &["synth", "--out", "ro/out"]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let first = run.stderr.lines().next().unwrap();
+    assert!(first.starts_with("error: could not write `ro/out`: "), "{first}");
+    assert!(
+        first.ends_with(
+            "(slipway writes the new output beside it and swaps it in, so its parent directory must be writable)"
+        ),
+        "{first}"
+    );
+    assert!(!run.stderr.contains("slipway-new"), "the temporary directory is not the user's business: {}", run.stderr);
+}
+
+#[test]
+fn an_output_path_that_links_to_a_directory_is_written_through_and_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir();
+    assert_eq!(slipway(dir.path(), &["synth", "--out", "real"]).status, 0);
+    fs::set_permissions(dir.path().join("real"), fs::Permissions::from_mode(0o750)).unwrap();
+    std::os::unix::fs::symlink("real", dir.path().join("link")).unwrap();
+    let run = slipway(dir.path(), &["synth", "--out", "link", "--env", "dev"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(fs::symlink_metadata(dir.path().join("link")).unwrap().file_type().is_symlink(), "the link stays");
+    let real = dir.path().join("real");
+    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(real.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["environments"], serde_json::json!(["dev"]), "the linked directory holds the new output");
+    assert_eq!(fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o750, "its permissions are kept");
+    let dangling = dir.path().join("nowhere");
+    std::os::unix::fs::symlink("missing", &dangling).unwrap();
+    let run = slipway(dir.path(), &["synth", "--out", "nowhere"]);
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.starts_with("error: could not write `nowhere`: "), "{}", run.stderr);
+    assert!(run.stderr.contains("(it is a link to nothing)"), "{}", run.stderr);
+}
