@@ -313,6 +313,83 @@ fn a_describe_stacks_that_keeps_failing_before_anything_changed_is_a_cloud_failu
 }
 
 #[test]
+fn a_stack_left_in_review_and_change_sets_left_unexecuted_are_cleared_and_said_so() {
+    let (moto, faults) = setup();
+    assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
+    // What an earlier deploy killed between CreateChangeSet and ExecuteChangeSet leaves: an update change
+    // set on an existing stack, and a new stack whose create change set never ran (REVIEW_IN_PROGRESS).
+    let body = template_of(&moto, "side").replace("\"side\"", "\"side, half done\"");
+    let app = template_of_definitions("app");
+    block_on(async {
+        let client = moto.client();
+        client
+            .create_change_set()
+            .stack_name("shop-dev-side")
+            .change_set_name("slipway-deploy-r9-1")
+            .change_set_type(aws_sdk_cloudformation::types::ChangeSetType::Update)
+            .template_body(body)
+            .parameters(
+                aws_sdk_cloudformation::types::Parameter::builder()
+                    .parameter_key("Release")
+                    .use_previous_value(true)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        client.delete_stack().stack_name("shop-dev-app").send().await.unwrap();
+        client
+            .create_change_set()
+            .stack_name("shop-dev-app")
+            .change_set_name("slipway-deploy-r9-2")
+            .change_set_type(aws_sdk_cloudformation::types::ChangeSetType::Create)
+            .template_body(app)
+            .parameters(
+                aws_sdk_cloudformation::types::Parameter::builder()
+                    .parameter_key("Release")
+                    .parameter_value("r9")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let app = client.describe_stacks().stack_name("shop-dev-app").send().await.unwrap();
+        assert_eq!(app.stacks()[0].stack_status().unwrap().as_str(), "REVIEW_IN_PROGRESS");
+    });
+    // Nothing waits on them: the deploy clears both, says so, and goes on (a wait would take 1 s here and
+    // end in a refusal; before, a REVIEW_IN_PROGRESS stack was waited on until the bound ran out).
+    let d = deploy(&faults.endpoint, "r2", &options());
+    assert_eq!(d.code, 0, "{}", d.log);
+    assert!(
+        d.log.contains("shop-dev-app: found the stack REVIEW_IN_PROGRESS with no resources, left by an earlier create"),
+        "{}",
+        d.log
+    );
+    assert!(
+        d.log.contains(
+            "shop-dev-side: deleting change set slipway-deploy-r9-1, which an earlier deploy left unexecuted"
+        ),
+        "{}",
+        d.log
+    );
+    assert_eq!(d.outcome.stacks.iter().find(|(n, _)| n == "shop-dev-app").unwrap().1, StackResult::Created);
+    let left = block_on(async { moto.client().list_change_sets().stack_name("shop-dev-side").send().await.unwrap() });
+    let waiting: Vec<_> = left
+        .summaries()
+        .iter()
+        .filter(|c| c.execution_status().map(|s| s.as_str()) != Some("EXECUTE_COMPLETE"))
+        .collect();
+    assert!(waiting.is_empty(), "no change set waits to be executed: {waiting:?}");
+    assert_eq!(stacks_in(&moto)["app"], created("r2"));
+}
+
+/// The template the test definitions synthesize now for stack `short` of `dev`.
+fn template_of_definitions(short: &str) -> String {
+    let set = slipway::synth::synth(&project(), &[]).unwrap();
+    String::from_utf8(set.file(&format!("dev/cloudformation/{short}.template.json")).unwrap().to_vec()).unwrap()
+}
+
+#[test]
 fn a_failed_create_is_deleted_and_the_environment_returns_to_nothing() {
     let (moto, faults) = setup();
     faults.fail("shop-dev-app", Failure::CreateRollsBack);
@@ -683,6 +760,19 @@ fn missing_credentials_wrong_region_unreachable_endpoint_and_wrong_account_are_o
          provided credentials\nhint: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or AWS_ROLE_ARN \
          with AWS_WEB_IDENTITY_TOKEN_FILE (GitHub OIDC)\nhint: nothing was read or changed\n"
     );
+
+    // No credentials, and instance metadata that answers 403: still one line, no SDK dump.
+    let imds = http_server(403);
+    let here = crate::support::tempdir();
+    let mut cmd = deploy_command(here.path(), &[("AWS_REGION", "us-east-1".into())], &[]);
+    cmd.env_remove("AWS_EC2_METADATA_DISABLED").env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let first = stderr.lines().next().unwrap();
+    assert!(first.starts_with("cloud error: no usable AWS credentials: "), "{stderr}");
+    assert!(!stderr.contains("Response {") && !stderr.contains("raw:"), "a debug dump: {stderr}");
+    assert_eq!(stderr.lines().filter(|l| !l.starts_with("hint: ")).count(), 1, "{stderr}");
 
     let mut wrong_region = keys();
     wrong_region.push(("AWS_REGION", "eu-west-1".into()));

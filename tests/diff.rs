@@ -940,3 +940,46 @@ fn attaching_a_policy_to_another_role_and_lambda_permissions_are_security_change
     let added = d.security.iter().find(|s| s.change == Change::Added && s.logical_id == "Invoke").unwrap();
     assert!(added.reasons.iter().any(|r| r.contains("any principal")), "{:?}", added.reasons);
 }
+
+#[test]
+fn templates_named_template_yaml_are_matched_by_stack() {
+    let dir = tempdir();
+    earlier_synth(dir.path(), |_| {});
+    // The app template converted to YAML, renamed `.template.yaml`, and the manifest saying so.
+    let old = dir.path().join("old");
+    let json_path = old.join("dev/cloudformation/app.template.json");
+    let template: Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    let rename = |yaml: String| {
+        std::fs::write(old.join("dev/cloudformation/app.template.yaml"), &yaml).unwrap();
+        let manifest_path = old.join("manifest.json");
+        let mut manifest: Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+        for entry in manifest["files"].as_array_mut().unwrap() {
+            if entry["path"] == "dev/cloudformation/app.template.json" {
+                entry["path"] = "dev/cloudformation/app.template.yaml".into();
+                entry["bytes"] = yaml.len().into();
+                entry["sha256"] = sha256_hex(yaml.as_bytes()).into();
+            }
+        }
+        std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    };
+    std::fs::remove_file(&json_path).unwrap();
+    rename(short_form_yaml(&template));
+    let run = slipway(dir.path(), &["diff", "--against", "old", "--env", "dev", "--exit-code"]);
+    assert_eq!(run.status, 0, "the same template in YAML is no difference: {}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "no differences (dev)\n");
+
+    // A real difference in the YAML shows as that stack modified, never as destroyed and created.
+    let mut changed = template.clone();
+    changed["Description"] = "an older description".into();
+    rename(short_form_yaml(&changed));
+    let run = slipway(dir.path(), &["diff", "--against", "old", "--env", "dev", "--exit-code", "--format", "json"]);
+    assert_eq!(run.status, 2, "{}{}", run.stdout, run.stderr);
+    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
+    let stacks = diff["environments"][0]["stacks"].as_array().unwrap();
+    assert_eq!(stacks.len(), 1, "{stacks:#?}");
+    assert_eq!((stacks[0]["name"].as_str(), stacks[0]["change"].as_str()), (Some("app"), Some("modified")));
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    slipway::synth::sha256_hex(bytes)
+}

@@ -214,3 +214,34 @@ fn an_unreachable_endpoint_is_a_cloud_error() {
     assert!(stderr.starts_with(&format!("cloud error: cannot reach AWS at http://127.0.0.1:{port}: ")), "{stderr}");
     assert!(stderr.contains("hint: check the network, or AWS_ENDPOINT_URL if it is set"), "{stderr}");
 }
+
+#[test]
+fn an_endpoint_that_never_answers_is_given_up_on_in_bounded_time_naming_it() {
+    // Accepts every connection and never answers, holding it open.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let dir = tempdir();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["diff", "--against", "deployed", "--env", "dev"])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SLIPWAY_CLOUD_TIMEOUT", "1")
+        .env("AWS_MAX_ATTEMPTS", "2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    // Whichever limit fires first (the read or the whole attempt), the message names the endpoint.
+    let first = stderr.lines().next().unwrap();
+    assert!(first.starts_with(&format!("cloud error: AWS at {endpoint} did not answer in time")), "{stderr}");
+}

@@ -233,3 +233,40 @@ fn a_tagged_kms_key_is_created_with_its_tags() {
         assert!(arn.starts_with("arn:aws:kms:us-east-1:111111111111:key/"), "{arn}");
     });
 }
+
+#[test]
+fn change_sets_are_listed_per_stack_and_executing_one_drops_the_others() {
+    let moto = Moto::start();
+    let client = moto.client();
+    let topic = |name: &str| serde_json::json!({"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": name}}}});
+    block_on(async {
+        apply(&client, "a", ChangeSetType::Create, &topic("a1"), &[]).await;
+        apply(&client, "b", ChangeSetType::Create, &topic("b1"), &[]).await;
+        let (first, ..) = change_set(&client, "a", ChangeSetType::Update, &topic("a2"), &[]).await;
+        let (second, ..) = change_set(&client, "a", ChangeSetType::Update, &topic("a3"), &[]).await;
+        let (on_b, ..) = change_set(&client, "b", ChangeSetType::Update, &topic("b2"), &[]).await;
+        let listed = |stack: &'static str| {
+            let client = client.clone();
+            async move {
+                let out = client.list_change_sets().stack_name(stack).send().await.unwrap();
+                let mut ids: Vec<(String, String)> = out
+                    .summaries()
+                    .iter()
+                    .map(|s| {
+                        (s.change_set_id().unwrap().to_string(), s.execution_status().unwrap().as_str().to_string())
+                    })
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        let a = listed("a").await;
+        assert_eq!(a.iter().filter(|(_, st)| st == "AVAILABLE").count(), 2, "{a:?}");
+        assert!(a.iter().any(|(id, _)| *id == first) && a.iter().any(|(id, _)| *id == second), "{a:?}");
+        assert!(!a.iter().any(|(id, _)| *id == on_b), "b's change set is not a's: {a:?}");
+        client.execute_change_set().change_set_name(&first).stack_name("a").send().await.unwrap();
+        let a = listed("a").await;
+        assert!(!a.iter().any(|(id, _)| *id == second), "the other change set is gone once one ran: {a:?}");
+        assert!(listed("b").await.iter().any(|(id, _)| *id == on_b), "b keeps its own");
+    });
+}

@@ -305,3 +305,110 @@ fn dev_deploys_from_a_synth_directory_byte_for_byte() {
         assert_eq!(stack.template, std::fs::read_to_string(file).unwrap(), "{name}");
     }
 }
+
+/// Starts `slipway deploy --env dev --release RELEASE --concurrency 1` through the proxy, waits until the
+/// first stack's change set was created (its DescribeChangeSet answers slowly), and kills the process:
+/// what a lost CI runner leaves between CreateChangeSet and ExecuteChangeSet.
+fn killed_after_create_change_set(moto: &Moto, faults: &Faults, release: &str) {
+    let dir = tempdir();
+    let calls_before = faults.calls("DescribeChangeSet");
+    faults.inject("DescribeChangeSet", crate::faults::Fault::Slow(std::time::Duration::from_secs(20)), 1);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    cmd.args(["deploy", "--env", "dev", "--release", release, "--yes", "--concurrency", "1", "--no-smoke"])
+        .args(["--progress", "events", "--poll-ms", "20"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    for (key, value) in moto.env() {
+        cmd.env(key, value);
+    }
+    cmd.env("AWS_ENDPOINT_URL", &faults.endpoint);
+    let mut child = cmd.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while faults.calls("DescribeChangeSet") == calls_before {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the deploy never created a change set");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_deploy_killed_between_creating_and_executing_a_change_set_blocks_nothing() {
+    let (moto, faults) = start();
+    // Killed during the first deploy: the first stack is an empty REVIEW_IN_PROGRESS stack.
+    killed_after_create_change_set(&moto, &faults, "r1");
+    let first = stacks()[0].clone();
+    let review: Vec<String> =
+        stacks_in_review(&moto).into_iter().filter(|(_, s)| s == "REVIEW_IN_PROGRESS").map(|(n, _)| n).collect();
+    assert_eq!(review, std::slice::from_ref(&first));
+    let run = deploy_no_smoke(&moto, &faults, "r1");
+    assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{first}: found the stack REVIEW_IN_PROGRESS with no resources")),
+        "{}",
+        run.stderr
+    );
+    assert!(stacks_in(&moto).values().all(|s| s.status == "CREATE_COMPLETE"));
+
+    // Killed during an update: the first stack keeps an unexecuted change set, which the next deploy deletes.
+    killed_after_create_change_set(&moto, &faults, "r2");
+    let run = deploy_no_smoke(&moto, &faults, "r2");
+    assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&format!("{first}: deleting change set slipway-deploy-r2-")), "{}", run.stderr);
+    assert!(run.stderr.contains("which an earlier deploy left unexecuted"), "{}", run.stderr);
+}
+
+/// [`deploy`] without the smoke check (these tests are about leftovers, not the app).
+fn deploy_no_smoke(moto: &Moto, faults: &Faults, release: &str) -> Run {
+    let dir = tempdir();
+    deploy_in(dir.path(), moto, faults, release, &["--no-smoke"])
+}
+
+/// Every stack moto holds with its status, REVIEW_IN_PROGRESS ones included.
+fn stacks_in_review(moto: &Moto) -> Vec<(String, String)> {
+    let client = moto.client();
+    block_on(async {
+        let out = client.describe_stacks().send().await.unwrap();
+        out.stacks()
+            .iter()
+            .map(|s| (s.stack_name().unwrap().to_string(), s.stack_status().unwrap().as_str().to_string()))
+            .collect()
+    })
+}
+
+#[test]
+fn diff_with_change_sets_of_an_unchanged_environment_finds_no_changes() {
+    let (moto, faults) = start();
+    assert_eq!(deploy_no_smoke(&moto, &faults, "r1").status, 0);
+    let dir = tempdir();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    cmd.args(["diff", "--against", "deployed", "--change-set", "--env", "dev", "--exit-code"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1");
+    for (key, value) in moto.env() {
+        cmd.env(key, value);
+    }
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "no differences (dev)\n");
+    // Every change set it made to ask is gone again.
+    let names = stacks_in_review(&moto);
+    block_on(async {
+        for (name, _) in names {
+            let sets = moto.client().list_change_sets().stack_name(&name).send().await.unwrap();
+            let waiting = sets
+                .summaries()
+                .iter()
+                .filter(|c| c.execution_status().map(|s| s.as_str()) != Some("EXECUTE_COMPLETE"))
+                .count();
+            assert_eq!(waiting, 0, "{name}");
+        }
+    });
+}

@@ -253,15 +253,25 @@ impl Cloud {
         Ok(())
     }
 
-    /// The names of the change sets that exist on `stack` and have not been executed.
-    pub async fn change_set_names(&self, stack: &str) -> Result<Vec<String>, CloudError> {
-        let mut names = Vec::new();
+    /// The change sets of `stack` that were never executed (their execution status is `AVAILABLE` or
+    /// `UNAVAILABLE`): (name, ARN) pairs.
+    pub async fn unexecuted_change_sets(&self, stack: &str) -> Result<Vec<(String, String)>, CloudError> {
+        use aws_sdk_cloudformation::types::ExecutionStatus;
+        let mut found = Vec::new();
         let mut pages = self.cfn.list_change_sets().stack_name(stack).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| self.error("ListChangeSets", stack, e))?;
-            names.extend(page.summaries().iter().filter_map(|s| s.change_set_name()).map(str::to_string));
+            for summary in page.summaries() {
+                let waiting = matches!(
+                    summary.execution_status(),
+                    Some(ExecutionStatus::Available | ExecutionStatus::Unavailable)
+                );
+                if let (true, Some(name), Some(id)) = (waiting, summary.change_set_name(), summary.change_set_id()) {
+                    found.push((name.to_string(), id.to_string()));
+                }
+            }
         }
-        Ok(names)
+        Ok(found)
     }
 }
 

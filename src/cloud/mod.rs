@@ -52,9 +52,13 @@ impl Settings {
     /// The environment variable that sets [`Settings::attempt_timeout`] in seconds.
     pub const TIMEOUT_VARIABLE: &'static str = "SLIPWAY_CLOUD_TIMEOUT";
 
-    /// The defaults, with the attempt timeout from `SLIPWAY_CLOUD_TIMEOUT` (seconds) when it is set.
+    /// The defaults, with the attempt timeout from `SLIPWAY_CLOUD_TIMEOUT` (seconds) and the attempts from
+    /// the SDK's own `AWS_MAX_ATTEMPTS` when they are set.
     pub fn from_env() -> Self {
         let mut settings = Settings::default();
+        if let Some(n) = std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|v| v.trim().parse::<u32>().ok()) {
+            settings.max_attempts = n.max(1);
+        }
         if let Some(secs) = std::env::var(Self::TIMEOUT_VARIABLE).ok().and_then(|v| v.trim().parse::<f64>().ok()) {
             if secs > 0.0 {
                 settings.attempt_timeout = Duration::from_secs_f64(secs);
@@ -159,12 +163,11 @@ where
                 cause = c.source();
             }
             let text = parts.join(": ");
-            let failure = if text.contains("timeout") || text.contains("timed out") {
-                Failure::Timeout
+            if text.contains("timeout") || text.contains("timed out") {
+                (format!("AWS at {endpoint} did not answer in time ({text})"), Failure::Timeout)
             } else {
-                Failure::Unreachable
-            };
-            (format!("cannot reach AWS at {endpoint}: {text}"), failure)
+                (format!("cannot reach AWS at {endpoint}: {text}"), Failure::Unreachable)
+            }
         }
     };
     CloudError { action, stack: stack.to_string(), message, failure }

@@ -569,6 +569,35 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 CloudFormationBackend.execute_change_set = execute_change_set
 
+original_execute = CloudFormationBackend.execute_change_set
+
+
+def execute_and_drop_others(self, change_set_name, stack_name=None):
+    """After a change set is executed, CloudFormation deletes the stack's other change sets (they no longer
+    apply to the stack as it is); moto kept them."""
+    change_set = self.describe_change_set(change_set_name)
+    result = original_execute(self, change_set_name, stack_name)
+    for key, other in list(self.change_sets.items()):
+        if other is not change_set and other.stack_id == change_set.stack_id:
+            del self.change_sets[key]
+    return result
+
+
+CloudFormationBackend.execute_change_set = execute_and_drop_others
+
+
+def list_change_sets(self):
+    """ListChangeSets lists the change sets of the stack it names; moto listed every change set of the region,
+    of every stack (deleted ones included)."""
+    backend = self.cloudformation_backend
+    name = self._get_param("StackName")
+    stack = next((s for s in backend.stacks.values() if name in (s.name, s.stack_id)), None)
+    summaries = [c for c in backend.change_sets.values() if stack is not None and c.stack_id == stack.stack_id]
+    return responses.ActionResult({"Summaries": summaries})
+
+
+responses.CloudFormationResponse.list_change_sets = list_change_sets
+
 
 # --- Deleting a stack -----------------------------------------------------------------------------------
 

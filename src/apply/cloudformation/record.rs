@@ -94,10 +94,10 @@ impl Deploy<'_> {
     /// Deletes change sets an earlier deploy created on `stack` and never executed (it was interrupted, or
     /// refused at the gate), saying so.
     async fn delete_leftover_change_sets(&self, stack: &str) -> Result<(), crate::cloud::CloudError> {
-        for name in self.cloud.change_set_names(stack).await? {
+        for (name, id) in self.cloud.unexecuted_change_sets(stack).await? {
             if name.starts_with(CHANGE_SET_PREFIX) {
                 self.phase(stack, &format!("deleting change set {name}, which an earlier deploy left unexecuted"));
-                self.cloud.delete_change_set(stack, &name).await?;
+                self.cloud.delete_change_set(stack, &id).await?;
             }
         }
         Ok(())
