@@ -143,14 +143,11 @@ fn imports_point_down_only_and_no_files_import_each_other() {
         let Some(own_rank) = rank(own) else { continue };
         for path in named_paths(src) {
             let Some(top) = path.first() else { continue };
-            if let Some(r) = rank(top) {
-                if top != own && r < own_rank {
-                    upward.push(format!(
-                        "{} imports {} (layer `{top}` is above `{own}`)",
-                        file.display(),
-                        path.join("::")
-                    ));
-                }
+            if let Some(r) = rank(top)
+                && top != own
+                && r < own_rank
+            {
+                upward.push(format!("{} imports {} (layer `{top}` is above `{own}`)", file.display(), path.join("::")));
             }
             let Some(target) = file_of(&path, &files) else { continue };
             let target_module = &sources[&target].module;

@@ -106,10 +106,10 @@ impl Resource {
         assert!(!reason.trim().is_empty(), "the checkov skip of {id} needs a reason");
         let skip = Expr::map([("id", Expr::str(id)), ("comment", Expr::str(reason))]);
         let checkov = self.metadata.entry("checkov".into()).or_insert_with(|| Expr::map([("skip", Expr::list([]))]));
-        if let Expr::Map(m) = checkov {
-            if let Some(Expr::List(skips)) = m.get_mut("skip") {
-                skips.push(skip);
-            }
+        if let Expr::Map(m) = checkov
+            && let Some(Expr::List(skips)) = m.get_mut("skip")
+        {
+            skips.push(skip);
         }
         self
     }
@@ -338,10 +338,10 @@ impl Stack {
     pub fn imports<'a>(&'a self) -> Vec<&'a str> {
         let mut found: Vec<&str> = Vec::new();
         let mut visit = |e: &'a Expr, _: &[String]| {
-            if let Expr::ImportValue(inner) = e {
-                if let Expr::Str(name) = inner.as_ref() {
-                    found.push(name.as_str());
-                }
+            if let Expr::ImportValue(inner) = e
+                && let Expr::Str(name) = inner.as_ref()
+            {
+                found.push(name.as_str());
             }
         };
         for r in self.template.resources.values() {

@@ -54,13 +54,13 @@ pub fn template(t: &Template) -> Vec<Finding> {
     for (id, r) in &t.resources {
         let base = format!("Resources/{id}");
         check_resource_type_and_properties(id, r, &mut out);
-        if let Some(c) = &r.condition {
-            if !t.conditions.contains_key(c) {
-                out.push(Finding::new(
-                    format!("{base}/Condition"),
-                    format!("names condition `{c}`, which the template does not define"),
-                ));
-            }
+        if let Some(c) = &r.condition
+            && !t.conditions.contains_key(c)
+        {
+            out.push(Finding::new(
+                format!("{base}/Condition"),
+                format!("names condition `{c}`, which the template does not define"),
+            ));
         }
         for d in &r.depends_on {
             if d == id {
@@ -87,36 +87,37 @@ pub fn template(t: &Template) -> Vec<Finding> {
         scope.check_refs(c, &format!("Conditions/{id}"), true, &mut out);
     }
     for (id, p) in &t.parameters {
-        if let Some(d) = &p.default {
-            if p.no_echo && matches!(d, Expr::Str(s) if !s.is_empty()) {
-                out.push(Finding::new(
-                    format!("Parameters/{id}/Default"),
-                    "a NoEcho parameter has a default value, which puts the secret in the template; remove the default",
-                ));
-            }
+        if let Some(d) = &p.default
+            && p.no_echo
+            && matches!(d, Expr::Str(s) if !s.is_empty())
+        {
+            out.push(Finding::new(
+                format!("Parameters/{id}/Default"),
+                "a NoEcho parameter has a default value, which puts the secret in the template; remove the default",
+            ));
         }
     }
     let mut exports = BTreeSet::new();
     for (id, o) in &t.outputs {
         let base = format!("Outputs/{id}");
         scope.check_refs(&o.value, &format!("{base}/Value"), false, &mut out);
-        if let Some(c) = &o.condition {
-            if !t.conditions.contains_key(c) {
-                out.push(Finding::new(
-                    format!("{base}/Condition"),
-                    format!("names condition `{c}`, which the template does not define"),
-                ));
-            }
+        if let Some(c) = &o.condition
+            && !t.conditions.contains_key(c)
+        {
+            out.push(Finding::new(
+                format!("{base}/Condition"),
+                format!("names condition `{c}`, which the template does not define"),
+            ));
         }
         if let Some(e) = &o.export {
             scope.check_refs(&e.name, &format!("{base}/Export/Name"), false, &mut out);
-            if let Expr::Str(name) = &e.name {
-                if !exports.insert(name.as_str()) {
-                    out.push(Finding::new(
-                        format!("{base}/Export/Name"),
-                        format!("exports `{name}` a second time; export names are unique in a region"),
-                    ));
-                }
+            if let Expr::Str(name) = &e.name
+                && !exports.insert(name.as_str())
+            {
+                out.push(Finding::new(
+                    format!("{base}/Export/Name"),
+                    format!("exports `{name}` a second time; export names are unique in a region"),
+                ));
             }
         }
     }
@@ -252,16 +253,17 @@ fn check_secret(name: &str, value: &Expr, path: &str, out: &mut Vec<Finding>) {
     if !looks_secret(name) {
         return;
     }
-    if let Expr::Str(s) = value {
-        if !s.starts_with("{{resolve:secretsmanager:") && !s.starts_with("{{resolve:ssm-secure:") {
-            out.push(Finding::new(
-                path,
-                format!(
-                    "`{name}` is a literal value; a secret must never be in a template: use \
+    if let Expr::Str(s) = value
+        && !s.starts_with("{{resolve:secretsmanager:")
+        && !s.starts_with("{{resolve:ssm-secure:")
+    {
+        out.push(Finding::new(
+            path,
+            format!(
+                "`{name}` is a literal value; a secret must never be in a template: use \
                      `{{{{resolve:secretsmanager:...}}}}` or a NoEcho parameter"
-                ),
-            ));
-        }
+            ),
+        ));
     }
 }
 
@@ -335,18 +337,18 @@ impl<'t> Scope<'t> {
         if is_custom(&r.kind) {
             return;
         }
-        if let Some(spec) = resource_types::get(&r.kind) {
-            if !spec.has_attribute(attr) {
-                let attrs = spec.attributes();
-                out.push(Finding::new(
-                    at,
-                    format!(
-                        "Fn::GetAtt of `{id}.{attr}`, but {} has no attribute `{attr}`{}",
-                        r.kind,
-                        suggest::hint(attr, attrs.iter().map(String::as_str))
-                    ),
-                ));
-            }
+        if let Some(spec) = resource_types::get(&r.kind)
+            && !spec.has_attribute(attr)
+        {
+            let attrs = spec.attributes();
+            out.push(Finding::new(
+                at,
+                format!(
+                    "Fn::GetAtt of `{id}.{attr}`, but {} has no attribute `{attr}`{}",
+                    r.kind,
+                    suggest::hint(attr, attrs.iter().map(String::as_str))
+                ),
+            ));
         }
     }
 

@@ -132,14 +132,14 @@ impl Connector {
     /// Connects to `dest`: checks the region by `rule`, that credentials exist, that the endpoint answers,
     /// and that the credentials belong to the destination's account.
     pub async fn connect(&self, dest: &Destination<'_>, rule: RegionRule) -> Result<Cloud, ConnectError> {
-        if let (RegionRule::Strict, Some(configured)) = (rule, self.config.region()) {
-            if configured.as_ref() != dest.region {
-                return Err(ConnectError::WrongRegion {
-                    env: dest.environment.into(),
-                    expected: dest.region.into(),
-                    configured: configured.to_string(),
-                });
-            }
+        if let (RegionRule::Strict, Some(configured)) = (rule, self.config.region())
+            && configured.as_ref() != dest.region
+        {
+            return Err(ConnectError::WrongRegion {
+                env: dest.environment.into(),
+                expected: dest.region.into(),
+                configured: configured.to_string(),
+            });
         }
         let Some(provider) = self.config.credentials_provider() else {
             return Err(ConnectError::NoCredentials("no credential provider is configured".into()));

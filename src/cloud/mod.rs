@@ -59,11 +59,11 @@ impl Settings {
         if let Some(n) = std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|v| v.trim().parse::<u32>().ok()) {
             settings.max_attempts = n.max(1);
         }
-        if let Some(secs) = std::env::var(Self::TIMEOUT_VARIABLE).ok().and_then(|v| v.trim().parse::<f64>().ok()) {
-            if secs > 0.0 {
-                settings.attempt_timeout = Duration::from_secs_f64(secs);
-                settings.connect_timeout = settings.connect_timeout.min(settings.attempt_timeout);
-            }
+        if let Some(secs) = std::env::var(Self::TIMEOUT_VARIABLE).ok().and_then(|v| v.trim().parse::<f64>().ok())
+            && secs > 0.0
+        {
+            settings.attempt_timeout = Duration::from_secs_f64(secs);
+            settings.connect_timeout = settings.connect_timeout.min(settings.attempt_timeout);
         }
         settings
     }

@@ -156,13 +156,12 @@ fn normalize_in_place(value: &mut Value) {
     match value {
         Value::Array(items) => items.iter_mut().for_each(normalize_in_place),
         Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some(Value::String(dotted)) = map.get("Fn::GetAtt") {
-                    if let Some((id, attr)) = dotted.split_once('.') {
-                        let list = Value::Array(vec![Value::from(id), Value::from(attr)]);
-                        map.insert("Fn::GetAtt".into(), list);
-                    }
-                }
+            if map.len() == 1
+                && let Some(Value::String(dotted)) = map.get("Fn::GetAtt")
+                && let Some((id, attr)) = dotted.split_once('.')
+            {
+                let list = Value::Array(vec![Value::from(id), Value::from(attr)]);
+                map.insert("Fn::GetAtt".into(), list);
             }
             map.values_mut().for_each(normalize_in_place);
         }

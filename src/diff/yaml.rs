@@ -172,13 +172,13 @@ impl Reader<'_> {
     /// keys, so `Y:` or `NO:` stay those names rather than become `true` and `false`. Any other key
     /// (a short form, a collection) is its JSON text, which CloudFormation would refuse.
     fn key(&mut self, event: Event, mark: Marker, depth: usize) -> Result<String, YamlError> {
-        if let Event::Scalar(text, _, anchor, tag) = &event {
-            if matches!(kind(tag.as_ref(), mark)?, Kind::Untagged | Kind::NonSpecific | Kind::Str) {
-                if *anchor > 0 {
-                    self.anchors.insert(*anchor, (Value::String(text.clone()), 1));
-                }
-                return Ok(text.clone());
+        if let Event::Scalar(text, _, anchor, tag) = &event
+            && matches!(kind(tag.as_ref(), mark)?, Kind::Untagged | Kind::NonSpecific | Kind::Str)
+        {
+            if *anchor > 0 {
+                self.anchors.insert(*anchor, (Value::String(text.clone()), 1));
             }
+            return Ok(text.clone());
         }
         Ok(key_string(self.node(event, mark, depth)?))
     }

@@ -30,14 +30,14 @@ pub fn check_apps(project: &Project, envs: &[&Environment], problems: &mut Vec<P
         for component in Component::ALL {
             check_app(env, component, &env.app_of(component), problems);
         }
-        if let Some(ComposeHost::Server(host)) = env.compose_target().map(|t| &t.host) {
-            if host.contains('/') || route_problem(host).is_some() {
-                problems.push(Problem::new(
-                    &env.name,
-                    "targets",
-                    format!("the compose server `{}` is not a host name (lowercase DNS labels joined by dots)", host),
-                ));
-            }
+        if let Some(ComposeHost::Server(host)) = env.compose_target().map(|t| &t.host)
+            && (host.contains('/') || route_problem(host).is_some())
+        {
+            problems.push(Problem::new(
+                &env.name,
+                "targets",
+                format!("the compose server `{}` is not a host name (lowercase DNS labels joined by dots)", host),
+            ));
         }
     }
     check_cloud_gov_names(project, envs, problems);
@@ -61,16 +61,14 @@ fn check_app(env: &Environment, component: Component, app: &App, problems: &mut 
                 format!("sets `{name}` as a plain value, but it is also listed as a secret; drop the value"),
             );
         }
-        if on_cloud_gov {
-            if let Some(var) = cf_variable_in(value) {
-                bad(
-                    "variables",
-                    format!(
-                        "the value of `{name}` holds `{var}`, which `cf push` would read as a manifest variable; \
+        if on_cloud_gov && let Some(var) = cf_variable_in(value) {
+            bad(
+                "variables",
+                format!(
+                    "the value of `{name}` holds `{var}`, which `cf push` would read as a manifest variable; \
                          change the value"
-                    ),
-                );
-            }
+                ),
+            );
         }
     }
     let mut seen = Vec::new();
@@ -93,16 +91,14 @@ fn check_app(env: &Environment, component: Component, app: &App, problems: &mut 
         if command.trim().is_empty() {
             bad("command", "is empty; use `None` to keep the buildpack's or image's own".into());
         }
-        if on_cloud_gov {
-            if let Some(var) = cf_variable_in(command) {
-                bad("command", format!("holds `{var}`, which `cf push` would read as a manifest variable"));
-            }
+        if on_cloud_gov && let Some(var) = cf_variable_in(command) {
+            bad("command", format!("holds `{var}`, which `cf push` would read as a manifest variable"));
         }
     }
-    if let Runtime::Buildpacks(packs) = &app.runtime {
-        if packs.iter().any(|p| p.trim().is_empty()) {
-            bad("runtime", "names an empty buildpack".into());
-        }
+    if let Runtime::Buildpacks(packs) = &app.runtime
+        && packs.iter().any(|p| p.trim().is_empty())
+    {
+        bad("runtime", "names an empty buildpack".into());
     }
     let h = &app.health;
     if !h.path.starts_with('/') || h.path.chars().any(|c| c.is_whitespace() || c.is_control()) {

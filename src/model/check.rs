@@ -114,14 +114,14 @@ fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec
         ));
     }
     for t in &env.targets {
-        if let Target::Aws(aws) = t {
-            if let Some(why) = aws.account.problem() {
-                problems.push(Problem::new(
-                    name,
-                    "targets",
-                    format!("{why}; write it as `account_id!(\"123456789012\")` so that the compiler checks it"),
-                ));
-            }
+        if let Target::Aws(aws) = t
+            && let Some(why) = aws.account.problem()
+        {
+            problems.push(Problem::new(
+                name,
+                "targets",
+                format!("{why}; write it as `account_id!(\"123456789012\")` so that the compiler checks it"),
+            ));
         }
     }
     let mut kinds = BTreeMap::new();
@@ -165,10 +165,10 @@ fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec
             problems.push(Problem::new(name, "refs", format!("the ref pattern {why}")));
         }
     }
-    if let super::Trigger::ReleaseTag(tag) = &env.trigger {
-        if let Some(why) = tag.problem() {
-            problems.push(Problem::new(name, "trigger", format!("the release tag pattern {why}")));
-        }
+    if let super::Trigger::ReleaseTag(tag) = &env.trigger
+        && let Some(why) = tag.problem()
+    {
+        problems.push(Problem::new(name, "trigger", format!("the release tag pattern {why}")));
     }
     let names: Vec<&str> = all.iter().map(|e| e.name.as_str()).collect();
     for from in &env.promoted_from {

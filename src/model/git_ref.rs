@@ -46,10 +46,10 @@ impl RefPattern {
         if p.ends_with('.') {
             return Some(format!("`{p}` ends with `.`"));
         }
-        if self.is_glob() {
-            if let Err(e) = self.glob() {
-                return Some(format!("`{p}` is not a valid glob: {}", e.kind()));
-            }
+        if self.is_glob()
+            && let Err(e) = self.glob()
+        {
+            return Some(format!("`{p}` is not a valid glob: {}", e.kind()));
         }
         None
     }

@@ -95,11 +95,11 @@ pub fn write(set: &ArtifactSet, dir: &Path) -> Result<(), OutputError> {
         let _ = fs::remove_dir_all(&staging);
         return Err(e);
     }
-    if target.is_some() {
-        if let Err(e) = fs::rename(&real, &retired) {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(failed(dir, BESIDE)(e));
-        }
+    if target.is_some()
+        && let Err(e) = fs::rename(&real, &retired)
+    {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(failed(dir, BESIDE)(e));
     }
     if let Err(e) = fs::rename(&staging, &real) {
         if target.is_some() {

@@ -77,16 +77,16 @@ impl Deploy<'_> {
             };
             self.previous.insert(sp.short.clone(), previous);
         }
-        if let Some(big) = self.plan.stacks.iter().find(|s| s.needs_upload() || self.previous_needs_upload(s)) {
-            if self.bucket.is_none() {
-                return Err(Verdict::Refused {
-                    reason: format!(
-                        "the template of stack {} is over 51,200 bytes and must go through S3, but no artifacts \
+        if let Some(big) = self.plan.stacks.iter().find(|s| s.needs_upload() || self.previous_needs_upload(s))
+            && self.bucket.is_none()
+        {
+            return Err(Verdict::Refused {
+                reason: format!(
+                    "the template of stack {} is over 51,200 bytes and must go through S3, but no artifacts \
                          bucket is known; pass --artifacts-bucket NAME (or deploy the deploy-role stack first)",
-                        big.name
-                    ),
-                });
-            }
+                    big.name
+                ),
+            });
         }
         Ok(())
     }

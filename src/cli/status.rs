@@ -1,0 +1,177 @@
+//! `slipway status`: what runs where, since when, who put it there with whose approval, how the last
+//! change ended, and whether any stack drifted from what was applied.
+
+use serde_json::{Value, json};
+
+use super::context::StoreArgs;
+use super::{CliError, Exit, Ui};
+use crate::clock::{Clock, SystemClock, human};
+use crate::cloud::{Connector, Settings};
+use crate::ledger::state::{Change, Deployment};
+use crate::model::Project;
+use crate::ops::Context;
+use crate::ops::status::{Drift, EnvStatus};
+
+/// Shows, per environment, the release it runs, its commit, when and by whom it was deployed, the
+/// approvals, how the last change ended, any freeze, hold or lock, and drift: a deployed stack whose
+/// template differs from what the ledger says was applied (compared by meaning, as `diff` does). Without
+/// credentials it says what it could not check.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Only this environment (repeatable); all of them by default.
+    #[arg(long = "env", value_name = "NAME")]
+    envs: Vec<String>,
+    /// Output format: text, json, or markdown (for a pull-request comment).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Do not read the deployed stacks (no drift check, no AWS credentials needed).
+    #[arg(long)]
+    no_drift: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+pub fn run(project: Project, args: &StatusArgs, ui: &mut Ui) -> Result<Exit, CliError> {
+    let names = super::resolve_envs(&project, &args.envs)?;
+    let envs: Vec<_> =
+        project.all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
+    let runtime = super::runtime()?;
+    let clock = SystemClock;
+    let statuses = runtime.block_on(async {
+        let connector = Connector::load(Settings::from_env()).await;
+        let store = args.store.open(Some(&connector)).await?;
+        let actor = super::context::actor();
+        let cx = Context { project: &project, store: &store, actor: &actor, clock: &clock };
+        let connector = (!args.no_drift).then_some(&connector);
+        Ok::<_, CliError>(crate::ops::status::status(&cx, &envs, connector).await?)
+    })?;
+    let now = clock.now();
+    match args.format {
+        Format::Json => {
+            let value: Vec<Value> = statuses.iter().map(|s| to_json(s)).collect();
+            writeln!(ui.out, "{}", serde_json::to_string_pretty(&value).expect("status serializes"))?;
+        }
+        Format::Text => {
+            for (i, s) in statuses.iter().enumerate() {
+                if i > 0 {
+                    writeln!(ui.out)?;
+                }
+                writeln!(ui.out, "{}", s.name)?;
+                for (label, value) in rows(s, now) {
+                    writeln!(ui.out, "  {label:<12}{value}")?;
+                }
+            }
+        }
+        Format::Markdown => {
+            writeln!(ui.out, "| environment | release | deployed | last change | drift |")?;
+            writeln!(ui.out, "|---|---|---|---|---|")?;
+            for s in &statuses {
+                let r = rows(s, now);
+                let get = |label: &str| r.iter().find(|(l, _)| *l == label).map(|(_, v)| v.replace('|', "\\|"));
+                writeln!(
+                    ui.out,
+                    "| {} | {} | {} | {} | {} |",
+                    s.name,
+                    get("release").unwrap_or_default(),
+                    get("deployed").unwrap_or_default(),
+                    get("last change").unwrap_or_default(),
+                    get("drift").unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+fn deployed_text(d: &Deployment, now: crate::clock::Timestamp) -> String {
+    let ci = d.by.ci_run.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
+    let from = d.from.as_deref().map(|f| format!(", promoted from {f}")).unwrap_or_default();
+    format!("{} ago ({}) by {}{ci} with {}{from}", human(now.since(d.at)), d.at, d.by.name, d.kind.as_str())
+}
+
+fn change_text(c: &Change) -> String {
+    let outcome = c.outcome.map(|o| o.as_str()).unwrap_or("not finished (running, or died)");
+    let release = c.release.as_deref().map(|r| format!(" {r}")).unwrap_or_default();
+    let reason = c.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+    format!("{}{release} by {} at {}: {outcome}{reason}", c.kind.as_str(), c.by.name, c.started_at)
+}
+
+fn drift_text(d: &Drift) -> String {
+    match d {
+        Drift::None => "none: every stack holds the template applied".into(),
+        Drift::NotChecked(why) => format!("not checked: {why}"),
+        Drift::Drifted(stacks) => {
+            format!("DRIFTED: {}", stacks.iter().map(|(s, why)| format!("{s} {why}")).collect::<Vec<_>>().join("; "))
+        }
+    }
+}
+
+/// The labelled lines of one environment's status.
+fn rows(s: &EnvStatus, now: crate::clock::Timestamp) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    match &s.state.current {
+        None => rows.push(("release", "none deployed".to_string())),
+        Some(d) => {
+            rows.push(("release", d.release.clone()));
+            rows.push(("commit", d.commit.clone().unwrap_or_else(|| "-".into())));
+            rows.push(("deployed", deployed_text(d, now)));
+            let approvals = if d.approvals.is_empty() {
+                "none".to_string()
+            } else {
+                d.approvals.iter().map(|a| format!("{} ({})", a.by, a.source)).collect::<Vec<_>>().join(", ")
+            };
+            rows.push(("approvals", approvals));
+        }
+    }
+    if let Some(c) = &s.state.last_change {
+        rows.push(("last change", change_text(c)));
+    }
+    if let Some(f) = &s.state.frozen {
+        let until = f.until.map(|u| format!(" until {u}")).unwrap_or_default();
+        rows.push(("frozen", format!("by {} at {}{until}: {}", f.by.name, f.at, f.reason)));
+    }
+    if let Some(h) = &s.state.held {
+        rows.push(("held", format!("rolled back to {} by {} at {}: {}", h.release, h.by.name, h.at, h.reason)));
+    }
+    if let Some(l) = &s.lock {
+        rows.push(("locked", l.describe(now)));
+    }
+    rows.push(("drift", drift_text(&s.drift)));
+    rows
+}
+
+fn to_json(s: &EnvStatus) -> Value {
+    let deployment = |d: &Deployment| {
+        json!({
+            "release": d.release, "commit": d.commit, "at": d.at, "by": d.by, "kind": d.kind, "from": d.from,
+            "approvals": d.approvals, "smoke": d.smoke,
+        })
+    };
+    let drift = match &s.drift {
+        Drift::None => json!({ "checked": true, "drifted": [] }),
+        Drift::NotChecked(why) => json!({ "checked": false, "why": why }),
+        Drift::Drifted(stacks) => json!({
+            "checked": true,
+            "drifted": stacks.iter().map(|(stack, why)| json!({ "stack": stack, "why": why })).collect::<Vec<_>>(),
+        }),
+    };
+    json!({
+        "environment": s.name,
+        "current": s.state.current.as_ref().map(deployment),
+        "last_change": s.state.last_change.as_ref().map(|c| json!({
+            "kind": c.kind, "release": c.release, "outcome": c.outcome, "started_at": c.started_at, "by": c.by,
+            "reason": c.reason,
+        })),
+        "frozen": s.state.frozen.as_ref().map(|f| json!({ "reason": f.reason, "by": f.by, "at": f.at, "until": f.until })),
+        "held": s.state.held.as_ref().map(|h| json!({ "release": h.release, "reason": h.reason, "by": h.by, "at": h.at })),
+        "lock": s.lock,
+        "drift": drift,
+    })
+}

@@ -1,0 +1,326 @@
+//! The ledger: what ran where, since when, who put it there, who approved it, and how it ended.
+//!
+//! Every deploy, promotion, rollback, demo change, freeze and unlock appends records to the store, one new
+//! object each, created only if its key is free, never rewritten: a run writes a `started` record before
+//! it changes anything and a `finished` one at the end. A run that dies (SIGKILL, a lost CI runner) leaves
+//! a `started` record alone; the next run on that environment reads what the stacks really are and
+//! appends a `reconciled` record for the dead run that says what it found ([`unfinished`]).
+//!
+//! Keys are `ledger/<env>/<ms since epoch>-<run>-<phase>.json`, so a listing is in time order.
+//! [`state`] reads an environment's records into what is true now; [`lock`] keeps two runs from changing
+//! one environment at once.
+
+pub mod lock;
+pub mod state;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::store::{Store, StoreError};
+
+pub use state::EnvState;
+
+/// The ledger's format version, in every record.
+pub const FORMAT: u32 = 1;
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// `slipway deploy`.
+    Deploy,
+    /// `slipway promote`.
+    Promote,
+    /// `slipway rollback`.
+    Rollback,
+    /// `slipway demo up`.
+    DemoUp,
+    /// `slipway demo down`.
+    DemoDown,
+    /// `slipway freeze`.
+    Freeze,
+    /// `slipway unfreeze`.
+    Unfreeze,
+    /// `slipway unhold`.
+    Unhold,
+    /// `slipway unlock`.
+    Unlock,
+}
+
+impl Kind {
+    /// The kind as records and history write it (`demo-up`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Deploy => "deploy",
+            Kind::Promote => "promote",
+            Kind::Rollback => "rollback",
+            Kind::DemoUp => "demo-up",
+            Kind::DemoDown => "demo-down",
+            Kind::Freeze => "freeze",
+            Kind::Unfreeze => "unfreeze",
+            Kind::Unhold => "unhold",
+            Kind::Unlock => "unlock",
+        }
+    }
+
+    /// Whether a run of this kind changes what runs in the environment.
+    pub fn changes_release(self) -> bool {
+        matches!(self, Kind::Deploy | Kind::Promote | Kind::Rollback | Kind::DemoUp | Kind::DemoDown)
+    }
+}
+
+/// Which record of a run this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Written before the run changes anything.
+    Started,
+    /// Written by the run at its end.
+    Finished,
+    /// Written by a later run for one that died without finishing, saying what it found.
+    Reconciled,
+    /// A run that is one record (freeze, unfreeze, unhold, unlock).
+    Done,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Everything is on the new release.
+    Deployed,
+    /// Something failed; everything it changed is back where it was.
+    RolledBack,
+    /// Something failed and some of it could not be brought back.
+    RollbackIncomplete,
+    /// Refused before anything changed.
+    Refused,
+    /// A cloud API failed before anything changed.
+    CloudFailed,
+    /// Interrupted (Ctrl-C); what was executed is recorded.
+    Interrupted,
+    /// The run died without a record of its end; a later run recorded what it found.
+    Lost,
+    /// Done (for one-record runs).
+    Done,
+}
+
+impl Outcome {
+    /// As records write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Deployed => "deployed",
+            Outcome::RolledBack => "rolled-back",
+            Outcome::RollbackIncomplete => "rollback-incomplete",
+            Outcome::Refused => "refused",
+            Outcome::CloudFailed => "cloud-failed",
+            Outcome::Interrupted => "interrupted",
+            Outcome::Lost => "lost",
+            Outcome::Done => "done",
+        }
+    }
+}
+
+/// An approval a run counted.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Approval {
+    /// Who approved.
+    pub by: String,
+    /// Where the approval came from (`command line`, `github`).
+    pub source: String,
+}
+
+/// One stack's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackRecord {
+    /// The CloudFormation stack name.
+    pub name: String,
+    /// What happened to it (`created`, `unchanged`, `FAILED: ...`), or what a reconciliation found.
+    pub result: String,
+}
+
+/// One smoke check's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmokeRecord {
+    /// The check.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What it saw.
+    pub detail: String,
+}
+
+/// Who runs a command, and from where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// `GITHUB_ACTOR`, else the operating system's user.
+    pub name: String,
+    /// The CI run's URL, when there is one.
+    pub ci_run: Option<String>,
+}
+
+/// One ledger record. Fields a kind of run has no use for are absent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// [`FORMAT`].
+    pub format: u32,
+    /// The run's id: its records share it.
+    pub run: String,
+    /// Which record of the run.
+    pub phase: Phase,
+    /// What the run did.
+    pub kind: Kind,
+    /// The environment.
+    pub environment: String,
+    /// When this record was written.
+    pub at: Timestamp,
+    /// When the run started (on its last record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    /// Who ran it.
+    pub actor: Actor,
+    /// The release applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// The release's commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The environment a promotion came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Every artifact applied, by path, with its SHA-256.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub artifacts: BTreeMap<String, String>,
+    /// The approvals counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<Approval>,
+    /// How it ended (on its last record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// Each stack's result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stacks: Vec<StackRecord>,
+    /// Each smoke check's result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub smoke: Vec<SmokeRecord>,
+    /// Why (a rollback's or freeze's reason, a failure's cause, what a reconciliation found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Until when a freeze holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    /// Whether a rollback passed a freeze (`--break-freeze`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub broke_freeze: bool,
+}
+
+impl Record {
+    /// A record of run `run` of `kind` on `env`, written at `at` by `actor`, with nothing else yet.
+    pub fn new(run: &str, phase: Phase, kind: Kind, env: &str, at: Timestamp, actor: &Actor) -> Record {
+        Record {
+            format: FORMAT,
+            run: run.into(),
+            phase,
+            kind,
+            environment: env.into(),
+            at,
+            started_at: None,
+            actor: actor.clone(),
+            release: None,
+            commit: None,
+            from: None,
+            artifacts: BTreeMap::new(),
+            approvals: Vec::new(),
+            outcome: None,
+            stacks: Vec::new(),
+            smoke: Vec::new(),
+            reason: None,
+            until: None,
+            broke_freeze: false,
+        }
+    }
+
+    /// The record's key in the store.
+    pub fn key(&self) -> String {
+        let phase = match self.phase {
+            Phase::Started => "started",
+            Phase::Finished => "finished",
+            Phase::Reconciled => "reconciled",
+            Phase::Done => "done",
+        };
+        format!("ledger/{}/{:013}-{}-{phase}.json", self.environment, self.at.unix_millis(), self.run)
+    }
+}
+
+/// Why the ledger could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A record cannot be read.
+    #[error("the ledger record `{key}` cannot be read: {why}")]
+    Unreadable {
+        /// The record's key.
+        key: String,
+        /// Why.
+        why: String,
+    },
+    /// A record's key was taken (never happens unless two runs share an id).
+    #[error("the ledger already holds `{0}`; a record is never rewritten")]
+    Taken(String),
+}
+
+/// A new run id: the time and a random part, unique across machines.
+pub fn new_run_id(now: Timestamp) -> String {
+    format!("{:x}{:08x}", now.unix_millis(), fastrand::u32(..))
+}
+
+/// Appends `record`.
+pub async fn append(store: &Store, record: &Record) -> Result<(), LedgerError> {
+    let mut json = serde_json::to_string_pretty(record).expect("a record serializes");
+    json.push('\n');
+    let key = record.key();
+    if !store.put_new(&key, json.into_bytes()).await? {
+        return Err(LedgerError::Taken(key));
+    }
+    Ok(())
+}
+
+/// Every record of environment `env`, oldest first.
+pub async fn records(store: &Store, env: &str) -> Result<Vec<Record>, LedgerError> {
+    read_all(store, &format!("ledger/{env}/")).await
+}
+
+/// Every record of every environment, oldest first.
+pub async fn all_records(store: &Store) -> Result<Vec<Record>, LedgerError> {
+    let mut all = read_all(store, "ledger/").await?;
+    all.sort_by(|a, b| (a.at, &a.run).cmp(&(b.at, &b.run)));
+    Ok(all)
+}
+
+async fn read_all(store: &Store, prefix: &str) -> Result<Vec<Record>, LedgerError> {
+    let mut out = Vec::new();
+    for key in store.list(prefix).await? {
+        if !key.ends_with(".json") {
+            continue;
+        }
+        let Some(object) = store.get(&key).await? else { continue };
+        let record: Record = serde_json::from_slice(&object.bytes)
+            .map_err(|e| LedgerError::Unreadable { key: key.clone(), why: e.to_string() })?;
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// The `started` records among `records` whose run has no later record: runs that died, or that are
+/// still going (only the environment's lock tells which).
+pub fn unfinished(records: &[Record]) -> Vec<&Record> {
+    records
+        .iter()
+        .filter(|r| r.phase == Phase::Started)
+        .filter(|s| !records.iter().any(|r| r.run == s.run && r.phase != Phase::Started))
+        .collect()
+}

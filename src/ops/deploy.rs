@@ -1,0 +1,257 @@
+//! A release onto an environment, as one run of the ledger. Connecting, the lock, the started record and
+//! a reconciliation of runs that died come before any change; the finished record and giving the lock
+//! back come after, also when the apply fails or is interrupted (Ctrl-C), so that the ledger always says
+//! how a run ended and no lock is left that nobody reported.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::time::Duration;
+
+use super::{Context, OpsError};
+use crate::apply::cloudformation::{self as cfn, Approver, InFlight, Options, Plan, Reporter, Verdict};
+use crate::cloud::{Cloud, Connector, Destination, RegionRule};
+use crate::ledger::lock::{self, LockInfo};
+use crate::ledger::{self, Approval, Kind, Outcome, Phase, Record, SmokeRecord, StackRecord};
+use crate::model::Environment;
+use crate::release::{self, Release};
+use crate::synth::sha256_hex;
+
+/// How long to wait for, and how long to hold, the environment's lock.
+#[derive(Clone, Copy, Debug)]
+pub struct LockOptions {
+    /// How long to wait for another run's lock (zero: refuse at once).
+    pub wait: Duration,
+    /// How long a lock holds before another run may take it over.
+    pub ttl: Duration,
+    /// How often to look while waiting.
+    pub poll: Duration,
+}
+
+/// What to apply, how, and what to record about it.
+pub struct Request<'a> {
+    /// The environment.
+    pub env: &'a Environment,
+    /// The release.
+    pub release: &'a Release,
+    /// Deploy, promote or rollback.
+    pub kind: Kind,
+    /// Where a promotion comes from.
+    pub from: Option<String>,
+    /// The approvals counted.
+    pub approvals: Vec<Approval>,
+    /// Why (a rollback's reason).
+    pub reason: Option<String>,
+    /// Whether a freeze was broken to do it.
+    pub broke_freeze: bool,
+    /// The apply's choices.
+    pub apply: &'a Options,
+    /// The lock's.
+    pub lock: LockOptions,
+}
+
+/// How the run ended.
+#[derive(Debug)]
+pub enum End {
+    /// The apply ran to its end.
+    Applied(cfn::Outcome),
+    /// Interrupted: what was in flight then.
+    Interrupted(InFlight),
+}
+
+/// What the run did, for the user.
+#[derive(Debug)]
+pub struct Ran {
+    /// The plan applied.
+    pub plan: Plan,
+    /// How it ended.
+    pub end: End,
+    /// What was said about earlier runs that died (one line each).
+    pub reconciled: Vec<String>,
+    /// The stale lock this run took over, if it did.
+    pub took_over: Option<LockInfo>,
+    /// This run's id in the ledger.
+    pub run: String,
+}
+
+/// The ledger's outcome for an apply's verdict.
+pub fn outcome_of(verdict: &Verdict) -> Outcome {
+    match verdict {
+        Verdict::Deployed => Outcome::Deployed,
+        Verdict::RolledBack { .. } => Outcome::RolledBack,
+        Verdict::RollbackIncomplete { .. } => Outcome::RollbackIncomplete,
+        Verdict::Refused { .. } => Outcome::Refused,
+        Verdict::CloudFailed { .. } => Outcome::CloudFailed,
+    }
+}
+
+/// Plans `req`'s release for its environment: the environment's templates from the bundle, large ones
+/// read by CloudFormation from the store's copy when the store is S3.
+pub fn plan(cx: &Context<'_>, req: &Request<'_>) -> Result<Plan, OpsError> {
+    let release = req.release;
+    let artifacts = release.of_environment(&req.env.name);
+    let plan = Plan::new(&cx.project.name, req.env, &release.info.id, release.info.commit.as_deref(), &artifacts)?;
+    Ok(plan.with_template_urls(|short| {
+        let key = crate::synth::ArtifactKey::template(&req.env.name, short);
+        cx.store.object_url(&release::artifact_key(&release.info.id, &key))
+    }))
+}
+
+/// Applies `req` as one run of the ledger: connects, takes the lock, reconciles runs that died, records,
+/// applies (until done or until `interrupt` completes), records how it ended, and gives the lock back.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    cx: &Context<'_>,
+    req: &Request<'_>,
+    connector: &Connector,
+    reporter: &mut dyn Reporter,
+    approver: &mut dyn Approver,
+    in_flight: &RefCell<InFlight>,
+    interrupt: impl Future<Output = ()>,
+) -> Result<Ran, OpsError> {
+    let plan = plan(cx, req)?;
+    let target = *req.env.aws_target().expect("the plan checked for an AWS target");
+    let dest =
+        Destination { environment: &req.env.name, account: target.account.as_str(), region: target.region.code() };
+    let cloud = connector.connect(&dest, RegionRule::Strict).await?;
+    let started = cx.clock.now();
+    let run = ledger::new_run_id(started);
+    let info = LockInfo {
+        environment: req.env.name.clone(),
+        run: run.clone(),
+        holder: cx.actor.clone(),
+        reason: format!("{} release {}", req.kind.as_str(), req.release.info.id),
+        started_at: started,
+        expires_at: started.plus(req.lock.ttl),
+        host: lock::this_host(),
+        pid: std::process::id(),
+    };
+    let held = lock::acquire(cx.store, info, req.lock.wait, req.lock.poll, cx.clock).await?;
+    let result = locked(cx, req, &plan, &cloud, &run, reporter, approver, in_flight, interrupt).await;
+    // The lock goes back whatever happened; failing to give it back is worth saying, not worth a failure.
+    let released = lock::release(cx.store, &held).await;
+    let (end, reconciled) = result?;
+    if let Err(e) = released {
+        reporter.report(cfn::Report::Note(&format!(
+            "warning: the lock of {} could not be given back ({e}); remove it with `slipway unlock --env {}`",
+            req.env.name, req.env.name
+        )));
+    }
+    Ok(Ran { plan, end, reconciled, took_over: held.took_over, run })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn locked(
+    cx: &Context<'_>,
+    req: &Request<'_>,
+    plan: &Plan,
+    cloud: &Cloud,
+    run: &str,
+    reporter: &mut dyn Reporter,
+    approver: &mut dyn Approver,
+    in_flight: &RefCell<InFlight>,
+    interrupt: impl Future<Output = ()>,
+) -> Result<(End, Vec<String>), OpsError> {
+    let env = &req.env.name;
+    let reconciled = reconcile(cx, env, plan, cloud).await?;
+    for line in &reconciled {
+        reporter.report(cfn::Report::Note(line));
+    }
+    let started_at = cx.clock.now();
+    let mut started = Record::new(run, Phase::Started, req.kind, env, started_at, cx.actor);
+    started.release = Some(req.release.info.id.clone());
+    started.commit = req.release.info.commit.clone();
+    started.from = req.from.clone();
+    started.approvals = req.approvals.clone();
+    started.reason = req.reason.clone();
+    started.broke_freeze = req.broke_freeze;
+    started.artifacts = req
+        .release
+        .of_environment(env)
+        .iter()
+        .map(|(k, bytes)| (k.path(), sha256_hex(bytes)))
+        .collect();
+    ledger::append(cx.store, &started).await?;
+    let end = tokio::select! {
+        outcome = cfn::run(cloud, plan, req.apply, reporter, approver, in_flight) => End::Applied(outcome),
+        () = interrupt => End::Interrupted(in_flight.borrow().clone()),
+    };
+    let mut finished = Record { phase: Phase::Finished, at: cx.clock.now(), started_at: Some(started_at), ..started };
+    match &end {
+        End::Applied(outcome) => {
+            finished.outcome = Some(outcome_of(&outcome.verdict));
+            finished.stacks = outcome
+                .stacks
+                .iter()
+                .map(|(name, r)| StackRecord { name: name.clone(), result: cfn::result_text(r) })
+                .chain(
+                    outcome
+                        .restored
+                        .iter()
+                        .map(|(name, what)| StackRecord { name: name.clone(), result: format!("rollback: {what}") }),
+                )
+                .collect();
+            finished.smoke = outcome
+                .smoke
+                .iter()
+                .map(|s| SmokeRecord { name: s.name.clone(), passed: s.passed, detail: s.detail.clone() })
+                .collect();
+            let cause = match &outcome.verdict {
+                Verdict::Deployed => None,
+                Verdict::RolledBack { cause } | Verdict::RollbackIncomplete { cause, .. } => Some(cause.clone()),
+                Verdict::Refused { reason } | Verdict::CloudFailed { reason } => Some(reason.clone()),
+            };
+            if let Some(cause) = cause {
+                finished.reason = Some(cause);
+            }
+        }
+        End::Interrupted(in_flight) => {
+            finished.outcome = Some(Outcome::Interrupted);
+            finished.stacks = in_flight
+                .executed
+                .iter()
+                .map(|(stack, cs)| StackRecord { name: stack.clone(), result: format!("executed change set {cs}") })
+                .chain(in_flight.changing.iter().map(|s| StackRecord { name: s.clone(), result: "still changing".into() }))
+                .collect();
+            finished.reason = Some("interrupted; CloudFormation carries on with what was started".into());
+        }
+    }
+    ledger::append(cx.store, &finished).await?;
+    Ok((end, reconciled))
+}
+
+/// Appends a `reconciled` record for every run on `env` that started and never finished (this run holds
+/// the lock, so none of them still runs), saying what the stacks are now; one line for the user each.
+async fn reconcile(cx: &Context<'_>, env: &str, plan: &Plan, cloud: &Cloud) -> Result<Vec<String>, OpsError> {
+    let records = ledger::records(cx.store, env).await?;
+    let mut lines = Vec::new();
+    for dead in ledger::unfinished(&records) {
+        let mut found = Vec::new();
+        for sp in &plan.stacks {
+            let what = match cloud.describe_stack(&sp.name).await? {
+                None => "does not exist".to_string(),
+                Some(s) => {
+                    let release = s.tags.get(cfn::TAG_RELEASE).map(|r| format!(", release {r}")).unwrap_or_default();
+                    format!("{}{release}", s.status)
+                }
+            };
+            found.push(StackRecord { name: sp.name.clone(), result: what });
+        }
+        let summary = found.iter().map(|s| format!("{} {}", s.name, s.result)).collect::<Vec<_>>().join("; ");
+        let mut record = Record { phase: Phase::Reconciled, at: cx.clock.now(), ..dead.clone() };
+        record.actor = cx.actor.clone();
+        record.started_at = Some(dead.at);
+        record.outcome = Some(Outcome::Lost);
+        record.stacks = found;
+        record.reason = Some(format!(
+            "run {} ({} of release {} by {}, started {}) ended without a record of its end; found: {summary}",
+            dead.run,
+            dead.kind.as_str(),
+            dead.release.as_deref().unwrap_or("?"),
+            dead.actor.name,
+            dead.at
+        ));
+        ledger::append(cx.store, &record).await?;
+        lines.push(format!("reconciled: {}", record.reason.as_deref().unwrap_or_default()));
+    }
+    Ok(lines)
+}
