@@ -9,9 +9,14 @@
 pub mod apply;
 pub mod cfn;
 pub mod cli;
+pub mod clock;
 pub mod cloud;
 pub mod diff;
+pub mod ledger;
 pub mod model;
+pub mod ops;
+pub mod release;
+pub mod store;
 pub mod suggest;
 pub mod synth;
 

@@ -20,6 +20,8 @@ pub struct Moto {
     pub endpoint: String,
     /// What the server writes (one line per request, and tracebacks).
     log: tempfile::NamedTempFile,
+    /// The team's local store (releases, ledger, locks) that runs against this server share.
+    pub store: tempfile::TempDir,
 }
 
 impl Moto {
@@ -58,7 +60,7 @@ impl Moto {
             assert!(start.elapsed() < Duration::from_secs(60), "moto did not answer on port {port} within 60 s");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Moto { child, endpoint: format!("http://127.0.0.1:{port}"), log }
+        Moto { child, endpoint: format!("http://127.0.0.1:{port}"), log, store: crate::support::tempdir() }
     }
 
     /// What the server has written so far: a request line per call, and the traceback of any that failed.
@@ -81,6 +83,7 @@ impl Moto {
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
             ("AWS_CONFIG_FILE", "/nonexistent/slipway-test-config".into()),
             ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/slipway-test-credentials".into()),
+            ("SLIPWAY_STORE", self.store.path().display().to_string()),
         ]
     }
 }

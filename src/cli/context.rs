@@ -77,7 +77,9 @@ pub fn actor() -> Actor {
         .or_else(|| git(&["config", "user.name"]))
         .unwrap_or_else(|| "unknown".into());
     let ci_run = match (non_empty("GITHUB_SERVER_URL"), non_empty("GITHUB_REPOSITORY"), non_empty("GITHUB_RUN_ID")) {
-        (Some(server), Some(repo), Some(run)) => Some(format!("{}/{repo}/actions/runs/{run}", server.trim_end_matches('/'))),
+        (Some(server), Some(repo), Some(run)) => {
+            Some(format!("{}/{repo}/actions/runs/{run}", server.trim_end_matches('/')))
+        }
         _ => None,
     };
     Actor { name, ci_run }

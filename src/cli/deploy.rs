@@ -1,37 +1,53 @@
 //! `slipway deploy`: what CI runs after a merge. It either leaves the environment on the new release or
-//! brings it back to the one it had, and says which happened and why.
+//! brings it back to where it was, says which happened and why, and the ledger records it.
 
 use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::context::{self, StoreArgs};
 use super::{CliError, Exit, Ui};
-use crate::apply::cloudformation::{ApprovalMode, Approver, EventLines, InFlight, LiveView, Options, Plan, Reporter};
-use crate::cloud::{Connector, Destination, Poll, RegionRule, Settings};
+use crate::apply::cloudformation::{ApprovalMode, Approver, EventLines, InFlight, LiveView, Options, Reporter};
+use crate::clock::{Clock, SystemClock};
+use crate::cloud::{Connector, Poll, Settings};
 use crate::diff::StackDiff;
+use crate::ledger::Kind;
 use crate::model::Project;
+use crate::ops::Context;
+use crate::ops::deploy::{End, LockOptions, Request};
+use crate::release::Created;
 use crate::synth::{ArtifactKey, Artifacts, MANIFEST};
 
-/// Deploys an environment's CloudFormation stacks: change set per stack, in dependency order (independent
-/// stacks in parallel), shown as a diff, gated, executed and waited on; then the environment's smoke
-/// checks. When anything fails, every stack this deploy changed is returned to what it was. The templates
-/// are the definitions' (synthesized in memory), or exactly those of a `synth --out` directory (--from).
+/// Deploys a release to an environment: its CloudFormation stacks, change set per stack, in dependency
+/// order (independent stacks in parallel), shown as a diff, gated, executed and waited on; then the
+/// environment's smoke checks. When anything fails, every stack this deploy changed is returned to what it
+/// was. The release's bytes are deployed as they are in the store (checked against its manifest); a
+/// release that does not exist yet is created first, from the working tree or from --from DIR. The
+/// environment is locked for the whole run, and the ledger records it.
 #[derive(Debug, clap::Args)]
 pub struct DeployArgs {
     /// The environment to deploy.
     #[arg(long = "env", value_name = "NAME")]
     env: String,
-    /// Deploy the templates of this `slipway synth --out` directory, each checked against its
-    /// manifest.json (a changed, missing or unlisted file is refused), instead of synthesizing.
-    #[arg(long, value_name = "DIR")]
-    from: Option<PathBuf>,
-    /// The release being deployed (a tag or build number); passed as the `Release` parameter and tagged.
+    /// The release to deploy (a tag or build number); passed as the `Release` parameter and tagged.
     #[arg(long, value_name = "ID")]
     release: String,
-    /// The commit being deployed; tagged on every stack. Defaults to $GITHUB_SHA.
-    #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
+    /// When the release does not exist yet, make it from this `slipway synth --out` directory (each file
+    /// checked against its manifest.json) instead of the working tree; when it exists, it must hold the
+    /// same artifacts.
+    #[arg(long, value_name = "DIR")]
+    from: Option<PathBuf>,
+    /// The commit a release made here is recorded with. Default: $GITHUB_SHA, else git's HEAD.
+    #[arg(long, value_name = "SHA")]
     commit: Option<String>,
+    #[command(flatten)]
+    apply: ApplyArgs,
+}
+
+/// How a release is applied: shared by deploy, promote and rollback.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
     /// How many independent stacks may change at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     concurrency: usize,
@@ -51,12 +67,20 @@ pub struct DeployArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     wait_in_progress: u64,
     /// The S3 bucket templates over 51,200 bytes are uploaded to; by default the deploy-role stack's
-    /// `ArtifactsBucketName` output.
+    /// `ArtifactsBucketName` output (or, with an S3 store, the release's own copy).
     #[arg(long, value_name = "NAME")]
     artifacts_bucket: Option<String>,
     /// Skip the environment's smoke checks.
     #[arg(long)]
     no_smoke: bool,
+    /// How long to wait when another run holds the environment's lock (`10m`); by default do not wait.
+    #[arg(long, value_name = "DURATION", value_parser = crate::clock::parse_duration, default_value = "0s")]
+    wait_lock: Duration,
+    /// How long this run's lock holds before another run may take it over.
+    #[arg(long, value_name = "DURATION", value_parser = crate::clock::parse_duration, default_value = "2h")]
+    lock_ttl: Duration,
+    #[command(flatten)]
+    store: StoreArgs,
     /// The first polling interval in milliseconds; it doubles up to 7.5 times that (for tests).
     #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
     poll_ms: u64,
@@ -88,51 +112,125 @@ impl Approver for Prompt {
 pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<Exit, CliError> {
     let names = super::resolve_envs(&project, std::slice::from_ref(&args.env))?;
     let env = project.find(&names[0]).expect("resolved").clone();
-    let artifacts = match &args.from {
-        Some(dir) => from_dir(dir, &env.name)?,
-        None => crate::synth::synth(&project, std::slice::from_ref(&env.name))?.artifacts,
-    };
-    let plan = Plan::new(&project.name, &env, &args.release, args.commit.as_deref(), &artifacts)?;
-    let target = *env.aws_target().expect("the plan checked for an AWS target");
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let opts = Options {
-        concurrency: args.concurrency.max(1),
-        approval: args.require_approval,
-        yes: args.yes,
-        interactive,
-        skip_resources: args.skip_resources.clone(),
-        in_progress_wait: Duration::from_secs(args.wait_in_progress),
-        poll: Poll::from_min(Duration::from_millis(args.poll_ms.max(1))),
-        artifacts_bucket: args.artifacts_bucket.clone(),
-        smoke: !args.no_smoke,
-    };
+    if let Some(dir) = &args.from {
+        from_dir(dir, &env.name)?;
+    }
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let connector = Connector::load(Settings::from_env()).await;
+        // Before anything is written anywhere: the environment's account answers to these credentials.
+        let cloud = crate::ops::deploy::connect(&connector, &env).await?;
+        let store = args.apply.store.open(Some(&connector)).await?;
+        if crate::release::read_info(&store, &args.release).await?.is_none() || args.from.is_some() {
+            let created = super::release::create_release(
+                &project,
+                &store,
+                &args.release,
+                args.commit.as_deref(),
+                None,
+                args.from.as_deref(),
+            )
+            .await?;
+            if created == Created::New {
+                let source =
+                    args.from.as_ref().map_or("the working tree".to_string(), |d| format!("`{}`", d.display()));
+                writeln!(ui.err, "release {} did not exist: created it from {source}", args.release)?;
+            }
+        }
+        let release = crate::release::read(&store, &args.release).await?;
+        let request = Request {
+            env: &env,
+            release: &release,
+            kind: Kind::Deploy,
+            from: None,
+            approvals: Vec::new(),
+            reason: None,
+            broke_freeze: false,
+            apply: &args.apply.options(),
+            lock: args.apply.lock_options(),
+        };
+        apply_release(&project, &store, &cloud, &request, &args.apply, ui).await
+    })
+}
+
+impl ApplyArgs {
+    /// The apply's choices.
+    pub fn options(&self) -> Options {
+        Options {
+            concurrency: self.concurrency.max(1),
+            approval: self.require_approval,
+            yes: self.yes,
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            skip_resources: self.skip_resources.clone(),
+            in_progress_wait: Duration::from_secs(self.wait_in_progress),
+            poll: Poll::from_min(Duration::from_millis(self.poll_ms.max(1))),
+            artifacts_bucket: self.artifacts_bucket.clone(),
+            smoke: !self.no_smoke,
+        }
+    }
+
+    /// The lock's choices.
+    pub fn lock_options(&self) -> LockOptions {
+        let poll = Duration::from_millis(self.poll_ms.max(1)).min(Duration::from_secs(2));
+        LockOptions { wait: self.wait_lock, ttl: self.lock_ttl, poll }
+    }
+}
+
+/// Applies `req` as one run of the ledger, showing progress, and ends it as the user reads it: the
+/// summary on stdout, the exit status of the verdict.
+pub(super) async fn apply_release(
+    project: &Project,
+    store: &crate::store::Store,
+    cloud: &crate::cloud::Cloud,
+    req: &Request<'_>,
+    args: &ApplyArgs,
+    ui: &mut Ui<'_>,
+) -> Result<Exit, CliError> {
+    if !req.release.artifacts.keys().any(|k| k.environment() == Some(req.env.name.as_str()) && k.stack().is_some()) {
+        return Err(CliError::user(format!(
+            "release {} holds no CloudFormation templates for environment `{}` (it holds: {})",
+            req.release.info.id,
+            req.env.name,
+            req.release.info.environments.join(", ")
+        ))
+        .hint("create a release that includes it; `slipway release show ID` lists what a release holds"));
+    }
+    let actor = context::actor();
+    let clock = SystemClock;
+    let cx = Context { project, store, actor: &actor, clock: &clock };
     let live = match args.progress {
         ProgressMode::Auto => std::io::stderr().is_terminal(),
         ProgressMode::Live => true,
         ProgressMode::Events => false,
     };
-    let runtime = super::runtime()?;
     let in_flight = RefCell::new(InFlight::default());
     let mut lines = EventLines::new(&mut *ui.err);
     let mut view = LiveView::default();
     let reporter: &mut dyn Reporter = if live { &mut view } else { &mut lines };
     let mut prompt = Prompt;
-    let dest = Destination { environment: &env.name, account: target.account.as_str(), region: target.region.code() };
-    let outcome = runtime.block_on(async {
-        let cloud = Connector::load(Settings::from_env()).await.connect(&dest, RegionRule::Strict).await?;
-        Ok::<_, CliError>(tokio::select! {
-            outcome = crate::apply::cloudformation::run(&cloud, &plan, &opts, reporter, &mut prompt, &in_flight) => Some(outcome),
-            _ = tokio::signal::ctrl_c() => None,
-        })
-    });
-    reporter.finish();
-    let Some(outcome) = outcome? else {
-        return interrupted(&in_flight.borrow(), ui);
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
     };
-    for line in crate::apply::cloudformation::summary(&plan, &outcome) {
-        writeln!(ui.out, "{line}")?;
+    let ran = crate::ops::deploy::run(&cx, req, cloud, reporter, &mut prompt, &in_flight, interrupt).await;
+    reporter.finish();
+    let ran = ran?;
+    if let Some(stale) = &ran.took_over {
+        writeln!(
+            ui.err,
+            "note: took over the lock of {}, which was stale: {}",
+            req.env.name,
+            stale.describe(clock.now())
+        )?;
     }
-    Ok(Exit::of_verdict(&outcome.verdict))
+    match &ran.end {
+        End::Interrupted(in_flight) => interrupted(in_flight, ui),
+        End::Applied(outcome) => {
+            for line in crate::apply::cloudformation::summary(&ran.plan, outcome) {
+                writeln!(ui.out, "{line}")?;
+            }
+            Ok(Exit::of_verdict(&outcome.verdict))
+        }
+    }
 }
 
 /// Environment `env`'s artifacts from the `synth --out` directory `dir`, refused unless every one of its

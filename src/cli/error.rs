@@ -9,7 +9,12 @@ use super::exit::Exit;
 use crate::apply::cloudformation::PlanError;
 use crate::cloud::{CloudError, ConnectError};
 use crate::diff::{ArtifactError, FilesError};
+use crate::ledger::LedgerError;
+use crate::ledger::lock::LockError;
 use crate::model::Problems;
+use crate::ops::OpsError;
+use crate::release::ReleaseError;
+use crate::store::StoreError;
 use crate::synth::{OutputError, ReadError};
 
 /// What kind of failure, which fixes the exit status.
@@ -161,5 +166,69 @@ impl From<CloudError> for CliError {
             "credentials and region come from the standard AWS chain (AWS_PROFILE, AWS_REGION, ...); \
              AWS_ENDPOINT_URL overrides the endpoint",
         )
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Cloud { .. } => CliError::cloud(e.to_string())
+                .hint("an S3 store is reached through the standard AWS chain (AWS_PROFILE, AWS_REGION, ...)"),
+            StoreError::BadLocation(..) => CliError::user(e.to_string()),
+            StoreError::Io { .. } => {
+                CliError::user(e.to_string()).hint("check the store's directory (--store, SLIPWAY_STORE)")
+            }
+        }
+    }
+}
+
+impl From<ReleaseError> for CliError {
+    fn from(e: ReleaseError) -> Self {
+        match e {
+            ReleaseError::Store(e) => e.into(),
+            ReleaseError::Missing { .. } => CliError::user(e.to_string())
+                .hint("create it with `slipway release create --id ID`, or list them with `slipway release ls`"),
+            _ => CliError::user(e.to_string()),
+        }
+    }
+}
+
+impl From<LedgerError> for CliError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::Store(e) => e.into(),
+            _ => CliError::user(e.to_string()),
+        }
+    }
+}
+
+impl From<LockError> for CliError {
+    fn from(e: LockError) -> Self {
+        match e {
+            LockError::Store(e) => e.into(),
+            LockError::Held { ref env, .. } | LockError::StillHeld { ref env, .. } => {
+                let env = env.clone();
+                CliError::user(e.to_string())
+                    .hint("wait for it with --wait-lock 10m, or see what holds it with `slipway status`")
+                    .hint(format!(
+                        "if its run is gone for good, `slipway unlock --env {env}` removes it (and records who did)"
+                    ))
+            }
+            LockError::Unreadable { .. } => CliError::user(e.to_string()),
+        }
+    }
+}
+
+impl From<OpsError> for CliError {
+    fn from(e: OpsError) -> Self {
+        match e {
+            OpsError::Lock(e) => e.into(),
+            OpsError::Ledger(e) => e.into(),
+            OpsError::Release(e) => e.into(),
+            OpsError::Plan(e) => e.into(),
+            OpsError::Connect(e) => e.into(),
+            OpsError::Cloud(e) => e.into(),
+            OpsError::Store(e) => e.into(),
+        }
     }
 }

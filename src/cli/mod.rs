@@ -2,12 +2,17 @@
 //! `--help` text) and a `run` that resolves them, calls the engine and renders the result.
 
 mod check;
+mod context;
 mod deploy;
 mod diff;
 mod envs;
 mod error;
 mod exit;
+mod history;
+mod release;
+mod status;
 mod synth;
+mod unlock;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -35,6 +40,10 @@ enum Command {
     Check(check::CheckArgs),
     Envs(envs::EnvsArgs),
     Deploy(deploy::DeployArgs),
+    Release(release::ReleaseArgs),
+    History(history::HistoryArgs),
+    Status(status::StatusArgs),
+    Unlock(unlock::UnlockArgs),
     /// Panics on purpose, so that what slipway does with its own bugs (a report and exit 70) can be tested.
     #[command(hide = true)]
     InternalErrorTest,
@@ -78,6 +87,10 @@ where
         Command::Check(args) => check::run(project, args, ui),
         Command::Deploy(args) => deploy::run(project, args, ui),
         Command::Envs(args) => envs::run(&project, args, ui),
+        Command::Release(args) => release::run(project, args, ui),
+        Command::History(args) => history::run(project, args, ui),
+        Command::Status(args) => status::run(project, args, ui),
+        Command::Unlock(args) => unlock::run(project, args, ui),
         Command::InternalErrorTest => panic!("the internal-error-test command panics on purpose"),
     };
     match result {

@@ -90,7 +90,10 @@ pub fn run(project: Project, args: &ReleaseArgs, ui: &mut Ui) -> Result<Exit, Cl
 
 /// The artifacts a release is made of: a synth directory's (checked against its manifest), or every
 /// permanent environment's, synthesized now.
-pub(super) fn artifacts_for_release(project: &Project, from: Option<&std::path::Path>) -> Result<(Artifacts, Vec<String>), CliError> {
+pub(super) fn artifacts_for_release(
+    project: &Project,
+    from: Option<&std::path::Path>,
+) -> Result<(Artifacts, Vec<String>), CliError> {
     match from {
         Some(dir) => {
             let read = crate::synth::read_dir(dir, &[])?;
@@ -138,9 +141,15 @@ pub(super) async fn create_release(
 
 async fn create(project: &Project, args: &CreateArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
     let store = args.store.open(None).await?;
-    let created =
-        create_release(project, &store, &args.id, args.commit.as_deref(), args.git_ref.as_deref(), args.from.as_deref())
-            .await?;
+    let created = create_release(
+        project,
+        &store,
+        &args.id,
+        args.commit.as_deref(),
+        args.git_ref.as_deref(),
+        args.from.as_deref(),
+    )
+    .await?;
     match created {
         Created::New => writeln!(ui.out, "created release {} in {}", args.id, store.location())?,
         Created::Existed(info) => writeln!(

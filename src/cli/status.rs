@@ -40,8 +40,7 @@ enum Format {
 
 pub fn run(project: Project, args: &StatusArgs, ui: &mut Ui) -> Result<Exit, CliError> {
     let names = super::resolve_envs(&project, &args.envs)?;
-    let envs: Vec<_> =
-        project.all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
+    let envs: Vec<_> = project.all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
     let runtime = super::runtime()?;
     let clock = SystemClock;
     let statuses = runtime.block_on(async {
@@ -55,7 +54,7 @@ pub fn run(project: Project, args: &StatusArgs, ui: &mut Ui) -> Result<Exit, Cli
     let now = clock.now();
     match args.format {
         Format::Json => {
-            let value: Vec<Value> = statuses.iter().map(|s| to_json(s)).collect();
+            let value: Vec<Value> = statuses.iter().map(to_json).collect();
             writeln!(ui.out, "{}", serde_json::to_string_pretty(&value).expect("status serializes"))?;
         }
         Format::Text => {

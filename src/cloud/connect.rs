@@ -129,6 +129,33 @@ impl Connector {
         Connector { config, settings }
     }
 
+    /// Clients in `region` (the chain's region when `None`, else `us-east-1`) after checking only that
+    /// credentials exist: for a team's S3 release store, whose bucket may be in any account the credentials
+    /// can reach.
+    pub async fn anywhere(&self, region: Option<&str>) -> Result<Cloud, ConnectError> {
+        self.credentials().await?;
+        let region = region
+            .map(str::to_string)
+            .or_else(|| self.config.region().map(|r| r.to_string()))
+            .unwrap_or_else(|| "us-east-1".to_string());
+        Ok(Cloud::new(&self.config, &region))
+    }
+
+    /// Checks that the chain gives credentials, within the time limit.
+    async fn credentials(&self) -> Result<(), ConnectError> {
+        let Some(provider) = self.config.credentials_provider() else {
+            return Err(ConnectError::NoCredentials("no credential provider is configured".into()));
+        };
+        match tokio::time::timeout(self.settings.total_timeout(), provider.provide_credentials()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(ConnectError::NoCredentials(causes(&e))),
+            Err(_) => Err(ConnectError::NoCredentials(format!(
+                "the credential chain gave no answer within {}s",
+                self.settings.total_timeout().as_secs()
+            ))),
+        }
+    }
+
     /// Connects to `dest`: checks the region by `rule`, that credentials exist, that the endpoint answers,
     /// and that the credentials belong to the destination's account.
     pub async fn connect(&self, dest: &Destination<'_>, rule: RegionRule) -> Result<Cloud, ConnectError> {
@@ -141,19 +168,7 @@ impl Connector {
                 configured: configured.to_string(),
             });
         }
-        let Some(provider) = self.config.credentials_provider() else {
-            return Err(ConnectError::NoCredentials("no credential provider is configured".into()));
-        };
-        match tokio::time::timeout(self.settings.total_timeout(), provider.provide_credentials()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(ConnectError::NoCredentials(causes(&e))),
-            Err(_) => {
-                return Err(ConnectError::NoCredentials(format!(
-                    "the credential chain gave no answer within {}s",
-                    self.settings.total_timeout().as_secs()
-                )));
-            }
-        }
+        self.credentials().await?;
         let cloud = Cloud::new(&self.config, dest.region);
         let actual = cloud.account().await.map_err(|e| match e.failure {
             Failure::Service { .. } => ConnectError::Refused { endpoint: cloud.endpoint.clone(), message: e.message },

@@ -15,7 +15,8 @@
 //! - [`stacks`]: describing, reading and deleting stacks.
 //! - [`change_set`]: creating, reading, executing and deleting change sets.
 //! - [`poll`]: how often to ask how things stand.
-//! - [`s3`]: objects in S3 (large templates).
+//! - [`s3`]: objects in S3 (large templates; the release store, ledger and locks of teams that keep them
+//!   there), with the conditional writes and deletes they rely on.
 
 mod change_set;
 mod connect;
@@ -29,6 +30,7 @@ pub use change_set::{
 };
 pub use connect::{ConnectError, Connector, Destination, RegionRule};
 pub use poll::Poll;
+pub use s3::{Conditional, Object};
 pub use stacks::{StackEvent, StackState};
 
 use std::time::Duration;

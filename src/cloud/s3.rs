@@ -1,6 +1,31 @@
-//! Objects in S3: templates too large to pass to CloudFormation inline go through a bucket.
+//! Objects in S3: templates too large to pass to CloudFormation inline go through a bucket, and a team's
+//! release store, ledger and locks live in one (each record a new object, created only if absent; a stale
+//! lock deleted only if it is still the one that was read).
 
-use super::{Cloud, CloudError};
+use aws_sdk_s3::primitives::ByteStream;
+
+use super::{Cloud, CloudError, Failure};
+
+/// How a conditional write or delete ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Conditional {
+    /// Done; the object's new ETag for a write.
+    Done(Option<String>),
+    /// The condition did not hold: the object exists (`If-None-Match: *`) or is no longer the one named
+    /// (`If-Match`): HTTP 412.
+    Refused,
+    /// The object is not there (a delete of something already gone).
+    Missing,
+}
+
+/// An object as read: its bytes and its ETag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Object {
+    /// The contents.
+    pub bytes: Vec<u8>,
+    /// The ETag, for a later `If-Match`.
+    pub etag: String,
+}
 
 impl Cloud {
     /// Uploads a template to `bucket` and returns the URL CloudFormation reads it from.
@@ -21,4 +46,71 @@ impl Cloud {
     pub fn object_url(&self, bucket: &str, key: &str) -> String {
         format!("https://s3.{}.amazonaws.com/{bucket}/{key}", self.region)
     }
+
+    /// Creates `key` with `bytes` only if no object has that key (`If-None-Match: *`).
+    pub async fn put_new(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<Conditional, CloudError> {
+        let sent =
+            self.s3.put_object().bucket(bucket).key(key).if_none_match("*").body(ByteStream::from(bytes)).send().await;
+        match sent {
+            Ok(out) => Ok(Conditional::Done(out.e_tag().map(str::to_string))),
+            Err(e) => match self.error("PutObject", "-", e) {
+                e if precondition_failed(&e) => Ok(Conditional::Refused),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// The object at `key`, or `None` when there is none.
+    pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Object>, CloudError> {
+        let out = match self.s3.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = self.error("GetObject", "-", e);
+                if matches!(&e.failure, Failure::Service { code } if code == "NoSuchKey" || code == "NotFound") {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+        };
+        let etag = out.e_tag().unwrap_or_default().to_string();
+        let bytes = out.body.collect().await.map_err(|e| CloudError {
+            action: "GetObject",
+            stack: "-".into(),
+            message: format!("reading s3://{bucket}/{key} failed: {e}"),
+            failure: Failure::Unreachable,
+        })?;
+        Ok(Some(Object { bytes: bytes.into_bytes().to_vec(), etag }))
+    }
+
+    /// The keys below `prefix`, every page of them, in S3's order (sorted).
+    pub async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, CloudError> {
+        let mut keys = Vec::new();
+        let mut pages = self.s3.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.error("ListObjectsV2", "-", e))?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key()).map(str::to_string));
+        }
+        Ok(keys)
+    }
+
+    /// Deletes `key` only if it is still the object with `etag` (`If-Match`).
+    pub async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> Result<Conditional, CloudError> {
+        match self.s3.delete_object().bucket(bucket).key(key).if_match(etag).send().await {
+            Ok(_) => Ok(Conditional::Done(None)),
+            Err(e) => match self.error("DeleteObject", "-", e) {
+                e if precondition_failed(&e) => Ok(Conditional::Refused),
+                e if matches!(&e.failure, Failure::Service { code } if code == "NoSuchKey" || code == "NotFound") => {
+                    Ok(Conditional::Missing)
+                }
+                e => Err(e),
+            },
+        }
+    }
+}
+
+/// Whether S3 refused a conditional request because its condition did not hold (HTTP 412), or because a
+/// conflicting conditional write was in flight (409).
+fn precondition_failed(e: &CloudError) -> bool {
+    matches!(&e.failure, Failure::Service { code }
+        if code == "PreconditionFailed" || code == "ConditionalRequestConflict")
 }

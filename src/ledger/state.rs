@@ -90,9 +90,7 @@ impl EnvState {
     /// The state `records` (of one environment, oldest first) add up to at `now`.
     pub fn of(records: &[Record], now: Timestamp) -> EnvState {
         let mut state = EnvState::default();
-        let started_at = |run: &str| {
-            records.iter().find(|r| r.run == run && r.phase == Phase::Started).map(|r| r.at)
-        };
+        let started_at = |run: &str| records.iter().find(|r| r.run == run && r.phase == Phase::Started).map(|r| r.at);
         for r in records {
             match (r.kind, r.phase) {
                 (kind, Phase::Started) if kind.changes_release() => {

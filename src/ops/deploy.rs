@@ -96,23 +96,30 @@ pub fn plan(cx: &Context<'_>, req: &Request<'_>) -> Result<Plan, OpsError> {
     }))
 }
 
-/// Applies `req` as one run of the ledger: connects, takes the lock, reconciles runs that died, records,
-/// applies (until done or until `interrupt` completes), records how it ended, and gives the lock back.
+/// Connects to `env`'s account and region for a change (the pre-flight checks: credentials, region,
+/// endpoint, account).
+pub async fn connect(connector: &Connector, env: &Environment) -> Result<Cloud, OpsError> {
+    let Some(target) = env.aws_target() else {
+        return Err(crate::apply::cloudformation::PlanError::NoAws(env.name.clone()).into());
+    };
+    let dest = Destination { environment: &env.name, account: target.account.as_str(), region: target.region.code() };
+    Ok(connector.connect(&dest, RegionRule::Strict).await?)
+}
+
+/// Applies `req` through `cloud` (connected to its environment) as one run of the ledger: takes the lock,
+/// reconciles runs that died, records, applies (until done or until `interrupt` completes), records how it
+/// ended, and gives the lock back.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     cx: &Context<'_>,
     req: &Request<'_>,
-    connector: &Connector,
+    cloud: &Cloud,
     reporter: &mut dyn Reporter,
     approver: &mut dyn Approver,
     in_flight: &RefCell<InFlight>,
     interrupt: impl Future<Output = ()>,
 ) -> Result<Ran, OpsError> {
     let plan = plan(cx, req)?;
-    let target = *req.env.aws_target().expect("the plan checked for an AWS target");
-    let dest =
-        Destination { environment: &req.env.name, account: target.account.as_str(), region: target.region.code() };
-    let cloud = connector.connect(&dest, RegionRule::Strict).await?;
     let started = cx.clock.now();
     let run = ledger::new_run_id(started);
     let info = LockInfo {
@@ -126,7 +133,7 @@ pub async fn run(
         pid: std::process::id(),
     };
     let held = lock::acquire(cx.store, info, req.lock.wait, req.lock.poll, cx.clock).await?;
-    let result = locked(cx, req, &plan, &cloud, &run, reporter, approver, in_flight, interrupt).await;
+    let result = locked(cx, req, &plan, cloud, &run, reporter, approver, in_flight, interrupt).await;
     // The lock goes back whatever happened; failing to give it back is worth saying, not worth a failure.
     let released = lock::release(cx.store, &held).await;
     let (end, reconciled) = result?;
@@ -164,12 +171,8 @@ async fn locked(
     started.approvals = req.approvals.clone();
     started.reason = req.reason.clone();
     started.broke_freeze = req.broke_freeze;
-    started.artifacts = req
-        .release
-        .of_environment(env)
-        .iter()
-        .map(|(k, bytes)| (k.path(), sha256_hex(bytes)))
-        .collect();
+    started.artifacts =
+        req.release.of_environment(env).iter().map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
     ledger::append(cx.store, &started).await?;
     let end = tokio::select! {
         outcome = cfn::run(cloud, plan, req.apply, reporter, approver, in_flight) => End::Applied(outcome),
@@ -210,7 +213,9 @@ async fn locked(
                 .executed
                 .iter()
                 .map(|(stack, cs)| StackRecord { name: stack.clone(), result: format!("executed change set {cs}") })
-                .chain(in_flight.changing.iter().map(|s| StackRecord { name: s.clone(), result: "still changing".into() }))
+                .chain(
+                    in_flight.changing.iter().map(|s| StackRecord { name: s.clone(), result: "still changing".into() }),
+                )
                 .collect();
             finished.reason = Some("interrupted; CloudFormation carries on with what was started".into());
         }

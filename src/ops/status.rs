@@ -58,8 +58,11 @@ pub async fn status(
             (_, None, _) => Drift::NotChecked("no AWS target".into()),
             (_, _, None) => Drift::NotChecked("not asked to read the stacks".into()),
             (Some(current), Some(target), Some(connector)) => {
-                let dest =
-                    Destination { environment: &env.name, account: target.account.as_str(), region: target.region.code() };
+                let dest = Destination {
+                    environment: &env.name,
+                    account: target.account.as_str(),
+                    region: target.region.code(),
+                };
                 match connector.connect(&dest, RegionRule::Environment).await {
                     Err(e) => Drift::NotChecked(format!("could not read the stacks: {e}")),
                     Ok(cloud) => {

@@ -47,7 +47,11 @@ pub struct Release {
 impl Release {
     /// The artifacts of environment `env`.
     pub fn of_environment(&self, env: &str) -> Artifacts {
-        self.artifacts.iter().filter(|(k, _)| k.environment() == Some(env)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.artifacts
+            .iter()
+            .filter(|(k, _)| k.environment() == Some(env))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 
@@ -199,8 +203,8 @@ pub async fn read(store: &Store, id: &str) -> Result<Release, ReleaseError> {
     let damaged = |why: String| ReleaseError::Damaged { id: id.into(), why };
     let manifest_bytes =
         store.get(&key(id, MANIFEST)).await?.ok_or_else(|| damaged(format!("its {MANIFEST} is missing")))?.bytes;
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
-        .map_err(|e| damaged(format!("its {MANIFEST} cannot be read: {e}")))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&manifest_bytes).map_err(|e| damaged(format!("its {MANIFEST} cannot be read: {e}")))?;
     let mut artifacts = Artifacts::new();
     for entry in &manifest.files {
         let k = ArtifactKey::from_path(&entry.path)

@@ -161,7 +161,8 @@ impl Store {
         match self {
             Store::Local(l) => l.list(prefix),
             Store::S3 { cloud, bucket, prefix: base } => {
-                let keys = cloud.list_keys(bucket, &format!("{base}{prefix}")).await.map_err(|e| self.cloud_error(e))?;
+                let keys =
+                    cloud.list_keys(bucket, &format!("{base}{prefix}")).await.map_err(|e| self.cloud_error(e))?;
                 let mut keys: Vec<String> =
                     keys.into_iter().filter_map(|k| k.strip_prefix(base.as_str()).map(str::to_string)).collect();
                 keys.sort();

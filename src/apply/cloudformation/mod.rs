@@ -24,10 +24,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 pub use gate::{ApprovalMode, Approver};
-pub use plan::{Plan, PlanError, StackPlan, TAG_COMMIT, TAG_RELEASE, stack_name, valid_release};
+pub use plan::{Plan, PlanError, StackPlan, TAG_COMMIT, TAG_RELEASE, stack_name};
 pub use report::{EventLines, LiveView, Report, Reporter};
 pub use root_cause::root_cause;
-pub use summary::summary;
+pub use smoke::SmokeResult;
+pub use summary::{result_text, summary};
 
 use crate::cloud::{Cloud, Poll};
 use record::Previous;
@@ -156,6 +157,8 @@ pub struct Outcome {
     pub stacks: Vec<(String, StackResult)>,
     /// What the environment rollback did to each stack it touched.
     pub restored: Vec<(String, String)>,
+    /// The smoke checks run, in order, up to the first that failed.
+    pub smoke: Vec<SmokeResult>,
 }
 
 /// Everything one deploy works with; each concern adds its methods in its own file.
@@ -196,6 +199,7 @@ pub async fn run(
         verdict,
         stacks: plan.stacks.iter().map(|s| (s.name.clone(), StackResult::NotStarted)).collect(),
         restored: vec![],
+        smoke: vec![],
     };
     d.note(&format!(
         "deploying release {} to {} (account {}, {}): {} stack(s)",
@@ -213,8 +217,9 @@ pub async fn run(
     }
     let results = d.deploy_all().await;
     let mut cause = plan.stacks.iter().find_map(|s| results.get(&s.short).and_then(|r| r.cause(&s.name)));
+    let mut smoke = Vec::new();
     if cause.is_none() && opts.smoke {
-        cause = d.smoke().await;
+        (smoke, cause) = d.smoke().await;
     }
     let stacks: Vec<(String, StackResult)> = plan
         .stacks
@@ -223,20 +228,20 @@ pub async fn run(
         .collect();
     let Some(cause) = cause else {
         d.note(&format!("deployed release {} to {}", plan.release, plan.env.name));
-        return Outcome { verdict: Verdict::Deployed, stacks, restored: vec![] };
+        return Outcome { verdict: Verdict::Deployed, stacks, restored: vec![], smoke };
     };
     let nothing_changed = stacks
         .iter()
         .all(|(_, r)| !r.changed() && !matches!(r, StackResult::Failed { .. } | StackResult::Stuck { .. }));
     if nothing_changed && stacks.iter().any(|(_, r)| matches!(r, StackResult::Declined(_))) {
         d.note(&format!("not deployed: {cause}"));
-        return Outcome { verdict: Verdict::Refused { reason: cause }, stacks, restored: vec![] };
+        return Outcome { verdict: Verdict::Refused { reason: cause }, stacks, restored: vec![], smoke };
     }
     d.note(&format!("deploy failed: {cause}"));
     let (restored, stuck) = d.roll_back(&results, &stacks).await;
     let verdict =
         if stuck.is_empty() { Verdict::RolledBack { cause } } else { Verdict::RollbackIncomplete { cause, stuck } };
-    Outcome { verdict, stacks, restored }
+    Outcome { verdict, stacks, restored, smoke }
 }
 
 /// A change set name unique to this deploy: letters, digits and hyphens, starting with a letter. The

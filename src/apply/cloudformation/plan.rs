@@ -29,6 +29,10 @@ pub struct StackPlan {
     pub parameters: BTreeMap<String, String>,
     /// Short names of the stacks it depends on (imports, declared order).
     pub depends_on: BTreeSet<String>,
+    /// Where CloudFormation can read the template from, when it is too large to pass inline and a copy
+    /// already sits in S3 (the release store's); otherwise a large template is uploaded to the artifacts
+    /// bucket.
+    pub template_url: Option<String>,
 }
 
 impl StackPlan {
@@ -88,16 +92,17 @@ pub fn stack_name(project: &str, env: &str, short: &str) -> String {
     format!("{project}-{env}-{short}")
 }
 
-/// Whether `release` can be a parameter value and a tag: 1 to 128 letters, digits, `.`, `_` or `-`,
-/// starting with a letter or digit.
-pub fn valid_release(release: &str) -> bool {
-    !release.is_empty()
-        && release.len() <= 128
-        && release.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && release.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
 impl Plan {
+    /// Gives every stack whose template is too large to pass inline the URL `url_of` has for its short name.
+    pub fn with_template_urls(mut self, url_of: impl Fn(&str) -> Option<String>) -> Plan {
+        for sp in &mut self.stacks {
+            if sp.needs_upload() {
+                sp.template_url = url_of(&sp.short);
+            }
+        }
+        self
+    }
+
     /// Plans the deploy of `release` (from `commit`) of `env`'s templates in `artifacts` (other artifacts
     /// and other environments' are ignored).
     pub fn new(
@@ -107,7 +112,7 @@ impl Plan {
         commit: Option<&str>,
         artifacts: &Artifacts,
     ) -> Result<Plan, PlanError> {
-        if !valid_release(release) {
+        if !crate::release::valid_id(release) {
             return Err(PlanError::BadRelease(release.into()));
         }
         if env.aws_target().is_none() {
@@ -144,6 +149,7 @@ impl Plan {
                 template: text.clone(),
                 parameters,
                 depends_on: dependencies.get(&short).cloned().unwrap_or_default(),
+                template_url: None,
                 short,
             });
         }

@@ -77,7 +77,9 @@ impl Deploy<'_> {
             };
             self.previous.insert(sp.short.clone(), previous);
         }
-        if let Some(big) = self.plan.stacks.iter().find(|s| s.needs_upload() || self.previous_needs_upload(s))
+        let needs_bucket =
+            |s: &&StackPlan| (s.needs_upload() && s.template_url.is_none()) || self.previous_needs_upload(s);
+        if let Some(big) = self.plan.stacks.iter().find(needs_bucket)
             && self.bucket.is_none()
         {
             return Err(Verdict::Refused {

@@ -11,33 +11,55 @@ use crate::model::SmokeCheck;
 
 use super::Deploy;
 
+/// One smoke check's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmokeResult {
+    /// The check.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What it saw: the status, or why it failed.
+    pub detail: String,
+}
+
 impl Deploy<'_> {
-    /// Runs the environment's smoke checks; `Some(cause)` for the first that fails.
-    pub(super) async fn smoke(&self) -> Option<String> {
+    /// Runs the environment's smoke checks, stopping at the first that fails; every result, and the cause
+    /// of the failure if one failed.
+    pub(super) async fn smoke(&self) -> (Vec<SmokeResult>, Option<String>) {
+        let mut results = Vec::new();
         for check in &self.plan.smoke_checks {
+            let failed = |detail: String| SmokeResult { name: check.name.clone(), passed: false, detail };
             let Some(stack) = self.plan.stacks.iter().find(|s| s.short == check.url.stack) else {
-                return Some(format!(
-                    "smoke check `{}` reads stack `{}`, which this deploy does not have",
-                    check.name, check.url.stack
-                ));
+                let why = format!("it reads stack `{}`, which this deploy does not have", check.url.stack);
+                results.push(failed(why.clone()));
+                return (results, Some(format!("smoke check `{}`: {why}", check.name)));
             };
             let url = match self.cloud.describe_stack(&stack.name).await {
                 Ok(Some(s)) => s.outputs.get(&check.url.output).cloned(),
                 _ => None,
             };
             let Some(url) = url else {
-                return Some(format!(
-                    "smoke check `{}`: stack {} has no output `{}` to read the URL from",
-                    check.name, stack.name, check.url.output
-                ));
+                let why = format!("stack {} has no output `{}` to read the URL from", stack.name, check.url.output);
+                results.push(failed(why.clone()));
+                return (results, Some(format!("smoke check `{}`: {why}", check.name)));
             };
             self.note(&format!("smoke check `{}`: GET {url}{}", check.name, check.path));
             match get(check, &url, &self.opts.poll).await {
-                Ok(status) => self.note(&format!("smoke check `{}` passed ({status})", check.name)),
-                Err(why) => return Some(format!("smoke check `{}` failed: {why}", check.name)),
+                Ok(status) => {
+                    self.note(&format!("smoke check `{}` passed ({status})", check.name));
+                    results.push(SmokeResult {
+                        name: check.name.clone(),
+                        passed: true,
+                        detail: format!("GET {url}{} answered {status}", check.path),
+                    });
+                }
+                Err(why) => {
+                    results.push(failed(why.clone()));
+                    return (results, Some(format!("smoke check `{}` failed: {why}", check.name)));
+                }
             }
         }
-        None
+        (results, None)
     }
 }
 

@@ -37,9 +37,12 @@ impl Deploy<'_> {
                 return StackResult::Failed { root_cause: e, state: unchanged() };
             }
         }
-        let url = match self.upload_if_large(sp, &sp.template, "new").await {
-            Ok(url) => url,
-            Err(e) => return StackResult::Failed { root_cause: e.to_string(), state: unchanged() },
+        let url = match &sp.template_url {
+            Some(url) => Some(url.clone()),
+            None => match self.upload_if_large(sp, &sp.template, "new").await {
+                Ok(url) => url,
+                Err(e) => return StackResult::Failed { root_cause: e.to_string(), state: unchanged() },
+            },
         };
         let create = previous.state.is_none();
         self.phase(name, "creating change set");

@@ -4,7 +4,8 @@
 use super::plan::Plan;
 use super::{Outcome, StackResult, Verdict};
 
-fn result_text(r: &StackResult) -> String {
+/// What happened to one stack, as the summary and the ledger write it.
+pub fn result_text(r: &StackResult) -> String {
     match r {
         StackResult::NotStarted => "not started".into(),
         StackResult::Unchanged => "unchanged".into(),
