@@ -858,6 +858,16 @@ pub fn interrupted_deploy() -> crate::support::Run {
         "{stderr}"
     );
     assert_eq!(faults.calls("ExecuteChangeSet"), 0);
+    // The run gave its lock back and the ledger says how it ended.
+    let store = dir.path().join(".slipway");
+    let locks: Vec<_> = std::fs::read_dir(store.join("locks")).unwrap().collect();
+    assert!(locks.is_empty(), "the lock was given back: {locks:?}");
+    let mut records: Vec<std::path::PathBuf> =
+        std::fs::read_dir(store.join("ledger/dev")).unwrap().map(|e| e.unwrap().path()).collect();
+    records.sort();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let finished: serde_json::Value = serde_json::from_slice(&std::fs::read(&records[1]).unwrap()).unwrap();
+    assert_eq!((finished["phase"].as_str(), finished["outcome"].as_str()), (Some("finished"), Some("interrupted")));
     crate::support::Run { status: code.unwrap_or(-1), stdout, stderr }
 }
 

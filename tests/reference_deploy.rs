@@ -22,7 +22,7 @@ use crate::support::{Run, tempdir};
 /// The reference `dev` environment's stacks (CloudFormation names) in the order a deploy takes them, as
 /// the plan works it out from the synthesized templates: the tests follow the definitions, whatever stacks
 /// they hold. `monitoring` reads every other stack, so it comes last.
-fn stacks() -> Vec<String> {
+pub(crate) fn stacks() -> Vec<String> {
     let project = slipway::environments::project();
     let env = project.find("dev").unwrap();
     let set = slipway::synth::synth(&project, &["dev".into()]).unwrap();
@@ -33,13 +33,13 @@ fn stacks() -> Vec<String> {
 }
 
 /// A stand-in for the deployed API: answers `status` to every request and records each request line.
-struct Api {
-    url: String,
+pub(crate) struct Api {
+    pub(crate) url: String,
     requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl Api {
-    fn start(status: u16) -> Api {
+    pub(crate) fn start(status: u16) -> Api {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -63,7 +63,7 @@ impl Api {
 }
 
 /// moto as the `dev` account (111111111111), and the fault proxy in front of it.
-fn start() -> (Moto, Faults) {
+pub(crate) fn start() -> (Moto, Faults) {
     let moto = Moto::start_as("111111111111");
     let faults = Faults::start(&moto.endpoint);
     (moto, faults)
@@ -71,13 +71,13 @@ fn start() -> (Moto, Faults) {
 
 /// `slipway deploy --env dev --release RELEASE --yes` through the proxy, as CI runs it (no AWS settings
 /// inherited from this machine).
-fn deploy(moto: &Moto, faults: &Faults, release: &str) -> Run {
+pub(crate) fn deploy(moto: &Moto, faults: &Faults, release: &str) -> Run {
     let dir = tempdir();
     deploy_in(dir.path(), moto, faults, release, &[])
 }
 
 /// [`deploy`] in `dir`, with `extra` arguments.
-fn deploy_in(dir: &std::path::Path, moto: &Moto, faults: &Faults, release: &str, extra: &[&str]) -> Run {
+pub(crate) fn deploy_in(dir: &std::path::Path, moto: &Moto, faults: &Faults, release: &str, extra: &[&str]) -> Run {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
     cmd.args(["deploy", "--env", "dev", "--release", release, "--yes", "--commit", "abc123"])
         .args(["--progress", "events", "--poll-ms", "20"])
@@ -309,7 +309,7 @@ fn dev_deploys_from_a_synth_directory_byte_for_byte() {
 /// Starts `slipway deploy --env dev --release RELEASE --concurrency 1` through the proxy, waits until the
 /// first stack's change set was created (its DescribeChangeSet answers slowly), and kills the process:
 /// what a lost CI runner leaves between CreateChangeSet and ExecuteChangeSet.
-fn killed_after_create_change_set(moto: &Moto, faults: &Faults, release: &str) {
+pub(crate) fn killed_after_create_change_set(moto: &Moto, faults: &Faults, release: &str) {
     let dir = tempdir();
     let calls_before = faults.calls("DescribeChangeSet");
     faults.inject("DescribeChangeSet", crate::faults::Fault::Slow(std::time::Duration::from_secs(20)), 1);
