@@ -728,7 +728,8 @@ fn deploy_command(dir: &std::path::Path, env: &[(&str, String)], extra: &[&str])
             cmd.env_remove(k);
         }
     }
-    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+    cmd.env("GITHUB_REF", "refs/heads/main")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent/slipway-test-config")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/slipway-test-credentials");
     for (k, v) in env {

@@ -23,7 +23,8 @@ fn slipway_with(env: &[(&str, String)], args: &[&str]) -> Run {
             cmd.env_remove(k);
         }
     }
-    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+    cmd.env("GITHUB_REF", "refs/heads/main")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", "/nonexistent/slipway-test-config")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/slipway-test-credentials");
     for (k, v) in env {

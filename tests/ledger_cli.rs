@@ -23,6 +23,7 @@ fn slipway_with(dir: &std::path::Path, moto: &Moto, extra: &[(&str, &str)], args
     for (key, value) in moto.env() {
         cmd.env(key, value);
     }
+    cmd.env("GITHUB_REF", "refs/heads/main");
     for (key, value) in extra {
         cmd.env(key, value);
     }
@@ -151,7 +152,10 @@ fn two_deploys_of_one_environment_at_once_one_proceeds_the_other_is_refused_nami
         for (key, value) in moto.env() {
             cmd.env(key, value);
         }
-        cmd.env("AWS_ENDPOINT_URL", &faults.endpoint).env("SLIPWAY_STORE", store).env("GITHUB_ACTOR", name);
+        cmd.env("AWS_ENDPOINT_URL", &faults.endpoint)
+            .env("SLIPWAY_STORE", store)
+            .env("GITHUB_ACTOR", name)
+            .env("GITHUB_REF", "refs/heads/main");
         (dir, cmd.spawn().unwrap())
     };
     let runs: Vec<_> = ["runner-a", "runner-b"].into_iter().map(spawn).collect();

@@ -92,7 +92,8 @@ pub(crate) fn deploy_in(dir: &std::path::Path, moto: &Moto, faults: &Faults, rel
     for (key, value) in moto.env() {
         cmd.env(key, value);
     }
-    cmd.env("AWS_ENDPOINT_URL", &faults.endpoint);
+    // CI says which ref it runs on; the policy deploys `dev` from `main` only.
+    cmd.env("AWS_ENDPOINT_URL", &faults.endpoint).env("GITHUB_REF", "refs/heads/main");
     let out = cmd.output().expect("the slipway binary runs");
     Run {
         status: out.status.code().unwrap_or(-1),
@@ -327,7 +328,8 @@ pub(crate) fn killed_after_create_change_set(moto: &Moto, faults: &Faults, relea
     for (key, value) in moto.env() {
         cmd.env(key, value);
     }
-    cmd.env("AWS_ENDPOINT_URL", &faults.endpoint);
+    // CI says which ref it runs on; the policy deploys `dev` from `main` only.
+    cmd.env("AWS_ENDPOINT_URL", &faults.endpoint).env("GITHUB_REF", "refs/heads/main");
     let mut child = cmd.spawn().unwrap();
     let start = std::time::Instant::now();
     while faults.calls("DescribeChangeSet") == calls_before {

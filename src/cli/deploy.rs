@@ -12,7 +12,7 @@ use crate::apply::cloudformation::{ApprovalMode, Approver, EventLines, InFlight,
 use crate::clock::{Clock, SystemClock};
 use crate::cloud::{Connector, Poll, Settings};
 use crate::diff::StackDiff;
-use crate::ledger::Kind;
+use crate::ledger::{Approval, Kind};
 use crate::model::Project;
 use crate::ops::Context;
 use crate::ops::deploy::{End, LockOptions, Request};
@@ -41,8 +41,45 @@ pub struct DeployArgs {
     /// The commit a release made here is recorded with. Default: $GITHUB_SHA, else git's HEAD.
     #[arg(long, value_name = "SHA")]
     commit: Option<String>,
+    /// The git ref a release made here is recorded with. Default: $GITHUB_REF, else git's branch.
+    #[arg(long = "ref", value_name = "REF")]
+    git_ref: Option<String>,
+    #[command(flatten)]
+    approvals: ApprovalArgs,
     #[command(flatten)]
     apply: ApplyArgs,
+}
+
+/// Who approved: counted by the policy (distinct people from the target's approving groups, none of them
+/// the person running the command or the release's author).
+#[derive(Debug, clap::Args)]
+pub struct ApprovalArgs {
+    /// A person who approved (repeatable).
+    #[arg(long = "approved-by", value_name = "NAME")]
+    approved_by: Vec<String>,
+    /// Also read the approvals of this GitHub Actions run's pending deployment to the target environment
+    /// from GitHub's REST API (GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_TOKEN).
+    #[arg(long, value_enum)]
+    approvals: Option<ApprovalSource>,
+}
+
+/// Where approvals come from besides the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApprovalSource {
+    /// The GitHub Actions run's approvals of its pending deployments.
+    Github,
+}
+
+impl ApprovalArgs {
+    /// Every approval given for a change to `env`.
+    pub async fn collect(&self, env: &str) -> Result<Vec<Approval>, CliError> {
+        let mut out: Vec<Approval> =
+            self.approved_by.iter().map(|by| Approval { by: by.clone(), source: "command line".into() }).collect();
+        if self.approvals == Some(ApprovalSource::Github) {
+            out.extend(super::github_approvals::of_this_run(env).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// How a release is applied: shared by deploy, promote and rollback.
@@ -79,8 +116,12 @@ pub struct ApplyArgs {
     /// How long this run's lock holds before another run may take it over.
     #[arg(long, value_name = "DURATION", value_parser = crate::clock::parse_duration, default_value = "2h")]
     lock_ttl: Duration,
+    /// The IAM role to assume (through STS) when the credentials are for another account than the
+    /// environment's; by default the one its definition names.
+    #[arg(long, value_name = "ARN")]
+    pub(super) assume_role: Option<String>,
     #[command(flatten)]
-    store: StoreArgs,
+    pub(super) store: StoreArgs,
     /// The first polling interval in milliseconds; it doubles up to 7.5 times that (for tests).
     #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
     poll_ms: u64,
@@ -119,7 +160,7 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<Exit, Cli
     runtime.block_on(async {
         let connector = Connector::load(Settings::from_env()).await;
         // Before anything is written anywhere: the environment's account answers to these credentials.
-        let cloud = crate::ops::deploy::connect(&connector, &env).await?;
+        let cloud = crate::ops::deploy::connect(&connector, &env, args.apply.assume_role.as_deref()).await?;
         let store = args.apply.store.open(Some(&connector)).await?;
         if crate::release::read_info(&store, &args.release).await?.is_none() || args.from.is_some() {
             let created = super::release::create_release(
@@ -127,7 +168,7 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<Exit, Cli
                 &store,
                 &args.release,
                 args.commit.as_deref(),
-                None,
+                args.git_ref.as_deref(),
                 args.from.as_deref(),
             )
             .await?;
@@ -143,7 +184,7 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<Exit, Cli
             release: &release,
             kind: Kind::Deploy,
             from: None,
-            approvals: Vec::new(),
+            approvals: args.approvals.collect(&env.name).await?,
             reason: None,
             broke_freeze: false,
             apply: &args.apply.options(),

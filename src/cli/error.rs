@@ -229,6 +229,15 @@ impl From<OpsError> for CliError {
             OpsError::Connect(e) => e.into(),
             OpsError::Cloud(e) => e.into(),
             OpsError::Store(e) => e.into(),
+            OpsError::Refused(refusals) => {
+                let mut e = CliError::user(format!(
+                    "refused by the policy ({} rule{}); nothing was changed:",
+                    refusals.len(),
+                    if refusals.len() == 1 { "" } else { "s" }
+                ));
+                e.details = refusals.iter().map(ToString::to_string).collect();
+                e
+            }
         }
     }
 }

@@ -8,8 +8,13 @@ mod diff;
 mod envs;
 mod error;
 mod exit;
+mod freeze;
+mod github_approvals;
+mod graph;
 mod history;
+mod promote;
 mod release;
+mod rollback;
 mod status;
 mod synth;
 mod unlock;
@@ -41,6 +46,12 @@ enum Command {
     Envs(envs::EnvsArgs),
     Deploy(deploy::DeployArgs),
     Release(release::ReleaseArgs),
+    Promote(promote::PromoteArgs),
+    Rollback(rollback::RollbackArgs),
+    Freeze(freeze::FreezeArgs),
+    Unfreeze(freeze::UnfreezeArgs),
+    Unhold(freeze::UnholdArgs),
+    Graph(graph::GraphArgs),
     History(history::HistoryArgs),
     Status(status::StatusArgs),
     Unlock(unlock::UnlockArgs),
@@ -88,6 +99,12 @@ where
         Command::Deploy(args) => deploy::run(project, args, ui),
         Command::Envs(args) => envs::run(&project, args, ui),
         Command::Release(args) => release::run(project, args, ui),
+        Command::Promote(args) => promote::run(project, args, ui),
+        Command::Rollback(args) => rollback::run(project, args, ui),
+        Command::Freeze(args) => freeze::freeze(project, args, ui),
+        Command::Unfreeze(args) => freeze::unfreeze(project, args, ui),
+        Command::Unhold(args) => freeze::unhold(project, args, ui),
+        Command::Graph(args) => graph::run(&project, args, ui),
         Command::History(args) => history::run(project, args, ui),
         Command::Status(args) => status::run(project, args, ui),
         Command::Unlock(args) => unlock::run(project, args, ui),

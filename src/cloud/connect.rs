@@ -156,9 +156,54 @@ impl Connector {
         }
     }
 
-    /// Connects to `dest`: checks the region by `rule`, that credentials exist, that the endpoint answers,
-    /// and that the credentials belong to the destination's account.
-    pub async fn connect(&self, dest: &Destination<'_>, rule: RegionRule) -> Result<Cloud, ConnectError> {
+    /// Connects to `dest` as role `role_arn`, assumed through STS with the chain's credentials (for an
+    /// environment in another account than theirs), then checks the account as [`Connector::connect`] does.
+    pub async fn connect_assuming(
+        &self,
+        dest: &Destination<'_>,
+        rule: RegionRule,
+        role_arn: &str,
+    ) -> Result<Cloud, ConnectError> {
+        self.check_region(dest, rule)?;
+        self.credentials().await?;
+        let base = Cloud::new(&self.config, dest.region);
+        let session = format!("slipway-{}", dest.environment);
+        let assumed =
+            base.sts.assume_role().role_arn(role_arn).role_session_name(session).send().await.map_err(|e| {
+                let e = super::error("AssumeRole", "-", &base.endpoint, e);
+                match e.failure {
+                    Failure::Service { .. } => ConnectError::Refused {
+                        endpoint: base.endpoint.clone(),
+                        message: format!("assuming {role_arn}: {}", e.message),
+                    },
+                    _ => ConnectError::Unreachable { endpoint: base.endpoint.clone(), message: e.message },
+                }
+            })?;
+        let Some(c) = assumed.credentials() else {
+            return Err(ConnectError::Refused {
+                endpoint: base.endpoint.clone(),
+                message: format!("assuming {role_arn} gave no credentials"),
+            });
+        };
+        let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+        let credentials = aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "slipway-assume-role",
+        );
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+            .build();
+        let cloud = Cloud::new(&config, dest.region);
+        self.check_account(&cloud, dest).await?;
+        Ok(cloud)
+    }
+
+    fn check_region(&self, dest: &Destination<'_>, rule: RegionRule) -> Result<(), ConnectError> {
         if let (RegionRule::Strict, Some(configured)) = (rule, self.config.region())
             && configured.as_ref() != dest.region
         {
@@ -168,8 +213,10 @@ impl Connector {
                 configured: configured.to_string(),
             });
         }
-        self.credentials().await?;
-        let cloud = Cloud::new(&self.config, dest.region);
+        Ok(())
+    }
+
+    async fn check_account(&self, cloud: &Cloud, dest: &Destination<'_>) -> Result<(), ConnectError> {
         let actual = cloud.account().await.map_err(|e| match e.failure {
             Failure::Service { .. } => ConnectError::Refused { endpoint: cloud.endpoint.clone(), message: e.message },
             _ => ConnectError::Unreachable { endpoint: cloud.endpoint.clone(), message: e.message },
@@ -181,6 +228,16 @@ impl Connector {
                 actual,
             });
         }
+        Ok(())
+    }
+
+    /// Connects to `dest`: checks the region by `rule`, that credentials exist, that the endpoint answers,
+    /// and that the credentials belong to the destination's account.
+    pub async fn connect(&self, dest: &Destination<'_>, rule: RegionRule) -> Result<Cloud, ConnectError> {
+        self.check_region(dest, rule)?;
+        self.credentials().await?;
+        let cloud = Cloud::new(&self.config, dest.region);
+        self.check_account(&cloud, dest).await?;
         Ok(cloud)
     }
 }

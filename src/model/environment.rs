@@ -271,6 +271,9 @@ pub struct Environment {
     /// Why a staging or production environment deploys without approvals or from any ref, when it
     /// deliberately does; `slipway check` refuses such an environment without a reason.
     pub unprotected_because: Option<String>,
+    /// The IAM role (ARN) slipway assumes through STS to reach the environment's account when a run's
+    /// credentials are for another account (a promotion from one account to the next).
+    pub assume_role: Option<String>,
 }
 
 impl Environment {
@@ -290,6 +293,7 @@ impl Environment {
             smoke_checks: Vec::new(),
             rollback: Rollback::PreviousRelease,
             unprotected_because: None,
+            assume_role: None,
         }
     }
 
@@ -369,6 +373,13 @@ impl Environment {
     /// Without it, `slipway check` refuses such an environment: it is almost always a mistake.
     pub fn unprotected_because(mut self, reason: impl Into<String>) -> Self {
         self.unprotected_because = Some(reason.into());
+        self
+    }
+
+    /// Names the IAM role slipway assumes to reach this environment's account from another account's
+    /// credentials.
+    pub fn assume_role(mut self, role_arn: impl Into<String>) -> Self {
+        self.assume_role = Some(role_arn.into());
         self
     }
 

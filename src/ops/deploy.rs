@@ -10,9 +10,11 @@ use std::time::Duration;
 use super::{Context, OpsError};
 use crate::apply::cloudformation::{self as cfn, Approver, InFlight, Options, Plan, Reporter, Verdict};
 use crate::cloud::{Cloud, Connector, Destination, RegionRule};
+use crate::ledger::EnvState;
 use crate::ledger::lock::{self, LockInfo};
 use crate::ledger::{self, Approval, Kind, Outcome, Phase, Record, SmokeRecord, StackRecord};
 use crate::model::Environment;
+use crate::policy::{self, Action};
 use crate::release::{self, Release};
 use crate::synth::sha256_hex;
 
@@ -97,13 +99,49 @@ pub fn plan(cx: &Context<'_>, req: &Request<'_>) -> Result<Plan, OpsError> {
 }
 
 /// Connects to `env`'s account and region for a change (the pre-flight checks: credentials, region,
-/// endpoint, account).
-pub async fn connect(connector: &Connector, env: &Environment) -> Result<Cloud, OpsError> {
+/// endpoint, account), with the run's credentials when they are for that account, else by assuming
+/// `role` (`--assume-role`) or the role the definition names.
+pub async fn connect(connector: &Connector, env: &Environment, role: Option<&str>) -> Result<Cloud, OpsError> {
     let Some(target) = env.aws_target() else {
         return Err(crate::apply::cloudformation::PlanError::NoAws(env.name.clone()).into());
     };
     let dest = Destination { environment: &env.name, account: target.account.as_str(), region: target.region.code() };
-    Ok(connector.connect(&dest, RegionRule::Strict).await?)
+    match (role.or(env.assume_role.as_deref()), connector.connect(&dest, RegionRule::Strict).await) {
+        (_, Ok(cloud)) => Ok(cloud),
+        (Some(role), Err(crate::cloud::ConnectError::WrongAccount { .. })) => {
+            Ok(connector.connect_assuming(&dest, RegionRule::Strict, role).await?)
+        }
+        (_, Err(e)) => Err(e.into()),
+    }
+}
+
+/// What the policy says about `req` now, from the ledger's state of its environments.
+pub async fn verdict(cx: &Context<'_>, req: &Request<'_>) -> Result<policy::Verdict, OpsError> {
+    let now = cx.clock.now();
+    let target_state = EnvState::of(&ledger::records(cx.store, &req.env.name).await?, now);
+    let source = match &req.from {
+        Some(name) => {
+            let env = cx.project.find(name);
+            let state = EnvState::of(&ledger::records(cx.store, name).await?, now);
+            env.map(|e| (e, state))
+        }
+        None => None,
+    };
+    let action = match req.kind {
+        Kind::Promote => Action::Promote,
+        Kind::Rollback => Action::Rollback { break_freeze: req.broke_freeze },
+        _ => Action::Deploy,
+    };
+    Ok(policy::decide(&policy::Request {
+        action,
+        target: req.env,
+        target_state: &target_state,
+        source: source.as_ref().map(|(e, s)| (*e, s)),
+        release: &req.release.info,
+        actor: &cx.actor.name,
+        approvals: &req.approvals,
+        now,
+    }))
 }
 
 /// Applies `req` through `cloud` (connected to its environment) as one run of the ledger: takes the lock,
@@ -163,12 +201,18 @@ async fn locked(
     for line in &reconciled {
         reporter.report(cfn::Report::Note(line));
     }
+    // Decided under the lock: nothing can freeze, hold or change the environment between the decision
+    // and the change.
+    let verdict = verdict(cx, req).await?;
+    if !verdict.allowed() {
+        return Err(OpsError::Refused(verdict.refusals));
+    }
     let started_at = cx.clock.now();
     let mut started = Record::new(run, Phase::Started, req.kind, env, started_at, cx.actor);
     started.release = Some(req.release.info.id.clone());
     started.commit = req.release.info.commit.clone();
     started.from = req.from.clone();
-    started.approvals = req.approvals.clone();
+    started.approvals = verdict.counted.clone();
     started.reason = req.reason.clone();
     started.broke_freeze = req.broke_freeze;
     started.artifacts =

@@ -49,4 +49,7 @@ pub enum OpsError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The policy refuses; nothing was changed.
+    #[error("refused by the policy: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Refused(Vec<crate::policy::Refusal>),
 }
