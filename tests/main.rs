@@ -21,6 +21,7 @@ mod layers;
 mod ledger_cli;
 mod moto;
 mod moto_patches;
+mod policy;
 mod reference_deploy;
 mod resource_data;
 mod state;
