@@ -3,6 +3,7 @@
 
 use crate::model::{
     AccountId, Approvals, Component, Database, DbClass, Environment, Region, Size, SmokeCheck, StackOutput, Tier,
+    Trigger,
 };
 
 const ACCOUNT: AccountId = crate::account_id!("444444444444");
@@ -13,6 +14,7 @@ pub fn prod() -> Environment {
         .aws(ACCOUNT, Region::UsEast1)
         .cloud_gov("webapp-org", "prod")
         .deploys_from(["main", "release/*"])
+        .trigger(Trigger::Promotion)
         .promoted_from(["staging"])
         .approvals(Approvals::new(2).from(super::release_managers()).wait_minutes(30))
         .size(Component::Frontend, Size { instances: 3, memory_mb: 512, disk_mb: 1024 })

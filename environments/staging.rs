@@ -2,6 +2,7 @@
 
 use crate::model::{
     AccountId, Approvals, Component, Database, DbClass, Environment, Region, Size, SmokeCheck, StackOutput, Tier,
+    Trigger,
 };
 
 const ACCOUNT: AccountId = crate::account_id!("333333333333");
@@ -12,6 +13,7 @@ pub fn staging() -> Environment {
         .aws(ACCOUNT, Region::UsEast1)
         .cloud_gov("webapp-org", "staging")
         .deploys_from(["main", "release/*"])
+        .trigger(Trigger::Promotion)
         .promoted_from(["test"])
         .approvals(Approvals::new(1).from(super::qa()))
         .size(Component::Backend, Size { instances: 2, memory_mb: 1024, disk_mb: 2048 })

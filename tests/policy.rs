@@ -30,6 +30,7 @@ fn prod() -> Environment {
     Environment::new("prod", Tier::Production)
         .aws(slipway::account_id!("444444444444"), Region::UsEast1)
         .deploys_from(["main", "release/*"])
+        .trigger(Trigger::Promotion)
         .promoted_from(["staging"])
         .approvals(Approvals::new(2).from(managers()).wait_minutes(30))
 }
@@ -246,7 +247,7 @@ fn a_path_not_in_the_graph_and_a_direct_deploy_of_a_promoted_environment_are_ref
     });
     assert_eq!(
         messages(&direct),
-        ["[path] `prod` is reached by promotion from staging, not deployed directly; use `slipway promote \
+        ["[path] `prod` is reached only by promotion from staging, not deployed directly; use `slipway promote \
           --release r1 --to prod`"]
     );
     // An environment deployed on push is deployed directly.

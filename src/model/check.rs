@@ -170,6 +170,14 @@ fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec
     {
         problems.push(Problem::new(name, "trigger", format!("the release tag pattern {why}")));
     }
+    if env.trigger == super::Trigger::Promotion && env.promoted_from.is_empty() {
+        problems.push(Problem::new(
+            name,
+            "trigger",
+            "is `Trigger::Promotion` but nothing is promoted into it, so nothing could ever reach it; add \
+             `.promoted_from([..])` or choose another trigger",
+        ));
+    }
     let names: Vec<&str> = all.iter().map(|e| e.name.as_str()).collect();
     for from in &env.promoted_from {
         if from == name {

@@ -50,8 +50,10 @@ impl fmt::Display for Tier {
 pub enum Trigger {
     /// A push to one of the environment's refs deploys it.
     Push,
-    /// Somebody runs the deploy (a workflow dispatch, a promotion).
+    /// Somebody runs the deploy by hand (a workflow dispatch), or promotes a release into it.
     Manual,
+    /// Only a promotion from an environment it is promoted from reaches it (production, say).
+    Promotion,
     /// Publishing a release whose tag matches the pattern (`v*`) deploys it.
     ReleaseTag(RefPattern),
 }
@@ -61,6 +63,7 @@ impl fmt::Display for Trigger {
         match self {
             Trigger::Push => f.write_str("push"),
             Trigger::Manual => f.write_str("manual"),
+            Trigger::Promotion => f.write_str("promotion"),
             Trigger::ReleaseTag(p) => write!(f, "release tag {p}"),
         }
     }

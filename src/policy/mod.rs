@@ -5,8 +5,8 @@
 //!
 //! The rules:
 //! - **path**: a promotion follows an edge of the graph (the target lists the source in
-//!   `promoted_from`); a direct deploy is for environments nothing is promoted into, or whose trigger
-//!   deploys from refs (push, release tag);
+//!   `promoted_from`); a direct deploy is refused where the trigger says only a promotion reaches the
+//!   environment (`Trigger::Promotion`);
 //! - **source**: the release is what the source runs now, the source's last change succeeded, and its
 //!   smoke checks passed;
 //! - **ref**: the release was made on a ref the target deploys from;
@@ -187,13 +187,12 @@ fn path(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
             message: format!("a promotion into `{}` needs the environment it comes from", target.name),
         }),
         (Action::Deploy, _) => {
-            let from_refs = matches!(target.trigger, Trigger::Push | Trigger::ReleaseTag(_));
-            if !target.promoted_from.is_empty() && !from_refs {
+            if target.trigger == Trigger::Promotion {
                 refusals.push(Refusal {
                     rule: Rule::Path,
                     message: format!(
-                        "`{}` is reached by promotion from {}, not deployed directly; use `slipway promote \
-                         --release {} --to {}`",
+                        "`{}` is reached only by promotion from {}, not deployed directly; use `slipway \
+                         promote --release {} --to {}`",
                         target.name,
                         target.promoted_from.join(", "),
                         req.release.id,
