@@ -82,8 +82,9 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Now, to the millisecond: what records keep, so a time read back equals the time written.
     fn now(&self) -> Timestamp {
-        Timestamp(OffsetDateTime::now_utc())
+        Timestamp::from_unix_millis(Timestamp(OffsetDateTime::now_utc()).unix_millis())
     }
 }
 

@@ -27,4 +27,5 @@ mod resource_data;
 mod state;
 mod synth;
 mod templates;
+mod walks;
 mod yaml_escaping;

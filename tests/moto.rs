@@ -33,14 +33,26 @@ impl Moto {
 
     /// Starts a moto server whose credentials belong to `account`.
     pub fn start_as(account: &str) -> Moto {
+        Moto::launch(Some(account))
+    }
+
+    /// Starts a moto server of many accounts: plain credentials act in moto's default account
+    /// (123456789012), and credentials from STS AssumeRole act in the role's account, as on AWS.
+    pub fn start_accounts() -> Moto {
+        Moto::launch(None)
+    }
+
+    fn launch(account: Option<&str>) -> Moto {
         let python = python_tool("SLIPWAY_TEST_PYTHON", "python");
         let server = repo_root().join("tests/moto/server.py");
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = tempfile::Builder::new().prefix("slipway-moto-").suffix(".log").tempfile().unwrap();
-        let mut child = Command::new(&python)
-            .arg(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_ACCOUNT_ID", account)
+        let mut command = Command::new(&python);
+        command.arg(&server).args(["-H", "127.0.0.1", "-p", &port.to_string()]).env_remove("MOTO_ACCOUNT_ID");
+        if let Some(account) = account {
+            command.env("MOTO_ACCOUNT_ID", account);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log.reopen().unwrap())

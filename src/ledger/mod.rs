@@ -296,9 +296,17 @@ pub async fn records(store: &Store, env: &str) -> Result<Vec<Record>, LedgerErro
 
 /// Every record of every environment, oldest first.
 pub async fn all_records(store: &Store) -> Result<Vec<Record>, LedgerError> {
-    let mut all = read_all(store, "ledger/").await?;
-    all.sort_by(|a, b| (a.at, &a.run).cmp(&(b.at, &b.run)));
-    Ok(all)
+    read_all(store, "ledger/").await
+}
+
+/// Time order; within one millisecond a run's `started` record comes before its end (their keys would
+/// sort the other way round).
+fn in_order(records: &mut [Record]) {
+    records.sort_by(|a, b| {
+        a.at.cmp(&b.at)
+            .then_with(|| (a.phase != Phase::Started).cmp(&(b.phase != Phase::Started)))
+            .then(a.run.cmp(&b.run))
+    });
 }
 
 async fn read_all(store: &Store, prefix: &str) -> Result<Vec<Record>, LedgerError> {
@@ -312,6 +320,7 @@ async fn read_all(store: &Store, prefix: &str) -> Result<Vec<Record>, LedgerErro
             .map_err(|e| LedgerError::Unreadable { key: key.clone(), why: e.to_string() })?;
         out.push(record);
     }
+    in_order(&mut out);
     Ok(out)
 }
 

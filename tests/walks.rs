@@ -1,0 +1,422 @@
+//! The deployment flows of `shared/design.md`, walked end to end on moto: releases go from the first
+//! environment to the last through the same code the commands run (`slipway::ops`), each environment in
+//! its own AWS account reached by assuming its role through STS (moto's many-account mode), every gate
+//! is tried and its refusal's message asserted, and the ledger then holds exactly the expected records.
+//! A clock the test moves stands in for the wait timers.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use slipway::apply::cloudformation::{ApprovalMode, Approver, EventLines, InFlight, Options, Verdict};
+use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
+use slipway::clock::{Clock, SystemClock, Timestamp};
+use slipway::cloud::{Connector, Poll, Settings};
+use slipway::diff::StackDiff;
+use slipway::ledger::{self, Actor, Approval, Kind, Outcome, Phase, Record};
+use slipway::model::{Environment, Project, SmokeCheck, StackOutput};
+use slipway::ops::deploy::{End, LockOptions, Request};
+use slipway::ops::{Context, OpsError};
+use slipway::release::{self, ReleaseInfo};
+use slipway::store::Store;
+
+use crate::moto::Moto;
+use crate::support::tempdir;
+
+/// A clock the test moves.
+struct TestClock(Mutex<Timestamp>);
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap()
+    }
+}
+
+thread_local! {
+    /// Each environment's stand-in app URL, which its stack outputs as `ApiUrl`.
+    static APP_URLS: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// One small stack per environment: a topic named after the release (so every release changes it) and
+/// the URL of the environment's stand-in app as `ApiUrl`, which its smoke check reads.
+fn tiny_stacks(_: &Project, env: &Environment) -> Vec<Stack> {
+    let mut t = Template::new(format!("{}: app", env.name));
+    t.parameter("Release", Parameter::string("the release"));
+    t.resource("Topic", Resource::new("AWS::SNS::Topic").prop("DisplayName", Expr::sub("app-${Release}")));
+    let url = APP_URLS.with(|u| u.borrow().get(&env.name).cloned()).unwrap_or_else(|| "http://127.0.0.1:9".into());
+    t.output("ApiUrl", Output::new("the app", Expr::str(url)));
+    vec![Stack::new("app", t)]
+}
+
+/// An environment's app: answers every request with the status it is set to.
+struct App {
+    url: String,
+    status: Arc<AtomicU16>,
+}
+
+impl App {
+    fn start() -> App {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let status = Arc::new(AtomicU16::new(200));
+        let answer = status.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let mut buf = [0u8; 2048];
+                let _ = conn.read(&mut buf);
+                let code = answer.load(Ordering::SeqCst);
+                let _ = write!(conn, "HTTP/1.1 {code} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+            }
+        });
+        App { url, status }
+    }
+}
+
+struct Refuse;
+
+impl Approver for Refuse {
+    fn approve(&mut self, _: &str, _: &StackDiff) -> bool {
+        false
+    }
+}
+
+/// A team's world: moto with an account per environment, a store, a clock, and the flow's definitions.
+struct World {
+    moto: Moto,
+    _dir: tempfile::TempDir,
+    store: Store,
+    clock: TestClock,
+    project: Project,
+    apps: BTreeMap<String, App>,
+    rt: tokio::runtime::Runtime,
+    connector: Connector,
+}
+
+impl World {
+    /// `project` with tiny stacks, a smoke check and a role to assume in each environment's account.
+    fn new(project: Project) -> World {
+        let moto = Moto::start_accounts();
+        let dir = tempdir();
+        let store = Store::local(&dir.path().join("store"));
+        let mut apps = BTreeMap::new();
+        let mut project = project.stacks_from(tiny_stacks);
+        for env in &mut project.environments {
+            let app = App::start();
+            APP_URLS.with(|u| u.borrow_mut().insert(env.name.clone(), app.url.clone()));
+            apps.insert(env.name.clone(), app);
+            let account = env.aws_target().expect("every walked environment has an AWS target").account;
+            env.assume_role = Some(format!("arn:aws:iam::{account}:role/slipway-deploy"));
+            env.smoke_checks =
+                vec![SmokeCheck::get("health", StackOutput::new("app", "ApiUrl"), "/health").attempts(1)];
+        }
+        assert_eq!(slipway::model::check(&project), vec![], "the walked flow passes check");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&moto.endpoint)
+            .region(aws_config::Region::new(project.environments[0].aws_target().unwrap().region.code().to_string()))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+        let connector = rt.block_on(Connector::load_from(loader, Settings::default()));
+        World { moto, _dir: dir, store, clock: TestClock(Mutex::new(SystemClock.now())), project, apps, rt, connector }
+    }
+
+    fn advance(&self, minutes: u64) {
+        let mut now = self.clock.0.lock().unwrap();
+        *now = now.plus(Duration::from_secs(minutes * 60));
+    }
+
+    /// The app of `env` answers `status` from now on.
+    fn app_answers(&self, env: &str, status: u16) {
+        self.apps[env].status.store(status, Ordering::SeqCst);
+    }
+
+    /// Makes release `id` of the definitions, on `git_ref`, by `author`.
+    fn release(&self, id: &str, git_ref: &str, author: &str) {
+        let set = slipway::synth::synth(&self.project, &[]).expect("the flow synthesizes");
+        let info = ReleaseInfo {
+            id: id.into(),
+            commit: Some(format!("commit-of-{id}")),
+            git_ref: Some(git_ref.into()),
+            created_at: self.clock.now(),
+            created_by: author.into(),
+            slipway_version: "test".into(),
+            environments: set.environments.clone(),
+        };
+        self.rt.block_on(release::create(&self.store, &info, &set.artifacts)).unwrap();
+    }
+
+    /// Runs `kind` of `release` into `env` as `by`, with `approvals`, the way the commands do.
+    fn run(
+        &self,
+        kind: Kind,
+        release: &str,
+        env: &str,
+        from: Option<&str>,
+        by: &str,
+        approvals: &[&str],
+        reason: Option<&str>,
+        break_freeze: bool,
+    ) -> Result<Verdict, Vec<String>> {
+        let actor = Actor { name: by.into(), ci_run: None };
+        let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
+        let target = self.project.find(env).unwrap_or_else(|| panic!("no environment {env}"));
+        let options = Options {
+            concurrency: 4,
+            approval: ApprovalMode::Never,
+            yes: true,
+            interactive: false,
+            skip_resources: vec![],
+            in_progress_wait: Duration::from_secs(1),
+            poll: Poll { min: Duration::from_millis(20), max: Duration::from_millis(100) },
+            artifacts_bucket: None,
+            smoke: true,
+        };
+        self.rt.block_on(async {
+            let release = release::read(&self.store, release).await.unwrap();
+            let req = Request {
+                env: target,
+                release: &release,
+                kind,
+                from: from.map(str::to_string),
+                approvals: approvals
+                    .iter()
+                    .map(|a| Approval { by: (*a).into(), source: "command line".into() })
+                    .collect(),
+                reason: reason.map(str::to_string),
+                broke_freeze: break_freeze,
+                apply: &options,
+                lock: LockOptions {
+                    wait: Duration::ZERO,
+                    ttl: Duration::from_secs(3600),
+                    poll: Duration::from_millis(10),
+                },
+            };
+            let refused = |e: OpsError| match e {
+                OpsError::Refused(refusals) => refusals.iter().map(ToString::to_string).collect(),
+                other => panic!("{kind:?} of {} into {env} failed: {other}\n{}", req.release.info.id, self.moto.log()),
+            };
+            // As the commands do: the policy first, without credentials, then again under the lock.
+            let verdict = slipway::ops::deploy::verdict(&cx, &req).await.unwrap();
+            if !verdict.allowed() {
+                return Err(refused(OpsError::Refused(verdict.refusals)));
+            }
+            let cloud = slipway::ops::deploy::connect(&self.connector, target, None).await.map_err(refused)?;
+            let mut log = Vec::new();
+            let mut reporter = EventLines::new(&mut log);
+            let in_flight = RefCell::new(InFlight::default());
+            let ran = slipway::ops::deploy::run(
+                &cx,
+                &req,
+                &cloud,
+                &mut reporter,
+                &mut Refuse,
+                &in_flight,
+                std::future::pending(),
+            )
+            .await
+            .map_err(refused)?;
+            match ran.end {
+                End::Applied(outcome) => Ok(outcome.verdict),
+                End::Interrupted(_) => panic!("nothing interrupts a walk"),
+            }
+        })
+    }
+
+    fn deploy(&self, release: &str, env: &str, by: &str, approvals: &[&str]) -> Result<Verdict, Vec<String>> {
+        self.run(Kind::Deploy, release, env, None, by, approvals, None, false)
+    }
+
+    fn promote(
+        &self,
+        release: &str,
+        from: &str,
+        to: &str,
+        by: &str,
+        approvals: &[&str],
+    ) -> Result<Verdict, Vec<String>> {
+        self.run(Kind::Promote, release, to, Some(from), by, approvals, None, false)
+    }
+
+    /// Records a freeze or an unfreeze of `env`, as the commands do.
+    fn freeze(&self, env: &str, by: &str, frozen: bool) {
+        let now = self.clock.now();
+        let actor = Actor { name: by.into(), ci_run: None };
+        let kind = if frozen { Kind::Freeze } else { Kind::Unfreeze };
+        let mut r = Record::new(&ledger::new_run_id(now), Phase::Done, kind, env, now, &actor);
+        r.outcome = Some(Outcome::Done);
+        r.reason = frozen.then(|| "incident 42: stop the line".to_string());
+        self.rt.block_on(ledger::append(&self.store, &r)).unwrap();
+    }
+
+    /// The ledger of `env`, a line per record: `promote r1 finished deployed by ana [priya, mateo]`.
+    fn ledger(&self, env: &str) -> Vec<String> {
+        let records = self.rt.block_on(ledger::records(&self.store, env)).unwrap();
+        records
+            .iter()
+            .map(|r| {
+                let outcome = r.outcome.map(|o| o.as_str()).unwrap_or("-");
+                let phase = match r.phase {
+                    Phase::Started => " started".to_string(),
+                    Phase::Finished => format!(" finished {outcome}"),
+                    Phase::Reconciled => format!(" reconciled {outcome}"),
+                    Phase::Done => String::new(),
+                };
+                let approvals = if r.approvals.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", r.approvals.iter().map(|a| a.by.as_str()).collect::<Vec<_>>().join(", "))
+                };
+                let release = r.release.as_deref().map(|x| format!(" {x}")).unwrap_or_default();
+                format!("{}{release}{phase} by {}{approvals}", r.kind.as_str(), r.actor.name)
+            })
+            .collect()
+    }
+
+    /// The release `env`'s stack runs now, as its `Release` parameter says in moto.
+    fn running(&self, env: &str) -> Option<String> {
+        let target = self.project.find(env).unwrap().aws_target().unwrap();
+        let name = format!("{}-{env}-app", self.project.name);
+        let account = target.account.to_string();
+        self.rt.block_on(async {
+            let cloud = self
+                .connector
+                .connect_assuming(
+                    &slipway::cloud::Destination { environment: env, account: &account, region: target.region.code() },
+                    slipway::cloud::RegionRule::Environment,
+                    &format!("arn:aws:iam::{account}:role/slipway-deploy"),
+                )
+                .await
+                .unwrap();
+            cloud.describe_stack(&name).await.unwrap().map(|s| s.parameters["Release"].clone())
+        })
+    }
+}
+
+/// The full ledger line of a promotion or deploy that ran to the end.
+fn done(kind: &str, release: &str, by: &str, approvals: &[&str]) -> [String; 2] {
+    let a = if approvals.is_empty() { String::new() } else { format!(" [{}]", approvals.join(", ")) };
+    [format!("{kind} {release} started by {by}{a}"), format!("{kind} {release} finished deployed by {by}{a}")]
+}
+
+fn lines(parts: &[&[String]]) -> Vec<String> {
+    parts.iter().flat_map(|p| p.iter().cloned()).collect()
+}
+
+fn deployed(v: Result<Verdict, Vec<String>>) {
+    assert_eq!(v, Ok(Verdict::Deployed));
+}
+
+/// dev -> test -> staging -> prod, the repository's own definitions: prod needs two release managers and
+/// a 30-minute wait, and deploys only from `main` or `release/*`; each environment is its own account.
+#[test]
+fn the_line_of_four_walked_through_every_gate() {
+    let w = World::new(slipway::environments::project());
+    w.release("r1", "refs/heads/main", "ana");
+    w.release("r2", "refs/heads/feature/login", "ana");
+    w.release("r3", "refs/heads/main", "ana");
+
+    deployed(w.deploy("r1", "dev", "ci", &[]));
+    // A wrong ref.
+    assert_eq!(
+        w.deploy("r2", "dev", "ci", &[]),
+        Err(vec!["[ref] release r2 was made on `feature/login`, but `dev` deploys only from main".to_string()])
+    );
+    // test takes a release by hand or by promotion, either way with a QA approval.
+    assert_eq!(
+        w.promote("r1", "dev", "test", "ana", &[]),
+        Err(vec![
+            "[approvals] `test` needs 1 approval from qa, by people other than the one running this and the \
+                  release's author (ana); none counted"
+                .to_string()
+        ])
+    );
+    assert_eq!(
+        w.promote("r1", "dev", "test", "amara", &["amara"]),
+        Err(vec![
+            "[approvals] `test` needs 1 approval from qa, by people other than the one running this and the \
+                  release's author (ana); none counted; not counted: amara is the person running this"
+                .to_string()
+        ])
+    );
+    deployed(w.promote("r1", "dev", "test", "ci", &["amara"]));
+    deployed(w.promote("r1", "test", "staging", "ci", &["jonas"]));
+
+    // Into prod: every approval rule, the wait, a path not in the graph, a freeze.
+    let prod_needs = "[approvals] `prod` needs 2 approvals from release-managers, by people other than the one \
+                      running this and the release's author (ana); ";
+    w.advance(10);
+    let early = w.promote("r1", "staging", "prod", "ci", &["priya", "priya", "ana", "jonas"]).unwrap_err();
+    assert_eq!(early.len(), 2, "{early:?}");
+    assert_eq!(
+        early[0],
+        format!(
+            "{prod_needs}counted priya; not counted: priya approved twice, counted once; ana is the release's author; \
+             jonas is in none of the approving groups"
+        )
+    );
+    assert!(
+        early[1].starts_with("[wait] `prod` waits 30m after a release reaches `staging`: release r1 reached it at "),
+        "{}",
+        early[1]
+    );
+    assert!(early[1].ends_with("(in 20m)"), "{}", early[1]);
+    assert_eq!(
+        w.promote("r1", "dev", "prod", "ci", &["priya", "mateo"]).unwrap_err()[0],
+        "[path] `prod` is not promoted from `dev`: it is promoted from staging"
+    );
+    assert_eq!(
+        w.deploy("r1", "prod", "ci", &["priya", "mateo"]).unwrap_err()[0],
+        "[path] `prod` is reached only by promotion from staging, not deployed directly; use `slipway promote \
+         --release r1 --to prod`"
+    );
+    w.advance(21);
+    w.freeze("prod", "ines", true);
+    let frozen = w.promote("r1", "staging", "prod", "ci", &["priya", "mateo"]).unwrap_err();
+    assert_eq!(frozen.len(), 1, "{frozen:?}");
+    assert!(frozen[0].starts_with("[freeze] `prod` is frozen by ines ("), "{frozen:?}");
+    assert!(frozen[0].ends_with("): incident 42: stop the line; `slipway unfreeze` lifts it"), "{frozen:?}");
+    w.advance(1);
+    w.freeze("prod", "ines", false);
+    w.advance(1);
+    deployed(w.promote("r1", "staging", "prod", "ci", &["priya", "mateo"]));
+    assert_eq!(w.running("prod").as_deref(), Some("r1"));
+
+    // A source whose smoke check failed: r3 fails in dev, so dev still runs r1 and its last change failed.
+    w.app_answers("dev", 503);
+    let failed = w.deploy("r3", "dev", "ci", &[]).unwrap();
+    assert!(matches!(failed, Verdict::RolledBack { .. }), "{failed:?}");
+    w.app_answers("dev", 200);
+    assert_eq!(
+        w.promote("r3", "dev", "test", "ci", &["amara"]).unwrap_err(),
+        [
+            "[source] `dev` runs release r1, not r3; promote what the source runs now".to_string(),
+            "[source] the last change to `dev` (deploy of release r3 by ci) ended rolled-back; it must succeed before \
+             a promotion from it"
+                .into()
+        ]
+    );
+    assert_eq!(w.running("dev").as_deref(), Some("r1"));
+
+    // The ledger holds exactly what happened: the refusals changed nothing.
+    assert_eq!(
+        w.ledger("dev"),
+        lines(&[
+            &done("deploy", "r1", "ci", &[]),
+            &["deploy r3 started by ci".into(), "deploy r3 finished rolled-back by ci".into()],
+        ])
+    );
+    assert_eq!(w.ledger("test"), done("promote", "r1", "ci", &["amara"]));
+    assert_eq!(w.ledger("staging"), done("promote", "r1", "ci", &["jonas"]));
+    assert_eq!(
+        w.ledger("prod"),
+        lines(&[
+            &["freeze by ines".into(), "unfreeze by ines".into()],
+            &done("promote", "r1", "ci", &["priya", "mateo"]),
+        ])
+    );
+}
