@@ -151,6 +151,7 @@ impl World {
     }
 
     /// Runs `kind` of `release` into `env` as `by`, with `approvals`, the way the commands do.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         kind: Kind,
