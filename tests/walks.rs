@@ -28,12 +28,14 @@ use slipway::store::Store;
 use crate::moto::Moto;
 use crate::support::tempdir;
 
-/// A clock the test moves.
+/// A clock the test moves; like a real one, it has moved on a little (a millisecond) each time it is read.
 struct TestClock(Mutex<Timestamp>);
 
 impl Clock for TestClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap()
+        let mut now = self.0.lock().unwrap();
+        *now = now.plus(Duration::from_millis(1));
+        *now
     }
 }
 
@@ -419,5 +421,149 @@ fn the_line_of_four_walked_through_every_gate() {
             &["freeze by ines".into(), "unfreeze by ines".into()],
             &done("promote", "r1", "ci", &["priya", "mateo"]),
         ])
+    );
+}
+
+/// A graph rather than a line: dev-int -> future -> active -> staging -> prod, and active -> uat ->
+/// staging; approvals 0 / 1 / 1 / 2 with a 15-minute wait into prod; release branches deployed into
+/// future by hand; who approved what, audited from the ledger.
+#[test]
+fn the_promotion_graph_walked_through_every_gate() {
+    use slipway::model::{AccountId, Approvals, Group, Region, Repository, Tier, Trigger};
+    let qa = Group::new("qa", ["kim", "lee"]);
+    let ops = Group::new("operations", ["ada", "bo", "cy"]);
+    let aws = |name: &str, tier, account: &'static str| {
+        Environment::new(name, tier).aws(AccountId::new(account), Region::UsWest2)
+    };
+    let project = Project::new("ledger", Repository::new("acme", "ledger"))
+        .environment(aws("dev-int", Tier::Development, "100000000001").deploys_from(["main"]).trigger(Trigger::Push))
+        .environment(
+            aws("future", Tier::Test, "100000000002").deploys_from(["main", "release/*"]).promoted_from(["dev-int"]),
+        )
+        .environment(
+            aws("active", Tier::Test, "100000000003")
+                .deploys_from(["main", "release/*"])
+                .promoted_from(["future", "dev-int"])
+                .approvals(Approvals::new(1).from(qa.clone())),
+        )
+        .environment(
+            aws("uat", Tier::Test, "100000000004")
+                .deploys_from(["release/*"])
+                .trigger(Trigger::Promotion)
+                .promoted_from(["active"])
+                .approvals(Approvals::new(1).from(qa)),
+        )
+        .environment(
+            aws("staging", Tier::Staging, "100000000005")
+                .deploys_from(["release/*"])
+                .trigger(Trigger::Promotion)
+                .promoted_from(["active", "uat"])
+                .approvals(Approvals::new(1).from(ops.clone())),
+        )
+        .environment(
+            aws("prod", Tier::Production, "100000000006")
+                .deploys_from(["release/*"])
+                .trigger(Trigger::Promotion)
+                .promoted_from(["staging"])
+                .approvals(Approvals::new(2).from(ops).wait_minutes(15)),
+        );
+    let w = World::new(project);
+    w.release("r1", "refs/heads/main", "dev1");
+    w.release("r2", "refs/heads/release/v2", "dev2");
+    w.release("r3", "refs/heads/release/v3", "dev2");
+
+    // main reaches dev-int, future and active.
+    deployed(w.deploy("r1", "dev-int", "ci", &[]));
+    deployed(w.promote("r1", "dev-int", "future", "dev1", &[]));
+    deployed(w.promote("r1", "future", "active", "dev1", &["kim"]));
+    // A wrong ref: uat takes release branches only.
+    assert_eq!(
+        w.promote("r1", "active", "uat", "dev1", &["kim"]).unwrap_err(),
+        ["[ref] release r1 was made on `main`, but `uat` deploys only from release/*"]
+    );
+    // A release branch enters by hand at future (it may not enter at dev-int), then moves along.
+    assert_eq!(
+        w.deploy("r2", "dev-int", "ci", &[]).unwrap_err(),
+        ["[ref] release r2 was made on `release/v2`, but `dev-int` deploys only from main"]
+    );
+    deployed(w.deploy("r2", "future", "dev2", &[]));
+    // A path not in the graph.
+    assert_eq!(
+        w.promote("r2", "future", "staging", "dev2", &["ada"]).unwrap_err(),
+        ["[path] `staging` is not promoted from `future`: it is promoted from active, uat"]
+    );
+    deployed(w.promote("r2", "future", "active", "dev2", &["lee"]));
+    deployed(w.promote("r2", "active", "uat", "lee", &["kim"]));
+    // A wrong group, the author approving.
+    let staging_needs = "[approvals] `staging` needs 1 approval from operations, by people other than the one \
+                         running this and the release's author (dev2); none counted; not counted: ";
+    assert_eq!(
+        w.promote("r2", "uat", "staging", "kim", &["lee"]).unwrap_err(),
+        [format!("{staging_needs}lee is in none of the approving groups")]
+    );
+    assert_eq!(
+        w.promote("r2", "uat", "staging", "kim", &["dev2"]).unwrap_err(),
+        [format!("{staging_needs}dev2 is the release's author")]
+    );
+    deployed(w.promote("r2", "uat", "staging", "kim", &["ada"]));
+    // The same person twice, the wait, a freeze.
+    w.advance(5);
+    let twice = w.promote("r2", "staging", "prod", "kim", &["ada", "ada"]).unwrap_err();
+    assert_eq!(twice.len(), 2, "{twice:?}");
+    assert_eq!(
+        twice[0],
+        "[approvals] `prod` needs 2 approvals from operations, by people other than the one running this and the \
+         release's author (dev2); counted ada; not counted: ada approved twice, counted once"
+    );
+    assert!(twice[1].starts_with("[wait] `prod` waits 15m after a release reaches `staging`"), "{}", twice[1]);
+    assert!(twice[1].ends_with("(in 10m)"), "{}", twice[1]);
+    w.advance(10);
+    w.freeze("prod", "cy", true);
+    let frozen = w.promote("r2", "staging", "prod", "kim", &["ada", "bo"]).unwrap_err();
+    assert!(frozen.len() == 1 && frozen[0].starts_with("[freeze] `prod` is frozen by cy"), "{frozen:?}");
+    w.advance(1);
+    w.freeze("prod", "cy", false);
+    w.advance(1);
+    deployed(w.promote("r2", "staging", "prod", "kim", &["ada", "bo"]));
+    assert_eq!(w.running("prod").as_deref(), Some("r2"));
+
+    // A source whose smoke check failed.
+    deployed(w.deploy("r3", "future", "dev2", &[]));
+    w.app_answers("active", 503);
+    assert!(matches!(w.promote("r3", "future", "active", "dev2", &["kim"]), Ok(Verdict::RolledBack { .. })));
+    w.app_answers("active", 200);
+    assert_eq!(
+        w.promote("r3", "active", "uat", "dev2", &["kim"]).unwrap_err(),
+        [
+            "[source] `active` runs release r2, not r3; promote what the source runs now".to_string(),
+            "[source] the last change to `active` (promote of release r3 by dev2) ended rolled-back; it must succeed \
+             before a promotion from it"
+                .into()
+        ]
+    );
+
+    // The audit: who approved what, environment by environment.
+    assert_eq!(w.ledger("dev-int"), done("deploy", "r1", "ci", &[]));
+    assert_eq!(
+        w.ledger("future"),
+        lines(&[
+            &done("promote", "r1", "dev1", &[]),
+            &done("deploy", "r2", "dev2", &[]),
+            &done("deploy", "r3", "dev2", &[])
+        ])
+    );
+    assert_eq!(
+        w.ledger("active"),
+        lines(&[
+            &done("promote", "r1", "dev1", &["kim"]),
+            &done("promote", "r2", "dev2", &["lee"]),
+            &["promote r3 started by dev2 [kim]".into(), "promote r3 finished rolled-back by dev2 [kim]".into()],
+        ])
+    );
+    assert_eq!(w.ledger("uat"), done("promote", "r2", "lee", &["kim"]));
+    assert_eq!(w.ledger("staging"), done("promote", "r2", "kim", &["ada"]));
+    assert_eq!(
+        w.ledger("prod"),
+        lines(&[&["freeze by cy".into(), "unfreeze by cy".into()], &done("promote", "r2", "kim", &["ada", "bo"])])
     );
 }
