@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use slipway::clock::Timestamp;
 use slipway::ledger::{Actor, Approval, EnvState, Kind, Outcome, Phase, Record, SmokeRecord};
-use slipway::model::{Approvals, Environment, Group, Region, Tier, Trigger};
+use slipway::model::{Approvals, Environment, Group, RefPattern, Region, Tier, Trigger};
 use slipway::policy::{Action, Request, Rule, Verdict, decide};
 use slipway::release::ReleaseInfo;
 
@@ -337,7 +337,7 @@ fn the_source_must_run_the_release_its_last_change_must_have_succeeded_and_its_s
 }
 
 #[test]
-fn a_rolled_back_environment_is_held_against_deploys_until_unhold_or_a_promotion() {
+fn a_rolled_back_environment_is_held_against_automatic_deploys_until_unhold_or_a_promotion() {
     let dev = env("dev").trigger(Trigger::Push);
     let mut records = run("dev", Kind::Deploy, "r1", 0, Outcome::Deployed, true);
     records.extend(run("dev", Kind::Deploy, "r2", 2, Outcome::Deployed, true));
@@ -345,11 +345,11 @@ fn a_rolled_back_environment_is_held_against_deploys_until_unhold_or_a_promotion
     back[1].reason = Some("r2 breaks logins".into());
     records.extend(back);
     let release = release("r3", Some("main"), "ana");
-    let ask = |records: &[Record]| {
+    let ask_of = |target: &Environment, records: &[Record]| {
         let s = state(records, 10);
         decide(&Request {
             action: Action::Deploy,
-            target: &dev,
+            target,
             target_state: &s,
             source: None,
             release: &release,
@@ -358,11 +358,19 @@ fn a_rolled_back_environment_is_held_against_deploys_until_unhold_or_a_promotion
             now: t(10),
         })
     };
+    let ask = |records: &[Record]| ask_of(&dev, records);
     assert_eq!(
         messages(&ask(&records)),
-        ["[hold] `dev` is held since ci rolled it back to r1 at 2026-11-24T06:05:00.000Z (r2 breaks logins); \
-          `slipway unhold --env dev` lifts the hold, or promote a release to it by name"]
+        ["[hold] `dev` is held since ci rolled it back to r1 at 2026-11-24T06:05:00.000Z (r2 breaks logins), so its \
+          automatic deploys are refused; `slipway unhold --env dev` lifts the hold, or promote a release to it by name"]
     );
+    // A release tag deploys by itself too; a deploy run by hand names its release, and passes.
+    let tagged = env("dev").trigger(Trigger::ReleaseTag(RefPattern::new("v*")));
+    assert_eq!(rules(&ask_of(&tagged, &records)), [Rule::Hold]);
+    assert!(ask_of(&env("dev").trigger(Trigger::Manual), &records).allowed());
+    let mut by_hand = records.clone();
+    by_hand.extend(run("dev", Kind::Deploy, "r3", 8, Outcome::Deployed, true));
+    assert_eq!(state(&by_hand, 10).held, None, "a deploy that passed a hold was named by hand, and lifts it");
     let mut lifted = records.clone();
     lifted.push(Record::new("u", Phase::Done, Kind::Unhold, "dev", t(6), &actor("ana")));
     assert!(ask(&lifted).allowed());

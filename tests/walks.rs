@@ -42,12 +42,16 @@ impl Clock for TestClock {
 thread_local! {
     /// Each environment's stand-in app URL, which its stack outputs as `ApiUrl`.
     static APP_URLS: RefCell<BTreeMap<String, String>> = const { RefCell::new(BTreeMap::new()) };
+    /// The release being made, which its templates name (so every release's templates differ).
+    static MAKING: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-/// One small stack per environment: a topic named after the release (so every release changes it) and
-/// the URL of the environment's stand-in app as `ApiUrl`, which its smoke check reads.
+/// One small stack per environment: a topic named after the release (so every release changes it), a
+/// description naming the release being made (so every release's template differs), and the URL of the
+/// environment's stand-in app as `ApiUrl`, which its smoke check reads.
 fn tiny_stacks(_: &Project, env: &Environment) -> Vec<Stack> {
-    let mut t = Template::new(format!("{}: app", env.name));
+    let making = MAKING.with(|m| m.borrow().clone());
+    let mut t = Template::new(format!("{}: app of release {making}", env.name));
     t.parameter("Release", Parameter::string("the release"));
     t.resource("Topic", Resource::new("AWS::SNS::Topic").prop("DisplayName", Expr::sub("app-${Release}")));
     let url = APP_URLS.with(|u| u.borrow().get(&env.name).cloned()).unwrap_or_else(|| "http://127.0.0.1:9".into());
@@ -139,6 +143,7 @@ impl World {
 
     /// Makes release `id` of the definitions, on `git_ref`, by `author`.
     fn release(&self, id: &str, git_ref: &str, author: &str) {
+        MAKING.with(|m| *m.borrow_mut() = id.to_string());
         let set = slipway::synth::synth(&self.project, &[]).expect("the flow synthesizes");
         let info = ReleaseInfo {
             id: id.into(),
@@ -256,6 +261,40 @@ impl World {
         self.rt.block_on(ledger::append(&self.store, &r)).unwrap();
     }
 
+    /// Rolls `env` back to `to` (by default the release before the current one), as `slipway rollback` does.
+    fn rollback(
+        &self,
+        env: &str,
+        to: Option<&str>,
+        by: &str,
+        approvals: &[&str],
+        break_freeze: bool,
+    ) -> Result<Verdict, Vec<String>> {
+        let actor = Actor { name: by.into(), ci_run: None };
+        let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
+        let to = self.rt.block_on(slipway::ops::rollback::target(&cx, env, to)).map_err(|e| vec![e.to_string()])?;
+        self.run(Kind::Rollback, &to, env, None, by, approvals, Some("r3 breaks logins"), break_freeze)
+    }
+
+    /// Lifts the hold on `env`, as `slipway unhold` does.
+    fn unhold(&self, env: &str, by: &str) {
+        let now = self.clock.now();
+        let actor = Actor { name: by.into(), ci_run: None };
+        let mut r = Record::new(&ledger::new_run_id(now), Phase::Done, Kind::Unhold, env, now, &actor);
+        r.outcome = Some(Outcome::Done);
+        self.rt.block_on(ledger::append(&self.store, &r)).unwrap();
+    }
+
+    /// The template `env`'s stack runs, as moto answers GetTemplate, and that of release `id` for `env`.
+    fn templates(&self, env: &str, id: &str) -> (String, String) {
+        let release = self.rt.block_on(release::read(&self.store, id)).unwrap();
+        let key = slipway::synth::ArtifactKey::template(env, "app");
+        let made = String::from_utf8(release.artifacts[&key].clone()).unwrap();
+        let cloud = self.cloud(env);
+        let deployed = self.rt.block_on(cloud.get_template(&format!("{}-{env}-app", self.project.name))).unwrap();
+        (deployed, made)
+    }
+
     /// The ledger of `env`, a line per record: `promote r1 finished deployed by ana [priya, mateo]`.
     fn ledger(&self, env: &str) -> Vec<String> {
         let records = self.rt.block_on(ledger::records(&self.store, env)).unwrap();
@@ -275,28 +314,33 @@ impl World {
                     format!(" [{}]", r.approvals.iter().map(|a| a.by.as_str()).collect::<Vec<_>>().join(", "))
                 };
                 let release = r.release.as_deref().map(|x| format!(" {x}")).unwrap_or_default();
-                format!("{}{release}{phase} by {}{approvals}", r.kind.as_str(), r.actor.name)
+                let reason = match (r.kind, &r.reason) {
+                    (Kind::Rollback, Some(reason)) => format!(" ({reason})"),
+                    _ => String::new(),
+                };
+                let broke = if r.broke_freeze { " breaking the freeze" } else { "" };
+                format!("{}{release}{phase} by {}{approvals}{reason}{broke}", r.kind.as_str(), r.actor.name)
             })
             .collect()
     }
 
+    /// `env`'s account, reached as the walks reach it: by assuming its deploy role.
+    fn cloud(&self, env: &str) -> slipway::cloud::Cloud {
+        let target = self.project.find(env).unwrap().aws_target().unwrap();
+        let account = target.account.to_string();
+        let destination =
+            slipway::cloud::Destination { environment: env, account: &account, region: target.region.code() };
+        let role = format!("arn:aws:iam::{account}:role/slipway-deploy");
+        self.rt
+            .block_on(self.connector.connect_assuming(&destination, slipway::cloud::RegionRule::Environment, &role))
+            .unwrap()
+    }
+
     /// The release `env`'s stack runs now, as its `Release` parameter says in moto.
     fn running(&self, env: &str) -> Option<String> {
-        let target = self.project.find(env).unwrap().aws_target().unwrap();
+        let cloud = self.cloud(env);
         let name = format!("{}-{env}-app", self.project.name);
-        let account = target.account.to_string();
-        self.rt.block_on(async {
-            let cloud = self
-                .connector
-                .connect_assuming(
-                    &slipway::cloud::Destination { environment: env, account: &account, region: target.region.code() },
-                    slipway::cloud::RegionRule::Environment,
-                    &format!("arn:aws:iam::{account}:role/slipway-deploy"),
-                )
-                .await
-                .unwrap();
-            cloud.describe_stack(&name).await.unwrap().map(|s| s.parameters["Release"].clone())
-        })
+        self.rt.block_on(cloud.describe_stack(&name)).unwrap().map(|s| s.parameters["Release"].clone())
     }
 }
 
@@ -565,5 +609,101 @@ fn the_promotion_graph_walked_through_every_gate() {
     assert_eq!(
         w.ledger("prod"),
         lines(&[&["freeze by cy".into(), "unfreeze by cy".into()], &done("promote", "r2", "kim", &["ada", "bo"])])
+    );
+}
+
+/// Rollback, on the line of four: to the release before the current one and to a named one, each
+/// redeploying that release's template byte for byte; the hold refuses the next automatic deploy,
+/// naming the rollback, until it is lifted; a rollback needs the approvals of a promotion into the
+/// environment, and passes a freeze only by breaking it, which is recorded.
+#[test]
+fn rollbacks_to_the_previous_and_to_a_named_release() {
+    let w = World::new(slipway::environments::project());
+    for id in ["r1", "r2", "r3"] {
+        w.release(id, "refs/heads/main", "ana");
+    }
+    deployed(w.deploy("r1", "dev", "ci", &[]));
+    deployed(w.promote("r1", "dev", "test", "ci", &["amara"]));
+    deployed(w.deploy("r2", "dev", "ci", &[]));
+    deployed(w.deploy("r3", "dev", "ci", &[]));
+
+    // To the release before the current one: r2, its template byte for byte.
+    deployed(w.rollback("dev", None, "ines", &[], false));
+    assert_eq!(w.running("dev").as_deref(), Some("r2"));
+    let (running, made) = w.templates("dev", "r2");
+    assert!(made.contains("app of release r2"), "{made}");
+    assert_eq!(running, made);
+    // The hold refuses the next automatic deploy, naming the rollback.
+    let held = w.deploy("r3", "dev", "ci", &[]).unwrap_err();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert!(held[0].starts_with("[hold] `dev` is held since ines rolled it back to r2 at "), "{held:?}");
+    assert!(
+        held[0].ends_with(
+            " (r3 breaks logins), so its automatic deploys are refused; `slipway unhold --env dev` lifts the hold, \
+             or promote a release to it by name"
+        ),
+        "{held:?}"
+    );
+    // To a named release: r1, byte for byte; then the hold lifts and the line moves again.
+    deployed(w.rollback("dev", Some("r1"), "ines", &[], false));
+    let (running, made) = w.templates("dev", "r1");
+    assert!(made.contains("app of release r1"), "{made}");
+    assert_eq!(running, made);
+    w.unhold("dev", "ines");
+    deployed(w.deploy("r3", "dev", "ci", &[]));
+    assert_eq!(w.running("dev").as_deref(), Some("r3"));
+
+    // Into test, a rollback needs what a promotion into test needs: a QA approval.
+    deployed(w.promote("r3", "dev", "test", "ci", &["amara"]));
+    assert_eq!(
+        w.rollback("test", None, "ines", &[], false).unwrap_err(),
+        ["[approvals] `test` needs 1 approval from qa, by people other than the one running this and the release's \
+          author (ana); none counted"]
+    );
+    // A freeze stops it, unless it is broken, which the ledger records.
+    w.freeze("test", "ines", true);
+    let frozen = w.rollback("test", None, "ines", &["amara"], false).unwrap_err();
+    assert!(
+        frozen.len() == 1
+            && frozen[0]
+                .ends_with(": incident 42: stop the line; a rollback may pass with --break-freeze, which is recorded"),
+        "{frozen:?}"
+    );
+    deployed(w.rollback("test", None, "ines", &["amara"], true));
+    let (running, made) = w.templates("test", "r1");
+    assert_eq!(running, made);
+    // staging has run nothing: there is nothing to go back to.
+    assert_eq!(
+        w.rollback("staging", None, "ines", &["jonas"], false).unwrap_err(),
+        ["the ledger knows of no release on `staging`, so none to go back to; name one with --to"]
+    );
+
+    let rollback = |release: &str, approvals: &[&str], tail: &str| -> [String; 2] {
+        let a = if approvals.is_empty() { String::new() } else { format!(" [{}]", approvals.join(", ")) };
+        [
+            format!("rollback {release} started by ines{a} (r3 breaks logins){tail}"),
+            format!("rollback {release} finished deployed by ines{a} (r3 breaks logins){tail}"),
+        ]
+    };
+    assert_eq!(
+        w.ledger("dev"),
+        lines(&[
+            &done("deploy", "r1", "ci", &[]),
+            &done("deploy", "r2", "ci", &[]),
+            &done("deploy", "r3", "ci", &[]),
+            &rollback("r2", &[], ""),
+            &rollback("r1", &[], ""),
+            &["unhold by ines".into()],
+            &done("deploy", "r3", "ci", &[]),
+        ])
+    );
+    assert_eq!(
+        w.ledger("test"),
+        lines(&[
+            &done("promote", "r1", "ci", &["amara"]),
+            &done("promote", "r3", "ci", &["amara"]),
+            &["freeze by ines".into()],
+            &rollback("r1", &["amara"], " breaking the freeze"),
+        ])
     );
 }

@@ -229,6 +229,10 @@ impl From<OpsError> for CliError {
             OpsError::Connect(e) => e.into(),
             OpsError::Cloud(e) => e.into(),
             OpsError::Store(e) => e.into(),
+            OpsError::NothingBefore { ref env, .. } => {
+                let hint = format!("`slipway history --env {env}` lists what ran there");
+                CliError::user(e.to_string()).hint(hint)
+            }
             OpsError::Refused(refusals) => {
                 let mut e = CliError::user(format!(
                     "refused by the policy ({} rule{}); nothing was changed:",

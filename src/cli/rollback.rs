@@ -50,23 +50,11 @@ pub fn run(project: Project, args: &RollbackArgs, ui: &mut Ui) -> Result<Exit, C
         let connector = Connector::load(Settings::from_env()).await;
         let store = args.apply.store.open(Some(&connector)).await?;
         let clock = SystemClock;
-        let state = EnvState::of(&ledger::records(&store, &name).await?, clock.now());
-        let to = match &args.to {
-            Some(id) => id.clone(),
-            None => match state.previous() {
-                Some(previous) => previous.release.clone(),
-                None => {
-                    return Err(CliError::user(format!(
-                        "the ledger knows no release of `{name}` before {}; name one with --to",
-                        state.current.as_ref().map_or("any".to_string(), |c| c.release.clone())
-                    ))
-                    .hint(format!("`slipway history --env {name}` lists what ran there")));
-                }
-            },
-        };
-        let release = crate::release::read(&store, &to).await?;
         let actor = context::actor();
         let cx = Context { project: &project, store: &store, actor: &actor, clock: &clock };
+        let to = crate::ops::rollback::target(&cx, &name, args.to.as_deref()).await?;
+        let state = EnvState::of(&ledger::records(&store, &name).await?, clock.now());
+        let release = crate::release::read(&store, &to).await?;
         let req = Request {
             env: &env,
             release: &release,

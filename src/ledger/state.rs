@@ -139,7 +139,8 @@ impl EnvState {
                                     at: r.at,
                                 })
                             }
-                            Kind::Promote => state.held = None,
+                            // What passes a hold names its release: a promotion, a deploy by hand.
+                            Kind::Promote | Kind::Deploy => state.held = None,
                             _ => {}
                         }
                     }

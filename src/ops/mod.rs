@@ -3,9 +3,11 @@
 //! release's bytes, records how it ended, and gives the lock back, whatever happens in between.
 //!
 //! - [`deploy`]: a release onto an environment (also what promote and rollback apply).
+//! - [`rollback`]: which release a rollback goes back to.
 //! - [`status`]: what runs where, and whether a stack drifted from what the ledger says was applied.
 
 pub mod deploy;
+pub mod rollback;
 pub mod status;
 
 use crate::clock::Clock;
@@ -49,6 +51,17 @@ pub enum OpsError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A rollback names no release, and the ledger knows none before the current one.
+    #[error("{}; name one with --to", match current {
+        Some(current) => format!("the ledger knows no release of `{env}` before {current}"),
+        None => format!("the ledger knows of no release on `{env}`, so none to go back to"),
+    })]
+    NothingBefore {
+        /// The environment.
+        env: String,
+        /// The release it runs, if any.
+        current: Option<String>,
+    },
     /// The policy refuses; nothing was changed.
     #[error("refused by the policy: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Refused(Vec<crate::policy::Refusal>),

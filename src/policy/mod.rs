@@ -153,12 +153,15 @@ pub fn decide(req: &Request<'_>) -> Verdict {
             });
         }
     }
-    if let (Action::Deploy, Some(h)) = (req.action, &req.target_state.held) {
+    // A hold stops what deploys by itself; a deploy somebody runs by hand names its release, as a
+    // promotion does, and so passes.
+    let automatic = matches!(target.trigger, Trigger::Push | Trigger::ReleaseTag(_));
+    if let (Action::Deploy, Some(h), true) = (req.action, &req.target_state.held, automatic) {
         refusals.push(Refusal {
             rule: Rule::Hold,
             message: format!(
-                "`{}` is held since {} rolled it back to {} at {} ({}); `slipway unhold --env {}` lifts the hold, \
-                 or promote a release to it by name",
+                "`{}` is held since {} rolled it back to {} at {} ({}), so its automatic deploys are refused; \
+                 `slipway unhold --env {}` lifts the hold, or promote a release to it by name",
                 target.name, h.by.name, h.release, h.at, h.reason, target.name
             ),
         });
