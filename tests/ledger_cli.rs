@@ -12,7 +12,7 @@ use crate::reference_deploy::{Api, deploy_in, killed_after_create_change_set, st
 use crate::support::{Run, tempdir};
 
 /// `slipway ARGS` in `dir` with moto's settings (its store included) and `extra` variables.
-fn slipway_with(dir: &std::path::Path, moto: &Moto, extra: &[(&str, &str)], args: &[&str]) -> Run {
+pub(crate) fn slipway_with(dir: &std::path::Path, moto: &Moto, extra: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
     cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (key, _) in std::env::vars() {

@@ -22,6 +22,7 @@ mod ledger_cli;
 mod moto;
 mod moto_patches;
 mod policy;
+mod promote_cli;
 mod reference_deploy;
 mod resource_data;
 mod state;

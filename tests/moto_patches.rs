@@ -270,3 +270,34 @@ fn change_sets_are_listed_per_stack_and_executing_one_drops_the_others() {
         assert!(listed("b").await.iter().any(|(id, _)| *id == on_b), "b keeps its own");
     });
 }
+
+#[test]
+fn a_database_with_a_managed_master_password_has_its_secret() {
+    let moto = Moto::start();
+    let client = moto.client();
+    let template = serde_json::json!({
+        "Resources": {
+            "Db": {
+                "Type": "AWS::RDS::DBInstance",
+                "Properties": {
+                    "Engine": "postgres",
+                    "DBInstanceClass": "db.t4g.micro",
+                    "AllocatedStorage": "20",
+                    "MasterUsername": "app",
+                    "ManageMasterUserPassword": true,
+                },
+            },
+        },
+        "Outputs": {
+            "SecretArn": {"Value": {"Fn::GetAtt": ["Db", "MasterUserSecret.SecretArn"]}},
+            "Host": {"Value": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}},
+        },
+    });
+    block_on(async {
+        apply(&client, "db", ChangeSetType::Create, &template, &[]).await;
+        let (status, reason, outputs) = stack(&client, "db").await;
+        assert_eq!(status, "CREATE_COMPLETE", "{reason}: {:?}\n{}", resource_events(&client, "db").await, moto.log());
+        let arn = &outputs.iter().find(|(k, _)| k == "SecretArn").unwrap().1;
+        assert!(arn.starts_with("arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-"), "{arn}");
+    });
+}

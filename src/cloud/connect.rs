@@ -93,8 +93,9 @@ impl ConnectError {
             ConnectError::Unreachable { .. } => "check the network, or AWS_ENDPOINT_URL if it is set",
             ConnectError::Refused { .. } => "check that the credentials are current (AWS_PROFILE, AWS_ACCESS_KEY_ID)",
             ConnectError::WrongAccount { .. } => {
-                "use credentials for the environment's account (AWS_PROFILE, or the environment's deploy role), \
-                 or work on one environment at a time with --env NAME"
+                "use credentials for the environment's account (AWS_PROFILE), or have slipway assume a role in it \
+                 (deploy, promote and rollback take --assume-role ARN), or work on one environment at a time with \
+                 --env NAME"
             }
         }
     }

@@ -174,6 +174,44 @@ def kms_key_create(cls, resource_name, cloudformation_json, account_id, region_n
 kms_models.Key.create_from_cloudformation_json = classmethod(kms_key_create)
 
 
+from moto.rds import models as rds_models  # noqa: E402
+
+original_db_instance_create = rds_models.DBInstance.create_from_cloudformation_json.__func__
+original_db_instance_has_attr = rds_models.DBInstance.has_cfn_attr.__func__
+original_db_instance_attribute = rds_models.DBInstance.get_cfn_attribute
+
+
+def db_instance_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """`AWS::RDS::DBInstance` with `ManageMasterUserPassword: true`: moto's CloudFormation path dropped the
+    property, so no secret was made, and `Fn::GetAtt [Db, MasterUserSecret.SecretArn]` failed the stack
+    (`does not support attribute type`). RDS makes the secret through Secrets Manager, as moto's own
+    CreateDBInstance does when asked."""
+    database = original_db_instance_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    properties = cloudformation_json.get("Properties", {})
+    if str(properties.get("ManageMasterUserPassword", "false")).lower() == "true":
+        kms_key_id = (properties.get("MasterUserSecret") or {}).get("KmsKeyId")
+        database.manage_master_user_password = True
+        database.master_user_secret = rds_models.MasterUserSecret(database, kms_key_id)
+    return database
+
+
+def db_instance_has_attr(cls, attr):
+    return attr in ("MasterUserSecret.SecretArn", "Endpoint.Address", "Endpoint.Port") or original_db_instance_has_attr(
+        cls, attr
+    )
+
+
+def db_instance_attribute(self, attribute_name):
+    if attribute_name == "MasterUserSecret.SecretArn" and getattr(self, "master_user_secret", None) is not None:
+        return self.master_user_secret.secret_arn
+    return original_db_instance_attribute(self, attribute_name)
+
+
+rds_models.DBInstance.create_from_cloudformation_json = classmethod(db_instance_create)
+rds_models.DBInstance.has_cfn_attr = classmethod(db_instance_has_attr)
+rds_models.DBInstance.get_cfn_attribute = db_instance_attribute
+
+
 # --- The order of resources within a stack --------------------------------------------------------------
 
 
