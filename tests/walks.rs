@@ -362,7 +362,7 @@ fn deployed(v: Result<Verdict, Vec<String>>) {
 /// a 30-minute wait, and deploys only from `main` or `release/*`; each environment is its own account.
 #[test]
 fn the_line_of_four_walked_through_every_gate() {
-    let w = World::new(slipway::environments::project());
+    let w = World::new(crate::reference_flows::line_of_four());
     w.release("r1", "refs/heads/main", "ana");
     w.release("r2", "refs/heads/feature/login", "ana");
     w.release("r3", "refs/heads/main", "ana");
@@ -473,45 +473,7 @@ fn the_line_of_four_walked_through_every_gate() {
 /// future by hand; who approved what, audited from the ledger.
 #[test]
 fn the_promotion_graph_walked_through_every_gate() {
-    use slipway::model::{AccountId, Approvals, Group, Region, Repository, Tier, Trigger};
-    let qa = Group::new("qa", ["kim", "lee"]);
-    let ops = Group::new("operations", ["ada", "bo", "cy"]);
-    let aws = |name: &str, tier, account: &'static str| {
-        Environment::new(name, tier).aws(AccountId::new(account), Region::UsWest2)
-    };
-    let project = Project::new("ledger", Repository::new("acme", "ledger"))
-        .environment(aws("dev-int", Tier::Development, "100000000001").deploys_from(["main"]).trigger(Trigger::Push))
-        .environment(
-            aws("future", Tier::Test, "100000000002").deploys_from(["main", "release/*"]).promoted_from(["dev-int"]),
-        )
-        .environment(
-            aws("active", Tier::Test, "100000000003")
-                .deploys_from(["main", "release/*"])
-                .promoted_from(["future", "dev-int"])
-                .approvals(Approvals::new(1).from(qa.clone())),
-        )
-        .environment(
-            aws("uat", Tier::Test, "100000000004")
-                .deploys_from(["release/*"])
-                .trigger(Trigger::Promotion)
-                .promoted_from(["active"])
-                .approvals(Approvals::new(1).from(qa)),
-        )
-        .environment(
-            aws("staging", Tier::Staging, "100000000005")
-                .deploys_from(["release/*"])
-                .trigger(Trigger::Promotion)
-                .promoted_from(["active", "uat"])
-                .approvals(Approvals::new(1).from(ops.clone())),
-        )
-        .environment(
-            aws("prod", Tier::Production, "100000000006")
-                .deploys_from(["release/*"])
-                .trigger(Trigger::Promotion)
-                .promoted_from(["staging"])
-                .approvals(Approvals::new(2).from(ops).wait_minutes(15)),
-        );
-    let w = World::new(project);
+    let w = World::new(crate::reference_flows::promotion_graph());
     w.release("r1", "refs/heads/main", "dev1");
     w.release("r2", "refs/heads/release/v2", "dev2");
     w.release("r3", "refs/heads/release/v3", "dev2");
@@ -705,5 +667,180 @@ fn rollbacks_to_the_previous_and_to_a_named_release() {
             &["freeze by ines".into()],
             &rollback("r1", &["amara"], " breaking the freeze"),
         ])
+    );
+}
+
+/// git-flow: dev (feature branches and develop), stage, release (hotfix and release branches), qa,
+/// pre-prod, prod; pre-prod and prod take release tags; one SRE approves into stage, QA into qa, two
+/// SREs into prod. Several releases travel at once: develop's, a release branch's, a tag's.
+#[test]
+fn git_flow_walked_through_every_gate() {
+    let w = World::new(crate::reference_flows::git_flow_six());
+    w.release("r1", "refs/heads/develop", "dev1");
+    w.release("r2", "refs/heads/release/1.0", "dev2");
+    w.release("r3", "refs/tags/v1.0.0", "dev2");
+    w.release("r4", "refs/tags/v1.0.1", "dev2");
+    w.release("r5", "refs/heads/hotfix/1.0.2", "dev1");
+
+    // develop reaches dev on push, and stage with an SRE's approval.
+    deployed(w.deploy("r1", "dev", "ci", &[]));
+    assert_eq!(
+        w.promote("r1", "dev", "stage", "ci", &[]).unwrap_err(),
+        ["[approvals] `stage` needs 1 approval from sre, by people other than the one running this and the \
+          release's author (dev1); none counted"]
+    );
+    deployed(w.promote("r1", "dev", "stage", "ci", &["noor"]));
+    // develop may not go on to release, nor skip to qa.
+    assert_eq!(
+        w.promote("r1", "stage", "release", "ci", &[]).unwrap_err(),
+        ["[ref] release r1 was made on `develop`, but `release` deploys only from hotfix/*, release/*"]
+    );
+    assert_eq!(
+        w.promote("r1", "dev", "qa", "ci", &["tess"]).unwrap_err(),
+        [
+            "[path] `qa` is not promoted from `dev`: it is promoted from release",
+            "[ref] release r1 was made on `develop`, but `qa` deploys only from release/*",
+        ]
+    );
+
+    // A release branch deploys to release on push, then goes to qa with QA's approval, not an SRE's.
+    deployed(w.deploy("r2", "release", "ci", &[]));
+    assert_eq!(
+        w.promote("r2", "release", "qa", "ci", &["noor"]).unwrap_err(),
+        ["[approvals] `qa` needs 1 approval from qa, by people other than the one running this and the release's \
+          author (dev2); none counted; not counted: noor is in none of the approving groups"]
+    );
+    deployed(w.promote("r2", "release", "qa", "ci", &["tess"]));
+    // pre-prod takes master or a release tag, not a release branch.
+    assert_eq!(
+        w.promote("r2", "qa", "pre-prod", "ci", &[]).unwrap_err(),
+        ["[ref] release r2 was made on `release/1.0`, but `pre-prod` deploys only from master, or a tag matching v*"]
+    );
+
+    // The tag deploys pre-prod, then goes to prod with two SREs, neither of them the one running it.
+    deployed(w.deploy("r3", "pre-prod", "ci", &[]));
+    let prod_needs = "[approvals] `prod` needs 2 approvals from sre, by people other than the one running this and \
+                      the release's author (dev2); ";
+    assert_eq!(
+        w.promote("r3", "pre-prod", "prod", "sam", &["noor", "sam"]).unwrap_err(),
+        [format!("{prod_needs}counted noor; not counted: sam is the person running this")]
+    );
+    assert_eq!(
+        w.promote("r3", "pre-prod", "prod", "ci", &["noor", "tess"]).unwrap_err(),
+        [format!("{prod_needs}counted noor; not counted: tess is in none of the approving groups")]
+    );
+    w.freeze("prod", "sam", true);
+    let frozen = w.promote("r3", "pre-prod", "prod", "ci", &["noor", "sam"]).unwrap_err();
+    assert!(frozen.len() == 1 && frozen[0].starts_with("[freeze] `prod` is frozen by sam"), "{frozen:?}");
+    w.freeze("prod", "sam", false);
+    deployed(w.promote("r3", "pre-prod", "prod", "ci", &["noor", "sam"]));
+    assert_eq!(w.running("prod").as_deref(), Some("r3"));
+
+    // The next tag fails its smoke check in pre-prod, which keeps r3, and so it cannot reach prod.
+    w.app_answers("pre-prod", 503);
+    assert!(matches!(w.deploy("r4", "pre-prod", "ci", &[]), Ok(Verdict::RolledBack { .. })));
+    w.app_answers("pre-prod", 200);
+    assert_eq!(
+        w.promote("r4", "pre-prod", "prod", "ci", &["noor", "sam"]).unwrap_err(),
+        [
+            "[source] `pre-prod` runs release r3, not r4; promote what the source runs now".to_string(),
+            "[source] the last change to `pre-prod` (deploy of release r4 by ci) ended rolled-back; it must succeed \
+             before a promotion from it"
+                .into(),
+        ]
+    );
+    assert_eq!(w.running("pre-prod").as_deref(), Some("r3"));
+    // A hotfix branch deploys to release on push, beside the release branch.
+    deployed(w.deploy("r5", "release", "ci", &[]));
+    assert_eq!(w.running("release").as_deref(), Some("r5"));
+
+    assert_eq!(w.ledger("dev"), done("deploy", "r1", "ci", &[]));
+    assert_eq!(w.ledger("stage"), done("promote", "r1", "ci", &["noor"]));
+    assert_eq!(w.ledger("release"), lines(&[&done("deploy", "r2", "ci", &[]), &done("deploy", "r5", "ci", &[])]));
+    assert_eq!(w.ledger("qa"), done("promote", "r2", "ci", &["tess"]));
+    assert_eq!(
+        w.ledger("pre-prod"),
+        lines(&[
+            &done("deploy", "r3", "ci", &[]),
+            &["deploy r4 started by ci".into(), "deploy r4 finished rolled-back by ci".into()],
+        ])
+    );
+    assert_eq!(
+        w.ledger("prod"),
+        lines(&[&["freeze by sam".into(), "unfreeze by sam".into()], &done("promote", "r3", "ci", &["noor", "sam"])])
+    );
+}
+
+/// Four cloud.gov environments in three spaces, `experiment` and `development` side by side in space `dev`
+/// (here, side by side in one AWS account too: the walk gives each environment an AWS target as well, which
+/// slipway applies): any branch to the first two by hand, `staging` from the staging branch, `production`
+/// from main; the government's review of the merge is the approval.
+#[test]
+fn cloud_gov_four_walked_through_every_gate() {
+    use slipway::model::{AccountId, Region};
+    let mut project = crate::reference_flows::cloud_gov_four();
+    project.environments = std::mem::take(&mut project.environments)
+        .into_iter()
+        .map(|e| {
+            let account = match e.cloud_gov_target().unwrap().space.as_str() {
+                "dev" => AccountId::new("300000000001"),
+                "staging" => AccountId::new("300000000002"),
+                _ => AccountId::new("300000000003"),
+            };
+            e.aws(account, Region::UsEast1)
+        })
+        .collect();
+    let w = World::new(project);
+    w.release("r1", "refs/heads/feature/upload", "vendor1");
+    w.release("r2", "refs/heads/staging", "vendor1");
+    w.release("r3", "refs/heads/main", "vendor1");
+    w.release("r4", "refs/heads/staging", "vendor2");
+
+    // Any branch, by hand, to either environment of the dev space; they do not crowd each other.
+    deployed(w.deploy("r1", "experiment", "vendor1", &[]));
+    deployed(w.deploy("r2", "development", "vendor1", &[]));
+    assert_eq!(w.running("experiment").as_deref(), Some("r1"));
+    assert_eq!(w.running("development").as_deref(), Some("r2"));
+    // A feature branch may not reach staging; the staging branch does.
+    assert_eq!(
+        w.deploy("r1", "staging", "ci", &[]).unwrap_err(),
+        ["[ref] release r1 was made on `feature/upload`, but `staging` deploys only from staging"]
+    );
+    deployed(w.deploy("r2", "staging", "ci", &[]));
+    // Production takes main; what the staging branch made must be merged to main first.
+    assert_eq!(
+        w.promote("r2", "staging", "production", "ci", &[]).unwrap_err(),
+        ["[ref] release r2 was made on `staging`, but `production` deploys only from main"]
+    );
+    assert_eq!(
+        w.promote("r2", "development", "production", "ci", &[]).unwrap_err(),
+        [
+            "[path] `production` is not promoted from `development`: it is promoted from staging",
+            "[ref] release r2 was made on `staging`, but `production` deploys only from main",
+        ]
+    );
+    w.freeze("production", "gov", true);
+    let frozen = w.deploy("r3", "production", "ci", &[]).unwrap_err();
+    assert!(frozen.len() == 1 && frozen[0].starts_with("[freeze] `production` is frozen by gov"), "{frozen:?}");
+    w.freeze("production", "gov", false);
+    deployed(w.deploy("r3", "production", "ci", &[]));
+    // A staging deploy whose smoke check fails is rolled back: staging keeps r2.
+    w.app_answers("staging", 503);
+    assert!(matches!(w.deploy("r4", "staging", "ci", &[]), Ok(Verdict::RolledBack { .. })));
+    w.app_answers("staging", 200);
+    assert_eq!(w.running("staging").as_deref(), Some("r2"));
+
+    assert_eq!(w.ledger("experiment"), done("deploy", "r1", "vendor1", &[]));
+    assert_eq!(w.ledger("development"), done("deploy", "r2", "vendor1", &[]));
+    assert_eq!(
+        w.ledger("staging"),
+        lines(&[
+            &done("deploy", "r2", "ci", &[]),
+            &["deploy r4 started by ci".into(), "deploy r4 finished rolled-back by ci".into()],
+        ])
+    );
+    assert_eq!(
+        w.ledger("production"),
+        lines(&[&["freeze by gov".into(), "unfreeze by gov".into()], &done("deploy", "r3", "ci", &[])])
     );
 }

@@ -268,12 +268,26 @@ fn reference(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
         refusals.push(Refusal {
             rule: Rule::Ref,
             message: format!(
-                "release {} was made on `{name}`, but `{}` deploys only from {}{tags}",
+                "release {} was made on `{name}`, but `{}` deploys only from {}{tags}{}",
                 req.release.id,
                 target.name,
-                if allowed.is_empty() { "no branch".to_string() } else { allowed.join(", ") }
+                if allowed.is_empty() { "no branch".to_string() } else { allowed.join(", ") },
+                slash_note(target, name)
             ),
         });
+    }
+}
+
+/// When a pattern would have matched `name` but for a `*` that stops at `/` (as in GitHub's branch
+/// filters), says so: `*` meaning "any branch" is a common slip.
+fn slash_note(target: &Environment, name: &str) -> String {
+    let deeper = |p: &str| crate::model::RefPattern::new(p.replace("**", "*").replace('*', "**"));
+    match target.refs.iter().find(|p| p.as_str().contains('*') && deeper(p.as_str()).matches(name)) {
+        Some(p) => format!(
+            " (a `*` stops at `/`, so `{p}` does not match `{name}`; write `{}` to match it)",
+            deeper(p.as_str()).as_str()
+        ),
+        None => String::new(),
     }
 }
 

@@ -7,6 +7,7 @@
 mod artifact;
 pub mod cloudgov;
 pub mod compose;
+pub mod graph;
 mod manifest;
 mod output;
 mod read;
