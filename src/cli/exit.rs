@@ -57,9 +57,7 @@ impl Exit {
     pub fn meaning(self) -> &'static str {
         match self {
             Exit::Success => "success",
-            Exit::Refused => {
-                "refused, and nothing was changed: arguments, definitions, a directory, a deploy's gate, the policy, a held lock"
-            }
+            Exit::Refused => "refused, and nothing was changed: bad input, a deploy's gate, the policy, a held lock",
             Exit::Differs => "`diff --exit-code`: the artifacts differ",
             Exit::CloudFailed => "a cloud API failed, or AWS could not be reached; nothing was changed",
             Exit::RolledBack => "a deploy failed and every stack it changed is back where it was",
