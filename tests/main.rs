@@ -20,6 +20,7 @@ mod flows;
 mod layers;
 mod moto;
 mod moto_patches;
+mod ref_forms;
 mod reference_deploy;
 mod resource_data;
 mod synth;
