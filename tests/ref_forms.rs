@@ -16,12 +16,13 @@ use slipway::model::{
 
 /// Branch names that a careless translation gets wrong: prefixes and extensions of each other, nesting,
 /// characters the forms treat specially, non-ASCII.
-const CORPUS: &[&str] = &[
+pub const CORPUS: &[&str] = &[
     "main",
     "mainline",
     "Main",
     "master",
     "develop",
+    "staging",
     "release",
     "release-1",
     "release/v1.2.3",
@@ -263,7 +264,7 @@ fn in_class(ranges: &[(char, char)], c: char) -> bool {
 }
 
 /// GitHub's workflow filter syntax on one name.
-fn filter_matches(pattern: &str, name: &str) -> bool {
+pub fn filter_matches(pattern: &str, name: &str) -> bool {
     let mut toks: Vec<(Tok, Quantity)> = Vec::new();
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
@@ -320,7 +321,7 @@ fn filter_matches(pattern: &str, name: &str) -> bool {
 }
 
 /// Ruby's `File.fnmatch(pattern, name, File::FNM_PATHNAME)`.
-fn fnmatch_pathname(pattern: &str, name: &str) -> bool {
+pub fn fnmatch_pathname(pattern: &str, name: &str) -> bool {
     let pattern: Vec<&str> = pattern.split('/').collect();
     let name: Vec<&str> = name.split('/').collect();
     fn components(p: &[&str], n: &[&str]) -> bool {
@@ -365,7 +366,7 @@ fn fnmatch_pathname(pattern: &str, name: &str) -> bool {
 }
 
 /// IAM's `StringLike` on one value.
-fn string_like(pattern: &str, value: &str) -> bool {
+pub fn string_like(pattern: &str, value: &str) -> bool {
     let mut toks = Vec::new();
     let mut rest = pattern;
     while let Some(c) = rest.chars().next() {

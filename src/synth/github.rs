@@ -30,6 +30,9 @@ pub const AWS_CREDENTIALS: (&str, &str) =
 /// The file every project-wide GitHub environment setting is written to (under `github/`).
 pub const ENVIRONMENTS_FILE: &str = "environments.json";
 
+/// The JSON schema of `github/environments.json`, written from GitHub's documented fields and limits.
+pub const ENVIRONMENTS_SCHEMA: &str = include_str!("github-environments.schema.json");
+
 /// The binary the jobs build and run.
 const SLIPWAY: &str = "./target/release/slipway";
 
