@@ -8,6 +8,7 @@ mod diff;
 mod envs;
 mod error;
 mod exit;
+mod github;
 mod history;
 mod release;
 mod status;
@@ -39,6 +40,8 @@ enum Command {
     Diff(diff::DiffArgs),
     Check(check::CheckArgs),
     Envs(envs::EnvsArgs),
+    #[command(name = "github")]
+    GitHub(github::GitHubArgs),
     Deploy(deploy::DeployArgs),
     Release(release::ReleaseArgs),
     History(history::HistoryArgs),
@@ -87,6 +90,7 @@ where
         Command::Check(args) => check::run(project, args, ui),
         Command::Deploy(args) => deploy::run(project, args, ui),
         Command::Envs(args) => envs::run(&project, args, ui),
+        Command::GitHub(args) => github::run(project, args, ui),
         Command::Release(args) => release::run(project, args, ui),
         Command::History(args) => history::run(project, args, ui),
         Command::Status(args) => status::run(project, args, ui),

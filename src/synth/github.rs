@@ -14,7 +14,7 @@
 //! Values reach scripts only through `env:` (never `${{ }}` inside `run:`), so a branch name or a
 //! workflow input cannot inject shell.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -287,6 +287,31 @@ pub fn workflows(project: &Project) -> Vec<Workflow> {
     }
     out.sort_by(|a, b| a.file.cmp(&b.file));
     out
+}
+
+/// The GitHub environments the jobs of a workflow (its YAML text) run in; an error says why it cannot be
+/// read, or names a job whose environment is an expression, which cannot be known before it runs.
+pub fn environments_named(yaml: &str) -> Result<BTreeSet<String>, String> {
+    let workflow: serde_json::Value = serde_yaml_ng::from_str(yaml).map_err(|e| format!("is not YAML: {e}"))?;
+    let mut out = BTreeSet::new();
+    let jobs = workflow.get("jobs").and_then(serde_json::Value::as_object).into_iter().flatten();
+    for (id, job) in jobs {
+        let name = match job.get("environment") {
+            None => continue,
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(env) => match env.get("name").and_then(serde_json::Value::as_str) {
+                Some(s) => s.to_string(),
+                None => return Err(format!("job `{id}` names its environment in a form slipway cannot read")),
+            },
+        };
+        if name.contains("${{") {
+            return Err(format!(
+                "job `{id}` computes its environment (`{name}`), which could name one the definitions do not protect"
+            ));
+        }
+        out.insert(name);
+    }
+    Ok(out)
 }
 
 /// A workflow's text.
