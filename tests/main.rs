@@ -17,6 +17,7 @@ mod diff_yaml;
 mod exit_codes;
 mod faults;
 mod flows;
+mod github_apply;
 mod layers;
 mod moto;
 mod moto_patches;

@@ -78,7 +78,7 @@ pub async fn apply(github: &GitHub, file: &EnvironmentsFile, dry_run: bool) -> R
         let mut said = |what: String| changes.push(Change { environment: env.name.clone(), what });
         let current = github.environment(owner, repo, &env.name).await?;
         let differences = match &current {
-            None => vec!["create the environment".to_string()],
+            None => vec![creation(&update, env)],
             Some(current) => differences(current, &update, env),
         };
         let exists = current.is_some();
@@ -120,6 +120,35 @@ pub async fn apply(github: &GitHub, file: &EnvironmentsFile, dry_run: bool) -> R
         }
     }
     Ok(changes)
+}
+
+/// An environment to be created, in words: what protects it.
+fn creation(update: &EnvironmentUpdate, env: &EnvironmentSettings) -> String {
+    let mut parts = Vec::new();
+    if update.wait_timer > 0 {
+        parts.push(format!("wait timer {} minutes", update.wait_timer));
+    }
+    if !env.reviewers.is_empty() {
+        parts.push(format!("reviewers: {}", reviewer_names(env).join(", ")));
+    }
+    if update.prevent_self_review && !env.reviewers.is_empty() {
+        parts.push("no self-review".into());
+    }
+    if parts.is_empty() {
+        "create the environment".into()
+    } else {
+        format!("create the environment ({})", parts.join("; "))
+    }
+}
+
+fn reviewer_names(env: &EnvironmentSettings) -> Vec<String> {
+    env.reviewers
+        .iter()
+        .map(|r| match r {
+            Reviewer::User { login } => login.clone(),
+            Reviewer::Team { slug } => format!("team {slug}"),
+        })
+        .collect()
 }
 
 async fn reviewer_id(github: &GitHub, owner: &str, reviewer: &Reviewer, env: &str) -> Result<u64, ApplyError> {
@@ -164,14 +193,7 @@ fn differences(
     have.sort();
     let want: Vec<(String, u64)> = update.reviewers.iter().map(|r| (r.kind.clone(), r.id)).collect();
     if have != want {
-        let names: Vec<String> = env
-            .reviewers
-            .iter()
-            .map(|r| match r {
-                Reviewer::User { login } => login.clone(),
-                Reviewer::Team { slug } => format!("team {slug}"),
-            })
-            .collect();
+        let names = reviewer_names(env);
         out.push(if names.is_empty() {
             "no reviewers".to_string()
         } else {
