@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it, on a machine with only the Rust toolchain and Python 3.
 #
 # Installs the pinned Python tools the tests need into target/py (tests/python-requirements.txt: cfn-lint,
-# moto) and target/py-checkov (tests/checkov-requirements.txt), then runs the format check, clippy with
+# moto, check-jsonschema) and target/py-checkov (tests/checkov-requirements.txt), then runs the format check, clippy with
 # warnings denied, and every test. Safe to run again: a virtualenv is rebuilt only when its requirements
 # change.
 set -euo pipefail
@@ -24,6 +24,7 @@ install_venv target/py tests/python-requirements.txt
 install_venv target/py-checkov tests/checkov-requirements.txt
 export SLIPWAY_CFN_LINT="$PWD/target/py/bin/cfn-lint"
 export SLIPWAY_CHECKOV="$PWD/target/py-checkov/bin/checkov"
+export SLIPWAY_CHECK_JSONSCHEMA="$PWD/target/py/bin/check-jsonschema"
 
 echo "==> cargo fmt --check"
 cargo fmt --check

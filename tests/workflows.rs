@@ -542,3 +542,14 @@ fn the_evaluator_reads_the_conditions_the_workflows_write() {
     assert!(!eval("inputs.environment == 'prod'", &Event::PushBranch("main".into())));
     let _ = RefPattern::new("main");
 }
+
+#[test]
+fn a_synthesis_of_some_environments_leaves_the_project_wide_files_out() {
+    let project = reference_flows::line_of_four();
+    let set = slipway::synth::synth(&project, &["dev".to_string()]).unwrap();
+    assert!(set.artifacts.keys().all(|k| k.environment() == Some("dev")), "only dev's files");
+    let all = synth(&project);
+    assert!(
+        all.artifacts.keys().any(|k| k.kind == Kind::Workflow) && all.artifacts.keys().any(|k| k.kind == Kind::GitHub)
+    );
+}
