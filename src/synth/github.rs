@@ -456,8 +456,15 @@ case "$status" in
   2) echo "changes=true" >> "$GITHUB_OUTPUT" ;;
   *) cat diff.md; echo "::error::slipway diff failed (exit $status)"; exit 1 ;;
 esac
+cat diff.md
 delimiter="slipway-$(openssl rand -hex 16)"
-{ echo "markdown<<$delimiter"; head -c 60000 diff.md; echo; echo "$delimiter"; } >> "$GITHUB_OUTPUT""#;
+{
+  echo "markdown<<$delimiter"
+  head -c "$DIFF_LIMIT" diff.md
+  echo
+  if [ "$(wc -c < diff.md)" -gt "$DIFF_LIMIT" ]; then printf '\n\n(cut short: the whole diff is in the job log)\n'; fi
+  echo "$delimiter"
+} >> "$GITHUB_OUTPUT""#;
 
 const DRIFT_SCRIPT: &str = r#"status=0
 for file in out/.github/workflows/*.yml; do
@@ -522,6 +529,8 @@ fn pull_request(project: &Project) -> Workflow {
         diff.env = BTreeMap::from([
             ("SLIPWAY".to_string(), SLIPWAY.to_string()),
             ("SLIPWAY_ENV".to_string(), env.name.clone()),
+            // A comment holds 65,536 characters: each environment gets its share.
+            ("DIFF_LIMIT".to_string(), (60_000 / on_aws.len()).to_string()),
         ]);
         diff.outputs = BTreeMap::from([
             ("changes".to_string(), "${{ steps.diff.outputs.changes }}".to_string()),
