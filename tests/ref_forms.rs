@@ -394,3 +394,49 @@ pub fn string_like(pattern: &str, value: &str) -> bool {
     }
     go(&toks, &s)
 }
+
+/// The trust policy of role `logical_id` in environment `env`'s deploy-role template: its condition.
+fn trust_condition(project: &Project, env: &str, logical_id: &str) -> serde_json::Value {
+    let set = slipway::synth::synth(project, &[]).unwrap_or_else(|p| panic!("{p:?}"));
+    let template: serde_json::Value =
+        serde_json::from_slice(set.file(&format!("{env}/cloudformation/deploy-role.template.json")).unwrap()).unwrap();
+    let role = &template["Resources"][logical_id]["Properties"];
+    role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"].clone()
+}
+
+#[test]
+fn deploy_roles_trust_their_github_environment_and_demo_roles_their_refs() {
+    let project = slipway::environments::project();
+    assert_eq!(
+        trust_condition(&project, "prod", "DeployRole"),
+        serde_json::json!({"StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": "repo:slipway-examples/webapp:environment:prod"}})
+    );
+    assert_eq!(
+        trust_condition(&project, "prod", "DiffRole")["StringEquals"]["token.actions.githubusercontent.com:sub"],
+        "repo:slipway-examples/webapp:pull_request"
+    );
+    // A demo on AWS: its jobs run in no GitHub environment, so its role trusts its branch, and nothing wider.
+    fn aws_demo(name: &str) -> Environment {
+        Environment::new(name, Tier::Demo)
+            .aws(AccountId::new("123456789012"), Region::UsEast1)
+            .deploys_from([format!("feature-demo/{name}").as_str()])
+            .trigger(Trigger::Push)
+    }
+    let project = Project::new("app", Repository::new("acme", "app"))
+        .stacks_from(slipway::stacks::for_environment)
+        .demos_from(aws_demo)
+        .with_demo("map")
+        .unwrap();
+    let condition = trust_condition(&project, "map", "DeployRole");
+    assert_eq!(
+        condition["StringLike"]["token.actions.githubusercontent.com:sub"],
+        serde_json::json!(["repo:acme/app:ref:refs/heads/feature-demo/map"])
+    );
+    for branch in CORPUS {
+        let sub = format!("repo:acme/app:ref:refs/heads/{branch}");
+        let trusted = string_like("repo:acme/app:ref:refs/heads/feature-demo/map", &sub);
+        assert_eq!(trusted, RefPattern::new("feature-demo/map").matches(branch));
+    }
+}
