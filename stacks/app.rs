@@ -66,6 +66,7 @@ fn backend(cx: &Context, t: &mut Template) {
             ],
             permissions,
             max_session_seconds: None,
+            name: None,
         },
     );
     t.resource("BackendLogs", log_group(cx.log_retention_days(), "AppKey"));

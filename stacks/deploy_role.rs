@@ -1,12 +1,22 @@
 //! The deploy role: GitHub Actions' OIDC provider and the role the environment's deploy workflow assumes,
-//! trusted only for this repository's workflows running in this GitHub environment; the role
-//! CloudFormation itself runs as; and the bucket deploys upload artifacts (code, large templates) to, whose
-//! requests are logged to the logging stack's bucket.
+//! trusted only for this repository's workflows running in this GitHub environment; a read-only role its
+//! pull requests assume to diff the environment against what is deployed; the role CloudFormation itself
+//! runs as; and the bucket deploys upload artifacts (code, large templates) to, whose requests are logged
+//! to the logging stack's bucket.
+//!
+//! Both workflow roles have fixed names ([`crate::model::Project::deploy_role_name`]), so the synthesized
+//! workflows write their ARNs without looking anything up. The deploy role trusts the OIDC subject
+//! `repo:OWNER/NAME:environment:ENV`, which GitHub gives only to jobs running in that GitHub environment,
+//! after its reviewers, wait timer and deployment branch policy let them: the branch restriction lives in
+//! that policy, because a job's token names its environment or its ref, never both. A feature demo's jobs
+//! run in no GitHub environment, so a demo's role trusts its refs instead
+//! ([`crate::model::RefPattern::trust_subjects`]).
 
 use crate::cfn::resources::{
     Bucket, Encryption, Principal, Role, Statement, bucket_policy, github_oidc_provider, managed_policy,
 };
 use crate::cfn::{Expr, Resource, Stack, Template};
+use crate::model::{RefKind, Tier};
 
 use super::Context;
 
@@ -50,9 +60,25 @@ pub fn stack(cx: &Context) -> Stack {
                 [Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{prefix}-*"))],
             )],
             max_session_seconds: None,
+            name: None,
         },
     );
-    let subject = format!("repo:{}:environment:{}", cx.project.repository, cx.env.name);
+    let repo = cx.project.repository.to_string();
+    let environment_subject = format!("repo:{repo}:environment:{}", cx.env.name);
+    let ref_subjects: Vec<String> =
+        cx.env.refs.iter().flat_map(|r| r.trust_subjects(&repo, RefKind::Branch).unwrap_or_default()).collect();
+    let oidc = || {
+        Statement::trust(Principal::Federated(Expr::r#ref("GitHubOidc"))).when(
+            "StringEquals",
+            "token.actions.githubusercontent.com:aud",
+            Expr::str("sts.amazonaws.com"),
+        )
+    };
+    let deploy_trust = if cx.env.tier == Tier::Demo && !ref_subjects.is_empty() {
+        oidc().when("StringLike", "token.actions.githubusercontent.com:sub", Expr::strs(ref_subjects))
+    } else {
+        oidc().when("StringEquals", "token.actions.githubusercontent.com:sub", Expr::str(environment_subject))
+    };
     let stacks = Expr::sub(format!(
         "arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{prefix}-*/*"
     ));
@@ -63,11 +89,7 @@ pub fn stack(cx: &Context) -> Stack {
                 "{prefix}: assumed by {}'s deploy workflow for environment {}",
                 cx.project.repository, cx.env.name
             ),
-            trust: vec![
-                Statement::trust(Principal::Federated(Expr::r#ref("GitHubOidc")))
-                    .when("StringEquals", "token.actions.githubusercontent.com:aud", Expr::str("sts.amazonaws.com"))
-                    .when("StringEquals", "token.actions.githubusercontent.com:sub", Expr::str(subject)),
-            ],
+            trust: vec![deploy_trust],
             managed_policies: vec![],
             permissions: vec![
                 Statement::allow(
@@ -95,8 +117,35 @@ pub fn stack(cx: &Context) -> Stack {
                 Statement::allow(["s3:ListBucket"], [Expr::get_att("ArtifactsBucket", "Arn")]),
             ],
             max_session_seconds: Some(3600),
+            name: Some(cx.project.deploy_role_name(&cx.env.name)),
         },
     );
+    if cx.env.tier != Tier::Demo {
+        t.resource(
+            "DiffRole",
+            Role {
+                description: format!(
+                    "{prefix}: read-only, assumed by {repo}'s pull requests to diff environment {} against what is \
+                     deployed",
+                    cx.env.name
+                ),
+                trust: vec![oidc().when(
+                    "StringEquals",
+                    "token.actions.githubusercontent.com:sub",
+                    Expr::str(format!("repo:{repo}:pull_request")),
+                )],
+                managed_policies: vec![],
+                permissions: vec![Statement::allow(
+                    ["cloudformation:DescribeStacks", "cloudformation:GetTemplate"],
+                    [Expr::sub(format!(
+                        "arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{prefix}-*/*"
+                    ))],
+                )],
+                max_session_seconds: Some(3600),
+                name: Some(cx.project.diff_role_name(&cx.env.name)),
+            },
+        );
+    }
     t.output(
         "DeployRoleArn",
         cx.exported(

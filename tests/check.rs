@@ -216,3 +216,21 @@ fn refuses_production_and_staging_without_approvals_or_with_any_ref_unless_it_sa
     let test = Environment::new("qa", Tier::Test).aws(ACCOUNT, Region::UsEast1).deploys_from(["*"]);
     assert_eq!(messages(&check(&project(vec![test]))), Vec::<String>::new());
 }
+
+#[test]
+fn refuses_protection_github_cannot_hold() {
+    let many = |name: &str| Group::new(name, (0..2).map(|i| format!("{name}{i}")));
+    let mut approvals = Approvals::new(1).wait_minutes(43_201);
+    for g in ["a", "b", "c", "d", "e", "f", "g"] {
+        approvals = approvals.from(many(g));
+    }
+    let p = project(vec![env("dev").approvals(approvals)]);
+    assert_eq!(
+        messages(&check(&p)),
+        [
+            "environment `dev`, approvals: names 7 groups of 14 people; a GitHub environment lists at most 6 \
+             reviewers (people, or teams when there are more people), so merge some groups",
+            "environment `dev`, approvals: waits 43201 minutes; GitHub's wait timer is at most 43200 (30 days)",
+        ]
+    );
+}

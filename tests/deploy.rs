@@ -79,6 +79,7 @@ fn stacks(_: &Project, _: &Environment) -> Vec<Stack> {
             managed_policies: vec![],
             permissions: grants.iter().map(|a| RoleStatement::allow([*a], [Expr::str("*")])).collect(),
             max_session_seconds: None,
+            name: None,
         };
         side.resource("Worker", role);
     }

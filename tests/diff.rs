@@ -796,7 +796,9 @@ fn diff_against_an_unchanged_synth_directory_exits_0() {
     earlier_synth(dir.path(), |_| {});
     let run = slipway(dir.path(), &["diff", "--against", "old", "--exit-code"]);
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
-    let names: Vec<String> = slipway::environments::project().environments.iter().map(|e| e.name.clone()).collect();
+    let mut names: Vec<String> = slipway::environments::project().environments.iter().map(|e| e.name.clone()).collect();
+    // The workflows and GitHub environments are compared too, as the project's.
+    names.push(slipway::diff::artifacts::PROJECT.to_string());
     assert_eq!(run.stdout, format!("no differences ({})\n", names.join(", ")));
 }
 

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use slipway::model::{
-    AccountId, Approvals, ComposeHost, Environment, Group, Project, Region, Repository, Tier, Trigger, check,
-};
+use slipway::model::{ComposeHost, Project, Tier, check};
 
 fn accepted(project: &Project) -> slipway::synth::ArtifactSet {
     assert_eq!(check(project), vec![], "check refused the flow");
@@ -20,7 +18,7 @@ fn promoted_from<'a>(project: &'a Project, env: &str) -> Vec<&'a str> {
 /// or `release/*`. This is the repository's own reference project.
 #[test]
 fn a_line_of_four_with_a_guarded_production() {
-    let project = slipway::environments::project();
+    let project = crate::reference_flows::line_of_four();
     let set = accepted(&project);
     // The line is there, in this order; a team may add environments beside it.
     let line: Vec<&String> =
@@ -46,27 +44,7 @@ fn a_line_of_four_with_a_guarded_production() {
 /// `experiment` and `development` in space `dev`, `staging` in `staging`, `production` in `prod`.
 #[test]
 fn four_cloud_gov_environments_in_three_spaces() {
-    let cg = |name: &str, tier, space: &str| Environment::new(name, tier).cloud_gov("hhs-tanf", space);
-    let project = Project::new("tdp", Repository::new("HHS", "TANF-app"))
-        .environment(cg("experiment", Tier::Development, "dev").deploys_from(["*"]).trigger(Trigger::Manual))
-        .environment(cg("development", Tier::Development, "dev").deploys_from(["*"]).trigger(Trigger::Manual))
-        .environment(
-            cg("staging", Tier::Staging, "staging")
-                .deploys_from(["staging"])
-                .trigger(Trigger::Push)
-                .unprotected_because(
-                    "deploys when a pull request into `staging` merges: the government's review is the approval",
-                ),
-        )
-        .environment(
-            cg("production", Tier::Production, "prod")
-                .deploys_from(["main"])
-                .trigger(Trigger::Push)
-                .promoted_from(["staging"])
-                .unprotected_because(
-                    "deploys when a pull request into `main` merges: the government's review is the approval",
-                ),
-        );
+    let project = crate::reference_flows::cloud_gov_four();
     accepted(&project);
     let spaces: Vec<_> = project.environments.iter().map(|e| e.cloud_gov_target().unwrap().space.as_str()).collect();
     assert_eq!(spaces, ["dev", "dev", "staging", "prod"]);
@@ -76,47 +54,7 @@ fn four_cloud_gov_environments_in_three_spaces() {
 /// dev-int -> active directly; approvals 0 / 1 / 1 / 2+.
 #[test]
 fn a_promotion_graph_with_rising_approvals() {
-    let qa = Group::new("qa", ["kim", "lee"]);
-    let ops = Group::new("operations", ["ada", "bo", "cy"]);
-    let aws = |name: &str, tier, account: AccountId| {
-        Environment::new(name, tier).aws(account, Region::UsWest2).trigger(Trigger::Manual)
-    };
-    let project = Project::new("ledger", Repository::new("acme", "ledger"))
-        .stacks_from(slipway::stacks::for_environment)
-        .environment(
-            aws("dev-int", Tier::Development, AccountId::new("100000000001"))
-                .deploys_from(["main"])
-                .trigger(Trigger::Push),
-        )
-        .environment(
-            aws("future", Tier::Test, AccountId::new("100000000002"))
-                .deploys_from(["main", "release/*"])
-                .promoted_from(["dev-int"]),
-        )
-        .environment(
-            aws("active", Tier::Test, AccountId::new("100000000003"))
-                .deploys_from(["main", "release/*"])
-                .promoted_from(["future", "dev-int"])
-                .approvals(Approvals::new(1).from(qa.clone())),
-        )
-        .environment(
-            aws("uat", Tier::Test, AccountId::new("100000000004"))
-                .deploys_from(["release/*"])
-                .promoted_from(["active"])
-                .approvals(Approvals::new(1).from(qa.clone())),
-        )
-        .environment(
-            aws("staging", Tier::Staging, AccountId::new("100000000005"))
-                .deploys_from(["release/*"])
-                .promoted_from(["active", "uat"])
-                .approvals(Approvals::new(1).from(ops.clone())),
-        )
-        .environment(
-            aws("prod", Tier::Production, AccountId::new("100000000006"))
-                .deploys_from(["release/*"])
-                .promoted_from(["staging"])
-                .approvals(Approvals::new(2).from(ops)),
-        );
+    let project = crate::reference_flows::promotion_graph();
     let set = accepted(&project);
     assert_eq!(set.stacks.len(), 6);
     let required: Vec<u32> = ["dev-int", "future", "active", "staging", "prod"]
@@ -131,48 +69,7 @@ fn a_promotion_graph_with_rising_approvals() {
 /// manual approvals from stage on.
 #[test]
 fn git_flow_with_six_environments() {
-    let sre = Group::new("sre", ["noor", "sam"]);
-    let qa = Group::new("qa", ["tess"]);
-    let env = |name: &str, tier, account: &'static str| {
-        Environment::new(name, tier).aws(AccountId::new(account), Region::EuWest1).trigger(Trigger::Manual)
-    };
-    let project = Project::new("mobile", Repository::new("acme", "mobile"))
-        .stacks_from(slipway::stacks::for_environment)
-        .environment(
-            env("dev", Tier::Development, "200000000001").deploys_from(["feature/*", "develop"]).trigger(Trigger::Push),
-        )
-        .environment(
-            env("stage", Tier::Test, "200000000002")
-                .deploys_from(["develop"])
-                .promoted_from(["dev"])
-                .approvals(Approvals::new(1).from(sre.clone())),
-        )
-        .environment(
-            env("release", Tier::Test, "200000000003")
-                .deploys_from(["hotfix/*", "release/*"])
-                .trigger(Trigger::Push)
-                .promoted_from(["stage"]),
-        )
-        .environment(
-            env("qa", Tier::Test, "200000000004")
-                .deploys_from(["release/*"])
-                .promoted_from(["release"])
-                .approvals(Approvals::new(1).from(qa)),
-        )
-        .environment(
-            env("pre-prod", Tier::Staging, "200000000005")
-                .deploys_from(["master"])
-                .trigger(Trigger::ReleaseTag("v*".into()))
-                .promoted_from(["qa", "release"])
-                .unprotected_because("SRE deploy release tags by hand after QA signed the release off in `qa`"),
-        )
-        .environment(
-            env("prod", Tier::Production, "200000000006")
-                .deploys_from(["master"])
-                .trigger(Trigger::ReleaseTag("v*".into()))
-                .promoted_from(["pre-prod"])
-                .approvals(Approvals::new(2).from(sre)),
-        );
+    let project = crate::reference_flows::git_flow_six();
     accepted(&project);
     let dev = project.find("dev").unwrap();
     assert!(dev.allows_ref("feature/map-layers") && dev.allows_ref("develop") && !dev.allows_ref("master"));
@@ -182,7 +79,7 @@ fn git_flow_with_six_environments() {
 /// Throwaway feature-demo instances from branches named `feature-demo/<name>`, made at run time.
 #[test]
 fn feature_demo_instances_from_branch_names() {
-    let project = slipway::environments::project().with_demo("map-export").unwrap().with_demo("offline-sync").unwrap();
+    let project = crate::reference_flows::feature_demos();
     let set = accepted(&project);
     let mut expected: Vec<String> = project.environments.iter().map(|e| e.name.clone()).collect();
     expected.extend(["map-export".to_string(), "offline-sync".to_string()]);

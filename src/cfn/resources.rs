@@ -149,6 +149,9 @@ pub struct Role {
     pub permissions: Vec<Statement>,
     /// The longest session, in seconds.
     pub max_session_seconds: Option<u32>,
+    /// A fixed name (`RoleName`), where something outside the stack must know the role's ARN in advance;
+    /// otherwise CloudFormation makes one up.
+    pub name: Option<String>,
 }
 
 impl From<Role> for Resource {
@@ -156,7 +159,8 @@ impl From<Role> for Resource {
         let mut res = Resource::new("AWS::IAM::Role")
             .prop("Description", r.description)
             .prop("AssumeRolePolicyDocument", policy_document(&r.trust))
-            .prop_opt("MaxSessionDuration", r.max_session_seconds);
+            .prop_opt("MaxSessionDuration", r.max_session_seconds)
+            .prop_opt("RoleName", r.name);
         if !r.managed_policies.is_empty() {
             res = res.prop("ManagedPolicyArns", Expr::List(r.managed_policies));
         }
@@ -576,6 +580,7 @@ pub fn rds_monitoring_role(description: String) -> Role {
         managed_policies: vec![managed_policy("service-role/AmazonRDSEnhancedMonitoringRole")],
         permissions: vec![],
         max_session_seconds: None,
+        name: None,
     }
 }
 

@@ -50,7 +50,7 @@ impl StoreArgs {
 }
 
 /// The top of the git working tree around the current directory, or the current directory.
-fn working_tree_top() -> PathBuf {
+pub(super) fn working_tree_top() -> PathBuf {
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut dir: &Path = &here;
     loop {

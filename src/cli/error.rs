@@ -55,6 +55,12 @@ impl CliError {
         CliError { kind: ErrorKind::Internal, ..CliError::user(message) }
     }
 
+    /// Adds a detail line (one of several things wrong).
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.details.push(detail.into());
+        self
+    }
+
     /// Adds a hint.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());

@@ -3,27 +3,28 @@
 //! who they were and enforces the count, groups and distinct people itself.
 
 use super::CliError;
-use crate::github::Github;
+use crate::github::{GitHub, Settings};
 use crate::ledger::Approval;
 
 /// The approvals this run's reviewers gave its deployment to environment `env`.
 pub async fn of_this_run(env: &str) -> Result<Vec<Approval>, CliError> {
     let var = |name: &'static str| {
-        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| {
             CliError::user(format!("--approvals github needs {name}, which GitHub Actions sets in every run"))
                 .hint("outside GitHub Actions, name the approvers with --approved-by")
         })
     };
     let run_id = var("GITHUB_RUN_ID")?;
     let repository = var("GITHUB_REPOSITORY")?;
-    let github = Github::from_env().map_err(|e| CliError::user(e.to_string()))?;
+    var("GITHUB_TOKEN")?;
+    let github = GitHub::new(Settings::from_env()).map_err(|e| CliError::cloud(e.to_string()))?;
     let reviews = github
         .run_reviews(&repository, &run_id)
         .await
         .map_err(|e| CliError::cloud(e.to_string()).hint("the token needs `actions: read` on the repository"))?;
     Ok(reviews
         .into_iter()
-        .filter(|r| r.state == "approved" && r.environments.iter().any(|e| e == env))
-        .map(|r| Approval { by: r.login, source: format!("github run {run_id}") })
+        .filter(|r| r.approves(env))
+        .map(|r| Approval { by: r.user.login, source: format!("github run {run_id}") })
         .collect())
 }

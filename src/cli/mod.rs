@@ -9,6 +9,7 @@ mod envs;
 mod error;
 mod exit;
 mod freeze;
+mod github;
 mod github_approvals;
 mod graph;
 mod history;
@@ -44,6 +45,8 @@ enum Command {
     Diff(diff::DiffArgs),
     Check(check::CheckArgs),
     Envs(envs::EnvsArgs),
+    #[command(name = "github")]
+    GitHub(github::GitHubArgs),
     Deploy(deploy::DeployArgs),
     Release(release::ReleaseArgs),
     Promote(promote::PromoteArgs),
@@ -98,6 +101,7 @@ where
         Command::Check(args) => check::run(project, args, ui),
         Command::Deploy(args) => deploy::run(project, args, ui),
         Command::Envs(args) => envs::run(&project, args, ui),
+        Command::GitHub(args) => github::run(project, args, ui),
         Command::Release(args) => release::run(project, args, ui),
         Command::Promote(args) => promote::run(project, args, ui),
         Command::Rollback(args) => rollback::run(project, args, ui),

@@ -1,108 +1,454 @@
-//! The one layer that talks to GitHub's REST API (`GITHUB_API_URL`, default `https://api.github.com`,
-//! with `GITHUB_TOKEN`), beside `cloud` as a floor: it imports no engine module and answers in plain data.
+//! The one layer over GitHub's REST API, beside `cloud` on the floor: it imports no engine module, and the
+//! rest of the engine knows nothing of HTTP.
 //!
-//! - [`approvals`]: who approved a workflow run's pending deployments, which slipway's policy counts
-//!   (GitHub's environments pass a deployment on any one reviewer; slipway enforces the count itself).
+//! A small typed layer (`get_json`, `get_optional`, `put_json`, `post_json`, `delete`) over one hyper
+//! client, each request bounded in time and every error naming its endpoint (`GET
+//! https://api.github.com/users/priya`), and above it the endpoints slipway calls: environments, their
+//! deployment branch policies, users and teams, and (in [`approvals`]) who approved a workflow run's
+//! pending deployments, which slipway's policy counts. The API's address is
+//! `GITHUB_API_URL` (as on GitHub Actions runners and GitHub Enterprise Server; default
+//! `https://api.github.com`) and the token `GITHUB_TOKEN`.
 
 pub mod approvals;
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client as HyperClient;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
-/// How long one request may take.
-const TIMEOUT: Duration = Duration::from_secs(30);
+/// The API GitHub.com serves.
+pub const DEFAULT_API_URL: &str = "https://api.github.com";
+/// The REST API version slipway speaks.
+pub const API_VERSION: &str = "2022-11-28";
+/// How long one request may take, unless `SLIPWAY_GITHUB_TIMEOUT` (seconds) says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Why a GitHub call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum GithubError {
-    /// A setting is missing.
-    #[error("{0} is not set; it is needed to ask GitHub (GitHub Actions sets it in every run)")]
-    Missing(&'static str),
-    /// The request could not be made or answered.
-    #[error("GET {url} failed: {message}")]
-    Request {
-        /// The URL.
-        url: String,
-        /// What happened.
-        message: String,
-    },
-    /// GitHub answered with an error status.
-    #[error("GET {url} answered HTTP {status}: {body}")]
-    Status {
-        /// The URL.
-        url: String,
-        /// The status.
-        status: u16,
-        /// The start of the answer.
-        body: String,
-    },
-    /// The answer was not what the API documents.
-    #[error("GET {url} answered something that is not the documented shape: {why}")]
-    Shape {
-        /// The URL.
-        url: String,
-        /// What did not fit.
-        why: String,
-    },
-}
-
-/// A GitHub API endpoint and token.
+/// Where the API is and who calls it.
 #[derive(Clone, Debug)]
-pub struct Github {
-    /// The API's base URL.
-    pub api: String,
-    token: String,
+pub struct Settings {
+    /// The API's base URL, without a trailing `/`.
+    pub api_url: String,
+    /// The token, sent as `Authorization: Bearer`.
+    pub token: Option<String>,
+    /// How long one request may take.
+    pub timeout: Duration,
 }
 
-impl Github {
-    /// From `GITHUB_API_URL` (default `https://api.github.com`) and `GITHUB_TOKEN`.
-    pub fn from_env() -> Result<Github, GithubError> {
-        let token =
-            std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()).ok_or(GithubError::Missing("GITHUB_TOKEN"))?;
-        let api = std::env::var("GITHUB_API_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| "https://api.github.com".into());
-        Ok(Github { api: api.trim_end_matches('/').to_string(), token })
+impl Settings {
+    /// `GITHUB_API_URL`, `GITHUB_TOKEN` and `SLIPWAY_GITHUB_TIMEOUT`, with their defaults.
+    pub fn from_env() -> Settings {
+        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Settings {
+            api_url: var("GITHUB_API_URL").unwrap_or_else(|| DEFAULT_API_URL.into()).trim_end_matches('/').to_string(),
+            token: var("GITHUB_TOKEN"),
+            timeout: var("SLIPWAY_GITHUB_TIMEOUT")
+                .and_then(|s| s.parse::<u64>().ok())
+                .filter(|s| *s > 0)
+                .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        }
     }
+}
 
-    /// GETs `path` (below the API's base URL) and parses the JSON answer.
-    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, GithubError> {
-        let url = format!("{}{path}", self.api);
-        let failed = |message: String| GithubError::Request { url: url.clone(), message };
-        let uri: hyper::Uri = url.parse().map_err(|e| failed(format!("not a URL: {e}")))?;
+/// A request that failed, naming its endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    /// GitHub answered with an error status.
+    #[error("{method} {url}: GitHub answered {status}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Status {
+        /// The method.
+        method: String,
+        /// The full URL.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// GitHub's `message`, when it sent one.
+        message: Option<String>,
+    },
+    /// No answer in time.
+    #[error("{method} {url}: no answer within {seconds} s")]
+    Timeout {
+        /// The method.
+        method: String,
+        /// The full URL.
+        url: String,
+        /// The bound.
+        seconds: u64,
+    },
+    /// The connection failed.
+    #[error("{method} {url}: {reason}")]
+    Transport {
+        /// The method.
+        method: String,
+        /// The full URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The answer was not the JSON expected.
+    #[error("{method} {url}: the answer is not what GitHub's API documents: {reason}")]
+    Decode {
+        /// The method.
+        method: String,
+        /// The full URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl GitHubError {
+    /// The HTTP status GitHub answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GitHubError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A client of GitHub's REST API.
+pub struct GitHub {
+    settings: Settings,
+    client: Client<Connector, Full<Bytes>>,
+}
+
+impl GitHub {
+    /// A client for `settings`; HTTPS, or plain HTTP for an `http://` URL (a test server on loopback).
+    pub fn new(settings: Settings) -> Result<GitHub, GitHubError> {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
-            .map_err(|e| failed(format!("no TLS root certificates: {e}")))?
+            .map_err(|e| GitHubError::Transport {
+                method: "-".into(),
+                url: settings.api_url.clone(),
+                reason: format!("no TLS root certificates: {e}"),
+            })?
             .https_or_http()
             .enable_http1()
             .build();
-        let client: HyperClient<_, Empty<Bytes>> = HyperClient::builder(TokioExecutor::new()).build(https);
-        let request = hyper::Request::get(uri)
-            .header("Authorization", format!("Bearer {}", self.token))
-            .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
-            .header("User-Agent", concat!("slipway/", env!("CARGO_PKG_VERSION")))
-            .body(Empty::new())
-            .map_err(|e| failed(e.to_string()))?;
-        let response = tokio::time::timeout(TIMEOUT, client.request(request))
-            .await
-            .map_err(|_| failed(format!("no answer within {}s", TIMEOUT.as_secs())))?
-            .map_err(|e| failed(e.to_string()))?;
-        let status = response.status().as_u16();
-        let body = tokio::time::timeout(TIMEOUT, response.into_body().collect())
-            .await
-            .map_err(|_| failed(format!("the answer did not end within {}s", TIMEOUT.as_secs())))?
-            .map_err(|e| failed(e.to_string()))?
-            .to_bytes();
-        if !(200..300).contains(&status) {
-            let text = String::from_utf8_lossy(&body);
-            return Err(GithubError::Status { url, status, body: text.chars().take(300).collect() });
+        Ok(GitHub { settings, client: Client::builder(TokioExecutor::new()).build(https) })
+    }
+
+    /// The settings it uses.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// `GET path`, decoded.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, GitHubError> {
+        let (method, url, body) = self.send(Method::GET, path, None).await?;
+        decode(&method, &url, &body)
+    }
+
+    /// `GET path`, decoded, or `None` when GitHub answers 404.
+    pub async fn get_optional<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, GitHubError> {
+        match self.get_json(path).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
         }
-        serde_json::from_slice(&body).map_err(|e| GithubError::Shape { url, why: format!("not JSON: {e}") })
+    }
+
+    /// `PUT path` with `body` as JSON, the answer decoded.
+    pub async fn put_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, GitHubError> {
+        let json = serde_json::to_vec(body).expect("a request body serializes");
+        let (method, url, answer) = self.send(Method::PUT, path, Some(json)).await?;
+        decode(&method, &url, &answer)
+    }
+
+    /// `POST path` with `body` as JSON, the answer decoded.
+    pub async fn post_json<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, GitHubError> {
+        let json = serde_json::to_vec(body).expect("a request body serializes");
+        let (method, url, answer) = self.send(Method::POST, path, Some(json)).await?;
+        decode(&method, &url, &answer)
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Result<(), GitHubError> {
+        self.send(Method::DELETE, path, None).await.map(drop)
+    }
+
+    /// Sends one request; the method and URL (for errors) and the body of a 2xx answer.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(String, String, Bytes), GitHubError> {
+        let url = format!("{}{path}", self.settings.api_url);
+        let m = method.to_string();
+        let transport = |reason: String| GitHubError::Transport { method: m.clone(), url: url.clone(), reason };
+        let mut request = Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", API_VERSION)
+            .header("User-Agent", concat!("slipway/", env!("CARGO_PKG_VERSION")));
+        if let Some(token) = &self.settings.token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        if body.is_some() {
+            request = request.header("Content-Type", "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| transport(format!("not a valid request: {e}")))?;
+        let timeout = self.settings.timeout;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|e| transport(chain(&e)))?;
+            let status = response.status();
+            let bytes = response.into_body().collect().await.map_err(|e| transport(chain(&e)))?.to_bytes();
+            Ok::<(StatusCode, Bytes), GitHubError>((status, bytes))
+        };
+        let (status, bytes) = tokio::time::timeout(timeout, exchange).await.map_err(|_| GitHubError::Timeout {
+            method: m.clone(),
+            url: url.clone(),
+            seconds: timeout.as_secs(),
+        })??;
+        if !status.is_success() {
+            #[derive(Deserialize)]
+            struct Message {
+                message: String,
+            }
+            let message = serde_json::from_slice::<Message>(&bytes).ok().map(|m| m.message);
+            return Err(GitHubError::Status { method: m, url, status: status.as_u16(), message });
+        }
+        Ok((m, url, bytes))
+    }
+}
+
+fn decode<T: DeserializeOwned>(method: &str, url: &str, body: &[u8]) -> Result<T, GitHubError> {
+    // An empty answer (204) reads as JSON null.
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"null" } else { body };
+    serde_json::from_slice(body).map_err(|e| GitHubError::Decode {
+        method: method.into(),
+        url: url.into(),
+        reason: e.to_string(),
+    })
+}
+
+/// An error and its causes, on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    s
+}
+
+/// `s` as one path segment: everything but unreserved characters percent-encoded (an environment's
+/// name may hold `/`).
+pub fn segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+// ---- the endpoints ---------------------------------------------------------------------------------
+
+/// A user, as `GET /users/{username}` answers.
+#[derive(Clone, Debug, Deserialize)]
+pub struct User {
+    /// The numeric id environments name reviewers by.
+    pub id: u64,
+    /// The login.
+    pub login: String,
+}
+
+/// A team, as `GET /orgs/{org}/teams/{team_slug}` answers.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Team {
+    /// The numeric id environments name reviewers by.
+    pub id: u64,
+    /// The slug.
+    pub slug: String,
+}
+
+/// An environment, as `GET /repos/{owner}/{repo}/environments/{environment_name}` answers (the fields
+/// slipway compares).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Environment {
+    /// Its name.
+    pub name: String,
+    /// Its protection rules (`wait_timer`, `required_reviewers`, `branch_policy`).
+    #[serde(default)]
+    pub protection_rules: Vec<ProtectionRule>,
+    /// Which branches may deploy; `null` for all.
+    pub deployment_branch_policy: Option<BranchPolicySettings>,
+}
+
+/// One protection rule of an environment.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProtectionRule {
+    /// `wait_timer`, `required_reviewers` or `branch_policy`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Minutes, for `wait_timer`.
+    pub wait_timer: Option<u64>,
+    /// For `required_reviewers`.
+    pub prevent_self_review: Option<bool>,
+    /// For `required_reviewers`.
+    #[serde(default)]
+    pub reviewers: Vec<RuleReviewer>,
+}
+
+/// A reviewer of a `required_reviewers` rule.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RuleReviewer {
+    /// `User` or `Team`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The user or team.
+    pub reviewer: ReviewerId,
+}
+
+/// A reviewer's id.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReviewerId {
+    /// Its id.
+    pub id: u64,
+}
+
+/// `deployment_branch_policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchPolicySettings {
+    /// Only protected branches may deploy.
+    pub protected_branches: bool,
+    /// Only branches and tags matching the custom policies may deploy.
+    pub custom_branch_policies: bool,
+}
+
+/// The body of `PUT /repos/{owner}/{repo}/environments/{environment_name}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnvironmentUpdate {
+    /// Minutes, 0 to 43,200.
+    pub wait_timer: u64,
+    /// Whether the person who started a job may not approve it.
+    pub prevent_self_review: bool,
+    /// Up to six users or teams, by id.
+    pub reviewers: Vec<ReviewerRef>,
+    /// Which refs may deploy.
+    pub deployment_branch_policy: Option<BranchPolicySettings>,
+}
+
+/// A reviewer in a request: `{"type": "User", "id": 1}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ReviewerRef {
+    /// `User` or `Team`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The id.
+    pub id: u64,
+}
+
+/// A custom deployment branch or tag policy, as GitHub lists it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BranchPolicy {
+    /// Its id, which deleting it takes.
+    pub id: u64,
+    /// The `File.fnmatch` pattern.
+    pub name: String,
+    /// `branch` or `tag` (older servers leave it out: `branch`).
+    #[serde(rename = "type", default = "branch")]
+    pub kind: String,
+}
+
+fn branch() -> String {
+    "branch".into()
+}
+
+/// The body of `POST .../deployment-branch-policies`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NewBranchPolicy {
+    /// The pattern.
+    pub name: String,
+    /// `branch` or `tag`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Deserialize)]
+struct BranchPolicies {
+    total_count: usize,
+    branch_policies: Vec<BranchPolicy>,
+}
+
+impl GitHub {
+    /// `GET /users/{username}`; `None` when there is no such user.
+    pub async fn user(&self, login: &str) -> Result<Option<User>, GitHubError> {
+        self.get_optional(&format!("/users/{}", segment(login))).await
+    }
+
+    /// `GET /orgs/{org}/teams/{team_slug}`; `None` when there is no such team.
+    pub async fn team(&self, org: &str, slug: &str) -> Result<Option<Team>, GitHubError> {
+        self.get_optional(&format!("/orgs/{}/teams/{}", segment(org), segment(slug))).await
+    }
+
+    fn environment_path(owner: &str, repo: &str, env: &str) -> String {
+        format!("/repos/{}/{}/environments/{}", segment(owner), segment(repo), segment(env))
+    }
+
+    /// `GET /repos/{owner}/{repo}/environments/{environment_name}`; `None` when it does not exist.
+    pub async fn environment(&self, owner: &str, repo: &str, env: &str) -> Result<Option<Environment>, GitHubError> {
+        self.get_optional(&Self::environment_path(owner, repo, env)).await
+    }
+
+    /// `PUT /repos/{owner}/{repo}/environments/{environment_name}`: creates or updates it.
+    pub async fn put_environment(
+        &self,
+        owner: &str,
+        repo: &str,
+        env: &str,
+        update: &EnvironmentUpdate,
+    ) -> Result<Environment, GitHubError> {
+        self.put_json(&Self::environment_path(owner, repo, env), update).await
+    }
+
+    /// Every custom deployment branch and tag policy of an environment (all pages).
+    pub async fn branch_policies(&self, owner: &str, repo: &str, env: &str) -> Result<Vec<BranchPolicy>, GitHubError> {
+        let base = format!("{}/deployment-branch-policies", Self::environment_path(owner, repo, env));
+        let mut all = Vec::new();
+        for page in 1.. {
+            let answer: BranchPolicies = self.get_json(&format!("{base}?per_page=100&page={page}")).await?;
+            let empty = answer.branch_policies.is_empty();
+            all.extend(answer.branch_policies);
+            if empty || all.len() >= answer.total_count {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// `POST .../deployment-branch-policies`.
+    pub async fn create_branch_policy(
+        &self,
+        owner: &str,
+        repo: &str,
+        env: &str,
+        policy: &NewBranchPolicy,
+    ) -> Result<BranchPolicy, GitHubError> {
+        let path = format!("{}/deployment-branch-policies", Self::environment_path(owner, repo, env));
+        self.post_json(&path, policy).await
+    }
+
+    /// `DELETE .../deployment-branch-policies/{branch_policy_id}`.
+    pub async fn delete_branch_policy(&self, owner: &str, repo: &str, env: &str, id: u64) -> Result<(), GitHubError> {
+        self.delete(&format!("{}/deployment-branch-policies/{id}", Self::environment_path(owner, repo, env))).await
     }
 }

@@ -27,6 +27,7 @@ pub fn check(project: &Project) -> Vec<Problem> {
     }
     check_promotion_cycles(&envs, &mut problems);
     super::app_check::check_apps(project, &envs, &mut problems);
+    super::github_check::check_github(project, &envs, &mut problems);
     problems.sort();
     problems.dedup();
     problems

@@ -9,8 +9,10 @@ mod app_check;
 mod check;
 mod environment;
 mod git_ref;
+mod github_check;
 mod problem;
 mod project;
+mod ref_forms;
 mod target;
 
 pub use app::{
@@ -23,8 +25,10 @@ pub use environment::{
     Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
+pub use github_check::{MAX_REVIEWERS, MAX_WAIT_MINUTES, demo_prefix};
 pub use problem::{Problem, Problems};
-pub use project::{Project, Repository, StackFactory};
+pub use project::{GitHubSettings, Project, Repository, STORE_VARIABLE, StackFactory};
+pub use ref_forms::{RefForm, RefKind, Unexpressible};
 pub use target::{
     AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS,
     Region, Target,

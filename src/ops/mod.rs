@@ -5,8 +5,11 @@
 //! - [`deploy`]: a release onto an environment (also what promote and rollback apply).
 //! - [`rollback`]: which release a rollback goes back to.
 //! - [`status`]: what runs where, and whether a stack drifted from what the ledger says was applied.
+//! - [`github`]: the repository's GitHub environments made what the definitions say (not an environment's
+//!   run, so no lock or ledger: GitHub keeps its own audit log of settings changes).
 
 pub mod deploy;
+pub mod github;
 pub mod rollback;
 pub mod status;
 

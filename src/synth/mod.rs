@@ -7,6 +7,7 @@
 mod artifact;
 pub mod cloudgov;
 pub mod compose;
+pub mod github;
 pub mod graph;
 mod manifest;
 mod output;
@@ -67,6 +68,11 @@ pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Problems
         set.stacks.insert(env.name.clone(), ordered);
         synth_cloudgov(project, env, &mut set, &mut problems);
         synth_compose(project, env, &mut set, &mut problems);
+    }
+    // The workflows and GitHub environments describe the whole project, so they come with a synthesis of
+    // all of it (and a diff or read of some environments leaves them out on both sides).
+    if only.is_empty() {
+        synth_github(project, &mut set, &mut problems);
     }
     if !problems.is_empty() {
         problems.sort();
@@ -175,6 +181,20 @@ fn synth_compose(project: &Project, env: &Environment, set: &mut ArtifactSet, pr
             Err(e) => problems.push(Problem::new(&env.name, "docker-compose bundle", e.to_string())),
         }
     }
+}
+
+/// Adds `.github/workflows/slipway-*.yml` and `github/environments.json`.
+fn synth_github(project: &Project, set: &mut ArtifactSet, problems: &mut Vec<Problem>) {
+    for workflow in github::workflows(project) {
+        match github::render_workflow(&workflow) {
+            Ok(text) => {
+                set.artifacts.insert(ArtifactKey::project_file(Kind::Workflow, &workflow.file), text.into_bytes());
+            }
+            Err(e) => problems.push(Problem::new("", format!("workflow {}", workflow.file), e.to_string())),
+        }
+    }
+    let environments = github::environments_json(&github::environments(project));
+    set.artifacts.insert(ArtifactKey::project_file(Kind::GitHub, github::ENVIRONMENTS_FILE), environments.into_bytes());
 }
 
 /// CloudFormation's rule for stack names: a letter, then letters, digits and hyphens, 128 at most.

@@ -1,5 +1,5 @@
 //! The tera templates of the text formats (cloud.gov manifests, docker-compose files, the demo install
-//! script) and the filters that put values into them safely.
+//! script, GitHub Actions workflows) and the filters that put values into them safely.
 //!
 //! The templates are compiled into the binary (`include_str!`), so synthesis reads no file at run time and
 //! stays a pure function of the definitions. Every value a template places into YAML goes through
@@ -15,11 +15,12 @@ use serde::Serialize;
 use tera::{Context, Tera, Value};
 
 /// Every template, by the name synthesis renders it under, with its text.
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 5] = [
     ("cloudgov/manifest.yml", include_str!("../../templates/cloudgov/manifest.yml.tera")),
     ("compose/docker-compose.yml", include_str!("../../templates/compose/docker-compose.yml.tera")),
     ("compose/env.example", include_str!("../../templates/compose/env.example.tera")),
     ("compose/install.sh", include_str!("../../templates/compose/install.sh.tera")),
+    ("github/workflow.yml", include_str!("../../templates/github/workflow.yml.tera")),
 ];
 
 /// A template failed to render: a bug in a template or in the data handed to it.
