@@ -614,9 +614,10 @@ fn deploy(project: &Project, env: &Environment) -> Option<Workflow> {
     if on.workflow_dispatch {
         work.env.insert("RELEASE".into(), "${{ inputs.release }}".into());
     }
+    let script = approvals_of_the_run(env, &mut work, script);
     work.steps = vec![checkout(), require_store(), build()];
     work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
-    work.steps.push(Step::run(&format!("Deploy to {}", env.name), script));
+    work.steps.push(Step::run(&format!("Deploy to {}", env.name), &script));
     let jobs = gated(project, env, "deploy", None, work);
     Some(Workflow {
         file: format!("slipway-deploy-{}.yml", env.name),
@@ -717,9 +718,21 @@ fn promote(project: &Project) -> Option<Workflow> {
     })
 }
 
-const ROLLBACK: &str = r#"set -- --env "$SLIPWAY_ENV" --reason "$REASON"
+const ROLLBACK: &str = r#"set -- --env "$SLIPWAY_ENV" --reason "$REASON" --yes --progress events
 if [ -n "$TO" ]; then set -- "$@" --to "$TO"; fi
 "$SLIPWAY" rollback "$@""#;
+
+/// What a job that changes `env` adds so that slipway's policy counts the run's approvals: the
+/// `--approvals github` argument, and the token and `actions: read` permission to read them. Nothing for
+/// an environment that needs no approval.
+fn approvals_of_the_run(env: &Environment, work: &mut Job, script: &str) -> String {
+    if env.approvals.required == 0 {
+        return script.to_string();
+    }
+    work.permissions.insert("actions".into(), "read".into());
+    work.env.insert("GITHUB_TOKEN".into(), "${{ github.token }}".into());
+    format!("{script} --approvals github")
+}
 
 /// Rolling an environment back, by hand, behind the same approvals as a deploy into it.
 fn rollback(project: &Project) -> Workflow {
@@ -733,9 +746,10 @@ fn rollback(project: &Project) -> Workflow {
             ("SLIPWAY".to_string(), SLIPWAY.to_string()),
             ("SLIPWAY_ENV".to_string(), env.name.clone()),
         ]);
+        let script = approvals_of_the_run(env, &mut work, ROLLBACK);
         work.steps = vec![checkout(), require_store(), build()];
         work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
-        work.steps.push(Step::run(&format!("Roll {} back", env.name), ROLLBACK));
+        work.steps.push(Step::run(&format!("Roll {} back", env.name), &script));
         let condition = format!("inputs.environment == '{}'", env.name);
         jobs.extend(gated(project, env, &format!("rollback-{}", env.name), Some(condition), work));
     }
