@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it, on a machine with only the Rust toolchain and Python 3.
+# The whole test suite, as CI runs it, on a machine with only the Rust toolchain, Python 3 and apt.
 #
 # Installs the pinned Python tools the tests need into target/py (tests/python-requirements.txt: cfn-lint,
-# moto) and target/py-checkov (tests/checkov-requirements.txt), then runs the format check, clippy with
-# warnings denied, and every test. Safe to run again: a virtualenv is rebuilt only when its requirements
-# change.
+# moto) and target/py-checkov (tests/checkov-requirements.txt); installs Docker (Debian's docker.io and
+# busybox-static, with apt-get, when missing) and Compose v2 (target/py-compose), starts a private Docker
+# engine and builds the test image (tests/docker.sh); then runs the format check, clippy with warnings
+# denied, and every test, and stops the engine whatever happened. Safe to run again: a virtualenv is
+# rebuilt only when its requirements change.
+#
+#   bash tests/run.sh                              # the whole suite
+#   bash tests/run.sh cargo test --locked compose  # any command instead, with the same tools and engine
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +29,21 @@ install_venv target/py tests/python-requirements.txt
 install_venv target/py-checkov tests/checkov-requirements.txt
 export SLIPWAY_CFN_LINT="$PWD/target/py/bin/cfn-lint"
 export SLIPWAY_CHECKOV="$PWD/target/py-checkov/bin/checkov"
+
+# shellcheck source=tests/docker.sh
+source tests/docker.sh
+trap docker_harness_down EXIT
+trap 'exit 130' INT TERM
+docker_harness_up
+
+if (($#)); then
+  echo "==> $*"
+  set +e
+  "$@"
+  status=$?
+  set -e
+  exit "$status"
+fi
 
 echo "==> cargo fmt --check"
 cargo fmt --check
