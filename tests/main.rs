@@ -9,6 +9,7 @@ mod checkov;
 mod cli;
 mod cloudgov;
 mod compose;
+mod compose_engine;
 mod deploy;
 mod diff;
 mod diff_deployed;
