@@ -10,6 +10,7 @@ mod cli;
 mod cloudgov;
 mod compose;
 mod compose_engine;
+mod demo_names;
 mod deploy;
 mod diff;
 mod diff_deployed;

@@ -7,6 +7,7 @@
 mod app;
 mod app_check;
 mod check;
+mod demo;
 mod environment;
 mod git_ref;
 mod problem;
@@ -18,7 +19,8 @@ pub use app::{
     cloud_gov_default_route, variable_name_problem,
 };
 pub use app_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
-pub use check::check;
+pub use check::{check, name_problem};
+pub use demo::{BRANCH_PREFIX, DemoSlug, NameBudget, NameLimit, SlugCollision, SlugError, check_slug, demo_name};
 pub use environment::{
     Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
