@@ -228,6 +228,12 @@ impl ServiceState {
     pub fn is_ready(&self) -> bool {
         self.state == "running" && (self.health.is_empty() || self.health == "healthy")
     }
+
+    /// Ready, or a one-off that finished with status 0 (what compose's `service_completed_successfully`
+    /// waits for): nothing wrong with it.
+    pub fn is_settled(&self) -> bool {
+        self.is_ready() || (self.state == "exited" && self.exit_code == 0)
+    }
 }
 
 /// A port a service publishes on the Docker host.
@@ -468,6 +474,18 @@ impl Compose {
         match process::run(command, self.wait_timeout + self.command_timeout) {
             Ok(out) if out.success() => {
                 let services = self.services(project, host)?;
+                // Compose counts a service without a health check as up once it runs; one that exited
+                // since (a crash right after start) would make a deploy that looks fine and is not.
+                if services.iter().any(|s| !s.is_settled()) {
+                    return Err(ComposeError::UpFailed {
+                        project: project.into(),
+                        failures: self.failures(project, host),
+                        compose_said: format!(
+                            "every service was up when the wait ended, but not all still are\n{}",
+                            tail(&out.stderr, 1)
+                        ),
+                    });
+                }
                 Ok(UpReport {
                     project: project.into(),
                     changes: changes(&before, &services),
@@ -557,7 +575,7 @@ impl Compose {
         Ok(self.checked(None, bundle_dir, &args, self.command_timeout)?.stdout)
     }
 
-    /// Every service of `project` that is not running and healthy, and why: the causes (unhealthy,
+    /// Every service of `project` that is not running and healthy (or finished well), and why: the causes (unhealthy,
     /// exited) before the services that never started because of them. Best effort: a failure while
     /// finding out is reported as a failure's reason rather than hiding the original one.
     fn failures(&self, project: &str, host: &DockerHost) -> Vec<ServiceFailure> {
@@ -574,7 +592,7 @@ impl Compose {
                 }];
             }
         };
-        let failing: Vec<&ServiceState> = services.iter().filter(|s| !s.is_ready()).collect();
+        let failing: Vec<&ServiceState> = services.iter().filter(|s| !s.is_settled()).collect();
         let ids: Vec<&str> = failing.iter().map(|s| s.id.as_str()).collect();
         let inspected = self.inspect(host, &ids);
         let mut out: Vec<(u8, ServiceFailure)> = failing
