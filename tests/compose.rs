@@ -145,8 +145,13 @@ fn services_wait_for_healthy_dependencies() {
     assert_eq!(services["frontend"]["ports"], serde_json::json!(["127.0.0.1:3000:8080"]));
     assert_eq!(
         services["backend"]["healthcheck"]["test"][1],
-        "curl -fsS 'http://127.0.0.1:8080/health' > /dev/null || exit 1"
+        "if command -v curl > /dev/null 2>&1; then curl -fsS 'http://127.0.0.1:8080/health' > /dev/null; else wget -q \
+         -O /dev/null 'http://127.0.0.1:8080/health'; fi"
     );
+    // Every container says whose it is, so that a host's slipway projects can be found by label.
+    for service in services.values() {
+        assert_eq!(service["labels"], serde_json::json!({"slipway.environment": "dev", "slipway.project": "webapp"}));
+    }
     // The command runs in a shell as on cloud.gov; `$$` is compose's escape, so the shell sees `$PORT`.
     assert_eq!(
         services["backend"]["command"],

@@ -28,6 +28,6 @@ pub use git_ref::RefPattern;
 pub use problem::{Problem, Problems};
 pub use project::{Project, Repository, StackFactory};
 pub use target::{
-    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS,
-    Region, Target,
+    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEFAULT_DATABASE_IMAGE,
+    DEMO_PORT_BASE, DEMO_PORT_SLOTS, Region, Target,
 };
