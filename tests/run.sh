@@ -32,14 +32,33 @@ export SLIPWAY_CHECKOV="$PWD/target/py-checkov/bin/checkov"
 
 # shellcheck source=tests/docker.sh
 source tests/docker.sh
-trap docker_harness_down EXIT
+# Runs "$@" as a job of its own (a process group, with this script's standard input) and waits for it: a
+# signal to this script then runs the traps at once (bash defers them while a foreground command runs),
+# and the exit trap ends the whole job, cargo and test binaries included, before the engine goes.
+child=
+exec 3<&0
+run_child() {
+  set -m
+  "$@" 0<&3 &
+  child=$!
+  set +m
+  wait "$child"
+}
+on_exit() {
+  if [[ -n "$child" ]] && kill -0 "$child" 2> /dev/null; then
+    kill -TERM -- "-$child" 2> /dev/null || true
+    wait "$child" 2> /dev/null || true
+  fi
+  docker_harness_down
+}
+trap on_exit EXIT
 trap 'exit 130' INT TERM
 docker_harness_up
 
 if (($#)); then
   echo "==> $*"
   set +e
-  "$@"
+  run_child "$@"
   status=$?
   set -e
   exit "$status"
@@ -52,8 +71,8 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "==> cargo test"
 log=target/test-output.log
 set +e
-cargo test --locked 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+run_child bash -c 'cargo test --locked 2>&1 | tee "$1"; exit "${PIPESTATUS[0]}"' _ "$log"
+status=$?
 set -e
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
