@@ -182,7 +182,7 @@ docker_harness_up() {
   "$DOCKER_CLI" compose version > /dev/null ||
     docker_fail "\`docker compose\` does not find the plugin linked in $DOCKER_CONFIG/cli-plugins"
 
-  local root="$DOCKER_TMP/rootfs" applet
+  local root="$DOCKER_TMP/rootfs" applet images_started=$SECONDS
   mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/www"
   chmod 1777 "$root/tmp"
   cp "$BUSYBOX" "$root/bin/busybox"
@@ -197,6 +197,7 @@ docker_harness_up() {
       - "$SLIPWAY_TEST_IMAGE_NAME" > /dev/null
   rm -rf "$root"
   docker_build_postgres_image
+  echo "    (test images built in $((SECONDS - images_started)) s)"
   export SLIPWAY_DOCKER="$DOCKER_CLI" SLIPWAY_COMPOSE="$COMPOSE_BIN" SLIPWAY_TEST_IMAGE="$SLIPWAY_TEST_IMAGE_NAME"
   echo "==> Docker ready in $((SECONDS - started)) s: engine $("$DOCKER_CLI" version --format '{{.Server.Version}}'), compose $("$COMPOSE_BIN" version --short), images $SLIPWAY_TEST_IMAGE $SLIPWAY_TEST_POSTGRES_IMAGE"
 }

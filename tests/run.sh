@@ -18,10 +18,12 @@ install_venv() {
   local venv=$1 req=$2
   if ! cmp -s "$req" "$venv/.requirements" 2>/dev/null; then
     echo "==> installing Python test tools from $req into $venv"
+    local started=$SECONDS
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$req"
     cp "$req" "$venv/.requirements"
+    echo "    (took $((SECONDS - started)) s)"
   fi
 }
 install_venv target/py tests/python-requirements.txt
