@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it, on a machine with only the Rust toolchain and Python 3.
+# The whole test suite, as CI runs it, on a machine with only the Rust toolchain, Python 3 and apt.
 #
 # Installs the pinned Python tools the tests need into target/py (tests/python-requirements.txt: cfn-lint,
 # moto, check-jsonschema) and target/py-checkov (tests/checkov-requirements.txt), Node.js and the Mermaid
-# parser into target/py-node and target/node, and Graphviz through apt, then runs the format check, clippy with
-# warnings denied, and every test. Safe to run again: a virtualenv is rebuilt only when its requirements
-# change.
+# parser into target/py-node and target/node, and Graphviz through apt; installs Docker (Debian's docker.io
+# and busybox-static, with apt-get, when missing) and Compose v2 (target/py-compose), starts a private
+# Docker engine and builds the test images (tests/docker.sh); then runs the format check, clippy with
+# warnings denied, and every test, and stops the engine whatever happened. Safe to run again: a virtualenv
+# is rebuilt only when its requirements change.
+#
+#   bash tests/run.sh                              # the whole suite
+#   bash tests/run.sh cargo test --locked compose  # any command instead, with the same tools and engine
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,10 +19,12 @@ install_venv() {
   local venv=$1 req=$2
   if ! cmp -s "$req" "$venv/.requirements" 2>/dev/null; then
     echo "==> installing Python test tools from $req into $venv"
+    local started=$SECONDS
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$req"
     cp "$req" "$venv/.requirements"
+    echo "    (took $((SECONDS - started)) s)"
   fi
 }
 install_venv target/py tests/python-requirements.txt
@@ -47,6 +54,40 @@ if ! command -v dot >/dev/null; then
     { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends graphviz >/dev/null; }
 fi
 
+# shellcheck source=tests/docker.sh
+source tests/docker.sh
+# Runs "$@" as a job of its own (a process group, with this script's standard input) and waits for it: a
+# signal to this script then runs the traps at once (bash defers them while a foreground command runs),
+# and the exit trap ends the whole job, cargo and test binaries included, before the engine goes.
+child=
+exec 3<&0
+run_child() {
+  set -m
+  "$@" 0<&3 &
+  child=$!
+  set +m
+  wait "$child"
+}
+on_exit() {
+  if [[ -n "$child" ]] && kill -0 "$child" 2> /dev/null; then
+    kill -TERM -- "-$child" 2> /dev/null || true
+    wait "$child" 2> /dev/null || true
+  fi
+  docker_harness_down
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+docker_harness_up
+
+if (($#)); then
+  echo "==> $*"
+  set +e
+  run_child "$@"
+  status=$?
+  set -e
+  exit "$status"
+fi
+
 echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy --all-targets -- -D warnings"
@@ -54,8 +95,8 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "==> cargo test"
 log=target/test-output.log
 set +e
-cargo test --locked 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+run_child bash -c 'cargo test --locked 2>&1 | tee "$1"; exit "${PIPESTATUS[0]}"' _ "$log"
+status=$?
 set -e
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')

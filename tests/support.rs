@@ -114,3 +114,132 @@ pub fn python_tool_in(var: &str, venv: &str, requirements: &str, name: &str) -> 
     );
     path
 }
+
+/// The Docker engine, Compose v2 and test image that the test command (`bash tests/run.sh`) installs,
+/// starts and builds, and exports as environment variables.
+pub struct Docker {
+    /// The docker CLI.
+    pub docker: PathBuf,
+    /// The Compose v2 binary.
+    pub compose: PathBuf,
+    /// The private engine's socket.
+    pub host: slipway::apply::compose::DockerHost,
+    /// A locally built image holding a static busybox (`sh`, `httpd`, `wget`, ...).
+    pub image: String,
+}
+
+/// What to do when the Docker harness is missing.
+const HOW: &str = "the Docker tests need the private engine, Compose v2 and test images that `bash tests/run.sh` \
+                   installs, starts and builds (it exports DOCKER_HOST, DOCKER_CONFIG, SLIPWAY_DOCKER, \
+                   SLIPWAY_COMPOSE, SLIPWAY_TEST_IMAGE and SLIPWAY_TEST_POSTGRES_IMAGE); run the whole suite with \
+                   `bash tests/run.sh`, or some tests with `bash tests/run.sh cargo test --locked FILTER`";
+
+/// The value of `name`, one of the variables the test command exports for the Docker tests; panics with
+/// how to get it when it is not set.
+pub fn harness_var(name: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| panic!("{name} is not set: {HOW}"))
+}
+
+/// The test command's Docker engine; panics with the command that provides it when it is missing or
+/// does not answer. Never a skip: a test that needs Docker and finds none fails.
+pub fn docker() -> Docker {
+    let var = harness_var;
+    let docker = Docker {
+        docker: PathBuf::from(var("SLIPWAY_DOCKER")),
+        compose: PathBuf::from(var("SLIPWAY_COMPOSE")),
+        host: slipway::apply::compose::DockerHost::parse(&var("DOCKER_HOST")).expect("DOCKER_HOST is a Docker host"),
+        image: var("SLIPWAY_TEST_IMAGE"),
+    };
+    let out = docker.cli(&["image", "inspect", "--format", "{{.Id}}", &docker.image]);
+    assert!(
+        out.status.success(),
+        "the engine at {} does not answer or lacks {}: {}\n{HOW}",
+        docker.host,
+        docker.image,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    docker
+}
+
+impl Docker {
+    /// The compose CLI of the test command, found as slipway finds it when given a path.
+    pub fn compose(&self) -> slipway::apply::compose::Compose {
+        slipway::apply::compose::Compose::locate(Some(&self.compose))
+            .expect("the test command's compose binary is Compose v2")
+            .with_docker_cli(&self.docker)
+    }
+
+    /// Runs the docker CLI against the test engine.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(&self.docker)
+            .args(args)
+            .env("DOCKER_HOST", self.host.as_str())
+            .output()
+            .expect("the docker CLI runs")
+    }
+}
+
+/// A name no other test (and no other run on this machine) uses: `prefix` and a unique suffix, lowercase.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A TCP port on the loopback that nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `GET url` (plain `http://host:port/path`): the status code and the body. Bounded to a few seconds.
+pub fn http_get(url: &str) -> Result<(u16, String), String> {
+    use std::io::{Read, Write};
+    use std::net::ToSocketAddrs;
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url} is not http://"))?;
+    let (authority, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
+    let timeout = std::time::Duration::from_secs(5);
+    // `localhost` may resolve to ::1 first while the port is bound on IPv4 only: try each address.
+    let mut last = format!("{url}: no address");
+    let mut connected = None;
+    for addr in authority.to_socket_addrs().map_err(|e| format!("{url}: {e}"))? {
+        match std::net::TcpStream::connect_timeout(&addr, timeout) {
+            Ok(s) => {
+                connected = Some(s);
+                break;
+            }
+            Err(e) => last = format!("{url} ({addr}): {e}"),
+        }
+    }
+    let mut stream = connected.ok_or(last)?;
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(|e| format!("{url}: {e}"))?;
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or(format!("{url}: {response}"))?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// Takes compose project `project` down (with its volumes) when dropped, so that a test that fails
+/// half-way leaves nothing running on the test engine for the next one to trip over.
+pub struct ProjectCleanup {
+    compose: slipway::apply::compose::Compose,
+    host: slipway::apply::compose::DockerHost,
+    /// The project.
+    pub project: String,
+}
+
+impl ProjectCleanup {
+    /// Guards `project` on the test engine.
+    pub fn new(engine: &Docker, project: &str) -> Self {
+        ProjectCleanup { compose: engine.compose(), host: engine.host.clone(), project: project.to_string() }
+    }
+}
+
+impl Drop for ProjectCleanup {
+    fn drop(&mut self) {
+        if let Err(e) = self.compose.down(&self.project, &self.host, true) {
+            eprintln!("could not take {} down: {e}", self.project);
+        }
+    }
+}

@@ -4,5 +4,11 @@
 //!
 //! - [`cloudformation`]: an environment's stacks, through change sets, in dependency order, with
 //!   environment-wide rollback.
+//! - [`compose`]: an environment's docker-compose bundle on a Docker host, through the Compose v2 CLI.
+//!
+//! [`process`] runs the external programs this layer needs (the compose and docker CLIs), each bounded
+//! in time.
 
 pub mod cloudformation;
+pub mod compose;
+pub mod process;

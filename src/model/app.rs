@@ -58,12 +58,15 @@ pub struct HealthCheck {
     pub request_timeout_seconds: u32,
     /// Seconds a starting instance may take to pass its first check before it counts as failed.
     pub start_timeout_seconds: u32,
+    /// Seconds between two checks under docker-compose, which also runs the first check only after one
+    /// interval (so a service takes at least this long to count as healthy).
+    pub interval_seconds: u32,
 }
 
 impl HealthCheck {
-    /// A GET of `path`, 5 seconds per request, 60 seconds to start.
+    /// A GET of `path`, 5 seconds per request, 60 seconds to start, every 10 seconds.
     pub fn http(path: impl Into<String>) -> Self {
-        HealthCheck { path: path.into(), request_timeout_seconds: 5, start_timeout_seconds: 60 }
+        HealthCheck { path: path.into(), request_timeout_seconds: 5, start_timeout_seconds: 60, interval_seconds: 10 }
     }
 }
 

@@ -40,6 +40,18 @@ pub fn check_apps(project: &Project, envs: &[&Environment], problems: &mut Vec<P
             ));
         }
     }
+    for env in envs {
+        let Some(target) = env.compose_target() else { continue };
+        let image = &target.database_image;
+        let last = image.rsplit('/').next().unwrap_or("");
+        if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c == '$') || last.starts_with(':') {
+            problems.push(Problem::new(
+                &env.name,
+                "targets",
+                format!("the compose database image `{image}` is not an image name (`repository:tag`)"),
+            ));
+        }
+    }
     check_cloud_gov_names(project, envs, problems);
     check_compose_ports(envs, problems);
 }
@@ -106,6 +118,9 @@ fn check_app(env: &Environment, component: Component, app: &App, problems: &mut 
     }
     if h.request_timeout_seconds == 0 || h.start_timeout_seconds == 0 {
         bad("health", "has a timeout of 0 seconds; give it at least 1".into());
+    }
+    if h.interval_seconds == 0 {
+        bad("health.interval_seconds", "is 0; give the seconds between two checks".into());
     }
     if on_cloud_gov && h.start_timeout_seconds > MAX_CLOUD_GOV_TIMEOUT {
         bad(

@@ -313,8 +313,13 @@ impl Environment {
     }
 
     /// Runs as a docker-compose project on `host`.
-    pub fn compose(mut self, host: ComposeHost) -> Self {
-        self.targets.push(Target::Compose(ComposeTarget { host }));
+    pub fn compose(self, host: ComposeHost) -> Self {
+        self.compose_on(ComposeTarget::new(host))
+    }
+
+    /// Runs as the docker-compose project `target` describes (a host, and the database image).
+    pub fn compose_on(mut self, target: ComposeTarget) -> Self {
+        self.targets.push(Target::Compose(target));
         self
     }
 

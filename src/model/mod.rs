@@ -7,6 +7,7 @@
 mod app;
 mod app_check;
 mod check;
+mod demo;
 mod environment;
 mod git_ref;
 mod github_check;
@@ -20,7 +21,8 @@ pub use app::{
     cloud_gov_default_route, variable_name_problem,
 };
 pub use app_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
-pub use check::check;
+pub use check::{check, name_problem};
+pub use demo::{BRANCH_PREFIX, DemoSlug, NameBudget, NameLimit, SlugCollision, SlugError, check_slug, demo_name};
 pub use environment::{
     Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
@@ -30,6 +32,6 @@ pub use problem::{Problem, Problems};
 pub use project::{GitHubSettings, Project, Repository, STORE_VARIABLE, StackFactory};
 pub use ref_forms::{RefForm, RefKind, Unexpressible};
 pub use target::{
-    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS,
-    Region, Target,
+    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEFAULT_DATABASE_IMAGE,
+    DEMO_PORT_BASE, DEMO_PORT_SLOTS, Region, Target,
 };

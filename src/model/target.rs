@@ -203,11 +203,32 @@ impl ComposePorts {
     }
 }
 
+/// The PostgreSQL image a compose environment's database runs unless its target names another.
+pub const DEFAULT_DATABASE_IMAGE: &str = "postgres:16-alpine";
+
 /// A docker-compose target.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComposeTarget {
     /// The host the compose project runs on.
     pub host: ComposeHost,
+    /// The image (with tag) of the database service, a PostgreSQL that the official image's
+    /// `POSTGRES_USER`, `POSTGRES_PASSWORD` and `POSTGRES_DB` set up and `pg_isready` checks:
+    /// [`DEFAULT_DATABASE_IMAGE`] unless set with [`ComposeTarget::database_image`] (a registry mirror for
+    /// a host that cannot reach Docker Hub, another version, an image built on the host).
+    pub database_image: String,
+}
+
+impl ComposeTarget {
+    /// A compose project on `host`, with the default database image.
+    pub fn new(host: ComposeHost) -> Self {
+        ComposeTarget { host, database_image: DEFAULT_DATABASE_IMAGE.to_string() }
+    }
+
+    /// Runs the database from `image` (with tag) instead.
+    pub fn database_image(mut self, image: impl Into<String>) -> Self {
+        self.database_image = image.into();
+        self
+    }
 }
 
 /// One place an environment deploys to.
@@ -226,8 +247,8 @@ impl fmt::Display for Target {
         match self {
             Target::Aws(t) => write!(f, "aws:{}/{}", t.account, t.region),
             Target::CloudGov(t) => write!(f, "cloud.gov:{}/{}", t.org, t.space),
-            Target::Compose(ComposeTarget { host: ComposeHost::Local }) => f.write_str("compose:local"),
-            Target::Compose(ComposeTarget { host: ComposeHost::Server(h) }) => write!(f, "compose:{h}"),
+            Target::Compose(ComposeTarget { host: ComposeHost::Local, .. }) => f.write_str("compose:local"),
+            Target::Compose(ComposeTarget { host: ComposeHost::Server(h), .. }) => write!(f, "compose:{h}"),
         }
     }
 }

@@ -18,8 +18,8 @@ use serde::Serialize;
 use super::templates::{RenderError, compose_literal, render, sh_str};
 use crate::model::{Component, ComposeHost, Environment, Project};
 
-/// The database image every compose environment runs.
-pub const DATABASE_IMAGE: &str = "postgres:16-alpine";
+/// The database image a compose environment runs unless its target names another.
+pub const DATABASE_IMAGE: &str = crate::model::DEFAULT_DATABASE_IMAGE;
 
 /// Everything the compose templates read.
 #[derive(Clone, Debug, Serialize)]
@@ -61,6 +61,9 @@ pub struct ComposeService {
     pub depends_on: Vec<String>,
     /// Volume mounts (`volume:/path`).
     pub volumes: Vec<String>,
+    /// Labels on its container, so that the project can be found on a host and told apart (see
+    /// [`LABEL_PROJECT`], [`LABEL_ENVIRONMENT`]).
+    pub labels: BTreeMap<String, String>,
     /// The health check.
     pub healthcheck: ComposeHealthcheck,
 }
@@ -98,6 +101,28 @@ impl ComposeVariable {
     }
 }
 
+/// The label on every container slipway's compose files make: the project (`webapp`).
+pub const LABEL_PROJECT: &str = "slipway.project";
+/// The label on every container slipway's compose files make: the environment (`dark-mode`).
+pub const LABEL_ENVIRONMENT: &str = "slipway.environment";
+
+/// The labels of every service of `env` in `project`.
+fn labels(project: &Project, env: &Environment) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (LABEL_ENVIRONMENT.to_string(), compose_literal(&env.name)),
+        (LABEL_PROJECT.to_string(), compose_literal(&project.name)),
+    ])
+}
+
+/// A health check command that GETs `url` with curl where the image has it and with wget (busybox's, in
+/// Alpine-based images) where it does not, so that neither kind of image is unhealthy for want of a tool.
+fn http_probe(url: &str) -> String {
+    let url = sh_str(url);
+    format!(
+        "if command -v curl > /dev/null 2>&1; then curl -fsS {url} > /dev/null; else wget -q -O /dev/null {url}; fi"
+    )
+}
+
 /// The database's name and user inside its container.
 fn db_name(project: &str) -> String {
     project.replace('-', "_")
@@ -130,7 +155,7 @@ pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
     let mut services = vec![ComposeService {
         key: "db".into(),
         container_name: format!("{compose_project}-db"),
-        image: DATABASE_IMAGE.into(),
+        image: compose_literal(&target.database_image),
         command: None,
         ports: Vec::new(),
         environment: BTreeMap::from([
@@ -140,6 +165,7 @@ pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
         ]),
         depends_on: Vec::new(),
         volumes: vec![format!("db-data:/var/lib/postgresql/data")],
+        labels: labels(project, env),
         healthcheck: ComposeHealthcheck {
             test: vec!["CMD-SHELL".into(), compose_literal(&format!("pg_isready -U {db} -d {db}"))],
             interval: "5s".into(),
@@ -185,7 +211,6 @@ pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
             }
         }
         let probe = format!("http://127.0.0.1:{}{}", app.port, app.health.path);
-        let interval = 10;
         services.push(ComposeService {
             key: component.to_string(),
             container_name: format!("{compose_project}-{component}"),
@@ -200,12 +225,10 @@ pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
             environment,
             depends_on,
             volumes: Vec::new(),
+            labels: labels(project, env),
             healthcheck: ComposeHealthcheck {
-                test: vec![
-                    "CMD-SHELL".into(),
-                    compose_literal(&format!("curl -fsS {} > /dev/null || exit 1", sh_str(&probe))),
-                ],
-                interval: format!("{interval}s"),
+                test: vec!["CMD-SHELL".into(), compose_literal(&http_probe(&probe))],
+                interval: format!("{}s", app.health.interval_seconds),
                 timeout: format!("{}s", app.health.request_timeout_seconds),
                 retries: 3,
                 start_period: format!("{}s", app.health.start_timeout_seconds),

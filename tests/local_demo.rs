@@ -1,0 +1,103 @@
+//! A project whose feature demos run on the test engine: the reference project, with a demo factory that
+//! makes the reference `feature_demo(name)` and then points its apps at the images the test command
+//! builds (busybox serving HTTP) and its database at the test PostgreSQL image, on host [`LOCAL_HOST`]. The
+//! reference definition names images on ghcr.io that cannot be pulled here and stays as it is; tests that
+//! bring a demo up (and the demo commands' tests) use [`local_project`], so that the URLs a demo prints
+//! answer for real.
+
+use std::collections::BTreeMap;
+
+use slipway::apply::compose::Change;
+use slipway::model::{App, Component, ComposeHost, ComposeTarget, Environment, HealthCheck, Project, Runtime, Target};
+
+use crate::compose::write_bundle;
+use crate::support::{ProjectCleanup, docker, harness_var, http_get, tempdir, unique_name};
+
+/// The address a local demo's URLs name: the test engine publishes ports on this machine. (`slipway
+/// check` wants a compose server's name to have a dot, so not `localhost`.)
+pub const LOCAL_HOST: &str = "127.0.0.1";
+
+/// The test image's repository and tag (`slipway-test/busybox`, `1`): a demo's apps run
+/// `<repository>:<RELEASE>`, so the tag is the release to put in `.env`.
+pub fn local_image() -> (String, String) {
+    let image = harness_var("SLIPWAY_TEST_IMAGE");
+    let (repository, tag) = image.rsplit_once(':').expect("SLIPWAY_TEST_IMAGE has a tag");
+    (repository.to_string(), tag.to_string())
+}
+
+/// The release a local demo's `.env` names: the test image's tag.
+pub fn local_release() -> String {
+    local_image().1
+}
+
+/// A component that serves `<env> <component> <release>` at `/` and `ok` at `/health` from the test
+/// image, on `$PORT`, with busybox's httpd. The backend first proves it reaches its database by name
+/// (and exits when it cannot).
+fn served(component: Component) -> App {
+    let reference = App::default_for(component);
+    let wait_for_db = match component {
+        Component::Backend => "nc -w 5 \"$DB_HOST\" \"$DB_PORT\" < /dev/null; ",
+        Component::Frontend => "",
+    };
+    App {
+        runtime: Runtime::Docker,
+        image: Some(local_image().0),
+        // The shell stays as PID 1 and ends on TERM, which httpd as PID 1 would ignore (making every `down`
+        // wait out docker's 10-second stop timeout).
+        command: Some(format!(
+            "set -e; {wait_for_db}mkdir -p /tmp/www; echo \"$APP_ENV {component} $RELEASE\" > /tmp/www/index.html; \
+             echo ok > /tmp/www/health; trap 'exit 0' TERM; httpd -f -p \"$PORT\" -h /tmp/www & wait"
+        )),
+        // Checked every second, so that a demo is up in seconds rather than a ten-second step per service.
+        health: HealthCheck { start_timeout_seconds: 30, interval_seconds: 1, ..reference.health.clone() },
+        ..reference
+    }
+}
+
+/// The reference feature demo `name`, running on [`LOCAL_HOST`] from the test images.
+pub fn local_demo(name: &str) -> Environment {
+    let mut env = slipway::environments::feature_demo(name);
+    env.targets.retain(|t| !matches!(t, Target::Compose(_)));
+    env.compose_on(
+        ComposeTarget::new(ComposeHost::Server(LOCAL_HOST.into()))
+            .database_image(harness_var("SLIPWAY_TEST_POSTGRES_IMAGE")),
+    )
+    .app(Component::Frontend, served(Component::Frontend))
+    .app(Component::Backend, served(Component::Backend))
+}
+
+/// The reference project, making its demos with [`local_demo`].
+pub fn local_project() -> Project {
+    Project { demo_factory: Some(local_demo), ..slipway::environments::project() }
+}
+
+#[test]
+fn a_local_demo_comes_up_on_the_engine_and_answers_on_the_urls_synth_gives() {
+    let engine = docker();
+    let name = unique_name("local");
+    let project = local_project().with_demo(&name).unwrap();
+    let set = crate::artifacts::synth(&project);
+    let dir = tempdir();
+    let release = local_release();
+    write_bundle(&set, &name, dir.path(), &release);
+    let bundle = slipway::synth::compose::bundle(&project, project.find(&name).unwrap()).unwrap();
+    let _cleanup = ProjectCleanup::new(&engine, &bundle.project);
+
+    let report = engine.compose().up(dir.path(), &bundle.project, &engine.host).unwrap_or_else(|e| panic!("{e}"));
+    let created = ["backend", "db", "frontend"].map(|s| (s.to_string(), Change::Created));
+    assert_eq!(report.changes, BTreeMap::from(created));
+    for (component, url) in &bundle.urls {
+        assert!(url.starts_with(&format!("http://{LOCAL_HOST}:")), "{url}");
+        assert_eq!(http_get(url), Ok((200, format!("{name} {component} {release}\n"))), "GET {url}");
+    }
+    let backend = &bundle.urls.iter().find(|(c, _)| c == "backend").unwrap().1;
+    assert_eq!(http_get(&format!("{backend}/health")), Ok((200, "ok\n".into())));
+
+    let ports = ComposeHost::Server(LOCAL_HOST.into()).ports_for(&name);
+    let published: Vec<(String, u16)> = report.published().into_iter().map(|p| (p.service, p.published)).collect();
+    assert_eq!(published, [("backend".to_string(), ports.backend), ("frontend".to_string(), ports.frontend)]);
+    let found = engine.compose().projects(&engine.host).unwrap();
+    let found = found.iter().find(|p| p.name == bundle.project).expect("the demo is listed");
+    assert_eq!(found.label("slipway.environment"), Some(name.as_str()));
+    assert_eq!(found.label("slipway.project"), Some("webapp"));
+}
