@@ -30,8 +30,12 @@ pub fn local_release() -> String {
     local_image().1
 }
 
-/// A component that serves `<env> <component> <release>` at `/` and `ok` at `/health` from the test
-/// image, on `$PORT`, with busybox's httpd. The backend first proves it reaches its database by name
+/// The release (image tag) under which a local demo's apps serve no `/health`, so that a backend (whose
+/// health check reads it) never becomes healthy: tag the test image so to run it.
+pub const BROKEN: &str = "broken";
+
+/// A component that serves `<env> <component> <release>` at `/` and `ok` at `/health` (except under
+/// release [`BROKEN`]) from the test image, on `$PORT`, with busybox's httpd. The backend first proves it reaches its database by name
 /// (and exits when it cannot).
 fn served(component: Component) -> App {
     let reference = App::default_for(component);
@@ -46,10 +50,12 @@ fn served(component: Component) -> App {
         // wait out docker's 10-second stop timeout).
         command: Some(format!(
             "set -e; {wait_for_db}mkdir -p /tmp/www; echo \"$APP_ENV {component} $RELEASE\" > /tmp/www/index.html; \
-             echo ok > /tmp/www/health; trap 'exit 0' TERM; httpd -f -p \"$PORT\" -h /tmp/www & wait"
+             [ \"$RELEASE\" = {BROKEN} ] || echo ok > /tmp/www/health; trap 'exit 0' TERM; \
+             httpd -f -p \"$PORT\" -h /tmp/www & wait"
         )),
-        // Checked every second, so that a demo is up in seconds rather than a ten-second step per service.
-        health: HealthCheck { start_timeout_seconds: 30, interval_seconds: 1, ..reference.health.clone() },
+        // Checked every second, so that a demo is up in seconds rather than a ten-second step per service,
+        // and one that is broken is found so within seconds too.
+        health: HealthCheck { start_timeout_seconds: 8, interval_seconds: 1, ..reference.health.clone() },
         ..reference
     }
 }
@@ -71,10 +77,28 @@ pub fn local_project() -> Project {
     Project { demo_factory: Some(local_demo), ..slipway::environments::project() }
 }
 
+/// A demo name no other test of this run uses, whose ports on [`LOCAL_HOST`] no other such name has and
+/// nothing listens on now: demos that run at once never fight over a port by chance.
+pub fn demo_name(prefix: &str) -> String {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static TAKEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let name = unique_name(prefix);
+        let ports = ComposeHost::Server(LOCAL_HOST.into()).ports_for(&name);
+        let mut taken = TAKEN.lock().unwrap();
+        let free = |port: u16| std::net::TcpListener::bind((LOCAL_HOST, port)).is_ok();
+        if [ports.frontend, ports.backend].iter().all(|p| !taken.contains(p) && free(*p)) {
+            taken.extend([ports.frontend, ports.backend]);
+            return name;
+        }
+    }
+}
+
 #[test]
 fn a_local_demo_comes_up_on_the_engine_and_answers_on_the_urls_synth_gives() {
     let engine = docker();
-    let name = unique_name("local");
+    let name = demo_name("local");
     let project = local_project().with_demo(&name).unwrap();
     let set = crate::artifacts::synth(&project);
     let dir = tempdir();

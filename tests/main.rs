@@ -11,6 +11,7 @@ mod cloudgov;
 mod compose;
 mod compose_engine;
 mod demo_names;
+mod demos;
 mod deploy;
 mod diff;
 mod diff_deployed;

@@ -236,6 +236,17 @@ impl ServiceState {
     }
 }
 
+/// One container of a project, as `docker inspect` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerDetails {
+    /// Its service.
+    pub service: String,
+    /// When it was created, RFC 3339 (`2026-11-24T06:23:45.123456789Z`).
+    pub created: String,
+    /// The environment it runs with.
+    pub env: BTreeMap<String, String>,
+}
+
 /// A port a service publishes on the Docker host.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct PublishedPort {
@@ -561,6 +572,58 @@ impl Compose {
     /// The ports `project` publishes on `host`, by service.
     pub fn published_ports(&self, project: &str, host: &DockerHost) -> Result<Vec<PublishedPort>, ComposeError> {
         Ok(published_of(&self.services(project, host)?))
+    }
+
+    /// What `docker inspect` says of each container of `project` on `host`: when it was created, and the
+    /// environment it runs with (where a bundle's generated secrets live, and nowhere else).
+    pub fn containers(&self, project: &str, host: &DockerHost) -> Result<Vec<ContainerDetails>, ComposeError> {
+        let services = self.services(project, host)?;
+        if services.is_empty() {
+            return Ok(Vec::new());
+        }
+        let docker = self.docker.clone().unwrap_or_else(|| PathBuf::from("docker"));
+        let mut command = Command::new(&docker);
+        command.args(["inspect", "--type", "container"]).args(services.iter().map(|s| s.id.as_str()));
+        docker_env(&mut command, Some(host));
+        let shown = format!("DOCKER_HOST={host} {} inspect --type container ...", docker.display());
+        let out = process::run(command, self.command_timeout)
+            .map_err(|source| ComposeError::Run { command: shown.clone(), source })?;
+        // A container removed since `ps` listed it is not an error: inspect says so and describes the rest.
+        let vanished =
+            |line: &str| line.starts_with("Error: No such container") || line.starts_with("Error: No such object");
+        if !out.success() && !out.stderr.lines().filter(|l| !l.trim().is_empty()).all(vanished) {
+            return Err(ComposeError::Failed { command: shown, code: out.code, said: tail(&out.stderr, 5) });
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Inspected {
+            id: String,
+            created: String,
+            config: InspectedConfig,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct InspectedConfig {
+            #[serde(default)]
+            env: Option<Vec<String>>,
+        }
+        let all: Vec<Inspected> = serde_json::from_str(&out.stdout)
+            .map_err(|e| ComposeError::Unreadable { command: shown, why: e.to_string() })?;
+        Ok(services
+            .into_iter()
+            .filter_map(|s| {
+                let i = all.iter().find(|i| i.id.starts_with(&s.id) || s.id.starts_with(&i.id))?;
+                let env = i
+                    .config
+                    .env
+                    .iter()
+                    .flatten()
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                Some(ContainerDetails { service: s.service, created: i.created.clone(), env })
+            })
+            .collect())
     }
 
     /// What compose makes of the bundle in `bundle_dir` (its `docker-compose.yml` and `.env`): the whole

@@ -7,8 +7,9 @@
 //! - [`compose`]: an environment's docker-compose bundle on a Docker host, through the Compose v2 CLI.
 //!
 //! [`process`] runs the external programs this layer needs (the compose and docker CLIs), each bounded
-//! in time.
+//! in time; [`smoke`] the HTTP checks that prove either kind healthy.
 
 pub mod cloudformation;
 pub mod compose;
 pub mod process;
+pub mod smoke;

@@ -82,34 +82,18 @@ impl ApprovalArgs {
     }
 }
 
-/// How a release is applied: shared by deploy, promote and rollback.
+/// How a run changes an environment's targets: shared by deploy, promote, rollback and the demo commands.
 #[derive(Debug, clap::Args)]
-pub struct ApplyArgs {
+pub struct RunArgs {
     /// How many independent stacks may change at once.
     #[arg(long, value_name = "N", default_value_t = 4)]
     concurrency: usize,
-    /// Which change sets need approval before they run.
-    #[arg(long, value_enum, default_value_t = ApprovalMode::Broadening)]
-    require_approval: ApprovalMode,
-    /// Approve every gated change set without asking (for CI, after review).
-    #[arg(long)]
-    yes: bool,
     /// How to show progress: a live view on a terminal, or one line per stack event (for CI logs).
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     progress: ProgressMode,
-    /// Logical IDs to skip when continuing an update rollback that failed (comma-separated).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    skip_resources: Vec<String>,
     /// How long to wait for an operation somebody else started on a stack, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     wait_in_progress: u64,
-    /// The S3 bucket templates over 51,200 bytes are uploaded to; by default the deploy-role stack's
-    /// `ArtifactsBucketName` output (or, with an S3 store, the release's own copy).
-    #[arg(long, value_name = "NAME")]
-    artifacts_bucket: Option<String>,
-    /// Skip the environment's smoke checks.
-    #[arg(long)]
-    no_smoke: bool,
     /// How long to wait when another run holds the environment's lock (`10m`); by default do not wait.
     #[arg(long, value_name = "DURATION", value_parser = crate::clock::parse_duration, default_value = "0s")]
     wait_lock: Duration,
@@ -125,6 +109,29 @@ pub struct ApplyArgs {
     /// The first polling interval in milliseconds; it doubles up to 7.5 times that (for tests).
     #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
     poll_ms: u64,
+}
+
+/// How a release is applied: shared by deploy, promote and rollback.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub(super) run: RunArgs,
+    /// Which change sets need approval before they run.
+    #[arg(long, value_enum, default_value_t = ApprovalMode::Broadening)]
+    require_approval: ApprovalMode,
+    /// Approve every gated change set without asking (for CI, after review).
+    #[arg(long)]
+    yes: bool,
+    /// Logical IDs to skip when continuing an update rollback that failed (comma-separated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    skip_resources: Vec<String>,
+    /// The S3 bucket templates over 51,200 bytes are uploaded to; by default the deploy-role stack's
+    /// `ArtifactsBucketName` output (or, with an S3 store, the release's own copy).
+    #[arg(long, value_name = "NAME")]
+    artifacts_bucket: Option<String>,
+    /// Skip the environment's smoke checks.
+    #[arg(long)]
+    no_smoke: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -160,8 +167,8 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<Exit, Cli
     runtime.block_on(async {
         let connector = Connector::load(Settings::from_env()).await;
         // Before anything is written anywhere: the environment's account answers to these credentials.
-        let cloud = crate::ops::deploy::connect(&connector, &env, args.apply.assume_role.as_deref()).await?;
-        let store = args.apply.store.open(Some(&connector)).await?;
+        let cloud = crate::ops::deploy::connect(&connector, &env, args.apply.run.assume_role.as_deref()).await?;
+        let store = args.apply.run.store.open(Some(&connector)).await?;
         if crate::release::read_info(&store, &args.release).await?.is_none() || args.from.is_some() {
             let created = super::release::create_release(
                 &project,
@@ -194,19 +201,19 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<Exit, Cli
     })
 }
 
-impl ApplyArgs {
-    /// The apply's choices.
+impl RunArgs {
+    /// The apply's choices, for a run nobody is asked about (a demo's): no gate, smoke checks on.
     pub fn options(&self) -> Options {
         Options {
             concurrency: self.concurrency.max(1),
-            approval: self.require_approval,
-            yes: self.yes,
-            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-            skip_resources: self.skip_resources.clone(),
+            approval: ApprovalMode::Never,
+            yes: false,
+            interactive: false,
+            skip_resources: Vec::new(),
             in_progress_wait: Duration::from_secs(self.wait_in_progress),
             poll: Poll::from_min(Duration::from_millis(self.poll_ms.max(1))),
-            artifacts_bucket: self.artifacts_bucket.clone(),
-            smoke: !self.no_smoke,
+            artifacts_bucket: None,
+            smoke: true,
         }
     }
 
@@ -214,6 +221,35 @@ impl ApplyArgs {
     pub fn lock_options(&self) -> LockOptions {
         let poll = Duration::from_millis(self.poll_ms.max(1)).min(Duration::from_secs(2));
         LockOptions { wait: self.wait_lock, ttl: self.lock_ttl, poll }
+    }
+
+    /// Whether progress is a live view (rather than a line per event).
+    pub fn live(&self) -> bool {
+        match self.progress {
+            ProgressMode::Auto => std::io::stderr().is_terminal(),
+            ProgressMode::Live => true,
+            ProgressMode::Events => false,
+        }
+    }
+}
+
+impl ApplyArgs {
+    /// The apply's choices.
+    pub fn options(&self) -> Options {
+        Options {
+            approval: self.require_approval,
+            yes: self.yes,
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            skip_resources: self.skip_resources.clone(),
+            artifacts_bucket: self.artifacts_bucket.clone(),
+            smoke: !self.no_smoke,
+            ..self.run.options()
+        }
+    }
+
+    /// The lock's choices.
+    pub fn lock_options(&self) -> LockOptions {
+        self.run.lock_options()
     }
 }
 
@@ -239,11 +275,7 @@ pub(super) async fn apply_release(
     let actor = context::actor();
     let clock = SystemClock;
     let cx = Context { project, store, actor: &actor, clock: &clock };
-    let live = match args.progress {
-        ProgressMode::Auto => std::io::stderr().is_terminal(),
-        ProgressMode::Live => true,
-        ProgressMode::Events => false,
-    };
+    let live = args.run.live();
     let in_flight = RefCell::new(InFlight::default());
     let mut lines = EventLines::new(&mut *ui.err);
     let mut view = LiveView::default();

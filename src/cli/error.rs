@@ -225,6 +225,12 @@ impl From<LockError> for CliError {
     }
 }
 
+impl From<crate::ops::demo::DemoError> for CliError {
+    fn from(e: crate::ops::demo::DemoError) -> Self {
+        OpsError::Demo(e).into()
+    }
+}
+
 impl From<OpsError> for CliError {
     fn from(e: OpsError) -> Self {
         match e {
@@ -235,6 +241,10 @@ impl From<OpsError> for CliError {
             OpsError::Connect(e) => e.into(),
             OpsError::Cloud(e) => e.into(),
             OpsError::Store(e) => e.into(),
+            OpsError::Demo(e) => match e {
+                crate::ops::demo::DemoError::Compose(_) => CliError::cloud(e.to_string()),
+                _ => CliError::user(e.to_string()),
+            },
             OpsError::NothingBefore { ref env, .. } => {
                 let hint = format!("`slipway history --env {env}` lists what ran there");
                 CliError::user(e.to_string()).hint(hint)

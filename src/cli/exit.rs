@@ -18,7 +18,7 @@ pub enum Exit {
     CloudFailed,
     /// A change failed, and everything it changed is back where it was.
     RolledBack,
-    /// A change failed, and some of it could not be brought back.
+    /// A change failed, and some of it could not be (or, for a demo left for debugging, was not) brought back.
     RollbackIncomplete,
     /// A bug in slipway.
     Internal,
@@ -61,7 +61,9 @@ impl Exit {
             Exit::Differs => "`diff --exit-code`: the artifacts differ",
             Exit::CloudFailed => "a cloud API failed, or AWS could not be reached; nothing was changed",
             Exit::RolledBack => "a deploy failed and every stack it changed is back where it was",
-            Exit::RollbackIncomplete => "a deploy failed and some stacks could not be brought back: a person must look",
+            Exit::RollbackIncomplete => {
+                "a change failed and is not all back (a demo left for debugging, say): a person must look"
+            }
             Exit::Internal => "an internal error (a bug in slipway: please report it)",
             Exit::Interrupted => "interrupted",
         }

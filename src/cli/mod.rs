@@ -3,6 +3,7 @@
 
 mod check;
 mod context;
+mod demo;
 mod deploy;
 mod diff;
 mod envs;
@@ -48,6 +49,7 @@ enum Command {
     #[command(name = "github")]
     GitHub(github::GitHubArgs),
     Deploy(deploy::DeployArgs),
+    Demo(demo::DemoArgs),
     Release(release::ReleaseArgs),
     Promote(promote::PromoteArgs),
     Rollback(rollback::RollbackArgs),
@@ -100,6 +102,7 @@ where
         Command::Diff(args) => diff::run(project, args, ui),
         Command::Check(args) => check::run(project, args, ui),
         Command::Deploy(args) => deploy::run(project, args, ui),
+        Command::Demo(args) => demo::run(project, args, ui),
         Command::Envs(args) => envs::run(&project, args, ui),
         Command::GitHub(args) => github::run(project, args, ui),
         Command::Release(args) => release::run(project, args, ui),

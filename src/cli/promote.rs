@@ -45,7 +45,7 @@ pub fn run(project: Project, args: &PromoteArgs, ui: &mut Ui) -> Result<Exit, Cl
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let connector = Connector::load(Settings::from_env()).await;
-        let store = args.apply.store.open(Some(&connector)).await?;
+        let store = args.apply.run.store.open(Some(&connector)).await?;
         let release = crate::release::read(&store, &args.release).await?;
         let from = match &args.from {
             Some(from) => from.clone(),
@@ -72,7 +72,7 @@ pub fn run(project: Project, args: &PromoteArgs, ui: &mut Ui) -> Result<Exit, Cl
         if !verdict.allowed() {
             return Err(crate::ops::OpsError::Refused(verdict.refusals).into());
         }
-        let cloud = crate::ops::deploy::connect(&connector, &target, args.apply.assume_role.as_deref()).await?;
+        let cloud = crate::ops::deploy::connect(&connector, &target, args.apply.run.assume_role.as_deref()).await?;
         apply_release(&project, &store, &cloud, &req, &args.apply, ui).await
     })
 }

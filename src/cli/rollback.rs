@@ -48,7 +48,7 @@ pub fn run(project: Project, args: &RollbackArgs, ui: &mut Ui) -> Result<Exit, C
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let connector = Connector::load(Settings::from_env()).await;
-        let store = args.apply.store.open(Some(&connector)).await?;
+        let store = args.apply.run.store.open(Some(&connector)).await?;
         let clock = SystemClock;
         let actor = context::actor();
         let cx = Context { project: &project, store: &store, actor: &actor, clock: &clock };
@@ -73,7 +73,7 @@ pub fn run(project: Project, args: &RollbackArgs, ui: &mut Ui) -> Result<Exit, C
         if !verdict.allowed() {
             return Err(crate::ops::OpsError::Refused(verdict.refusals).into());
         }
-        let cloud = crate::ops::deploy::connect(&connector, &env, args.apply.assume_role.as_deref()).await?;
+        let cloud = crate::ops::deploy::connect(&connector, &env, args.apply.run.assume_role.as_deref()).await?;
         let exit = apply_release(&project, &store, &cloud, &req, &args.apply, ui).await?;
         if exit == Exit::Success {
             writeln!(

@@ -24,6 +24,8 @@ pub struct StackState {
     pub outputs: BTreeMap<String, String>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// When it was created, RFC 3339.
+    pub created_at: Option<String>,
 }
 
 impl StackState {
@@ -51,6 +53,30 @@ pub struct StackEvent {
     pub reason: Option<String>,
 }
 
+/// A stack as DescribeStacks describes it (`name` when it names none).
+fn state_of(s: &aws_sdk_cloudformation::types::Stack, name: &str) -> StackState {
+    StackState {
+        name: s.stack_name().unwrap_or(name).to_string(),
+        id: s.stack_id().unwrap_or_default().to_string(),
+        status: s.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        reason: s.stack_status_reason().map(str::to_string),
+        parameters: s
+            .parameters()
+            .iter()
+            .filter_map(|p| Some((p.parameter_key()?.to_string(), p.parameter_value().unwrap_or_default().to_string())))
+            .collect(),
+        outputs: s
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value().unwrap_or_default().to_string())))
+            .collect(),
+        tags: s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect(),
+        created_at: s
+            .creation_time()
+            .and_then(|t| t.fmt(aws_sdk_cloudformation::primitives::DateTimeFormat::DateTime).ok()),
+    }
+}
+
 /// Whether a DescribeStacks error means the stack does not exist.
 fn is_missing(message: &str) -> bool {
     message.contains("does not exist")
@@ -69,26 +95,27 @@ impl Cloud {
                 return Err(e);
             }
         };
-        let Some(s) = out.stacks().first() else { return Ok(None) };
-        Ok(Some(StackState {
-            name: s.stack_name().unwrap_or(name).to_string(),
-            id: s.stack_id().unwrap_or_default().to_string(),
-            status: s.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            reason: s.stack_status_reason().map(str::to_string),
-            parameters: s
-                .parameters()
-                .iter()
-                .filter_map(|p| {
-                    Some((p.parameter_key()?.to_string(), p.parameter_value().unwrap_or_default().to_string()))
-                })
-                .collect(),
-            outputs: s
-                .outputs()
-                .iter()
-                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value().unwrap_or_default().to_string())))
-                .collect(),
-            tags: s.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect(),
-        }))
+        Ok(out.stacks().first().map(|s| state_of(s, name)))
+    }
+
+    /// Every stack of the account and region that is not deleted, page by page.
+    pub async fn list_stacks(&self) -> Result<Vec<StackState>, CloudError> {
+        let mut stacks = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .cfn
+                .describe_stacks()
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.error("DescribeStacks", "(all stacks)", e))?;
+            stacks.extend(out.stacks().iter().map(|s| state_of(s, "")));
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(stacks),
+            }
+        }
     }
 
     /// The template the stack was last deployed with, as it was submitted.

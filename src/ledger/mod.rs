@@ -10,6 +10,7 @@
 //! [`state`] reads an environment's records into what is true now; [`lock`] keeps two runs from changing
 //! one environment at once.
 
+pub mod demos;
 pub mod lock;
 pub mod state;
 
@@ -95,6 +96,9 @@ pub enum Outcome {
     RolledBack,
     /// Something failed and some of it could not be brought back.
     RollbackIncomplete,
+    /// Something failed and was left as it was, for a person to look at: the environment's rollback rule
+    /// is `Rollback::Leave` (a feature demo).
+    Failed,
     /// Refused before anything changed.
     Refused,
     /// A cloud API failed before anything changed.
@@ -114,6 +118,7 @@ impl Outcome {
             Outcome::Deployed => "deployed",
             Outcome::RolledBack => "rolled-back",
             Outcome::RollbackIncomplete => "rollback-incomplete",
+            Outcome::Failed => "failed",
             Outcome::Refused => "refused",
             Outcome::CloudFailed => "cloud-failed",
             Outcome::Interrupted => "interrupted",
@@ -214,6 +219,28 @@ pub struct Record {
     /// Whether a rollback passed a freeze (`--break-freeze`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub broke_freeze: bool,
+    /// What a feature demo's run is about (its expiry is [`Record::until`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo: Option<DemoRecord>,
+}
+
+/// A feature demo's run: the name it was given, where it runs, and where to reach it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoRecord {
+    /// The name the demo was given (the environment is its slug).
+    pub name: String,
+    /// The branch it was made from, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The Docker engine its compose project runs on, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_host: Option<String>,
+    /// Its compose project's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compose_project: Option<String>,
+    /// Its URLs, by what answers there (`frontend`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub urls: BTreeMap<String, String>,
 }
 
 impl Record {
@@ -239,6 +266,7 @@ impl Record {
             reason: None,
             until: None,
             broke_freeze: false,
+            demo: None,
         }
     }
 

@@ -190,13 +190,45 @@ impl StackOutput {
     }
 }
 
-/// An HTTP check that proves a deploy healthy: GET `path` below the URL a stack output holds.
+/// Where a smoke check's base URL comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmokeUrl {
+    /// A stack output (`StackOutput::new("app", "ApiUrl")`), read after the stacks deployed.
+    Stack(StackOutput),
+    /// Where the environment's compose target publishes a component (`http://host:port`), checked after
+    /// the compose project came up.
+    App(Component),
+}
+
+impl From<StackOutput> for SmokeUrl {
+    fn from(output: StackOutput) -> Self {
+        SmokeUrl::Stack(output)
+    }
+}
+
+impl From<Component> for SmokeUrl {
+    fn from(component: Component) -> Self {
+        SmokeUrl::App(component)
+    }
+}
+
+impl fmt::Display for SmokeUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SmokeUrl::Stack(o) => write!(f, "output `{}` of stack `{}`", o.output, o.stack),
+            SmokeUrl::App(c) => write!(f, "the URL the compose target publishes `{c}` on"),
+        }
+    }
+}
+
+/// An HTTP check that proves a deploy healthy: GET `path` below a base URL, which a stack output holds or
+/// where the compose target publishes an app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SmokeCheck {
     /// A short name for reports.
     pub name: String,
-    /// The stack output holding the base URL.
-    pub url: StackOutput,
+    /// Where the base URL comes from.
+    pub url: SmokeUrl,
     /// The path appended to the base URL (`/health`).
     pub path: String,
     /// The HTTP status that counts as healthy.
@@ -208,11 +240,12 @@ pub struct SmokeCheck {
 }
 
 impl SmokeCheck {
-    /// A GET of `path` below the URL in `url`, expecting 200, three attempts of ten seconds.
-    pub fn get(name: impl Into<String>, url: StackOutput, path: impl Into<String>) -> Self {
+    /// A GET of `path` below the URL `url` gives (a [`StackOutput`] or a [`Component`]), expecting 200,
+    /// three attempts of ten seconds.
+    pub fn get(name: impl Into<String>, url: impl Into<SmokeUrl>, path: impl Into<String>) -> Self {
         SmokeCheck {
             name: name.into(),
-            url,
+            url: url.into(),
             path: path.into(),
             expect_status: 200,
             attempts: 3,

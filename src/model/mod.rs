@@ -24,7 +24,7 @@ pub use app_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
 pub use check::{check, name_problem};
 pub use demo::{BRANCH_PREFIX, DemoSlug, NameBudget, NameLimit, SlugCollision, SlugError, check_slug, demo_name};
 pub use environment::{
-    Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, StackOutput, Tier, Trigger,
+    Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, SmokeUrl, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
 pub use github_check::{MAX_REVIEWERS, MAX_WAIT_MINUTES, demo_prefix};

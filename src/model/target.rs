@@ -216,12 +216,21 @@ pub struct ComposeTarget {
     /// [`DEFAULT_DATABASE_IMAGE`] unless set with [`ComposeTarget::database_image`] (a registry mirror for
     /// a host that cannot reach Docker Hub, another version, an image built on the host).
     pub database_image: String,
+    /// The Docker engine `slipway demo up` reaches the host's through (`ssh://deploy@demo.example.org`,
+    /// `tcp://10.0.0.5:2376`, `unix:///var/run/docker.sock`); when `None`, `--host` or `DOCKER_HOST` says.
+    pub docker_host: Option<String>,
 }
 
 impl ComposeTarget {
     /// A compose project on `host`, with the default database image.
     pub fn new(host: ComposeHost) -> Self {
-        ComposeTarget { host, database_image: DEFAULT_DATABASE_IMAGE.to_string() }
+        ComposeTarget { host, database_image: DEFAULT_DATABASE_IMAGE.to_string(), docker_host: None }
+    }
+
+    /// Reaches the host's Docker engine through `endpoint` (`ssh://user@server`, `tcp://...`, `unix://...`).
+    pub fn docker_host(mut self, endpoint: impl Into<String>) -> Self {
+        self.docker_host = Some(endpoint.into());
+        self
     }
 
     /// Runs the database from `image` (with tag) instead.

@@ -197,7 +197,8 @@ async fn locked(
     interrupt: impl Future<Output = ()>,
 ) -> Result<(End, Vec<String>), OpsError> {
     let env = &req.env.name;
-    let reconciled = reconcile(cx, env, plan, cloud).await?;
+    let names: Vec<String> = plan.stacks.iter().map(|s| s.name.clone()).collect();
+    let reconciled = reconcile(cx, env, &names, Some(cloud)).await?;
     for line in &reconciled {
         reporter.report(cfn::Report::Note(line));
     }
@@ -226,28 +227,9 @@ async fn locked(
     match &end {
         End::Applied(outcome) => {
             finished.outcome = Some(outcome_of(&outcome.verdict));
-            finished.stacks = outcome
-                .stacks
-                .iter()
-                .map(|(name, r)| StackRecord { name: name.clone(), result: cfn::result_text(r) })
-                .chain(
-                    outcome
-                        .restored
-                        .iter()
-                        .map(|(name, what)| StackRecord { name: name.clone(), result: format!("rollback: {what}") }),
-                )
-                .collect();
-            finished.smoke = outcome
-                .smoke
-                .iter()
-                .map(|s| SmokeRecord { name: s.name.clone(), passed: s.passed, detail: s.detail.clone() })
-                .collect();
-            let cause = match &outcome.verdict {
-                Verdict::Deployed => None,
-                Verdict::RolledBack { cause } | Verdict::RollbackIncomplete { cause, .. } => Some(cause.clone()),
-                Verdict::Refused { reason } | Verdict::CloudFailed { reason } => Some(reason.clone()),
-            };
-            if let Some(cause) = cause {
+            finished.stacks = stack_records(outcome);
+            finished.smoke = smoke_records(&outcome.smoke);
+            if let Some(cause) = cause_of(&outcome.verdict) {
                 finished.reason = Some(cause);
             }
         }
@@ -268,22 +250,58 @@ async fn locked(
     Ok((end, reconciled))
 }
 
+/// What the ledger records of each stack of an apply: its result, then what the rollback did to it.
+pub(super) fn stack_records(outcome: &cfn::Outcome) -> Vec<StackRecord> {
+    outcome
+        .stacks
+        .iter()
+        .map(|(name, r)| StackRecord { name: name.clone(), result: cfn::result_text(r) })
+        .chain(
+            outcome
+                .restored
+                .iter()
+                .map(|(name, what)| StackRecord { name: name.clone(), result: format!("rollback: {what}") }),
+        )
+        .collect()
+}
+
+/// What the ledger records of smoke checks.
+pub(super) fn smoke_records(results: &[crate::apply::smoke::SmokeResult]) -> Vec<SmokeRecord> {
+    results.iter().map(|s| SmokeRecord { name: s.name.clone(), passed: s.passed, detail: s.detail.clone() }).collect()
+}
+
+/// Why an apply did not deploy, if it did not.
+pub(super) fn cause_of(verdict: &Verdict) -> Option<String> {
+    match verdict {
+        Verdict::Deployed => None,
+        Verdict::RolledBack { cause } | Verdict::RollbackIncomplete { cause, .. } => Some(cause.clone()),
+        Verdict::Refused { reason } | Verdict::CloudFailed { reason } => Some(reason.clone()),
+    }
+}
+
 /// Appends a `reconciled` record for every run on `env` that started and never finished (this run holds
-/// the lock, so none of them still runs), saying what the stacks are now; one line for the user each.
-async fn reconcile(cx: &Context<'_>, env: &str, plan: &Plan, cloud: &Cloud) -> Result<Vec<String>, OpsError> {
+/// the lock, so none of them still runs), saying what `stacks` are now in `cloud`; one line for the user
+/// each.
+pub(super) async fn reconcile(
+    cx: &Context<'_>,
+    env: &str,
+    stacks: &[String],
+    cloud: Option<&Cloud>,
+) -> Result<Vec<String>, OpsError> {
     let records = ledger::records(cx.store, env).await?;
     let mut lines = Vec::new();
     for dead in ledger::unfinished(&records) {
         let mut found = Vec::new();
-        for sp in &plan.stacks {
-            let what = match cloud.describe_stack(&sp.name).await? {
+        for name in stacks {
+            let Some(cloud) = cloud else { break };
+            let what = match cloud.describe_stack(name).await? {
                 None => "does not exist".to_string(),
                 Some(s) => {
                     let release = s.tags.get(cfn::TAG_RELEASE).map(|r| format!(", release {r}")).unwrap_or_default();
                     format!("{}{release}", s.status)
                 }
             };
-            found.push(StackRecord { name: sp.name.clone(), result: what });
+            found.push(StackRecord { name: name.clone(), result: what });
         }
         let summary = found.iter().map(|s| format!("{} {}", s.name, s.result)).collect::<Vec<_>>().join("; ");
         let mut record = Record { phase: Phase::Reconciled, at: cx.clock.now(), ..dead.clone() };

@@ -2,12 +2,14 @@
 //! environment's lock, reconciles what an earlier run that died left, records its start, applies a
 //! release's bytes, records how it ended, and gives the lock back, whatever happens in between.
 //!
+//! - [`demo`]: feature demos up, down, listed and swept.
 //! - [`deploy`]: a release onto an environment (also what promote and rollback apply).
 //! - [`rollback`]: which release a rollback goes back to.
 //! - [`status`]: what runs where, and whether a stack drifted from what the ledger says was applied.
 //! - [`github`]: the repository's GitHub environments made what the definitions say (not an environment's
 //!   run, so no lock or ledger: GitHub keeps its own audit log of settings changes).
 
+pub mod demo;
 pub mod deploy;
 pub mod github;
 pub mod rollback;
@@ -65,6 +67,9 @@ pub enum OpsError {
         /// The release it runs, if any.
         current: Option<String>,
     },
+    /// A feature demo cannot be made, found or brought up.
+    #[error(transparent)]
+    Demo(crate::ops::demo::DemoError),
     /// The policy refuses; nothing was changed.
     #[error("refused by the policy: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Refused(Vec<crate::policy::Refusal>),

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cfn::deps::{self, Links};
 use crate::cfn::{Stack, validate};
-use crate::model::{Environment, Problem, Problems, Project};
+use crate::model::{Environment, Problem, Problems, Project, SmokeUrl};
 
 pub use artifact::{ArtifactKey, Artifacts, Kind, RESERVED_NAMES, Scope, TEMPLATE_EXTENSIONS};
 pub use manifest::{MANIFEST, Manifest, ManifestEntry, sha256_hex};
@@ -342,27 +342,43 @@ fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Pr
 fn check_smoke_outputs(env: &Environment, stacks: &[Stack], problems: &mut Vec<Problem>) {
     for check in &env.smoke_checks {
         let field = format!("smoke_checks `{}`", check.name);
-        let Some(stack) = stacks.iter().find(|s| s.name == check.url.stack) else {
+        let output = match &check.url {
+            SmokeUrl::Stack(output) => output,
+            SmokeUrl::App(component) => {
+                if env.compose_target().is_none() {
+                    problems.push(Problem::new(
+                        &env.name,
+                        field,
+                        format!(
+                            "reads the URL a compose target publishes `{component}` on, but the environment has \
+                             no compose target; read a stack output instead"
+                        ),
+                    ));
+                }
+                continue;
+            }
+        };
+        let Some(stack) = stacks.iter().find(|s| s.name == output.stack) else {
             problems.push(Problem::new(
                 &env.name,
                 field,
                 format!(
                     "reads stack `{}`, which the environment does not have{}",
-                    check.url.stack,
-                    crate::suggest::hint(&check.url.stack, stacks.iter().map(|s| s.name.as_str()))
+                    output.stack,
+                    crate::suggest::hint(&output.stack, stacks.iter().map(|s| s.name.as_str()))
                 ),
             ));
             continue;
         };
-        if !stack.template.outputs.contains_key(&check.url.output) {
+        if !stack.template.outputs.contains_key(&output.output) {
             problems.push(Problem::new(
                 &env.name,
                 field,
                 format!(
                     "reads output `{}` of stack `{}`, which has no such output{}",
-                    check.url.output,
+                    output.output,
                     stack.name,
-                    crate::suggest::hint(&check.url.output, stack.template.outputs.keys().map(String::as_str))
+                    crate::suggest::hint(&output.output, stack.template.outputs.keys().map(String::as_str))
                 ),
             ));
         }

@@ -12,6 +12,7 @@
 mod gate;
 mod plan;
 mod record;
+mod remove;
 mod report;
 mod root_cause;
 mod schedule;
@@ -23,11 +24,12 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+pub use crate::apply::smoke::SmokeResult;
 pub use gate::{ApprovalMode, Approver};
 pub use plan::{Plan, PlanError, StackPlan, TAG_COMMIT, TAG_RELEASE, stack_name};
+pub use remove::{Removed, remove};
 pub use report::{EventLines, LiveView, Report, Reporter};
 pub use root_cause::root_cause;
-pub use smoke::SmokeResult;
 pub use summary::{result_text, summary};
 
 use crate::cloud::{Cloud, Poll};

@@ -51,7 +51,7 @@ pub struct Plan {
     pub release: String,
     /// Stacks in dependency order.
     pub stacks: Vec<StackPlan>,
-    /// Tags on every stack: project, environment, release, commit.
+    /// Tags on every stack: project, environment, release, commit, and any [`Plan::with_tags`] adds.
     pub tags: BTreeMap<String, String>,
     /// Checks to run after the last stack.
     pub smoke_checks: Vec<SmokeCheck>,
@@ -93,6 +93,12 @@ pub fn stack_name(project: &str, env: &str, short: &str) -> String {
 }
 
 impl Plan {
+    /// Adds `tags` to every stack's (a feature demo's name and expiry).
+    pub fn with_tags(mut self, tags: impl IntoIterator<Item = (String, String)>) -> Plan {
+        self.tags.extend(tags);
+        self
+    }
+
     /// Gives every stack whose template is too large to pass inline the URL `url_of` has for its short name.
     pub fn with_template_urls(mut self, url_of: impl Fn(&str) -> Option<String>) -> Plan {
         for sp in &mut self.stacks {

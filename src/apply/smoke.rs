@@ -1,0 +1,55 @@
+//! Smoke checks: an HTTP GET of a URL, retried, each attempt bounded in time; what proves a deploy (of
+//! stacks, or of a compose project) healthy.
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::cloud::Poll;
+use crate::model::SmokeCheck;
+
+/// One smoke check's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmokeResult {
+    /// The check.
+    pub name: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What it saw: the status, or why it failed.
+    pub detail: String,
+}
+
+/// Runs `check` against `base_url`; `Err` says why the last attempt failed.
+pub async fn get(check: &SmokeCheck, base_url: &str, poll: &Poll) -> Result<u16, String> {
+    let url = format!("{}{}", base_url.trim_end_matches('/'), check.path);
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| format!("no TLS root certificates: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+    let mut last = String::new();
+    let mut delay = poll.start();
+    for attempt in 1..=check.attempts {
+        match tokio::time::timeout(check.timeout, client.get(uri.clone())).await {
+            Ok(Ok(response)) => {
+                let status = response.status().as_u16();
+                // Read the body so the connection is reusable; its content does not matter.
+                let _ = response.into_body().collect().await;
+                if status == check.expect_status {
+                    return Ok(status);
+                }
+                last = format!("GET {url} answered {status}, expected {}", check.expect_status);
+            }
+            Ok(Err(e)) => last = format!("GET {url} failed: {e}"),
+            Err(_) => last = format!("GET {url} took longer than {}s", check.timeout.as_secs_f32()),
+        }
+        if attempt < check.attempts {
+            delay = poll.wait(delay).await;
+        }
+    }
+    Err(format!("{last} (after {} attempt(s))", check.attempts))
+}
