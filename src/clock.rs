@@ -88,6 +88,18 @@ impl Clock for SystemClock {
     }
 }
 
+/// A human reading of a time still to come, rounded up to what [`human`] shows, so that it never promises
+/// sooner than the truth: 7 days less a second is `7d 0h`, not `6d 23h`.
+pub fn human_left(left: Duration) -> String {
+    let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    let unit = match secs {
+        0..=59 => 1,
+        60..=86_399 => 60,
+        _ => 3600,
+    };
+    human(Duration::from_secs(secs.div_ceil(unit) * unit))
+}
+
 /// A human reading of a duration: `45s`, `12m`, `3h 5m`, `2d 4h`.
 pub fn human(duration: Duration) -> String {
     let s = duration.as_secs();

@@ -80,12 +80,17 @@ pub fn local_project() -> Project {
 /// A demo name no other test of this run uses, whose ports on [`LOCAL_HOST`] no other such name has and
 /// nothing listens on now: demos that run at once never fight over a port by chance.
 pub fn demo_name(prefix: &str) -> String {
+    demo_name_slugged(prefix, |name| name.to_string())
+}
+
+/// [`demo_name`], for names whose demo runs under another slug (`slug` makes it from the name).
+pub fn demo_name_slugged(prefix: &str, slug: impl Fn(&str) -> String) -> String {
     use std::collections::BTreeSet;
     use std::sync::Mutex;
     static TAKEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
     loop {
         let name = unique_name(prefix);
-        let ports = ComposeHost::Server(LOCAL_HOST.into()).ports_for(&name);
+        let ports = ComposeHost::Server(LOCAL_HOST.into()).ports_for(&slug(&name));
         let mut taken = TAKEN.lock().unwrap();
         let free = |port: u16| std::net::TcpListener::bind((LOCAL_HOST, port)).is_ok();
         if [ports.frontend, ports.backend].iter().all(|p| !taken.contains(p) && free(*p)) {

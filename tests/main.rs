@@ -10,6 +10,7 @@ mod cli;
 mod cloudgov;
 mod compose;
 mod compose_engine;
+mod demo_cli;
 mod demo_names;
 mod demos;
 mod deploy;

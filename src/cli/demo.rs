@@ -9,7 +9,7 @@ use super::deploy::RunArgs;
 use super::{CliError, Exit, Ui};
 use crate::apply::cloudformation::{EventLines, LiveView, Reporter};
 use crate::apply::compose::{Compose, DockerHost};
-use crate::clock::{Clock, SystemClock, Timestamp, human};
+use crate::clock::{Clock, SystemClock, Timestamp, human, human_left};
 use crate::cloud::{Cloud, Connector, Settings};
 use crate::ledger::Outcome;
 use crate::model::{BRANCH_PREFIX, Project};
@@ -235,7 +235,12 @@ async fn up(project: &Project, args: &UpArgs, ui: &mut Ui<'_>) -> Result<Exit, C
     reporter.finish();
     let out = result?;
     let name = &demo.slug.name;
-    let expires = format!("{} (in {})", out.expires, human(out.expires.since(clock.now())));
+    let now = clock.now();
+    let expires = if out.expires > now {
+        format!("{} (in {})", out.expires, human_left(out.expires.since(now)))
+    } else {
+        format!("{} (already passed: `slipway demo gc` brings it down)", out.expires)
+    };
     let exit = match out.outcome {
         Outcome::Deployed => {
             writeln!(ui.out, "up: demo {name} runs release {release} until {expires}")?;
@@ -371,7 +376,7 @@ async fn ls(project: &Project, args: &LsArgs, ui: &mut Ui<'_>) -> Result<Exit, C
                 let age = l.since.map_or("?".to_string(), |s| human(now.since(s)));
                 let expires = match l.expires {
                     Some(e) if e <= now => "expired".to_string(),
-                    Some(e) => format!("expires in {}", human(e.since(now))),
+                    Some(e) => format!("expires in {}", human_left(e.since(now))),
                     None => "no expiry".to_string(),
                 };
                 let slug = if l.slug == l.name { String::new() } else { format!(" ({})", l.slug) };

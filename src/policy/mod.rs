@@ -18,9 +18,8 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::time::Duration;
 
-use crate::clock::{Timestamp, human};
+use crate::clock::{Timestamp, human, human_left};
 use crate::ledger::{Approval, EnvState, Outcome};
 use crate::model::{Environment, Trigger};
 use crate::release::ReleaseInfo;
@@ -342,13 +341,6 @@ fn approvals(req: &Request<'_>, refusals: &mut Vec<Refusal>) -> Vec<Approval> {
     counted
 }
 
-/// A time left, rounded up to what `human` shows, so the message never promises sooner than the truth.
-fn rounded_up(left: Duration) -> Duration {
-    let unit = if left.as_secs() >= 60 { 60 } else { 1 };
-    let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-    Duration::from_secs(secs.div_ceil(unit) * unit)
-}
-
 fn wait(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
     let wait = req.target.approvals.wait;
     if wait.is_zero() {
@@ -368,7 +360,7 @@ fn wait(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
                 req.release.id,
                 reached.at,
                 ready,
-                human(rounded_up(ready.since(req.now)))
+                human_left(ready.since(req.now))
             ),
         });
     }
