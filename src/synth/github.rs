@@ -352,6 +352,30 @@ const REQUIRE_STORE: &str = r#"if [ -z "$SLIPWAY_STORE" ]; then
   exit 1
 fi"#;
 
+/// The repository variable naming the Docker host demos run on (`ssh://user@server`).
+const DEMO_DOCKER_HOST: &str = "SLIPWAY_DEMO_DOCKER_HOST";
+/// The secret holding the SSH private key that reaches it.
+const DEMO_SSH_KEY: &str = "SLIPWAY_DEMO_SSH_KEY";
+/// The repository variable holding its SSH host key (a `known_hosts` line).
+const DEMO_SSH_KNOWN_HOSTS: &str = "SLIPWAY_DEMO_SSH_KNOWN_HOSTS";
+
+const DEMO_HOST: &str = r#"if [ -z "$DOCKER_HOST" ]; then
+  echo "::error::set the repository variable SLIPWAY_DEMO_DOCKER_HOST to the demo host's Docker engine (ssh://user@server)"
+  exit 1
+fi
+case "$DOCKER_HOST" in
+  ssh://*)
+    if [ -z "$SSH_KEY" ] || [ -z "$SSH_KNOWN_HOSTS" ]; then
+      echo "::error::set the secret SLIPWAY_DEMO_SSH_KEY and the variable SLIPWAY_DEMO_SSH_KNOWN_HOSTS to reach $DOCKER_HOST"
+      exit 1
+    fi
+    install -d -m 700 ~/.ssh
+    printf '%s\n' "$SSH_KEY" > ~/.ssh/id_ed25519
+    chmod 600 ~/.ssh/id_ed25519
+    printf '%s\n' "$SSH_KNOWN_HOSTS" >> ~/.ssh/known_hosts
+    ;;
+esac"#;
+
 fn require_store() -> Step {
     Step::run("Require a shared store", REQUIRE_STORE)
 }
@@ -796,9 +820,12 @@ fn rollback(project: &Project) -> Workflow {
 
 /// Feature demos: up on every push to a demo branch, down when the branch is deleted, and a daily sweep.
 fn demos(project: &Project) -> Option<Workflow> {
-    project.demo_factory?;
+    let factory = project.demo_factory?;
     let pattern = &project.github.demo_branches;
     let prefix = demo_prefix(pattern)?;
+    // Where a demo's compose project runs, when its definition does not say: the repository variable
+    // names the Docker host (`ssh://deploy@demo.example.org`), and a secret holds the SSH key.
+    let docker_host_from_variables = factory("probe").compose_target().is_some_and(|t| t.docker_host.is_none());
     let demo_job = |id: &str, name: &str, condition: String, group: &str, script: &str, branch: Option<&str>| {
         let mut j = job(project, id, name.into());
         j.condition = Some(condition);
@@ -808,7 +835,18 @@ fn demos(project: &Project) -> Option<Workflow> {
         if let Some(b) = branch {
             j.env.insert("BRANCH".into(), b.into());
         }
-        j.steps = vec![checkout(), require_store(), build(), Step::run(name, script)];
+        j.steps = vec![checkout(), require_store(), build()];
+        if docker_host_from_variables {
+            j.env.insert("DOCKER_HOST".into(), format!("${{{{ vars.{DEMO_DOCKER_HOST} }}}}"));
+            j.steps.push(Step {
+                env: BTreeMap::from([
+                    ("SSH_KEY".to_string(), format!("${{{{ secrets.{DEMO_SSH_KEY} }}}}")),
+                    ("SSH_KNOWN_HOSTS".to_string(), format!("${{{{ vars.{DEMO_SSH_KNOWN_HOSTS} }}}}")),
+                ]),
+                ..Step::run("Reach the demo host's Docker engine", DEMO_HOST)
+            });
+        }
+        j.steps.push(Step::run(name, script));
         j
     };
     let jobs = vec![
@@ -843,7 +881,9 @@ fn demos(project: &Project) -> Option<Workflow> {
     Some(Workflow {
         file: "slipway-demos.yml".into(),
         title: format!("slipway: feature demos from branches `{pattern}`: up on push, down when deleted."),
-        description: vec!["A daily `demo gc` takes down demos whose branch is gone.".into()],
+        description: vec![
+            "A daily `demo gc` takes down expired demos, and orphans (demos no `up` recorded) older than a day.".into(),
+        ],
         name: "slipway: feature demos".into(),
         on: Triggers {
             push_branches: pattern.workflow_filters().unwrap_or_default(),
