@@ -1,0 +1,398 @@
+//! `demo up`: a demo's stacks, then its compose project, then its smoke checks, as one run of the ledger
+//! under its lock; on a failure after the stacks, the demo's rollback rule.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::{At, Demo, DemoError, bundle, compose_at, note, plan_of, synthesize, take_lock};
+use crate::apply::cloudformation::{self as cfn, ApprovalMode, Approver, InFlight, Options, Plan, Removed, Reporter};
+use crate::apply::compose::{Change, Compose, DockerHost};
+use crate::apply::smoke::{self, SmokeResult};
+use crate::clock::Timestamp;
+use crate::cloud::Cloud;
+use crate::diff::StackDiff;
+use crate::ledger::lock::{self, LockInfo};
+use crate::ledger::{self, DemoRecord, Kind, Outcome, Phase, Record, StackRecord};
+use crate::model::{Rollback, SmokeUrl};
+use crate::ops::deploy::{LockOptions, cause_of, outcome_of, reconcile, smoke_records, stack_records};
+use crate::ops::{Context, OpsError};
+use crate::synth::compose::ComposeBundle;
+use crate::synth::{ArtifactKey, Artifacts, sha256_hex};
+
+/// What `up` is asked to do.
+pub struct UpRequest<'a> {
+    /// The demo.
+    pub demo: &'a Demo,
+    /// The branch it is made from, when there is one.
+    pub branch: Option<String>,
+    /// The release its stacks get as their `Release` parameter and its compose project as `RELEASE`
+    /// (the tag of the app's images).
+    pub release: String,
+    /// The commit it is made from.
+    pub commit: Option<String>,
+    /// How long it lives, from this `up`.
+    pub ttl: Duration,
+    /// How its stacks are applied (nobody is asked about a demo's changes).
+    pub apply: &'a Options,
+    /// The lock's waits.
+    pub lock: LockOptions,
+}
+
+/// What `up` did.
+#[derive(Debug)]
+pub struct UpOutcome {
+    /// The run's id in the ledger.
+    pub run: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Why, when it did not come up.
+    pub cause: Option<String>,
+    /// Each stack's result.
+    pub stacks: Vec<StackRecord>,
+    /// What `compose up` changed, by service.
+    pub compose: BTreeMap<String, Change>,
+    /// The smoke checks run.
+    pub smoke: Vec<SmokeResult>,
+    /// Where it answers, by what answers there.
+    pub urls: BTreeMap<String, String>,
+    /// When it expires.
+    pub expires: Timestamp,
+    /// What the rollback rule did after a failure, a line each.
+    pub undone: Vec<String>,
+    /// What was said about earlier runs that died.
+    pub reconciled: Vec<String>,
+    /// The stale lock this run took over.
+    pub took_over: Option<LockInfo>,
+}
+
+/// A demo's changes are nobody's to approve.
+struct Nobody;
+
+impl Approver for Nobody {
+    fn approve(&mut self, _: &str, _: &StackDiff) -> bool {
+        true
+    }
+}
+
+/// Brings demo `req.demo` up (or updates it in place) as one run of the ledger, under its lock.
+pub async fn up(
+    cx: &Context<'_>,
+    req: &UpRequest<'_>,
+    at: &At<'_>,
+    reporter: &mut dyn Reporter,
+) -> Result<UpOutcome, OpsError> {
+    let demo = req.demo;
+    let slug = demo.slug.slug.clone();
+    let artifacts = synthesize(demo)?;
+    let compose = compose_at(at, demo)?;
+    let bundle = crate::synth::compose::bundle(&demo.project, &demo.env);
+    let started = cx.clock.now();
+    let expires = started.plus(req.ttl);
+    let plan = plan_of(demo, &req.release, req.commit.as_deref(), &artifacts, req.branch.as_deref(), expires)?;
+    let run = ledger::new_run_id(started);
+    let held = take_lock(cx, &slug, &run, &format!("demo up of {}", demo.slug.name), req.lock).await?;
+    let work = Up { cx, req, at, compose, bundle: bundle.as_ref(), plan: plan.as_ref(), artifacts: &artifacts };
+    let result = work.locked(&run, expires, reporter).await;
+    let released = lock::release(cx.store, &held).await;
+    let mut outcome = result?;
+    if let Err(e) = released {
+        reporter.report(cfn::Report::Note(&format!(
+            "warning: the lock of {slug} could not be given back ({e}); remove it with `slipway unlock --env {slug}`"
+        )));
+    }
+    outcome.took_over = held.took_over;
+    Ok(outcome)
+}
+
+/// One `up`, everything it works with.
+struct Up<'a> {
+    cx: &'a Context<'a>,
+    req: &'a UpRequest<'a>,
+    at: &'a At<'a>,
+    compose: Option<(&'a Compose, &'a DockerHost)>,
+    bundle: Option<&'a ComposeBundle>,
+    plan: Option<&'a Plan>,
+    artifacts: &'a Artifacts,
+}
+
+impl Up<'_> {
+    fn slug(&self) -> &str {
+        &self.req.demo.slug.slug
+    }
+
+    async fn locked(&self, run: &str, expires: Timestamp, reporter: &mut dyn Reporter) -> Result<UpOutcome, OpsError> {
+        let cx = self.cx;
+        let slug = self.slug().to_string();
+        let stack_names: Vec<String> = self.plan.iter().flat_map(|p| p.stacks.iter().map(|s| s.name.clone())).collect();
+        let reconciled = reconcile(cx, &slug, &stack_names, self.at.cloud).await?;
+        for line in &reconciled {
+            reporter.report(cfn::Report::Note(line));
+        }
+        let known = ledger::demos::demos(&ledger::records(cx.store, &slug).await?);
+        let last_good = known.get(&slug).and_then(|d| d.last_good_run.clone());
+        bundle::save(cx.store, &slug, run, self.artifacts).await?;
+
+        let urls: BTreeMap<String, String> = self.bundle.map(|b| b.urls.iter().cloned().collect()).unwrap_or_default();
+        let started_at = cx.clock.now();
+        let mut started = Record::new(run, Phase::Started, Kind::DemoUp, &slug, started_at, cx.actor);
+        started.release = Some(self.req.release.clone());
+        started.commit = self.req.commit.clone();
+        started.until = Some(expires);
+        started.artifacts = self.artifacts.iter().map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
+        started.demo = Some(DemoRecord {
+            name: self.req.demo.slug.name.clone(),
+            branch: self.req.branch.clone(),
+            docker_host: self.compose.map(|(_, h)| h.to_string()),
+            compose_project: self.bundle.map(|b| b.project.clone()),
+            urls: urls.clone(),
+        });
+        ledger::append(cx.store, &started).await?;
+
+        let mut out = UpOutcome {
+            run: run.to_string(),
+            outcome: Outcome::Deployed,
+            cause: None,
+            stacks: Vec::new(),
+            compose: BTreeMap::new(),
+            smoke: Vec::new(),
+            urls,
+            expires,
+            undone: Vec::new(),
+            reconciled,
+            took_over: None,
+        };
+        self.apply(&mut out, reporter, last_good.as_deref()).await?;
+
+        let mut finished =
+            Record { phase: Phase::Finished, at: cx.clock.now(), started_at: Some(started_at), ..started };
+        finished.outcome = Some(out.outcome);
+        finished.stacks = out.stacks.clone();
+        finished.smoke = smoke_records(&out.smoke);
+        finished.reason = out.cause.clone().map(|cause| match out.undone.as_slice() {
+            [] => cause,
+            undone => format!("{cause}; then: {}", undone.join("; ")),
+        });
+        ledger::append(cx.store, &finished).await?;
+        Ok(out)
+    }
+
+    /// Stacks, compose project, smoke checks; on a failure after the stacks, the demo's rollback rule.
+    async fn apply(
+        &self,
+        out: &mut UpOutcome,
+        reporter: &mut dyn Reporter,
+        last_good: Option<&str>,
+    ) -> Result<(), OpsError> {
+        if let (Some(plan), Some(cloud)) = (self.plan, self.at.cloud) {
+            let outcome = self.stacks(cloud, plan, reporter).await;
+            out.stacks = stack_records(&outcome);
+            if let Some(cause) = cause_of(&outcome.verdict) {
+                // The stacks rolled back as a deploy's do; the compose project was not touched.
+                out.outcome = outcome_of(&outcome.verdict);
+                out.cause = Some(cause);
+                return Ok(());
+            }
+        }
+        let mut failure = None;
+        if let (Some((compose, host)), Some(bundle)) = (self.compose, self.bundle) {
+            note(reporter, &format!("compose: bringing up project {} on {host}", bundle.project));
+            match self.compose_up(compose, host, bundle, self.artifacts, &self.req.release) {
+                Ok(changes) => {
+                    for (service, change) in &changes {
+                        note(reporter, &format!("compose: {service}: {}", change_text(*change)));
+                    }
+                    out.compose = changes;
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        if failure.is_none() {
+            (out.smoke, failure) = self.smoke(&out.urls, reporter).await;
+        }
+        let Some(cause) = failure else { return Ok(()) };
+        note(reporter, &format!("demo up failed: {cause}"));
+        out.cause = Some(cause);
+        match self.req.demo.env.rollback {
+            Rollback::Leave => {
+                out.outcome = Outcome::Failed;
+                out.undone.push(format!(
+                    "left as it is for a person to look at (the demo's rollback rule is Leave); `slipway demo down {}` \
+                     removes it",
+                    self.req.demo.slug.name
+                ));
+            }
+            Rollback::PreviousRelease => {
+                let (undone, complete) = match last_good {
+                    Some(run) => self.restore(run, reporter).await?,
+                    None => self.remove_all(reporter).await,
+                };
+                out.undone = undone;
+                out.outcome = if complete { Outcome::RolledBack } else { Outcome::RollbackIncomplete };
+            }
+        }
+        for line in &out.undone {
+            note(reporter, line);
+        }
+        Ok(())
+    }
+
+    async fn stacks(&self, cloud: &Cloud, plan: &Plan, reporter: &mut dyn Reporter) -> cfn::Outcome {
+        let options = Options { approval: ApprovalMode::Never, smoke: false, ..self.req.apply.clone() };
+        let in_flight = RefCell::new(InFlight::default());
+        cfn::run(cloud, plan, &options, reporter, &mut Nobody, &in_flight).await
+    }
+
+    /// Writes `files`' compose bundle and its `.env` to a scratch directory and brings it up; what changed,
+    /// or why it failed.
+    fn compose_up(
+        &self,
+        compose: &Compose,
+        host: &DockerHost,
+        bundle: &ComposeBundle,
+        files: &Artifacts,
+        release: &str,
+    ) -> Result<BTreeMap<String, Change>, String> {
+        let containers = compose.containers(&bundle.project, host).map_err(|e| e.to_string())?;
+        let running: BTreeMap<String, String> = containers.iter().flat_map(|c| c.env.clone()).collect();
+        let env_file =
+            bundle::env_file(&bundle.variables, release, &running, containers.is_empty()).map_err(|e| e.to_string())?;
+        let dir = tempfile::Builder::new()
+            .prefix("slipway-demo-")
+            .tempdir()
+            .map_err(|e| DemoError::Scratch(e.to_string()).to_string())?;
+        let compose_file = ArtifactKey::env_file(self.slug(), crate::synth::Kind::Compose, "docker-compose.yml");
+        let Some(yml) = files.get(&compose_file) else {
+            return Err(format!("the demo's bundle has no {}", compose_file.path()));
+        };
+        std::fs::write(dir.path().join("docker-compose.yml"), yml)
+            .and_then(|()| std::fs::write(dir.path().join(".env"), env_file))
+            .map_err(|e| DemoError::Scratch(e.to_string()).to_string())?;
+        let report = compose.up(dir.path(), &bundle.project, host).map_err(|e| e.to_string())?;
+        Ok(report.changes.into_iter().collect())
+    }
+
+    /// Runs the demo's smoke checks: stack outputs read from its stacks, app URLs from its compose bundle.
+    async fn smoke(
+        &self,
+        urls: &BTreeMap<String, String>,
+        reporter: &mut dyn Reporter,
+    ) -> (Vec<SmokeResult>, Option<String>) {
+        let mut results = Vec::new();
+        let poll = &self.req.apply.poll;
+        for check in &self.req.demo.env.smoke_checks {
+            let base = match &check.url {
+                SmokeUrl::App(component) => urls.get(component.as_str()).cloned(),
+                SmokeUrl::Stack(output) => {
+                    let name = cfn::stack_name(&self.req.demo.project.name, self.slug(), &output.stack);
+                    match self.at.cloud {
+                        Some(cloud) => cloud
+                            .describe_stack(&name)
+                            .await
+                            .ok()
+                            .flatten()
+                            .and_then(|s| s.outputs.get(&output.output).cloned()),
+                        None => None,
+                    }
+                }
+            };
+            let Some(base) = base else {
+                let why = format!("{} has no URL", check.url);
+                results.push(SmokeResult { name: check.name.clone(), passed: false, detail: why.clone() });
+                return (results, Some(format!("smoke check `{}`: {why}", check.name)));
+            };
+            note(reporter, &format!("smoke check `{}`: GET {base}{}", check.name, check.path));
+            match smoke::get(check, &base, poll).await {
+                Ok(status) => {
+                    note(reporter, &format!("smoke check `{}` passed ({status})", check.name));
+                    let detail = format!("GET {base}{} answered {status}", check.path);
+                    results.push(SmokeResult { name: check.name.clone(), passed: true, detail });
+                }
+                Err(why) => {
+                    results.push(SmokeResult { name: check.name.clone(), passed: false, detail: why.clone() });
+                    return (results, Some(format!("smoke check `{}` failed: {why}", check.name)));
+                }
+            }
+        }
+        (results, None)
+    }
+
+    /// Brings the demo back to run `run`'s bundle: its stacks, then its compose project.
+    async fn restore(&self, run: &str, reporter: &mut dyn Reporter) -> Result<(Vec<String>, bool), OpsError> {
+        let demo = self.req.demo;
+        let slug = self.slug();
+        let files = bundle::load(self.cx.store, slug, run).await?;
+        let release = self.release_of(run).await?;
+        let mut undone = Vec::new();
+        let mut complete = true;
+        if let (Some(cloud), Some(plan)) = (self.at.cloud, self.plan) {
+            let previous =
+                Plan::new(&demo.project.name, &demo.env, &release, None, &files)?.with_tags(plan.tags.clone());
+            let outcome = self.stacks(cloud, &previous, reporter).await;
+            match cause_of(&outcome.verdict) {
+                None => undone.push(format!("the stacks are back on the bundle of release {release}")),
+                Some(cause) => {
+                    complete = false;
+                    undone.push(format!("the stacks could not go back to release {release}: {cause}"));
+                }
+            }
+        }
+        if let (Some((compose, host)), Some(bundle)) = (self.compose, self.bundle) {
+            match self.compose_up(compose, host, bundle, &files, &release) {
+                Ok(_) => undone.push(format!("the compose project is back on release {release}")),
+                Err(why) => {
+                    complete = false;
+                    undone.push(format!("the compose project could not go back to release {release}: {why}"));
+                }
+            }
+        }
+        Ok((undone, complete))
+    }
+
+    /// The release run `run` of this demo applied, as its started record says.
+    async fn release_of(&self, run: &str) -> Result<String, OpsError> {
+        let records = ledger::records(self.cx.store, self.slug()).await?;
+        Ok(records.iter().find(|r| r.run == run).and_then(|r| r.release.clone()).unwrap_or_default())
+    }
+
+    /// Brings down everything a first `up` made: the compose project with its volumes, then the stacks.
+    async fn remove_all(&self, reporter: &mut dyn Reporter) -> (Vec<String>, bool) {
+        let mut undone = Vec::new();
+        let mut complete = true;
+        if let (Some((compose, host)), Some(bundle)) = (self.compose, self.bundle) {
+            match compose.down(&bundle.project, host, true) {
+                Ok(_) => undone.push(format!("compose project {} removed with its volumes", bundle.project)),
+                Err(e) => {
+                    complete = false;
+                    undone.push(format!("compose project {} could not be removed: {e}", bundle.project));
+                }
+            }
+        }
+        if let (Some(cloud), Some(plan)) = (self.at.cloud, self.plan) {
+            for (stack, fate) in cfn::remove(cloud, plan, &[], self.req.apply, reporter).await {
+                match fate {
+                    Removed::Deleted => undone.push(format!("{stack} deleted")),
+                    Removed::Absent => {}
+                    Removed::Stuck(why) => {
+                        complete = false;
+                        undone.push(format!("{stack} could not be deleted: {why}"));
+                    }
+                }
+            }
+        }
+        if complete {
+            undone.push("nothing of the demo is left".into());
+        }
+        (undone, complete)
+    }
+}
+
+fn change_text(change: Change) -> &'static str {
+    match change {
+        Change::Created => "created",
+        Change::Recreated => "recreated",
+        Change::Started => "started",
+        Change::Unchanged => "unchanged",
+        Change::Removed => "removed",
+    }
+}
