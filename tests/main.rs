@@ -22,6 +22,7 @@ mod moto;
 mod moto_patches;
 mod reference_deploy;
 mod resource_data;
+mod scale;
 mod synth;
 mod templates;
 mod yaml_escaping;
