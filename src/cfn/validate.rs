@@ -278,26 +278,35 @@ impl<'t> Scope<'t> {
     }
 
     fn check_refs(&self, value: &Expr, path: &str, in_condition: bool, out: &mut Vec<Finding>) {
+        // Most values refer to nothing missing: look first without building a path for every value inside,
+        // and only when something is wrong look again, with the paths the findings name.
+        let mut found = Vec::new();
+        value.each(&mut |e| self.check_one(e, "", in_condition, &mut found));
+        if found.is_empty() {
+            return;
+        }
         let mut segments: Vec<String> = path.split('/').map(str::to_owned).collect();
-        value.walk(&mut segments, &mut |e, at| {
-            let at = at.join("/");
-            match e {
-                Expr::Ref(target) => self.check_ref(target, &at, in_condition, out),
-                Expr::GetAtt(id, attr) => self.check_get_att(id, attr, &at, out),
-                Expr::Sub(text, vars) => self.check_sub(text, vars, &at, out),
-                Expr::If(c, _, _) | Expr::Condition(c) if !self.t.conditions.contains_key(c) => {
-                    let known = self.t.conditions.keys().map(String::as_str);
-                    out.push(Finding::new(
-                        at,
-                        format!("names condition `{c}`, which the template does not define{}", suggest::hint(c, known)),
-                    ));
-                }
-                Expr::FindInMap(m, _, _) if !self.t.mappings.contains_key(m) => {
-                    out.push(Finding::new(at, format!("names mapping `{m}`, which the template does not define")));
-                }
-                _ => {}
+        value.walk(&mut segments, &mut |e, at| self.check_one(e, &at.join("/"), in_condition, out));
+    }
+
+    /// The findings about `e` alone (not the values inside it), at path `at`.
+    fn check_one(&self, e: &Expr, at: &str, in_condition: bool, out: &mut Vec<Finding>) {
+        match e {
+            Expr::Ref(target) => self.check_ref(target, at, in_condition, out),
+            Expr::GetAtt(id, attr) => self.check_get_att(id, attr, at, out),
+            Expr::Sub(text, vars) => self.check_sub(text, vars, at, out),
+            Expr::If(c, _, _) | Expr::Condition(c) if !self.t.conditions.contains_key(c) => {
+                let known = self.t.conditions.keys().map(String::as_str);
+                out.push(Finding::new(
+                    at,
+                    format!("names condition `{c}`, which the template does not define{}", suggest::hint(c, known)),
+                ));
             }
-        });
+            Expr::FindInMap(m, _, _) if !self.t.mappings.contains_key(m) => {
+                out.push(Finding::new(at, format!("names mapping `{m}`, which the template does not define")));
+            }
+            _ => {}
+        }
     }
 
     fn check_ref(&self, target: &str, at: &str, in_condition: bool, out: &mut Vec<Finding>) {
