@@ -278,7 +278,7 @@ fn generated_projects_synthesize_with_no_problem() {
         let project = project(2, 10, shape);
         let set = slipway::synth::synth(&project, &[]).unwrap_or_else(|p| panic!("{shape:?}: {p}"));
         assert_eq!(set.stacks.values().map(Vec::len).sum::<usize>(), 20);
-        let first = set.stacks.values().next().and_then(|s| s.first()).map(|s| s.name.as_str());
+        let first = set.stacks.values().next().and_then(|s| s.first()).map(String::as_str);
         assert_eq!(first, Some("shared"), "{shape:?}: the other stacks import from it");
     }
     assert_eq!(resources(&project(1, 10, Shape::Service)), 3 + 9 * 15);

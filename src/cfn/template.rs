@@ -294,6 +294,8 @@ impl Template {
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a template serializes to JSON");
         s.push('\n');
+        // The string grew by doubling; a synthesis keeps every template, so give the slack back.
+        s.shrink_to_fit();
         s
     }
 }

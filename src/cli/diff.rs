@@ -188,9 +188,9 @@ fn deployed(
                 Destination { environment: env_name, account: target.account.as_str(), region: target.region.code() };
             let cloud = connector.connect(&dest, RegionRule::Environment).await?;
             for stack in stacks {
-                let name = stack_name(&project.name, env_name, &stack.name);
+                let name = stack_name(&project.name, env_name, stack);
                 let Some((state, body)) = cloud.deployed(&name).await? else { continue };
-                let key = ArtifactKey::template(env_name, &stack.name);
+                let key = ArtifactKey::template(env_name, stack);
                 if change_set {
                     let template = String::from_utf8_lossy(&set.artifacts[&key]).into_owned();
                     verdicts.insert(key.clone(), change_set_verdicts(&cloud, &state, &template).await?);
