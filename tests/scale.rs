@@ -31,7 +31,7 @@ pub const ACCOUNT: &str = "111111111111";
 pub enum Shape {
     /// 15 resources: what a service's stack holds.
     Service,
-    /// 3 resources that moto creates quickly (a topic, a queue, a parameter).
+    /// 3 resources that moto creates quickly (a topic, a queue and its dead-letter queue), and no import.
     Light,
 }
 
@@ -64,21 +64,17 @@ fn stacks_of(project: &Project, env: &Environment) -> Vec<Stack> {
         let name = format!("svc{i:02}");
         out.push(match shape {
             Shape::Service => service(&name, &export),
-            Shape::Light => light(&name, &export),
+            Shape::Light => light(&name),
         });
     }
     out
 }
 
-/// The stack every other imports from: a key and an alarm topic, exported; a log bucket.
+/// The stack the service stacks import from: an alarm topic and a work queue, exported.
 fn shared(export: &dyn Fn(&str, &str) -> String) -> Stack {
-    let mut t = Template::new("shared: key, alarm topic, access-log bucket");
+    let mut t = Template::new("shared: an alarm topic and a work queue, exported");
     t.resource("Topic", alarm_topic(Expr::sub("${AWS::StackName} alarms")));
-    t.resource("Queue", Resource::new("AWS::SQS::Queue").prop("SqsManagedSseEnabled", true));
-    t.resource(
-        "Parameter",
-        Resource::new("AWS::SSM::Parameter").prop("Type", "String").prop("Value", Expr::r#ref("Topic")),
-    );
+    dead_lettered_queue(&mut t);
     t.output("TopicArn", Output::new("alarms go here", Expr::r#ref("Topic")).export(export("shared", "TopicArn")));
     t.output(
         "QueueArn",
@@ -87,19 +83,29 @@ fn shared(export: &dyn Fn(&str, &str) -> String) -> Stack {
     Stack::new("shared", t)
 }
 
-/// A light stack: 3 resources, one reading an import.
-fn light(name: &str, export: &dyn Fn(&str, &str) -> String) -> Stack {
+/// A light stack: 3 resources, importing nothing, so that every light stack of an environment may deploy
+/// at once.
+fn light(name: &str) -> Stack {
     let mut t = Template::new(format!("{name}: a light stack"));
     t.resource("Topic", Resource::new("AWS::SNS::Topic").prop("DisplayName", Expr::sub("${AWS::StackName}")));
-    t.resource("Queue", Resource::new("AWS::SQS::Queue").prop("SqsManagedSseEnabled", true));
-    t.resource(
-        "Parameter",
-        Resource::new("AWS::SSM::Parameter")
-            .prop("Type", "String")
-            .prop("Value", Expr::import(export("shared", "TopicArn"))),
-    );
+    dead_lettered_queue(&mut t);
     t.output("QueueUrl", Output::new("the queue", Expr::r#ref("Queue")));
     Stack::new(name, t)
+}
+
+/// A queue and the queue its undeliverable messages go to.
+fn dead_lettered_queue(t: &mut Template) {
+    t.resource("DeadLetters", Resource::new("AWS::SQS::Queue").prop("SqsManagedSseEnabled", true));
+    t.resource(
+        "Queue",
+        Resource::new("AWS::SQS::Queue").prop("SqsManagedSseEnabled", true).prop(
+            "RedrivePolicy",
+            Expr::map([
+                ("deadLetterTargetArn", Expr::get_att("DeadLetters", "Arn")),
+                ("maxReceiveCount", Expr::from(5_u32)),
+            ]),
+        ),
+    );
 }
 
 /// A service's stack: 15 resources.

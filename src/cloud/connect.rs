@@ -8,7 +8,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
 
-use super::{Cloud, Failure, Settings};
+use super::{Cloud, Failure, Limiter, Settings};
 
 /// Where a command wants to work: an environment's account and region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +104,8 @@ impl ConnectError {
 pub struct Connector {
     config: aws_config::SdkConfig,
     settings: Settings,
+    /// Shared by every connection made here: one bound on the command's calls in flight.
+    limiter: std::sync::Arc<Limiter>,
 }
 
 impl Connector {
@@ -126,7 +128,7 @@ impl Connector {
             )
             .load()
             .await;
-        Connector { config, settings }
+        Connector { config, settings, limiter: Limiter::new(super::limit::IN_FLIGHT) }
     }
 
     /// Clients in `region` (the chain's region when `None`, else `us-east-1`) after checking only that
@@ -138,7 +140,7 @@ impl Connector {
             .map(str::to_string)
             .or_else(|| self.config.region().map(|r| r.to_string()))
             .unwrap_or_else(|| "us-east-1".to_string());
-        Ok(Cloud::new(&self.config, &region))
+        Ok(Cloud::new(&self.config, &region, &self.limiter))
     }
 
     /// Checks that the chain gives credentials, within the time limit.
@@ -169,7 +171,7 @@ impl Connector {
             });
         }
         self.credentials().await?;
-        let cloud = Cloud::new(&self.config, dest.region);
+        let cloud = Cloud::new(&self.config, dest.region, &self.limiter);
         let actual = cloud.account().await.map_err(|e| match e.failure {
             Failure::Service { .. } => ConnectError::Refused { endpoint: cloud.endpoint.clone(), message: e.message },
             _ => ConnectError::Unreachable { endpoint: cloud.endpoint.clone(), message: e.message },
