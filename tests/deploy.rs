@@ -589,6 +589,7 @@ fn a_template_over_51200_bytes_goes_through_the_artifacts_bucket() {
     block_on(async {
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::new()
+                .http_client(slipway::cloud::https_client())
                 .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
                 .region(aws_sdk_s3::config::Region::new("us-east-1"))
                 .endpoint_url(&moto.endpoint)

@@ -117,6 +117,7 @@ impl Connector {
     /// Loads the chain from `loader` (credentials, endpoint), with slipway's timeouts and retries.
     pub async fn load_from(loader: aws_config::ConfigLoader, settings: Settings) -> Connector {
         let config = loader
+            .http_client(super::https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
             .timeout_config(
                 TimeoutConfig::builder()
