@@ -302,8 +302,9 @@ fn throttling_5xx_dropped_connections_and_slow_answers_are_retried() {
 #[test]
 fn a_describe_stacks_that_keeps_failing_before_anything_changed_is_a_cloud_failure() {
     let (moto, faults) = setup();
-    // More 503s than the SDK's five attempts: the call fails for good while the deploy is still recording.
-    faults.inject("DescribeStacks", Fault::Unavailable, 5);
+    // More 503s than the SDK's five attempts for each of the three stacks, which are recorded at once: every
+    // DescribeStacks fails for good while the deploy is still recording.
+    faults.inject("DescribeStacks", Fault::Unavailable, 3 * 5);
     let d = deploy(&faults.endpoint, "r1", &options());
     assert_eq!(d.code, 3, "{}", d.log);
     let last = d.summary.last().unwrap();
@@ -311,6 +312,25 @@ fn a_describe_stacks_that_keeps_failing_before_anything_changed_is_a_cloud_failu
     assert!(last.contains("ServiceUnavailable"), "{last}");
     assert_eq!(faults.calls("CreateChangeSet"), 0);
     assert_eq!(stacks_in(&moto), BTreeMap::from([("base", None), ("app", None), ("side", None)]));
+}
+
+/// The record step reads every stack at once: with each answer delayed, all three stacks are described
+/// before the first of them is looked at further (a step one stack at a time would describe, list the
+/// change sets of and read the template of one stack before it described the next).
+#[test]
+fn the_record_step_reads_every_stack_at_once() {
+    let (_moto, faults) = setup();
+    assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
+    let (described, listed) = (faults.arrivals("DescribeStacks").len(), faults.arrivals("ListChangeSets").len());
+    faults.latency(Duration::from_millis(100));
+    let d = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(d.code, 0, "{}", d.log);
+    let describes = faults.arrivals("DescribeStacks");
+    let first_listing = faults.arrivals("ListChangeSets")[listed];
+    assert!(
+        describes[described..described + 3].iter().all(|at| *at < first_listing),
+        "every stack is described before any stack's change sets are listed"
+    );
 }
 
 #[test]
@@ -570,6 +590,7 @@ fn a_template_over_51200_bytes_goes_through_the_artifacts_bucket() {
     block_on(async {
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::new()
+                .http_client(slipway::cloud::https_client())
                 .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
                 .region(aws_sdk_s3::config::Region::new("us-east-1"))
                 .endpoint_url(&moto.endpoint)

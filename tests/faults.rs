@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::moto::{content_length, forward, read_head};
 
@@ -54,11 +54,13 @@ struct Failing {
 
 #[derive(Debug, Default)]
 struct State {
+    /// Added to every answer: what a real region costs (the benchmarks use 50 ms).
+    latency: Option<Duration>,
     faults: Vec<(String, Fault, usize)>,
     failing: BTreeMap<String, Failing>,
     calls: BTreeMap<String, usize>,
-    /// Every request: action and stack name, in the order they arrived.
-    requests: Vec<(String, String)>,
+    /// Every request: action, stack name and when it arrived, in the order they arrived.
+    requests: Vec<(String, String, Instant)>,
     stack_ids: BTreeMap<String, String>,
     outputs: BTreeMap<String, BTreeMap<String, String>>,
     skipped: Vec<Vec<String>>,
@@ -92,6 +94,12 @@ impl Faults {
         Faults { endpoint, state }
     }
 
+    /// Every answer from now on comes `delay` later, as from a region far away; calls in flight wait
+    /// side by side, each on a connection of its own.
+    pub fn latency(&self, delay: Duration) {
+        self.state.lock().unwrap().latency = Some(delay);
+    }
+
     /// The next `times` calls of `action` (`DescribeStacks`) meet `fault`.
     pub fn inject(&self, action: &str, fault: Fault, times: usize) {
         self.state.lock().unwrap().faults.push((action.into(), fault, times));
@@ -120,7 +128,12 @@ impl Faults {
     /// The stack named by each request of `action`, in the order they arrived.
     pub fn stacks_called(&self, action: &str) -> Vec<String> {
         let state = self.state.lock().unwrap();
-        state.requests.iter().filter(|(a, _)| a == action).map(|(_, stack)| stack.clone()).collect()
+        state.requests.iter().filter(|(a, _, _)| a == action).map(|(_, stack, _)| stack.clone()).collect()
+    }
+
+    /// When each request of `action` arrived, in order.
+    pub fn arrivals(&self, action: &str) -> Vec<Instant> {
+        self.state.lock().unwrap().requests.iter().filter(|(a, _, _)| a == action).map(|(_, _, at)| *at).collect()
     }
 
     /// The `ResourcesToSkip` of every ContinueUpdateRollback call.
@@ -315,16 +328,20 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
         let params = form(&String::from_utf8_lossy(&body));
         let action = params.get("Action").cloned().unwrap_or_default();
         let stack = params.get("StackName").cloned().unwrap_or_default();
-        let fault = {
+        let (latency, fault) = {
             let mut s = state.lock().unwrap();
             *s.calls.entry(action.clone()).or_default() += 1;
-            s.requests.push((action.clone(), stack.clone()));
+            s.requests.push((action.clone(), stack.clone(), Instant::now()));
             let hit = s.faults.iter_mut().find(|(a, _, n)| *a == action && *n > 0);
-            hit.map(|(_, fault, n)| {
+            let fault = hit.map(|(_, fault, n)| {
                 *n -= 1;
                 *fault
-            })
+            });
+            (s.latency, fault)
         };
+        if let Some(delay) = latency {
+            std::thread::sleep(delay);
+        }
         match fault {
             Some(Fault::Throttle) => {
                 answer(&mut writer, "400 Bad Request", &error_response("Throttling", "Rate exceeded"))?;

@@ -39,6 +39,7 @@ fn create_bucket(moto: &Moto, bucket: &str) {
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::new()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .http_client(slipway::cloud::https_client())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .endpoint_url(&moto.endpoint)
             .force_path_style(true)
@@ -127,8 +128,9 @@ fn releases_on_an_s3_store_are_created_once_listed_shown_and_never_changed() {
 fn two_deploys_of_one_environment_at_once_one_proceeds_the_other_is_refused_naming_the_holder() {
     let (moto, faults) = start();
     create_bucket(&moto, "team-store");
-    // Every answer a little slow, so that the first run still holds the lock when the second asks.
-    faults.inject("DescribeStacks", Fault::Slow(Duration::from_millis(300)), 4);
+    // The first run's reads of its stacks (made only under the lock, all at once) slow, so that it still
+    // holds the lock when the second run, whose steps before the lock make no such call, asks for it.
+    faults.inject("DescribeStacks", Fault::Slow(Duration::from_secs(2)), 12);
     let store = "s3://team-store/ci";
     let spawn = |name: &'static str| {
         let dir = tempdir();

@@ -34,6 +34,7 @@ mod ref_forms;
 mod reference_deploy;
 mod reference_flows;
 mod resource_data;
+mod scale;
 mod state;
 mod synth;
 mod templates;

@@ -103,6 +103,7 @@ impl Moto {
 /// An SDK client for a CloudFormation endpoint on loopback.
 pub fn client_for(endpoint: &str) -> Client {
     let config = aws_sdk_cloudformation::Config::builder()
+        .http_client(slipway::cloud::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)

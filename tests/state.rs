@@ -26,6 +26,7 @@ async fn s3_store(moto: &Moto, bucket: &str) -> Store {
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::new()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .http_client(slipway::cloud::https_client())
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .endpoint_url(&moto.endpoint)
             .force_path_style(true)

@@ -236,20 +236,21 @@ fn every_resource_that_takes_tags_is_tagged_with_its_environment() {
     let mut tagged = 0;
     for (env, stacks) in &set.stacks {
         for stack in stacks {
-            for (id, r) in &stack.template.resources {
-                let spec = slipway::cfn::resource_types::get(&r.kind).unwrap();
+            let path = format!("{env}/cloudformation/{stack}.template.json");
+            let template: serde_json::Value = serde_json::from_slice(set.file(&path).unwrap()).unwrap();
+            for (id, r) in template["Resources"].as_object().unwrap() {
+                let spec = slipway::cfn::resource_types::get(r["Type"].as_str().unwrap()).unwrap();
                 if !spec.is_writable("Tags") {
                     continue;
                 }
-                let json = serde_json::to_value(&r.properties["Tags"]).unwrap();
-                let value = match &json {
+                let value = match &r["Properties"]["Tags"] {
                     serde_json::Value::Object(m) => m.get("slipway:environment").cloned(),
                     serde_json::Value::Array(list) => {
                         list.iter().find(|t| t["Key"] == "slipway:environment").map(|t| t["Value"].clone())
                     }
                     _ => None,
                 };
-                assert_eq!(value, Some(serde_json::json!(env)), "{env}/{}/{id} lacks its environment tag", stack.name);
+                assert_eq!(value, Some(serde_json::json!(env)), "{env}/{stack}/{id} lacks its environment tag");
                 tagged += 1;
             }
         }

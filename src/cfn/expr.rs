@@ -140,6 +140,30 @@ impl Expr {
         Expr::List(items.into_iter().map(|s| Expr::Str(s.into())).collect())
     }
 
+    /// Visits this value and every value inside it, without their paths: what a search that finds nothing
+    /// wrong (the usual case) needs, at no allocation per value.
+    pub fn each<'a>(&'a self, visit: &mut dyn FnMut(&'a Expr)) {
+        visit(self);
+        match self {
+            Expr::Bool(_) | Expr::Int(_) | Expr::Str(_) | Expr::Ref(_) | Expr::GetAtt(..) | Expr::Condition(_) => {}
+            Expr::List(items) | Expr::And(items) | Expr::Or(items) | Expr::Join(_, items) => {
+                items.iter().for_each(|e| e.each(visit))
+            }
+            Expr::Map(m) | Expr::Sub(_, m) => m.values().for_each(|e| e.each(visit)),
+            Expr::If(_, a, b) | Expr::Equals(a, b) | Expr::FindInMap(_, a, b) => {
+                a.each(visit);
+                b.each(visit);
+            }
+            Expr::Select(_, e)
+            | Expr::Split(_, e)
+            | Expr::Not(e)
+            | Expr::ImportValue(e)
+            | Expr::GetAZs(e)
+            | Expr::Base64(e)
+            | Expr::Cidr(e, _, _) => e.each(visit),
+        }
+    }
+
     /// Visits this value and every value inside it, with its path below `path` (`Properties/Tags/0/Value`).
     pub fn walk<'a>(&'a self, path: &mut Vec<String>, visit: &mut dyn FnMut(&'a Expr, &[String])) {
         visit(self, path);

@@ -294,6 +294,8 @@ impl Template {
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a template serializes to JSON");
         s.push('\n');
+        // The string grew by doubling; a synthesis keeps every template, so give the slack back.
+        s.shrink_to_fit();
         s
     }
 }
@@ -337,7 +339,7 @@ impl Stack {
     /// The export names this stack's template imports (literal ones).
     pub fn imports<'a>(&'a self) -> Vec<&'a str> {
         let mut found: Vec<&str> = Vec::new();
-        let mut visit = |e: &'a Expr, _: &[String]| {
+        let mut visit = |e: &'a Expr| {
             if let Expr::ImportValue(inner) = e
                 && let Expr::Str(name) = inner.as_ref()
             {
@@ -346,11 +348,11 @@ impl Stack {
         };
         for r in self.template.resources.values() {
             for v in r.properties.values() {
-                v.walk(&mut Vec::new(), &mut visit);
+                v.each(&mut visit);
             }
         }
         for o in self.template.outputs.values() {
-            o.value.walk(&mut Vec::new(), &mut visit);
+            o.value.each(&mut visit);
         }
         found.sort_unstable();
         found.dedup();

@@ -76,15 +76,15 @@ pub fn template(t: &Template) -> Vec<Finding> {
             }
         }
         for (name, value) in &r.properties {
-            scope.check_refs(value, &format!("{base}/Properties/{name}"), false, &mut out);
-            check_secret(name, value, &format!("{base}/Properties/{name}"), &mut out);
+            scope.check_refs(value, &|| format!("{base}/Properties/{name}"), false, &mut out);
+            check_secret(name, value, &|| format!("{base}/Properties/{name}"), &mut out);
         }
         for (name, value) in &r.metadata {
-            scope.check_refs(value, &format!("{base}/Metadata/{name}"), false, &mut out);
+            scope.check_refs(value, &|| format!("{base}/Metadata/{name}"), false, &mut out);
         }
     }
     for (id, c) in &t.conditions {
-        scope.check_refs(c, &format!("Conditions/{id}"), true, &mut out);
+        scope.check_refs(c, &|| format!("Conditions/{id}"), true, &mut out);
     }
     for (id, p) in &t.parameters {
         if let Some(d) = &p.default
@@ -100,7 +100,7 @@ pub fn template(t: &Template) -> Vec<Finding> {
     let mut exports = BTreeSet::new();
     for (id, o) in &t.outputs {
         let base = format!("Outputs/{id}");
-        scope.check_refs(&o.value, &format!("{base}/Value"), false, &mut out);
+        scope.check_refs(&o.value, &|| format!("{base}/Value"), false, &mut out);
         if let Some(c) = &o.condition
             && !t.conditions.contains_key(c)
         {
@@ -110,7 +110,7 @@ pub fn template(t: &Template) -> Vec<Finding> {
             ));
         }
         if let Some(e) = &o.export {
-            scope.check_refs(&e.name, &format!("{base}/Export/Name"), false, &mut out);
+            scope.check_refs(&e.name, &|| format!("{base}/Export/Name"), false, &mut out);
             if let Expr::Str(name) = &e.name
                 && !exports.insert(name.as_str())
             {
@@ -249,7 +249,7 @@ fn looks_secret(name: &str) -> bool {
         && n != "servicetoken"
 }
 
-fn check_secret(name: &str, value: &Expr, path: &str, out: &mut Vec<Finding>) {
+fn check_secret(name: &str, value: &Expr, path: &dyn Fn() -> String, out: &mut Vec<Finding>) {
     if !looks_secret(name) {
         return;
     }
@@ -258,7 +258,7 @@ fn check_secret(name: &str, value: &Expr, path: &str, out: &mut Vec<Finding>) {
         && !s.starts_with("{{resolve:ssm-secure:")
     {
         out.push(Finding::new(
-            path,
+            path(),
             format!(
                 "`{name}` is a literal value; a secret must never be in a template: use \
                      `{{{{resolve:secretsmanager:...}}}}` or a NoEcho parameter"
@@ -277,27 +277,37 @@ impl<'t> Scope<'t> {
         Scope { t }
     }
 
-    fn check_refs(&self, value: &Expr, path: &str, in_condition: bool, out: &mut Vec<Finding>) {
-        let mut segments: Vec<String> = path.split('/').map(str::to_owned).collect();
-        value.walk(&mut segments, &mut |e, at| {
-            let at = at.join("/");
-            match e {
-                Expr::Ref(target) => self.check_ref(target, &at, in_condition, out),
-                Expr::GetAtt(id, attr) => self.check_get_att(id, attr, &at, out),
-                Expr::Sub(text, vars) => self.check_sub(text, vars, &at, out),
-                Expr::If(c, _, _) | Expr::Condition(c) if !self.t.conditions.contains_key(c) => {
-                    let known = self.t.conditions.keys().map(String::as_str);
-                    out.push(Finding::new(
-                        at,
-                        format!("names condition `{c}`, which the template does not define{}", suggest::hint(c, known)),
-                    ));
-                }
-                Expr::FindInMap(m, _, _) if !self.t.mappings.contains_key(m) => {
-                    out.push(Finding::new(at, format!("names mapping `{m}`, which the template does not define")));
-                }
-                _ => {}
+    /// Checks every reference inside `value`, found at `path` (made only when something is wrong).
+    fn check_refs(&self, value: &Expr, path: &dyn Fn() -> String, in_condition: bool, out: &mut Vec<Finding>) {
+        // Most values refer to nothing missing: look first without building a path for every value inside,
+        // and only when something is wrong look again, with the paths the findings name.
+        let mut found = Vec::new();
+        value.each(&mut |e| self.check_one(e, "", in_condition, &mut found));
+        if found.is_empty() {
+            return;
+        }
+        let mut segments: Vec<String> = path().split('/').map(str::to_owned).collect();
+        value.walk(&mut segments, &mut |e, at| self.check_one(e, &at.join("/"), in_condition, out));
+    }
+
+    /// The findings about `e` alone (not the values inside it), at path `at`.
+    fn check_one(&self, e: &Expr, at: &str, in_condition: bool, out: &mut Vec<Finding>) {
+        match e {
+            Expr::Ref(target) => self.check_ref(target, at, in_condition, out),
+            Expr::GetAtt(id, attr) => self.check_get_att(id, attr, at, out),
+            Expr::Sub(text, vars) => self.check_sub(text, vars, at, out),
+            Expr::If(c, _, _) | Expr::Condition(c) if !self.t.conditions.contains_key(c) => {
+                let known = self.t.conditions.keys().map(String::as_str);
+                out.push(Finding::new(
+                    at,
+                    format!("names condition `{c}`, which the template does not define{}", suggest::hint(c, known)),
+                ));
             }
-        });
+            Expr::FindInMap(m, _, _) if !self.t.mappings.contains_key(m) => {
+                out.push(Finding::new(at, format!("names mapping `{m}`, which the template does not define")));
+            }
+            _ => {}
+        }
     }
 
     fn check_ref(&self, target: &str, at: &str, in_condition: bool, out: &mut Vec<Finding>) {

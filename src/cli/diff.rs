@@ -7,6 +7,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
 use super::{CliError, Exit, Ui};
 use crate::apply::cloudformation::stack_name;
 use crate::cloud::{
@@ -169,6 +172,10 @@ fn diff_paths(old: &Path, new: &Path, args: &DiffArgs, ui: &mut Ui) -> Result<bo
 
 /// The deployed template of every stack in `set` (a stack that does not exist has none, so it shows as
 /// added), and with `change_set` CloudFormation's verdicts on each.
+///
+/// Every environment is connected to at once, then every stack of all of them is read at once: the cloud
+/// layer bounds the calls in flight and pauses them all when AWS throttles (see `cloud::limit`), and the
+/// results are taken in the definitions' order, the first failure in that order being the one reported.
 fn deployed(
     project: &Project,
     set: &ArtifactSet,
@@ -177,26 +184,51 @@ fn deployed(
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let connector = Connector::load(Settings::from_env()).await;
+        let envs: Vec<(&String, &Vec<String>, Destination)> = set
+            .stacks
+            .iter()
+            .filter(|(_, stacks)| !stacks.is_empty())
+            .filter_map(|(env_name, stacks)| {
+                let target = project.find(env_name).and_then(|e| e.aws_target())?;
+                let dest = Destination {
+                    environment: env_name,
+                    account: target.account.as_str(),
+                    region: target.region.code(),
+                };
+                Some((env_name, stacks, dest))
+            })
+            .collect();
+        let connected =
+            join_all(envs.iter().map(|(_, _, dest)| connector.connect(dest, RegionRule::Environment))).await;
+        let clouds = connected.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let reads = envs
+            .iter()
+            .zip(&clouds)
+            .flat_map(|((env_name, stacks, _), cloud)| stacks.iter().map(move |stack| (*env_name, stack, cloud)));
+        let read: Vec<Option<(ArtifactKey, String, Option<Verdicts>)>> = stream::iter(reads)
+            .map(|(env_name, stack, cloud)| async move {
+                let name = stack_name(&project.name, env_name, stack);
+                let Some((state, body)) = cloud.deployed(&name).await? else { return Ok(None) };
+                let key = ArtifactKey::template(env_name, stack);
+                let verdicts = match change_set {
+                    true => {
+                        let template = String::from_utf8_lossy(&set.artifacts[&key]).into_owned();
+                        Some(change_set_verdicts(cloud, &state, &template).await?)
+                    }
+                    false => None,
+                };
+                Ok::<_, CliError>(Some((key, body, verdicts)))
+            })
+            .buffered(crate::cloud::limit::IN_FLIGHT)
+            .try_collect()
+            .await?;
         let mut templates = Artifacts::new();
         let mut verdicts = BTreeMap::new();
-        for (env_name, stacks) in &set.stacks {
-            let Some(target) = project.find(env_name).and_then(|e| e.aws_target()) else { continue };
-            if stacks.is_empty() {
-                continue;
+        for (key, body, v) in read.into_iter().flatten() {
+            if let Some(v) = v {
+                verdicts.insert(key.clone(), v);
             }
-            let dest =
-                Destination { environment: env_name, account: target.account.as_str(), region: target.region.code() };
-            let cloud = connector.connect(&dest, RegionRule::Environment).await?;
-            for stack in stacks {
-                let name = stack_name(&project.name, env_name, &stack.name);
-                let Some((state, body)) = cloud.deployed(&name).await? else { continue };
-                let key = ArtifactKey::template(env_name, &stack.name);
-                if change_set {
-                    let template = String::from_utf8_lossy(&set.artifacts[&key]).into_owned();
-                    verdicts.insert(key.clone(), change_set_verdicts(&cloud, &state, &template).await?);
-                }
-                templates.insert(key, body.into_bytes());
-            }
+            templates.insert(key, body.into_bytes());
         }
         Ok((templates, verdicts))
     })

@@ -157,7 +157,11 @@ impl Cloud {
             TemplateSource::Body(body) => call.template_body(body),
             TemplateSource::Url(url) => call.template_url(url),
         };
-        let created = match call.send().await.map_err(|e| self.error("CreateChangeSet", req.stack, e)) {
+        let sent = {
+            let _place = self.place().await;
+            call.send().await
+        };
+        let created = match sent.map_err(|e| self.error("CreateChangeSet", req.stack, e)) {
             Ok(created) => created,
             // Some endpoints refuse an empty change set at once rather than failing it later.
             Err(e) if means_no_changes(&e.message) => return Ok(ChangeSetOutcome::NoChanges),
@@ -196,6 +200,7 @@ impl Cloud {
 
     /// One look at a change set: still being worked out, failed, or ready with all of its pages.
     async fn read_change_set(&self, stack: &str, id: &str) -> Result<Read, CloudError> {
+        let _place = self.place().await;
         let mut changes = Vec::new();
         let mut next: Option<String> = None;
         loop {
@@ -231,6 +236,7 @@ impl Cloud {
 
     /// Executes a ready change set.
     pub async fn execute_change_set(&self, stack: &str, id: &str) -> Result<(), CloudError> {
+        let _place = self.place().await;
         self.cfn
             .execute_change_set()
             .change_set_name(id)
@@ -243,6 +249,7 @@ impl Cloud {
 
     /// Deletes a change set that will not be executed.
     pub async fn delete_change_set(&self, stack: &str, id: &str) -> Result<(), CloudError> {
+        let _place = self.place().await;
         self.cfn
             .delete_change_set()
             .change_set_name(id)
@@ -256,6 +263,7 @@ impl Cloud {
     /// The change sets of `stack` that were never executed (their execution status is `AVAILABLE` or
     /// `UNAVAILABLE`): (name, ARN) pairs.
     pub async fn unexecuted_change_sets(&self, stack: &str) -> Result<Vec<(String, String)>, CloudError> {
+        let _place = self.place().await;
         use aws_sdk_cloudformation::types::ExecutionStatus;
         let mut found = Vec::new();
         let mut pages = self.cfn.list_change_sets().stack_name(stack).into_paginator().send();

@@ -8,7 +8,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
 
-use super::{Cloud, Failure, Settings};
+use super::{Cloud, Failure, Limiter, Settings};
 
 /// Where a command wants to work: an environment's account and region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +105,8 @@ impl ConnectError {
 pub struct Connector {
     config: aws_config::SdkConfig,
     settings: Settings,
+    /// Shared by every connection made here: one bound on the command's calls in flight.
+    limiter: std::sync::Arc<Limiter>,
 }
 
 impl Connector {
@@ -116,6 +118,7 @@ impl Connector {
     /// Loads the chain from `loader` (credentials, endpoint), with slipway's timeouts and retries.
     pub async fn load_from(loader: aws_config::ConfigLoader, settings: Settings) -> Connector {
         let config = loader
+            .http_client(super::https_client())
             .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -127,7 +130,7 @@ impl Connector {
             )
             .load()
             .await;
-        Connector { config, settings }
+        Connector { config, settings, limiter: Limiter::new(super::limit::IN_FLIGHT) }
     }
 
     /// Clients in `region` (the chain's region when `None`, else `us-east-1`) after checking only that
@@ -139,7 +142,7 @@ impl Connector {
             .map(str::to_string)
             .or_else(|| self.config.region().map(|r| r.to_string()))
             .unwrap_or_else(|| "us-east-1".to_string());
-        Ok(Cloud::new(&self.config, &region))
+        Ok(Cloud::new(&self.config, &region, &self.limiter))
     }
 
     /// Checks that the chain gives credentials, within the time limit.
@@ -167,7 +170,7 @@ impl Connector {
     ) -> Result<Cloud, ConnectError> {
         self.check_region(dest, rule)?;
         self.credentials().await?;
-        let base = Cloud::new(&self.config, dest.region);
+        let base = Cloud::new(&self.config, dest.region, &self.limiter);
         let session = format!("slipway-{}", dest.environment);
         let assumed =
             base.sts.assume_role().role_arn(role_arn).role_session_name(session).send().await.map_err(|e| {
@@ -199,7 +202,7 @@ impl Connector {
             .to_builder()
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
             .build();
-        let cloud = Cloud::new(&config, dest.region);
+        let cloud = Cloud::new(&config, dest.region, &self.limiter);
         self.check_account(&cloud, dest).await?;
         Ok(cloud)
     }
@@ -237,7 +240,7 @@ impl Connector {
     pub async fn connect(&self, dest: &Destination<'_>, rule: RegionRule) -> Result<Cloud, ConnectError> {
         self.check_region(dest, rule)?;
         self.credentials().await?;
-        let cloud = Cloud::new(&self.config, dest.region);
+        let cloud = Cloud::new(&self.config, dest.region, &self.limiter);
         self.check_account(&cloud, dest).await?;
         Ok(cloud)
     }

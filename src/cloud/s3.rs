@@ -30,6 +30,7 @@ pub struct Object {
 impl Cloud {
     /// Uploads a template to `bucket` and returns the URL CloudFormation reads it from.
     pub async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> Result<String, CloudError> {
+        let _place = self.place().await;
         self.s3
             .put_object()
             .bucket(bucket)
@@ -49,6 +50,7 @@ impl Cloud {
 
     /// Creates `key` with `bytes` only if no object has that key (`If-None-Match: *`).
     pub async fn put_new(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<Conditional, CloudError> {
+        let _place = self.place().await;
         let sent =
             self.s3.put_object().bucket(bucket).key(key).if_none_match("*").body(ByteStream::from(bytes)).send().await;
         match sent {
@@ -62,6 +64,7 @@ impl Cloud {
 
     /// The object at `key`, or `None` when there is none.
     pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Object>, CloudError> {
+        let _place = self.place().await;
         let out = match self.s3.get_object().bucket(bucket).key(key).send().await {
             Ok(out) => out,
             Err(e) => {
@@ -84,6 +87,7 @@ impl Cloud {
 
     /// The keys below `prefix`, every page of them, in S3's order (sorted).
     pub async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, CloudError> {
+        let _place = self.place().await;
         let mut keys = Vec::new();
         let mut pages = self.s3.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -95,6 +99,7 @@ impl Cloud {
 
     /// Deletes `key` only if it is still the object with `etag` (`If-Match`).
     pub async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> Result<Conditional, CloudError> {
+        let _place = self.place().await;
         match self.s3.delete_object().bucket(bucket).key(key).if_match(etag).send().await {
             Ok(_) => Ok(Conditional::Done(None)),
             Err(e) => match self.error("DeleteObject", "-", e) {

@@ -85,6 +85,7 @@ fn is_missing(message: &str) -> bool {
 impl Cloud {
     /// The stack called `name`, or `None` when there is none.
     pub async fn describe_stack(&self, name: &str) -> Result<Option<StackState>, CloudError> {
+        let _place = self.place().await;
         let out = match self.cfn.describe_stacks().stack_name(name).send().await {
             Ok(out) => out,
             Err(e) => {
@@ -120,6 +121,7 @@ impl Cloud {
 
     /// The template the stack was last deployed with, as it was submitted.
     pub async fn get_template(&self, name: &str) -> Result<String, CloudError> {
+        let _place = self.place().await;
         let out = self
             .cfn
             .get_template()
@@ -134,6 +136,7 @@ impl Cloud {
     /// The stack's events, newest first, down to (not including) the event `until`; all of them when
     /// `until` is `None` or not found.
     pub async fn events_since(&self, name: &str, until: Option<&str>) -> Result<Vec<StackEvent>, CloudError> {
+        let _place = self.place().await;
         let mut events = Vec::new();
         let mut pages = self.cfn.describe_stack_events().stack_name(name).into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -158,6 +161,7 @@ impl Cloud {
 
     /// The ID of the stack's newest event (the first of the first page), to read only later events from.
     pub async fn latest_event_id(&self, name: &str) -> Result<Option<String>, CloudError> {
+        let _place = self.place().await;
         let page = self
             .cfn
             .describe_stack_events()
@@ -170,12 +174,14 @@ impl Cloud {
 
     /// Starts deleting a stack.
     pub async fn delete_stack(&self, stack: &str) -> Result<(), CloudError> {
+        let _place = self.place().await;
         self.cfn.delete_stack().stack_name(stack).send().await.map_err(|e| self.error("DeleteStack", stack, e))?;
         Ok(())
     }
 
     /// Continues a rollback that failed, skipping `skip` (logical IDs that cannot roll back).
     pub async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> Result<(), CloudError> {
+        let _place = self.place().await;
         self.cfn
             .continue_update_rollback()
             .stack_name(stack)
@@ -190,14 +196,15 @@ impl Cloud {
 impl Cloud {
     /// What is deployed under stack name `name`: its state and the template it was deployed with, exactly
     /// as uploaded (JSON or YAML); `None` when nothing is (no stack, a deleted one, or one whose first
-    /// change set never ran).
+    /// change set never ran). The state and the template are asked for at once: one round trip, not two.
     pub async fn deployed(&self, name: &str) -> Result<Option<(StackState, String)>, CloudError> {
-        let state = match self.describe_stack(name).await? {
+        let (state, body) = futures_util::future::join(self.describe_stack(name), self.get_template(name)).await;
+        let state = match state? {
             None => return Ok(None),
             Some(s) if s.status == "DELETE_COMPLETE" || s.status == "REVIEW_IN_PROGRESS" => return Ok(None),
             Some(s) => s,
         };
-        let body = self.get_template(name).await?;
+        let body = body?;
         Ok(Some((state, if body.is_empty() { "{}".to_string() } else { body })))
     }
 }

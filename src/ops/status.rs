@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 
 use super::{Context, OpsError};
@@ -42,59 +44,92 @@ pub struct EnvStatus {
 }
 
 /// The status of `envs`; with `connector`, their stacks are compared with what was applied.
+///
+/// The environments are looked at together and every stack of all of them is read at once: the cloud layer
+/// bounds the calls in flight and pauses them all when AWS throttles; the results keep `envs`' order and
+/// each environment's order of artifacts.
 pub async fn status(
     cx: &Context<'_>,
     envs: &[&Environment],
     connector: Option<&Connector>,
 ) -> Result<Vec<EnvStatus>, OpsError> {
-    let mut out = Vec::new();
-    let mut bundles = BTreeMap::new();
-    for env in envs {
+    let ledgers = join_all(envs.iter().map(|env| async move {
         let records = ledger::records(cx.store, &env.name).await?;
         let state = EnvState::of(&records, cx.clock.now());
         let lock = lock::current(cx.store, &env.name).await?.map(|(info, _)| info);
-        let drift = match (&state.current, env.aws_target(), connector) {
-            (None, _, _) => Drift::NotChecked("nothing deployed yet".into()),
-            (_, None, _) => Drift::NotChecked("no AWS target".into()),
-            (_, _, None) => Drift::NotChecked("not asked to read the stacks".into()),
-            (Some(current), Some(target), Some(connector)) => {
-                let dest = Destination {
-                    environment: &env.name,
-                    account: target.account.as_str(),
-                    region: target.region.code(),
-                };
-                match connector.connect(&dest, RegionRule::Environment).await {
-                    Err(e) => Drift::NotChecked(format!("could not read the stacks: {e}")),
-                    Ok(cloud) => {
-                        if !bundles.contains_key(&current.release) {
-                            let bundle = release::read(cx.store, &current.release).await.ok();
-                            bundles.insert(current.release.clone(), bundle);
-                        }
-                        let bundle = bundles[&current.release].as_ref();
-                        let mut drifted = Vec::new();
-                        for (path, sha) in &current.artifacts {
-                            let Some(key) = ArtifactKey::from_path(path) else { continue };
-                            let Some(short) = key.stack() else { continue };
-                            let name = stack_name(&cx.project.name, &env.name, short);
-                            let applied = bundle.and_then(|b| b.artifacts.get(&key));
-                            match cloud.deployed(&name).await {
-                                Err(e) => drifted.push((name, format!("could not be read: {e}"))),
-                                Ok(None) => drifted.push((name, "is not deployed".into())),
-                                Ok(Some((_, body))) => {
-                                    if let Some(why) = differs(&body, applied.map(Vec::as_slice), sha) {
-                                        drifted.push((name, why));
-                                    }
-                                }
-                            }
-                        }
-                        if drifted.is_empty() { Drift::None } else { Drift::Drifted(drifted) }
-                    }
-                }
-            }
-        };
-        out.push(EnvStatus { name: env.name.clone(), state, lock, drift });
-    }
-    Ok(out)
+        Ok::<_, OpsError>((state, lock))
+    }))
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    // Each release once, however many environments run it.
+    let mut releases: Vec<&str> = envs
+        .iter()
+        .zip(&ledgers)
+        .filter(|(env, _)| env.aws_target().is_some())
+        .filter_map(|(_, (state, _))| state.current.as_ref().map(|c| &*c.release))
+        .collect();
+    releases.sort_unstable();
+    releases.dedup();
+    let bundles: BTreeMap<&str, Option<release::Release>> = match connector {
+        None => BTreeMap::new(),
+        Some(_) => releases
+            .iter()
+            .copied()
+            .zip(join_all(releases.iter().map(|id| async move { release::read(cx.store, id).await.ok() })).await)
+            .collect(),
+    };
+    let drifts =
+        join_all(envs.iter().zip(&ledgers).map(|(env, (state, _))| drift(cx, env, state, connector, &bundles))).await;
+    Ok(envs
+        .iter()
+        .zip(ledgers)
+        .zip(drifts)
+        .map(|((env, (state, lock)), drift)| EnvStatus { name: env.name.clone(), state, lock, drift })
+        .collect())
+}
+
+/// Whether `env`'s stacks still hold what its ledger `state` says was applied.
+async fn drift(
+    cx: &Context<'_>,
+    env: &Environment,
+    state: &EnvState,
+    connector: Option<&Connector>,
+    bundles: &BTreeMap<&str, Option<release::Release>>,
+) -> Drift {
+    let (current, target, connector) = match (&state.current, env.aws_target(), connector) {
+        (None, _, _) => return Drift::NotChecked("nothing deployed yet".into()),
+        (_, None, _) => return Drift::NotChecked("no AWS target".into()),
+        (_, _, None) => return Drift::NotChecked("not asked to read the stacks".into()),
+        (Some(current), Some(target), Some(connector)) => (current, target, connector),
+    };
+    let dest = Destination { environment: &env.name, account: target.account.as_str(), region: target.region.code() };
+    let cloud = match connector.connect(&dest, RegionRule::Environment).await {
+        Err(e) => return Drift::NotChecked(format!("could not read the stacks: {e}")),
+        Ok(cloud) => cloud,
+    };
+    let bundle = bundles.get(&*current.release).and_then(Option::as_ref);
+    let stacks = current.artifacts.iter().filter_map(|(path, sha)| {
+        let key = ArtifactKey::from_path(path)?;
+        let name = stack_name(&cx.project.name, &env.name, key.stack()?);
+        Some((key, name, sha))
+    });
+    let cloud = &cloud;
+    let drifted: Vec<(String, String)> = stream::iter(stacks)
+        .map(|(key, name, sha)| async move {
+            let applied = bundle.and_then(|b| b.artifacts.get(&key));
+            let why = match cloud.deployed(&name).await {
+                Err(e) => Some(format!("could not be read: {e}")),
+                Ok(None) => Some("is not deployed".into()),
+                Ok(Some((_, body))) => differs(&body, applied.map(Vec::as_slice), sha),
+            };
+            why.map(|why| (name, why))
+        })
+        .buffered(crate::cloud::limit::IN_FLIGHT)
+        .filter_map(std::future::ready)
+        .collect()
+        .await;
+    if drifted.is_empty() { Drift::None } else { Drift::Drifted(drifted) }
 }
 
 /// How a deployed template differs from the one applied: by meaning when the applied bytes are at hand,

@@ -46,8 +46,10 @@ pub struct ArtifactSet {
     pub artifacts: Artifacts,
     /// The environments synthesized, in definition order.
     pub environments: Vec<String>,
-    /// The stacks synthesized per environment, in dependency order.
-    pub stacks: BTreeMap<String, Vec<Stack>>,
+    /// The stacks synthesized per environment (their short names), in dependency order. Their templates
+    /// are the artifacts: the typed ones are dropped once written, which at a thousand stacks is most of
+    /// the memory a synthesis would otherwise hold.
+    pub stacks: BTreeMap<String, Vec<String>>,
     /// Things to tell the user.
     pub notes: Vec<Note>,
 }
@@ -65,7 +67,7 @@ pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Problems
         set.environments.push(env.name.clone());
         let stacks = (project.stacks)(project, env);
         let ordered = synth_cloudformation(project, env, stacks, &mut set, &mut problems);
-        set.stacks.insert(env.name.clone(), ordered);
+        set.stacks.insert(env.name.clone(), ordered.into_iter().map(|s| s.name).collect());
         synth_cloudgov(project, env, &mut set, &mut problems);
         synth_compose(project, env, &mut set, &mut problems);
     }

@@ -7,6 +7,7 @@
 //! directory is written through (the directory it points to is replaced, the link stays), and the new
 //! directory keeps the old one's permissions. Errors name the user's path, never the temporary one.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -115,15 +116,22 @@ pub fn write(set: &ArtifactSet, dir: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
-/// Writes every file of `set` below `root`, a fresh directory beside `dir`.
+/// Writes every file of `set` below `root`, a fresh directory beside `dir`: each artifact from where the
+/// set holds it (no copy of its bytes), each directory created once.
 fn write_tree(set: &ArtifactSet, root: &Path, dir: &Path) -> Result<(), OutputError> {
     fs::create_dir(root).map_err(failed(dir, BESIDE))?;
-    for (rel, bytes) in set.files() {
+    let mut made: BTreeSet<PathBuf> = BTreeSet::new();
+    let manifest = set.manifest().to_json();
+    let files = set.artifacts.iter().map(|(k, v)| (k.path(), v.as_slice()));
+    for (rel, bytes) in files.chain([(MANIFEST.to_string(), manifest.as_bytes())]) {
         let path = root.join(&rel);
-        if let Some(p) = path.parent() {
+        if let Some(p) = path.parent()
+            && !made.contains(p)
+        {
             fs::create_dir_all(p).map_err(failed(dir, None))?;
+            made.insert(p.to_path_buf());
         }
-        fs::write(&path, &bytes).map_err(failed(dir, None))?;
+        fs::write(&path, bytes).map_err(failed(dir, None))?;
     }
     Ok(())
 }

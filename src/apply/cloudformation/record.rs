@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::stream::{self, StreamExt};
+
 use crate::cfn::validate::limits;
 use crate::cloud::{ChangeSetOutcome, ChangeSetRequest, ParameterValue, StackState, TemplateSource};
 
@@ -36,45 +38,22 @@ impl Previous {
 
 impl Deploy<'_> {
     /// Records every stack's state and template; refuses to start when a stack is busy or broken.
+    ///
+    /// Every stack is read at once (the cloud layer bounds the calls in flight); the results are taken in
+    /// plan order, so the first stack in that order that refuses or fails is the one reported.
     pub(super) async fn record(&mut self) -> Result<(), Verdict> {
-        let cloud_failed = |e: crate::cloud::CloudError| Verdict::CloudFailed { reason: e.to_string() };
-        for sp in &self.plan.stacks {
-            let mut state = self.cloud.describe_stack(&sp.name).await.map_err(cloud_failed)?;
-            if state.as_ref().is_some_and(StackState::in_progress) {
-                state = self.wait_for_other(&sp.name).await?;
+        let plan = self.plan;
+        let this = &*self;
+        let read: Vec<Result<Previous, Verdict>> = stream::iter(&plan.stacks)
+            .map(|sp| this.read_previous(sp))
+            .buffered(crate::cloud::limit::IN_FLIGHT)
+            .collect()
+            .await;
+        for (sp, previous) in plan.stacks.iter().zip(read) {
+            let previous = previous?;
+            if self.bucket.is_none() {
+                self.bucket = previous.state.as_ref().and_then(|s| s.outputs.get("ArtifactsBucketName").cloned());
             }
-            let previous = match state {
-                None => Previous::absent(),
-                Some(s) if s.status == "DELETE_COMPLETE" => Previous::absent(),
-                Some(s) if EMPTY_LEFTOVER.contains(&s.status.as_str()) => {
-                    self.phase(
-                        &sp.name,
-                        &format!(
-                            "found the stack {} with no resources, left by an earlier create that failed or was \
-                             never executed; it will be deleted and created anew",
-                            s.status
-                        ),
-                    );
-                    Previous { leftover: Some(s.status), ..Previous::absent() }
-                }
-                Some(s) if s.status == "UPDATE_ROLLBACK_FAILED" => {
-                    return Err(Verdict::Refused {
-                        reason: format!(
-                            "stack {} is UPDATE_ROLLBACK_FAILED from an earlier operation; finish that rollback \
-                             first (`aws cloudformation continue-update-rollback --stack-name {}`), then deploy again",
-                            sp.name, sp.name
-                        ),
-                    });
-                }
-                Some(s) => {
-                    self.delete_leftover_change_sets(&sp.name).await.map_err(cloud_failed)?;
-                    let template = self.cloud.get_template(&sp.name).await.map_err(cloud_failed)?;
-                    if self.bucket.is_none() {
-                        self.bucket = s.outputs.get("ArtifactsBucketName").cloned();
-                    }
-                    Previous { state: Some(s), template, leftover: None }
-                }
-            };
             self.previous.insert(sp.short.clone(), previous);
         }
         let needs_bucket =
@@ -91,6 +70,49 @@ impl Deploy<'_> {
             });
         }
         Ok(())
+    }
+
+    /// How stack `sp` is before the deploy; deletes what earlier failed runs left on it.
+    async fn read_previous(&self, sp: &StackPlan) -> Result<Previous, Verdict> {
+        let cloud_failed = |e: crate::cloud::CloudError| Verdict::CloudFailed { reason: e.to_string() };
+        let mut state = self.cloud.describe_stack(&sp.name).await.map_err(cloud_failed)?;
+        if state.as_ref().is_some_and(StackState::in_progress) {
+            state = self.wait_for_other(&sp.name).await?;
+        }
+        Ok(match state {
+            None => Previous::absent(),
+            Some(s) if s.status == "DELETE_COMPLETE" => Previous::absent(),
+            Some(s) if EMPTY_LEFTOVER.contains(&s.status.as_str()) => {
+                self.phase(
+                    &sp.name,
+                    &format!(
+                        "found the stack {} with no resources, left by an earlier create that failed or was \
+                         never executed; it will be deleted and created anew",
+                        s.status
+                    ),
+                );
+                Previous { leftover: Some(s.status), ..Previous::absent() }
+            }
+            Some(s) if s.status == "UPDATE_ROLLBACK_FAILED" => {
+                return Err(Verdict::Refused {
+                    reason: format!(
+                        "stack {} is UPDATE_ROLLBACK_FAILED from an earlier operation; finish that rollback \
+                         first (`aws cloudformation continue-update-rollback --stack-name {}`), then deploy again",
+                        sp.name, sp.name
+                    ),
+                });
+            }
+            Some(s) => {
+                // Independent of each other: one round trip for both.
+                let (cleared, template) = futures_util::future::join(
+                    self.delete_leftover_change_sets(&sp.name),
+                    self.cloud.get_template(&sp.name),
+                )
+                .await;
+                cleared.map_err(cloud_failed)?;
+                Previous { state: Some(s), template: template.map_err(cloud_failed)?, leftover: None }
+            }
+        })
     }
 
     /// Deletes change sets an earlier deploy created on `stack` and never executed (it was interrupted, or

@@ -1,0 +1,153 @@
+//! Benchmark: synthesis, in-process and as whole processes of the release build.
+//!
+//! `cargo bench --bench synth` prints the median of many runs of:
+//! - `slipway synth` and `slipway envs` of this repository's definitions, as whole processes of the
+//!   release binary (targets: under 10 ms and 3 ms);
+//! - synth and write of generated projects of 10, 100 and 1,000 stacks of 15 resources (`tests/scale.rs`;
+//!   10 stacks an environment), in-process and as whole processes (this bench binary started again with
+//!   `--child`, calling the library as the `slipway` binary does), with each process's peak memory and
+//!   the cost per stack (targets for 1,000 stacks: under 0.5 s and 150 MB).
+//!
+//! `-- --quick` runs each figure a few times only. A plain `main` with no harness, so it builds in
+//! seconds and needs no extra crates.
+
+#[path = "scale.rs"]
+mod scale;
+
+use std::hint::black_box;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The median and the minimum of `runs` timed calls of `f`, after one untimed.
+fn measure(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
+    f();
+    let times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    let min = *times.iter().min().expect("runs > 0");
+    (median(times), min)
+}
+
+/// The generated project of `stacks` stacks, 10 an environment (fewer when `stacks` is under 10).
+fn generated(stacks: usize) -> slipway::model::Project {
+    let per_env = stacks.min(10);
+    scale::project(stacks / per_env, per_env, scale::Shape::Service)
+}
+
+/// Runs the command line `args` against `project` as the `slipway` binary does; panics unless it succeeds.
+fn cli(project: slipway::model::Project, args: &[&str]) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut ui = slipway::cli::Ui { out: &mut out, err: &mut err };
+    let code = slipway::cli::run_with(project, std::iter::once("slipway").chain(args.iter().copied()), &mut ui);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{}", String::from_utf8_lossy(&err));
+}
+
+/// This process's peak resident memory in MiB (Linux), from /proc/self/status.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    kb / 1024.0
+}
+
+/// Times `command` as a whole process `runs` times (after one untimed run); the median, the minimum, and
+/// the last run's standard output.
+fn process(runs: usize, mut command: impl FnMut() -> Command) -> (Duration, Duration, String) {
+    let mut last = String::new();
+    let (med, min) = measure(runs, || {
+        let out = command().output().expect("the process starts");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        last = String::from_utf8_lossy(&out.stdout).into_owned();
+    });
+    (med, min, last)
+}
+
+/// `--child STACKS DIR`: synth and write the generated project of STACKS stacks into DIR as `slipway
+/// synth --out DIR` does, then print this process's peak memory.
+fn child(stacks: usize, dir: &Path) {
+    cli(generated(stacks), &["synth", "--out", &dir.display().to_string()]);
+    println!("{:.1}", peak_mib());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        child(args[i + 1].parse().expect("a stack count"), Path::new(&args[i + 2]));
+        return;
+    }
+    // `cargo test --benches` runs this too (without `--bench`): keep that quick.
+    let quick = !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--quick");
+    let runs = |n: usize| if quick { 2 } else { n };
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let bin = env!("CARGO_BIN_EXE_slipway");
+
+    for (what, args) in [("synth", &["synth"][..]), ("envs", &["envs"][..])] {
+        let (med, min, _) = process(runs(40), || {
+            let mut c = Command::new(bin);
+            c.args(args).current_dir(scratch.path());
+            c
+        });
+        println!(
+            "slipway {what} (reference definitions), whole process: median {:.2} ms, min {:.2} ms ({} runs)",
+            ms(med),
+            ms(min),
+            runs(40)
+        );
+    }
+
+    let reference = slipway::environments::project();
+    let (med, min) = measure(runs(50), || {
+        black_box(slipway::synth::synth(black_box(&reference), &[]).expect("the reference definitions synthesize"));
+    });
+    println!("synth of the reference definitions, in-process: median {:.2} ms, min {:.2} ms", ms(med), ms(min));
+
+    let mut points = Vec::new();
+    for stacks in [10, 100, 1000] {
+        let resources = scale::resources(&generated(stacks));
+        let out = scratch.path().join(format!("out-{stacks}"));
+        let n = runs(if stacks == 1000 { 7 } else { 15 });
+        let (synth_med, _) = measure(n, || {
+            black_box(slipway::synth::synth(&generated(stacks), &[]).expect("the generated project synthesizes"));
+        });
+        let (write_med, _) = measure(n, || cli(generated(stacks), &["synth", "--out", &out.display().to_string()]));
+        let me = std::env::current_exe().expect("this bench's path");
+        let (proc_med, proc_min, peak) = process(n, || {
+            let mut c = Command::new(&me);
+            c.args(["--child", &stacks.to_string(), &out.display().to_string()]);
+            c
+        });
+        let peak = peak.trim();
+        println!(
+            "{stacks:>5} stacks ({resources} resources): synth {:.1} ms, synth and write {:.1} ms in-process; \
+             whole process median {:.1} ms, min {:.1} ms, peak {peak} MiB ({n} runs)",
+            ms(synth_med),
+            ms(write_med),
+            ms(proc_med),
+            ms(proc_min)
+        );
+        points.push((stacks as f64, ms(proc_med)));
+    }
+    let (first, last) = (points[0], points[points.len() - 1]);
+    println!(
+        "per stack (whole process, 10 -> 1,000 stacks): {:.3} ms; 100 -> 1,000: {:.3} ms",
+        (last.1 - first.1) / (last.0 - first.0),
+        (last.1 - points[1].1) / (last.0 - points[1].0)
+    );
+}
