@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::context::{self, StoreArgs};
 use super::deploy::RunArgs;
-use super::{CliError, Exit, Ui};
+use super::{CliError, Exit, ListFormat, Ui};
 use crate::apply::cloudformation::{EventLines, LiveView, Reporter};
 use crate::apply::compose::{Compose, DockerHost};
 use crate::clock::{Clock, SystemClock, Timestamp, human, human_left};
@@ -109,8 +109,8 @@ struct DownArgs {
 #[derive(Debug, clap::Args)]
 struct LsArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
     /// The Docker engine demos run on. Default: the definition's, else $DOCKER_HOST.
     #[arg(long, value_name = "DOCKER_HOST")]
     host: Option<String>,
@@ -134,12 +134,6 @@ struct GcArgs {
     host: Option<String>,
     #[command(flatten)]
     run: RunArgs,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 pub fn run(project: Project, args: &DemoArgs, ui: &mut Ui) -> Result<Exit, CliError> {
@@ -366,12 +360,12 @@ async fn ls(project: &Project, args: &LsArgs, ui: &mut Ui<'_>) -> Result<Exit, C
     let all = listings(project, &store, &reach).await?;
     let now = SystemClock.now();
     match args.format {
-        Format::Json => {
+        ListFormat::Json => {
             let json: Vec<serde_json::Value> = all.iter().map(|l| listing_json(l, now)).collect();
             writeln!(ui.out, "{}", serde_json::to_string_pretty(&json).expect("listings serialize"))?;
         }
-        Format::Text if all.is_empty() => writeln!(ui.out, "no demos")?,
-        Format::Text => {
+        ListFormat::Text if all.is_empty() => writeln!(ui.out, "no demos")?,
+        ListFormat::Text => {
             for l in &all {
                 let age = l.since.map_or("?".to_string(), |s| human(now.since(s)));
                 let expires = match l.expires {

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{CliError, Exit, Ui};
+use super::{CliError, Exit, ListFormat, Ui};
 use crate::model::{Environment, Project};
 
 /// Lists the environments with their tier, targets, the git refs that may deploy, trigger, what each is
@@ -10,8 +10,8 @@ use crate::model::{Environment, Project};
 #[derive(Debug, clap::Args)]
 pub struct EnvsArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -80,11 +80,11 @@ pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<Exit, CliE
     }
     let rows: Vec<Row> = project.all_environments().map(row).collect();
     match args.format {
-        Format::Json => {
+        ListFormat::Json => {
             let json = serde_json::to_string_pretty(&rows).map_err(|e| CliError::internal(e.to_string()))?;
             writeln!(ui.out, "{json}")?;
         }
-        Format::Text => {
+        ListFormat::Text => {
             for (i, r) in rows.iter().enumerate() {
                 if i > 0 {
                     writeln!(ui.out)?;

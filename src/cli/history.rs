@@ -2,7 +2,7 @@
 //! approval, and how it ended.
 
 use super::context::StoreArgs;
-use super::{CliError, Exit, Ui};
+use super::{CliError, Exit, ListFormat, Ui};
 use crate::ledger::{self, Phase, Record};
 use crate::model::Project;
 
@@ -13,16 +13,10 @@ pub struct HistoryArgs {
     #[arg(long = "env", value_name = "NAME")]
     envs: Vec<String>,
     /// Output format: text, or json (the records as stored).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
     #[command(flatten)]
     store: StoreArgs,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 pub fn run(project: Project, args: &HistoryArgs, ui: &mut Ui) -> Result<Exit, CliError> {
@@ -42,9 +36,9 @@ pub fn run(project: Project, args: &HistoryArgs, ui: &mut Ui) -> Result<Exit, Cl
     })?;
     records.sort_by(|a, b| (b.at, &b.run).cmp(&(a.at, &a.run)));
     match args.format {
-        Format::Json => writeln!(ui.out, "{}", serde_json::to_string_pretty(&records).expect("records serialize"))?,
-        Format::Text if records.is_empty() => writeln!(ui.out, "no records")?,
-        Format::Text => {
+        ListFormat::Json => writeln!(ui.out, "{}", serde_json::to_string_pretty(&records).expect("records serialize"))?,
+        ListFormat::Text if records.is_empty() => writeln!(ui.out, "no records")?,
+        ListFormat::Text => {
             for r in &records {
                 writeln!(ui.out, "{}", line(r))?;
             }

@@ -65,6 +65,13 @@ enum Command {
     InternalErrorTest,
 }
 
+/// How a listing command prints: for people, or as JSON for scripts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
 /// Where a command writes: standard output for results, standard error for notes and errors.
 pub struct Ui<'a> {
     /// Results.

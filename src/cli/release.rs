@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::context::{self, StoreArgs};
-use super::{CliError, Exit, Ui};
+use super::{CliError, Exit, ListFormat, Ui};
 use crate::clock::{Clock, SystemClock};
 use crate::model::Project;
 use crate::release::{self, Created, ReleaseInfo};
@@ -52,8 +52,8 @@ struct CreateArgs {
 #[derive(Debug, clap::Args)]
 struct LsArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -65,16 +65,10 @@ struct ShowArgs {
     #[arg(value_name = "ID")]
     id: String,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
     #[command(flatten)]
     store: StoreArgs,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 pub fn run(project: Project, args: &ReleaseArgs, ui: &mut Ui) -> Result<Exit, CliError> {
@@ -168,9 +162,9 @@ async fn ls(args: &LsArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
     let store = args.store.open(None).await?;
     let releases = release::list(&store).await?;
     match args.format {
-        Format::Json => writeln!(ui.out, "{}", serde_json::to_string_pretty(&releases).expect("infos serialize"))?,
-        Format::Text if releases.is_empty() => writeln!(ui.out, "no releases in {}", store.location())?,
-        Format::Text => {
+        ListFormat::Json => writeln!(ui.out, "{}", serde_json::to_string_pretty(&releases).expect("infos serialize"))?,
+        ListFormat::Text if releases.is_empty() => writeln!(ui.out, "no releases in {}", store.location())?,
+        ListFormat::Text => {
             for r in &releases {
                 let commit = r.commit.as_deref().map(|c| &c[..c.len().min(12)]).unwrap_or("-");
                 writeln!(
@@ -192,11 +186,11 @@ async fn show(args: &ShowArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
     let store = args.store.open(None).await?;
     let release = release::read(&store, &args.id).await?;
     match args.format {
-        Format::Json => {
+        ListFormat::Json => {
             let value = json!({ "release": release.info, "files": release.manifest.files });
             writeln!(ui.out, "{}", serde_json::to_string_pretty(&value).expect("a release serializes"))?;
         }
-        Format::Text => {
+        ListFormat::Text => {
             let i = &release.info;
             writeln!(ui.out, "release {}", i.id)?;
             writeln!(ui.out, "  commit        {}", i.commit.as_deref().unwrap_or("-"))?;

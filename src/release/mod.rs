@@ -47,11 +47,7 @@ pub struct Release {
 impl Release {
     /// The artifacts of environment `env`.
     pub fn of_environment(&self, env: &str) -> Artifacts {
-        self.artifacts
-            .iter()
-            .filter(|(k, _)| k.environment() == Some(env))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        crate::synth::of_environment(&self.artifacts, env)
     }
 }
 
