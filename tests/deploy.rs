@@ -588,16 +588,7 @@ fn a_template_over_51200_bytes_goes_through_the_artifacts_bucket() {
     assert_eq!(without.code, 1);
     assert!(without.summary.last().unwrap().contains("pass --artifacts-bucket NAME"), "{:?}", without.summary);
     block_on(async {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::new()
-                .http_client(slipway::cloud::https_client())
-                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-                .region(aws_sdk_s3::config::Region::new("us-east-1"))
-                .endpoint_url(&moto.endpoint)
-                .force_path_style(true)
-                .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-                .build(),
-        );
+        let s3 = moto.s3();
         s3.create_bucket().bucket("artifacts").send().await.unwrap();
     });
     let with = deploy(&faults.endpoint, "r1", &Options { artifacts_bucket: Some("artifacts".into()), ..options() });

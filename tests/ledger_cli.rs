@@ -36,16 +36,7 @@ pub(crate) fn slipway_with(dir: &std::path::Path, moto: &Moto, extra: &[(&str, &
 }
 
 fn create_bucket(moto: &Moto, bucket: &str) {
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::new()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .http_client(slipway::cloud::https_client())
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .endpoint_url(&moto.endpoint)
-            .force_path_style(true)
-            .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "tests"))
-            .build(),
-    );
+    let s3 = moto.s3();
     block_on(async { s3.create_bucket().bucket(bucket).send().await.unwrap() });
 }
 

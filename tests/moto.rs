@@ -85,6 +85,20 @@ impl Moto {
         client_for(&self.endpoint)
     }
 
+    /// An S3 client for it, with the same credentials and region; path-style, as moto serves buckets.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::new()
+                .http_client(slipway::cloud::https_client())
+                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                .region(aws_sdk_s3::config::Region::new("us-east-1"))
+                .endpoint_url(&self.endpoint)
+                .force_path_style(true)
+                .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+                .build(),
+        )
+    }
+
     /// The environment variables that point the slipway binary at it through the standard chain.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![

@@ -23,16 +23,7 @@ async fn s3_store(moto: &Moto, bucket: &str) -> Store {
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
     let connector = Connector::load_from(loader, Settings::default()).await;
     let cloud = connector.anywhere(Some("us-east-1")).await.expect("credentials");
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::new()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .http_client(slipway::cloud::https_client())
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .endpoint_url(&moto.endpoint)
-            .force_path_style(true)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-            .build(),
-    );
+    let s3 = moto.s3();
     s3.create_bucket().bucket(bucket).send().await.unwrap();
     Store::S3 { cloud, bucket: bucket.into(), prefix: "team/".into() }
 }
