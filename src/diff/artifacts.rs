@@ -119,6 +119,21 @@ pub struct StackDiff {
     pub template: TemplateDiff,
 }
 
+impl StackDiff {
+    /// Stack `name`, whose template was `old` and is `new` (`None`: the stack is not on that side), or
+    /// `None` when it is on both sides and nothing in it differs.
+    pub fn between(name: String, old: Option<&Value>, new: Option<&Value>) -> Option<StackDiff> {
+        let change = match (old, new) {
+            (Some(_), Some(_)) => Change::Modified,
+            (None, _) => Change::Added,
+            (_, None) => Change::Removed,
+        };
+        let empty = Value::Object(Default::default());
+        let template = diff_templates(old.unwrap_or(&empty), new.unwrap_or(&empty));
+        (!template.is_empty() || change != Change::Modified).then_some(StackDiff { name, change, template })
+    }
+}
+
 /// A file that is not a template and differs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileDiff {
@@ -164,28 +179,26 @@ pub fn diff_artifacts(old: &Artifacts, new: &Artifacts, order: &[String]) -> Res
             if a == b {
                 continue;
             }
-            let change = match (a, b) {
-                (Some(_), Some(_)) => Change::Modified,
-                (None, _) => Change::Added,
-                (_, None) => Change::Removed,
-            };
             let path = key.path();
             match key.stack() {
                 Some(stack) => {
-                    let read = |bytes: Option<&Vec<u8>>, side| match bytes {
-                        None => Ok(Value::Object(Default::default())),
-                        Some(b) => parse_template(&String::from_utf8_lossy(b)).map_err(|source| ArtifactError {
-                            path: path.clone(),
-                            side,
-                            source,
-                        }),
+                    let read = |bytes: Option<&Vec<u8>>, side| {
+                        bytes
+                            .map(|b| parse_template(&String::from_utf8_lossy(b)))
+                            .transpose()
+                            .map_err(|source| ArtifactError { path: path.clone(), side, source })
                     };
-                    let template = diff_templates(&read(a, "old")?, &read(b, "new")?);
-                    if !template.is_empty() || change != Change::Modified {
-                        out.stacks.push(StackDiff { name: stack.to_string(), change, template });
-                    }
+                    let (a, b) = (read(a, "old")?, read(b, "new")?);
+                    out.stacks.extend(StackDiff::between(stack.to_string(), a.as_ref(), b.as_ref()));
                 }
-                None => out.files.push(file_diff(&path, change, a, b)),
+                None => {
+                    let change = match (a, b) {
+                        (Some(_), Some(_)) => Change::Modified,
+                        (None, _) => Change::Added,
+                        (_, None) => Change::Removed,
+                    };
+                    out.files.push(file_diff(&path, change, a, b));
+                }
             }
         }
         diff.environments.push(out);

@@ -15,11 +15,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::template::diff_templates;
 use super::value::{ParseError, parse_template};
-use super::{Change, Diff, EnvironmentDiff, StackDiff, Subject};
+use super::{Diff, EnvironmentDiff, StackDiff, Subject};
 
 /// The file-name endings (compared without regard to case) of the files in a directory that are read
 /// as templates.
@@ -105,15 +104,11 @@ pub fn diff_paths(old: &Path, new: &Path) -> Result<Compared, FilesError> {
     match (old.is_dir(), new.is_dir()) {
         (false, false) => {
             let (a, b) = (read_template(old)?, read_template(new)?);
-            let template = diff_templates(&a, &b);
-            if !template.is_empty() {
-                let file_name = |p: &Path| {
-                    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
-                };
-                let (a_name, b_name) = (file_name(old), file_name(new));
-                let name = if a_name == b_name { b_name } else { format!("{a_name} → {b_name}") };
-                group.stacks.push(StackDiff { name, change: Change::Modified, template });
-            }
+            let file_name =
+                |p: &Path| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let (a_name, b_name) = (file_name(old), file_name(new));
+            let name = if a_name == b_name { b_name } else { format!("{a_name} → {b_name}") };
+            group.stacks.extend(StackDiff::between(name, Some(&a), Some(&b)));
         }
         (true, true) => {
             let (a, b) = (list(old)?, list(new)?);
@@ -122,17 +117,9 @@ pub fn diff_paths(old: &Path, new: &Path) -> Result<Compared, FilesError> {
             }
             let paths: BTreeSet<&String> = a.templates.keys().chain(b.templates.keys()).collect();
             for rel in paths {
-                let (x, y) = (a.templates.get(rel), b.templates.get(rel));
-                let change = match (x, y) {
-                    (Some(_), Some(_)) => Change::Modified,
-                    (None, _) => Change::Added,
-                    (_, None) => Change::Removed,
-                };
-                let read = |p: Option<&PathBuf>| p.map_or_else(|| Ok(Value::Object(Map::new())), |p| read_template(p));
-                let template = diff_templates(&read(x)?, &read(y)?);
-                if !template.is_empty() || change != Change::Modified {
-                    group.stacks.push(StackDiff { name: rel.clone(), change, template });
-                }
+                let read = |p: Option<&PathBuf>| p.map(|p| read_template(p)).transpose();
+                let (x, y) = (read(a.templates.get(rel))?, read(b.templates.get(rel))?);
+                group.stacks.extend(StackDiff::between(rel.clone(), x.as_ref(), y.as_ref()));
             }
             skipped = a.skipped.union(&b.skipped).cloned().collect();
         }

@@ -119,30 +119,21 @@ pub async fn create(store: &Store, info: &ReleaseInfo, artifacts: &Artifacts) ->
         return Err(ReleaseError::BadId(info.id.clone()));
     }
     let manifest = Manifest::of(artifacts, &info.environments);
-    if let Some(existing) = read_info(store, &info.id).await? {
-        let old = read(store, &info.id).await?;
-        return match differing(&old.manifest, &manifest) {
-            d if d.is_empty() => Ok(Created::Existed(existing)),
-            differing => Err(ReleaseError::Differs { id: info.id.clone(), differing }),
-        };
+    match read(store, &info.id).await {
+        Ok(old) => return settle(old, &manifest),
+        Err(ReleaseError::Missing { .. }) => {}
+        Err(e) => return Err(e),
     }
-    // Artifacts first, each created only where absent; one already there (an earlier, interrupted create
-    // of this id) must be these bytes.
+    // Artifacts first, then the manifest, each created only where absent; one already there (an earlier,
+    // interrupted create of this id) must be these bytes.
     let mut differs = Vec::new();
-    for (k, bytes) in artifacts {
-        let path = k.path();
+    let files = artifacts.iter().map(|(k, bytes)| (k.path(), bytes.clone()));
+    for (path, bytes) in files.chain([(MANIFEST.to_string(), manifest.to_json().into_bytes())]) {
         if !store.put_new(&key(&info.id, &path), bytes.clone()).await? {
             let there = store.get(&key(&info.id, &path)).await?.map(|o| o.bytes);
             if there.as_deref() != Some(bytes.as_slice()) {
                 differs.push(path);
             }
-        }
-    }
-    let manifest_json = manifest.to_json().into_bytes();
-    if !store.put_new(&key(&info.id, MANIFEST), manifest_json.clone()).await? {
-        let there = store.get(&key(&info.id, MANIFEST)).await?.map(|o| o.bytes);
-        if there.as_deref() != Some(manifest_json.as_slice()) {
-            differs.push(MANIFEST.to_string());
         }
     }
     if !differs.is_empty() {
@@ -153,15 +144,18 @@ pub async fn create(store: &Store, info: &ReleaseInfo, artifacts: &Artifacts) ->
     json.push('\n');
     if !store.put_new(&key(&info.id, "release.json"), json.into_bytes()).await? {
         // Another run created it a moment ago: the same bytes are a no-op, others are refused.
-        let existing = read_info(store, &info.id).await?.expect("it was just there");
-        let old = read(store, &info.id).await?;
-        let differing = differing(&old.manifest, &manifest);
-        if !differing.is_empty() {
-            return Err(ReleaseError::Differs { id: info.id.clone(), differing });
-        }
-        return Ok(Created::Existed(existing));
+        return settle(read(store, &info.id).await?, &manifest);
     }
     Ok(Created::New)
+}
+
+/// What creating a release whose id `old` already has comes to: nothing, when `manifest` lists the same
+/// artifacts, else a refusal naming the ones that differ.
+fn settle(old: Release, manifest: &Manifest) -> Result<Created, ReleaseError> {
+    match differing(&old.manifest, manifest) {
+        d if d.is_empty() => Ok(Created::Existed(old.info)),
+        differing => Err(ReleaseError::Differs { id: old.info.id, differing }),
+    }
 }
 
 /// The artifacts whose hashes differ between two manifests (or that only one lists), a few of them.
