@@ -14,12 +14,6 @@ pub struct EnvsArgs {
     format: ListFormat,
 }
 
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
-}
-
 #[derive(Serialize)]
 struct Row {
     name: String,
