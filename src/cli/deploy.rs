@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::context::{self, StoreArgs};
 use super::{CliError, Exit, Ui};
 use crate::apply::cloudformation::{ApprovalMode, Approver, EventLines, InFlight, LiveView, Options, Reporter};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::SystemClock;
 use crate::cloud::{Connector, Poll, Settings};
 use crate::diff::StackDiff;
 use crate::ledger::{Approval, Kind};
@@ -287,14 +287,6 @@ pub(super) async fn apply_release(
     let ran = crate::ops::deploy::run(&cx, req, cloud, reporter, &mut prompt, &in_flight, interrupt).await;
     reporter.finish();
     let ran = ran?;
-    if let Some(stale) = &ran.took_over {
-        writeln!(
-            ui.err,
-            "note: took over the lock of {}, which was stale: {}",
-            req.env.name,
-            stale.describe(clock.now())
-        )?;
-    }
     match &ran.end {
         End::Interrupted(in_flight) => interrupted(in_flight, ui),
         End::Applied(outcome) => {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::{Context, OpsError};
 use crate::apply::cloudformation::{self as cfn, Approver, InFlight, Options, Plan, Reporter, Verdict};
+use crate::clock::Timestamp;
 use crate::cloud::{Cloud, Connector, Destination, RegionRule};
 use crate::ledger::EnvState;
 use crate::ledger::lock::{self, LockInfo};
@@ -67,10 +68,6 @@ pub struct Ran {
     pub plan: Plan,
     /// How it ended.
     pub end: End,
-    /// What was said about earlier runs that died (one line each).
-    pub reconciled: Vec<String>,
-    /// The stale lock this run took over, if it did.
-    pub took_over: Option<LockInfo>,
     /// This run's id in the ledger.
     pub run: String,
 }
@@ -90,8 +87,8 @@ pub fn outcome_of(verdict: &Verdict) -> Outcome {
 /// read by CloudFormation from the store's copy when the store is S3.
 pub fn plan(cx: &Context<'_>, req: &Request<'_>) -> Result<Plan, OpsError> {
     let release = req.release;
-    let artifacts = release.of_environment(&req.env.name);
-    let plan = Plan::new(&cx.project.name, req.env, &release.info.id, release.info.commit.as_deref(), &artifacts)?;
+    let plan =
+        Plan::new(&cx.project.name, req.env, &release.info.id, release.info.commit.as_deref(), &release.artifacts)?;
     Ok(plan.with_template_urls(|short| {
         let key = crate::synth::ArtifactKey::template(&req.env.name, short);
         cx.store.object_url(&release::artifact_key(&release.info.id, &key))
@@ -160,28 +157,52 @@ pub async fn run(
     let plan = plan(cx, req)?;
     let started = cx.clock.now();
     let run = ledger::new_run_id(started);
+    let reason = format!("{} release {}", req.kind.as_str(), req.release.info.id);
+    let held = take_lock(cx, &req.env.name, &run, reason, started, &req.lock, reporter).await?;
+    let result = locked(cx, req, &plan, cloud, &run, reporter, approver, in_flight, interrupt).await;
+    give_back(cx, &held, reporter).await;
+    Ok(Ran { plan, end: result?, run })
+}
+
+/// Takes environment `env`'s lock for run `run`, started at `started`, and says so when it takes over a
+/// stale one.
+pub(crate) async fn take_lock(
+    cx: &Context<'_>,
+    env: &str,
+    run: &str,
+    reason: String,
+    started: Timestamp,
+    options: &LockOptions,
+    reporter: &mut dyn Reporter,
+) -> Result<lock::Held, OpsError> {
     let info = LockInfo {
-        environment: req.env.name.clone(),
-        run: run.clone(),
+        environment: env.to_string(),
+        run: run.to_string(),
         holder: cx.actor.clone(),
-        reason: format!("{} release {}", req.kind.as_str(), req.release.info.id),
+        reason,
         started_at: started,
-        expires_at: started.plus(req.lock.ttl),
+        expires_at: started.plus(options.ttl),
         host: lock::this_host(),
         pid: std::process::id(),
     };
-    let held = lock::acquire(cx.store, info, req.lock.wait, req.lock.poll, cx.clock).await?;
-    let result = locked(cx, req, &plan, cloud, &run, reporter, approver, in_flight, interrupt).await;
-    // The lock goes back whatever happened; failing to give it back is worth saying, not worth a failure.
-    let released = lock::release(cx.store, &held).await;
-    let (end, reconciled) = result?;
-    if let Err(e) = released {
+    let held = lock::acquire(cx.store, info, options.wait, options.poll, cx.clock).await?;
+    if let Some(stale) = &held.took_over {
         reporter.report(cfn::Report::Note(&format!(
-            "warning: the lock of {} could not be given back ({e}); remove it with `slipway unlock --env {}`",
-            req.env.name, req.env.name
+            "note: took over the lock of {env}, which was stale: {}",
+            stale.describe(cx.clock.now())
         )));
     }
-    Ok(Ran { plan, end, reconciled, took_over: held.took_over, run })
+    Ok(held)
+}
+
+/// Gives `held` back, whatever the run came to: failing to is worth saying, not worth a failure.
+pub(crate) async fn give_back(cx: &Context<'_>, held: &lock::Held, reporter: &mut dyn Reporter) {
+    if let Err(e) = lock::release(cx.store, held).await {
+        let env = &held.info.environment;
+        reporter.report(cfn::Report::Note(&format!(
+            "warning: the lock of {env} could not be given back ({e}); remove it with `slipway unlock --env {env}`"
+        )));
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -195,7 +216,7 @@ async fn locked(
     approver: &mut dyn Approver,
     in_flight: &RefCell<InFlight>,
     interrupt: impl Future<Output = ()>,
-) -> Result<(End, Vec<String>), OpsError> {
+) -> Result<End, OpsError> {
     let env = &req.env.name;
     let names: Vec<String> = plan.stacks.iter().map(|s| s.name.clone()).collect();
     let reconciled = reconcile(cx, env, &names, Some(cloud)).await?;
@@ -216,8 +237,8 @@ async fn locked(
     started.approvals = verdict.counted.clone();
     started.reason = req.reason.clone();
     started.broke_freeze = req.broke_freeze;
-    started.artifacts =
-        req.release.of_environment(env).iter().map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
+    let artifacts = req.release.artifacts.iter().filter(|(k, _)| k.environment() == Some(env.as_str()));
+    started.artifacts = artifacts.map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
     ledger::append(cx.store, &started).await?;
     let end = tokio::select! {
         outcome = cfn::run(cloud, plan, req.apply, reporter, approver, in_flight) => End::Applied(outcome),
@@ -247,7 +268,7 @@ async fn locked(
         }
     }
     ledger::append(cx.store, &finished).await?;
-    Ok((end, reconciled))
+    Ok(end)
 }
 
 /// What the ledger records of each stack of an apply: its result, then what the rollback did to it.

@@ -44,13 +44,6 @@ pub struct Release {
     pub artifacts: Artifacts,
 }
 
-impl Release {
-    /// The artifacts of environment `env`.
-    pub fn of_environment(&self, env: &str) -> Artifacts {
-        crate::synth::of_environment(&self.artifacts, env)
-    }
-}
-
 /// Why a release could not be made or read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {

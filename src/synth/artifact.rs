@@ -9,11 +9,6 @@ use std::fmt;
 /// Files by key.
 pub type Artifacts = BTreeMap<ArtifactKey, Vec<u8>>;
 
-/// The artifacts of environment `env` among `artifacts` (a synthesis or a release bundle).
-pub fn of_environment(artifacts: &Artifacts, env: &str) -> Artifacts {
-    artifacts.iter().filter(|(k, _)| k.environment() == Some(env)).map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
 /// Whom an artifact belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {

@@ -20,7 +20,7 @@ use crate::cfn::deps::{self, Links};
 use crate::cfn::{Stack, validate};
 use crate::model::{Environment, Problem, Problems, Project, SmokeUrl};
 
-pub use artifact::{ArtifactKey, Artifacts, Kind, RESERVED_NAMES, Scope, TEMPLATE_EXTENSIONS, of_environment};
+pub use artifact::{ArtifactKey, Artifacts, Kind, RESERVED_NAMES, Scope, TEMPLATE_EXTENSIONS};
 pub use manifest::{MANIFEST, Manifest, ManifestEntry, sha256_hex};
 pub use output::{OutputError, write};
 pub use read::{ReadError, SynthDir, read_dir};
@@ -105,7 +105,11 @@ impl ArtifactSet {
 
     /// The artifacts of environment `env`.
     pub fn of_environment(&self, env: &str) -> Artifacts {
-        artifact::of_environment(&self.artifacts, env)
+        self.artifacts
+            .iter()
+            .filter(|(k, _)| k.environment() == Some(env))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 }
 

@@ -27,7 +27,7 @@ use std::time::Duration;
 pub use crate::apply::smoke::SmokeResult;
 pub use gate::{ApprovalMode, Approver};
 pub use plan::{Plan, PlanError, StackPlan, TAG_COMMIT, TAG_RELEASE, stack_name};
-pub use remove::{Removed, remove};
+pub use remove::{NoQuestions, Removed, remove};
 pub use report::{EventLines, LiveView, Report, Reporter};
 pub use root_cause::root_cause;
 pub use summary::{result_text, summary};

@@ -20,8 +20,9 @@ pub enum Removed {
     Stuck(String),
 }
 
-/// A removal asks nobody anything.
-struct NoQuestions;
+/// An approver for runs that ask nobody anything (a removal; a demo, run with [`ApprovalMode::Never`]):
+/// never asked, and it would refuse.
+pub struct NoQuestions;
 
 impl Approver for NoQuestions {
     fn approve(&mut self, _: &str, _: &StackDiff) -> bool {

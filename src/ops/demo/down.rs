@@ -1,13 +1,12 @@
 //! `demo down`: a demo's compose project with its volumes, then its stacks, waited on, then the store's
 //! copies of its bundles, as one run of the ledger under its lock.
 
-use super::{At, Demo, TAG_DEMO, bundle, compose_at, note, plan_of, synthesize, take_lock};
+use super::{At, Demo, TAG_DEMO, bundle, compose_at, note, plan_of, synthesize};
 use crate::apply::cloudformation::{self as cfn, Options, Plan, Removed, Reporter};
 use crate::apply::compose::{Compose, DockerHost};
 use crate::cloud::Cloud;
-use crate::ledger::lock;
 use crate::ledger::{self, DemoRecord, Kind, Outcome, Phase, Record};
-use crate::ops::deploy::{LockOptions, reconcile};
+use crate::ops::deploy::{LockOptions, give_back, reconcile, take_lock};
 use crate::ops::{Context, OpsError};
 
 /// What `down` did.
@@ -19,8 +18,6 @@ pub struct DownOutcome {
     pub removed: Vec<String>,
     /// What could not be removed, a line each.
     pub left: Vec<String>,
-    /// What was said about earlier runs that died.
-    pub reconciled: Vec<String>,
 }
 
 /// Brings demo `demo` down as one run of the ledger, under its lock: its compose project with its volumes,
@@ -38,15 +35,13 @@ pub async fn down(
     let compose = compose_at(at, demo)?;
     let artifacts = synthesize(demo)?;
     let plan = plan_of(demo, "down", None, &artifacts, None, cx.clock.now())?;
-    let run = ledger::new_run_id(cx.clock.now());
-    let held = take_lock(cx, &slug, &run, &format!("demo down of {}", demo.slug.name), lock_options).await?;
+    let started = cx.clock.now();
+    let run = ledger::new_run_id(started);
+    let reason = format!("demo down of {}", demo.slug.name);
+    let held = take_lock(cx, &slug, &run, reason, started, &lock_options, reporter).await?;
     let result = down_locked(cx, demo, at, compose, plan.as_ref(), apply, &run, reporter).await;
-    let released = lock::release(cx.store, &held).await;
-    let outcome = result?;
-    if let Err(e) = released {
-        note(reporter, &format!("warning: the lock of {slug} could not be given back ({e})"));
-    }
-    Ok(outcome)
+    give_back(cx, &held, reporter).await;
+    result
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -62,7 +57,9 @@ async fn down_locked(
 ) -> Result<DownOutcome, OpsError> {
     let slug = &demo.slug.slug;
     let stack_names: Vec<String> = plan.iter().flat_map(|p| p.stacks.iter().map(|s| s.name.clone())).collect();
-    let reconciled = reconcile(cx, slug, &stack_names, at.cloud).await?;
+    for line in &reconcile(cx, slug, &stack_names, at.cloud).await? {
+        note(reporter, line);
+    }
     let known = ledger::demos::demos(&ledger::records(cx.store, slug).await?);
     let started_at = cx.clock.now();
     let mut started = Record::new(run, Phase::Started, Kind::DemoDown, slug, started_at, cx.actor);
@@ -113,7 +110,7 @@ async fn down_locked(
         format!("removed: {}", removed.join("; "))
     });
     ledger::append(cx.store, &finished).await?;
-    Ok(DownOutcome { outcome, removed, left, reconciled })
+    Ok(DownOutcome { outcome, removed, left })
 }
 
 /// The stacks of `cloud` tagged as project `project`'s environment `slug` and as a demo.

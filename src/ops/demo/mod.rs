@@ -19,14 +19,12 @@ mod up;
 
 use std::collections::BTreeMap;
 
-use super::deploy::LockOptions;
-use super::{Context, OpsError};
+use super::OpsError;
 use crate::apply::cloudformation::{self as cfn, Plan, Reporter};
 use crate::apply::compose::{Compose, ComposeError, DockerHost};
 use crate::clock::Timestamp;
 use crate::cloud::Cloud;
 use crate::ledger::demos::DemoState;
-use crate::ledger::lock::{self, LockInfo};
 use crate::model::{DemoSlug, Environment, NameBudget, Problems, Project, SlugCollision, SlugError, check_slug};
 use crate::synth::Artifacts;
 
@@ -223,7 +221,7 @@ fn plan_of(
 fn synthesize(demo: &Demo) -> Result<Artifacts, DemoError> {
     let slug = &demo.slug.slug;
     let set = crate::synth::synth(&demo.project, std::slice::from_ref(slug)).map_err(DemoError::Definitions)?;
-    Ok(set.artifacts.into_iter().filter(|(k, _)| k.environment() == Some(slug.as_str())).collect())
+    Ok(set.of_environment(slug))
 }
 
 /// The Docker engine and compose CLI, or why a compose demo has none.
@@ -233,27 +231,6 @@ fn compose_at<'a>(at: &At<'a>, demo: &Demo) -> Result<Option<(&'a Compose, &'a D
         (Some(_), Some(c)) => Ok(Some(c)),
         (Some(_), None) => Err(DemoError::NoDockerHost(demo.env.name.clone())),
     }
-}
-
-async fn take_lock(
-    cx: &Context<'_>,
-    slug: &str,
-    run: &str,
-    reason: &str,
-    options: LockOptions,
-) -> Result<lock::Held, OpsError> {
-    let now = cx.clock.now();
-    let info = LockInfo {
-        environment: slug.to_string(),
-        run: run.to_string(),
-        holder: cx.actor.clone(),
-        reason: reason.to_string(),
-        started_at: now,
-        expires_at: now.plus(options.ttl),
-        host: lock::this_host(),
-        pid: std::process::id(),
-    };
-    Ok(lock::acquire(cx.store, info, options.wait, options.poll, cx.clock).await?)
 }
 
 fn note(reporter: &mut dyn Reporter, text: &str) {

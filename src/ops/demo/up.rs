@@ -5,17 +5,17 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{At, Demo, DemoError, bundle, compose_at, note, plan_of, synthesize, take_lock};
-use crate::apply::cloudformation::{self as cfn, ApprovalMode, Approver, InFlight, Options, Plan, Removed, Reporter};
+use super::{At, Demo, DemoError, bundle, compose_at, note, plan_of, synthesize};
+use crate::apply::cloudformation::{self as cfn, ApprovalMode, InFlight, Options, Plan, Removed, Reporter};
 use crate::apply::compose::{Change, Compose, DockerHost};
 use crate::apply::smoke::{self, SmokeResult};
 use crate::clock::Timestamp;
 use crate::cloud::Cloud;
-use crate::diff::StackDiff;
-use crate::ledger::lock::{self, LockInfo};
 use crate::ledger::{self, DemoRecord, Kind, Outcome, Phase, Record, StackRecord};
 use crate::model::{Rollback, SmokeUrl};
-use crate::ops::deploy::{LockOptions, cause_of, outcome_of, reconcile, smoke_records, stack_records};
+use crate::ops::deploy::{
+    LockOptions, cause_of, give_back, outcome_of, reconcile, smoke_records, stack_records, take_lock,
+};
 use crate::ops::{Context, OpsError};
 use crate::synth::compose::ComposeBundle;
 use crate::synth::{ArtifactKey, Artifacts, sha256_hex};
@@ -60,19 +60,6 @@ pub struct UpOutcome {
     pub expires: Timestamp,
     /// What the rollback rule did after a failure, a line each.
     pub undone: Vec<String>,
-    /// What was said about earlier runs that died.
-    pub reconciled: Vec<String>,
-    /// The stale lock this run took over.
-    pub took_over: Option<LockInfo>,
-}
-
-/// A demo's changes are nobody's to approve.
-struct Nobody;
-
-impl Approver for Nobody {
-    fn approve(&mut self, _: &str, _: &StackDiff) -> bool {
-        true
-    }
 }
 
 /// Brings demo `req.demo` up (or updates it in place) as one run of the ledger, under its lock.
@@ -91,18 +78,12 @@ pub async fn up(
     let expires = started.plus(req.ttl);
     let plan = plan_of(demo, &req.release, req.commit.as_deref(), &artifacts, req.branch.as_deref(), expires)?;
     let run = ledger::new_run_id(started);
-    let held = take_lock(cx, &slug, &run, &format!("demo up of {}", demo.slug.name), req.lock).await?;
+    let reason = format!("demo up of {}", demo.slug.name);
+    let held = take_lock(cx, &slug, &run, reason, started, &req.lock, reporter).await?;
     let work = Up { cx, req, at, compose, bundle: bundle.as_ref(), plan: plan.as_ref(), artifacts: &artifacts };
     let result = work.locked(&run, expires, reporter).await;
-    let released = lock::release(cx.store, &held).await;
-    let mut outcome = result?;
-    if let Err(e) = released {
-        reporter.report(cfn::Report::Note(&format!(
-            "warning: the lock of {slug} could not be given back ({e}); remove it with `slipway unlock --env {slug}`"
-        )));
-    }
-    outcome.took_over = held.took_over;
-    Ok(outcome)
+    give_back(cx, &held, reporter).await;
+    result
 }
 
 /// One `up`, everything it works with.
@@ -125,8 +106,7 @@ impl Up<'_> {
         let cx = self.cx;
         let slug = self.slug().to_string();
         let stack_names: Vec<String> = self.plan.iter().flat_map(|p| p.stacks.iter().map(|s| s.name.clone())).collect();
-        let reconciled = reconcile(cx, &slug, &stack_names, self.at.cloud).await?;
-        for line in &reconciled {
+        for line in &reconcile(cx, &slug, &stack_names, self.at.cloud).await? {
             reporter.report(cfn::Report::Note(line));
         }
         let known = ledger::demos::demos(&ledger::records(cx.store, &slug).await?);
@@ -159,8 +139,6 @@ impl Up<'_> {
             urls,
             expires,
             undone: Vec::new(),
-            reconciled,
-            took_over: None,
         };
         self.apply(&mut out, reporter, last_good.as_deref()).await?;
 
@@ -240,7 +218,7 @@ impl Up<'_> {
     async fn stacks(&self, cloud: &Cloud, plan: &Plan, reporter: &mut dyn Reporter) -> cfn::Outcome {
         let options = Options { approval: ApprovalMode::Never, smoke: false, ..self.req.apply.clone() };
         let in_flight = RefCell::new(InFlight::default());
-        cfn::run(cloud, plan, &options, reporter, &mut Nobody, &in_flight).await
+        cfn::run(cloud, plan, &options, reporter, &mut cfn::NoQuestions, &in_flight).await
     }
 
     /// Writes `files`' compose bundle and its `.env` to a scratch directory and brings it up; what changed,
