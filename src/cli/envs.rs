@@ -68,10 +68,7 @@ fn or_dash(items: &[String]) -> String {
 
 pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<Exit, CliError> {
     // A listing of definitions `check` refuses would describe environments that cannot deploy.
-    let problems = crate::model::check(project);
-    if !problems.is_empty() {
-        return Err(crate::model::Problems(problems).into());
-    }
+    super::checked(project)?;
     let rows: Vec<Row> = project.all_environments().map(row).collect();
     match args.format {
         ListFormat::Json => {

@@ -45,7 +45,8 @@ pub struct UnholdArgs {
     store: StoreArgs,
 }
 
-/// Writes one record of `kind` for `env` after `check` has seen the environment's state.
+/// Writes one record of `kind` for `env` after `check` has seen the environment's state; `check` says
+/// `None` when there is nothing to lift.
 fn record(
     project: &Project,
     store_args: &StoreArgs,
@@ -60,7 +61,11 @@ fn record(
         let store = store_args.open(None).await?;
         let now = SystemClock.now();
         let state = EnvState::of(&ledger::records(&store, &name).await?, now);
-        let Some(mut record) = check(&state, now)? else { return Ok(Exit::Success) };
+        let Some(mut record) = check(&state, now)? else {
+            let what = if kind == Kind::Unfreeze { "frozen" } else { "held" };
+            writeln!(ui.out, "{name} is not {what}; nothing was changed")?;
+            return Ok(Exit::Success);
+        };
         record.run = ledger::new_run_id(now);
         record.environment = name.clone();
         record.kind = kind;
@@ -118,49 +123,29 @@ pub fn freeze(project: Project, args: &FreezeArgs, ui: &mut Ui) -> Result<Exit, 
 }
 
 pub fn unfreeze(project: Project, args: &UnfreezeArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let env = args.env.clone();
-    let mut out_note = None;
-    let exit = record(
+    record(
         &project,
         &args.store,
         &args.env,
         Kind::Unfreeze,
-        |state, now| {
-            if state.frozen.is_none() {
-                out_note = Some(format!("{env} is not frozen; nothing was changed"));
-                return Ok(None);
-            }
-            Ok(Some(blank(now)))
-        },
+        |state, now| Ok(state.frozen.as_ref().map(|_| blank(now))),
         ui,
-    )?;
-    if let Some(note) = out_note {
-        writeln!(ui.out, "{note}")?;
-    }
-    Ok(exit)
+    )
 }
 
 pub fn unhold(project: Project, args: &UnholdArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let env = args.env.clone();
-    let mut out_note = None;
-    let exit = record(
+    record(
         &project,
         &args.store,
         &args.env,
         Kind::Unhold,
         |state, now| {
-            let Some(hold) = &state.held else {
-                out_note = Some(format!("{env} is not held; nothing was changed"));
-                return Ok(None);
-            };
-            let mut r = blank(now);
-            r.reason = Some(format!("lifted the hold of the rollback to {} by {}", hold.release, hold.by.name));
-            Ok(Some(r))
+            Ok(state.held.as_ref().map(|hold| {
+                let mut r = blank(now);
+                r.reason = Some(format!("lifted the hold of the rollback to {} by {}", hold.release, hold.by.name));
+                r
+            }))
         },
         ui,
-    )?;
-    if let Some(note) = out_note {
-        writeln!(ui.out, "{note}")?;
-    }
-    Ok(exit)
+    )
 }

@@ -22,10 +22,7 @@ enum Format {
 }
 
 pub fn run(project: &Project, args: &GraphArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let problems = crate::model::check(project);
-    if !problems.is_empty() {
-        return Err(crate::model::Problems(problems).into());
-    }
+    super::checked(project)?;
     let text = match args.format {
         Format::Mermaid => graph::mermaid(project),
         Format::Dot => graph::dot(project),

@@ -182,6 +182,12 @@ fn with_demos(mut project: Project, demos: &[String]) -> Result<Project, CliErro
     Ok(project)
 }
 
+/// Refuses definitions that `slipway check` refuses, with every problem.
+fn checked(project: &Project) -> Result<(), CliError> {
+    let problems = crate::model::check(project);
+    if problems.is_empty() { Ok(()) } else { Err(crate::model::Problems(problems).into()) }
+}
+
 /// Checks that every name in `names` is an environment of `project`.
 fn resolve_envs(project: &Project, names: &[String]) -> Result<Vec<String>, CliError> {
     for name in names {

@@ -125,18 +125,6 @@ pub struct CloudError {
     pub failure: Failure,
 }
 
-impl CloudError {
-    /// A failure the service reported with `code`.
-    pub fn service(action: &'static str, stack: &str, code: &str, message: String) -> Self {
-        CloudError { action, stack: stack.into(), message, failure: Failure::Service { code: code.into() } }
-    }
-
-    /// Whether the service answered (as opposed to the network failing).
-    pub fn answered(&self) -> bool {
-        matches!(self.failure, Failure::Service { .. })
-    }
-}
-
 /// The status of a raw HTTP response, whichever SDK crate's alias of it.
 pub(crate) trait HttpStatus {
     fn status_code(&self) -> u16;

@@ -64,11 +64,7 @@ pub fn from_yaml(value: serde_yaml_ng::Value) -> Value {
         Y::Mapping(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                let key = match from_yaml(k) {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                out.insert(key, from_yaml(v));
+                out.insert(super::yaml::key_string(from_yaml(k)), from_yaml(v));
             }
             Value::Object(out)
         }

@@ -43,9 +43,4 @@ impl Verdicts {
         }
         verdicts
     }
-
-    /// Whether the change set gave no verdict at all.
-    pub fn is_empty(&self) -> bool {
-        self.resources.is_empty()
-    }
 }

@@ -245,7 +245,7 @@ fn short_form(name: &str, value: Value) -> Value {
 }
 
 /// A mapping key as the string CloudFormation sees.
-fn key_string(key: Value) -> String {
+pub(super) fn key_string(key: Value) -> String {
     match key {
         Value::String(s) => s,
         other => other.to_string(),

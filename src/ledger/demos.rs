@@ -53,8 +53,6 @@ pub struct DemoState {
     pub release: Option<String>,
     /// When its first `up` since it was last down started.
     pub since: Timestamp,
-    /// When its last `up` started.
-    pub last_up: Timestamp,
     /// When it expires: its last `up`'s time to live, counted from that `up`.
     pub expires: Option<Timestamp>,
     /// Where it stands.
@@ -79,7 +77,6 @@ pub fn demos(records: &[Record]) -> BTreeMap<String, DemoState> {
                     demo: DemoRecord::default(),
                     release: None,
                     since: r.at,
-                    last_up: r.at,
                     expires: None,
                     status: DemoStatus::Down,
                     reason: None,
@@ -90,7 +87,6 @@ pub fn demos(records: &[Record]) -> BTreeMap<String, DemoState> {
                 }
                 before.insert(r.environment.clone(), d.status);
                 d.release = r.release.clone();
-                d.last_up = r.at;
                 d.expires = r.until;
                 d.status = DemoStatus::Changing;
                 d.reason = None;

@@ -168,11 +168,6 @@ impl NameBudget {
         Self::new(&project.name, &longest)
     }
 
-    /// Every limit, in the order they are checked.
-    pub fn limits(&self) -> &[NameLimit] {
-        &self.limits
-    }
-
     /// The limit that leaves the least room, which sets the longest slug.
     pub fn binding(&self) -> &NameLimit {
         self.limits.iter().min_by_key(|l| l.room()).expect("a budget has limits")

@@ -119,6 +119,11 @@ impl Approvals {
         self
     }
 
+    /// The wait in GitHub's whole minutes, rounded up so that GitHub never lets a deployment through sooner.
+    pub fn wait_timer_minutes(&self) -> u64 {
+        self.wait.as_secs().div_ceil(60)
+    }
+
     /// The distinct people who may approve, sorted.
     pub fn approvers(&self) -> Vec<&str> {
         let mut all: Vec<&str> = self.groups.iter().flat_map(|g| g.members.iter().map(String::as_str)).collect();

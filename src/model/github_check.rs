@@ -104,7 +104,7 @@ fn check_refs(env: &Environment, problems: &mut Vec<Problem>) {
 
 fn check_protection(env: &Environment, problems: &mut Vec<Problem>) {
     let a = &env.approvals;
-    let minutes = a.wait.as_secs().div_ceil(60);
+    let minutes = a.wait_timer_minutes();
     if minutes > MAX_WAIT_MINUTES {
         problems.push(Problem::new(
             &env.name,

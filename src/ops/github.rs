@@ -81,7 +81,6 @@ pub async fn apply(github: &GitHub, file: &EnvironmentsFile, dry_run: bool) -> R
             None => vec![creation(&update, env)],
             Some(current) => differences(current, &update, env),
         };
-        let exists = current.is_some();
         if !differences.is_empty() {
             if !dry_run {
                 github.put_environment(owner, repo, &env.name, &update).await?;
@@ -93,11 +92,8 @@ pub async fn apply(github: &GitHub, file: &EnvironmentsFile, dry_run: bool) -> R
         let custom_now =
             current.as_ref().and_then(|c| c.deployment_branch_policy).is_some_and(|p| p.custom_branch_policies);
         // After the PUT the policies can be listed; in a dry run, only where GitHub already keeps custom ones.
-        let existing = if (exists && custom_now) || !dry_run {
-            github.branch_policies(owner, repo, &env.name).await?
-        } else {
-            Vec::new()
-        };
+        let existing =
+            if custom_now || !dry_run { github.branch_policies(owner, repo, &env.name).await? } else { Vec::new() };
         let wanted: BTreeSet<(String, String)> =
             env.branch_policies.iter().map(|p| (p.name.clone(), p.kind.clone())).collect();
         for policy in &existing {

@@ -88,14 +88,9 @@ pub enum StoreError {
     },
 }
 
-/// An object as read: its bytes and a tag that changes whenever it does.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Object {
-    /// The contents.
-    pub bytes: Vec<u8>,
-    /// The ETag (S3) or SHA-256 (a directory), for [`Store::delete_if`].
-    pub etag: String,
-}
+/// An object as read: its bytes and a tag that changes whenever it does (the ETag on S3, the SHA-256 of
+/// the bytes in a directory), for [`Store::delete_if`].
+pub use crate::cloud::Object;
 
 /// An open store.
 #[derive(Clone, Debug)]
@@ -148,11 +143,9 @@ impl Store {
     pub async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
         match self {
             Store::Local(l) => l.get(key),
-            Store::S3 { cloud, bucket, prefix } => Ok(cloud
-                .get_object(bucket, &format!("{prefix}{key}"))
-                .await
-                .map_err(|e| self.cloud_error(e))?
-                .map(|o| Object { bytes: o.bytes, etag: o.etag })),
+            Store::S3 { cloud, bucket, prefix } => {
+                Ok(cloud.get_object(bucket, &format!("{prefix}{key}")).await.map_err(|e| self.cloud_error(e))?)
+            }
         }
     }
 

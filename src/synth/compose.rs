@@ -18,9 +18,6 @@ use serde::Serialize;
 use super::templates::{RenderError, compose_literal, render, sh_str};
 use crate::model::{Component, ComposeHost, Environment, Project};
 
-/// The database image a compose environment runs unless its target names another.
-pub const DATABASE_IMAGE: &str = crate::model::DEFAULT_DATABASE_IMAGE;
-
 /// Everything the compose templates read.
 #[derive(Clone, Debug, Serialize)]
 pub struct ComposeBundle {

@@ -249,7 +249,7 @@ pub fn environments(project: &Project) -> EnvironmentsFile {
             }
             EnvironmentSettings {
                 name: env.name.clone(),
-                wait_timer: if a.required == 0 && a.wait.is_zero() { 0 } else { a.wait.as_secs().div_ceil(60) },
+                wait_timer: a.wait_timer_minutes(),
                 prevent_self_review: a.required > 0,
                 reviewers,
                 deployment_branch_policy: BranchPolicySettings {

@@ -76,14 +76,14 @@ impl Deploy<'_> {
         if gated.is_empty() {
             return None;
         }
-        let (verb, what) = match (gated.len(), self.opts.approval) {
-            (1, ApprovalMode::AnyChange) => ("changes and needs", ""),
-            (_, ApprovalMode::AnyChange) => ("change and need", ""),
-            (1, _) => ("broadens access and needs", ""),
-            _ => ("broaden access and need", ""),
+        let verb = match (gated.len(), self.opts.approval) {
+            (1, ApprovalMode::AnyChange) => "changes and needs",
+            (_, ApprovalMode::AnyChange) => "change and need",
+            (1, _) => "broadens access and needs",
+            _ => "broaden access and need",
         };
         Some(format!(
-            "{} {verb} approval{what}, but there is no terminal to ask on; review the changes above and rerun \
+            "{} {verb} approval, but there is no terminal to ask on; review the changes above and rerun \
              with --yes (or with --require-approval never)",
             gated.join(", "),
         ))

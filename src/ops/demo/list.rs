@@ -13,12 +13,8 @@ use crate::cloud::Cloud;
 use crate::ledger::demos::{DemoStatus, demos};
 use crate::ledger::{self};
 use crate::ops::{Context, OpsError};
+use crate::synth::compose::{LABEL_ENVIRONMENT, LABEL_PROJECT};
 use crate::synth::{TAG_ENVIRONMENT, TAG_PROJECT};
-
-/// The compose label naming a project's slipway project (written on every service by `synth`).
-const LABEL_PROJECT: &str = "slipway.project";
-/// The compose label naming a project's environment.
-const LABEL_ENVIRONMENT: &str = "slipway.environment";
 
 /// One demo, as `demo ls` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
