@@ -20,6 +20,28 @@ pub struct SmokeResult {
     pub detail: String,
 }
 
+/// Runs `check` against `base_url`, saying through `note` what it asks and when it passed: its result, and
+/// the cause of the failure when it failed.
+pub async fn run(
+    check: &SmokeCheck,
+    base_url: &str,
+    poll: &Poll,
+    mut note: impl FnMut(&str),
+) -> (SmokeResult, Option<String>) {
+    note(&format!("smoke check `{}`: GET {base_url}{}", check.name, check.path));
+    match get(check, base_url, poll).await {
+        Ok(status) => {
+            note(&format!("smoke check `{}` passed ({status})", check.name));
+            let detail = format!("GET {base_url}{} answered {status}", check.path);
+            (SmokeResult { name: check.name.clone(), passed: true, detail }, None)
+        }
+        Err(why) => {
+            let cause = format!("smoke check `{}` failed: {why}", check.name);
+            (SmokeResult { name: check.name.clone(), passed: false, detail: why }, Some(cause))
+        }
+    }
+}
+
 /// Runs `check` against `base_url`; `Err` says why the last attempt failed.
 pub async fn get(check: &SmokeCheck, base_url: &str, poll: &Poll) -> Result<u16, String> {
     let url = format!("{}{}", base_url.trim_end_matches('/'), check.path);

@@ -2,7 +2,7 @@
 //! A failing check fails the deploy, which then rolls the environment back. Checks of a URL the compose
 //! target publishes are not the stacks' to run: whoever brings the compose project up runs them.
 
-use crate::apply::smoke::{SmokeResult, get};
+use crate::apply::smoke::{SmokeResult, run};
 use crate::model::SmokeUrl;
 
 use super::Deploy;
@@ -29,20 +29,10 @@ impl Deploy<'_> {
                 results.push(failed(why.clone()));
                 return (results, Some(format!("smoke check `{}`: {why}", check.name)));
             };
-            self.note(&format!("smoke check `{}`: GET {url}{}", check.name, check.path));
-            match get(check, &url, &self.opts.poll).await {
-                Ok(status) => {
-                    self.note(&format!("smoke check `{}` passed ({status})", check.name));
-                    results.push(SmokeResult {
-                        name: check.name.clone(),
-                        passed: true,
-                        detail: format!("GET {url}{} answered {status}", check.path),
-                    });
-                }
-                Err(why) => {
-                    results.push(failed(why.clone()));
-                    return (results, Some(format!("smoke check `{}` failed: {why}", check.name)));
-                }
+            let (result, cause) = run(check, &url, &self.opts.poll, |text| self.note(text)).await;
+            results.push(result);
+            if cause.is_some() {
+                return (results, cause);
             }
         }
         (results, None)

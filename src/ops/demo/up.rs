@@ -279,17 +279,10 @@ impl Up<'_> {
                 results.push(SmokeResult { name: check.name.clone(), passed: false, detail: why.clone() });
                 return (results, Some(format!("smoke check `{}`: {why}", check.name)));
             };
-            note(reporter, &format!("smoke check `{}`: GET {base}{}", check.name, check.path));
-            match smoke::get(check, &base, poll).await {
-                Ok(status) => {
-                    note(reporter, &format!("smoke check `{}` passed ({status})", check.name));
-                    let detail = format!("GET {base}{} answered {status}", check.path);
-                    results.push(SmokeResult { name: check.name.clone(), passed: true, detail });
-                }
-                Err(why) => {
-                    results.push(SmokeResult { name: check.name.clone(), passed: false, detail: why.clone() });
-                    return (results, Some(format!("smoke check `{}` failed: {why}", check.name)));
-                }
+            let (result, cause) = smoke::run(check, &base, poll, |text| note(reporter, text)).await;
+            results.push(result);
+            if cause.is_some() {
+                return (results, cause);
             }
         }
         (results, None)
