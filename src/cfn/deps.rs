@@ -112,18 +112,23 @@ pub fn dependencies<'a>(
 /// cycle, in the given order.
 pub fn order(names: &[String], deps: &BTreeMap<String, BTreeSet<String>>) -> Result<Vec<String>, Vec<String>> {
     let known: BTreeSet<&str> = names.iter().map(String::as_str).collect();
-    let needs = |s: &str| -> Vec<&str> {
-        deps.get(s).into_iter().flatten().map(String::as_str).filter(|d| known.contains(d)).collect()
-    };
+    // Each stack's dependencies among `names`, worked out once: the walks below read them many times.
+    let needs: BTreeMap<&str, Vec<&str>> = names
+        .iter()
+        .map(|s| {
+            (s.as_str(), deps.get(s).into_iter().flatten().map(String::as_str).filter(|d| known.contains(d)).collect())
+        })
+        .collect();
+    let needs = |s: &str| -> &[&str] { needs.get(s).map_or(&[], Vec::as_slice) };
     // How many stacks wait for each, directly or through others.
     let mut waiting: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for name in names {
-        let mut todo = needs(name);
+        let mut todo = needs(name).to_vec();
         let mut seen = BTreeSet::new();
         while let Some(d) = todo.pop() {
             if seen.insert(d) {
                 waiting.entry(d).or_default().insert(name.as_str());
-                todo.extend(needs(d));
+                todo.extend_from_slice(needs(d));
             }
         }
     }
