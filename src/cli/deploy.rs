@@ -17,7 +17,7 @@ use crate::model::Project;
 use crate::ops::Context;
 use crate::ops::deploy::{End, LockOptions, Request};
 use crate::release::Created;
-use crate::synth::{ArtifactKey, Artifacts, MANIFEST};
+use crate::synth::{ArtifactKey, MANIFEST};
 
 /// Deploys a release to an environment: its CloudFormation stacks, change set per stack, in dependency
 /// order (independent stacks in parallel), shown as a diff, gated, executed and waited on; then the
@@ -169,7 +169,7 @@ pub fn run(project: Project, args: &DeployArgs, ui: &mut Ui) -> Result<Exit, Cli
         // Before anything is written anywhere: the environment's account answers to these credentials.
         let cloud = crate::ops::deploy::connect(&connector, &env, args.apply.run.assume_role.as_deref()).await?;
         let store = args.apply.run.store.open(Some(&connector)).await?;
-        if crate::release::read_info(&store, &args.release).await?.is_none() || args.from.is_some() {
+        if args.from.is_some() || crate::release::read_info(&store, &args.release).await?.is_none() {
             let created = super::release::create_release(
                 &project,
                 &store,
@@ -298,9 +298,9 @@ pub(super) async fn apply_release(
     }
 }
 
-/// Environment `env`'s artifacts from the `synth --out` directory `dir`, refused unless every one of its
-/// files is exactly what `synth` wrote.
-fn from_dir(dir: &std::path::Path, env: &str) -> Result<Artifacts, CliError> {
+/// Refuses the `synth --out` directory `dir` unless every one of its files is exactly what `synth` wrote
+/// and it holds templates for environment `env` (the release is then created from it).
+fn from_dir(dir: &std::path::Path, env: &str) -> Result<(), CliError> {
     let read = crate::synth::read_dir(dir, &[env.to_string()])?;
     let again = format!("synthesize it again with `slipway synth --out {}`, review it, and deploy that", dir.display());
     if let Some(path) = read.changed.first() {
@@ -327,7 +327,7 @@ fn from_dir(dir: &std::path::Path, env: &str) -> Result<Artifacts, CliError> {
         ))
         .hint(again));
     }
-    Ok(read.artifacts)
+    Ok(())
 }
 
 /// Ctrl-C: what is still changing and how to look at it, and every change set that was executed.

@@ -44,12 +44,12 @@ pub fn run(project: Project, args: &StatusArgs, ui: &mut Ui) -> Result<Exit, Cli
     let runtime = super::runtime()?;
     let clock = SystemClock;
     let statuses = runtime.block_on(async {
-        let connector = Connector::load(Settings::from_env()).await;
-        let store = args.store.open(Some(&connector)).await?;
+        // Without the drift check, AWS is needed only for an S3 store, which loads its own connector.
+        let connector = if args.no_drift { None } else { Some(Connector::load(Settings::from_env()).await) };
+        let store = args.store.open(connector.as_ref()).await?;
         let actor = super::context::actor();
         let cx = Context { project: &project, store: &store, actor: &actor, clock: &clock };
-        let connector = (!args.no_drift).then_some(&connector);
-        Ok::<_, CliError>(crate::ops::status::status(&cx, &envs, connector).await?)
+        Ok::<_, CliError>(crate::ops::status::status(&cx, &envs, connector.as_ref()).await?)
     })?;
     let now = clock.now();
     match args.format {
