@@ -34,6 +34,16 @@ fn refuses_duplicate_names() {
 }
 
 #[test]
+fn refuses_a_name_project_wide_artifacts_use() {
+    let p = project(vec![env("dev"), env("github")]);
+    assert_eq!(
+        messages(&check(&p)),
+        ["environment `github`, name: `github` is reserved: synth writes the project-wide GitHub settings under \
+          `github/`; choose another name"]
+    );
+}
+
+#[test]
 fn refuses_promotion_from_an_unknown_environment_with_a_suggestion() {
     let p = project(vec![env("staging"), env("prod").promoted_from(["stagign"])]);
     assert_eq!(

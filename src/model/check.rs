@@ -67,6 +67,16 @@ fn check_names(project: &Project, envs: &[&Environment], problems: &mut Vec<Prob
             problems.push(Problem::new(&env.name, "name", format!("`{}` {why}", env.name)));
             continue;
         }
+        if RESERVED_NAMES.contains(&env.name.as_str()) {
+            problems.push(Problem::new(
+                &env.name,
+                "name",
+                format!(
+                    "`{}` is reserved: synth writes the project-wide GitHub settings under `{}/`; choose another name",
+                    env.name, env.name
+                ),
+            ));
+        }
         let app = format!("{}-{}-{}", project.name, "frontend", env.name);
         if app.len() > MAX_APP_NAME {
             problems.push(Problem::new(
@@ -81,6 +91,9 @@ fn check_names(project: &Project, envs: &[&Environment], problems: &mut Vec<Prob
         }
     }
 }
+
+/// Names that cannot be environments, because project-wide artifacts live in directories of that name.
+pub const RESERVED_NAMES: [&str; 1] = ["github"];
 
 /// Why `name` cannot be part of a CloudFormation stack name and a cloud.gov app name, if it cannot.
 ///

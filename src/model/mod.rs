@@ -21,7 +21,7 @@ pub use app::{
     cloud_gov_default_route, variable_name_problem,
 };
 pub use app_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
-pub use check::{check, name_problem};
+pub use check::{RESERVED_NAMES, check, name_problem};
 pub use demo::{BRANCH_PREFIX, DemoSlug, NameBudget, NameLimit, SlugCollision, SlugError, check_slug, demo_name};
 pub use environment::{
     Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, SmokeUrl, StackOutput, Tier, Trigger,

@@ -57,8 +57,7 @@ impl Kind {
 /// The file name extensions a CloudFormation template may have; slipway writes the first.
 pub const TEMPLATE_EXTENSIONS: [&str; 3] = [".template.json", ".template.yaml", ".template.yml"];
 
-/// Names that cannot be environments, because project-wide artifacts live in directories of that name.
-pub const RESERVED_NAMES: [&str; 1] = ["github"];
+pub use crate::model::RESERVED_NAMES;
 
 /// One artifact's identity.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
