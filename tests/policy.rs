@@ -128,6 +128,14 @@ fn approvals_count_distinct_people_of_the_groups_never_the_runner_or_the_author(
         ["[approvals] `prod` needs 2 approvals from release-managers, by people other than the one running this \
           and the release's author (ana); counted priya; not counted: priya approved twice, counted once"]
     );
+    // Each person's reason is said once, whoever else's name theirs begins with.
+    let prefixes = promote_to_prod(&staging_runs, &["ana b", "ana", "ana b"], 45, false);
+    assert_eq!(
+        messages(&prefixes),
+        ["[approvals] `prod` needs 2 approvals from release-managers, by people other than the one running this \
+          and the release's author (ana); none counted; not counted: ana b is in none of the approving groups; \
+          ana is the person running this"]
+    );
     let author = promote_to_prod(&staging_runs, &["priya", "ana"], 45, false);
     assert_eq!(
         messages(&author),

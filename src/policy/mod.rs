@@ -296,6 +296,7 @@ fn approvals(req: &Request<'_>, refusals: &mut Vec<Refusal>) -> Vec<Approval> {
     let eligible: BTreeSet<&str> = rules.approvers().into_iter().collect();
     let mut counted: Vec<Approval> = Vec::new();
     let mut not_counted: Vec<String> = Vec::new();
+    let mut reported: BTreeSet<&str> = BTreeSet::new();
     for a in req.approvals {
         let why = if counted.iter().any(|c| c.by == a.by) {
             Some("approved twice, counted once")
@@ -309,9 +310,7 @@ fn approvals(req: &Request<'_>, refusals: &mut Vec<Refusal>) -> Vec<Approval> {
             None
         };
         match why {
-            Some(why) if !not_counted.iter().any(|n| n.starts_with(&format!("{} ", a.by))) => {
-                not_counted.push(format!("{} {why}", a.by))
-            }
+            Some(why) if reported.insert(a.by.as_str()) => not_counted.push(format!("{} {why}", a.by)),
             Some(_) => {}
             None => counted.push(a.clone()),
         }
