@@ -328,9 +328,32 @@ impl Serialize for Expr {
     }
 }
 
+/// The `${name}` placeholders of an `Fn::Sub` string (`A`, `B.Arn`, `AWS::Region`), without the literal
+/// `${!...}` ones: the one reading of `Fn::Sub` that checks, diffs and dependency links share.
+pub fn sub_placeholders(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let inner = &after[..end];
+        if !inner.starts_with('!') {
+            found.push(inner.trim());
+        }
+        rest = &after[end + 1..];
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sub_placeholders_skip_literals() {
+        assert_eq!(sub_placeholders("${A}-${B.Arn}-${!Literal}-${AWS::Region}"), vec!["A", "B.Arn", "AWS::Region"]);
+        assert_eq!(sub_placeholders("no placeholders"), Vec::<&str>::new());
+    }
 
     fn json(e: &Expr) -> String {
         serde_json::to_string(e).unwrap()

@@ -8,5 +8,5 @@ pub mod resources;
 mod template;
 pub mod validate;
 
-pub use expr::{Expr, PSEUDO_PARAMETERS};
+pub use expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
 pub use template::{Output, Parameter, ParameterType, Policy, Resource, Stack, Template};

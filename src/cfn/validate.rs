@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::expr::{Expr, PSEUDO_PARAMETERS};
+use super::expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
 use super::resource_types;
 use super::template::Template;
 use crate::suggest;
@@ -375,31 +375,9 @@ impl<'t> Scope<'t> {
     }
 }
 
-/// The `${name}` placeholders of an `Fn::Sub` string, without the literal `${!...}` ones.
-pub fn sub_placeholders(text: &str) -> Vec<&str> {
-    let mut found = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
-        let inner = &after[..end];
-        if !inner.starts_with('!') {
-            found.push(inner.trim());
-        }
-        rest = &after[end + 1..];
-    }
-    found
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sub_placeholders_skip_literals() {
-        assert_eq!(sub_placeholders("${A}-${B.Arn}-${!Literal}-${AWS::Region}"), vec!["A", "B.Arn", "AWS::Region"]);
-        assert_eq!(sub_placeholders("no placeholders"), Vec::<&str>::new());
-    }
 
     #[test]
     fn secret_property_names() {
