@@ -325,7 +325,7 @@ pub struct ReviewerId {
     pub id: u64,
 }
 
-/// `deployment_branch_policy`.
+/// `deployment_branch_policy`: which refs may deploy to an environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BranchPolicySettings {
     /// Only protected branches may deploy.
@@ -373,9 +373,10 @@ fn branch() -> String {
     "branch".into()
 }
 
-/// The body of `POST .../deployment-branch-policies`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NewBranchPolicy {
+/// A custom deployment branch or tag policy as the definitions want it, and the body of `POST
+/// .../deployment-branch-policies`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BranchPolicyRule {
     /// The pattern.
     pub name: String,
     /// `branch` or `tag`.
@@ -441,7 +442,7 @@ impl GitHub {
         owner: &str,
         repo: &str,
         env: &str,
-        policy: &NewBranchPolicy,
+        policy: &BranchPolicyRule,
     ) -> Result<BranchPolicy, GitHubError> {
         let path = format!("{}/deployment-branch-policies", Self::environment_path(owner, repo, env));
         self.post_json(&path, policy).await

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::github::{BranchPolicySettings, EnvironmentUpdate, GitHub, GitHubError, NewBranchPolicy, ReviewerRef};
+use crate::github::{BranchPolicySettings, EnvironmentUpdate, GitHub, GitHubError, ReviewerRef};
 use crate::synth::github::{EnvironmentSettings, EnvironmentsFile, Reviewer};
 
 /// Why the settings could not be applied.
@@ -108,7 +108,7 @@ pub async fn apply(github: &GitHub, file: &EnvironmentsFile, dry_run: bool) -> R
         for p in &env.branch_policies {
             if !have.contains(&(p.name.clone(), p.kind.clone())) {
                 if !dry_run {
-                    let new = NewBranchPolicy { name: p.name.clone(), kind: p.kind.clone() };
+                    let new = p.clone();
                     github.create_branch_policy(owner, repo, &env.name, &new).await?;
                 }
                 said(format!("add the {} policy `{}`", p.kind, p.name));

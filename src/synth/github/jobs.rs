@@ -1,0 +1,175 @@
+//! The pieces every workflow is made of: the pinned actions, checkout, the store check, credentials,
+//! the approval gates, and the shell scripts (kept as files under `templates/github/`, so that they read
+//! as shell to people and to shellcheck, which actionlint runs on every `run:` block).
+
+use std::collections::BTreeMap;
+
+use super::workflow::{Concurrency, Job, Step};
+use crate::model::{Environment, Project, RefPattern, STORE_VARIABLE};
+
+/// `actions/checkout`, pinned to a commit (v4.2.2).
+pub const CHECKOUT: (&str, &str) = ("actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2");
+/// `aws-actions/configure-aws-credentials`, pinned to a commit (v4.0.2).
+pub const AWS_CREDENTIALS: (&str, &str) =
+    ("aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502", "v4.0.2");
+
+/// The binary the jobs build and run.
+pub(super) const SLIPWAY: &str = "./target/release/slipway";
+
+/// A script of `templates/github/`, without its final newline.
+macro_rules! script {
+    ($file:literal) => {
+        include_str!(concat!("../../../templates/github/", $file)).trim_end()
+    };
+}
+pub(super) use script;
+
+pub(super) fn store_value(project: &Project) -> String {
+    match &project.github.store {
+        Some(s) => s.clone(),
+        None => format!("${{{{ vars.{STORE_VARIABLE} }}}}"),
+    }
+}
+
+pub(super) fn perms(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+pub(super) fn checkout() -> Step {
+    Step {
+        name: "Check out the repository".into(),
+        uses: Some(CHECKOUT.0.into()),
+        version: Some(CHECKOUT.1.into()),
+        with: BTreeMap::from([("persist-credentials".to_string(), "false".to_string())]),
+        ..Step::default()
+    }
+}
+
+pub(super) fn build() -> Step {
+    // The definitions are compiled into the binary, so the job builds the revision it runs.
+    Step::run("Build slipway", "cargo build --release --locked --bin slipway")
+}
+
+pub(super) fn require_store() -> Step {
+    Step::run("Require a shared store", script!("require-store.sh"))
+}
+
+/// The step that assumes `role` in `env`'s account and region, if `env` deploys to AWS.
+pub(super) fn aws_credentials(env: &Environment, role: &str) -> Option<Step> {
+    let target = env.aws_target()?;
+    Some(Step {
+        name: format!("Assume {role} in {} ({})", target.account, target.region),
+        uses: Some(AWS_CREDENTIALS.0.into()),
+        version: Some(AWS_CREDENTIALS.1.into()),
+        with: BTreeMap::from([
+            ("role-to-assume".to_string(), Project::role_arn(target, role)),
+            ("aws-region".to_string(), target.region.code().to_string()),
+            ("role-session-name".to_string(), format!("slipway-{}", env.name)),
+        ]),
+        ..Step::default()
+    })
+}
+
+pub(super) fn concurrency(env: &str) -> Option<Concurrency> {
+    Some(Concurrency { group: format!("slipway-{env}"), cancel_in_progress: false })
+}
+
+/// The permissions of a job that changes `env`: OIDC for AWS when it deploys there.
+pub(super) fn change_permissions(env: &Environment, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut p = perms(&[("contents", "read")]);
+    if env.aws_target().is_some() {
+        p.insert("id-token".into(), "write".into());
+    }
+    for (k, v) in extra {
+        p.insert(k.to_string(), v.to_string());
+    }
+    p
+}
+
+/// The jobs that do `work` in `env` behind its approvals: with n required, n - 1 gate jobs in the
+/// environment first, one after the other (GitHub approves every waiting job of an environment at once,
+/// so gates side by side would take one approval), each a review; the work is the last.
+pub(super) fn gated(
+    project: &Project,
+    env: &Environment,
+    prefix: &str,
+    condition: Option<String>,
+    mut work: Job,
+) -> Vec<Job> {
+    let n = env.approvals.required;
+    let mut jobs = Vec::new();
+    let mut previous: Option<String> = None;
+    for i in 1..n {
+        let id = format!("{prefix}-approval-{i}");
+        jobs.push(Job {
+            id: id.clone(),
+            name: format!("approval {i} of {n} for {}", env.name),
+            needs: previous.iter().cloned().collect(),
+            condition: condition.clone(),
+            runs_on: project.github.runs_on.clone(),
+            environment: Some(env.name.clone()),
+            concurrency: None,
+            permissions: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            env: BTreeMap::new(),
+            steps: vec![Step::run(
+                "Record the approval",
+                &format!(
+                    "echo \"approval {i} of {n}: slipway counts the run's approvals (distinct people, from the \
+                     approving groups) before it changes anything\""
+                ),
+            )],
+        });
+        previous = Some(id);
+    }
+    work.needs.extend(previous);
+    work.condition = condition;
+    jobs.push(work);
+    jobs
+}
+
+pub(super) fn job(project: &Project, id: &str, name: String) -> Job {
+    Job {
+        id: id.into(),
+        name,
+        needs: Vec::new(),
+        condition: None,
+        runs_on: project.github.runs_on.clone(),
+        environment: None,
+        concurrency: None,
+        permissions: BTreeMap::new(),
+        outputs: BTreeMap::new(),
+        env: BTreeMap::new(),
+        steps: Vec::new(),
+    }
+}
+
+/// The name of a variable holding a value of environment `env` (`DIFF_DEV_INT`).
+pub(super) fn var(prefix: &str, env: &str) -> String {
+    format!("{prefix}_{}", env.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// What a job that changes `env` adds so that slipway's policy counts the run's approvals: the
+/// `--approvals github` argument, and the token and `actions: read` permission to read them. Nothing for
+/// an environment that needs no approval.
+pub(super) fn approvals_of_the_run(env: &Environment, work: &mut Job, script: &str) -> String {
+    if env.approvals.required == 0 {
+        return script.to_string();
+    }
+    work.permissions.insert("actions".into(), "read".into());
+    work.env.insert("GITHUB_TOKEN".into(), "${{ github.token }}".into());
+    format!("{script} --approvals github")
+}
+
+pub(super) fn list(refs: &[RefPattern]) -> String {
+    refs.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+}
+
+pub(super) fn dedup(v: &mut Vec<String>) {
+    let mut seen = Vec::new();
+    v.retain(|x| {
+        let new = !seen.contains(x);
+        seen.push(x.clone());
+        new
+    });
+}

@@ -1,0 +1,1 @@
+"$SLIPWAY" deploy --env "$SLIPWAY_ENV" --release "$RELEASE" --yes --progress events

@@ -1,0 +1,9 @@
+status=0
+for file in out/.github/workflows/*.yml; do
+  committed=".github/workflows/$(basename "$file")"
+  if ! cmp -s "$file" "$committed"; then
+    echo "::error file=$committed::$committed differs from what the definitions synthesize; copy $file there"
+    status=1
+  fi
+done
+exit "$status"
