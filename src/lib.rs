@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod cloud;
 pub mod diff;
+pub mod docker;
 pub mod github;
 pub mod ledger;
 pub mod model;

@@ -1,4 +1,4 @@
-//! `slipway::apply::compose` against a real Docker engine and the real Compose v2 binary (both started
+//! `slipway::docker` against a real Docker engine and the real Compose v2 binary (both started
 //! by `bash tests/run.sh`): a project comes up and answers on its published port, comes up again without
 //! changing anything, goes down twice; a failing service is reported by name with what it said.
 
@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use slipway::apply::compose::{Change, Compose, ComposeError};
+use slipway::docker::{Change, Compose, ComposeError};
 
 use crate::support::{ProjectCleanup, docker, free_port, http_get, tempdir, unique_name};
 

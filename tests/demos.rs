@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use slipway::apply::cloudformation::{ApprovalMode, EventLines, Options};
-use slipway::apply::compose::{Change, Compose};
 use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
 use slipway::clock::{Clock, SystemClock};
 use slipway::cloud::{Cloud, Connector, Destination, Poll, RegionRule, Settings, StackState};
+use slipway::docker::{Change, Compose};
 use slipway::ledger::demos::DemoStatus;
 use slipway::ledger::{self, Actor, Outcome};
 use slipway::model::{AccountId, Environment, Project, Region, Rollback, Tier};

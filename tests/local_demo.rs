@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use slipway::apply::compose::Change;
+use slipway::docker::Change;
 use slipway::model::{App, Component, ComposeHost, ComposeTarget, Environment, HealthCheck, Project, Runtime, Target};
 
 use crate::compose::write_bundle;

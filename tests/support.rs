@@ -123,7 +123,7 @@ pub struct Docker {
     /// The Compose v2 binary.
     pub compose: PathBuf,
     /// The private engine's socket.
-    pub host: slipway::apply::compose::DockerHost,
+    pub host: slipway::docker::DockerHost,
     /// A locally built image holding a static busybox (`sh`, `httpd`, `wget`, ...).
     pub image: String,
 }
@@ -147,7 +147,7 @@ pub fn docker() -> Docker {
     let docker = Docker {
         docker: PathBuf::from(var("SLIPWAY_DOCKER")),
         compose: PathBuf::from(var("SLIPWAY_COMPOSE")),
-        host: slipway::apply::compose::DockerHost::parse(&var("DOCKER_HOST")).expect("DOCKER_HOST is a Docker host"),
+        host: slipway::docker::DockerHost::parse(&var("DOCKER_HOST")).expect("DOCKER_HOST is a Docker host"),
         image: var("SLIPWAY_TEST_IMAGE"),
     };
     let out = docker.cli(&["image", "inspect", "--format", "{{.Id}}", &docker.image]);
@@ -163,8 +163,8 @@ pub fn docker() -> Docker {
 
 impl Docker {
     /// The compose CLI of the test command, found as slipway finds it when given a path.
-    pub fn compose(&self) -> slipway::apply::compose::Compose {
-        slipway::apply::compose::Compose::locate(Some(&self.compose))
+    pub fn compose(&self) -> slipway::docker::Compose {
+        slipway::docker::Compose::locate(Some(&self.compose))
             .expect("the test command's compose binary is Compose v2")
             .with_docker_cli(&self.docker)
     }
@@ -223,8 +223,8 @@ pub fn http_get(url: &str) -> Result<(u16, String), String> {
 /// Takes compose project `project` down (with its volumes) when dropped, so that a test that fails
 /// half-way leaves nothing running on the test engine for the next one to trip over.
 pub struct ProjectCleanup {
-    compose: slipway::apply::compose::Compose,
-    host: slipway::apply::compose::DockerHost,
+    compose: slipway::docker::Compose,
+    host: slipway::docker::DockerHost,
     /// The project.
     pub project: String,
 }

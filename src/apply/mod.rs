@@ -4,12 +4,10 @@
 //!
 //! - [`cloudformation`]: an environment's stacks, through change sets, in dependency order, with
 //!   environment-wide rollback.
-//! - [`compose`]: an environment's docker-compose bundle on a Docker host, through the Compose v2 CLI.
+//! - [`compose`]: one docker-compose bundle onto one Docker host (the driver is [`crate::docker`]).
 //!
-//! [`process`] runs the external programs this layer needs (the compose and docker CLIs), each bounded
-//! in time; [`smoke`] the HTTP checks that prove either kind healthy.
+//! [`smoke`] runs the HTTP checks that prove either kind healthy.
 
 pub mod cloudformation;
 pub mod compose;
-pub mod process;
 pub mod smoke;

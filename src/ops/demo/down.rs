@@ -3,8 +3,8 @@
 
 use super::{At, Demo, TAG_DEMO, bundle, compose_at, note, plan_of, synthesize};
 use crate::apply::cloudformation::{self as cfn, Options, Plan, Removed, Reporter};
-use crate::apply::compose::{Compose, DockerHost};
 use crate::cloud::Cloud;
+use crate::docker::{Compose, DockerHost};
 use crate::ledger::{self, DemoRecord, Kind, Outcome, Phase, Record};
 use crate::ops::deploy::{LockOptions, give_back, reconcile, take_lock};
 use crate::ops::{Context, OpsError};

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::TAG_DEMO;
-use crate::apply::compose::{Compose, DockerHost};
 use crate::clock::Timestamp;
 use crate::cloud::Cloud;
+use crate::docker::{Compose, DockerHost};
 use crate::ledger::demos::{DemoStatus, demos};
 use crate::ledger::{self};
 use crate::ops::{Context, OpsError};

@@ -21,9 +21,9 @@ use std::collections::BTreeMap;
 
 use super::OpsError;
 use crate::apply::cloudformation::{self as cfn, Plan, Reporter};
-use crate::apply::compose::{Compose, ComposeError, DockerHost};
 use crate::clock::Timestamp;
 use crate::cloud::Cloud;
+use crate::docker::{Compose, ComposeError, DockerHost};
 use crate::ledger::demos::DemoState;
 use crate::model::{DemoSlug, Environment, NameBudget, Problems, Project, SlugCollision, SlugError, check_slug};
 use crate::synth::Artifacts;
@@ -92,21 +92,9 @@ pub enum DemoError {
     /// The compose command line failed outside of `up`.
     #[error(transparent)]
     Compose(#[from] ComposeError),
-    /// A variable of the compose bundle that slipway cannot make up.
-    #[error("the demo's compose file reads `{0}`, which is not a secret slipway generates: set it in the environment")]
-    MissingVariable(String),
-    /// The demo's containers exist but lost a secret they were made with.
-    #[error(
-        "the demo's containers exist but none holds secret `{0}` any more, and a new value would not match the \
-         data they keep; bring the demo down (`slipway demo down`) and up again"
-    )]
-    SecretLost(String),
-    /// No random bytes for a secret.
-    #[error("cannot read random bytes for the demo's secrets: {0}")]
-    NoRandom(String),
-    /// A scratch directory for the compose files could not be made.
-    #[error("cannot write the demo's compose files to a temporary directory: {0}")]
-    Scratch(String),
+    /// The compose bundle could not be brought up.
+    #[error(transparent)]
+    Bundle(#[from] crate::apply::compose::BundleError),
 }
 
 impl From<DemoError> for OpsError {

