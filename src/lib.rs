@@ -13,6 +13,7 @@ pub mod clock;
 pub mod cloud;
 pub mod diff;
 pub mod docker;
+pub mod git;
 pub mod github;
 pub mod ledger;
 pub mod model;
@@ -22,6 +23,7 @@ pub mod release;
 pub mod store;
 pub mod suggest;
 pub mod synth;
+pub mod vars;
 
 #[path = "../environments/mod.rs"]
 pub mod environments;

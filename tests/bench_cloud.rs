@@ -42,10 +42,8 @@ fn child(args: &[String]) -> ExitCode {
     let envs: usize = args[0].parse().expect("an environment count");
     let stacks: usize = args[1].parse().expect("a stack count");
     let project = scale::project(envs, stacks, scale::Shape::Light);
-    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
-    let mut ui = slipway::cli::Ui { out: &mut out, err: &mut err };
-    slipway::cli::run_with(project, std::iter::once("slipway").chain(args[3..].iter().map(String::as_str)), &mut ui)
+    let ui = slipway::cli::Ui::standard();
+    slipway::cli::run_with(project, std::iter::once("slipway").chain(args[3..].iter().map(String::as_str)), &ui)
 }
 
 /// Runs `slipway ARGS...` on the generated project (ENVS x STACKS) in a process of its own, pointed at the

@@ -50,10 +50,9 @@ fn generated(stacks: usize) -> slipway::model::Project {
 
 /// Runs the command line `args` against `project` as the `slipway` binary does; panics unless it succeeds.
 fn cli(project: slipway::model::Project, args: &[&str]) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut ui = slipway::cli::Ui { out: &mut out, err: &mut err };
-    let code = slipway::cli::run_with(project, std::iter::once("slipway").chain(args.iter().copied()), &mut ui);
-    assert_eq!(code, std::process::ExitCode::SUCCESS, "{}", String::from_utf8_lossy(&err));
+    let (ui, captured) = slipway::cli::Ui::captured("");
+    let code = slipway::cli::run_with(project, std::iter::once("slipway").chain(args.iter().copied()), &ui);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{}", captured.err());
 }
 
 /// This process's peak resident memory in MiB (Linux), from /proc/self/status.

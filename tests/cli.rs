@@ -79,14 +79,13 @@ fn envs_refuses_definitions_that_check_refuses() {
     use slipway::model::{Environment, Project, Repository, Tier};
     let twice = || Environment::new("dev", Tier::Development).cloud_gov("org", "dev").deploys_from(["main"]);
     let project = Project::new("shop", Repository::new("acme", "shop")).environment(twice()).environment(twice());
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut ui = slipway::cli::Ui { out: &mut out, err: &mut err };
-    let code = slipway::cli::run_with(project, ["slipway", "envs"], &mut ui);
+    let (ui, captured) = slipway::cli::Ui::captured("");
+    let code = slipway::cli::run_with(project, ["slipway", "envs"], &ui);
     assert_eq!(code, std::process::ExitCode::from(1));
-    assert_eq!(String::from_utf8(out).unwrap(), "", "nothing is listed");
+    assert_eq!(captured.out(), "", "nothing is listed");
     assert_eq!(
-        String::from_utf8(err).unwrap(),
+        captured.err(),
         "error: the definitions have 1 problem:\n  - environment `dev`, name: is defined more than once; give each \
-         environment its own name\nhint: fix them in environments/ or stacks/, then run `slipway check` again\n"
+         environment its own name\nhint: fix them in the definitions, then run `slipway check` again\n"
     );
 }

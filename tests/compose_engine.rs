@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use slipway::docker::{Change, Compose, ComposeError};
+use slipway::docker::{Compose, ComposeError, ServiceChange};
 
 use crate::support::{ProjectCleanup, docker, free_port, http_get, tempdir, unique_name};
 
@@ -51,7 +51,7 @@ fn a_project_comes_up_answers_comes_up_unchanged_and_goes_down_twice() {
     let _cleanup = ProjectCleanup::new(&engine, &project);
 
     let first = compose.up(dir.path(), &project, &engine.host).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(first.changes, BTreeMap::from([("web".to_string(), Change::Created)]));
+    assert_eq!(first.changes, BTreeMap::from([("web".to_string(), ServiceChange::Created)]));
     assert!(first.services.iter().all(|s| s.is_ready()), "{:?}", first.services);
     let ports = first.published();
     assert_eq!(ports.len(), 1, "{ports:?}");

@@ -26,8 +26,7 @@ struct Run {
 /// `slipway demo ARGS` on `project`, with the test engine as the Docker host and `store` as the store.
 fn demo(project: &Project, store: &std::path::Path, args: &[&str]) -> Run {
     let engine = docker();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut ui = slipway::cli::Ui { out: &mut out, err: &mut err };
+    let (ui, captured) = slipway::cli::Ui::captured("");
     let store = store.to_str().unwrap();
     let mut argv = vec!["slipway", "demo"];
     argv.extend_from_slice(args);
@@ -35,8 +34,8 @@ fn demo(project: &Project, store: &std::path::Path, args: &[&str]) -> Run {
         argv.extend(["--progress", "events", "--poll-ms", "20"]);
     }
     argv.extend(["--host", engine.host.as_str(), "--store", store]);
-    let code = slipway::cli::run_with(project.clone(), argv, &mut ui);
-    Run { code, out: String::from_utf8(out).unwrap(), err: String::from_utf8(err).unwrap() }
+    let code = slipway::cli::run_with(project.clone(), argv, &ui);
+    Run { code, out: captured.out(), err: captured.err() }
 }
 
 fn ok(run: &Run) {

@@ -325,7 +325,8 @@ fn apply_creates_every_environment_with_the_requests_github_documents() {
     assert_eq!(
         put_prod.body.as_ref().unwrap(),
         &json!({
-            "wait_timer": 30,
+            // prod waits 30 minutes; slipway's policy counts that, once, so GitHub's own timer is off.
+            "wait_timer": 0,
             "prevent_self_review": true,
             "reviewers": [{"type": "User", "id": 1002}, {"type": "User", "id": 1003}, {"type": "User", "id": 1004}],
             "deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}
@@ -382,7 +383,7 @@ fn drift_is_put_back_and_stale_policies_removed() {
     assert_eq!(
         prod,
         [
-            "changed prod: wait timer 5 -> 30 minutes",
+            "changed prod: wait timer 5 -> 0 minutes",
             "changed prod: reviewers: ines, mateo, priya",
             "changed prod: prevent self-review false -> true",
             "changed prod: remove the branch policy `hotfix/*`",

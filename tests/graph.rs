@@ -16,10 +16,9 @@ use crate::support::{python_tool_in, repo_root, snapshots};
 
 /// `slipway graph ARGS` on `project`, in process: (exit code, stdout, stderr).
 fn graph(project: Project, args: &[&str]) -> (std::process::ExitCode, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut ui = slipway::cli::Ui { out: &mut out, err: &mut err };
-    let code = slipway::cli::run_with(project, [&["slipway", "graph"], args].concat(), &mut ui);
-    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    let (ui, captured) = slipway::cli::Ui::captured("");
+    let code = slipway::cli::run_with(project, [&["slipway", "graph"], args].concat(), &ui);
+    (code, captured.out(), captured.err())
 }
 
 fn drawn(project: Project, args: &[&str]) -> String {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::support::repo_root;
 
 /// The crate's top-level modules, from the top floor down. A module may import only those after it.
-const LAYERS: [&str; 18] = [
+const LAYERS: [&str; 20] = [
     "cli",
     "environments",
     "stacks",
@@ -28,7 +28,9 @@ const LAYERS: [&str; 18] = [
     "docker",
     "github",
     "clock",
+    "git",
     "suggest",
+    "vars",
 ];
 
 /// One source file: its module path (`["apply", "cloudformation", "gate"]`) and text.
@@ -232,4 +234,49 @@ fn the_parser_reads_paths_groups_and_skips_comments() {
     );
     let files = BTreeMap::from([(vec!["model".to_string(), "b".into()], PathBuf::from("src/model/b.rs"))]);
     assert_eq!(file_of(&paths[0], &files), Some(PathBuf::from("src/model/b.rs")));
+}
+
+/// The calls that change the ledger, or reach AWS, GitHub, Docker or the store's objects: the engine's,
+/// never the command line's.
+const ENGINE_CALLS: [&str; 22] = [
+    "ledger::append(",
+    "lock::acquire(",
+    "lock::release(",
+    "lock::unlock(",
+    ".put_new(",
+    ".delete_if(",
+    ".describe_stack(",
+    ".deployed(",
+    ".create_change_set(",
+    ".execute_change_set(",
+    ".delete_stack(",
+    ".list_stacks(",
+    ".connect(",
+    ".connect_assuming(",
+    ".anywhere(",
+    "GitHub::new(",
+    ".run_reviews(",
+    ".put_environment(",
+    "Compose::locate(",
+    ".up(",
+    ".down(",
+    "aws_sdk_",
+];
+
+#[test]
+fn the_command_line_writes_no_ledger_record_and_calls_no_api_itself() {
+    let mut found = Vec::new();
+    for (path, src) in sources().iter().filter(|(p, _)| p.starts_with("src/cli")) {
+        let code: String = src.text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+        for call in ENGINE_CALLS {
+            if code.contains(call) {
+                found.push(format!("{} calls `{call}`", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "the command line does engine work (it belongs in ops/ or below):\n{}", found.join("\n"));
+    // The check can fail: the engine does make these calls.
+    let engine: String =
+        sources().iter().filter(|(p, _)| p.starts_with("src/ops")).map(|(_, s)| s.text.clone()).collect();
+    assert!(ENGINE_CALLS.iter().filter(|c| engine.contains(*c)).count() >= 5, "is the list of calls stale?");
 }

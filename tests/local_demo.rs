@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use slipway::docker::Change;
+use slipway::docker::ServiceChange;
 use slipway::model::{App, Component, ComposeHost, ComposeTarget, Environment, HealthCheck, Project, Runtime, Target};
 
 use crate::compose::write_bundle;
@@ -113,7 +113,7 @@ fn a_local_demo_comes_up_on_the_engine_and_answers_on_the_urls_synth_gives() {
     let _cleanup = ProjectCleanup::new(&engine, &bundle.project);
 
     let report = engine.compose().up(dir.path(), &bundle.project, &engine.host).unwrap_or_else(|e| panic!("{e}"));
-    let created = ["backend", "db", "frontend"].map(|s| (s.to_string(), Change::Created));
+    let created = ["backend", "db", "frontend"].map(|s| (s.to_string(), ServiceChange::Created));
     assert_eq!(report.changes, BTreeMap::from(created));
     for (component, url) in &bundle.urls {
         assert!(url.starts_with(&format!("http://{LOCAL_HOST}:")), "{url}");

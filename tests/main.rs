@@ -21,6 +21,7 @@ mod diff_yaml;
 mod exit_codes;
 mod faults;
 mod flows;
+mod gates;
 mod github_apply;
 mod graph;
 mod layers;

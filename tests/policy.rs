@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use slipway::clock::Timestamp;
-use slipway::ledger::{Actor, Approval, EnvState, Kind, Outcome, Phase, Record, SmokeRecord};
+use slipway::ledger::{Actor, Approval, EnvState, Outcome, Phase, Record, RunKind, SmokeRecord};
 use slipway::model::{Approvals, Environment, Group, RefPattern, Region, Tier, Trigger};
-use slipway::policy::{Action, Request, Rule, Verdict, decide};
+use slipway::policy::{Action, Decision, Request, Rule, decide};
 use slipway::release::ReleaseInfo;
 
 fn t(minutes: u64) -> Timestamp {
@@ -44,6 +44,7 @@ fn release(id: &str, git_ref: Option<&str>, author: &str) -> ReleaseInfo {
         created_by: author.into(),
         slipway_version: "test".into(),
         environments: vec![],
+        dirty: vec![],
     }
 }
 
@@ -52,13 +53,12 @@ fn actor(name: &str) -> Actor {
 }
 
 /// A run of `kind` of `release` on `env`, started at `at` and finished a minute later as `outcome`.
-fn run(env: &str, kind: Kind, release: &str, at: u64, outcome: Outcome, smoke_passed: bool) -> Vec<Record> {
+fn run(env: &str, kind: RunKind, release: &str, at: u64, outcome: Outcome, smoke_passed: bool) -> Vec<Record> {
     let id = format!("{env}-{release}-{at}");
     let mut started = Record::new(&id, Phase::Started, kind, env, t(at), &actor("ci"));
     started.release = Some(release.into());
     let mut finished = Record { phase: Phase::Finished, at: t(at + 1), outcome: Some(outcome), ..started.clone() };
-    finished.smoke =
-        vec![SmokeRecord { name: "api-health".into(), passed: smoke_passed, detail: "GET /health".into() }];
+    finished.smoke = vec![SmokeRecord::of("api-health", smoke_passed, "GET /health")];
     vec![started, finished]
 }
 
@@ -72,12 +72,12 @@ fn approvals(names: &[&str]) -> Vec<Approval> {
 
 /// Promotes `r1` (made on `main` by `ana`, who runs it) from staging to prod at `now`, staging having
 /// received it at minute 0 (finished at minute 1).
-fn promote_to_prod(staging_records: &[Record], by: &[&str], now: u64, frozen: bool) -> Verdict {
+fn promote_to_prod(staging_records: &[Record], by: &[&str], now: u64, frozen: bool) -> Decision {
     let target = prod();
     let source = staging();
     let mut prod_records = Vec::new();
     if frozen {
-        let mut f = Record::new("f", Phase::Done, Kind::Freeze, "prod", t(0), &actor("ines"));
+        let mut f = Record::new("f", Phase::Done, RunKind::Freeze, "prod", t(0), &actor("ines"));
         f.reason = Some("end-of-year freeze".into());
         prod_records.push(f);
     }
@@ -97,17 +97,17 @@ fn promote_to_prod(staging_records: &[Record], by: &[&str], now: u64, frozen: bo
     })
 }
 
-fn rules(v: &Verdict) -> Vec<Rule> {
+fn rules(v: &Decision) -> Vec<Rule> {
     v.refusals.iter().map(|r| r.rule).collect()
 }
 
-fn messages(v: &Verdict) -> Vec<String> {
+fn messages(v: &Decision) -> Vec<String> {
     v.refusals.iter().map(ToString::to_string).collect()
 }
 
 #[test]
 fn a_promotion_with_every_gate_passed_is_allowed_and_counts_its_approvals() {
-    let staging_runs = run("staging", Kind::Promote, "r1", 0, Outcome::Deployed, true);
+    let staging_runs = run("staging", RunKind::Promote, "r1", 0, Outcome::Deployed, true);
     let v = promote_to_prod(&staging_runs, &["priya", "mateo"], 45, false);
     assert!(v.allowed(), "{:?}", v.refusals);
     assert_eq!(v.counted.iter().map(|a| a.by.as_str()).collect::<Vec<_>>(), ["priya", "mateo"]);
@@ -115,7 +115,7 @@ fn a_promotion_with_every_gate_passed_is_allowed_and_counts_its_approvals() {
 
 #[test]
 fn approvals_count_distinct_people_of_the_groups_never_the_runner_or_the_author() {
-    let staging_runs = run("staging", Kind::Promote, "r1", 0, Outcome::Deployed, true);
+    let staging_runs = run("staging", RunKind::Promote, "r1", 0, Outcome::Deployed, true);
     let too_few = promote_to_prod(&staging_runs, &["priya"], 45, false);
     assert_eq!(
         messages(&too_few),
@@ -154,7 +154,7 @@ fn approvals_count_distinct_people_of_the_groups_never_the_runner_or_the_author(
 fn the_authors_approval_does_not_count_even_when_someone_else_promotes() {
     let target = prod();
     let source = staging();
-    let staging_runs = run("staging", Kind::Promote, "r1", 0, Outcome::Deployed, true);
+    let staging_runs = run("staging", RunKind::Promote, "r1", 0, Outcome::Deployed, true);
     let source_state = state(&staging_runs, 45);
     let target_state = state(&[], 45);
     let release = release("r1", Some("main"), "mateo");
@@ -175,7 +175,7 @@ fn the_authors_approval_does_not_count_even_when_someone_else_promotes() {
 
 #[test]
 fn the_wait_timer_runs_from_when_the_release_reached_the_source() {
-    let staging_runs = run("staging", Kind::Promote, "r1", 0, Outcome::Deployed, true);
+    let staging_runs = run("staging", RunKind::Promote, "r1", 0, Outcome::Deployed, true);
     let early = promote_to_prod(&staging_runs, &["priya", "mateo"], 20, false);
     assert_eq!(
         messages(&early),
@@ -187,7 +187,7 @@ fn the_wait_timer_runs_from_when_the_release_reached_the_source() {
 
 #[test]
 fn a_frozen_target_refuses_deploys_and_promotions_and_a_rollback_may_break_it() {
-    let staging_runs = run("staging", Kind::Promote, "r1", 0, Outcome::Deployed, true);
+    let staging_runs = run("staging", RunKind::Promote, "r1", 0, Outcome::Deployed, true);
     let frozen = promote_to_prod(&staging_runs, &["priya", "mateo"], 45, true);
     assert_eq!(
         messages(&frozen),
@@ -195,9 +195,9 @@ fn a_frozen_target_refuses_deploys_and_promotions_and_a_rollback_may_break_it() 
           lifts it"]
     );
     let target = prod();
-    let mut f = Record::new("f", Phase::Done, Kind::Freeze, "prod", t(0), &actor("ines"));
+    let mut f = Record::new("f", Phase::Done, RunKind::Freeze, "prod", t(0), &actor("ines"));
     f.reason = Some("end-of-year freeze".into());
-    let mut records = run("prod", Kind::Promote, "r0", 0, Outcome::Deployed, true);
+    let mut records = run("prod", RunKind::Promote, "r0", 0, Outcome::Deployed, true);
     records.push(f);
     let target_state = state(&records, 45);
     let release = release("r0", Some("main"), "ana");
@@ -218,7 +218,7 @@ fn a_frozen_target_refuses_deploys_and_promotions_and_a_rollback_may_break_it() 
     assert!(messages(&ask(false))[0].ends_with("a rollback may pass with --break-freeze, which is recorded"));
     assert!(ask(true).allowed(), "{:?}", ask(true).refusals);
     // A freeze with an end is over at its end.
-    let mut until = Record::new("g", Phase::Done, Kind::Freeze, "prod", t(0), &actor("ines"));
+    let mut until = Record::new("g", Phase::Done, RunKind::Freeze, "prod", t(0), &actor("ines"));
     until.until = Some(t(60));
     assert!(state(&[until.clone()], 59).frozen.is_some());
     assert!(state(&[until], 60).frozen.is_none());
@@ -228,7 +228,7 @@ fn a_frozen_target_refuses_deploys_and_promotions_and_a_rollback_may_break_it() 
 fn a_path_not_in_the_graph_and_a_direct_deploy_of_a_promoted_environment_are_refused() {
     let target = prod();
     let dev = env("dev").trigger(Trigger::Push);
-    let dev_state = state(&run("dev", Kind::Deploy, "r1", 0, Outcome::Deployed, true), 45);
+    let dev_state = state(&run("dev", RunKind::Deploy, "r1", 0, Outcome::Deployed, true), 45);
     let empty = state(&[], 45);
     let release = release("r1", Some("main"), "ana");
     let given = approvals(&["priya", "mateo"]);
@@ -324,20 +324,20 @@ fn a_release_made_on_a_ref_the_target_does_not_deploy_from_is_refused() {
 #[test]
 fn the_source_must_run_the_release_its_last_change_must_have_succeeded_and_its_smoke_passed() {
     // Staging runs r0, not r1.
-    let other = run("staging", Kind::Promote, "r0", 0, Outcome::Deployed, true);
+    let other = run("staging", RunKind::Promote, "r0", 0, Outcome::Deployed, true);
     assert_eq!(
         messages(&promote_to_prod(&other, &["priya", "mateo"], 45, false)),
         ["[source] `staging` runs release r0, not r1; promote what the source runs now"]
     );
     // r1 reached staging, but its smoke check failed there.
-    let failed_smoke = run("staging", Kind::Promote, "r1", 0, Outcome::Deployed, false);
+    let failed_smoke = run("staging", RunKind::Promote, "r1", 0, Outcome::Deployed, false);
     assert_eq!(
         messages(&promote_to_prod(&failed_smoke, &["priya", "mateo"], 45, false)),
         ["[source] release r1's smoke check `api-health` failed in `staging`: GET /health"]
     );
     // r1 runs, but a later change to staging (r2) failed and rolled back.
-    let mut later = run("staging", Kind::Promote, "r1", 0, Outcome::Deployed, true);
-    later.extend(run("staging", Kind::Promote, "r2", 5, Outcome::RolledBack, true));
+    let mut later = run("staging", RunKind::Promote, "r1", 0, Outcome::Deployed, true);
+    later.extend(run("staging", RunKind::Promote, "r2", 5, Outcome::RolledBack, true));
     assert_eq!(
         messages(&promote_to_prod(&later, &["priya", "mateo"], 45, false)),
         ["[source] the last change to `staging` (promote of release r2 by ci) ended rolled-back; it must succeed \
@@ -353,9 +353,9 @@ fn the_source_must_run_the_release_its_last_change_must_have_succeeded_and_its_s
 #[test]
 fn a_rolled_back_environment_is_held_against_automatic_deploys_until_unhold_or_a_promotion() {
     let dev = env("dev").trigger(Trigger::Push);
-    let mut records = run("dev", Kind::Deploy, "r1", 0, Outcome::Deployed, true);
-    records.extend(run("dev", Kind::Deploy, "r2", 2, Outcome::Deployed, true));
-    let mut back = run("dev", Kind::Rollback, "r1", 4, Outcome::Deployed, true);
+    let mut records = run("dev", RunKind::Deploy, "r1", 0, Outcome::Deployed, true);
+    records.extend(run("dev", RunKind::Deploy, "r2", 2, Outcome::Deployed, true));
+    let mut back = run("dev", RunKind::Rollback, "r1", 4, Outcome::Deployed, true);
     back[1].reason = Some("r2 breaks logins".into());
     records.extend(back);
     let release = release("r3", Some("main"), "ana");
@@ -376,23 +376,103 @@ fn a_rolled_back_environment_is_held_against_automatic_deploys_until_unhold_or_a
     assert_eq!(
         messages(&ask(&records)),
         ["[hold] `dev` is held since ci rolled it back to r1 at 2026-11-24T06:05:00.000Z (r2 breaks logins), so its \
-          automatic deploys are refused; `slipway unhold --env dev` lifts the hold, or promote a release to it by name"]
+          automatic deploys are refused; `slipway unhold --env dev` lifts the hold"]
     );
     // A release tag deploys by itself too; a deploy run by hand names its release, and passes.
     let tagged = env("dev").trigger(Trigger::ReleaseTag(RefPattern::new("v*")));
     assert_eq!(rules(&ask_of(&tagged, &records)), [Rule::Hold]);
     assert!(ask_of(&env("dev").trigger(Trigger::Manual), &records).allowed());
     let mut by_hand = records.clone();
-    by_hand.extend(run("dev", Kind::Deploy, "r3", 8, Outcome::Deployed, true));
+    by_hand.extend(run("dev", RunKind::Deploy, "r3", 8, Outcome::Deployed, true));
     assert_eq!(state(&by_hand, 10).held, None, "a deploy that passed a hold was named by hand, and lifts it");
     let mut lifted = records.clone();
-    lifted.push(Record::new("u", Phase::Done, Kind::Unhold, "dev", t(6), &actor("ana")));
+    lifted.push(Record::new("u", Phase::Done, RunKind::Unhold, "dev", t(6), &actor("ana")));
     assert!(ask(&lifted).allowed());
     let mut promoted = records.clone();
-    promoted.extend(run("dev", Kind::Promote, "r1", 7, Outcome::Deployed, true));
+    promoted.extend(run("dev", RunKind::Promote, "r1", 7, Outcome::Deployed, true));
     assert!(ask(&promoted).allowed());
     // The state tells the release before the current one, for a rollback's default.
     assert_eq!(state(&records, 10).current.map(|d| d.release), Some("r1".into()));
+    // Suggest only what can work: a promotion only into an environment something is promoted into.
+    let promoted_into = env("dev").trigger(Trigger::Push).promoted_from(["integration"]);
+    assert!(
+        messages(&ask_of(&promoted_into, &records))[0].ends_with(
+            "`slipway unhold --env dev` lifts the hold, or promote a release into it by name from integration"
+        ),
+        "{:?}",
+        messages(&ask_of(&promoted_into, &records))
+    );
+}
+
+/// A run like [`run`] whose smoke checks were skipped (`--no-smoke`).
+fn unchecked(env: &str, kind: RunKind, release: &str, at: u64) -> Vec<Record> {
+    let mut records = run(env, kind, release, at, Outcome::Deployed, true);
+    records[1].smoke = vec![SmokeRecord::skipped("api-health", "skipped: deployed with --no-smoke")];
+    records
+}
+
+#[test]
+fn a_skipped_check_is_no_evidence_until_verify_runs_it() {
+    let skipped = unchecked("staging", RunKind::Promote, "r1", 0);
+    assert_eq!(
+        messages(&promote_to_prod(&skipped, &["priya", "mateo"], 45, false)),
+        ["[source] release r1's smoke check `api-health` was not run in `staging` (skipped: deployed with \
+          --no-smoke), so nothing shows it healthy there; run its checks with `slipway verify --env staging`"]
+    );
+    // `verify` runs them against what staging runs: passed, they count; failed, they refuse.
+    let verify = |passed: bool, release: &str| {
+        let mut r = Record::new("v", Phase::Done, RunKind::Verify, "staging", t(3), &actor("ana"));
+        r.release = Some(release.into());
+        r.smoke = vec![SmokeRecord::of("api-health", passed, "GET /health answered 200")];
+        r.outcome = Some(if passed { Outcome::Done } else { Outcome::Failed });
+        r
+    };
+    let mut verified = skipped.clone();
+    verified.push(verify(true, "r1"));
+    assert!(promote_to_prod(&verified, &["priya", "mateo"], 45, false).allowed());
+    let mut failed = skipped.clone();
+    failed.push(verify(false, "r1"));
+    assert_eq!(rules(&promote_to_prod(&failed, &["priya", "mateo"], 45, false)), [Rule::Source]);
+    // Evidence for another release than the one staging runs counts for nothing.
+    let mut other = skipped;
+    other.push(verify(true, "r0"));
+    assert_eq!(rules(&promote_to_prod(&other, &["priya", "mateo"], 45, false)), [Rule::Source]);
+}
+
+#[test]
+fn a_rollback_brings_back_only_what_ran_there_healthy() {
+    let mut records = run("prod", RunKind::Promote, "r1", 0, Outcome::Deployed, true);
+    records.extend(unchecked("prod", RunKind::Promote, "r2", 2));
+    records.extend(run("prod", RunKind::Promote, "r3", 4, Outcome::Deployed, false));
+    records.extend(run("prod", RunKind::Promote, "r4", 6, Outcome::Deployed, true));
+    let target = prod();
+    let ask = |id: &str| {
+        let s = state(&records, 10);
+        let release = release(id, Some("main"), "ana");
+        decide(&Request {
+            action: Action::Rollback { break_freeze: false },
+            target: &target,
+            target_state: &s,
+            source: None,
+            release: &release,
+            actor: "ana",
+            approvals: &approvals(&["priya", "mateo"]),
+            now: t(10),
+        })
+    };
+    assert!(ask("r1").allowed());
+    for (id, why) in [
+        ("r2", "release r2 never finished healthy in `prod`"),
+        ("r3", "release r3 never finished healthy in `prod`"),
+        ("r5", "`prod` never ran release r5"),
+    ] {
+        let m = messages(&ask(id));
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].starts_with(&format!("[history] {why}")), "{m:?}");
+        assert!(m[0].contains("(it may go back to r1)"), "{m:?}");
+        assert!(m[0].ends_with(&format!("promote it (`slipway promote --release {id} --to prod`)")), "{m:?}");
+    }
+    assert_eq!(state(&records, 10).previous().map(|d| d.release.as_str()), Some("r1"), "the default skips r3 and r2");
 }
 
 #[test]

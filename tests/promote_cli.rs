@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use crate::faults::Faults;
 use crate::ledger_cli::slipway_with;
 use crate::moto::{Moto, block_on};
+use crate::reference_deploy::Api;
 use crate::support::{Run, tempdir};
 
 /// A request's line (`GET /path HTTP/1.1`) and headers (names in lower case).
@@ -125,12 +127,17 @@ fn ok(run: &Run) {
 #[test]
 fn a_release_promoted_across_accounts_rolled_back_held_and_released_through_the_binary() {
     let moto = Moto::start_accounts();
+    // On moto the app's `ApiUrl` is a placeholder: the proxy reports a loopback API that answers instead.
+    let faults = Faults::start(&moto.endpoint);
+    let api = Api::start(200);
+    faults.output("webapp-dev-app", "ApiUrl", &api.url);
     let github = Github::start();
     let dir = tempdir();
     let (dir, actor) = (dir.path(), ("GITHUB_ACTOR", "ci-bot"));
+    let through_proxy = ("AWS_ENDPOINT_URL", faults.endpoint.as_str());
     let apply = ["--yes", "--no-smoke", "--progress", "events", "--poll-ms", "20"];
     let slipway = |extra: &[(&str, &str)], args: &[&str]| {
-        let mut env = vec![actor];
+        let mut env = vec![actor, through_proxy];
         env.extend_from_slice(extra);
         slipway_with(dir, &moto, &env, args)
     };
@@ -152,7 +159,21 @@ fn a_release_promoted_across_accounts_rolled_back_held_and_released_through_the_
     ok(&slipway(&[], &with(&["deploy", "--env", "dev", "--release", "r1", "--assume-role", &dev_role], &apply)));
     assert_eq!(running_in(&moto, "dev", "webapp-dev-app").as_deref(), Some("r1"));
 
-    // A dry run prints the verdict and changes nothing.
+    // A dry run prints the verdict and changes nothing. A deploy with --no-smoke leaves r1 without
+    // evidence in dev, so nothing promotes it from there until its checks have run.
+    let dry = slipway(&[], &["promote", "--release", "r1", "--to", "test", "--dry-run"]);
+    assert_eq!(dry.status, 1, "{}", dry.stderr);
+    assert_eq!(
+        dry.stdout,
+        "refused: promote release r1 from dev to test (no approvals counted):\n  [source] release r1's smoke check \
+         `api-health` was not run in `dev` (skipped: deployed with --no-smoke), so nothing shows it healthy there; run \
+         its checks with `slipway verify --env dev`\n  [approvals] `test` needs 1 approval from qa, by people other \
+         than the one running this and the release's author (ci-bot); none counted\n"
+    );
+    let verified = slipway(&[], &["verify", "--env", "dev", "--assume-role", &dev_role]);
+    ok(&verified);
+    assert_eq!(verified.stdout, "verified: dev runs release r1, and every smoke check passed\n");
+    assert_eq!(api.requests(), ["GET /health HTTP/1.1"], "verify ran the check against what dev runs");
     let dry = slipway(&[], &["promote", "--release", "r1", "--to", "test", "--dry-run"]);
     assert_eq!(dry.status, 1, "{}", dry.stderr);
     assert_eq!(
@@ -269,6 +290,7 @@ fn a_release_promoted_across_accounts_rolled_back_held_and_released_through_the_
         [
             "deploy r1 started",
             "deploy r1 finished",
+            "verify r1 done",
             "deploy r2 started",
             "deploy r2 finished",
             "rollback r1 started",

@@ -8,7 +8,7 @@ use aws_credential_types::Credentials;
 use slipway::clock::{Clock, SystemClock, Timestamp};
 use slipway::cloud::{Connector, Settings};
 use slipway::ledger::lock::{self, LockError, LockInfo};
-use slipway::ledger::{self, Actor, Kind, Phase, Record};
+use slipway::ledger::{self, Actor, Phase, Record, RunKind};
 use slipway::release::{self, Created, ReleaseError, ReleaseInfo};
 use slipway::store::Store;
 
@@ -49,6 +49,7 @@ fn info(id: &str) -> ReleaseInfo {
         created_by: "ana".into(),
         slipway_version: "test".into(),
         environments: vec!["dev".into(), "test".into(), "staging".into(), "prod".into()],
+        dirty: vec![],
     }
 }
 
@@ -118,7 +119,7 @@ fn ledger_records_are_never_rewritten_and_read_back_in_time_order() {
             let base = Timestamp::from_unix_millis(1_795_500_000_000);
             let mut written = Vec::new();
             for (i, (env, kind)) in
-                [("dev", Kind::Deploy), ("test", Kind::Promote), ("dev", Kind::Rollback)].iter().enumerate()
+                [("dev", RunKind::Deploy), ("test", RunKind::Promote), ("dev", RunKind::Rollback)].iter().enumerate()
             {
                 let at = base.plus(Duration::from_secs(i as u64 * 60));
                 let mut r = Record::new(&format!("run{i}"), Phase::Finished, *kind, env, at, &actor("ana"));

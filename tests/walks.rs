@@ -13,14 +13,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
-use slipway::apply::cloudformation::{ApprovalMode, Approver, EventLines, InFlight, Options, Verdict};
+use slipway::apply::cloudformation::{ApprovalMode, Approver, Ending, EventLines, InFlight, Options};
 use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
 use slipway::clock::{Clock, SystemClock, Timestamp};
 use slipway::cloud::{Connector, Poll, Settings};
 use slipway::diff::StackDiff;
-use slipway::ledger::{self, Actor, Approval, Kind, Outcome, Phase, Record};
+use slipway::ledger::{self, Actor, Approval, Outcome, Phase, Record, RunKind};
 use slipway::model::{Environment, Project, SmokeCheck, StackOutput};
-use slipway::ops::deploy::{End, LockOptions, Request};
+use slipway::ops::deploy::{End, Io, Request};
+use slipway::ops::run::LockOptions;
 use slipway::ops::{Context, OpsError};
 use slipway::release::{self, ReleaseInfo};
 use slipway::store::Store;
@@ -153,6 +154,7 @@ impl World {
             created_by: author.into(),
             slipway_version: "test".into(),
             environments: set.environments.clone(),
+            dirty: vec![],
         };
         self.rt.block_on(release::create(&self.store, &info, &set.artifacts)).unwrap();
     }
@@ -161,7 +163,7 @@ impl World {
     #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
-        kind: Kind,
+        kind: RunKind,
         release: &str,
         env: &str,
         from: Option<&str>,
@@ -169,7 +171,7 @@ impl World {
         approvals: &[&str],
         reason: Option<&str>,
         break_freeze: bool,
-    ) -> Result<Verdict, Vec<String>> {
+    ) -> Result<Ending, Vec<String>> {
         let actor = Actor { name: by.into(), ci_run: None };
         let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
         let target = self.project.find(env).unwrap_or_else(|| panic!("no environment {env}"));
@@ -196,7 +198,7 @@ impl World {
                     .map(|a| Approval { by: (*a).into(), source: "command line".into() })
                     .collect(),
                 reason: reason.map(str::to_string),
-                broke_freeze: break_freeze,
+                break_freeze,
                 apply: &options,
                 lock: LockOptions {
                     wait: Duration::ZERO,
@@ -209,34 +211,40 @@ impl World {
                 other => panic!("{kind:?} of {} into {env} failed: {other}\n{}", req.release.info.id, self.moto.log()),
             };
             // As the commands do: the policy first, without credentials, then again under the lock.
-            let verdict = slipway::ops::deploy::verdict(&cx, &req).await.unwrap();
-            if !verdict.allowed() {
-                return Err(refused(OpsError::Refused(verdict.refusals)));
+            let decision = slipway::ops::deploy::decide(
+                &cx,
+                target,
+                &req.release.info,
+                kind,
+                req.from.as_deref(),
+                &req.approvals,
+                break_freeze,
+            )
+            .await
+            .unwrap();
+            if !decision.allowed() {
+                return Err(refused(OpsError::Refused(decision.refusals)));
             }
             let cloud = slipway::ops::deploy::connect(&self.connector, target, None).await.map_err(refused)?;
             let mut log = Vec::new();
             let mut reporter = EventLines::new(&mut log);
             let in_flight = RefCell::new(InFlight::default());
-            let ran = slipway::ops::deploy::run(
-                &cx,
-                &req,
-                &cloud,
-                &mut reporter,
-                &mut Refuse,
-                &in_flight,
-                std::future::pending(),
-            )
-            .await
-            .map_err(refused)?;
+            let io = Io {
+                reporter: &mut reporter,
+                approver: &mut Refuse,
+                in_flight: &in_flight,
+                interrupt: std::future::pending(),
+            };
+            let ran = slipway::ops::deploy::run(&cx, &req, &cloud, io).await.map_err(refused)?;
             match ran.end {
-                End::Applied(outcome) => Ok(outcome.verdict),
+                End::Applied(outcome) => Ok(outcome.ending),
                 End::Interrupted(_) => panic!("nothing interrupts a walk"),
             }
         })
     }
 
-    fn deploy(&self, release: &str, env: &str, by: &str, approvals: &[&str]) -> Result<Verdict, Vec<String>> {
-        self.run(Kind::Deploy, release, env, None, by, approvals, None, false)
+    fn deploy(&self, release: &str, env: &str, by: &str, approvals: &[&str]) -> Result<Ending, Vec<String>> {
+        self.run(RunKind::Deploy, release, env, None, by, approvals, None, false)
     }
 
     fn promote(
@@ -246,15 +254,15 @@ impl World {
         to: &str,
         by: &str,
         approvals: &[&str],
-    ) -> Result<Verdict, Vec<String>> {
-        self.run(Kind::Promote, release, to, Some(from), by, approvals, None, false)
+    ) -> Result<Ending, Vec<String>> {
+        self.run(RunKind::Promote, release, to, Some(from), by, approvals, None, false)
     }
 
     /// Records a freeze or an unfreeze of `env`, as the commands do.
     fn freeze(&self, env: &str, by: &str, frozen: bool) {
         let now = self.clock.now();
         let actor = Actor { name: by.into(), ci_run: None };
-        let kind = if frozen { Kind::Freeze } else { Kind::Unfreeze };
+        let kind = if frozen { RunKind::Freeze } else { RunKind::Unfreeze };
         let mut r = Record::new(&ledger::new_run_id(now), Phase::Done, kind, env, now, &actor);
         r.outcome = Some(Outcome::Done);
         r.reason = frozen.then(|| "incident 42: stop the line".to_string());
@@ -269,18 +277,18 @@ impl World {
         by: &str,
         approvals: &[&str],
         break_freeze: bool,
-    ) -> Result<Verdict, Vec<String>> {
+    ) -> Result<Ending, Vec<String>> {
         let actor = Actor { name: by.into(), ci_run: None };
         let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
         let to = self.rt.block_on(slipway::ops::rollback::target(&cx, env, to)).map_err(|e| vec![e.to_string()])?;
-        self.run(Kind::Rollback, &to, env, None, by, approvals, Some("r3 breaks logins"), break_freeze)
+        self.run(RunKind::Rollback, &to, env, None, by, approvals, Some("r3 breaks logins"), break_freeze)
     }
 
     /// Lifts the hold on `env`, as `slipway unhold` does.
     fn unhold(&self, env: &str, by: &str) {
         let now = self.clock.now();
         let actor = Actor { name: by.into(), ci_run: None };
-        let mut r = Record::new(&ledger::new_run_id(now), Phase::Done, Kind::Unhold, env, now, &actor);
+        let mut r = Record::new(&ledger::new_run_id(now), Phase::Done, RunKind::Unhold, env, now, &actor);
         r.outcome = Some(Outcome::Done);
         self.rt.block_on(ledger::append(&self.store, &r)).unwrap();
     }
@@ -315,7 +323,7 @@ impl World {
                 };
                 let release = r.release.as_deref().map(|x| format!(" {x}")).unwrap_or_default();
                 let reason = match (r.kind, &r.reason) {
-                    (Kind::Rollback, Some(reason)) => format!(" ({reason})"),
+                    (RunKind::Rollback, Some(reason)) => format!(" ({reason})"),
                     _ => String::new(),
                 };
                 let broke = if r.broke_freeze { " breaking the freeze" } else { "" };
@@ -354,8 +362,8 @@ fn lines(parts: &[&[String]]) -> Vec<String> {
     parts.iter().flat_map(|p| p.iter().cloned()).collect()
 }
 
-fn deployed(v: Result<Verdict, Vec<String>>) {
-    assert_eq!(v, Ok(Verdict::Deployed));
+fn deployed(v: Result<Ending, Vec<String>>) {
+    assert_eq!(v, Ok(Ending::Deployed));
 }
 
 /// dev -> test -> staging -> prod, the repository's own definitions: prod needs two release managers and
@@ -436,7 +444,7 @@ fn the_line_of_four_walked_through_every_gate() {
     // A source whose smoke check failed: r3 fails in dev, so dev still runs r1 and its last change failed.
     w.app_answers("dev", 503);
     let failed = w.deploy("r3", "dev", "ci", &[]).unwrap();
-    assert!(matches!(failed, Verdict::RolledBack { .. }), "{failed:?}");
+    assert!(matches!(failed, Ending::RolledBack { .. }), "{failed:?}");
     w.app_answers("dev", 200);
     assert_eq!(
         w.promote("r3", "dev", "test", "ci", &["amara"]).unwrap_err(),
@@ -536,7 +544,7 @@ fn the_promotion_graph_walked_through_every_gate() {
     // A source whose smoke check failed.
     deployed(w.deploy("r3", "future", "dev2", &[]));
     w.app_answers("active", 503);
-    assert!(matches!(w.promote("r3", "future", "active", "dev2", &["kim"]), Ok(Verdict::RolledBack { .. })));
+    assert!(matches!(w.promote("r3", "future", "active", "dev2", &["kim"]), Ok(Ending::RolledBack { .. })));
     w.app_answers("active", 200);
     assert_eq!(
         w.promote("r3", "active", "uat", "dev2", &["kim"]).unwrap_err(),
@@ -601,8 +609,7 @@ fn rollbacks_to_the_previous_and_to_a_named_release() {
     assert!(held[0].starts_with("[hold] `dev` is held since ines rolled it back to r2 at "), "{held:?}");
     assert!(
         held[0].ends_with(
-            " (r3 breaks logins), so its automatic deploys are refused; `slipway unhold --env dev` lifts the hold, \
-             or promote a release to it by name"
+            " (r3 breaks logins), so its automatic deploys are refused; `slipway unhold --env dev` lifts the hold"
         ),
         "{held:?}"
     );
@@ -738,7 +745,7 @@ fn git_flow_walked_through_every_gate() {
 
     // The next tag fails its smoke check in pre-prod, which keeps r3, and so it cannot reach prod.
     w.app_answers("pre-prod", 503);
-    assert!(matches!(w.deploy("r4", "pre-prod", "ci", &[]), Ok(Verdict::RolledBack { .. })));
+    assert!(matches!(w.deploy("r4", "pre-prod", "ci", &[]), Ok(Ending::RolledBack { .. })));
     w.app_answers("pre-prod", 200);
     assert_eq!(
         w.promote("r4", "pre-prod", "prod", "ci", &["noor", "sam"]).unwrap_err(),
@@ -826,7 +833,7 @@ fn cloud_gov_four_walked_through_every_gate() {
     deployed(w.deploy("r3", "production", "ci", &[]));
     // A staging deploy whose smoke check fails is rolled back: staging keeps r2.
     w.app_answers("staging", 503);
-    assert!(matches!(w.deploy("r4", "staging", "ci", &[]), Ok(Verdict::RolledBack { .. })));
+    assert!(matches!(w.deploy("r4", "staging", "ci", &[]), Ok(Ending::RolledBack { .. })));
     w.app_answers("staging", 200);
     assert_eq!(w.running("staging").as_deref(), Some("r2"));
 

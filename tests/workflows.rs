@@ -10,7 +10,7 @@ use std::process::Command;
 use serde_json::Value;
 use slipway::model::{Environment, Project, RefPattern, Trigger};
 use slipway::synth::github::{ENVIRONMENTS_SCHEMA, EnvironmentsFile};
-use slipway::synth::{ArtifactSet, Kind};
+use slipway::synth::{ArtifactKind, ArtifactSet};
 
 use crate::artifacts::{assert_valid, synth};
 use crate::ref_forms::{CORPUS, filter_matches, fnmatch_pathname};
@@ -23,7 +23,7 @@ const TAGS: &[&str] = &["v1.2.3", "v1", "version", "1.0", "release/v1", "v2.0.0-
 fn workflow_files(set: &ArtifactSet) -> Vec<(String, String)> {
     set.artifacts
         .iter()
-        .filter(|(k, _)| k.kind == Kind::Workflow)
+        .filter(|(k, _)| k.kind == ArtifactKind::Workflow)
         .map(|(k, v)| (k.name.clone(), String::from_utf8(v.clone()).unwrap()))
         .collect()
 }
@@ -397,6 +397,36 @@ fn an_environment_needing_n_approvals_runs_n_jobs_in_a_row_in_it() {
 }
 
 #[test]
+fn a_promotion_into_prod_waits_once_as_the_definition_says() {
+    // prod waits 30 minutes after a release reaches staging, and needs two approvals: two jobs in its
+    // GitHub environment. Were GitHub's wait timer set too, it would run before each of them, on top of
+    // slipway's own wait rule: 60 to 90 minutes. The synthesized settings leave the wait to slipway alone.
+    let project = slipway::environments::project();
+    let prod = project.find("prod").unwrap();
+    assert_eq!(prod.approvals.wait, std::time::Duration::from_secs(30 * 60));
+    let set = synth(&project);
+    let (_, envs) = environments_file(&set);
+    for env in &envs.environments {
+        assert_eq!(env.wait_timer, 0, "GitHub waits before {}'s jobs", env.name);
+    }
+    let text = set.file(".github/workflows/slipway-promote.yml").unwrap();
+    let workflow: Value = serde_yaml_ng::from_slice(text).unwrap();
+    let into_prod: Vec<&Value> =
+        workflow["jobs"].as_object().unwrap().values().filter(|j| j["environment"] == "prod").collect();
+    assert_eq!(into_prod.len(), 2, "one review per job, two approvals");
+    for job in into_prod {
+        assert!(job.get("timeout-minutes").is_none() && !job.to_string().contains("sleep"), "{job}");
+    }
+    // The one wait is the policy's: refused before 30 minutes after staging received the release.
+    let promote = job_script(&workflow, "promote-prod");
+    assert!(promote.contains("slipway\" promote") || promote.contains("\"$SLIPWAY\" promote"), "{promote}");
+}
+
+fn job_script(workflow: &Value, id: &str) -> String {
+    workflow["jobs"][id]["steps"].as_array().unwrap().iter().filter_map(|s| s["run"].as_str()).collect()
+}
+
+#[test]
 fn scripts_read_values_from_the_environment_never_from_expressions() {
     // A branch name or an input pasted into a script by `${{ }}` would be shell code.
     for (flow, project) in reference_flows::all() {
@@ -551,6 +581,7 @@ fn a_synthesis_of_some_environments_leaves_the_project_wide_files_out() {
     assert!(set.artifacts.keys().all(|k| k.environment() == Some("dev")), "only dev's files");
     let all = synth(&project);
     assert!(
-        all.artifacts.keys().any(|k| k.kind == Kind::Workflow) && all.artifacts.keys().any(|k| k.kind == Kind::GitHub)
+        all.artifacts.keys().any(|k| k.kind == ArtifactKind::Workflow)
+            && all.artifacts.keys().any(|k| k.kind == ArtifactKind::GitHub)
     );
 }

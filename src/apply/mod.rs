@@ -10,4 +10,5 @@
 
 pub mod cloudformation;
 pub mod compose;
+pub mod report;
 pub mod smoke;

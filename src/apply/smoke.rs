@@ -1,5 +1,7 @@
 //! Smoke checks: an HTTP GET of a URL, retried, each attempt bounded in time; what proves a deploy (of
-//! stacks, or of a compose project) healthy.
+//! stacks, or of a compose project) healthy. [`run_all`] is the one loop over an environment's checks:
+//! resolve each one's URL (a stack output, where a compose target publishes a service), run it, stop at
+//! the first that fails.
 
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
@@ -7,7 +9,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::cloud::Poll;
-use crate::model::SmokeCheck;
+use crate::model::{SmokeCheck, SmokeUrl};
 
 /// One smoke check's result.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +20,34 @@ pub struct SmokeResult {
     pub passed: bool,
     /// What it saw: the status, or why it failed.
     pub detail: String,
+}
+
+/// Runs `checks` in order, each against the base URL `resolve` finds for it (`Err` says why there is
+/// none), stopping at the first that fails: every result, and the cause of the failure if one failed.
+/// Checks `resolve` answers `Ok(None)` for are not this caller's to run and are left out.
+pub async fn run_all(
+    checks: &[SmokeCheck],
+    mut resolve: impl AsyncFnMut(&SmokeUrl) -> Result<Option<String>, String>,
+    poll: &Poll,
+    mut note: impl FnMut(&str),
+) -> (Vec<SmokeResult>, Option<String>) {
+    let mut results = Vec::new();
+    for check in checks {
+        let base = match resolve(&check.url).await {
+            Ok(Some(base)) => base,
+            Ok(None) => continue,
+            Err(why) => {
+                results.push(SmokeResult { name: check.name.clone(), passed: false, detail: why.clone() });
+                return (results, Some(format!("smoke check `{}`: {why}", check.name)));
+            }
+        };
+        let (result, cause) = run(check, &base, poll, &mut note).await;
+        results.push(result);
+        if cause.is_some() {
+            return (results, cause);
+        }
+    }
+    (results, None)
 }
 
 /// Runs `check` against `base_url`, saying through `note` what it asks and when it passed: its result, and

@@ -9,4 +9,4 @@ mod template;
 pub mod validate;
 
 pub use expr::{Expr, PSEUDO_PARAMETERS, sub_placeholders};
-pub use template::{Output, Parameter, ParameterType, Policy, Resource, Stack, Template};
+pub use template::{Output, Parameter, ParameterType, Policy, Resource, Stack, Template, stack_name};

@@ -323,9 +323,9 @@ impl Stack {
         self
     }
 
-    /// The CloudFormation stack name: `<project>-<environment>-<stack>`.
+    /// The CloudFormation stack name: `<project>-<environment>-<stack>` ([`stack_name`]).
     pub fn stack_name(&self, project: &str, environment: &str) -> String {
-        format!("{project}-{environment}-{}", self.name)
+        stack_name(project, environment, &self.name)
     }
 
     /// The export names this stack's template declares (literal ones).
@@ -358,4 +358,11 @@ impl Stack {
         found.dedup();
         found
     }
+}
+
+/// The CloudFormation stack name of stack `short` of environment `env` in `project`:
+/// `<project>-<env>-<short>`. Synthesis names stacks so, deploys find them so, and reads of what is
+/// deployed look them up so: this is the one rule.
+pub fn stack_name(project: &str, env: &str, short: &str) -> String {
+    format!("{project}-{env}-{short}")
 }

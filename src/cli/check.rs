@@ -1,7 +1,8 @@
 //! `slipway check`: validates the definitions and every template they synthesize, writing nothing.
 
-use super::{CliError, Exit, Ui};
-use crate::model::Project;
+use std::io::Write;
+
+use super::{CliError, Exit, Session};
 
 /// Validates the definitions: environment names, promotion graph, refs, approvals, cloud.gov app names and
 /// routes, docker-compose ports, and every synthesized template against CloudFormation's resource types
@@ -14,10 +15,10 @@ pub struct CheckArgs {
     demos: Vec<String>,
 }
 
-pub fn run(project: Project, args: &CheckArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let project = super::with_demos(project, &args.demos)?;
+pub fn run(s: &Session, args: &CheckArgs) -> Result<Exit, CliError> {
+    let project = s.with_demos(&args.demos)?;
     let set = crate::synth::synth(&project, &[])?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
-    writeln!(ui.out, "ok: {} environments and {stacks} stacks pass every check", set.environments.len())?;
+    writeln!(s.out(), "ok: {} environments and {stacks} stacks pass every check", set.environments.len())?;
     Ok(Exit::Success)
 }

@@ -1,21 +1,18 @@
 //! `slipway demo up|down|ls|gc`: throwaway feature demos, one command each way, from a name or a branch
 //! (`feature-demo/<name>`, by default the CI's ref), and a sweep of the expired and the forgotten.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::context::{self, StoreArgs};
-use super::deploy::RunArgs;
-use super::{CliError, Exit, ListFormat, Ui};
-use crate::apply::cloudformation::{EventLines, LiveView, Reporter};
-use crate::clock::{Clock, SystemClock, Timestamp, human, human_left};
-use crate::cloud::{Cloud, Connector, Settings};
-use crate::docker::{Compose, DockerHost};
+use super::progress::Progress;
+use super::run_args::{RunArgs, StoreArgs};
+use super::{CliError, Exit, ListFormat, Session};
+use crate::clock::{Timestamp, human, human_left};
 use crate::ledger::Outcome;
-use crate::model::{BRANCH_PREFIX, Project};
-use crate::ops::Context;
+use crate::model::BRANCH_PREFIX;
 use crate::ops::demo::list::{Listing, Places};
-use crate::ops::demo::{self, At, Demo, UpRequest};
+use crate::ops::demo::{self, Demo, Reach, UpRequest};
 
 /// Throwaway feature demos: bring one up from a name or a branch, list them, bring them down, and sweep
 /// the expired ones and the forgotten.
@@ -54,13 +51,13 @@ struct Which {
 
 impl Which {
     /// What names the demo, and the branch it is made from, when one says.
-    fn resolve(&self) -> Result<(String, Option<String>), CliError> {
+    fn resolve(&self, s: &Session) -> Result<(String, Option<String>), CliError> {
         if let Some(name) = &self.name {
             return Ok((name.clone(), None));
         }
         let branch = match &self.branch {
             Some(b) => b.clone(),
-            None => context::git_ref(None).ok_or_else(|| {
+            None => s.git_ref(None).ok_or_else(|| {
                 CliError::user("name the demo (`slipway demo up NAME`) or its branch (--branch feature-demo/NAME)")
             })?,
         };
@@ -136,72 +133,46 @@ struct GcArgs {
     run: RunArgs,
 }
 
-pub fn run(project: Project, args: &DemoArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let runtime = super::runtime()?;
-    runtime.block_on(async {
-        match &args.command {
-            DemoCommand::Up(a) => up(&project, a, ui).await,
-            DemoCommand::Down(a) => down(&project, a, ui).await,
-            DemoCommand::Ls(a) => ls(&project, a, ui).await,
-            DemoCommand::Gc(a) => gc(&project, a, ui).await,
+impl DemoArgs {
+    /// The store the command names.
+    pub(super) fn store(&self) -> &StoreArgs {
+        match &self.command {
+            DemoCommand::Up(a) => &a.run.store,
+            DemoCommand::Down(a) => &a.run.store,
+            DemoCommand::Ls(a) => &a.store,
+            DemoCommand::Gc(a) => &a.run.store,
         }
-    })
-}
-
-/// The compose CLI (`SLIPWAY_COMPOSE` names a Compose v2 binary; else `docker compose`, else
-/// `docker-compose`).
-fn compose() -> Result<Compose, CliError> {
-    let explicit = std::env::var_os("SLIPWAY_COMPOSE").filter(|v| !v.is_empty()).map(PathBuf::from);
-    Compose::locate(explicit.as_deref()).map_err(|e| CliError::user(e.to_string()))
-}
-
-/// What a demo's run needs: its AWS account (when it has stacks), the compose CLI and its Docker engine
-/// (when it has a compose target).
-struct Reach {
-    cloud: Option<Cloud>,
-    compose: Option<(Compose, DockerHost)>,
-}
-
-impl Reach {
-    /// Connects to what `demo` has; to AWS only when it has stacks.
-    async fn of(demo: &Demo, host: Option<&str>, role: Option<&str>) -> Result<Self, CliError> {
-        let cloud = match demo.env.aws_target() {
-            Some(_) => {
-                let connector = Connector::load(Settings::from_env()).await;
-                Some(crate::ops::deploy::connect(&connector, &demo.env, role).await?)
-            }
-            None => None,
-        };
-        let compose = match demo::docker_host(&demo.env, host)? {
-            Some(host) => Some((compose()?, host)),
-            None => None,
-        };
-        Ok(Reach { cloud, compose })
-    }
-
-    fn at(&self) -> At<'_> {
-        At { cloud: self.cloud.as_ref(), compose: self.compose.as_ref().map(|(c, h)| (c, h)) }
     }
 }
 
-fn reporter<'a, W: std::io::Write + 'a>(
-    run: &RunArgs,
-    lines: &'a mut EventLines<W>,
-    view: &'a mut LiveView,
-) -> &'a mut dyn Reporter {
-    if run.live() { view } else { lines }
+pub fn run(s: &Session, args: &DemoArgs) -> Result<Exit, CliError> {
+    match &args.command {
+        DemoCommand::Up(a) => up(s, a),
+        DemoCommand::Down(a) => down(s, a),
+        DemoCommand::Ls(a) => ls(s, a),
+        DemoCommand::Gc(a) => gc(s, a),
+    }
 }
 
-async fn up(project: &Project, args: &UpArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
-    let (given, branch) = args.which.resolve()?;
-    let store = args.run.store.open(None).await?;
-    let known = crate::ledger::demos::demos(&crate::ledger::all_records(&store).await?);
-    let demo = demo::resolve(project, &given, &known)?;
+/// The compose CLI `SLIPWAY_COMPOSE` names (a Compose v2 binary), if it names one.
+fn compose_cli() -> Option<PathBuf> {
+    crate::vars::var("SLIPWAY_COMPOSE").map(PathBuf::from)
+}
+
+fn reach_of(s: &Session, demo: &Demo, host: Option<&str>, role: Option<&str>) -> Result<Reach, CliError> {
+    Ok(s.block_on(Reach::of(s.connector(), demo, host, role, compose_cli().as_deref()))?)
+}
+
+fn up(s: &Session, args: &UpArgs) -> Result<Exit, CliError> {
+    let (given, branch) = args.which.resolve(s)?;
+    let store = s.store()?;
+    let known = crate::ledger::demos::demos(&s.block_on(crate::ledger::all_records(store))?);
+    let demo = demo::resolve(s.project(), &given, &known)?;
     if !demo.slug.why.is_empty() {
-        writeln!(ui.err, "note: {}", demo.slug)?;
+        writeln!(s.err(), "note: {}", demo.slug)?;
     }
-    let reach = Reach::of(&demo, args.host.as_deref(), args.run.assume_role.as_deref()).await?;
-    let commit = context::commit(args.commit.as_deref());
+    let reach = reach_of(s, &demo, args.host.as_deref(), args.run.assume_role.as_deref())?;
+    let commit = s.commit(args.commit.as_deref());
     let release = match (&args.release, &commit) {
         (Some(r), _) => r.clone(),
         (None, Some(c)) => c.clone(),
@@ -209,9 +180,7 @@ async fn up(project: &Project, args: &UpArgs, ui: &mut Ui<'_>) -> Result<Exit, C
             return Err(CliError::user("say which release the demo runs (--release TAG): there is no commit to name"));
         }
     };
-    let actor = context::actor();
-    let clock = SystemClock;
-    let cx = Context { project: &demo.project, store: &store, actor: &actor, clock: &clock };
+    let cx = crate::ops::Context { project: &demo.project, ..s.context()? };
     let options = args.run.options();
     let req = UpRequest {
         demo: &demo,
@@ -222,55 +191,50 @@ async fn up(project: &Project, args: &UpArgs, ui: &mut Ui<'_>) -> Result<Exit, C
         apply: &options,
         lock: args.run.lock_options(),
     };
-    let (mut view, err) = (LiveView::default(), &mut *ui.err);
-    let mut lines = EventLines::new(err);
-    let reporter = reporter(&args.run, &mut lines, &mut view);
-    let result = demo::up(&cx, &req, &reach.at(), reporter).await;
-    reporter.finish();
+    let mut progress = Progress::new(args.run.progress, s.ui());
+    let result = s.block_on(demo::up(&cx, &req, &reach.at(), progress.reporter()));
+    progress.reporter().finish();
     let out = result?;
     let name = &demo.slug.name;
-    let now = clock.now();
+    let now = s.clock().now();
     let expires = if out.expires > now {
         format!("{} (in {})", out.expires, human_left(out.expires.since(now)))
     } else {
         format!("{} (already passed: `slipway demo gc` brings it down)", out.expires)
     };
+    let mut w = s.out();
     let exit = match out.outcome {
         Outcome::Deployed => {
-            writeln!(ui.out, "up: demo {name} runs release {release} until {expires}")?;
+            writeln!(w, "up: demo {name} runs release {release} until {expires}")?;
             Exit::Success
         }
         Outcome::Failed => {
-            writeln!(ui.out, "failed: demo {name} did not come up and was left as it is: {}", cause(&out.cause))?;
+            writeln!(w, "failed: demo {name} did not come up and was left as it is: {}", cause(&out.cause))?;
             Exit::RollbackIncomplete
         }
         Outcome::RolledBack => {
-            writeln!(ui.out, "rolled back: demo {name} did not come up: {}", cause(&out.cause))?;
+            writeln!(w, "rolled back: demo {name} did not come up: {}", cause(&out.cause))?;
             Exit::RolledBack
         }
         Outcome::RollbackIncomplete => {
-            writeln!(
-                ui.out,
-                "failed: demo {name} did not come up and could not be brought back: {}",
-                cause(&out.cause)
-            )?;
+            writeln!(w, "failed: demo {name} did not come up and could not be brought back: {}", cause(&out.cause))?;
             Exit::RollbackIncomplete
         }
         Outcome::Refused => {
-            writeln!(ui.out, "refused: demo {name}: {}", cause(&out.cause))?;
+            writeln!(w, "refused: demo {name}: {}", cause(&out.cause))?;
             Exit::Refused
         }
         _ => {
-            writeln!(ui.out, "demo {name}: {}", cause(&out.cause))?;
+            writeln!(w, "demo {name}: {}", cause(&out.cause))?;
             Exit::CloudFailed
         }
     };
     for line in &out.undone {
-        writeln!(ui.out, "  {line}")?;
+        writeln!(w, "  {line}")?;
     }
     if matches!(out.outcome, Outcome::Deployed | Outcome::Failed) {
         for (what, url) in &out.urls {
-            writeln!(ui.out, "  {what}: {url}")?;
+            writeln!(w, "  {what}: {url}")?;
         }
     }
     Ok(exit)
@@ -280,91 +244,61 @@ fn cause(cause: &Option<String>) -> &str {
     cause.as_deref().unwrap_or("no reason recorded")
 }
 
-async fn down(project: &Project, args: &DownArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
-    let (given, _) = args.which.resolve()?;
-    let demo = demo::existing(project, &given)?;
-    let store = args.run.store.open(None).await?;
-    let reach = Reach::of(&demo, args.host.as_deref(), args.run.assume_role.as_deref()).await?;
-    bring_down(project, &store, &demo, &reach, &args.run, ui).await
+fn down(s: &Session, args: &DownArgs) -> Result<Exit, CliError> {
+    let (given, _) = args.which.resolve(s)?;
+    let demo = demo::existing(s.project(), &given)?;
+    let reach = reach_of(s, &demo, args.host.as_deref(), args.run.assume_role.as_deref())?;
+    bring_down(s, &demo, &reach, &args.run)
 }
 
-async fn bring_down(
-    project: &Project,
-    store: &crate::store::Store,
-    demo: &Demo,
-    reach: &Reach,
-    run: &RunArgs,
-    ui: &mut Ui<'_>,
-) -> Result<Exit, CliError> {
-    let actor = context::actor();
-    let clock = SystemClock;
-    let cx = Context { project, store, actor: &actor, clock: &clock };
-    let (mut view, err) = (LiveView::default(), &mut *ui.err);
-    let mut lines = EventLines::new(err);
-    let reporter = reporter(run, &mut lines, &mut view);
-    let result = demo::down(&cx, demo, &reach.at(), &run.options(), run.lock_options(), reporter).await;
-    reporter.finish();
+fn bring_down(s: &Session, demo: &Demo, reach: &Reach, run: &RunArgs) -> Result<Exit, CliError> {
+    let cx = s.context()?;
+    let mut progress = Progress::new(run.progress, s.ui());
+    let result =
+        s.block_on(demo::down(&cx, demo, &reach.at(), &run.options(), run.lock_options(), progress.reporter()));
+    progress.reporter().finish();
     let out = result?;
     let name = &demo.slug.name;
     if !out.left.is_empty() {
-        writeln!(ui.out, "failed: demo {name} is partly down; left: {}", out.left.join("; "))?;
+        writeln!(s.out(), "failed: demo {name} is partly down; left: {}", out.left.join("; "))?;
         return Ok(Exit::RollbackIncomplete);
     }
     if out.removed.is_empty() {
-        writeln!(ui.out, "down: demo {name} had nothing left to remove")?;
+        writeln!(s.out(), "down: demo {name} had nothing left to remove")?;
     } else {
-        writeln!(ui.out, "down: demo {name}: removed {}", out.removed.join("; "))?;
+        writeln!(s.out(), "down: demo {name}: removed {}", out.removed.join("; "))?;
     }
     Ok(Exit::Success)
 }
 
-/// Where `ls` and `gc` look: the account and region a demo's stacks go to, and the Docker engine its
-/// compose project runs on, as the definitions' demo factory says; a place that cannot be reached is
-/// said, and skipped.
-async fn places(project: &Project, host: Option<&str>, role: Option<&str>, ui: &mut Ui<'_>) -> Result<Reach, CliError> {
-    let probe = demo::existing(project, "probe")?;
-    let cloud = match probe.env.aws_target() {
-        None => None,
-        Some(t) => {
-            match crate::ops::deploy::connect(&Connector::load(Settings::from_env()).await, &probe.env, role).await {
-                Ok(cloud) => Some(cloud),
-                Err(e) => {
-                    writeln!(ui.err, "warning: demos' stacks not checked (account {}, {}): {e}", t.account, t.region)?;
-                    None
-                }
-            }
-        }
-    };
-    let compose = match demo::docker_host(&probe.env, host) {
-        Ok(Some(host)) => Some((compose()?, host)),
-        Ok(None) => None,
-        Err(e) => {
-            writeln!(ui.err, "warning: demos' compose projects not checked: {e}")?;
-            None
-        }
-    };
-    Ok(Reach { cloud, compose })
+/// Where `ls` and `gc` look, with a warning for each place that cannot be reached.
+fn places(s: &Session, host: Option<&str>, role: Option<&str>) -> Result<Reach, CliError> {
+    let (reach, skipped) =
+        s.block_on(Reach::places(s.connector(), s.project(), host, role, compose_cli().as_deref()))?;
+    for line in skipped {
+        writeln!(s.err(), "warning: {line}")?;
+    }
+    Ok(reach)
 }
 
-async fn listings(project: &Project, store: &crate::store::Store, reach: &Reach) -> Result<Vec<Listing>, CliError> {
-    let actor = context::actor();
-    let cx = Context { project, store, actor: &actor, clock: &SystemClock };
+fn listings(s: &Session, reach: &Reach) -> Result<Vec<Listing>, CliError> {
+    let cx = s.context()?;
     let at = reach.at();
     let places = Places { clouds: at.cloud.into_iter().collect(), compose: at.compose };
-    Ok(demo::list::list(&cx, &places).await?)
+    Ok(s.block_on(demo::list::list(&cx, &places))?)
 }
 
-async fn ls(project: &Project, args: &LsArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
-    let store = args.store.open(None).await?;
-    let reach = places(project, args.host.as_deref(), args.assume_role.as_deref(), ui).await?;
-    let all = listings(project, &store, &reach).await?;
-    let now = SystemClock.now();
+fn ls(s: &Session, args: &LsArgs) -> Result<Exit, CliError> {
+    let reach = places(s, args.host.as_deref(), args.assume_role.as_deref())?;
+    let all = listings(s, &reach)?;
+    let now = s.clock().now();
+    let mut out = s.out();
     match args.format {
         ListFormat::Json => {
             let json: Vec<serde_json::Value> = all.iter().map(|l| listing_json(l, now)).collect();
-            writeln!(ui.out, "{}", serde_json::to_string_pretty(&json).expect("listings serialize"))?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&json).expect("listings serialize"))?;
         }
-        ListFormat::Text if all.is_empty() => writeln!(ui.out, "no demos")?,
+        ListFormat::Text if all.is_empty() => writeln!(out, "no demos")?,
         ListFormat::Text => {
             for l in &all {
                 let age = l.since.map_or("?".to_string(), |s| human(now.since(s)));
@@ -374,24 +308,24 @@ async fn ls(project: &Project, args: &LsArgs, ui: &mut Ui<'_>) -> Result<Exit, C
                     None => "no expiry".to_string(),
                 };
                 let slug = if l.slug == l.name { String::new() } else { format!(" ({})", l.slug) };
-                writeln!(ui.out, "{}{slug}: {}, up {age}, {expires}", l.name, l.status_text())?;
+                writeln!(out, "{}{slug}: {}, up {age}, {expires}", l.name, l.status_text())?;
                 if let Some(branch) = &l.branch {
-                    writeln!(ui.out, "  branch: {branch}")?;
+                    writeln!(out, "  branch: {branch}")?;
                 }
                 if let Some(release) = &l.release {
-                    writeln!(ui.out, "  release: {release}")?;
+                    writeln!(out, "  release: {release}")?;
                 }
                 for (what, url) in &l.urls {
-                    writeln!(ui.out, "  {what}: {url}")?;
+                    writeln!(out, "  {what}: {url}")?;
                 }
                 if !l.stacks.is_empty() {
-                    writeln!(ui.out, "  stacks: {}", l.stacks.join(", "))?;
+                    writeln!(out, "  stacks: {}", l.stacks.join(", "))?;
                 }
                 if let Some(compose) = &l.compose {
-                    writeln!(ui.out, "  compose: {compose}")?;
+                    writeln!(out, "  compose: {compose}")?;
                 }
                 if let Some(reason) = &l.reason {
-                    writeln!(ui.out, "  last failure: {reason}")?;
+                    writeln!(out, "  last failure: {reason}")?;
                 }
             }
         }
@@ -418,15 +352,14 @@ fn listing_json(l: &Listing, now: Timestamp) -> serde_json::Value {
     })
 }
 
-async fn gc(project: &Project, args: &GcArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
-    let store = args.run.store.open(None).await?;
-    let reach = places(project, args.host.as_deref(), args.run.assume_role.as_deref(), ui).await?;
-    let all = listings(project, &store, &reach).await?;
-    let now = SystemClock.now();
+fn gc(s: &Session, args: &GcArgs) -> Result<Exit, CliError> {
+    let reach = places(s, args.host.as_deref(), args.run.assume_role.as_deref())?;
+    let all = listings(s, &reach)?;
+    let now = s.clock().now();
     let sweep = demo::list::to_sweep(&all, now, args.orphan_age);
     if sweep.is_empty() {
         writeln!(
-            ui.out,
+            s.out(),
             "nothing to bring down: no demo has expired, and no orphan is older than {}",
             human(args.orphan_age)
         )?;
@@ -435,13 +368,13 @@ async fn gc(project: &Project, args: &GcArgs, ui: &mut Ui<'_>) -> Result<Exit, C
     let mut exit = Exit::Success;
     for (listing, why) in sweep {
         if args.dry_run {
-            writeln!(ui.out, "would bring down {}: {why}", listing.name)?;
+            writeln!(s.out(), "would bring down {}: {why}", listing.name)?;
             continue;
         }
-        writeln!(ui.out, "bringing down {}: {why}", listing.name)?;
-        let demo = demo::existing(project, &listing.slug)?;
-        let its = Reach::of(&demo, args.host.as_deref(), args.run.assume_role.as_deref()).await?;
-        let done = bring_down(project, &store, &demo, &its, &args.run, ui).await?;
+        writeln!(s.out(), "bringing down {}: {why}", listing.name)?;
+        let demo = demo::existing(s.project(), &listing.slug)?;
+        let its = reach_of(s, &demo, args.host.as_deref(), args.run.assume_role.as_deref())?;
+        let done = bring_down(s, &demo, &its, &args.run)?;
         exit = exit.max(done);
     }
     Ok(exit)

@@ -3,23 +3,12 @@
 //! rendered for a terminal, a pull-request comment or a machine.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use futures_util::future::join_all;
-use futures_util::stream::{self, StreamExt, TryStreamExt};
-
-use super::{CliError, Exit, Ui};
-use crate::apply::cloudformation::stack_name;
-use crate::cloud::{
-    ChangeSetOutcome, ChangeSetRequest, Cloud, Connector, Destination, ParameterValue, Poll, RegionRule, Settings,
-    TemplateSource,
-};
-use crate::diff::Verdicts;
-use crate::diff::render::{self, Format};
-use crate::model::Project;
-use crate::synth::{ArtifactKey, ArtifactSet, Artifacts, MANIFEST};
+use super::{CliError, Exit, Session};
+use crate::diff::render;
+use crate::synth::{ArtifactKey, MANIFEST};
 
 /// Shows what would change: every CloudFormation template the definitions synthesize now, compared
 /// resource by resource with the same file in DIR or with the deployed stack (security changes first,
@@ -67,6 +56,27 @@ pub struct DiffArgs {
     exit_code: bool,
 }
 
+/// How to show the differences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// For a terminal or a CI log.
+    Text,
+    /// For a pull-request comment.
+    Markdown,
+    /// For machines: a stable, documented shape (see the README).
+    Json,
+}
+
+impl From<Format> for render::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => render::Format::Text,
+            Format::Markdown => render::Format::Markdown,
+            Format::Json => render::Format::Json,
+        }
+    }
+}
+
 /// What `--against` names.
 #[derive(Clone, Debug)]
 enum Against {
@@ -80,13 +90,13 @@ fn parse_against(s: &str) -> Result<Against, String> {
     Ok(if s == "deployed" { Against::Deployed } else { Against::Dir(PathBuf::from(s)) })
 }
 
-pub fn run(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    match diff(project, args, ui) {
+pub fn run(s: &Session, args: &DiffArgs) -> Result<Exit, CliError> {
+    match diff(s, args) {
         Ok(differs) if args.exit_code && differs => Ok(Exit::Differs),
         Ok(_) => Ok(Exit::Success),
         // `--exit-code` promises 1 for every error, whatever its kind; a closed pipe stays a quiet exit.
         Err(e) if args.exit_code && !e.is_broken_pipe() => {
-            e.render(ui.err)?;
+            e.render(&mut s.err())?;
             Ok(Exit::Refused)
         }
         Err(e) => Err(e),
@@ -94,9 +104,9 @@ pub fn run(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<Exit, CliEr
 }
 
 /// Computes and renders the diff; whether anything differs.
-fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError> {
+fn diff(s: &Session, args: &DiffArgs) -> Result<bool, CliError> {
     let against = match (&args.old, &args.new, &args.against) {
-        (Some(old), Some(new), _) => return diff_paths(old, new, args, ui),
+        (Some(old), Some(new), _) => return diff_paths(s, old, new, args),
         (_, _, Some(against)) => against,
         _ => {
             return Err(CliError::user(
@@ -109,8 +119,11 @@ fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError
             ));
         }
     };
-    let project = super::with_demos(project, &args.demos)?;
-    let only = super::resolve_envs(&project, &args.envs)?;
+    let project = s.with_demos(&args.demos)?;
+    for env in &args.envs {
+        project.find(env).ok_or_else(|| super::session::unknown_environment(&project, env))?;
+    }
+    let only = args.envs.clone();
     if args.change_set && !matches!(against, Against::Deployed) {
         return Err(CliError::user(
             "--change-set needs --against deployed: a change set compares with a deployed stack",
@@ -122,7 +135,7 @@ fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError
             let read = crate::synth::read_dir(dir, &only)?;
             for path in &read.changed {
                 writeln!(
-                    ui.err,
+                    s.err(),
                     "note: `{}` changed after `slipway synth` wrote it (its SHA-256 differs from {MANIFEST}); \
                      comparing what it holds now",
                     dir.join(path).display()
@@ -131,7 +144,8 @@ fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError
             (read.artifacts, set.artifacts.clone(), BTreeMap::new())
         }
         Against::Deployed => {
-            let (old, verdicts) = deployed(&project, &set, args.change_set)?;
+            let (old, verdicts) =
+                s.block_on(crate::ops::deployed::for_diff(s.connector(), &project, &set, args.change_set))?;
             // CloudFormation holds only the templates: compare those, not the other files.
             let new = set.artifacts.iter().filter(|(k, _)| k.stack().is_some()).map(|(k, v)| (k.clone(), v.clone()));
             (old, new.collect(), verdicts)
@@ -145,19 +159,19 @@ fn diff(project: Project, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError
             }
         }
     }
-    show(&diff, args, ui)
+    show(s, &diff, args)
 }
 
 /// Renders `diff` as asked; whether anything differs.
-fn show(diff: &crate::diff::Diff, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError> {
+fn show(s: &Session, diff: &crate::diff::Diff, args: &DiffArgs) -> Result<bool, CliError> {
     let color =
         args.format == Format::Text && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    render::render(diff, args.format, color, ui.out)?;
+    render::render(diff, args.format.into(), color, &mut s.out())?;
     Ok(!diff.is_empty())
 }
 
 /// `slipway diff OLD NEW`: two templates or two directories of them, no definitions involved.
-fn diff_paths(old: &Path, new: &Path, args: &DiffArgs, ui: &mut Ui) -> Result<bool, CliError> {
+fn diff_paths(s: &Session, old: &Path, new: &Path, args: &DiffArgs) -> Result<bool, CliError> {
     let compared = crate::diff::diff_paths(old, new)?;
     if !compared.skipped.is_empty() {
         const SHOWN: usize = 5;
@@ -165,108 +179,7 @@ fn diff_paths(old: &Path, new: &Path, args: &DiffArgs, ui: &mut Ui) -> Result<bo
         if compared.skipped.len() > SHOWN {
             list.push_str(&format!(" and {} more", compared.skipped.len() - SHOWN));
         }
-        writeln!(ui.err, "note: not compared, as not templates (.json, .yaml, .yml, .template): {list}")?;
+        writeln!(s.err(), "note: not compared, as not templates (.json, .yaml, .yml, .template): {list}")?;
     }
-    show(&compared.diff, args, ui)
-}
-
-/// The deployed template of every stack in `set` (a stack that does not exist has none, so it shows as
-/// added), and with `change_set` CloudFormation's verdicts on each.
-///
-/// Every environment is connected to at once, then every stack of all of them is read at once: the cloud
-/// layer bounds the calls in flight and pauses them all when AWS throttles (see `cloud::limit`), and the
-/// results are taken in the definitions' order, the first failure in that order being the one reported.
-fn deployed(
-    project: &Project,
-    set: &ArtifactSet,
-    change_set: bool,
-) -> Result<(Artifacts, BTreeMap<ArtifactKey, Verdicts>), CliError> {
-    let runtime = super::runtime()?;
-    runtime.block_on(async {
-        let connector = Connector::load(Settings::from_env()).await;
-        let envs: Vec<(&String, &Vec<String>, Destination)> = set
-            .stacks
-            .iter()
-            .filter(|(_, stacks)| !stacks.is_empty())
-            .filter_map(|(env_name, stacks)| {
-                let target = project.find(env_name).and_then(|e| e.aws_target())?;
-                let dest = Destination {
-                    environment: env_name,
-                    account: target.account.as_str(),
-                    region: target.region.code(),
-                };
-                Some((env_name, stacks, dest))
-            })
-            .collect();
-        let connected =
-            join_all(envs.iter().map(|(_, _, dest)| connector.connect(dest, RegionRule::Environment))).await;
-        let clouds = connected.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let reads = envs
-            .iter()
-            .zip(&clouds)
-            .flat_map(|((env_name, stacks, _), cloud)| stacks.iter().map(move |stack| (*env_name, stack, cloud)));
-        let read: Vec<Option<(ArtifactKey, String, Option<Verdicts>)>> = stream::iter(reads)
-            .map(|(env_name, stack, cloud)| async move {
-                let name = stack_name(&project.name, env_name, stack);
-                let Some((state, body)) = cloud.deployed(&name).await? else { return Ok(None) };
-                let key = ArtifactKey::template(env_name, stack);
-                let verdicts = match change_set {
-                    true => {
-                        let template = String::from_utf8_lossy(&set.artifacts[&key]).into_owned();
-                        Some(change_set_verdicts(cloud, &state, &template).await?)
-                    }
-                    false => None,
-                };
-                Ok::<_, CliError>(Some((key, body, verdicts)))
-            })
-            .buffered(crate::cloud::limit::IN_FLIGHT)
-            .try_collect()
-            .await?;
-        let mut templates = Artifacts::new();
-        let mut verdicts = BTreeMap::new();
-        for (key, body, v) in read.into_iter().flatten() {
-            if let Some(v) = v {
-                verdicts.insert(key.clone(), v);
-            }
-            templates.insert(key, body.into_bytes());
-        }
-        Ok((templates, verdicts))
-    })
-}
-
-/// Creates a change set that would update the deployed stack to `template` (its parameters keeping their
-/// current values), reads CloudFormation's verdicts from it, and deletes it again.
-async fn change_set_verdicts(
-    cloud: &Cloud,
-    state: &crate::cloud::StackState,
-    template: &str,
-) -> Result<Verdicts, CliError> {
-    let declared: Vec<String> = crate::diff::parse_template(template)
-        .ok()
-        .and_then(|t| t.get("Parameters").and_then(|p| p.as_object()).map(|p| p.keys().cloned().collect()))
-        .unwrap_or_default();
-    let name = format!("slipway-diff-{}", std::process::id());
-    let request = ChangeSetRequest {
-        stack: &state.name,
-        name: &name,
-        create: false,
-        template: TemplateSource::Body(template),
-        parameters: declared
-            .into_iter()
-            .filter(|p| state.parameters.contains_key(p))
-            .map(|p| (p, ParameterValue::UsePrevious))
-            .collect(),
-        tags: None,
-    };
-    match cloud.create_change_set(&request, &Poll::from_min(Duration::from_millis(500))).await? {
-        ChangeSetOutcome::NoChanges => Ok(Verdicts::default()),
-        ChangeSetOutcome::Failed(reason) => {
-            Err(CliError::cloud(format!("CloudFormation refused a change set for stack `{}`: {reason}", state.name)))
-        }
-        ChangeSetOutcome::Ready(cs) => {
-            let verdicts = Verdicts::of(&cs.changes);
-            cloud.delete_change_set(&state.name, &cs.id).await?;
-            Ok(verdicts)
-        }
-    }
+    show(s, &compared.diff, args)
 }

@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 
-use super::{CliError, Exit, ListFormat, Ui};
-use crate::model::{Environment, Project};
+use std::io::Write;
+
+use super::{CliError, Exit, ListFormat, Session};
+use crate::model::Environment;
 
 /// Lists the environments with their tier, targets, the git refs that may deploy, trigger, what each is
 /// promoted from, and the approvals a deploy needs. Refuses definitions that `slipway check` refuses.
@@ -66,21 +68,22 @@ fn or_dash(items: &[String]) -> String {
     if items.is_empty() { "-".into() } else { items.join(", ") }
 }
 
-pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<Exit, CliError> {
+pub fn run(s: &Session, args: &EnvsArgs) -> Result<Exit, CliError> {
     // A listing of definitions `check` refuses would describe environments that cannot deploy.
-    super::checked(project)?;
-    let rows: Vec<Row> = project.all_environments().map(row).collect();
+    s.checked()?;
+    let rows: Vec<Row> = s.project().all_environments().map(row).collect();
+    let mut out = s.out();
     match args.format {
         ListFormat::Json => {
             let json = serde_json::to_string_pretty(&rows).map_err(|e| CliError::internal(e.to_string()))?;
-            writeln!(ui.out, "{json}")?;
+            writeln!(out, "{json}")?;
         }
         ListFormat::Text => {
             for (i, r) in rows.iter().enumerate() {
                 if i > 0 {
-                    writeln!(ui.out)?;
+                    writeln!(out)?;
                 }
-                writeln!(ui.out, "{} ({})", r.name, r.tier)?;
+                writeln!(out, "{} ({})", r.name, r.tier)?;
                 for (label, value) in [
                     ("targets", or_dash(&r.targets)),
                     ("refs", or_dash(&r.refs)),
@@ -88,7 +91,7 @@ pub fn run(project: &Project, args: &EnvsArgs, ui: &mut Ui) -> Result<Exit, CliE
                     ("promoted from", or_dash(&r.promoted_from)),
                     ("approvals", approvals_text(&r.approvals)),
                 ] {
-                    writeln!(ui.out, "  {label:<14}{value}")?;
+                    writeln!(out, "  {label:<14}{value}")?;
                 }
             }
         }

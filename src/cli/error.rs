@@ -119,7 +119,7 @@ impl From<Problems> for CliError {
     fn from(p: Problems) -> Self {
         let mut e = CliError::user(format!("{p}:"));
         e.details = p.0.iter().map(ToString::to_string).collect();
-        e.hint("fix them in environments/ or stacks/, then run `slipway check` again")
+        e.hint("fix them in the definitions, then run `slipway check` again")
     }
 }
 
@@ -231,20 +231,100 @@ impl From<crate::ops::demo::DemoError> for CliError {
     }
 }
 
+impl From<crate::ops::release::SourceError> for CliError {
+    fn from(e: crate::ops::release::SourceError) -> Self {
+        use crate::ops::release::SourceError;
+        match e {
+            SourceError::Read(e) => e.into(),
+            SourceError::Definitions(p) => p.into(),
+            SourceError::Dirty { .. } => CliError::user(e.to_string())
+                .hint("commit the changes and release that commit, or pass --allow-dirty to release them as they are (the release says so)"),
+            SourceError::Edited { ref path, .. } | SourceError::Unlisted(ref path) => {
+                let dir = path.parent().and_then(|p| p.parent()).and_then(|p| p.parent()).unwrap_or(path);
+                let hint = format!(
+                    "synthesize it again with `slipway synth --out {}`, review it, and deploy that",
+                    dir.display()
+                );
+                CliError::user(e.to_string()).hint(hint)
+            }
+            SourceError::NoTemplates { ref dir, .. } => {
+                let hint = format!("synthesize it again with `slipway synth --out {}`, review it, and deploy that", dir.display());
+                CliError::user(e.to_string()).hint(hint)
+            }
+        }
+    }
+}
+
+impl From<crate::github::GitHubError> for CliError {
+    fn from(e: crate::github::GitHubError) -> Self {
+        crate::ops::github::GitHubOpsError::from(e).into()
+    }
+}
+
+impl From<crate::ops::github::GitHubOpsError> for CliError {
+    fn from(e: crate::ops::github::GitHubOpsError) -> Self {
+        use crate::ops::github::GitHubOpsError;
+        match e {
+            GitHubOpsError::UnknownReviewer { .. } => CliError::user(e.to_string()).hint(
+                "approval groups list GitHub logins (and are GitHub teams of the owner when they have more than six people)",
+            ),
+            GitHubOpsError::GitHub(ref inner) => {
+                let mut err = CliError::cloud(e.to_string());
+                if matches!(inner.status(), Some(401 | 403)) {
+                    err = err.hint("GITHUB_TOKEN must be a token that may administer the repository");
+                }
+                err.hint("what was changed before the failure stays; running it again changes only what still differs")
+            }
+            GitHubOpsError::UnknownEnvironments(details) => {
+                let mut err =
+                    CliError::user("refusing to apply: workflows name GitHub environments the definitions do not have");
+                err.details = details;
+                err.hint("GitHub creates an environment a job names on its first run, with no protection at all")
+                    .hint("fix the workflow, or define the environment; nothing was changed")
+            }
+            GitHubOpsError::Unreadable { .. } => CliError::user(e.to_string()),
+            GitHubOpsError::NoToken => CliError::user(e.to_string()).hint(
+                "use a token that may administer the repository (a fine-grained token with \"Administration\" write)",
+            ),
+            GitHubOpsError::NotInARun(_) => {
+                CliError::user(e.to_string()).hint("outside GitHub Actions, name the approvers with --approved-by")
+            }
+            GitHubOpsError::Approvals(_) => {
+                CliError::cloud(e.to_string()).hint("the token needs `actions: read` on the repository")
+            }
+        }
+    }
+}
+
 impl From<OpsError> for CliError {
     fn from(e: OpsError) -> Self {
         match e {
             OpsError::Lock(e) => e.into(),
             OpsError::Ledger(e) => e.into(),
             OpsError::Release(e) => e.into(),
+            OpsError::Source(e) => e.into(),
             OpsError::Plan(e) => e.into(),
             OpsError::Connect(e) => e.into(),
             OpsError::Cloud(e) => e.into(),
             OpsError::Store(e) => e.into(),
+            OpsError::GitHub(e) => e.into(),
+            OpsError::ChangeSetRefused(e) => CliError::cloud(e.to_string()),
             OpsError::Demo(e) => match e {
                 crate::ops::demo::DemoError::Compose(_) => CliError::cloud(e.to_string()),
                 _ => CliError::user(e.to_string()),
             },
+            OpsError::NothingFor { .. } => CliError::user(e.to_string())
+                .hint("create a release that includes it; `slipway release show ID` lists what a release holds"),
+            OpsError::Promotion(ref p) => {
+                let err = CliError::user(e.to_string());
+                match p {
+                    crate::ops::promote::PromoteError::NotRunning { .. } => {
+                        err.hint("promote it into one of them first, or name the source with --from")
+                    }
+                    _ => err,
+                }
+            }
+            OpsError::Verify(_) | OpsError::Freeze(_) => CliError::user(e.to_string()),
             OpsError::NothingBefore { ref env, .. } => {
                 let hint = format!("`slipway history --env {env}` lists what ran there");
                 CliError::user(e.to_string()).hint(hint)

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use crate::apply::cloudformation::Verdict;
+use crate::apply::cloudformation::Ending;
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,13 +70,13 @@ impl Exit {
     }
 
     /// How a deploy's verdict ends the command.
-    pub fn of_verdict(verdict: &Verdict) -> Exit {
+    pub fn of_ending(verdict: &Ending) -> Exit {
         match verdict {
-            Verdict::Deployed => Exit::Success,
-            Verdict::Refused { .. } => Exit::Refused,
-            Verdict::CloudFailed { .. } => Exit::CloudFailed,
-            Verdict::RolledBack { .. } => Exit::RolledBack,
-            Verdict::RollbackIncomplete { .. } => Exit::RollbackIncomplete,
+            Ending::Deployed => Exit::Success,
+            Ending::Refused { .. } => Exit::Refused,
+            Ending::CloudFailed { .. } => Exit::CloudFailed,
+            Ending::RolledBack { .. } => Exit::RolledBack,
+            Ending::RollbackIncomplete { .. } => Exit::RollbackIncomplete,
         }
     }
 

@@ -2,8 +2,7 @@
 //! each environment with its refs and trigger, each edge labelled with the gate into its target
 //! (approvals, groups, wait timer).
 
-use super::{CliError, Exit, Ui};
-use crate::model::Project;
+use super::{CliError, Exit, Session};
 use crate::synth::graph;
 
 /// Draws the promotion graph: environments with their refs and trigger, edges labelled with the gate into
@@ -21,12 +20,11 @@ enum Format {
     Dot,
 }
 
-pub fn run(project: &Project, args: &GraphArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    super::checked(project)?;
+pub fn run(s: &Session, args: &GraphArgs) -> Result<Exit, CliError> {
+    s.checked()?;
     let text = match args.format {
-        Format::Mermaid => graph::mermaid(project),
-        Format::Dot => graph::dot(project),
+        Format::Mermaid => graph::mermaid(s.project()),
+        Format::Dot => graph::dot(s.project()),
     };
-    write!(ui.out, "{text}")?;
-    Ok(Exit::Success)
+    s.print(&text)
 }

@@ -1,10 +1,11 @@
 //! `slipway history`: the ledger's records, newest first: who changed what where, when, with whose
 //! approval, and how it ended.
 
-use super::context::StoreArgs;
-use super::{CliError, Exit, ListFormat, Ui};
+use std::io::Write;
+
+use super::run_args::StoreArgs;
+use super::{CliError, Exit, ListFormat, Session};
 use crate::ledger::{self, Phase, Record};
-use crate::model::Project;
 
 /// Lists the ledger's records, newest first.
 #[derive(Debug, clap::Args)]
@@ -16,31 +17,31 @@ pub struct HistoryArgs {
     #[arg(long, value_enum, default_value_t = ListFormat::Text)]
     format: ListFormat,
     #[command(flatten)]
-    store: StoreArgs,
+    pub(super) store: StoreArgs,
 }
 
-pub fn run(project: Project, args: &HistoryArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let envs = super::resolve_envs(&project, &args.envs)?;
-    let runtime = super::runtime()?;
-    let mut records = runtime.block_on(async {
-        let store = args.store.open(None).await?;
+pub fn run(s: &Session, args: &HistoryArgs) -> Result<Exit, CliError> {
+    let envs = s.environments(&args.envs)?;
+    let store = s.store()?;
+    let mut records = s.block_on(async {
         let mut records = Vec::new();
         if envs.is_empty() {
-            records = ledger::all_records(&store).await?;
+            records = ledger::all_records(store).await?;
         } else {
             for env in &envs {
-                records.extend(ledger::records(&store, env).await?);
+                records.extend(ledger::records(store, env).await?);
             }
         }
         Ok::<_, CliError>(records)
     })?;
+    let mut out = s.out();
     records.sort_by(|a, b| (b.at, &b.run).cmp(&(a.at, &a.run)));
     match args.format {
-        ListFormat::Json => writeln!(ui.out, "{}", serde_json::to_string_pretty(&records).expect("records serialize"))?,
-        ListFormat::Text if records.is_empty() => writeln!(ui.out, "no records")?,
+        ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&records).expect("records serialize"))?,
+        ListFormat::Text if records.is_empty() => writeln!(out, "no records")?,
         ListFormat::Text => {
             for r in &records {
-                writeln!(ui.out, "{}", line(r))?;
+                writeln!(out, "{}", line(r))?;
             }
         }
     }

@@ -1,8 +1,9 @@
 //! The command line: one module per subcommand, each with its arguments (whose doc comments are the
-//! `--help` text) and a `run` that resolves them, calls the engine and renders the result.
+//! `--help` text) and one `run(&Session, &Args)` that resolves them, calls one engine operation and
+//! renders what it returns. The CLI writes no ledger record and calls no cloud, GitHub, Docker or S3 API
+//! itself: that is the engine's (`ops` and below).
 
 mod check;
-mod context;
 mod demo;
 mod deploy;
 mod diff;
@@ -11,24 +12,31 @@ mod error;
 mod exit;
 mod freeze;
 mod github;
-mod github_approvals;
 mod graph;
 mod history;
+mod progress;
 mod promote;
 mod release;
 mod rollback;
+mod run_args;
+mod session;
 mod status;
 mod synth;
+mod ui;
 mod unlock;
+mod verify;
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use error::{CliError, ErrorKind};
 pub use exit::Exit;
+pub use session::Session;
+pub use ui::{Captured, Sink, Ui};
 
+use crate::clock::{Clock, SystemClock};
 use crate::model::Project;
 
 /// Synthesizes CloudFormation templates, cloud.gov manifests and docker-compose files from typed
@@ -53,6 +61,7 @@ enum Command {
     Release(release::ReleaseArgs),
     Promote(promote::PromoteArgs),
     Rollback(rollback::RollbackArgs),
+    Verify(verify::VerifyArgs),
     Freeze(freeze::FreezeArgs),
     Unfreeze(freeze::UnfreezeArgs),
     Unhold(freeze::UnholdArgs),
@@ -65,6 +74,27 @@ enum Command {
     InternalErrorTest,
 }
 
+impl Command {
+    /// The store the command names (`--store`, `SLIPWAY_STORE`), for commands that keep state.
+    fn store(&self) -> Option<&run_args::StoreArgs> {
+        match self {
+            Command::Deploy(a) => Some(&a.apply.run.store),
+            Command::Promote(a) => Some(&a.apply.run.store),
+            Command::Rollback(a) => Some(&a.apply.run.store),
+            Command::Verify(a) => Some(&a.store),
+            Command::Demo(a) => Some(a.store()),
+            Command::Release(a) => Some(a.store()),
+            Command::Freeze(a) => Some(&a.store),
+            Command::Unfreeze(a) => Some(&a.store),
+            Command::Unhold(a) => Some(&a.store),
+            Command::History(a) => Some(&a.store),
+            Command::Status(a) => Some(&a.store),
+            Command::Unlock(a) => Some(&a.store),
+            _ => None,
+        }
+    }
+}
+
 /// How a listing command prints: for people, or as JSON for scripts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum ListFormat {
@@ -72,16 +102,17 @@ enum ListFormat {
     Json,
 }
 
-/// Where a command writes: standard output for results, standard error for notes and errors.
-pub struct Ui<'a> {
-    /// Results.
-    pub out: &'a mut dyn Write,
-    /// Notes, warnings, errors.
-    pub err: &'a mut dyn Write,
+/// Runs the command line `args` (the first item is the program name) against `project`, on `ui`.
+pub fn run_with<I, T>(project: Project, args: I, ui: &Ui) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    run_at(project, args, ui, &SystemClock)
 }
 
-/// Runs the command line `args` (the first item is the program name) against `project`.
-pub fn run_with<I, T>(project: Project, args: I, ui: &mut Ui) -> ExitCode
+/// [`run_with`] at the time `clock` tells (a test of rules about time, without waiting for them).
+pub fn run_at<I, T>(project: Project, args: I, ui: &Ui, clock: &dyn Clock) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -97,46 +128,59 @@ where
         Err(e) => {
             // `--help` and `--version` arrive here too: they go to stdout and succeed.
             if e.use_stderr() {
-                let _ = write!(ui.err, "{}", e.render());
+                let _ = write!(ui.err.clone(), "{}", e.render());
                 return Exit::Refused.into();
             }
-            let _ = write!(ui.out, "{}", e.render());
+            let _ = write!(ui.out.clone(), "{}", e.render());
             return Exit::Success.into();
         }
     };
-    let result = match &cli.command {
-        Command::Synth(args) => synth::run(project, args, ui),
-        Command::Diff(args) => diff::run(project, args, ui),
-        Command::Check(args) => check::run(project, args, ui),
-        Command::Deploy(args) => deploy::run(project, args, ui),
-        Command::Demo(args) => demo::run(project, args, ui),
-        Command::Envs(args) => envs::run(&project, args, ui),
-        Command::GitHub(args) => github::run(project, args, ui),
-        Command::Release(args) => release::run(project, args, ui),
-        Command::Promote(args) => promote::run(project, args, ui),
-        Command::Rollback(args) => rollback::run(project, args, ui),
-        Command::Freeze(args) => freeze::freeze(project, args, ui),
-        Command::Unfreeze(args) => freeze::unfreeze(project, args, ui),
-        Command::Unhold(args) => freeze::unhold(project, args, ui),
-        Command::Graph(args) => graph::run(&project, args, ui),
-        Command::History(args) => history::run(project, args, ui),
-        Command::Status(args) => status::run(project, args, ui),
-        Command::Unlock(args) => unlock::run(project, args, ui),
-        Command::InternalErrorTest => panic!("the internal-error-test command panics on purpose"),
-    };
+    let result = Session::new(project, ui, cli.command.store().and_then(|s| s.store.clone()), clock)
+        .and_then(|s| dispatch(&s, &cli.command));
+    let _ = ui.out.clone().flush();
     match result {
         Ok(exit) => exit.into(),
         Err(e) if e.is_broken_pipe() => Exit::Success.into(),
         Err(e) => {
-            let _ = e.render(ui.err);
+            let _ = e.render(&mut ui.err.clone());
             e.exit().into()
         }
+    }
+}
+
+fn dispatch(s: &Session, command: &Command) -> Result<Exit, CliError> {
+    match command {
+        Command::Synth(args) => synth::run(s, args),
+        Command::Diff(args) => diff::run(s, args),
+        Command::Check(args) => check::run(s, args),
+        Command::Deploy(args) => deploy::run(s, args),
+        Command::Demo(args) => demo::run(s, args),
+        Command::Envs(args) => envs::run(s, args),
+        Command::GitHub(args) => github::run(s, args),
+        Command::Release(args) => release::run(s, args),
+        Command::Promote(args) => promote::run(s, args),
+        Command::Rollback(args) => rollback::run(s, args),
+        Command::Verify(args) => verify::run(s, args),
+        Command::Freeze(args) => freeze::freeze(s, args),
+        Command::Unfreeze(args) => freeze::unfreeze(s, args),
+        Command::Unhold(args) => freeze::unhold(s, args),
+        Command::Graph(args) => graph::run(s, args),
+        Command::History(args) => history::run(s, args),
+        Command::Status(args) => status::run(s, args),
+        Command::Unlock(args) => unlock::run(s, args),
+        Command::InternalErrorTest => panic!("the internal-error-test command panics on purpose"),
     }
 }
 
 /// The `slipway` binary: this repository's project, the process's arguments, standard streams. A panic
 /// is a bug in slipway: it is reported as one and ends with exit 70, never with a raw backtrace.
 pub fn main() -> ExitCode {
+    main_with(crate::environments::project())
+}
+
+/// A binary of `project`: the process's arguments and standard streams, and a panic reported as a bug
+/// in slipway (exit 70).
+pub fn main_with(project: Project) -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let message = info
             .payload()
@@ -151,54 +195,8 @@ pub fn main() -> ExitCode {
         );
     }));
     let result = std::panic::catch_unwind(|| {
-        let stdout = io::stdout();
-        let stderr = io::stderr();
-        let mut out = stdout.lock();
-        let mut err = stderr.lock();
-        let mut ui = Ui { out: &mut out, err: &mut err };
-        let code = run_with(crate::environments::project(), std::env::args_os(), &mut ui);
-        let _ = ui.out.flush();
-        code
+        let ui = Ui::standard();
+        run_with(project, std::env::args_os(), &ui)
     });
     result.unwrap_or_else(|_| Exit::Internal.into())
-}
-
-/// The single-threaded runtime the commands that talk to AWS run on.
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::internal(format!("cannot start the async runtime: {e}")))
-}
-
-/// Adds the feature-demo instances named on the command line to `project`.
-fn with_demos(mut project: Project, demos: &[String]) -> Result<Project, CliError> {
-    for name in demos {
-        project = project.with_demo(name).ok_or_else(|| {
-            CliError::user(format!("cannot make feature demo `{name}`: this project defines no feature demos"))
-                .hint("give the project a demo factory with `Project::demos_from` in environments/mod.rs")
-        })?;
-    }
-    Ok(project)
-}
-
-/// Refuses definitions that `slipway check` refuses, with every problem.
-fn checked(project: &Project) -> Result<(), CliError> {
-    let problems = crate::model::check(project);
-    if problems.is_empty() { Ok(()) } else { Err(crate::model::Problems(problems).into()) }
-}
-
-/// Checks that every name in `names` is an environment of `project`.
-fn resolve_envs(project: &Project, names: &[String]) -> Result<Vec<String>, CliError> {
-    for name in names {
-        if project.find(name).is_none() {
-            let mut e = CliError::user(format!("no environment `{name}`"));
-            if let Some(close) = project.closest(name) {
-                e = e.hint(format!("did you mean `{close}`?"));
-            }
-            let all: Vec<&str> = project.all_environments().map(|e| e.name.as_str()).collect();
-            return Err(e.hint(format!("the environments are: {}", all.join(", "))));
-        }
-    }
-    Ok(names.to_vec())
 }

@@ -1,15 +1,14 @@
 //! `slipway promote`: a release moves along the promotion graph, from the environment that runs it to
 //! the next, under the target's gates (the policy), applied byte for byte and recorded with its approvals.
 
-use super::context;
-use super::deploy::{ApplyArgs, ApprovalArgs, apply_release};
-use super::{CliError, Exit, Ui};
-use crate::clock::{Clock, SystemClock};
-use crate::cloud::{Connector, Settings};
-use crate::ledger::{self, EnvState, Kind};
-use crate::model::Project;
-use crate::ops::Context;
+use std::io::Write;
+
+use super::deploy::apply_release;
+use super::run_args::{ApplyArgs, ApprovalArgs};
+use super::{CliError, Exit, Session};
+use crate::ledger::RunKind;
 use crate::ops::deploy::Request;
+use crate::policy::Decision;
 
 /// Promotes a release into an environment from one it is promoted from: the policy decides (the path, the
 /// source runs the release and its last change and smoke checks passed, the ref, the approvals, the wait
@@ -33,103 +32,69 @@ pub struct PromoteArgs {
     #[command(flatten)]
     approvals: ApprovalArgs,
     #[command(flatten)]
-    apply: ApplyArgs,
+    pub(super) apply: ApplyArgs,
 }
 
-pub fn run(project: Project, args: &PromoteArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let to = super::resolve_envs(&project, std::slice::from_ref(&args.to))?.remove(0);
+pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
+    let target = s.environment(&args.to)?;
     if let Some(from) = &args.from {
-        super::resolve_envs(&project, std::slice::from_ref(from))?;
+        s.environment(from)?;
     }
-    let target = project.find(&to).expect("resolved").clone();
-    let runtime = super::runtime()?;
-    runtime.block_on(async {
-        let connector = Connector::load(Settings::from_env()).await;
-        let store = args.apply.run.store.open(Some(&connector)).await?;
-        let release = crate::release::read(&store, &args.release).await?;
-        let from = match &args.from {
-            Some(from) => from.clone(),
-            None => infer_source(&project, &store, &target.promoted_from, &args.release, &to).await?,
-        };
-        let actor = context::actor();
-        let clock = SystemClock;
-        let cx = Context { project: &project, store: &store, actor: &actor, clock: &clock };
-        let req = Request {
-            env: &target,
-            release: &release,
-            kind: Kind::Promote,
-            from: Some(from.clone()),
-            approvals: args.approvals.collect(&to).await?,
-            reason: None,
-            broke_freeze: false,
-            apply: &args.apply.options(),
-            lock: args.apply.lock_options(),
-        };
-        let verdict = crate::ops::deploy::verdict(&cx, &req).await?;
-        if args.dry_run {
-            return print_verdict(&verdict, &format!("promote release {} from {from} to {to}", args.release), ui);
-        }
-        if !verdict.allowed() {
-            return Err(crate::ops::OpsError::Refused(verdict.refusals).into());
-        }
-        let cloud = crate::ops::deploy::connect(&connector, &target, args.apply.run.assume_role.as_deref()).await?;
-        apply_release(&project, &store, &cloud, &req, &args.apply, ui).await
-    })
+    let cx = s.context()?;
+    let release = s.block_on(crate::release::read(cx.store, &args.release))?;
+    let from = match &args.from {
+        Some(from) => from.clone(),
+        None => s.block_on(crate::ops::promote::source(&cx, &target.name, &args.release))?,
+    };
+    let approvals = args.approvals.collect(s, &target.name)?;
+    let decision = s.block_on(crate::ops::deploy::decide(
+        &cx,
+        target,
+        &release.info,
+        RunKind::Promote,
+        Some(&from),
+        &approvals,
+        false,
+    ))?;
+    if args.dry_run {
+        return print_decision(
+            s,
+            &decision,
+            &format!("promote release {} from {from} to {}", args.release, target.name),
+        );
+    }
+    crate::ops::deploy::allowed(decision)?;
+    let cloud =
+        s.block_on(crate::ops::deploy::connect(s.connector(), target, args.apply.run.assume_role.as_deref()))?;
+    let req = Request {
+        env: target,
+        release: &release,
+        kind: RunKind::Promote,
+        from: Some(from),
+        approvals,
+        reason: None,
+        break_freeze: false,
+        apply: &args.apply.options(s.ui().interactive),
+        lock: args.apply.run.lock_options(),
+    };
+    apply_release(s, &cloud, &req, &args.apply)
 }
 
-/// Prints a dry run's verdict: allowed (exit 0) or every refusal (exit 1).
-pub(super) fn print_verdict(verdict: &crate::policy::Verdict, what: &str, ui: &mut Ui) -> Result<Exit, CliError> {
-    let counted = if verdict.counted.is_empty() {
+/// Prints a dry run's decision: allowed (exit 0) or every refusal (exit 1).
+pub(super) fn print_decision(s: &Session, decision: &Decision, what: &str) -> Result<Exit, CliError> {
+    let mut out = s.out();
+    let counted = if decision.counted.is_empty() {
         "no approvals counted".to_string()
     } else {
-        format!("approvals counted: {}", verdict.counted.iter().map(|a| a.by.as_str()).collect::<Vec<_>>().join(", "))
+        format!("approvals counted: {}", decision.counted.iter().map(|a| a.by.as_str()).collect::<Vec<_>>().join(", "))
     };
-    if verdict.allowed() {
-        writeln!(ui.out, "allowed: {what} ({counted})")?;
+    if decision.allowed() {
+        writeln!(out, "allowed: {what} ({counted})")?;
         return Ok(Exit::Success);
     }
-    writeln!(ui.out, "refused: {what} ({counted}):")?;
-    for r in &verdict.refusals {
-        writeln!(ui.out, "  {r}")?;
+    writeln!(out, "refused: {what} ({counted}):")?;
+    for r in &decision.refusals {
+        writeln!(out, "  {r}")?;
     }
     Ok(Exit::Refused)
-}
-
-/// The environment among `candidates` (what the target is promoted from) that runs `release`.
-async fn infer_source(
-    project: &Project,
-    store: &crate::store::Store,
-    candidates: &[String],
-    release: &str,
-    to: &str,
-) -> Result<String, CliError> {
-    if candidates.is_empty() {
-        return Err(CliError::user(format!("nothing is promoted into `{to}`; deploy it with `slipway deploy`")));
-    }
-    let now = SystemClock.now();
-    let mut running = Vec::new();
-    let mut seen = Vec::new();
-    for name in candidates {
-        if project.find(name).is_none() {
-            continue;
-        }
-        let state = EnvState::of(&ledger::records(store, name).await?, now);
-        let current = state.current.map(|d| d.release);
-        if current.as_deref() == Some(release) {
-            running.push(name.clone());
-        }
-        seen.push(format!("{name} runs {}", current.as_deref().unwrap_or("nothing")));
-    }
-    match running.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(CliError::user(format!(
-            "release {release} runs in none of the environments `{to}` is promoted from ({})",
-            seen.join(", ")
-        ))
-        .hint("promote it into one of them first, or name the source with --from")),
-        several => Err(CliError::user(format!(
-            "release {release} runs in {} , all promoted into `{to}`; say which with --from",
-            several.join(" and ")
-        ))),
-    }
 }

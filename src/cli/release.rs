@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
+use std::io::Write;
+
 use serde_json::json;
 
-use super::context::{self, StoreArgs};
-use super::{CliError, Exit, ListFormat, Ui};
-use crate::clock::{Clock, SystemClock};
-use crate::model::Project;
-use crate::release::{self, Created, ReleaseInfo};
-use crate::synth::Artifacts;
+use super::run_args::StoreArgs;
+use super::{CliError, Exit, ListFormat, Session};
+use crate::ops::release::NewRelease;
+use crate::release::{self, Created};
 
 /// Makes, lists and shows releases.
 #[derive(Debug, clap::Args)]
@@ -44,6 +44,9 @@ struct CreateArgs {
     /// instead of synthesizing.
     #[arg(long, value_name = "DIR")]
     from: Option<PathBuf>,
+    /// Make the release even though the working tree has uncommitted changes; `release.json` lists them.
+    #[arg(long)]
+    allow_dirty: bool,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -71,104 +74,69 @@ struct ShowArgs {
     store: StoreArgs,
 }
 
-pub fn run(project: Project, args: &ReleaseArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let runtime = super::runtime()?;
-    runtime.block_on(async {
-        match &args.command {
-            ReleaseCommand::Create(a) => create(&project, a, ui).await,
-            ReleaseCommand::Ls(a) => ls(a, ui).await,
-            ReleaseCommand::Show(a) => show(a, ui).await,
-        }
-    })
-}
-
-/// The artifacts a release is made of: a synth directory's (checked against its manifest), or every
-/// permanent environment's, synthesized now.
-pub(super) fn artifacts_for_release(
-    project: &Project,
-    from: Option<&std::path::Path>,
-) -> Result<(Artifacts, Vec<String>), CliError> {
-    match from {
-        Some(dir) => {
-            let read = crate::synth::read_dir(dir, &[])?;
-            if let Some(path) = read.changed.first() {
-                return Err(CliError::user(format!(
-                    "`{}` changed after `slipway synth` wrote it (its SHA-256 differs from the one in manifest.json); \
-                     refusing to release what was not reviewed",
-                    dir.join(path).display()
-                )));
-            }
-            let envs = read.manifest.environments.clone();
-            Ok((read.artifacts, envs))
-        }
-        None => {
-            let set = crate::synth::synth(project, &[])?;
-            Ok((set.artifacts, set.environments))
+impl ReleaseArgs {
+    /// The store the command names.
+    pub(super) fn store(&self) -> &StoreArgs {
+        match &self.command {
+            ReleaseCommand::Create(a) => &a.store,
+            ReleaseCommand::Ls(a) => &a.store,
+            ReleaseCommand::Show(a) => &a.store,
         }
     }
 }
 
-/// Creates release `id` as `release create` does; whether it was new. Used by deploy too.
-pub(super) async fn create_release(
-    project: &Project,
-    store: &crate::store::Store,
-    id: &str,
-    commit: Option<&str>,
-    git_ref: Option<&str>,
-    from: Option<&std::path::Path>,
-) -> Result<Created, CliError> {
-    if !release::valid_id(id) {
-        return Err(release::ReleaseError::BadId(id.into()).into());
+pub fn run(s: &Session, args: &ReleaseArgs) -> Result<Exit, CliError> {
+    match &args.command {
+        ReleaseCommand::Create(a) => create(s, a),
+        ReleaseCommand::Ls(a) => ls(s, a),
+        ReleaseCommand::Show(a) => show(s, a),
     }
-    let (artifacts, environments) = artifacts_for_release(project, from)?;
-    let info = ReleaseInfo {
-        id: id.into(),
-        commit: context::commit(commit),
-        git_ref: context::git_ref(git_ref),
-        created_at: SystemClock.now(),
-        created_by: context::actor().name,
-        slipway_version: env!("CARGO_PKG_VERSION").into(),
-        environments,
+}
+
+fn create(s: &Session, args: &CreateArgs) -> Result<Exit, CliError> {
+    let cx = s.context()?;
+    let new = NewRelease {
+        id: &args.id,
+        commit: s.commit(args.commit.as_deref()),
+        git_ref: s.git_ref(args.git_ref.as_deref()),
+        from: args.from.as_deref(),
+        uncommitted: s.uncommitted(),
+        allow_dirty: args.allow_dirty,
     };
-    Ok(release::create(store, &info, &artifacts).await?)
-}
-
-async fn create(project: &Project, args: &CreateArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
-    let store = args.store.open(None).await?;
-    let created = create_release(
-        project,
-        &store,
-        &args.id,
-        args.commit.as_deref(),
-        args.git_ref.as_deref(),
-        args.from.as_deref(),
-    )
-    .await?;
+    let created = s.block_on(crate::ops::release::create(&cx, &new))?;
+    let store = cx.store.location();
     match created {
-        Created::New => writeln!(ui.out, "created release {} in {}", args.id, store.location())?,
+        Created::New => writeln!(s.out(), "created release {} in {store}", args.id)?,
         Created::Existed(info) => writeln!(
-            ui.out,
-            "release {} already exists in {} with the same artifacts (created {} by {}); nothing was written",
+            s.out(),
+            "release {} already exists in {store} with the same artifacts (created {} by {}); nothing was written",
             args.id,
-            store.location(),
             info.created_at,
             info.created_by
         )?,
     }
+    if !new.info(&cx).dirty.is_empty() {
+        writeln!(
+            s.err(),
+            "note: the release holds uncommitted changes, and says so: {}",
+            new.info(&cx).dirty.join(", ")
+        )?;
+    }
     Ok(Exit::Success)
 }
 
-async fn ls(args: &LsArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
-    let store = args.store.open(None).await?;
-    let releases = release::list(&store).await?;
+fn ls(s: &Session, args: &LsArgs) -> Result<Exit, CliError> {
+    let store = s.store()?;
+    let releases = s.block_on(release::list(store))?;
+    let mut out = s.out();
     match args.format {
-        ListFormat::Json => writeln!(ui.out, "{}", serde_json::to_string_pretty(&releases).expect("infos serialize"))?,
-        ListFormat::Text if releases.is_empty() => writeln!(ui.out, "no releases in {}", store.location())?,
+        ListFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&releases).expect("infos serialize"))?,
+        ListFormat::Text if releases.is_empty() => writeln!(out, "no releases in {}", store.location())?,
         ListFormat::Text => {
             for r in &releases {
                 let commit = r.commit.as_deref().map(|c| &c[..c.len().min(12)]).unwrap_or("-");
                 writeln!(
-                    ui.out,
+                    out,
                     "{}  {}  commit {commit}  ref {}  by {}  ({})",
                     r.id,
                     r.created_at,
@@ -182,25 +150,28 @@ async fn ls(args: &LsArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
     Ok(Exit::Success)
 }
 
-async fn show(args: &ShowArgs, ui: &mut Ui<'_>) -> Result<Exit, CliError> {
-    let store = args.store.open(None).await?;
-    let release = release::read(&store, &args.id).await?;
+fn show(s: &Session, args: &ShowArgs) -> Result<Exit, CliError> {
+    let release = s.block_on(release::read(s.store()?, &args.id))?;
+    let mut out = s.out();
     match args.format {
         ListFormat::Json => {
             let value = json!({ "release": release.info, "files": release.manifest.files });
-            writeln!(ui.out, "{}", serde_json::to_string_pretty(&value).expect("a release serializes"))?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&value).expect("a release serializes"))?;
         }
         ListFormat::Text => {
             let i = &release.info;
-            writeln!(ui.out, "release {}", i.id)?;
-            writeln!(ui.out, "  commit        {}", i.commit.as_deref().unwrap_or("-"))?;
-            writeln!(ui.out, "  ref           {}", i.git_ref.as_deref().unwrap_or("-"))?;
-            writeln!(ui.out, "  created       {} by {}", i.created_at, i.created_by)?;
-            writeln!(ui.out, "  slipway       {}", i.slipway_version)?;
-            writeln!(ui.out, "  environments  {}", i.environments.join(", "))?;
-            writeln!(ui.out, "  files")?;
+            writeln!(out, "release {}", i.id)?;
+            writeln!(out, "  commit        {}", i.commit.as_deref().unwrap_or("-"))?;
+            writeln!(out, "  ref           {}", i.git_ref.as_deref().unwrap_or("-"))?;
+            writeln!(out, "  created       {} by {}", i.created_at, i.created_by)?;
+            writeln!(out, "  slipway       {}", i.slipway_version)?;
+            writeln!(out, "  environments  {}", i.environments.join(", "))?;
+            if !i.dirty.is_empty() {
+                writeln!(out, "  uncommitted   {}", i.dirty.join(", "))?;
+            }
+            writeln!(out, "  files")?;
             for f in &release.manifest.files {
-                writeln!(ui.out, "    {}  {}", f.sha256, f.path)?;
+                writeln!(out, "    {}  {}", f.sha256, f.path)?;
             }
         }
     }

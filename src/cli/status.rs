@@ -1,15 +1,14 @@
 //! `slipway status`: what runs where, since when, who put it there with whose approval, how the last
 //! change ended, and whether any stack drifted from what was applied.
 
+use std::io::Write;
+
 use serde_json::{Value, json};
 
-use super::context::StoreArgs;
-use super::{CliError, Exit, Ui};
-use crate::clock::{Clock, SystemClock, human};
-use crate::cloud::{Connector, Settings};
-use crate::ledger::state::{Change, Deployment};
-use crate::model::Project;
-use crate::ops::Context;
+use super::run_args::StoreArgs;
+use super::{CliError, Exit, Session};
+use crate::clock::human;
+use crate::ledger::state::{Deployment, LastChange};
 use crate::ops::status::{Drift, EnvStatus};
 
 /// Shows, per environment, the release it runs, its commit, when and by whom it was deployed, the
@@ -28,7 +27,7 @@ pub struct StatusArgs {
     #[arg(long)]
     no_drift: bool,
     #[command(flatten)]
-    store: StoreArgs,
+    pub(super) store: StoreArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -38,44 +37,39 @@ enum Format {
     Markdown,
 }
 
-pub fn run(project: Project, args: &StatusArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let names = super::resolve_envs(&project, &args.envs)?;
-    let envs: Vec<_> = project.all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
-    let runtime = super::runtime()?;
-    let clock = SystemClock;
-    let statuses = runtime.block_on(async {
-        // Without the drift check, AWS is needed only for an S3 store, which loads its own connector.
-        let connector = if args.no_drift { None } else { Some(Connector::load(Settings::from_env()).await) };
-        let store = args.store.open(connector.as_ref()).await?;
-        let actor = super::context::actor();
-        let cx = Context { project: &project, store: &store, actor: &actor, clock: &clock };
-        Ok::<_, CliError>(crate::ops::status::status(&cx, &envs, connector.as_ref()).await?)
-    })?;
-    let now = clock.now();
+pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
+    let names = s.environments(&args.envs)?;
+    let envs: Vec<_> = s.project().all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
+    // Without the drift check, AWS is needed only for an S3 store.
+    let connector = if args.no_drift { None } else { Some(s.connector()) };
+    let cx = s.context()?;
+    let statuses = s.block_on(crate::ops::status::status(&cx, &envs, connector))?;
+    let now = s.clock().now();
+    let mut out = s.out();
     match args.format {
         Format::Json => {
             let value: Vec<Value> = statuses.iter().map(to_json).collect();
-            writeln!(ui.out, "{}", serde_json::to_string_pretty(&value).expect("status serializes"))?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&value).expect("status serializes"))?;
         }
         Format::Text => {
             for (i, s) in statuses.iter().enumerate() {
                 if i > 0 {
-                    writeln!(ui.out)?;
+                    writeln!(out)?;
                 }
-                writeln!(ui.out, "{}", s.name)?;
+                writeln!(out, "{}", s.name)?;
                 for (label, value) in rows(s, now) {
-                    writeln!(ui.out, "  {label:<12}{value}")?;
+                    writeln!(out, "  {label:<12}{value}")?;
                 }
             }
         }
         Format::Markdown => {
-            writeln!(ui.out, "| environment | release | deployed | last change | drift |")?;
-            writeln!(ui.out, "|---|---|---|---|---|")?;
+            writeln!(out, "| environment | release | deployed | last change | drift |")?;
+            writeln!(out, "|---|---|---|---|---|")?;
             for s in &statuses {
                 let r = rows(s, now);
                 let get = |label: &str| r.iter().find(|(l, _)| *l == label).map(|(_, v)| v.replace('|', "\\|"));
                 writeln!(
-                    ui.out,
+                    out,
                     "| {} | {} | {} | {} | {} |",
                     s.name,
                     get("release").unwrap_or_default(),
@@ -95,7 +89,7 @@ fn deployed_text(d: &Deployment, now: crate::clock::Timestamp) -> String {
     format!("{} ago ({}) by {}{ci} with {}{from}", human(now.since(d.at)), d.at, d.by.name, d.kind.as_str())
 }
 
-fn change_text(c: &Change) -> String {
+fn change_text(c: &LastChange) -> String {
     let outcome = c.outcome.map(|o| o.as_str()).unwrap_or("not finished (running, or died)");
     let release = c.release.as_deref().map(|r| format!(" {r}")).unwrap_or_default();
     let reason = c.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();

@@ -1,9 +1,9 @@
 //! `slipway synth`: writes every environment's artifacts to an output directory.
 
+use std::io::Write;
 use std::path::PathBuf;
 
-use super::{CliError, Exit, Ui};
-use crate::model::Project;
+use super::{CliError, Exit, Session};
 
 /// Writes every environment's CloudFormation templates, cloud.gov manifests and docker-compose files,
 /// plus `manifest.json` with each file's SHA-256. The output directory is replaced as a whole, and only
@@ -21,22 +21,24 @@ pub struct SynthArgs {
     out: PathBuf,
 }
 
-pub fn run(project: Project, args: &SynthArgs, ui: &mut Ui) -> Result<Exit, CliError> {
-    let project = super::with_demos(project, &args.demos)?;
-    let only = super::resolve_envs(&project, &args.envs)?;
-    let set = crate::synth::synth(&project, &only)?;
+pub fn run(s: &Session, args: &SynthArgs) -> Result<Exit, CliError> {
+    let project = s.with_demos(&args.demos)?;
+    for env in &args.envs {
+        project.find(env).ok_or_else(|| super::session::unknown_environment(&project, env))?;
+    }
+    let set = crate::synth::synth(&project, &args.envs)?;
     crate::synth::write(&set, &args.out)?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
     let envs = set.environments.len();
     writeln!(
-        ui.out,
+        s.out(),
         "synthesized {envs} environment{} ({stacks} stacks, {} files) into {}",
         if envs == 1 { "" } else { "s" },
         set.artifacts.len() + 1,
         args.out.display()
     )?;
     for note in &set.notes {
-        writeln!(ui.err, "note: {}: {}", note.path, note.message)?;
+        writeln!(s.err(), "note: {}: {}", note.path, note.message)?;
     }
     Ok(Exit::Success)
 }

@@ -71,10 +71,10 @@ impl Settings {
     /// the SDK's own `AWS_MAX_ATTEMPTS` when they are set.
     pub fn from_env() -> Self {
         let mut settings = Settings::default();
-        if let Some(n) = std::env::var("AWS_MAX_ATTEMPTS").ok().and_then(|v| v.trim().parse::<u32>().ok()) {
+        if let Some(n) = crate::vars::parsed::<u32>("AWS_MAX_ATTEMPTS") {
             settings.max_attempts = n.max(1);
         }
-        if let Some(secs) = std::env::var(Self::TIMEOUT_VARIABLE).ok().and_then(|v| v.trim().parse::<f64>().ok())
+        if let Some(secs) = crate::vars::parsed::<f64>(Self::TIMEOUT_VARIABLE)
             && secs > 0.0
         {
             settings.attempt_timeout = Duration::from_secs_f64(secs);

@@ -20,10 +20,7 @@ impl DockerHost {
 
     /// The host `DOCKER_HOST` names, if it is set.
     pub fn from_env() -> Result<Option<Self>, ComposeError> {
-        match std::env::var("DOCKER_HOST") {
-            Ok(h) if !h.is_empty() => Self::parse(&h).map(Some),
-            _ => Ok(None),
-        }
+        crate::vars::var("DOCKER_HOST").map(|h| Self::parse(&h)).transpose()
     }
 
     /// The address, as given.

@@ -36,7 +36,7 @@ use std::time::Duration;
 pub use error::ComposeError;
 pub use host::DockerHost;
 pub use state::{
-    Change, ComposeProject, ContainerDetails, DownReport, PublishedPort, ServiceFailure, ServiceState, UpReport,
+    ComposeProject, ContainerDetails, DownReport, PublishedPort, ServiceChange, ServiceFailure, ServiceState, UpReport,
 };
 
 use process::Output;

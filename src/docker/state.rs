@@ -103,7 +103,7 @@ impl ComposeProject {
 /// What `up` changed about one service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Change {
+pub enum ServiceChange {
     /// It had no container before.
     Created,
     /// Its container was replaced (its definition or image changed).
@@ -122,7 +122,7 @@ pub struct UpReport {
     /// The project.
     pub project: String,
     /// What happened to each service, sorted by service.
-    pub changes: BTreeMap<String, Change>,
+    pub changes: BTreeMap<String, ServiceChange>,
     /// Every container, running and healthy.
     pub services: Vec<ServiceState>,
     /// How long compose took.
@@ -133,7 +133,7 @@ pub struct UpReport {
 impl UpReport {
     /// Whether anything changed.
     pub fn changed(&self) -> bool {
-        self.changes.values().any(|c| *c != Change::Unchanged)
+        self.changes.values().any(|c| *c != ServiceChange::Unchanged)
     }
 
     /// Every port the project publishes.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::state::{Change, PublishedPort, ServiceState};
+use super::state::{PublishedPort, ServiceChange, ServiceState};
 
 /// The last `lines` lines of `text`.
 pub(super) fn tail(text: &str, lines: usize) -> String {
@@ -103,15 +103,15 @@ impl PsEntry {
 
 /// What `up` did to each service, from the containers before and after: a container with the same ID
 /// that was running is unchanged; a new ID for a service is a recreation.
-pub(super) fn changes(before: &[ServiceState], after: &[ServiceState]) -> BTreeMap<String, Change> {
+pub(super) fn changes(before: &[ServiceState], after: &[ServiceState]) -> BTreeMap<String, ServiceChange> {
     let mut out = BTreeMap::new();
     for s in after {
         let earlier: Vec<&ServiceState> = before.iter().filter(|b| b.service == s.service).collect();
         let change = match earlier.iter().find(|b| b.id == s.id) {
-            Some(b) if b.state == "running" => Change::Unchanged,
-            Some(_) => Change::Started,
-            None if earlier.is_empty() => Change::Created,
-            None => Change::Recreated,
+            Some(b) if b.state == "running" => ServiceChange::Unchanged,
+            Some(_) => ServiceChange::Started,
+            None if earlier.is_empty() => ServiceChange::Created,
+            None => ServiceChange::Recreated,
         };
         // With several containers per service, the biggest change wins.
         let entry = out.entry(s.service.clone()).or_insert(change);
@@ -121,7 +121,7 @@ pub(super) fn changes(before: &[ServiceState], after: &[ServiceState]) -> BTreeM
     }
     for b in before {
         if !after.iter().any(|s| s.service == b.service) {
-            out.insert(b.service.clone(), Change::Removed);
+            out.insert(b.service.clone(), ServiceChange::Removed);
         }
     }
     out
@@ -182,11 +182,11 @@ mod tests {
         assert_eq!(
             changes.into_iter().collect::<Vec<_>>(),
             [
-                ("a".to_string(), Change::Unchanged),
-                ("b".into(), Change::Recreated),
-                ("c".into(), Change::Started),
-                ("gone".into(), Change::Removed),
-                ("new".into(), Change::Created)
+                ("a".to_string(), ServiceChange::Unchanged),
+                ("b".into(), ServiceChange::Recreated),
+                ("c".into(), ServiceChange::Started),
+                ("gone".into(), ServiceChange::Removed),
+                ("new".into(), ServiceChange::Created)
             ]
         );
     }

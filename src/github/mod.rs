@@ -43,12 +43,11 @@ pub struct Settings {
 impl Settings {
     /// `GITHUB_API_URL`, `GITHUB_TOKEN` and `SLIPWAY_GITHUB_TIMEOUT`, with their defaults.
     pub fn from_env() -> Settings {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        use crate::vars::var;
         Settings {
             api_url: var("GITHUB_API_URL").unwrap_or_else(|| DEFAULT_API_URL.into()).trim_end_matches('/').to_string(),
             token: var("GITHUB_TOKEN"),
-            timeout: var("SLIPWAY_GITHUB_TIMEOUT")
-                .and_then(|s| s.parse::<u64>().ok())
+            timeout: crate::vars::parsed::<u64>("SLIPWAY_GITHUB_TIMEOUT")
                 .filter(|s| *s > 0)
                 .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
         }

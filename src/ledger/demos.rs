@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{DemoRecord, Kind, Outcome, Phase, Record};
+use super::{DemoRecord, Outcome, Phase, Record, RunKind};
 use crate::clock::Timestamp;
 
 /// Where a demo stands, as its last run left it.
@@ -68,10 +68,10 @@ pub fn demos(records: &[Record]) -> BTreeMap<String, DemoState> {
     let mut out: BTreeMap<String, DemoState> = BTreeMap::new();
     // Where each demo stood when its current run started: what a run that changed nothing leaves.
     let mut before: BTreeMap<String, DemoStatus> = BTreeMap::new();
-    for r in records.iter().filter(|r| matches!(r.kind, Kind::DemoUp | Kind::DemoDown)) {
+    for r in records.iter().filter(|r| matches!(r.kind, RunKind::DemoUp | RunKind::DemoDown)) {
         let known = out.get(&r.environment).filter(|d| d.status.exists()).cloned();
         match (r.kind, r.phase) {
-            (Kind::DemoUp, Phase::Started) => {
+            (RunKind::DemoUp, Phase::Started) => {
                 let mut d = known.clone().unwrap_or_else(|| DemoState {
                     slug: r.environment.clone(),
                     demo: DemoRecord::default(),
@@ -92,7 +92,7 @@ pub fn demos(records: &[Record]) -> BTreeMap<String, DemoState> {
                 d.reason = None;
                 out.insert(r.environment.clone(), d);
             }
-            (Kind::DemoDown, Phase::Started) => {
+            (RunKind::DemoDown, Phase::Started) => {
                 if let Some(mut d) = known {
                     before.insert(r.environment.clone(), d.status);
                     d.status = DemoStatus::Changing;
@@ -110,8 +110,8 @@ pub fn demos(records: &[Record]) -> BTreeMap<String, DemoState> {
                 d.status = match (kind, r.outcome) {
                     (_, Some(Outcome::Lost | Outcome::Interrupted)) => DemoStatus::Lost,
                     (_, Some(Outcome::Refused | Outcome::CloudFailed)) => unchanged,
-                    (Kind::DemoDown, Some(Outcome::Done)) => DemoStatus::Down,
-                    (Kind::DemoDown, _) => DemoStatus::Broken,
+                    (RunKind::DemoDown, Some(Outcome::Done)) => DemoStatus::Down,
+                    (RunKind::DemoDown, _) => DemoStatus::Broken,
                     (_, Some(Outcome::Deployed)) => {
                         d.last_good_run = Some(r.run.clone());
                         DemoStatus::Up

@@ -29,7 +29,7 @@ pub const FORMAT: u32 = 1;
 /// What a run did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub enum RunKind {
     /// `slipway deploy`.
     Deploy,
     /// `slipway promote`.
@@ -48,27 +48,30 @@ pub enum Kind {
     Unhold,
     /// `slipway unlock`.
     Unlock,
+    /// `slipway verify`: the smoke checks run against what the environment runs, as evidence.
+    Verify,
 }
 
-impl Kind {
+impl RunKind {
     /// The kind as records and history write it (`demo-up`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::Deploy => "deploy",
-            Kind::Promote => "promote",
-            Kind::Rollback => "rollback",
-            Kind::DemoUp => "demo-up",
-            Kind::DemoDown => "demo-down",
-            Kind::Freeze => "freeze",
-            Kind::Unfreeze => "unfreeze",
-            Kind::Unhold => "unhold",
-            Kind::Unlock => "unlock",
+            RunKind::Deploy => "deploy",
+            RunKind::Promote => "promote",
+            RunKind::Rollback => "rollback",
+            RunKind::DemoUp => "demo-up",
+            RunKind::DemoDown => "demo-down",
+            RunKind::Freeze => "freeze",
+            RunKind::Unfreeze => "unfreeze",
+            RunKind::Unhold => "unhold",
+            RunKind::Unlock => "unlock",
+            RunKind::Verify => "verify",
         }
     }
 
     /// Whether a run of this kind changes what runs in the environment.
     pub fn changes_release(self) -> bool {
-        matches!(self, Kind::Deploy | Kind::Promote | Kind::Rollback | Kind::DemoUp | Kind::DemoDown)
+        matches!(self, RunKind::Deploy | RunKind::Promote | RunKind::Rollback | RunKind::DemoUp | RunKind::DemoDown)
     }
 }
 
@@ -155,6 +158,21 @@ pub struct SmokeRecord {
     pub passed: bool,
     /// What it saw.
     pub detail: String,
+    /// It was not run (`--no-smoke`): it did not pass, and nothing says it would have.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
+}
+
+impl SmokeRecord {
+    /// A check that ran, and passed or not.
+    pub fn of(name: &str, passed: bool, detail: &str) -> Self {
+        SmokeRecord { name: name.into(), passed, detail: detail.into(), skipped: false }
+    }
+
+    /// A check that was not run, and why.
+    pub fn skipped(name: &str, why: &str) -> Self {
+        SmokeRecord { name: name.into(), passed: false, detail: why.into(), skipped: true }
+    }
 }
 
 /// Who runs a command, and from where.
@@ -176,7 +194,7 @@ pub struct Record {
     /// Which record of the run.
     pub phase: Phase,
     /// What the run did.
-    pub kind: Kind,
+    pub kind: RunKind,
     /// The environment.
     pub environment: String,
     /// When this record was written.
@@ -245,7 +263,7 @@ pub struct DemoRecord {
 
 impl Record {
     /// A record of run `run` of `kind` on `env`, written at `at` by `actor`, with nothing else yet.
-    pub fn new(run: &str, phase: Phase, kind: Kind, env: &str, at: Timestamp, actor: &Actor) -> Record {
+    pub fn new(run: &str, phase: Phase, kind: RunKind, env: &str, at: Timestamp, actor: &Actor) -> Record {
         Record {
             format: FORMAT,
             run: run.into(),

@@ -2,7 +2,7 @@
 //! with whose approval, how its last change ended, and whether it is frozen or held after a rollback.
 //! Pure: records and the time in, state out.
 
-use super::{Actor, Approval, Kind, Outcome, Phase, Record, SmokeRecord};
+use super::{Actor, Approval, Outcome, Phase, Record, RunKind, SmokeRecord};
 use crate::clock::Timestamp;
 
 /// A release that reached the environment.
@@ -17,7 +17,7 @@ pub struct Deployment {
     /// Who put it there.
     pub by: Actor,
     /// How: deploy, promote, rollback, demo up.
-    pub kind: Kind,
+    pub kind: RunKind,
     /// Where a promotion came from.
     pub from: Option<String>,
     /// The approvals counted.
@@ -28,11 +28,18 @@ pub struct Deployment {
     pub artifacts: std::collections::BTreeMap<String, String>,
 }
 
+impl Deployment {
+    /// Whether it finished healthy: every smoke check it has ran and passed (none failed, none skipped).
+    pub fn healthy(&self) -> bool {
+        self.smoke.iter().all(|s| s.passed && !s.skipped)
+    }
+}
+
 /// The last run that changed (or tried to change) what runs in the environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub struct LastChange {
     /// What it did.
-    pub kind: Kind,
+    pub kind: RunKind,
     /// The release it applied.
     pub release: Option<String>,
     /// How it ended; `None` while it is still going (or died unseen).
@@ -79,7 +86,7 @@ pub struct EnvState {
     /// Every release that reached it, oldest first (the current one last).
     pub deployments: Vec<Deployment>,
     /// The last run that changed it, or tried to.
-    pub last_change: Option<Change>,
+    pub last_change: Option<LastChange>,
     /// A freeze in force.
     pub frozen: Option<Freeze>,
     /// A hold after a rollback.
@@ -94,7 +101,7 @@ impl EnvState {
         for r in records {
             match (r.kind, r.phase) {
                 (kind, Phase::Started) if kind.changes_release() => {
-                    state.last_change = Some(Change {
+                    state.last_change = Some(LastChange {
                         kind,
                         release: r.release.clone(),
                         outcome: None,
@@ -104,7 +111,7 @@ impl EnvState {
                     });
                 }
                 (kind, Phase::Finished | Phase::Reconciled) if kind.changes_release() => {
-                    state.last_change = Some(Change {
+                    state.last_change = Some(LastChange {
                         kind,
                         release: r.release.clone(),
                         outcome: r.outcome,
@@ -113,7 +120,7 @@ impl EnvState {
                         reason: r.reason.clone(),
                     });
                     if r.outcome == Some(Outcome::Deployed) {
-                        if kind == Kind::DemoDown {
+                        if kind == RunKind::DemoDown {
                             state.current = None;
                             continue;
                         }
@@ -131,7 +138,7 @@ impl EnvState {
                         state.deployments.push(deployment.clone());
                         state.current = Some(deployment);
                         match kind {
-                            Kind::Rollback => {
+                            RunKind::Rollback => {
                                 state.held = Some(Hold {
                                     release: r.release.clone().unwrap_or_default(),
                                     reason: r.reason.clone().unwrap_or_default(),
@@ -140,12 +147,21 @@ impl EnvState {
                                 })
                             }
                             // What passes a hold names its release: a promotion, a deploy by hand.
-                            Kind::Promote | Kind::Deploy => state.held = None,
+                            RunKind::Promote | RunKind::Deploy => state.held = None,
                             _ => {}
                         }
                     }
                 }
-                (Kind::Freeze, _) => {
+                // Evidence for the release the environment runs: its checks run again, after the deploy.
+                (RunKind::Verify, _) => {
+                    if let Some(current) = state.current.as_mut().filter(|c| Some(&c.release) == r.release.as_ref()) {
+                        current.smoke = r.smoke.clone();
+                        if let Some(last) = state.deployments.last_mut() {
+                            last.smoke = r.smoke.clone();
+                        }
+                    }
+                }
+                (RunKind::Freeze, _) => {
                     state.frozen = Some(Freeze {
                         reason: r.reason.clone().unwrap_or_default(),
                         by: r.actor.clone(),
@@ -153,8 +169,8 @@ impl EnvState {
                         until: r.until,
                     })
                 }
-                (Kind::Unfreeze, _) => state.frozen = None,
-                (Kind::Unhold, _) => state.held = None,
+                (RunKind::Unfreeze, _) => state.frozen = None,
+                (RunKind::Unhold, _) => state.held = None,
                 _ => {}
             }
         }
@@ -164,10 +180,11 @@ impl EnvState {
         state
     }
 
-    /// The release that ran before the current one (a different release), for a rollback.
+    /// The release that ran before the current one (a different release) and finished healthy there: what
+    /// a rollback goes back to by default.
     pub fn previous(&self) -> Option<&Deployment> {
         let current = self.current.as_ref()?;
-        self.deployments.iter().rev().find(|d| d.release != current.release)
+        self.deployments.iter().rev().find(|d| d.release != current.release && d.healthy())
     }
 
     /// When `release` last reached the environment, if it did.

@@ -92,7 +92,9 @@ pub struct Approvals {
     pub required: u32,
     /// The groups whose members may approve; approvals from anyone else do not count.
     pub groups: Vec<Group>,
-    /// How long to wait after approval before deploying (time to call it off).
+    /// How long a release must have run in the environment it is promoted from before it may come here
+    /// (time to call it off). slipway's policy counts it, once, from the ledger; GitHub's own wait timer is
+    /// left at zero, since it would count again before every job of the environment.
     pub wait: Duration,
 }
 
@@ -113,13 +115,13 @@ impl Approvals {
         self
     }
 
-    /// Sets the wait timer, in minutes.
+    /// Sets the wait, in minutes.
     pub fn wait_minutes(mut self, minutes: u64) -> Self {
         self.wait = Duration::from_secs(minutes * 60);
         self
     }
 
-    /// The wait in GitHub's whole minutes, rounded up so that GitHub never lets a deployment through sooner.
+    /// The wait in whole minutes, rounded up.
     pub fn wait_timer_minutes(&self) -> u64 {
         self.wait.as_secs().div_ceil(60)
     }

@@ -1,7 +1,8 @@
 //! `slipway check`'s rules for what the definitions become on GitHub: every ref pattern must be sayable,
 //! exactly, as a workflow filter and as an environment's deployment branch policy (and as an IAM trust
 //! condition where a role trusts refs), and the environments' protection must fit what GitHub's API
-//! takes (six reviewers, a wait timer of at most 30 days).
+//! takes (six reviewers). The wait is not GitHub's to hold (slipway's policy counts it, once), so GitHub's
+//! limit on its wait timer does not apply.
 
 use super::environment::{Environment, Tier, Trigger};
 use super::git_ref::RefPattern;
@@ -11,8 +12,6 @@ use super::ref_forms::RefForm;
 
 /// The most reviewers GitHub lets an environment list.
 pub const MAX_REVIEWERS: usize = 6;
-/// The longest wait timer GitHub takes, in minutes (30 days).
-pub const MAX_WAIT_MINUTES: u64 = 43_200;
 
 /// Checks the project's GitHub settings and what each environment becomes on GitHub.
 pub fn check_github(project: &Project, envs: &[&Environment], problems: &mut Vec<Problem>) {
@@ -104,14 +103,6 @@ fn check_refs(env: &Environment, problems: &mut Vec<Problem>) {
 
 fn check_protection(env: &Environment, problems: &mut Vec<Problem>) {
     let a = &env.approvals;
-    let minutes = a.wait_timer_minutes();
-    if minutes > MAX_WAIT_MINUTES {
-        problems.push(Problem::new(
-            &env.name,
-            "approvals",
-            format!("waits {minutes} minutes; GitHub's wait timer is at most {MAX_WAIT_MINUTES} (30 days)"),
-        ));
-    }
     if a.approvers().len() > MAX_REVIEWERS && a.groups.len() > MAX_REVIEWERS {
         problems.push(Problem::new(
             &env.name,

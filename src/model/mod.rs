@@ -27,7 +27,7 @@ pub use environment::{
     Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, SmokeUrl, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
-pub use github_check::{MAX_REVIEWERS, MAX_WAIT_MINUTES, demo_prefix};
+pub use github_check::{MAX_REVIEWERS, demo_prefix};
 pub use problem::{Problem, Problems};
 pub use project::{GitHubSettings, Project, Repository, STORE_VARIABLE, StackFactory};
 pub use ref_forms::{RefForm, RefKind, Unexpressible};

@@ -5,16 +5,22 @@
 //! nothing.
 //!
 //! It refuses before any request when a workflow names an environment the definitions do not have:
-//! GitHub would create that environment on the first run, with no protection at all.
+//! GitHub would create that environment on the first run, with no protection at all ([`check_workflows`]).
+//!
+//! [`approvals_of_this_run`] reads who approved a GitHub Actions run's pending deployment, for the policy
+//! to count (`--approvals github`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
-use crate::github::{BranchPolicySettings, EnvironmentUpdate, GitHub, GitHubError, ReviewerRef};
-use crate::synth::github::{EnvironmentSettings, EnvironmentsFile, Reviewer};
+use crate::github::{BranchPolicySettings, EnvironmentUpdate, GitHub, GitHubError, ReviewerRef, Settings};
+use crate::ledger::Approval;
+use crate::synth::github::{self as gh, EnvironmentSettings, EnvironmentsFile, Reviewer};
+use crate::synth::{ArtifactKind, Artifacts};
 
-/// Why the settings could not be applied.
+/// Why GitHub's settings could not be applied, or a run's approvals read.
 #[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
+pub enum GitHubOpsError {
     /// A reviewer the definitions name does not exist on GitHub.
     #[error(
         "{what} `{name}`, a reviewer of environment `{environment}`, does not exist on GitHub ({endpoint} answered 404)"
@@ -32,19 +38,56 @@ pub enum ApplyError {
     /// A request failed.
     #[error(transparent)]
     GitHub(#[from] GitHubError),
+    /// Workflows name GitHub environments the definitions do not have (one line each).
+    #[error("refusing to apply: workflows name GitHub environments the definitions do not have")]
+    UnknownEnvironments(Vec<String>),
+    /// The workflows directory cannot be read.
+    #[error("cannot read `{}`: {why}", .path.display())]
+    Unreadable {
+        /// What could not be read.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// Changing environments needs a token.
+    #[error("GITHUB_TOKEN is not set: changing environments needs a token")]
+    NoToken,
+    /// Reading a run's approvals needs what GitHub Actions sets in a run.
+    #[error("--approvals github needs {0}, which GitHub Actions sets in every run")]
+    NotInARun(&'static str),
+    /// Reading a run's approvals failed.
+    #[error("reading the run's approvals: {0}")]
+    Approvals(GitHubError),
 }
 
 /// One change, made or (in a dry run) to be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub struct SettingChange {
     /// The environment.
     pub environment: String,
     /// What changes, in words.
     pub what: String,
 }
 
+/// Makes every environment of `file` on the GitHub `settings` name what it says (with `dry_run`, only
+/// reads and says what it would change); the changes, in order. Changing needs a token.
+pub async fn apply_settings(
+    settings: Settings,
+    file: &EnvironmentsFile,
+    dry_run: bool,
+) -> Result<Vec<SettingChange>, GitHubOpsError> {
+    if settings.token.is_none() && !dry_run {
+        return Err(GitHubOpsError::NoToken);
+    }
+    apply(&GitHub::new(settings)?, file, dry_run).await
+}
+
 /// Makes every environment of `file` on GitHub what it says; the changes, in order.
-pub async fn apply(github: &GitHub, file: &EnvironmentsFile, dry_run: bool) -> Result<Vec<Change>, ApplyError> {
+pub async fn apply(
+    github: &GitHub,
+    file: &EnvironmentsFile,
+    dry_run: bool,
+) -> Result<Vec<SettingChange>, GitHubOpsError> {
     let (owner, repo) = file.repository.split_once('/').unwrap_or((&file.repository, ""));
     let mut ids: BTreeMap<Reviewer, u64> = BTreeMap::new();
     let mut changes = Vec::new();
@@ -75,7 +118,7 @@ pub async fn apply(github: &GitHub, file: &EnvironmentsFile, dry_run: bool) -> R
                 custom_branch_policies: env.deployment_branch_policy.custom_branch_policies,
             }),
         };
-        let mut said = |what: String| changes.push(Change { environment: env.name.clone(), what });
+        let mut said = |what: String| changes.push(SettingChange { environment: env.name.clone(), what });
         let current = github.environment(owner, repo, &env.name).await?;
         let differences = match &current {
             None => vec![creation(&update, env)],
@@ -147,12 +190,12 @@ fn reviewer_names(env: &EnvironmentSettings) -> Vec<String> {
         .collect()
 }
 
-async fn reviewer_id(github: &GitHub, owner: &str, reviewer: &Reviewer, env: &str) -> Result<u64, ApplyError> {
+async fn reviewer_id(github: &GitHub, owner: &str, reviewer: &Reviewer, env: &str) -> Result<u64, GitHubOpsError> {
     let base = &github.settings().api_url;
     match reviewer {
         Reviewer::User { login } => match github.user(login).await? {
             Some(u) => Ok(u.id),
-            None => Err(ApplyError::UnknownReviewer {
+            None => Err(GitHubOpsError::UnknownReviewer {
                 what: "user",
                 name: login.clone(),
                 environment: env.into(),
@@ -161,7 +204,7 @@ async fn reviewer_id(github: &GitHub, owner: &str, reviewer: &Reviewer, env: &st
         },
         Reviewer::Team { slug } => match github.team(owner, slug).await? {
             Some(t) => Ok(t.id),
-            None => Err(ApplyError::UnknownReviewer {
+            None => Err(GitHubOpsError::UnknownReviewer {
                 what: "team",
                 name: slug.clone(),
                 environment: env.into(),
@@ -204,4 +247,68 @@ fn differences(
         out.push("deploy only from the custom branch and tag policies".to_string());
     }
     out
+}
+
+/// Refuses, before any request, when a workflow names a GitHub environment `file` does not define: every
+/// synthesized workflow in `synthesized`, and every workflow file in `dir` (the repository's
+/// `.github/workflows`), since GitHub creates an environment a job names on its first run, unprotected.
+pub fn check_workflows(
+    file: &EnvironmentsFile,
+    synthesized: &Artifacts,
+    dir: Option<&Path>,
+) -> Result<(), GitHubOpsError> {
+    let known: BTreeSet<&str> = file.environments.iter().map(|e| e.name.as_str()).collect();
+    let mut texts: Vec<(String, String)> = synthesized
+        .iter()
+        .filter(|(k, _)| k.kind == ArtifactKind::Workflow)
+        .map(|(k, v)| (format!("{} (synthesized)", k.path()), String::from_utf8_lossy(v).into_owned()))
+        .collect();
+    if let Some(dir) = dir {
+        let unreadable = |path: &Path, e: std::io::Error| GitHubOpsError::Unreadable {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        };
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| unreadable(dir, e))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| unreadable(&path, e))?;
+            texts.push((path.display().to_string(), text));
+        }
+    }
+    let mut details = Vec::new();
+    for (source, text) in &texts {
+        match gh::environments_named(text) {
+            Ok(names) => {
+                for name in names.iter().filter(|n| !known.contains(n.as_str())) {
+                    let hint = crate::suggest::hint(name, known.iter().copied());
+                    details
+                        .push(format!("{source} names environment `{name}`, which the definitions do not have{hint}"));
+                }
+            }
+            Err(why) => details.push(format!("{source} {why}")),
+        }
+    }
+    if details.is_empty() { Ok(()) } else { Err(GitHubOpsError::UnknownEnvironments(details)) }
+}
+
+/// The approvals this GitHub Actions run's reviewers gave its deployment to environment `env`, read with
+/// `settings` (the run is `GITHUB_REPOSITORY`'s `GITHUB_RUN_ID`).
+pub async fn approvals_of_this_run(settings: Settings, env: &str) -> Result<Vec<Approval>, GitHubOpsError> {
+    let run_id = crate::vars::var("GITHUB_RUN_ID").ok_or(GitHubOpsError::NotInARun("GITHUB_RUN_ID"))?;
+    let repository = crate::vars::var("GITHUB_REPOSITORY").ok_or(GitHubOpsError::NotInARun("GITHUB_REPOSITORY"))?;
+    if settings.token.is_none() {
+        return Err(GitHubOpsError::NotInARun("GITHUB_TOKEN"));
+    }
+    let github = GitHub::new(settings)?;
+    let reviews = github.run_reviews(&repository, &run_id).await.map_err(GitHubOpsError::Approvals)?;
+    Ok(reviews
+        .into_iter()
+        .filter(|r| r.approves(env))
+        .map(|r| Approval { by: r.user.login, source: format!("github run {run_id}") })
+        .collect())
 }

@@ -1,19 +1,33 @@
-//! The operations a user runs on an environment, each a run the ledger knows about: it takes the
-//! environment's lock, reconciles what an earlier run that died left, records its start, applies a
-//! release's bytes, records how it ended, and gives the lock back, whatever happens in between.
+//! The operations a user runs, as a library caller of slipway gets them: every refusal the command line
+//! gives is here, typed, and every call to AWS, GitHub, Docker or the store starts here or below. The
+//! command line only parses, resolves, calls one of these and renders what it returns.
 //!
-//! - [`demo`]: feature demos up, down, listed and swept.
-//! - [`deploy`]: a release onto an environment (also what promote and rollback apply).
-//! - [`rollback`]: which release a rollback goes back to.
+//! - [`run`]: one run of the ledger (the lock, reconciling runs that died, the started and finished
+//!   records), which every operation that changes an environment is.
+//! - [`deploy`]: a release onto an environment, as deploy, promote and rollback do it.
+//! - [`release`]: making a release, from the definitions or a reviewed synth directory.
+//! - [`promote`] and [`rollback`]: which environment a promotion comes from, which release a rollback
+//!   goes back to.
+//! - [`deployed`]: what is deployed now (the templates of an environment's stacks, CloudFormation's
+//!   verdicts on a change), for `diff --against deployed`.
 //! - [`status`]: what runs where, and whether a stack drifted from what the ledger says was applied.
-//! - [`github`]: the repository's GitHub environments made what the definitions say (not an environment's
-//!   run, so no lock or ledger: GitHub keeps its own audit log of settings changes).
+//! - [`verify`]: an environment's smoke checks run again, as evidence for the release it runs.
+//! - [`line`]: freeze, unfreeze, unhold and unlock: the line stopped or opened by a person.
+//! - [`github`]: the repository's GitHub environments made what the definitions say, and the approvals of
+//!   a GitHub Actions run.
+//! - [`demo`]: feature demos up, down, listed and swept.
 
 pub mod demo;
 pub mod deploy;
+pub mod deployed;
 pub mod github;
+pub mod line;
+pub mod promote;
+pub mod release;
 pub mod rollback;
+pub mod run;
 pub mod status;
+pub mod verify;
 
 use crate::clock::Clock;
 use crate::ledger::Actor;
@@ -44,6 +58,9 @@ pub enum OpsError {
     /// The release cannot be used.
     #[error(transparent)]
     Release(#[from] crate::release::ReleaseError),
+    /// A release cannot be made from what it was asked to be made of.
+    #[error(transparent)]
+    Source(#[from] release::SourceError),
     /// The deploy cannot be planned.
     #[error(transparent)]
     Plan(#[from] crate::apply::cloudformation::PlanError),
@@ -56,6 +73,31 @@ pub enum OpsError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A change set made to read CloudFormation's verdicts was refused.
+    #[error(transparent)]
+    ChangeSetRefused(deployed::ChangeSetRefused),
+    /// GitHub's API failed or refused.
+    #[error(transparent)]
+    GitHub(#[from] github::GitHubOpsError),
+    /// There is nothing to verify.
+    #[error(transparent)]
+    Verify(#[from] verify::VerifyError),
+    /// A freeze is refused.
+    #[error(transparent)]
+    Freeze(#[from] line::FreezeError),
+    /// The release holds nothing to deploy to the environment.
+    #[error("release {release} holds no CloudFormation templates for environment `{env}` (it holds: {})", .holds.join(", "))]
+    NothingFor {
+        /// The release.
+        release: String,
+        /// The environment.
+        env: String,
+        /// The environments it holds.
+        holds: Vec<String>,
+    },
+    /// A promotion's source cannot be worked out.
+    #[error(transparent)]
+    Promotion(#[from] promote::PromoteError),
     /// A rollback names no release, and the ledger knows none before the current one.
     #[error("{}; name one with --to", match current {
         Some(current) => format!("the ledger knows no release of `{env}` before {current}"),
@@ -69,7 +111,7 @@ pub enum OpsError {
     },
     /// A feature demo cannot be made, found or brought up.
     #[error(transparent)]
-    Demo(crate::ops::demo::DemoError),
+    Demo(demo::DemoError),
     /// The policy refuses; nothing was changed.
     #[error("refused by the policy: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Refused(Vec<crate::policy::Refusal>),

@@ -1,8 +1,9 @@
-//! Which release a rollback goes back to: the one named, or the one that ran before the current one.
+//! Which release a rollback goes back to: the one named, or the one that ran before the current one. The
+//! policy then decides whether it may (only a release the environment ran before and that finished
+//! healthy there).
 
-use super::OpsError;
+use super::{Context, OpsError};
 use crate::ledger::{self, EnvState};
-use crate::ops::Context;
 
 /// The release a rollback of `env` goes to: `to` when given, else the release that ran there before the
 /// current one, as the ledger says.

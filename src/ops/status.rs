@@ -6,12 +6,11 @@
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
-use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 
+use super::deployed::{StackRead, read};
 use super::{Context, OpsError};
-use crate::apply::cloudformation::stack_name;
-use crate::cloud::{Connector, Destination, RegionRule};
+use crate::cloud::Connector;
 use crate::diff::{diff_templates, parse_template};
 use crate::ledger::lock::{self, LockInfo};
 use crate::ledger::{self, EnvState};
@@ -97,38 +96,39 @@ async fn drift(
     connector: Option<&Connector>,
     bundles: &BTreeMap<&str, Option<release::Release>>,
 ) -> Drift {
-    let (current, target, connector) = match (&state.current, env.aws_target(), connector) {
+    let (current, connector) = match (&state.current, env.aws_target(), connector) {
         (None, _, _) => return Drift::NotChecked("nothing deployed yet".into()),
         (_, None, _) => return Drift::NotChecked("no AWS target".into()),
         (_, _, None) => return Drift::NotChecked("not asked to read the stacks".into()),
-        (Some(current), Some(target), Some(connector)) => (current, target, connector),
+        (Some(current), Some(_), Some(connector)) => (current, connector),
     };
-    let dest = Destination { environment: &env.name, account: target.account.as_str(), region: target.region.code() };
-    let cloud = match connector.connect(&dest, RegionRule::Environment).await {
+    let cloud = match super::deploy::connect_to_read(connector, env).await {
         Err(e) => return Drift::NotChecked(format!("could not read the stacks: {e}")),
         Ok(cloud) => cloud,
     };
     let bundle = bundles.get(&*current.release).and_then(Option::as_ref);
-    let stacks = current.artifacts.iter().filter_map(|(path, sha)| {
-        let key = ArtifactKey::from_path(path)?;
-        let name = stack_name(&cx.project.name, &env.name, key.stack()?);
-        Some((key, name, sha))
-    });
-    let cloud = &cloud;
-    let drifted: Vec<(String, String)> = stream::iter(stacks)
-        .map(|(key, name, sha)| async move {
-            let applied = bundle.and_then(|b| b.artifacts.get(&key));
-            let why = match cloud.deployed(&name).await {
+    let reads = current
+        .artifacts
+        .keys()
+        .filter_map(|path| {
+            let key = ArtifactKey::from_path(path)?;
+            let name = crate::cfn::stack_name(&cx.project.name, &env.name, key.stack()?);
+            Some(StackRead { key, name, cloud: &cloud })
+        })
+        .collect();
+    let drifted: Vec<(String, String)> = read(reads)
+        .await
+        .into_iter()
+        .filter_map(|(r, found)| {
+            let applied = bundle.and_then(|b| b.artifacts.get(&r.key));
+            let why = match found {
                 Err(e) => Some(format!("could not be read: {e}")),
                 Ok(None) => Some("is not deployed".into()),
-                Ok(Some((_, body))) => differs(&body, applied.map(Vec::as_slice), sha),
+                Ok(Some((_, body))) => differs(&body, applied.map(Vec::as_slice), &current.artifacts[&r.key.path()]),
             };
-            why.map(|why| (name, why))
+            why.map(|why| (r.name, why))
         })
-        .buffered(crate::cloud::limit::IN_FLIGHT)
-        .filter_map(std::future::ready)
-        .collect()
-        .await;
+        .collect();
     if drifted.is_empty() { Drift::None } else { Drift::Drifted(drifted) }
 }
 

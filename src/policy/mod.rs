@@ -8,7 +8,9 @@
 //!   `promoted_from`); a direct deploy is refused where the trigger says only a promotion reaches the
 //!   environment (`Trigger::Promotion`);
 //! - **source**: the release is what the source runs now, the source's last change succeeded, and its
-//!   smoke checks passed;
+//!   smoke checks passed (a check skipped with `--no-smoke` did not pass);
+//! - **history**: a rollback brings back only a release the environment ran before and that finished
+//!   healthy there; anything else reaches it by promotion, through the other rules;
 //! - **ref**: the release was made on a ref the target deploys from;
 //! - **approvals**: enough distinct people from the required groups approved, none of them the person
 //!   running the command or the release's author;
@@ -45,6 +47,8 @@ pub enum Rule {
     Path,
     /// The source environment's state.
     Source,
+    /// What a rollback may bring back.
+    History,
     /// The release's git ref.
     Ref,
     /// The approvals.
@@ -63,6 +67,7 @@ impl Rule {
         match self {
             Rule::Path => "path",
             Rule::Source => "source",
+            Rule::History => "history",
             Rule::Ref => "ref",
             Rule::Approvals => "approvals",
             Rule::Wait => "wait",
@@ -110,14 +115,16 @@ pub struct Request<'a> {
 
 /// The policy's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verdict {
+pub struct Decision {
     /// Every rule that refuses, in rule order; empty when allowed.
     pub refusals: Vec<Refusal>,
     /// The approvals that counted.
     pub counted: Vec<Approval>,
+    /// Whether the target is frozen and a rollback passes the freeze (`--break-freeze`), which is recorded.
+    pub broke_freeze: bool,
 }
 
-impl Verdict {
+impl Decision {
     /// Whether the request is allowed.
     pub fn allowed(&self) -> bool {
         self.refusals.is_empty()
@@ -130,43 +137,51 @@ pub fn ref_name(git_ref: &str) -> &str {
 }
 
 /// Decides `req`.
-pub fn decide(req: &Request<'_>) -> Verdict {
+pub fn decide(req: &Request<'_>) -> Decision {
     let mut refusals = Vec::new();
     let target = req.target;
     path(req, &mut refusals);
     source(req, &mut refusals);
+    history(req, &mut refusals);
     reference(req, &mut refusals);
     let counted = approvals(req, &mut refusals);
     wait(req, &mut refusals);
-    if let Some(f) = &req.target_state.frozen {
-        let may_break = matches!(req.action, Action::Rollback { break_freeze: true });
-        if !may_break {
-            let until = f.until.map(|u| format!(" until {u}")).unwrap_or_default();
-            let hint = match req.action {
-                Action::Rollback { .. } => "; a rollback may pass with --break-freeze, which is recorded",
-                _ => "; `slipway unfreeze` lifts it",
-            };
-            refusals.push(Refusal {
-                rule: Rule::Freeze,
-                message: format!("`{}` is frozen{until} by {} ({}): {}{hint}", target.name, f.by.name, f.at, f.reason),
-            });
-        }
+    let may_break = matches!(req.action, Action::Rollback { break_freeze: true });
+    let broke_freeze = may_break && req.target_state.frozen.is_some();
+    if let Some(f) = &req.target_state.frozen
+        && !may_break
+    {
+        let until = f.until.map(|u| format!(" until {u}")).unwrap_or_default();
+        let hint = match req.action {
+            Action::Rollback { .. } => "; a rollback may pass with --break-freeze, which is recorded",
+            _ => "; `slipway unfreeze` lifts it",
+        };
+        refusals.push(Refusal {
+            rule: Rule::Freeze,
+            message: format!("`{}` is frozen{until} by {} ({}): {}{hint}", target.name, f.by.name, f.at, f.reason),
+        });
     }
     // A hold stops what deploys by itself; a deploy somebody runs by hand names its release, as a
     // promotion does, and so passes.
     let automatic = matches!(target.trigger, Trigger::Push | Trigger::ReleaseTag(_));
     if let (Action::Deploy, Some(h), true) = (req.action, &req.target_state.held, automatic) {
+        // Suggest only what can work: a promotion only where something is promoted into the target.
+        let or_promote = if target.promoted_from.is_empty() {
+            String::new()
+        } else {
+            format!(", or promote a release into it by name from {}", target.promoted_from.join(" or "))
+        };
         refusals.push(Refusal {
             rule: Rule::Hold,
             message: format!(
                 "`{}` is held since {} rolled it back to {} at {} ({}), so its automatic deploys are refused; \
-                 `slipway unhold --env {}` lifts the hold, or promote a release to it by name",
+                 `slipway unhold --env {}` lifts the hold{or_promote}",
                 target.name, h.by.name, h.release, h.at, h.reason, target.name
             ),
         });
     }
     refusals.sort_by_key(|r| r.rule);
-    Verdict { refusals, counted }
+    Decision { refusals, counted, broke_freeze }
 }
 
 fn path(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
@@ -219,7 +234,13 @@ fn source(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
             source.name, current.release
         )),
         Some(current) => {
-            if let Some(failed) = current.smoke.iter().find(|s| !s.passed) {
+            if let Some(skipped) = current.smoke.iter().find(|s| s.skipped) {
+                refuse(format!(
+                    "release {id}'s smoke check `{}` was not run in `{}` ({}), so nothing shows it healthy there; \
+                     run its checks with `slipway verify --env {}`",
+                    skipped.name, source.name, skipped.detail, source.name
+                ));
+            } else if let Some(failed) = current.smoke.iter().find(|s| !s.passed) {
                 refuse(format!(
                     "release {id}'s smoke check `{}` failed in `{}`: {}",
                     failed.name, source.name, failed.detail
@@ -240,6 +261,43 @@ fn source(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
             change.by.name
         ));
     }
+}
+
+/// A rollback brings back only a release the target ran before and that finished healthy there: not a
+/// side door past the path, source and wait rules a promotion must pass.
+fn history(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
+    let Action::Rollback { .. } = req.action else { return };
+    let (target, id) = (&req.target.name, &req.release.id);
+    let ran: Vec<&crate::ledger::state::Deployment> =
+        req.target_state.deployments.iter().filter(|d| &d.release == id).collect();
+    let why = if ran.is_empty() {
+        format!("`{target}` never ran release {id}")
+    } else if !ran.iter().any(|d| d.healthy()) {
+        format!("release {id} never finished healthy in `{target}` (its smoke checks failed or were skipped)")
+    } else {
+        return;
+    };
+    let current = req.target_state.current.as_ref().map(|c| c.release.as_str());
+    let mut healthy: Vec<&str> = Vec::new();
+    for d in req.target_state.deployments.iter().rev().filter(|d| d.healthy()) {
+        if Some(d.release.as_str()) != current && !healthy.contains(&d.release.as_str()) {
+            healthy.push(&d.release);
+        }
+    }
+    let known = if healthy.is_empty() {
+        "it ran no release that finished healthy".to_string()
+    } else {
+        format!("it may go back to {}", healthy.join(", "))
+    };
+    let way = if req.target.promoted_from.is_empty() {
+        format!("deploy it (`slipway deploy --env {target} --release {id}`)")
+    } else {
+        format!("promote it (`slipway promote --release {id} --to {target}`)")
+    };
+    refusals.push(Refusal {
+        rule: Rule::History,
+        message: format!("{why}: a rollback brings back only a release that ran there healthy ({known}); to bring {id} to `{target}`, {way}"),
+    });
 }
 
 fn reference(req: &Request<'_>, refusals: &mut Vec<Refusal>) {

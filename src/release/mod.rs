@@ -31,6 +31,10 @@ pub struct ReleaseInfo {
     pub slipway_version: String,
     /// The environments it holds artifacts for.
     pub environments: Vec<String>,
+    /// Files of the working tree that differed from `commit` when the release was made (`release create
+    /// --allow-dirty`): the release is then not exactly that commit. Empty for a clean tree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dirty: Vec<String>,
 }
 
 /// A release as read back: what it says and its artifacts, each checked against its manifest.

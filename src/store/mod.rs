@@ -109,6 +109,18 @@ pub enum Store {
 }
 
 impl Store {
+    /// Opens the store at `location`: a directory, or an S3 bucket through `connector`'s credentials
+    /// (which must answer).
+    pub async fn open(
+        location: Location,
+        connector: &crate::cloud::Connector,
+    ) -> Result<Store, crate::cloud::ConnectError> {
+        Ok(match location {
+            Location::Dir(dir) => Store::local(&dir),
+            Location::S3 { bucket, prefix } => Store::S3 { cloud: connector.anywhere(None).await?, bucket, prefix },
+        })
+    }
+
     /// A store in directory `dir` (created when first written).
     pub fn local(dir: &Path) -> Store {
         Store::Local(LocalStore::new(dir))

@@ -20,7 +20,7 @@ pub enum Scope {
 
 /// What kind of file an artifact is, which fixes the directory it is written to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
+pub enum ArtifactKind {
     /// A CloudFormation template; its name is the stack's short name.
     CloudFormation,
     /// A cloud.gov manifest.
@@ -33,24 +33,30 @@ pub enum Kind {
     GitHub,
 }
 
-impl Kind {
+impl ArtifactKind {
     /// Every kind.
-    pub const ALL: [Kind; 5] = [Kind::CloudFormation, Kind::CloudGov, Kind::Compose, Kind::Workflow, Kind::GitHub];
+    pub const ALL: [ArtifactKind; 5] = [
+        ArtifactKind::CloudFormation,
+        ArtifactKind::CloudGov,
+        ArtifactKind::Compose,
+        ArtifactKind::Workflow,
+        ArtifactKind::GitHub,
+    ];
 
     /// The directory the kind is written to: below the environment's directory, or at the top.
     pub fn directory(self) -> &'static str {
         match self {
-            Kind::CloudFormation => "cloudformation",
-            Kind::CloudGov => "cloudgov",
-            Kind::Compose => "compose",
-            Kind::Workflow => ".github/workflows",
-            Kind::GitHub => "github",
+            ArtifactKind::CloudFormation => "cloudformation",
+            ArtifactKind::CloudGov => "cloudgov",
+            ArtifactKind::Compose => "compose",
+            ArtifactKind::Workflow => ".github/workflows",
+            ArtifactKind::GitHub => "github",
         }
     }
 
     /// Whether artifacts of this kind belong to the project rather than to one environment.
     pub fn is_project_wide(self) -> bool {
-        matches!(self, Kind::Workflow | Kind::GitHub)
+        matches!(self, ArtifactKind::Workflow | ArtifactKind::GitHub)
     }
 }
 
@@ -65,7 +71,7 @@ pub struct ArtifactKey {
     /// The environment, or the project.
     pub scope: Scope,
     /// What kind of file.
-    pub kind: Kind,
+    pub kind: ArtifactKind,
     /// Its name: the stack's short name for a template, else the file's name.
     pub name: String,
 }
@@ -73,16 +79,16 @@ pub struct ArtifactKey {
 impl ArtifactKey {
     /// The template of stack `stack` in environment `env`.
     pub fn template(env: &str, stack: &str) -> Self {
-        ArtifactKey { scope: Scope::Environment(env.into()), kind: Kind::CloudFormation, name: stack.into() }
+        ArtifactKey { scope: Scope::Environment(env.into()), kind: ArtifactKind::CloudFormation, name: stack.into() }
     }
 
     /// File `name` of kind `kind` in environment `env`.
-    pub fn env_file(env: &str, kind: Kind, name: &str) -> Self {
+    pub fn env_file(env: &str, kind: ArtifactKind, name: &str) -> Self {
         ArtifactKey { scope: Scope::Environment(env.into()), kind, name: name.into() }
     }
 
     /// Project-wide file `name` of kind `kind`.
-    pub fn project_file(kind: Kind, name: &str) -> Self {
+    pub fn project_file(kind: ArtifactKind, name: &str) -> Self {
         ArtifactKey { scope: Scope::Project, kind, name: name.into() }
     }
 
@@ -96,14 +102,14 @@ impl ArtifactKey {
 
     /// The stack's short name, for a CloudFormation template.
     pub fn stack(&self) -> Option<&str> {
-        (self.kind == Kind::CloudFormation).then_some(self.name.as_str())
+        (self.kind == ArtifactKind::CloudFormation).then_some(self.name.as_str())
     }
 
     /// The path relative to an output directory, with `/`: `dev/cloudformation/app.template.json`,
     /// `dev/cloudgov/manifest.yml`, `.github/workflows/deploy-dev.yml`.
     pub fn path(&self) -> String {
         let file = match self.kind {
-            Kind::CloudFormation => format!("{}{}", self.name, TEMPLATE_EXTENSIONS[0]),
+            ArtifactKind::CloudFormation => format!("{}{}", self.name, TEMPLATE_EXTENSIONS[0]),
             _ => self.name.clone(),
         };
         match &self.scope {
@@ -116,7 +122,7 @@ impl ArtifactKey {
     /// template is known by its stack whatever its extension (`.template.json`, `.template.yaml`,
     /// `.template.yml`), so two directories whose templates differ only in format still match.
     pub fn from_path(path: &str) -> Option<Self> {
-        for kind in Kind::ALL.into_iter().filter(|k| k.is_project_wide()) {
+        for kind in ArtifactKind::ALL.into_iter().filter(|k| k.is_project_wide()) {
             if let Some(name) = path.strip_prefix(kind.directory()).and_then(|r| r.strip_prefix('/')) {
                 return plain_name(name).map(|n| ArtifactKey::project_file(kind, n));
             }
@@ -126,10 +132,10 @@ impl ArtifactKey {
             return None;
         }
         let (dir, file) = rest.split_once('/')?;
-        let kind = Kind::ALL.into_iter().find(|k| !k.is_project_wide() && k.directory() == dir)?;
+        let kind = ArtifactKind::ALL.into_iter().find(|k| !k.is_project_wide() && k.directory() == dir)?;
         let file = plain_name(file)?;
         let name = match kind {
-            Kind::CloudFormation => TEMPLATE_EXTENSIONS.iter().find_map(|ext| file.strip_suffix(ext))?,
+            ArtifactKind::CloudFormation => TEMPLATE_EXTENSIONS.iter().find_map(|ext| file.strip_suffix(ext))?,
             _ => file,
         };
         (!name.is_empty()).then(|| ArtifactKey::env_file(env, kind, name))
@@ -155,16 +161,19 @@ mod tests {
     fn keys_and_paths_go_both_ways() {
         let keys = [
             ArtifactKey::template("dev", "app"),
-            ArtifactKey::env_file("dev", Kind::CloudGov, "manifest.yml"),
-            ArtifactKey::env_file("demo-x", Kind::Compose, ".env.example"),
-            ArtifactKey::project_file(Kind::Workflow, "deploy-dev.yml"),
-            ArtifactKey::project_file(Kind::GitHub, "environments.json"),
+            ArtifactKey::env_file("dev", ArtifactKind::CloudGov, "manifest.yml"),
+            ArtifactKey::env_file("demo-x", ArtifactKind::Compose, ".env.example"),
+            ArtifactKey::project_file(ArtifactKind::Workflow, "deploy-dev.yml"),
+            ArtifactKey::project_file(ArtifactKind::GitHub, "environments.json"),
         ];
         for key in keys {
             assert_eq!(ArtifactKey::from_path(&key.path()), Some(key.clone()), "{}", key.path());
         }
         assert_eq!(ArtifactKey::template("dev", "app").path(), "dev/cloudformation/app.template.json");
-        assert_eq!(ArtifactKey::project_file(Kind::Workflow, "pr.yml").path(), ".github/workflows/pr.yml".to_string());
+        assert_eq!(
+            ArtifactKey::project_file(ArtifactKind::Workflow, "pr.yml").path(),
+            ".github/workflows/pr.yml".to_string()
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::cfn::deps::{self, Links};
 use crate::cfn::{Stack, validate};
 use crate::model::{Environment, Problem, Problems, Project, SmokeUrl};
 
-pub use artifact::{ArtifactKey, Artifacts, Kind, RESERVED_NAMES, Scope, TEMPLATE_EXTENSIONS};
+pub use artifact::{ArtifactKey, ArtifactKind, Artifacts, RESERVED_NAMES, Scope, TEMPLATE_EXTENSIONS};
 pub use manifest::{MANIFEST, Manifest, ManifestEntry, sha256_hex};
 pub use output::{OutputError, write};
 pub use read::{ReadError, SynthDir, read_dir};
@@ -157,7 +157,8 @@ fn synth_cloudgov(project: &Project, env: &Environment, set: &mut ArtifactSet, p
     let Some(manifest) = cloudgov::manifest(project, env) else { return };
     match cloudgov::render_manifest(&manifest) {
         Ok(text) => {
-            set.artifacts.insert(ArtifactKey::env_file(&env.name, Kind::CloudGov, "manifest.yml"), text.into_bytes());
+            set.artifacts
+                .insert(ArtifactKey::env_file(&env.name, ArtifactKind::CloudGov, "manifest.yml"), text.into_bytes());
         }
         Err(e) => problems.push(Problem::new(&env.name, "cloud.gov manifest", e.to_string())),
     }
@@ -178,7 +179,7 @@ fn synth_compose(project: &Project, env: &Environment, set: &mut ArtifactSet, pr
     for (name, text) in files {
         match text {
             Ok(text) => {
-                set.artifacts.insert(ArtifactKey::env_file(&env.name, Kind::Compose, name), text.into_bytes());
+                set.artifacts.insert(ArtifactKey::env_file(&env.name, ArtifactKind::Compose, name), text.into_bytes());
             }
             Err(e) => problems.push(Problem::new(&env.name, "docker-compose bundle", e.to_string())),
         }
@@ -190,13 +191,15 @@ fn synth_github(project: &Project, set: &mut ArtifactSet, problems: &mut Vec<Pro
     for workflow in github::workflows(project) {
         match github::render_workflow(&workflow) {
             Ok(text) => {
-                set.artifacts.insert(ArtifactKey::project_file(Kind::Workflow, &workflow.file), text.into_bytes());
+                set.artifacts
+                    .insert(ArtifactKey::project_file(ArtifactKind::Workflow, &workflow.file), text.into_bytes());
             }
             Err(e) => problems.push(Problem::new("", format!("workflow {}", workflow.file), e.to_string())),
         }
     }
     let environments = github::environments_json(&github::environments(project));
-    set.artifacts.insert(ArtifactKey::project_file(Kind::GitHub, github::ENVIRONMENTS_FILE), environments.into_bytes());
+    set.artifacts
+        .insert(ArtifactKey::project_file(ArtifactKind::GitHub, github::ENVIRONMENTS_FILE), environments.into_bytes());
 }
 
 /// CloudFormation's rule for stack names: a letter, then letters, digits and hyphens, 128 at most.

@@ -13,7 +13,7 @@ use crate::diff::{Change, StackDiff, TemplateDiff, diff_templates, parse_templat
 use super::{Deploy, StackPlan};
 
 /// When a change set must be approved before it runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApprovalMode {
     /// Never ask.
     Never,

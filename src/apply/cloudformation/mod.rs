@@ -13,7 +13,6 @@ mod gate;
 mod plan;
 mod record;
 mod remove;
-mod report;
 mod root_cause;
 mod schedule;
 mod smoke;
@@ -24,11 +23,11 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+pub use crate::apply::report::{EventLines, Report, Reporter};
 pub use crate::apply::smoke::SmokeResult;
 pub use gate::{ApprovalMode, Approver};
-pub use plan::{Plan, PlanError, StackPlan, TAG_COMMIT, TAG_RELEASE, stack_name};
+pub use plan::{Plan, PlanError, StackPlan};
 pub use remove::{NoQuestions, Removed, remove};
-pub use report::{EventLines, LiveView, Report, Reporter};
 pub use root_cause::root_cause;
 pub use summary::{result_text, summary};
 
@@ -122,7 +121,7 @@ impl StackResult {
 
 /// How the deploy ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Ending {
     /// Every stack is on the new release (or already was) and the smoke checks passed.
     Deployed,
     /// Something failed; every stack this deploy changed is back where it was.
@@ -152,9 +151,9 @@ pub enum Verdict {
 
 /// What the deploy did.
 #[derive(Clone, Debug)]
-pub struct Outcome {
+pub struct Applied {
     /// How it ended.
-    pub verdict: Verdict,
+    pub ending: Ending,
     /// Each stack's result, in plan order (CloudFormation stack names).
     pub stacks: Vec<(String, StackResult)>,
     /// What the environment rollback did to each stack it touched.
@@ -176,7 +175,7 @@ struct Deploy<'a> {
     change_set_name: String,
 }
 
-/// Deploys `plan`. Every failure is described by the [`Outcome`]: before anything changed, as a refusal
+/// Deploys `plan`. Every failure is described by the [`Applied`]: before anything changed, as a refusal
 /// or a cloud failure; after, by the rollback that followed.
 pub async fn run(
     cloud: &Cloud,
@@ -185,7 +184,7 @@ pub async fn run(
     reporter: &mut dyn Reporter,
     approver: &mut dyn Approver,
     in_flight: &RefCell<InFlight>,
-) -> Outcome {
+) -> Applied {
     let mut d = Deploy {
         cloud,
         plan,
@@ -197,8 +196,8 @@ pub async fn run(
         bucket: opts.artifacts_bucket.clone(),
         change_set_name: change_set_name(&plan.release),
     };
-    let not_started = |verdict: Verdict| Outcome {
-        verdict,
+    let not_started = |verdict: Ending| Applied {
+        ending: verdict,
         stacks: plan.stacks.iter().map(|s| (s.name.clone(), StackResult::NotStarted)).collect(),
         restored: vec![],
         smoke: vec![],
@@ -215,7 +214,7 @@ pub async fn run(
         return not_started(verdict);
     }
     if let Some(reason) = d.refuse_unapprovable() {
-        return not_started(Verdict::Refused { reason });
+        return not_started(Ending::Refused { reason });
     }
     let results = d.deploy_all().await;
     let mut cause = plan.stacks.iter().find_map(|s| results.get(&s.short).and_then(|r| r.cause(&s.name)));
@@ -230,20 +229,20 @@ pub async fn run(
         .collect();
     let Some(cause) = cause else {
         d.note(&format!("deployed release {} to {}", plan.release, plan.env.name));
-        return Outcome { verdict: Verdict::Deployed, stacks, restored: vec![], smoke };
+        return Applied { ending: Ending::Deployed, stacks, restored: vec![], smoke };
     };
     let nothing_changed = stacks
         .iter()
         .all(|(_, r)| !r.changed() && !matches!(r, StackResult::Failed { .. } | StackResult::Stuck { .. }));
     if nothing_changed && stacks.iter().any(|(_, r)| matches!(r, StackResult::Declined(_))) {
         d.note(&format!("not deployed: {cause}"));
-        return Outcome { verdict: Verdict::Refused { reason: cause }, stacks, restored: vec![], smoke };
+        return Applied { ending: Ending::Refused { reason: cause }, stacks, restored: vec![], smoke };
     }
     d.note(&format!("deploy failed: {cause}"));
     let (restored, stuck) = d.roll_back(&results, &stacks).await;
     let verdict =
-        if stuck.is_empty() { Verdict::RolledBack { cause } } else { Verdict::RollbackIncomplete { cause, stuck } };
-    Outcome { verdict, stacks, restored, smoke }
+        if stuck.is_empty() { Ending::RolledBack { cause } } else { Ending::RollbackIncomplete { cause, stuck } };
+    Applied { ending: verdict, stacks, restored, smoke }
 }
 
 /// A change set name unique to this deploy: letters, digits and hyphens, starting with a letter. The

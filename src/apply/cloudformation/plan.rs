@@ -11,11 +11,6 @@ use crate::cfn::validate::limits;
 use crate::model::{Environment, SmokeCheck};
 use crate::synth::{Artifacts, TAG_ENVIRONMENT, TAG_PROJECT};
 
-/// Tag key of the release a stack was last deployed with.
-pub const TAG_RELEASE: &str = "slipway:release";
-/// Tag key of the commit a stack was last deployed from.
-pub const TAG_COMMIT: &str = "slipway:commit";
-
 /// One stack to deploy.
 #[derive(Clone, Debug)]
 pub struct StackPlan {
@@ -51,7 +46,10 @@ pub struct Plan {
     pub release: String,
     /// Stacks in dependency order.
     pub stacks: Vec<StackPlan>,
-    /// Tags on every stack: project, environment, release, commit, and any [`Plan::with_tags`] adds.
+    /// Tags on every stack: project, environment, and any [`Plan::with_tags`] adds. Never the release or
+    /// the commit: CloudFormation applies a stack's tags to every taggable resource again whenever one of
+    /// them changes (and replaces resources whose tags are create-only), so tags that changed with every
+    /// release would update every stack on every deploy. The ledger says which release runs where.
     pub tags: BTreeMap<String, String>,
     /// Checks to run after the last stack.
     pub smoke_checks: Vec<SmokeCheck>,
@@ -87,11 +85,6 @@ pub enum PlanError {
     BadRelease(String),
 }
 
-/// The CloudFormation stack name of stack `short` of `env` in `project`: `<project>-<env>-<short>`.
-pub fn stack_name(project: &str, env: &str, short: &str) -> String {
-    format!("{project}-{env}-{short}")
-}
-
 impl Plan {
     /// Adds `tags` to every stack's (a feature demo's name and expiry).
     pub fn with_tags(mut self, tags: impl IntoIterator<Item = (String, String)>) -> Plan {
@@ -109,15 +102,9 @@ impl Plan {
         self
     }
 
-    /// Plans the deploy of `release` (from `commit`) of `env`'s templates in `artifacts` (other artifacts
-    /// and other environments' are ignored).
-    pub fn new(
-        project: &str,
-        env: &Environment,
-        release: &str,
-        commit: Option<&str>,
-        artifacts: &Artifacts,
-    ) -> Result<Plan, PlanError> {
+    /// Plans the deploy of `release` of `env`'s templates in `artifacts` (other artifacts and other
+    /// environments' are ignored).
+    pub fn new(project: &str, env: &Environment, release: &str, artifacts: &Artifacts) -> Result<Plan, PlanError> {
         if !crate::release::valid_id(release) {
             return Err(PlanError::BadRelease(release.into()));
         }
@@ -151,7 +138,7 @@ impl Plan {
                 }
             }
             stacks.push(StackPlan {
-                name: stack_name(project, &env.name, &short),
+                name: crate::cfn::stack_name(project, &env.name, &short),
                 template: text.clone(),
                 parameters,
                 depends_on: dependencies.get(&short).cloned().unwrap_or_default(),
@@ -159,14 +146,10 @@ impl Plan {
                 short,
             });
         }
-        let mut tags = BTreeMap::from([
+        let tags = BTreeMap::from([
             (TAG_PROJECT.to_string(), project.to_string()),
             (TAG_ENVIRONMENT.to_string(), env.name.clone()),
-            (TAG_RELEASE.to_string(), release.to_string()),
         ]);
-        if let Some(commit) = commit {
-            tags.insert(TAG_COMMIT.into(), commit.into());
-        }
         Ok(Plan { smoke_checks: env.smoke_checks.clone(), env: env.clone(), release: release.into(), stacks, tags })
     }
 }

@@ -10,7 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use crate::cfn::validate::limits;
 use crate::cloud::{ChangeSetOutcome, ChangeSetRequest, ParameterValue, StackState, TemplateSource};
 
-use super::{Deploy, StackPlan, StackResult, Verdict};
+use super::{Deploy, Ending, StackPlan, StackResult};
 
 /// The prefix of the change sets a deploy creates; a later deploy deletes those it finds unexecuted.
 pub(super) const CHANGE_SET_PREFIX: &str = "slipway-deploy-";
@@ -41,10 +41,10 @@ impl Deploy<'_> {
     ///
     /// Every stack is read at once (the cloud layer bounds the calls in flight); the results are taken in
     /// plan order, so the first stack in that order that refuses or fails is the one reported.
-    pub(super) async fn record(&mut self) -> Result<(), Verdict> {
+    pub(super) async fn record(&mut self) -> Result<(), Ending> {
         let plan = self.plan;
         let this = &*self;
-        let read: Vec<Result<Previous, Verdict>> = stream::iter(&plan.stacks)
+        let read: Vec<Result<Previous, Ending>> = stream::iter(&plan.stacks)
             .map(|sp| this.read_previous(sp))
             .buffered(crate::cloud::limit::IN_FLIGHT)
             .collect()
@@ -61,7 +61,7 @@ impl Deploy<'_> {
         if let Some(big) = self.plan.stacks.iter().find(needs_bucket)
             && self.bucket.is_none()
         {
-            return Err(Verdict::Refused {
+            return Err(Ending::Refused {
                 reason: format!(
                     "the template of stack {} is over 51,200 bytes and must go through S3, but no artifacts \
                          bucket is known; pass --artifacts-bucket NAME (or deploy the deploy-role stack first)",
@@ -73,8 +73,8 @@ impl Deploy<'_> {
     }
 
     /// How stack `sp` is before the deploy; deletes what earlier failed runs left on it.
-    async fn read_previous(&self, sp: &StackPlan) -> Result<Previous, Verdict> {
-        let cloud_failed = |e: crate::cloud::CloudError| Verdict::CloudFailed { reason: e.to_string() };
+    async fn read_previous(&self, sp: &StackPlan) -> Result<Previous, Ending> {
+        let cloud_failed = |e: crate::cloud::CloudError| Ending::CloudFailed { reason: e.to_string() };
         let mut state = self.cloud.describe_stack(&sp.name).await.map_err(cloud_failed)?;
         if state.as_ref().is_some_and(StackState::in_progress) {
             state = self.wait_for_other(&sp.name).await?;
@@ -94,7 +94,7 @@ impl Deploy<'_> {
                 Previous { leftover: Some(s.status), ..Previous::absent() }
             }
             Some(s) if s.status == "UPDATE_ROLLBACK_FAILED" => {
-                return Err(Verdict::Refused {
+                return Err(Ending::Refused {
                     reason: format!(
                         "stack {} is UPDATE_ROLLBACK_FAILED from an earlier operation; finish that rollback \
                          first (`aws cloudformation continue-update-rollback --stack-name {}`), then deploy again",
@@ -132,16 +132,16 @@ impl Deploy<'_> {
     }
 
     /// Waits, within the configured bound, for an operation somebody else started on `stack`.
-    async fn wait_for_other(&self, stack: &str) -> Result<Option<StackState>, Verdict> {
+    async fn wait_for_other(&self, stack: &str) -> Result<Option<StackState>, Ending> {
         let deadline = tokio::time::Instant::now() + self.opts.in_progress_wait;
         let mut delay = self.opts.poll.start();
         loop {
             let state =
-                self.cloud.describe_stack(stack).await.map_err(|e| Verdict::CloudFailed { reason: e.to_string() })?;
+                self.cloud.describe_stack(stack).await.map_err(|e| Ending::CloudFailed { reason: e.to_string() })?;
             match &state {
                 Some(s) if s.in_progress() => {
                     if tokio::time::Instant::now() >= deadline {
-                        return Err(Verdict::Refused {
+                        return Err(Ending::Refused {
                             reason: format!(
                                 "stack {stack} is still {} after waiting {}s for an operation this deploy did not \
                                  start; look at it with `aws cloudformation describe-stack-events --stack-name \

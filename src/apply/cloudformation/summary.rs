@@ -2,7 +2,7 @@
 //! the exit status that goes with it.
 
 use super::plan::Plan;
-use super::{Outcome, StackResult, Verdict};
+use super::{Applied, Ending, StackResult};
 
 /// What happened to one stack, as the summary and the ledger write it.
 pub fn result_text(r: &StackResult) -> String {
@@ -19,22 +19,22 @@ pub fn result_text(r: &StackResult) -> String {
 }
 
 /// The summary lines.
-pub fn summary(plan: &Plan, outcome: &Outcome) -> Vec<String> {
+pub fn summary(plan: &Plan, outcome: &Applied) -> Vec<String> {
     let mut lines: Vec<String> =
         outcome.stacks.iter().map(|(stack, result)| format!("{stack}: {}", result_text(result))).collect();
     lines.extend(outcome.restored.iter().map(|(stack, what)| format!("{stack}: rollback: {what}")));
-    lines.push(match &outcome.verdict {
-        Verdict::Deployed => format!("deployed: {} is on release {}", plan.env.name, plan.release),
-        Verdict::RolledBack { cause } => {
+    lines.push(match &outcome.ending {
+        Ending::Deployed => format!("deployed: {} is on release {}", plan.env.name, plan.release),
+        Ending::RolledBack { cause } => {
             format!("rolled back: {} is back where it was before this deploy, because {cause}", plan.env.name)
         }
-        Verdict::RollbackIncomplete { cause, stuck } => format!(
+        Ending::RollbackIncomplete { cause, stuck } => format!(
             "ROLLBACK INCOMPLETE: {} failed ({cause}) and these need a person: {}",
             plan.env.name,
             stuck.join("; ")
         ),
-        Verdict::Refused { reason } => format!("not deployed, nothing was changed: {reason}"),
-        Verdict::CloudFailed { reason } => format!("not deployed, nothing was changed: {reason}"),
+        Ending::Refused { reason } => format!("not deployed, nothing was changed: {reason}"),
+        Ending::CloudFailed { reason } => format!("not deployed, nothing was changed: {reason}"),
     });
     lines
 }

@@ -13,7 +13,7 @@ use super::{Diff, Impact};
 pub use json::{to_json, to_json_string};
 
 /// How to render.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// For a terminal or a CI log.
     Text,

@@ -1,12 +1,13 @@
 //! `demo down`: a demo's compose project with its volumes, then its stacks, waited on, then the store's
 //! copies of its bundles, as one run of the ledger under its lock.
 
-use super::{At, Demo, TAG_DEMO, bundle, compose_at, note, plan_of, synthesize};
-use crate::apply::cloudformation::{self as cfn, Options, Plan, Removed, Reporter};
+use super::{At, Demo, TAG_DEMO, bundle, compose_at, plan_of, synthesize};
+use crate::apply::cloudformation::{self as cfn, Options, Plan, Removed};
+use crate::apply::report::Reporter;
 use crate::cloud::Cloud;
 use crate::docker::{Compose, DockerHost};
-use crate::ledger::{self, DemoRecord, Kind, Outcome, Phase, Record};
-use crate::ops::deploy::{LockOptions, give_back, reconcile, take_lock};
+use crate::ledger::{self, DemoRecord, Outcome, RunKind};
+use crate::ops::run::{LedgerRun, LockOptions, RunSpec, within};
 use crate::ops::{Context, OpsError};
 
 /// What `down` did.
@@ -31,17 +32,19 @@ pub async fn down(
     lock_options: LockOptions,
     reporter: &mut dyn Reporter,
 ) -> Result<DownOutcome, OpsError> {
-    let slug = demo.slug.slug.clone();
     let compose = compose_at(at, demo)?;
     let artifacts = synthesize(demo)?;
-    let plan = plan_of(demo, "down", None, &artifacts, None, cx.clock.now())?;
-    let started = cx.clock.now();
-    let run = ledger::new_run_id(started);
-    let reason = format!("demo down of {}", demo.slug.name);
-    let held = take_lock(cx, &slug, &run, reason, started, &lock_options, reporter).await?;
-    let result = down_locked(cx, demo, at, compose, plan.as_ref(), apply, &run, reporter).await;
-    give_back(cx, &held, reporter).await;
-    result
+    let plan = plan_of(demo, "down", &artifacts, None)?;
+    let spec = RunSpec {
+        env: &demo.slug.slug,
+        kind: RunKind::DemoDown,
+        doing: format!("demo down of {}", demo.slug.name),
+        lock: lock_options,
+    };
+    within(cx, spec, reporter, async |run, reporter| {
+        down_locked(cx, demo, at, compose, plan.as_ref(), apply, run, reporter).await
+    })
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -52,24 +55,21 @@ async fn down_locked(
     compose: Option<(&Compose, &DockerHost)>,
     plan: Option<&Plan>,
     apply: &Options,
-    run: &str,
+    run: &mut LedgerRun<'_>,
     reporter: &mut dyn Reporter,
 ) -> Result<DownOutcome, OpsError> {
     let slug = &demo.slug.slug;
     let stack_names: Vec<String> = plan.iter().flat_map(|p| p.stacks.iter().map(|s| s.name.clone())).collect();
-    for line in &reconcile(cx, slug, &stack_names, at.cloud).await? {
-        note(reporter, line);
-    }
+    run.reconcile(&stack_names, at.cloud, reporter).await?;
     let known = ledger::demos::demos(&ledger::records(cx.store, slug).await?);
-    let started_at = cx.clock.now();
-    let mut started = Record::new(run, Phase::Started, Kind::DemoDown, slug, started_at, cx.actor);
+    let mut started = run.record();
     started.demo = Some(
         known
             .get(slug)
             .map(|d| d.demo.clone())
             .unwrap_or_else(|| DemoRecord { name: demo.slug.name.clone(), ..DemoRecord::default() }),
     );
-    ledger::append(cx.store, &started).await?;
+    run.start(started).await?;
 
     let mut removed = Vec::new();
     let mut left = Vec::new();
@@ -100,16 +100,14 @@ async fn down_locked(
         removed.push(format!("{forgotten} kept bundle file(s) in the store"));
     }
     let outcome = if left.is_empty() { Outcome::Done } else { Outcome::Failed };
-    let mut finished = Record { phase: Phase::Finished, at: cx.clock.now(), started_at: Some(started_at), ..started };
-    finished.outcome = Some(outcome);
-    finished.reason = Some(if !left.is_empty() {
+    let reason = if !left.is_empty() {
         format!("could not remove: {}", left.join("; "))
     } else if removed.is_empty() {
         "nothing of the demo was left".to_string()
     } else {
         format!("removed: {}", removed.join("; "))
-    });
-    ledger::append(cx.store, &finished).await?;
+    };
+    run.finish(outcome, |finished| finished.reason = Some(reason)).await?;
     Ok(DownOutcome { outcome, removed, left })
 }
 

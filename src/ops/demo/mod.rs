@@ -18,11 +18,12 @@ pub mod list;
 mod up;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::OpsError;
-use crate::apply::cloudformation::{self as cfn, Plan, Reporter};
-use crate::clock::Timestamp;
-use crate::cloud::Cloud;
+use crate::apply::cloudformation::Plan;
+use crate::apply::report::{Report, Reporter};
+use crate::cloud::{Cloud, Connector};
 use crate::docker::{Compose, ComposeError, DockerHost};
 use crate::ledger::demos::DemoState;
 use crate::model::{DemoSlug, Environment, NameBudget, Problems, Project, SlugCollision, SlugError, check_slug};
@@ -33,8 +34,6 @@ pub use up::{UpOutcome, UpRequest, up};
 
 /// The tag naming the demo a stack belongs to (the name it was given; the environment tag holds its slug).
 pub const TAG_DEMO: &str = "slipway:demo";
-/// The tag saying when the demo expires (RFC 3339).
-pub const TAG_EXPIRES: &str = "slipway:expires";
 /// The tag naming the branch the demo was made from.
 pub const TAG_BRANCH: &str = "slipway:branch";
 
@@ -53,10 +52,7 @@ pub struct Demo {
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     /// The project makes no demos.
-    #[error(
-        "the definitions make no feature demos; give the project a demo factory (`Project::demos_from`) in \
-         environments/mod.rs"
-    )]
+    #[error("the definitions make no feature demos; give the project a demo factory (`Project::demos_from`)")]
     NoFactory,
     /// No slug can be made.
     #[error(transparent)]
@@ -168,6 +164,86 @@ pub fn docker_host(env: &Environment, flag: Option<&str>) -> Result<Option<Docke
     }
 }
 
+/// What a demo's run reaches: its AWS account (when it has stacks), the compose CLI and its Docker engine
+/// (when it has a compose target).
+pub struct Reach {
+    /// The demos' account and region.
+    pub cloud: Option<Cloud>,
+    /// The compose CLI and the Docker engine.
+    pub compose: Option<(Compose, DockerHost)>,
+}
+
+impl Reach {
+    /// Connects to what `demo` has: its account (through `role`, or its definition's, when the credentials
+    /// are for another) only when it has stacks; the compose CLI (`compose_cli`, else `docker compose`, else
+    /// `docker-compose`) and its Docker engine (`host`, else the definition's, else `DOCKER_HOST`) only when
+    /// it has a compose target.
+    pub async fn of(
+        connector: &Connector,
+        demo: &Demo,
+        host: Option<&str>,
+        role: Option<&str>,
+        compose_cli: Option<&Path>,
+    ) -> Result<Self, OpsError> {
+        let cloud = match demo.env.aws_target() {
+            Some(_) => Some(crate::ops::deploy::connect(connector, &demo.env, role).await?),
+            None => None,
+        };
+        let compose = match docker_host(&demo.env, host)? {
+            Some(host) => Some((Compose::locate(compose_cli).map_err(DemoError::Compose)?, host)),
+            None => None,
+        };
+        Ok(Reach { cloud, compose })
+    }
+
+    /// Where `ls` and `gc` look: the account and region the demos' stacks go to, and the Docker engine
+    /// their compose projects run on, as the definitions' demo factory says; a place that cannot be
+    /// reached is said (a line each in the second value) and skipped.
+    pub async fn places(
+        connector: &Connector,
+        project: &Project,
+        host: Option<&str>,
+        role: Option<&str>,
+        compose_cli: Option<&Path>,
+    ) -> Result<(Self, Vec<String>), OpsError> {
+        let Some(factory) = project.demo_factory else { return Err(DemoError::NoFactory.into()) };
+        let example = factory("example");
+        let mut skipped = Vec::new();
+        let cloud = match example.aws_target() {
+            None => None,
+            Some(t) => match crate::ops::deploy::connect(connector, &example, role).await {
+                Ok(cloud) => Some(cloud),
+                Err(e) => {
+                    skipped.push(format!("demos' stacks not checked (account {}, {}): {e}", t.account, t.region));
+                    None
+                }
+            },
+        };
+        let compose = match docker_host(&example, host) {
+            Ok(Some(host)) => Some((Compose::locate(compose_cli).map_err(DemoError::Compose)?, host)),
+            Ok(None) => None,
+            Err(DemoError::NoDockerHost(_)) => {
+                skipped.push(
+                    "demos' compose projects not checked: nothing says which Docker engine they run on; pass \
+                     --host, set DOCKER_HOST, or name it in the definition with `ComposeTarget::docker_host`"
+                        .into(),
+                );
+                None
+            }
+            Err(e) => {
+                skipped.push(format!("demos' compose projects not checked: {e}"));
+                None
+            }
+        };
+        Ok((Reach { cloud, compose }, skipped))
+    }
+
+    /// Where a run reaches them.
+    pub fn at(&self) -> At<'_> {
+        At { cloud: self.cloud.as_ref(), compose: self.compose.as_ref().map(|(c, h)| (c, h)) }
+    }
+}
+
 /// Where a demo's targets are reached: its AWS account, and the Docker engine with the compose CLI.
 #[derive(Clone, Copy)]
 pub struct At<'a> {
@@ -185,24 +261,18 @@ fn tag_value(text: &str) -> String {
         .collect()
 }
 
-/// The demo's stacks, for release `release`, tagged as a demo that expires at `expires`.
-fn plan_of(
-    demo: &Demo,
-    release: &str,
-    commit: Option<&str>,
-    artifacts: &Artifacts,
-    branch: Option<&str>,
-    expires: Timestamp,
-) -> Result<Option<Plan>, OpsError> {
+/// The demo's stacks, for release `release`, tagged as a demo (its name, and its branch when it has one).
+/// Nothing in the tags changes from one `up` to the next (its expiry is in the ledger): a stack tag that
+/// changed would make CloudFormation update every taggable resource of every stack on every `up`.
+fn plan_of(demo: &Demo, release: &str, artifacts: &Artifacts, branch: Option<&str>) -> Result<Option<Plan>, OpsError> {
     if demo.env.aws_target().is_none() {
         return Ok(None);
     }
-    let mut tags =
-        vec![(TAG_DEMO.to_string(), tag_value(&demo.slug.name)), (TAG_EXPIRES.to_string(), expires.to_string())];
+    let mut tags = vec![(TAG_DEMO.to_string(), tag_value(&demo.slug.name))];
     if let Some(branch) = branch {
         tags.push((TAG_BRANCH.to_string(), tag_value(branch)));
     }
-    Ok(Some(Plan::new(&demo.project.name, &demo.env, release, commit, artifacts)?.with_tags(tags)))
+    Ok(Some(Plan::new(&demo.project.name, &demo.env, release, artifacts)?.with_tags(tags)))
 }
 
 /// The demo's artifacts: its templates and compose bundle, as `synth --demo` writes them.
@@ -222,5 +292,5 @@ fn compose_at<'a>(at: &At<'a>, demo: &Demo) -> Result<Option<(&'a Compose, &'a D
 }
 
 fn note(reporter: &mut dyn Reporter, text: &str) {
-    reporter.report(cfn::Report::Note(text));
+    reporter.report(Report::Note(text));
 }

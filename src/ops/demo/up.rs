@@ -6,17 +6,17 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{At, Demo, bundle, compose_at, note, plan_of, synthesize};
-use crate::apply::cloudformation::{self as cfn, ApprovalMode, InFlight, Options, Plan, Removed, Reporter};
+use crate::apply::cloudformation::{self as cfn, ApprovalMode, InFlight, Options, Plan, Removed};
 use crate::apply::compose::BundleError;
-use crate::apply::smoke::{self, SmokeResult};
+use crate::apply::report::Reporter;
+use crate::apply::smoke::{SmokeResult, run_all};
 use crate::clock::Timestamp;
 use crate::cloud::Cloud;
-use crate::docker::{COMPOSE_FILE, Change, Compose, DockerHost};
-use crate::ledger::{self, DemoRecord, Kind, Outcome, Phase, Record, StackRecord};
+use crate::docker::{COMPOSE_FILE, Compose, DockerHost, ServiceChange};
+use crate::ledger::{self, DemoRecord, Outcome, RunKind, StackRecord};
 use crate::model::{Rollback, SmokeUrl};
-use crate::ops::deploy::{
-    LockOptions, cause_of, give_back, outcome_of, reconcile, smoke_records, stack_records, take_lock,
-};
+use crate::ops::deploy::{cause_of, outcome_of, smoke_records, stack_records};
+use crate::ops::run::{LedgerRun, LockOptions, RunSpec, within};
 use crate::ops::{Context, OpsError};
 use crate::synth::compose::ComposeBundle;
 use crate::synth::{ArtifactKey, Artifacts, sha256_hex};
@@ -52,7 +52,7 @@ pub struct UpOutcome {
     /// Each stack's result.
     pub stacks: Vec<StackRecord>,
     /// What `compose up` changed, by service.
-    pub compose: BTreeMap<String, Change>,
+    pub compose: BTreeMap<String, ServiceChange>,
     /// The smoke checks run.
     pub smoke: Vec<SmokeResult>,
     /// Where it answers, by what answers there.
@@ -71,20 +71,19 @@ pub async fn up(
     reporter: &mut dyn Reporter,
 ) -> Result<UpOutcome, OpsError> {
     let demo = req.demo;
-    let slug = demo.slug.slug.clone();
     let artifacts = synthesize(demo)?;
     let compose = compose_at(at, demo)?;
     let bundle = crate::synth::compose::bundle(&demo.project, &demo.env);
-    let started = cx.clock.now();
-    let expires = started.plus(req.ttl);
-    let plan = plan_of(demo, &req.release, req.commit.as_deref(), &artifacts, req.branch.as_deref(), expires)?;
-    let run = ledger::new_run_id(started);
-    let reason = format!("demo up of {}", demo.slug.name);
-    let held = take_lock(cx, &slug, &run, reason, started, &req.lock, reporter).await?;
+    let expires = cx.clock.now().plus(req.ttl);
+    let plan = plan_of(demo, &req.release, &artifacts, req.branch.as_deref())?;
     let work = Up { cx, req, at, compose, bundle: bundle.as_ref(), plan: plan.as_ref(), artifacts: &artifacts };
-    let result = work.locked(&run, expires, reporter).await;
-    give_back(cx, &held, reporter).await;
-    result
+    let spec = RunSpec {
+        env: &demo.slug.slug,
+        kind: RunKind::DemoUp,
+        doing: format!("demo up of {}", demo.slug.name),
+        lock: req.lock,
+    };
+    within(cx, spec, reporter, async |run, reporter| work.locked(run, expires, reporter).await).await
 }
 
 /// One `up`, everything it works with.
@@ -103,20 +102,22 @@ impl Up<'_> {
         &self.req.demo.slug.slug
     }
 
-    async fn locked(&self, run: &str, expires: Timestamp, reporter: &mut dyn Reporter) -> Result<UpOutcome, OpsError> {
+    async fn locked(
+        &self,
+        run: &mut LedgerRun<'_>,
+        expires: Timestamp,
+        reporter: &mut dyn Reporter,
+    ) -> Result<UpOutcome, OpsError> {
         let cx = self.cx;
         let slug = self.slug().to_string();
         let stack_names: Vec<String> = self.plan.iter().flat_map(|p| p.stacks.iter().map(|s| s.name.clone())).collect();
-        for line in &reconcile(cx, &slug, &stack_names, self.at.cloud).await? {
-            reporter.report(cfn::Report::Note(line));
-        }
+        run.reconcile(&stack_names, self.at.cloud, reporter).await?;
         let known = ledger::demos::demos(&ledger::records(cx.store, &slug).await?);
         let last_good = known.get(&slug).and_then(|d| d.last_good_run.clone());
-        bundle::save(cx.store, &slug, run, self.artifacts).await?;
+        bundle::save(cx.store, &slug, run.id(), self.artifacts).await?;
 
         let urls: BTreeMap<String, String> = self.bundle.map(|b| b.urls.iter().cloned().collect()).unwrap_or_default();
-        let started_at = cx.clock.now();
-        let mut started = Record::new(run, Phase::Started, Kind::DemoUp, &slug, started_at, cx.actor);
+        let mut started = run.record();
         started.release = Some(self.req.release.clone());
         started.commit = self.req.commit.clone();
         started.until = Some(expires);
@@ -128,10 +129,10 @@ impl Up<'_> {
             compose_project: self.bundle.map(|b| b.project.clone()),
             urls: urls.clone(),
         });
-        ledger::append(cx.store, &started).await?;
+        run.start(started).await?;
 
         let mut out = UpOutcome {
-            run: run.to_string(),
+            run: run.id().to_string(),
             outcome: Outcome::Deployed,
             cause: None,
             stacks: Vec::new(),
@@ -142,17 +143,15 @@ impl Up<'_> {
             undone: Vec::new(),
         };
         self.apply(&mut out, reporter, last_good.as_deref()).await?;
-
-        let mut finished =
-            Record { phase: Phase::Finished, at: cx.clock.now(), started_at: Some(started_at), ..started };
-        finished.outcome = Some(out.outcome);
-        finished.stacks = out.stacks.clone();
-        finished.smoke = smoke_records(&out.smoke);
-        finished.reason = out.cause.clone().map(|cause| match out.undone.as_slice() {
-            [] => cause,
-            undone => format!("{cause}; then: {}", undone.join("; ")),
-        });
-        ledger::append(cx.store, &finished).await?;
+        run.finish(out.outcome, |finished| {
+            finished.stacks = out.stacks.clone();
+            finished.smoke = smoke_records(&out.smoke, true, &[]);
+            finished.reason = out.cause.clone().map(|cause| match out.undone.as_slice() {
+                [] => cause,
+                undone => format!("{cause}; then: {}", undone.join("; ")),
+            });
+        })
+        .await?;
         Ok(out)
     }
 
@@ -166,9 +165,9 @@ impl Up<'_> {
         if let (Some(plan), Some(cloud)) = (self.plan, self.at.cloud) {
             let outcome = self.stacks(cloud, plan, reporter).await;
             out.stacks = stack_records(&outcome);
-            if let Some(cause) = cause_of(&outcome.verdict) {
+            if let Some(cause) = cause_of(&outcome.ending) {
                 // The stacks rolled back as a deploy's do; the compose project was not touched.
-                out.outcome = outcome_of(&outcome.verdict);
+                out.outcome = outcome_of(&outcome.ending);
                 out.cause = Some(cause);
                 return Ok(());
             }
@@ -216,7 +215,7 @@ impl Up<'_> {
         Ok(())
     }
 
-    async fn stacks(&self, cloud: &Cloud, plan: &Plan, reporter: &mut dyn Reporter) -> cfn::Outcome {
+    async fn stacks(&self, cloud: &Cloud, plan: &Plan, reporter: &mut dyn Reporter) -> cfn::Applied {
         let options = Options { approval: ApprovalMode::Never, smoke: false, ..self.req.apply.clone() };
         let in_flight = RefCell::new(InFlight::default());
         cfn::run(cloud, plan, &options, reporter, &mut cfn::NoQuestions, &in_flight).await
@@ -230,8 +229,8 @@ impl Up<'_> {
         bundle: &ComposeBundle,
         files: &Artifacts,
         release: &str,
-    ) -> Result<BTreeMap<String, Change>, BundleError> {
-        let key = ArtifactKey::env_file(self.slug(), crate::synth::Kind::Compose, COMPOSE_FILE);
+    ) -> Result<BTreeMap<String, ServiceChange>, BundleError> {
+        let key = ArtifactKey::env_file(self.slug(), crate::synth::ArtifactKind::Compose, COMPOSE_FILE);
         let compose_file = files.get(&key).map(Vec::as_slice).unwrap_or_default();
         let up = crate::apply::compose::Bundle {
             project: &bundle.project,
@@ -249,13 +248,11 @@ impl Up<'_> {
         urls: &BTreeMap<String, String>,
         reporter: &mut dyn Reporter,
     ) -> (Vec<SmokeResult>, Option<String>) {
-        let mut results = Vec::new();
-        let poll = &self.req.apply.poll;
-        for check in &self.req.demo.env.smoke_checks {
-            let base = match &check.url {
+        let resolve = async |url: &SmokeUrl| {
+            let base = match url {
                 SmokeUrl::App(component) => urls.get(component.as_str()).cloned(),
                 SmokeUrl::Stack(output) => {
-                    let name = cfn::stack_name(&self.req.demo.project.name, self.slug(), &output.stack);
+                    let name = crate::cfn::stack_name(&self.req.demo.project.name, self.slug(), &output.stack);
                     match self.at.cloud {
                         Some(cloud) => cloud
                             .describe_stack(&name)
@@ -267,18 +264,9 @@ impl Up<'_> {
                     }
                 }
             };
-            let Some(base) = base else {
-                let why = format!("{} has no URL", check.url);
-                results.push(SmokeResult { name: check.name.clone(), passed: false, detail: why.clone() });
-                return (results, Some(format!("smoke check `{}`: {why}", check.name)));
-            };
-            let (result, cause) = smoke::run(check, &base, poll, |text| note(reporter, text)).await;
-            results.push(result);
-            if cause.is_some() {
-                return (results, cause);
-            }
-        }
-        (results, None)
+            base.map(Some).ok_or_else(|| format!("{url} has no URL"))
+        };
+        run_all(&self.req.demo.env.smoke_checks, resolve, &self.req.apply.poll, |text| note(reporter, text)).await
     }
 
     /// Brings the demo back to run `run`'s bundle: its stacks, then its compose project.
@@ -290,10 +278,9 @@ impl Up<'_> {
         let mut undone = Vec::new();
         let mut complete = true;
         if let (Some(cloud), Some(plan)) = (self.at.cloud, self.plan) {
-            let previous =
-                Plan::new(&demo.project.name, &demo.env, &release, None, &files)?.with_tags(plan.tags.clone());
+            let previous = Plan::new(&demo.project.name, &demo.env, &release, &files)?.with_tags(plan.tags.clone());
             let outcome = self.stacks(cloud, &previous, reporter).await;
-            match cause_of(&outcome.verdict) {
+            match cause_of(&outcome.ending) {
                 None => undone.push(format!("the stacks are back on the bundle of release {release}")),
                 Some(cause) => {
                     complete = false;
@@ -351,12 +338,12 @@ impl Up<'_> {
     }
 }
 
-fn change_text(change: Change) -> &'static str {
+fn change_text(change: ServiceChange) -> &'static str {
     match change {
-        Change::Created => "created",
-        Change::Recreated => "recreated",
-        Change::Started => "started",
-        Change::Unchanged => "unchanged",
-        Change::Removed => "removed",
+        ServiceChange::Created => "created",
+        ServiceChange::Recreated => "recreated",
+        ServiceChange::Started => "started",
+        ServiceChange::Unchanged => "unchanged",
+        ServiceChange::Removed => "removed",
     }
 }

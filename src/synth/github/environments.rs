@@ -18,7 +18,9 @@ pub const ENVIRONMENTS_SCHEMA: &str = include_str!("../github-environments.schem
 pub struct EnvironmentSettings {
     /// The environment's name.
     pub name: String,
-    /// Minutes to wait before a job in it starts (0 to 43,200).
+    /// Minutes GitHub waits before each job in it starts (0 to 43,200). Always 0: GitHub would count the
+    /// wait again before every gate job of the environment and its work job, on top of slipway's own wait
+    /// rule, which counts it once, from when the release reached the source (see [`crate::policy`]).
     pub wait_timer: u64,
     /// Whether the person who started a run may not approve it.
     pub prevent_self_review: bool,
@@ -92,7 +94,7 @@ pub fn environments(project: &Project) -> EnvironmentsFile {
             }
             EnvironmentSettings {
                 name: env.name.clone(),
-                wait_timer: a.wait_timer_minutes(),
+                wait_timer: 0,
                 prevent_self_review: a.required > 0,
                 reviewers,
                 deployment_branch_policy: BranchPolicySettings {

@@ -1,0 +1,173 @@
+//! The arguments the commands that change an environment share (deploy, promote, rollback, the demo
+//! commands): where the store is, how a run waits for and holds the lock, how it shows progress, which
+//! changes need approval, and who approved. Each group resolves to the engine's own types here, so the
+//! engine never sees what the user typed.
+
+use std::time::Duration;
+
+use super::CliError;
+use super::progress::ProgressMode;
+use super::session::Session;
+use crate::apply::cloudformation::{ApprovalMode, Options};
+use crate::cloud::Poll;
+use crate::ledger::Approval;
+use crate::ops::run::LockOptions;
+
+/// Where slipway keeps releases, the ledger and the locks.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct StoreArgs {
+    /// The store: a directory, or s3://bucket/prefix for teams whose CI runs on many machines. Default:
+    /// `.slipway/` at the top of the working tree.
+    #[arg(long = "store", value_name = "DIR|s3://BUCKET/PREFIX", env = "SLIPWAY_STORE", global = false)]
+    pub store: Option<String>,
+}
+
+/// Who approved: counted by the policy (distinct people from the target's approving groups, none of them
+/// the person running the command or the release's author).
+#[derive(Debug, clap::Args)]
+pub struct ApprovalArgs {
+    /// A person who approved (repeatable).
+    #[arg(long = "approved-by", value_name = "NAME")]
+    approved_by: Vec<String>,
+    /// Also read the approvals of this GitHub Actions run's pending deployment to the target environment
+    /// from GitHub's REST API (GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_TOKEN).
+    #[arg(long, value_enum)]
+    approvals: Option<ApprovalSource>,
+}
+
+/// Where approvals come from besides the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ApprovalSource {
+    /// The GitHub Actions run's approvals of its pending deployments.
+    Github,
+}
+
+impl ApprovalArgs {
+    /// Every approval given for a change to `env`.
+    pub fn collect(&self, s: &Session, env: &str) -> Result<Vec<Approval>, CliError> {
+        let mut out: Vec<Approval> =
+            self.approved_by.iter().map(|by| Approval { by: by.clone(), source: "command line".into() }).collect();
+        if self.approvals == Some(ApprovalSource::Github) {
+            let settings = crate::github::Settings::from_env();
+            out.extend(s.block_on(crate::ops::github::approvals_of_this_run(settings, env))?);
+        }
+        Ok(out)
+    }
+}
+
+/// How a run changes an environment's targets: shared by deploy, promote, rollback and the demo commands.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// How many independent stacks may change at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    concurrency: usize,
+    /// How to show progress: a live view on a terminal, or one line per stack event (for CI logs).
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+    /// How long to wait for an operation somebody else started on a stack, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    wait_in_progress: u64,
+    /// How long to wait when another run holds the environment's lock (`10m`); by default do not wait.
+    #[arg(long, value_name = "DURATION", value_parser = crate::clock::parse_duration, default_value = "0s")]
+    wait_lock: Duration,
+    /// How long this run's lock holds before another run may take it over.
+    #[arg(long, value_name = "DURATION", value_parser = crate::clock::parse_duration, default_value = "2h")]
+    lock_ttl: Duration,
+    /// The IAM role to assume (through STS) when the credentials are for another account than the
+    /// environment's; by default the one its definition names.
+    #[arg(long, value_name = "ARN")]
+    pub assume_role: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The first polling interval in milliseconds; it doubles up to 7.5 times that (for tests).
+    #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
+    poll_ms: u64,
+}
+
+/// Which changes need approval before they run, as typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequireApproval {
+    /// Never ask.
+    Never,
+    /// Ask when a change broadens access: IAM statements, policy attachments, security-group rules.
+    Broadening,
+    /// Ask for every change.
+    AnyChange,
+}
+
+impl From<RequireApproval> for ApprovalMode {
+    fn from(r: RequireApproval) -> Self {
+        match r {
+            RequireApproval::Never => ApprovalMode::Never,
+            RequireApproval::Broadening => ApprovalMode::Broadening,
+            RequireApproval::AnyChange => ApprovalMode::AnyChange,
+        }
+    }
+}
+
+/// How a release is applied: shared by deploy, promote and rollback.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Which change sets need approval before they run.
+    #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
+    require_approval: RequireApproval,
+    /// Approve every gated change set without asking (for CI, after review).
+    #[arg(long)]
+    yes: bool,
+    /// Logical IDs to skip when continuing an update rollback that failed (comma-separated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    skip_resources: Vec<String>,
+    /// The S3 bucket templates over 51,200 bytes are uploaded to; by default the deploy-role stack's
+    /// `ArtifactsBucketName` output (or, with an S3 store, the release's own copy).
+    #[arg(long, value_name = "NAME")]
+    artifacts_bucket: Option<String>,
+    /// Skip the environment's smoke checks (recorded as skipped: the release does not count as healthy
+    /// there, so it cannot be promoted from there until `slipway verify` runs them).
+    #[arg(long)]
+    no_smoke: bool,
+}
+
+impl RunArgs {
+    /// The apply's choices, for a run nobody is asked about (a demo's): no gate, smoke checks on.
+    pub fn options(&self) -> Options {
+        Options {
+            concurrency: self.concurrency.max(1),
+            approval: ApprovalMode::Never,
+            yes: false,
+            interactive: false,
+            skip_resources: Vec::new(),
+            in_progress_wait: Duration::from_secs(self.wait_in_progress),
+            poll: self.poll(),
+            artifacts_bucket: None,
+            smoke: true,
+        }
+    }
+
+    /// How often to poll.
+    pub fn poll(&self) -> Poll {
+        Poll::from_min(Duration::from_millis(self.poll_ms.max(1)))
+    }
+
+    /// The lock's choices.
+    pub fn lock_options(&self) -> LockOptions {
+        let poll = Duration::from_millis(self.poll_ms.max(1)).min(Duration::from_secs(2));
+        LockOptions { wait: self.wait_lock, ttl: self.lock_ttl, poll }
+    }
+}
+
+impl ApplyArgs {
+    /// The apply's choices; `interactive` says whether a person can be asked.
+    pub fn options(&self, interactive: bool) -> Options {
+        Options {
+            approval: self.require_approval.into(),
+            yes: self.yes,
+            interactive,
+            skip_resources: self.skip_resources.clone(),
+            artifacts_bucket: self.artifacts_bucket.clone(),
+            smoke: !self.no_smoke,
+            ..self.run.options()
+        }
+    }
+}

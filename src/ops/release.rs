@@ -1,0 +1,158 @@
+//! Making a release: every permanent environment's artifacts at one commit, synthesized from the
+//! definitions or taken from a `slipway synth --out` directory, written to the store once.
+//!
+//! What is released is what was reviewed: a synth directory whose files changed after `synth` wrote them
+//! (or that holds files it did not write) is refused, naming the file; and a working tree with
+//! uncommitted changes is refused unless the release is told so (`--allow-dirty`), which its
+//! `release.json` then records, since the commit it names is not exactly what it holds.
+
+use std::path::{Path, PathBuf};
+
+use super::{Context, OpsError};
+use crate::release::{self, Created, ReleaseInfo};
+use crate::synth::{ArtifactKey, Artifacts, MANIFEST, SynthDir};
+
+/// Why a release cannot be made from what it was asked to be made of.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A file of the synth directory changed after `synth` wrote it.
+    #[error(
+        "`{}` changed after `slipway synth` wrote it (its SHA-256 differs from the one in {MANIFEST}); refusing to \
+         {doing} what was not reviewed",
+        .path.display()
+    )]
+    Edited {
+        /// The file.
+        path: PathBuf,
+        /// What was refused (`deploy`, `release`).
+        doing: &'static str,
+    },
+    /// A file of an environment is in the directory but not in its manifest.
+    #[error("`{}` is not listed in {MANIFEST}: slipway did not write it, so it would not be deployed", .0.display())]
+    Unlisted(PathBuf),
+    /// The directory holds no templates for the environment being deployed.
+    #[error("`{}` holds no CloudFormation templates for environment `{env}` (it was synthesized for: {})", .dir.display(), .synthesized.join(", "))]
+    NoTemplates {
+        /// The directory.
+        dir: PathBuf,
+        /// The environment.
+        env: String,
+        /// What it was synthesized for.
+        synthesized: Vec<String>,
+    },
+    /// The working tree has uncommitted changes.
+    #[error(
+        "the working tree has uncommitted changes ({}{}), so a release of it would not be commit {commit}",
+        .paths.iter().take(5).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
+        if .paths.len() > 5 { format!(" and {} more", .paths.len() - 5) } else { String::new() }
+    )]
+    Dirty {
+        /// The commit the release would name.
+        commit: String,
+        /// What differs from it.
+        paths: Vec<String>,
+    },
+    /// The directory cannot be read as a synth output directory.
+    #[error(transparent)]
+    Read(#[from] crate::synth::ReadError),
+    /// The definitions are refused.
+    #[error("{0}")]
+    Definitions(crate::model::Problems),
+}
+
+/// A release to make.
+#[derive(Clone, Debug)]
+pub struct NewRelease<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// The commit it is made from, as the caller resolved it (`--commit`, `GITHUB_SHA`, git's HEAD).
+    pub commit: Option<String>,
+    /// The ref it is made on.
+    pub git_ref: Option<String>,
+    /// A `slipway synth --out` directory to take the artifacts from, instead of synthesizing.
+    pub from: Option<&'a Path>,
+    /// What the working tree has uncommitted (`None` outside a git working tree).
+    pub uncommitted: Option<Vec<String>>,
+    /// Whether uncommitted changes are allowed (and recorded).
+    pub allow_dirty: bool,
+}
+
+impl NewRelease<'_> {
+    /// What the release's `release.json` will say, made by `cx`'s actor now: what the policy judges before
+    /// the release is written.
+    pub fn info(&self, cx: &Context<'_>) -> ReleaseInfo {
+        ReleaseInfo {
+            id: self.id.to_string(),
+            commit: self.commit.clone(),
+            git_ref: self.git_ref.clone(),
+            created_at: cx.clock.now(),
+            created_by: cx.actor.name.clone(),
+            slipway_version: env!("CARGO_PKG_VERSION").into(),
+            environments: Vec::new(),
+            dirty: self.uncommitted.clone().filter(|_| self.allow_dirty).unwrap_or_default(),
+        }
+    }
+
+    /// Refuses uncommitted changes unless they are allowed.
+    fn check_clean(&self) -> Result<(), SourceError> {
+        match &self.uncommitted {
+            Some(paths) if !paths.is_empty() && !self.allow_dirty => Err(SourceError::Dirty {
+                commit: self.commit.clone().unwrap_or_else(|| "HEAD".into()),
+                paths: paths.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Makes release `new` in `cx`'s store: a no-op when it exists with the same artifacts, refused when it
+/// exists with others.
+pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, OpsError> {
+    if !release::valid_id(new.id) {
+        return Err(release::ReleaseError::BadId(new.id.into()).into());
+    }
+    new.check_clean()?;
+    let (artifacts, environments) = artifacts(cx, new.from)?;
+    let info = ReleaseInfo { environments, ..new.info(cx) };
+    Ok(release::create(cx.store, &info, &artifacts).await?)
+}
+
+/// The artifacts a release is made of: a reviewed synth directory's, or every permanent environment's,
+/// synthesized now.
+fn artifacts(cx: &Context<'_>, from: Option<&Path>) -> Result<(Artifacts, Vec<String>), SourceError> {
+    match from {
+        Some(dir) => {
+            let read = reviewed(dir, None)?;
+            let envs = read.manifest.environments.clone();
+            Ok((read.artifacts, envs))
+        }
+        None => {
+            let set = crate::synth::synth(cx.project, &[]).map_err(SourceError::Definitions)?;
+            Ok((set.artifacts, set.environments))
+        }
+    }
+}
+
+/// The synth output directory `dir`, refused unless every file is exactly what `synth` wrote; with `env`,
+/// also unless it holds templates for that environment and no file of it that the manifest does not list.
+pub fn reviewed(dir: &Path, env: Option<&str>) -> Result<SynthDir, SourceError> {
+    let only: Vec<String> = env.map(str::to_string).into_iter().collect();
+    let read = crate::synth::read_dir(dir, &only)?;
+    if let Some(path) = read.changed.first() {
+        let doing = if env.is_some() { "deploy" } else { "release" };
+        return Err(SourceError::Edited { path: dir.join(path), doing });
+    }
+    let Some(env) = env else { return Ok(read) };
+    let ours = |p: &String| ArtifactKey::from_path(p).is_some_and(|k| k.environment() == Some(env));
+    if let Some(path) = read.unlisted.iter().find(|p| ours(p)) {
+        return Err(SourceError::Unlisted(dir.join(path)));
+    }
+    if !read.artifacts.keys().any(|k| k.stack().is_some()) {
+        return Err(SourceError::NoTemplates {
+            dir: dir.to_path_buf(),
+            env: env.to_string(),
+            synthesized: read.manifest.environments.clone(),
+        });
+    }
+    Ok(read)
+}
