@@ -2,7 +2,7 @@
 //! answer (what a real region costs), as whole processes.
 //!
 //! `cargo bench --bench cloud` (after `bash tests/run.sh` has installed moto into target/py) deploys
-//! generated projects (`tests/scale.rs`, light stacks) to a moto server on loopback, turns the proxy's
+//! generated projects (`tests/synth/scale.rs`, light stacks) to a moto server on loopback, turns the proxy's
 //! latency on, and prints the median of a few runs of:
 //! - `slipway diff --against deployed` and `slipway status` over 100 deployed stacks (10 environments of
 //!   10; target: under 1.5 s each, where one read at a time costs over 10 s);
@@ -18,10 +18,10 @@
 #[path = "faults.rs"]
 #[allow(dead_code)]
 mod faults;
-#[path = "moto.rs"]
+#[path = "moto/mod.rs"]
 #[allow(dead_code)]
 mod moto;
-#[path = "scale.rs"]
+#[path = "synth/scale.rs"]
 mod scale;
 #[path = "support.rs"]
 #[allow(dead_code)]

@@ -3,7 +3,7 @@
 //! `cargo bench --bench synth` prints the median of many runs of:
 //! - `slipway synth` and `slipway envs` of this repository's definitions, as whole processes of the
 //!   release binary (targets: under 10 ms and 3 ms);
-//! - synth and write of generated projects of 10, 100 and 1,000 stacks of 15 resources (`tests/scale.rs`;
+//! - synth and write of generated projects of 10, 100 and 1,000 stacks of 15 resources (`tests/synth/scale.rs`;
 //!   10 stacks an environment), in-process and as whole processes (this bench binary started again with
 //!   `--child`, calling the library as the `slipway` binary does), with each process's peak memory and
 //!   the cost per stack (targets for 1,000 stacks: under 0.5 s and 150 MB).
@@ -11,7 +11,7 @@
 //! `-- --quick` runs each figure a few times only. A plain `main` with no harness, so it builds in
 //! seconds and needs no extra crates.
 
-#[path = "scale.rs"]
+#[path = "synth/scale.rs"]
 mod scale;
 
 use std::hint::black_box;

@@ -221,7 +221,9 @@ fn the_parser_reads_paths_groups_and_skips_comments() {
     let a = Source {
         module: vec!["model".into(), "a".into()],
         is_mod_file: false,
-        text: "use super::b::Thing;\nuse crate::{cfn::Expr, synth::ArtifactKey};\n// crate::cli in a comment\n".into(),
+        text:
+            "use super::b::Thing;\nuse crate::{cfn::Expr, synth::ArtifactKey};\n// crate::cli::commands in a comment\n"
+                .into(),
     };
     let paths = named_paths(&a);
     assert_eq!(

@@ -1,44 +1,25 @@
-//! slipway's integration tests, built as one test binary so that linking stays fast. One module per area.
+//! slipway's integration tests, built as one test binary so that linking stays fast. One folder per area
+//! of `src/`, beside the harness every area shares (the binary in a controlled environment, the
+//! CloudFormation API on loopback and the fault proxy in front of it).
 
 mod support;
 
-mod artifacts;
-mod cfn_lint;
-mod check;
-mod checkov;
+mod faults;
+mod moto;
+/// The patches `tests/moto/server.py` applies to moto, each checked by name.
+#[path = "moto/patches.rs"]
+mod moto_patches;
+
+mod cfn;
 mod cli;
-mod cloudgov;
-mod compose;
-mod compose_engine;
-mod demo_cli;
-mod demo_names;
-mod demos;
+mod demo;
 mod deploy;
 mod diff;
-mod diff_deployed;
-mod diff_files;
-mod diff_yaml;
-mod exit_codes;
-mod faults;
-mod flows;
-mod gates;
-mod github_apply;
-mod graph;
+mod docker;
+mod github;
+mod judges;
 mod layers;
-mod ledger_cli;
-mod local_demo;
-mod moto;
-mod moto_patches;
+mod ledger;
+mod model;
 mod policy;
-mod promote_cli;
-mod ref_forms;
-mod reference_deploy;
-mod reference_flows;
-mod resource_data;
-mod scale;
-mod state;
 mod synth;
-mod templates;
-mod walks;
-mod workflows;
-mod yaml_escaping;

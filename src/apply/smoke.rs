@@ -22,12 +22,39 @@ pub struct SmokeResult {
     pub detail: String,
 }
 
+/// Why a check failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SmokeFailure {
+    /// Its URL cannot be found (the stack output it reads is missing, say).
+    #[error("{0}")]
+    NoUrl(String),
+    /// What its base URL and path make is not a URL.
+    #[error("`{url}` is not a URL: {why}")]
+    BadUrl {
+        /// What was made.
+        url: String,
+        /// Why it is not one.
+        why: String,
+    },
+    /// HTTPS cannot be set up on this machine.
+    #[error("no TLS root certificates: {0}")]
+    NoRoots(String),
+    /// Every attempt failed; what the last one saw.
+    #[error("{last} (after {attempts} attempt(s))")]
+    Failed {
+        /// What the last attempt saw.
+        last: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+}
+
 /// Runs `checks` in order, each against the base URL `resolve` finds for it (`Err` says why there is
 /// none), stopping at the first that fails: every result, and the cause of the failure if one failed.
 /// Checks `resolve` answers `Ok(None)` for are not this caller's to run and are left out.
 pub async fn run_all(
     checks: &[SmokeCheck],
-    mut resolve: impl AsyncFnMut(&SmokeUrl) -> Result<Option<String>, String>,
+    mut resolve: impl AsyncFnMut(&SmokeUrl) -> Result<Option<String>, SmokeFailure>,
     poll: &Poll,
     mut note: impl FnMut(&str),
 ) -> (Vec<SmokeResult>, Option<String>) {
@@ -37,6 +64,7 @@ pub async fn run_all(
             Ok(Some(base)) => base,
             Ok(None) => continue,
             Err(why) => {
+                let why = why.to_string();
                 results.push(SmokeResult { name: check.name.clone(), passed: false, detail: why.clone() });
                 return (results, Some(format!("smoke check `{}`: {why}", check.name)));
             }
@@ -67,18 +95,18 @@ pub async fn run(
         }
         Err(why) => {
             let cause = format!("smoke check `{}` failed: {why}", check.name);
-            (SmokeResult { name: check.name.clone(), passed: false, detail: why }, Some(cause))
+            (SmokeResult { name: check.name.clone(), passed: false, detail: why.to_string() }, Some(cause))
         }
     }
 }
 
 /// Runs `check` against `base_url`; `Err` says why the last attempt failed.
-pub async fn get(check: &SmokeCheck, base_url: &str, poll: &Poll) -> Result<u16, String> {
+pub async fn get(check: &SmokeCheck, base_url: &str, poll: &Poll) -> Result<u16, SmokeFailure> {
     let url = format!("{}{}", base_url.trim_end_matches('/'), check.path);
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+    let uri: hyper::Uri = url.parse().map_err(|e| SmokeFailure::BadUrl { url: url.clone(), why: format!("{e}") })?;
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
-        .map_err(|e| format!("no TLS root certificates: {e}"))?
+        .map_err(|e| SmokeFailure::NoRoots(e.to_string()))?
         .https_or_http()
         .enable_http1()
         .build();
@@ -103,5 +131,5 @@ pub async fn get(check: &SmokeCheck, base_url: &str, poll: &Poll) -> Result<u16,
             delay = poll.wait(delay).await;
         }
     }
-    Err(format!("{last} (after {} attempt(s))", check.attempts))
+    Err(SmokeFailure::Failed { last, attempts: check.attempts })
 }

@@ -6,7 +6,7 @@
 
 use super::{Context, OpsError};
 use crate::apply::report::{Report, Reporter};
-use crate::apply::smoke::{SmokeResult, run_all};
+use crate::apply::smoke::{SmokeFailure, SmokeResult, run_all};
 use crate::cloud::{Cloud, Poll};
 use crate::ledger::{self, EnvState, Outcome, Phase, Record, RunKind};
 use crate::model::{Environment, SmokeUrl};
@@ -47,22 +47,23 @@ pub async fn verify(
     if env.smoke_checks.is_empty() {
         return Err(VerifyError::NoChecks(env.name.clone()).into());
     }
-    let resolve = async |url: &SmokeUrl| match url {
-        SmokeUrl::Stack(output) => {
-            let Some(cloud) = cloud else { return Err(format!("{url} cannot be read: no AWS target")) };
-            let name = crate::cfn::stack_name(&cx.project.name, &env.name, &output.stack);
-            match cloud.describe_stack(&name).await {
-                Ok(Some(s)) => s
-                    .outputs
-                    .get(&output.output)
-                    .cloned()
-                    .map(Some)
-                    .ok_or_else(|| format!("stack {name} has no output `{}` to read the URL from", output.output)),
-                Ok(None) => Err(format!("stack {name} does not exist")),
-                Err(e) => Err(format!("stack {name} could not be read: {e}")),
-            }
-        }
-        SmokeUrl::App(_) => Err(format!("{url} is known only to the run that brings the compose project up")),
+    let resolve = async |url: &SmokeUrl| {
+        let found =
+            match url {
+                SmokeUrl::Stack(output) => {
+                    let Some(cloud) = cloud else { return Err(SmokeFailure::NoUrl(format!("{url}: no AWS target"))) };
+                    let name = crate::cfn::stack_name(&cx.project.name, &env.name, &output.stack);
+                    match cloud.describe_stack(&name).await {
+                        Ok(Some(s)) => s.outputs.get(&output.output).cloned().ok_or_else(|| {
+                            format!("stack {name} has no output `{}` to read the URL from", output.output)
+                        }),
+                        Ok(None) => Err(format!("stack {name} does not exist")),
+                        Err(e) => Err(format!("stack {name} could not be read: {e}")),
+                    }
+                }
+                SmokeUrl::App(_) => Err(format!("{url} is known only to the run that brings the compose project up")),
+            };
+        found.map(Some).map_err(SmokeFailure::NoUrl)
     };
     let (results, cause) = run_all(&env.smoke_checks, resolve, poll, |text| reporter.report(Report::Note(text))).await;
     let now = cx.clock.now();

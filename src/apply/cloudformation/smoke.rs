@@ -3,7 +3,7 @@
 //! Checks of a URL the compose target publishes are not the stacks' to run: whoever brings the compose
 //! project up runs them.
 
-use crate::apply::smoke::{SmokeResult, run_all};
+use crate::apply::smoke::{SmokeFailure, SmokeResult, run_all};
 use crate::model::SmokeUrl;
 
 use super::Deploy;
@@ -15,7 +15,8 @@ impl Deploy<'_> {
         let resolve = async |url: &SmokeUrl| {
             let SmokeUrl::Stack(output) = url else { return Ok(None) };
             let Some(stack) = self.plan.stacks.iter().find(|s| s.short == output.stack) else {
-                return Err(format!("it reads stack `{}`, which this deploy does not have", output.stack));
+                let why = format!("it reads stack `{}`, which this deploy does not have", output.stack);
+                return Err(SmokeFailure::NoUrl(why));
             };
             let found = match self.cloud.describe_stack(&stack.name).await {
                 Ok(Some(s)) => s.outputs.get(&output.output).cloned(),
@@ -23,7 +24,10 @@ impl Deploy<'_> {
             };
             match found {
                 Some(url) => Ok(Some(url)),
-                None => Err(format!("stack {} has no output `{}` to read the URL from", stack.name, output.output)),
+                None => Err(SmokeFailure::NoUrl(format!(
+                    "stack {} has no output `{}` to read the URL from",
+                    stack.name, output.output
+                ))),
             }
         };
         run_all(&self.plan.smoke_checks, resolve, &self.opts.poll, |text| self.note(text)).await

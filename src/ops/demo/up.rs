@@ -9,7 +9,7 @@ use super::{At, Demo, bundle, compose_at, note, plan_of, synthesize};
 use crate::apply::cloudformation::{self as cfn, ApprovalMode, InFlight, Options, Plan, Removed};
 use crate::apply::compose::BundleError;
 use crate::apply::report::Reporter;
-use crate::apply::smoke::{SmokeResult, run_all};
+use crate::apply::smoke::{SmokeFailure, SmokeResult, run_all};
 use crate::clock::Timestamp;
 use crate::cloud::Cloud;
 use crate::docker::{COMPOSE_FILE, Compose, DockerHost, ServiceChange};
@@ -264,7 +264,7 @@ impl Up<'_> {
                     }
                 }
             };
-            base.map(Some).ok_or_else(|| format!("{url} has no URL"))
+            base.map(Some).ok_or_else(|| SmokeFailure::NoUrl(format!("{url} has no URL")))
         };
         run_all(&self.req.demo.env.smoke_checks, resolve, &self.req.apply.poll, |text| note(reporter, text)).await
     }

@@ -97,7 +97,7 @@ fn reversed_json(value: &Value, out: &mut String) {
 /// The template as YAML with short-form tags: `!Ref X`, `!GetAtt A.B`, `!Sub ...`, `!Join [...]`, with
 /// strings quoted where YAML 1.1 would read them as something else.
 pub(crate) fn short_form_yaml(value: &Value) -> String {
-    crate::diff_yaml::to_yaml(value, None)
+    crate::diff::yaml::to_yaml(value, None)
 }
 
 #[test]

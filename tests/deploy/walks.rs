@@ -370,7 +370,7 @@ fn deployed(v: Result<Ending, Vec<String>>) {
 /// a 30-minute wait, and deploys only from `main` or `release/*`; each environment is its own account.
 #[test]
 fn the_line_of_four_walked_through_every_gate() {
-    let w = World::new(crate::reference_flows::line_of_four());
+    let w = World::new(crate::model::reference_flows::line_of_four());
     w.release("r1", "refs/heads/main", "ana");
     w.release("r2", "refs/heads/feature/login", "ana");
     w.release("r3", "refs/heads/main", "ana");
@@ -481,7 +481,7 @@ fn the_line_of_four_walked_through_every_gate() {
 /// future by hand; who approved what, audited from the ledger.
 #[test]
 fn the_promotion_graph_walked_through_every_gate() {
-    let w = World::new(crate::reference_flows::promotion_graph());
+    let w = World::new(crate::model::reference_flows::promotion_graph());
     w.release("r1", "refs/heads/main", "dev1");
     w.release("r2", "refs/heads/release/v2", "dev2");
     w.release("r3", "refs/heads/release/v3", "dev2");
@@ -682,7 +682,7 @@ fn rollbacks_to_the_previous_and_to_a_named_release() {
 /// SREs into prod. Several releases travel at once: develop's, a release branch's, a tag's.
 #[test]
 fn git_flow_walked_through_every_gate() {
-    let w = World::new(crate::reference_flows::git_flow_six());
+    let w = World::new(crate::model::reference_flows::git_flow_six());
     w.release("r1", "refs/heads/develop", "dev1");
     w.release("r2", "refs/heads/release/1.0", "dev2");
     w.release("r3", "refs/tags/v1.0.0", "dev2");
@@ -785,7 +785,7 @@ fn git_flow_walked_through_every_gate() {
 #[test]
 fn cloud_gov_four_walked_through_every_gate() {
     use slipway::model::{AccountId, Region};
-    let mut project = crate::reference_flows::cloud_gov_four();
+    let mut project = crate::model::reference_flows::cloud_gov_four();
     project.environments = std::mem::take(&mut project.environments)
         .into_iter()
         .map(|e| {

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::deploy::reference::{Api, deploy_in, killed_after_create_change_set, stacks, start};
 use crate::faults::Fault;
 use crate::moto::{Moto, block_on};
-use crate::reference_deploy::{Api, deploy_in, killed_after_create_change_set, stacks, start};
 use crate::support::{Run, tempdir};
 
 /// `slipway ARGS` in `dir` with moto's settings (its store included) and `extra` variables.

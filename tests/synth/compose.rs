@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::Value;
 use slipway::model::{ComposeHost, Project};
 
-use crate::artifacts::{DEMOS, assert_valid, files_ending, project, schema, synth, yaml_to_json};
+use crate::synth::artifacts::{DEMOS, assert_valid, files_ending, project, schema, synth, yaml_to_json};
 
 const SCHEMA: &str = "compose-spec.json";
 
@@ -275,11 +275,11 @@ fn a_demo_install_script_writes_its_env_keeps_its_secrets_and_brings_the_demo_up
     // in the script really brings it up.
     let engine = crate::support::docker();
     let demo = crate::support::unique_name("install");
-    let project = crate::local_demo::local_project().with_demo(&demo).unwrap();
+    let project = crate::demo::local::local_project().with_demo(&demo).unwrap();
     let set = synth(&project);
     let bundle_of = slipway::synth::compose::bundle(&project, project.find(&demo).unwrap()).unwrap();
     let _cleanup = crate::support::ProjectCleanup::new(&engine, &bundle_of.project);
-    let (repository, first_release) = crate::local_demo::local_image();
+    let (repository, first_release) = crate::demo::local::local_image();
     // The next release is the same image under another tag.
     let second_release = format!("{first_release}-next");
     let tagged = engine.cli(&["tag", &engine.image, &format!("{repository}:{second_release}")]);

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use slipway::diff::value::normalize;
 use slipway::diff::{Change, Impact, TemplateDiff, diff_templates, parse_template};
 
-use crate::diff::{expect, verdicts};
+use crate::diff::templates::{expect, verdicts};
 
 // ---------------------------------------------------------------------------------------------------
 // Writing a template as YAML with short forms, the way people write them.

@@ -18,7 +18,7 @@ fn promoted_from<'a>(project: &'a Project, env: &str) -> Vec<&'a str> {
 /// or `release/*`. This is the repository's own reference project.
 #[test]
 fn a_line_of_four_with_a_guarded_production() {
-    let project = crate::reference_flows::line_of_four();
+    let project = crate::model::reference_flows::line_of_four();
     let set = accepted(&project);
     // The line is there, in this order; a team may add environments beside it.
     let line: Vec<&String> =
@@ -41,7 +41,7 @@ fn a_line_of_four_with_a_guarded_production() {
 /// `experiment` and `development` in space `dev`, `staging` in `staging`, `production` in `prod`.
 #[test]
 fn four_cloud_gov_environments_in_three_spaces() {
-    let project = crate::reference_flows::cloud_gov_four();
+    let project = crate::model::reference_flows::cloud_gov_four();
     accepted(&project);
     let spaces: Vec<_> = project.environments.iter().map(|e| e.cloud_gov_target().unwrap().space.as_str()).collect();
     assert_eq!(spaces, ["dev", "dev", "staging", "prod"]);
@@ -51,7 +51,7 @@ fn four_cloud_gov_environments_in_three_spaces() {
 /// dev-int -> active directly; approvals 0 / 1 / 1 / 2+.
 #[test]
 fn a_promotion_graph_with_rising_approvals() {
-    let project = crate::reference_flows::promotion_graph();
+    let project = crate::model::reference_flows::promotion_graph();
     let set = accepted(&project);
     assert_eq!(set.stacks.len(), 6);
     let required: Vec<u32> = ["dev-int", "future", "active", "staging", "prod"]
@@ -66,7 +66,7 @@ fn a_promotion_graph_with_rising_approvals() {
 /// manual approvals from stage on.
 #[test]
 fn git_flow_with_six_environments() {
-    let project = crate::reference_flows::git_flow_six();
+    let project = crate::model::reference_flows::git_flow_six();
     accepted(&project);
     let dev = project.find("dev").unwrap();
     assert!(dev.allows_ref("feature/map-layers") && dev.allows_ref("develop") && !dev.allows_ref("master"));
@@ -76,7 +76,7 @@ fn git_flow_with_six_environments() {
 /// Throwaway feature-demo instances from branches named `feature-demo/<name>`, made at run time.
 #[test]
 fn feature_demo_instances_from_branch_names() {
-    let project = crate::reference_flows::feature_demos();
+    let project = crate::model::reference_flows::feature_demos();
     let set = accepted(&project);
     let mut expected: Vec<String> = project.environments.iter().map(|e| e.name.clone()).collect();
     expected.extend(["map-export".to_string(), "offline-sync".to_string()]);

@@ -61,7 +61,7 @@ fn diff_against_deployed_stacks() {
     let moto = Moto::start();
     deploy_logging(&moto);
     // deploy-role as it is now, but uploaded as YAML with short-form tags: no difference may show.
-    deploy(&moto, "deploy-role", crate::diff::short_form_yaml(&dev_template("deploy-role")));
+    deploy(&moto, "deploy-role", crate::diff::templates::short_form_yaml(&dev_template("deploy-role")));
     // data as an earlier revision had it: a fixed bucket name (createOnly) and a narrower bucket policy.
     let mut data = dev_template("data");
     data["Resources"]["UploadsBucket"]["Properties"]["BucketName"] = json!("webapp-dev-uploads-old");

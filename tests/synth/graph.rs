@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 use slipway::model::Project;
 
-use crate::reference_flows;
+use crate::model::reference_flows;
 use crate::support::{python_tool_in, repo_root, snapshots};
 
 /// `slipway graph ARGS` on `project`, in process: (exit code, stdout, stderr).

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use slipway::docker::ServiceChange;
 use slipway::model::{App, Component, ComposeHost, ComposeTarget, Environment, HealthCheck, Project, Runtime, Target};
 
-use crate::compose::write_bundle;
 use crate::support::{ProjectCleanup, docker, harness_var, http_get, tempdir, unique_name};
+use crate::synth::compose::write_bundle;
 
 /// The address a local demo's URLs name: the test engine publishes ports on this machine. (`slipway
 /// check` wants a compose server's name to have a dot, so not `localhost`.)
@@ -105,7 +105,7 @@ fn a_local_demo_comes_up_on_the_engine_and_answers_on_the_urls_synth_gives() {
     let engine = docker();
     let name = demo_name("local");
     let project = local_project().with_demo(&name).unwrap();
-    let set = crate::artifacts::synth(&project);
+    let set = crate::synth::artifacts::synth(&project);
     let dir = tempdir();
     let release = local_release();
     write_bundle(&set, &name, dir.path(), &release);

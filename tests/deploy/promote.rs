@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use crate::deploy::reference::Api;
 use crate::faults::Faults;
-use crate::ledger_cli::slipway_with;
+use crate::ledger::cli::slipway_with;
 use crate::moto::{Moto, block_on};
-use crate::reference_deploy::Api;
 use crate::support::{Run, tempdir};
 
 /// A request's line (`GET /path HTTP/1.1`) and headers (names in lower case).

@@ -1,7 +1,7 @@
 //! Feature demos end to end, through the code the `demo` commands run (`slipway::ops::demo`), on both kinds
 //! of target at once: CloudFormation on moto, and a compose project on the test command's real Docker
 //! engine with Compose v2, serving HTTP from locally built images. Each demo here is the reference
-//! `feature_demo(name)` made runnable on the test engine ([`crate::local_demo`]) with an AWS target and a
+//! `feature_demo(name)` made runnable on the test engine ([`crate::demo::local`]) with an AWS target and a
 //! small stack of its own (a bucket, a topic), and a cloud.gov target so that its app names and routes are
 //! synthesized too.
 
@@ -24,7 +24,7 @@ use slipway::ops::demo::{self, At, DownOutcome, UpOutcome, UpRequest};
 use slipway::ops::run::LockOptions;
 use slipway::store::Store;
 
-use crate::local_demo::{BROKEN, demo_name, local_demo, local_image};
+use crate::demo::local::{BROKEN, demo_name, local_demo, local_image};
 use crate::moto::Moto;
 use crate::support::{Docker, docker, http_get, tempdir};
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 use slipway::model::{App, Component, Environment, Project, Repository, Runtime, Tier};
 use slipway::synth::cloudgov;
 
-use crate::artifacts::{assert_valid, files_ending, project, schema, synth, yaml_to_json};
+use crate::synth::artifacts::{assert_valid, files_ending, project, schema, synth, yaml_to_json};
 
 const SCHEMA: &str = "cloudfoundry-application-manifest.json";
 

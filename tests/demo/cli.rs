@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 use slipway::model::{NameBudget, Project};
 
-use crate::local_demo::{BROKEN, demo_name, demo_name_slugged, local_demo, local_image};
+use crate::demo::local::{BROKEN, demo_name, demo_name_slugged, local_demo, local_image};
 use crate::support::{docker, http_get, tempdir};
 
 /// The reference project, named `name`, making its demos on the test engine.

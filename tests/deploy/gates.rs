@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::deploy::reference::Api;
 use crate::faults::Faults;
-use crate::ledger_cli::slipway_with;
+use crate::ledger::cli::slipway_with;
 use crate::moto::Moto;
-use crate::reference_deploy::Api;
 use crate::support::{Run, tempdir};
 
 /// `slipway ARGS` in `dir` against moto through the proxy, as CI user `ci-bot` on `main`.

@@ -12,10 +12,10 @@ use slipway::model::{Environment, Project, RefPattern, Trigger};
 use slipway::synth::github::{ENVIRONMENTS_SCHEMA, EnvironmentsFile};
 use slipway::synth::{ArtifactKind, ArtifactSet};
 
-use crate::artifacts::{assert_valid, synth};
-use crate::ref_forms::{CORPUS, filter_matches, fnmatch_pathname};
-use crate::reference_flows;
+use crate::model::ref_forms::{CORPUS, filter_matches, fnmatch_pathname};
+use crate::model::reference_flows;
 use crate::support::{python_tool, snapshots, tempdir};
+use crate::synth::artifacts::{assert_valid, synth};
 
 /// Tag names, for the environments deployed on release tags.
 const TAGS: &[&str] = &["v1.2.3", "v1", "version", "1.0", "release/v1", "v2.0.0-rc.1"];

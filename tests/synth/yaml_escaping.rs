@@ -8,7 +8,7 @@ use slipway::model::{App, Component, ComposeHost, Environment, Project, Reposito
 use slipway::synth::templates::compose_literal;
 use slipway::synth::{cloudgov, compose};
 
-use crate::artifacts::{assert_valid, schema, yaml_to_json};
+use crate::synth::artifacts::{assert_valid, schema, yaml_to_json};
 
 /// Pieces that a naive YAML writer gets wrong: indicators, comments, quotes, line breaks (YAML 1.1's
 /// too), aliases, tags, YAML 1.1 booleans and nulls, numbers, compose's `$`, cf's `((var))`, non-ASCII.

@@ -1,0 +1,7 @@
+//! Deploys, promotions and rollbacks against the CloudFormation API on loopback: stacks, the reference environment, the flows walked, the gates.
+
+pub mod gates;
+pub mod promote;
+pub mod reference;
+pub mod stacks;
+pub mod walks;

@@ -1,0 +1,3 @@
+//! The Docker/Compose driver on a real engine.
+
+pub mod engine;

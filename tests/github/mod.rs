@@ -1,0 +1,3 @@
+//! GitHub environments applied through a server that answers as GitHub documents.
+
+pub mod apply;
