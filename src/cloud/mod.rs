@@ -125,6 +125,13 @@ pub struct CloudError {
     pub failure: Failure,
 }
 
+impl CloudError {
+    /// Whether CloudFormation answered that the stack the call names does not exist (any more).
+    pub fn stack_missing(&self) -> bool {
+        matches!(self.failure, Failure::Service { .. }) && stacks::is_missing(&self.message)
+    }
+}
+
 /// The status of a raw HTTP response, whichever SDK crate's alias of it.
 pub(crate) trait HttpStatus {
     fn status_code(&self) -> u16;

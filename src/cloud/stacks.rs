@@ -78,7 +78,7 @@ fn state_of(s: &aws_sdk_cloudformation::types::Stack, name: &str) -> StackState 
 }
 
 /// Whether a DescribeStacks error means the stack does not exist.
-fn is_missing(message: &str) -> bool {
+pub(super) fn is_missing(message: &str) -> bool {
     message.contains("does not exist")
 }
 
@@ -134,7 +134,8 @@ impl Cloud {
     }
 
     /// The stack's events, newest first, down to (not including) the event `until`; all of them when
-    /// `until` is `None` or not found.
+    /// `until` is `None` or not found. `name` may be the stack's ID, under which CloudFormation keeps a
+    /// deleted stack's events (by name, a deleted stack does not exist).
     pub async fn events_since(&self, name: &str, until: Option<&str>) -> Result<Vec<StackEvent>, CloudError> {
         let _place = self.place().await;
         let mut events = Vec::new();

@@ -183,11 +183,25 @@ impl Deploy<'_> {
         let mut seen = Vec::new();
         let mut delay = self.opts.poll.start();
         loop {
-            let state = self.cloud.describe_stack(stack).await?;
-            let mut events = self.cloud.events_since(stack, since.as_deref()).await.or_else(|e| {
+            let mut state = self.cloud.describe_stack(stack).await?;
+            // Events by the stack's ID: CloudFormation keeps a deleted stack's events under its ID, while by
+            // name a stack whose deletion finished since the status was read no longer exists.
+            let id = state.as_ref().map(|s| s.id.as_str()).filter(|id| !id.is_empty()).unwrap_or(stack);
+            let mut events = match self.cloud.events_since(id, since.as_deref()).await {
+                Ok(events) => events,
                 // A deleted stack has no events to read any more.
-                if state.is_none() { Ok(Vec::new()) } else { Err(e) }
-            })?;
+                Err(_) if state.is_none() => Vec::new(),
+                // Gone between the two reads (a deletion that finished, on an endpoint that keeps no events of
+                // deleted stacks): how it stands now is the answer.
+                Err(e) if e.stack_missing() => {
+                    state = self.cloud.describe_stack(stack).await?;
+                    if state.as_ref().is_some_and(StackState::in_progress) {
+                        return Err(e);
+                    }
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            };
             events.reverse();
             for event in &events {
                 self.reporter.borrow_mut().report(Report::Event { stack, event });
