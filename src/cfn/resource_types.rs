@@ -8,6 +8,9 @@
 //! byte range of its object, sorted by name. A lookup is a binary search of that index, and a type's
 //! object is parsed on its first lookup, without copying its strings. So no run parses the whole 715 KB
 //! (which cost 16 million instructions, a quarter of `slipway synth`), and `slipway envs` parses none.
+//!
+//! Where the schema and CloudFormation's reference disagree on replacement, the reference wins: it is what
+//! CloudFormation does. [`CORRECTIONS`] lists each such property, and [`get`] applies it to the type's facts.
 
 use std::sync::OnceLock;
 
@@ -67,6 +70,26 @@ impl TypeSpec {
     }
 }
 
+/// Properties the schema lists as `conditionalCreateOnly` whose change CloudFormation's reference says always
+/// replaces the resource ("Update requires: Replacement"), so they count as `createOnly`.
+pub const CORRECTIONS: [(&str, &str); 1] = [
+    // The schema calls KeySchema conditional; a table's key schema cannot change in place.
+    ("AWS::DynamoDB::Table", "KeySchema"),
+];
+
+impl TypeSpec {
+    /// Applies [`CORRECTIONS`] to the facts of type `name`.
+    fn corrected(mut self, name: &str) -> TypeSpec {
+        for (_, property) in CORRECTIONS.iter().filter(|(kind, _)| *kind == name) {
+            self.conditional_create_only.retain(|p| p != property);
+            if !self.create_only.contains(property) {
+                self.create_only.push(property);
+            }
+        }
+        self
+    }
+}
+
 // `static INDEX: [(&str, u32, u32); N]`: each type's name and the byte range of its object in `DATA`.
 include!(concat!(env!("OUT_DIR"), "/resource_type_index.rs"));
 
@@ -78,7 +101,9 @@ pub fn get(name: &str) -> Option<&'static TypeSpec> {
     let i = INDEX.binary_search_by(|(n, _, _)| (*n).cmp(name)).ok()?;
     Some(SPECS[i].get_or_init(|| {
         let (_, start, end) = INDEX[i];
-        serde_json::from_str(&DATA[start as usize..end as usize]).expect("the bundled resource-types.json is valid")
+        let spec: TypeSpec = serde_json::from_str(&DATA[start as usize..end as usize])
+            .expect("the bundled resource-types.json is valid");
+        spec.corrected(name)
     }))
 }
 
@@ -117,7 +142,8 @@ mod tests {
         }
         let file: File = serde_json::from_str(DATA).unwrap();
         assert_eq!(names().collect::<Vec<_>>(), file.resource_types.keys().copied().collect::<Vec<_>>());
-        for (name, whole) in &file.resource_types {
+        for (name, whole) in file.resource_types {
+            let whole = whole.corrected(name);
             let indexed = get(name).unwrap();
             assert_eq!(
                 (&indexed.properties, &indexed.create_only, &indexed.conditional_create_only),
@@ -135,8 +161,17 @@ mod tests {
             assert!(instance.conditional_create_only.contains(&p), "{p}");
             assert!(!instance.create_only.contains(&p), "{p} is not createOnly as well");
         }
-        assert!(get("AWS::DynamoDB::Table").unwrap().conditional_create_only.contains(&"KeySchema"));
         assert!(get("AWS::RDS::DBInstance").unwrap().conditional_create_only.contains(&"Engine"));
-        assert_eq!(names().filter(|n| !get(n).unwrap().conditional_create_only.is_empty()).count(), 45);
+        assert_eq!(names().filter(|n| !get(n).unwrap().conditional_create_only.is_empty()).count(), 44);
+    }
+
+    #[test]
+    fn the_reference_wins_where_it_says_a_conditional_property_always_replaces() {
+        let table = get("AWS::DynamoDB::Table").unwrap();
+        assert!(table.create_only.contains(&"KeySchema"), "{:?}", table.create_only);
+        assert!(!table.conditional_create_only.contains(&"KeySchema"));
+        assert!(DATA.contains("\"conditionalCreateOnly\": [\n\"KeySchema\"\n]"), "the schema says conditional");
+        // A global table's KeySchema stays as its schema says.
+        assert!(get("AWS::DynamoDB::GlobalTable").unwrap().conditional_create_only.contains(&"KeySchema"));
     }
 }
