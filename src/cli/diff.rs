@@ -183,7 +183,7 @@ fn deployed(
 ) -> Result<(Artifacts, BTreeMap<ArtifactKey, Verdicts>), CliError> {
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let connector = Connector::load(Settings::from_env()).await;
+        let connector = Connector::load(Settings::from_env().with_deadline(Settings::PERSON_WAITING)).await;
         let envs: Vec<(&String, &Vec<String>, Destination)> = set
             .stacks
             .iter()
