@@ -186,6 +186,28 @@ fn imports_hold_exports_and_failures_end_in_a_rolled_back_stack() {
         assert_eq!(outputs.len(), 3, "the outputs it had");
         assert_eq!(exports(&client).await.len(), 2);
 
+        // Nor updated to give it another value: the export's value is what the importer holds.
+        let held = exports(&client).await;
+        let mut other = network();
+        other["Outputs"]["AclArn"]["Value"] = json!({"Fn::Sub": "${Acl.Arn}-v2"});
+        apply(&client, "net", ChangeSetType::Update, &other, &[("Name", "one")]).await;
+        let (status, reason, _) = stack(&client, "net").await;
+        assert_eq!(status, "UPDATE_ROLLBACK_COMPLETE", "{}", moto.log());
+        assert_eq!(exports(&client).await, held, "the export keeps its value");
+        let rolling_back = client.describe_stack_events().stack_name("net").send().await.unwrap();
+        let why: Vec<&str> = rolling_back
+            .stack_events()
+            .iter()
+            .filter(|e| e.resource_status().map(|s| s.as_str()) == Some("UPDATE_ROLLBACK_IN_PROGRESS"))
+            .filter_map(|e| e.resource_status_reason())
+            .collect();
+        assert_eq!(why.first(), Some(&"Cannot update export net-AclArn as it is in use by user."), "{reason}");
+        // An export nobody imports may change.
+        let mut unused = network();
+        unused["Outputs"]["SubnetId"]["Value"] = json!({"Fn::Sub": "${Subnet}-v2"});
+        apply(&client, "net", ChangeSetType::Update, &unused, &[("Name", "one")]).await;
+        assert_eq!(stack(&client, "net").await.0, "UPDATE_COMPLETE");
+
         // A resource that fails: the call succeeds, the stack rolls back and says which and why.
         let broken = json!({"Resources": {
             "Fine": {"Type": "AWS::SNS::Topic"},
@@ -444,5 +466,55 @@ fn a_tag_change_that_would_replace_a_named_resource_fails_and_rolls_back() {
             )]
         );
         assert_eq!(stack_tags(&client, "keys").await, BTreeMap::from([("team".to_string(), "a".to_string())]));
+    });
+}
+
+/// A function with `memory` MB, its code in S3 (moto's update of inline `ZipFile` code fails on its own), and
+/// the role it runs as.
+fn function(memory: u32) -> Value {
+    json!({"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "MemorySize": memory,
+            "Code": {"S3Bucket": "code", "S3Key": "fn.zip"},
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}}}},
+        "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Fn", "Arn"]}}}})
+}
+
+/// The reason CloudFormation gives when Lambda refuses a function's memory, up to the request's own IDs.
+const MEMORY_REFUSED: &str = "Resource handler returned message: \"'MemorySize' value failed to satisfy constraint: \
+                              Member must have value less than or equal to 10240 (Service: Lambda, Status Code: 400, \
+                              Request ID: ";
+
+#[test]
+fn lambda_refuses_more_memory_than_it_has_on_create_and_on_update() {
+    let moto = Moto::start();
+    let client = moto.client();
+    block_on(async {
+        let s3 = moto.s3();
+        s3.create_bucket().bucket("code").send().await.unwrap();
+        let zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+        s3.put_object().bucket("code").key("fn.zip").body(zip.into()).send().await.unwrap();
+        // More than Lambda gives a function (but within the schema's 32,768 for capacity providers): the
+        // resource fails, and the stack rolls back.
+        apply(&client, "big", ChangeSetType::Create, &function(20480), &[]).await;
+        assert_eq!(stack(&client, "big").await.0, "ROLLBACK_COMPLETE", "{}", moto.log());
+        let events = resource_events(&client, "big").await;
+        let failed: Vec<_> = events.iter().filter(|(_, status, _)| status == "CREATE_FAILED").collect();
+        assert_eq!(failed.len(), 1, "{events:?}");
+        assert_eq!(failed[0].0, "Fn");
+        assert!(failed[0].2.starts_with(MEMORY_REFUSED), "{}", failed[0].2);
+        assert!(failed[0].2.ends_with(", HandlerErrorCode: InvalidRequest)"), "{}", failed[0].2);
+
+        // 10,240 is the most it gives.
+        apply(&client, "fits", ChangeSetType::Create, &function(10240), &[]).await;
+        assert_eq!(stack(&client, "fits").await.0, "CREATE_COMPLETE", "{}", moto.log());
+        apply(&client, "fits", ChangeSetType::Update, &function(10241), &[]).await;
+        assert_eq!(stack(&client, "fits").await.0, "UPDATE_ROLLBACK_COMPLETE", "{}", moto.log());
+        let events = resource_events(&client, "fits").await;
+        let failed = events.iter().find(|(_, status, _)| status == "UPDATE_FAILED").expect("the function's failure");
+        assert_eq!(failed.0, "Fn");
+        assert!(failed.2.starts_with(MEMORY_REFUSED), "{}", failed.2);
     });
 }

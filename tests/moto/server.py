@@ -15,6 +15,7 @@ import ipaddress
 import re
 import sys
 import threading
+import uuid
 from importlib.metadata import version
 
 
@@ -329,11 +330,51 @@ def culprit(e, stack):
     )
 
 
+# --- Failures of the services themselves ------------------------------------------------------------------
+
+# Limits a service enforces when CloudFormation's resource handler calls it, beyond what the resource's schema
+# allows (so CloudFormation's checks at change-set creation let them through): (type, property) -> (maximum,
+# service). A Lambda function's schema allows 32,768 MB (functions on capacity providers); the Lambda API
+# refuses more than 10,240 MB for any other function.
+SERVICE_MAXIMUMS = {
+    ("AWS::Lambda::Function", "MemorySize"): (10240, "Lambda"),
+}
+
+
+class HandlerError(ServiceException):
+    """A resource handler's failure, worded as CloudFormation reports one in the resource's event."""
+
+    code = "InvalidRequest"
+
+
+def refuse_out_of_service_limits(resource_json):
+    """Fails a resource whose literal property values a service refuses (moto's backends accept them), with the
+    reason CloudFormation gives: `Resource handler returned message: "..." (RequestToken: ..., HandlerErrorCode:
+    InvalidRequest)`."""
+    properties = resource_json.get("Properties") or {}
+    for (resource_type, name), (maximum, service) in SERVICE_MAXIMUMS.items():
+        value = properties.get(name)
+        if resource_json.get("Type") != resource_type or isinstance(value, (dict, list, bool)) or value is None:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if number > maximum:
+            raise HandlerError(
+                f"Resource handler returned message: \"'{name}' value failed to satisfy constraint: Member must "
+                f"have value less than or equal to {maximum} (Service: {service}, Status Code: 400, Request ID: "
+                f"{uuid.uuid4()})\" (RequestToken: {uuid.uuid4()}, HandlerErrorCode: InvalidRequest)"
+            )
+
+
 def blaming(f):
-    """Wraps moto's `parse_and_create_resource` / `parse_and_update_resource` to blame failures on the resource."""
+    """Wraps moto's `parse_and_create_resource` / `parse_and_update_resource` to blame failures on the resource,
+    after the checks of the services moto's backends lack."""
 
     def wrapper(logical_id, resource_json, *args, **kwargs):
         try:
+            refuse_out_of_service_limits(resource_json)
             return f(logical_id, resource_json, *args, **kwargs)
         except Exception as e:
             raise blame(e, logical_id, resource_json.get("Type", "?"))
@@ -456,6 +497,16 @@ def register_exports(backend, stack, new):
     for export in new:
         backend.exports[export.name] = export
     stack.registered_exports = new
+
+
+def refuse_changed_exports_in_use(backend, stack, new_exports):
+    """CloudFormation changes no export another stack imports: an update that would give one a new value (a
+    replaced resource's new ID, say) fails, and the stack rolls back. moto refused only dropping one."""
+    values = {e.name: e.value for e in new_exports}
+    for export in exports_of(backend, stack):
+        users = importers(backend, export.name, stack)
+        if users and export.name in values and values[export.name] != export.value:
+            raise ValidationError(message=f"Cannot update export {export.name} as it is in use by {', '.join(users)}.")
 
 
 def declared_export_names(stack, template_dict, parameters):
@@ -651,7 +702,7 @@ def execute_change_set(self, change_set_name, stack_name=None):
       (checked for uniqueness), its parameters, description and tags (moto kept the empty or previous ones:
       a stack made by a change set had no outputs and exported nothing).
     - Resources are created in dependency order, `DependsOn` included.
-    - An update that would remove an export another stack imports fails and rolls back.
+    - An update that would remove an export another stack imports, or change its value, fails and rolls back.
     - A failing resource does not fail the API call (moto answered 400 or 500 with the stack half made, and
       an SDK retry then "succeeded" with what was left): the stack ends ROLLBACK_COMPLETE (a create, whose
       resources are deleted again) or UPDATE_ROLLBACK_COMPLETE (an update, whose previous template is applied
@@ -695,7 +746,10 @@ def execute_change_set(self, change_set_name, stack_name=None):
         if change_set.tags:
             stack.tags = dict(change_set.tags)
         stack.output_map = stack._create_output_map()
-        register_exports(self, stack, settle_outputs(stack))
+        new_exports = settle_outputs(stack)
+        if not create:
+            refuse_changed_exports_in_use(self, stack, new_exports)
+        register_exports(self, stack, new_exports)
     except Exception as e:
         logical_id, resource_type, why = culprit(e, stack)
         change_set.execution_status = "EXECUTE_FAILED"
