@@ -666,18 +666,19 @@ def diff(self):
         return changes
     # A change of the stack's tags updates every taggable resource, and replaces those whose tags are
     # create-only (moto listed none, and found the change set empty).
+    # A resource the template also changes keeps moto's (absent) verdict unless its tags replace it: moto works
+    # out no replacement for a change of properties.
     for logical_id, how in retagged(self).items():
         change = next((c for c in changes if c.logical_resource_id == logical_id), None)
         if change is None:
             resource_type = self.template_dict["Resources"][logical_id]["Type"]
             change = models.Change("Modify", logical_id, resource_type)
+            change.replacement = "False"
             changes.append(change)
         change.scope = sorted(set(getattr(change, "scope", None) or []) | {"Tags"})
         change.details = (getattr(change, "details", None) or []) + [tag_detail(how)]
         if how == "replace":
             change.replacement = "True"
-        elif getattr(change, "replacement", None) is None:
-            change.replacement = "False"
     old, new = self.stack.parameters, self.parameters
     changed = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
     listed = {c.logical_resource_id for c in changes}
