@@ -30,6 +30,7 @@ mod moto;
 mod moto_patches;
 mod policy;
 mod promote_cli;
+mod real_failures;
 mod ref_forms;
 mod reference_deploy;
 mod reference_flows;
