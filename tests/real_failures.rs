@@ -34,8 +34,11 @@ fn synth_edited(dir: &Path, short: &str, edit: impl FnOnce(&mut Value)) {
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
 }
 
+/// A stack's template, parameters and tags.
+type Held = (String, BTreeMap<String, String>, BTreeMap<String, String>);
+
 /// Every stack's template, parameters and tags, which a rollback must give back exactly.
-fn held(moto: &Moto) -> BTreeMap<String, (String, BTreeMap<String, String>, BTreeMap<String, String>)> {
+fn held(moto: &Moto) -> BTreeMap<String, Held> {
     let all: BTreeMap<String, Deployed> = stacks_in(moto);
     all.into_iter().map(|(name, s)| (name, (s.template, s.parameters, s.tags))).collect()
 }
