@@ -1,8 +1,9 @@
 //! The build script: prepares, at build time, an index of the bundled resource-type facts
-//! (`src/cfn/resource-types.json`, 715 KB), so that a run of slipway never parses the whole file. The
-//! index lists every resource type's name with the byte range of its object in the file, sorted by name;
-//! `cfn::resource_types` finds a type by binary search and parses only that type's object, on first use.
-//! `slipway envs` needs no type at all, and a synth of the reference definitions reads about thirty.
+//! (`src/cfn/resource-types.json`, 715 KB, and the `Fn::GetAtt` attributes beyond them,
+//! `src/cfn/attributes.json`), so that a run of slipway never parses a whole file. Each index lists every
+//! resource type's name with the byte range of its value in the file, sorted by name; `cfn::resource_types`
+//! finds a type by binary search and parses only that type's value, on first use. `slipway envs` needs no
+//! type at all, and a synth of the reference definitions reads about thirty.
 //!
 //! A scanner of its own rather than a JSON crate: it only needs the structure (strings, nesting), and a
 //! build dependency would be one more crate to compile on a fresh clone.
@@ -11,35 +12,42 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 const DATA: &str = "src/cfn/resource-types.json";
+const ATTRIBUTES: &str = "src/cfn/attributes.json";
 
 fn main() {
-    println!("cargo::rerun-if-changed={DATA}");
     println!("cargo::rerun-if-changed=src/build.rs");
-    let text = std::fs::read_to_string(DATA).unwrap_or_else(|e| panic!("cannot read {DATA}: {e}"));
-    let mut index = types(&text);
+    index(DATA, "resourceTypes", "INDEX", "resource_type_index.rs");
+    index(ATTRIBUTES, "attributes", "ATTRIBUTE_INDEX", "attribute_index.rs");
+}
+
+/// Writes `static <name>` into `OUT_DIR/<file>`: the members of `path`'s top-level `section` object.
+fn index(path: &'static str, section: &str, name: &str, file: &str) {
+    println!("cargo::rerun-if-changed={path}");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let mut index = types(&text, path, section);
     index.sort_by(|a, b| a.0.cmp(&b.0));
     if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
-        panic!("{DATA} lists resource type `{}` twice", w[0].0);
+        panic!("{path} lists resource type `{}` twice", w[0].0);
     }
     let mut out = String::new();
-    writeln!(out, "// Made by src/build.rs from {DATA}: do not edit.").unwrap();
-    writeln!(out, "/// Every resource type: its name and the byte range of its object in the data, sorted by name.")
+    writeln!(out, "// Made by src/build.rs from {path}: do not edit.").unwrap();
+    writeln!(out, "/// Every resource type: its name and the byte range of its value in the data, sorted by name.")
         .unwrap();
-    writeln!(out, "static INDEX: [(&str, u32, u32); {}] = [", index.len()).unwrap();
+    writeln!(out, "static {name}: [(&str, u32, u32); {}] = [", index.len()).unwrap();
     for (name, start, end) in &index {
         writeln!(out, "    ({name:?}, {start}, {end}),").unwrap();
     }
     writeln!(out, "];").unwrap();
     let dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    std::fs::write(dir.join("resource_type_index.rs"), out).expect("OUT_DIR is writable");
+    std::fs::write(dir.join(file), out).expect("OUT_DIR is writable");
 }
 
-/// The members of the top-level object's `resourceTypes` object: (name, start, end) of each value.
-fn types(text: &str) -> Vec<(String, u32, u32)> {
-    let mut s = Scanner { bytes: text.as_bytes(), at: 0 };
+/// The members of the top-level object's `section` object: (name, start, end) of each value.
+fn types(text: &str, path: &'static str, section: &str) -> Vec<(String, u32, u32)> {
+    let mut s = Scanner { bytes: text.as_bytes(), at: 0, path };
     let mut found = None;
     s.object(|s, key| {
-        if key == "resourceTypes" {
+        if key == section {
             let mut list = Vec::new();
             s.object(|s, name| {
                 let start = s.at;
@@ -53,14 +61,16 @@ fn types(text: &str) -> Vec<(String, u32, u32)> {
         }
     });
     s.space();
-    assert!(s.at == s.bytes.len(), "{DATA}: text after the top-level object at byte {}", s.at);
-    found.unwrap_or_else(|| panic!("{DATA} has no `resourceTypes` object"))
+    assert!(s.at == s.bytes.len(), "{path}: text after the top-level object at byte {}", s.at);
+    found.unwrap_or_else(|| panic!("{path} has no `{section}` object"))
 }
 
 /// A cursor over JSON text that knows its structure and nothing of its meaning.
 struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The file, for messages.
+    path: &'static str,
 }
 
 impl<'a> Scanner<'a> {
@@ -72,7 +82,13 @@ impl<'a> Scanner<'a> {
 
     fn expect(&mut self, byte: u8) {
         self.space();
-        assert!(self.bytes.get(self.at) == Some(&byte), "{DATA}: expected `{}` at byte {}", byte as char, self.at);
+        assert!(
+            self.bytes.get(self.at) == Some(&byte),
+            "{}: expected `{}` at byte {}",
+            self.path,
+            byte as char,
+            self.at
+        );
         self.at += 1;
     }
 
@@ -90,7 +106,7 @@ impl<'a> Scanner<'a> {
                 Some(b'"') => break,
                 Some(b'\\') => self.at += 2,
                 Some(_) => self.at += 1,
-                None => panic!("{DATA}: a string that does not end, from byte {start}"),
+                None => panic!("{}: a string that does not end, from byte {start}", self.path),
             }
         }
         self.at += 1;
@@ -115,7 +131,7 @@ impl<'a> Scanner<'a> {
                     self.at += 1;
                     return;
                 }
-                _ => panic!("{DATA}: expected `,` or `}}` at byte {}", self.at),
+                _ => panic!("{}: expected `,` or `}}` at byte {}", self.path, self.at),
             }
         }
     }
@@ -138,7 +154,7 @@ impl<'a> Scanner<'a> {
                             self.at += 1;
                             return;
                         }
-                        _ => panic!("{DATA}: expected `,` or `]` at byte {}", self.at),
+                        _ => panic!("{}: expected `,` or `]` at byte {}", self.path, self.at),
                     }
                 }
             }
@@ -151,7 +167,7 @@ impl<'a> Scanner<'a> {
                     self.at += 1;
                 }
             }
-            None => panic!("{DATA}: the text ends where a value should be"),
+            None => panic!("{}: the text ends where a value should be", self.path),
         }
     }
 }

@@ -64,6 +64,19 @@ struct State {
     stack_ids: BTreeMap<String, String>,
     outputs: BTreeMap<String, BTreeMap<String, String>>,
     skipped: Vec<Vec<String>>,
+    /// Stacks whose next deletion finishes between a status read and an events read (see [`Faults::racing_delete`]).
+    racing: BTreeMap<String, Race>,
+}
+
+/// Where a scripted race between a deletion and the reads that wait on it stands.
+#[derive(Clone, Debug, Default)]
+struct Race {
+    /// The last DescribeStacks answer for the stack before it was deleted.
+    described: Option<String>,
+    /// Set once moto has deleted the stack: the next DescribeStacks answers `DELETE_IN_PROGRESS`.
+    deleted: bool,
+    /// Set once that answer is given: the next DescribeStackEvents says the stack does not exist.
+    status_read: bool,
 }
 
 /// The proxy; it runs until the test process ends.
@@ -120,6 +133,19 @@ impl Faults {
         self.state.lock().unwrap().outputs.entry(stack.into()).or_default().insert(key.into(), value.into());
     }
 
+    /// The next deletion of `stack` finishes between the two reads that wait on it, as on LocalStack, whose
+    /// deletes take tens of milliseconds: DescribeStacks still answers `DELETE_IN_PROGRESS`, and the
+    /// DescribeStackEvents right after it (by name or by ID) says the stack does not exist. moto deletes the
+    /// stack within the DeleteStack call, so later reads find it gone.
+    pub fn racing_delete(&self, stack: &str) {
+        self.state.lock().unwrap().racing.insert(stack.into(), Race::default());
+    }
+
+    /// Whether the race [`Faults::racing_delete`] scripted for `stack` has not been run to its end yet.
+    pub fn race_pending(&self, stack: &str) -> bool {
+        self.state.lock().unwrap().racing.contains_key(stack)
+    }
+
     /// How many requests of `action` reached the proxy.
     pub fn calls(&self, action: &str) -> usize {
         self.state.lock().unwrap().calls.get(action).copied().unwrap_or(0)
@@ -139,6 +165,15 @@ impl Faults {
     /// The `ResourcesToSkip` of every ContinueUpdateRollback call.
     pub fn skipped(&self) -> Vec<Vec<String>> {
         self.state.lock().unwrap().skipped.clone()
+    }
+}
+
+/// The stack's name, whether a request names it or gives its ID
+/// (`arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`), so that scripts keyed by name apply to both.
+fn stack_name_of(name_or_id: &str) -> String {
+    match name_or_id.strip_prefix("arn:").and_then(|arn| arn.split_once(":stack/")) {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest).to_string(),
+        None => name_or_id.to_string(),
     }
 }
 
@@ -208,6 +243,29 @@ fn set_output(text: &mut String, key: &str, value: &str) {
         text.insert_str(at + "<Outputs>".len(), &member);
     } else if let Some(at) = text.find("</StackStatus>") {
         text.insert_str(at + "</StackStatus>".len(), &format!("<Outputs>{member}</Outputs>"));
+    }
+}
+
+/// The answer a scripted race gives now instead of moto's, if any: a status read that still sees the
+/// deletion under way, then an events read that finds the stack gone.
+fn race_answer(state: &Mutex<State>, action: &str, stack: &str) -> Option<(&'static str, String)> {
+    let mut s = state.lock().unwrap();
+    let race = s.racing.get_mut(stack).filter(|r| r.deleted)?;
+    match action {
+        "DescribeStacks" if !race.status_read => {
+            race.status_read = true;
+            let mut text = race.described.clone().expect("described before it was deleted");
+            if let (Some(a), Some(b)) = (text.find("<StackStatus>"), text.find("</StackStatus>")) {
+                text.replace_range(a + "<StackStatus>".len()..b, "DELETE_IN_PROGRESS");
+            }
+            Some(("200 OK", text))
+        }
+        "DescribeStackEvents" if race.status_read => {
+            s.racing.remove(stack);
+            let message = format!("Stack with id {stack} does not exist");
+            Some(("400 Bad Request", error_response("ValidationError", &message)))
+        }
+        _ => None,
     }
 }
 
@@ -327,7 +385,7 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
         reader.read_exact(&mut body)?;
         let params = form(&String::from_utf8_lossy(&body));
         let action = params.get("Action").cloned().unwrap_or_default();
-        let stack = params.get("StackName").cloned().unwrap_or_default();
+        let stack = stack_name_of(params.get("StackName").map(String::as_str).unwrap_or_default());
         let (latency, fault) = {
             let mut s = state.lock().unwrap();
             *s.calls.entry(action.clone()).or_default() += 1;
@@ -388,10 +446,22 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
             }
             _ => {}
         }
+        if let Some(answer_now) = race_answer(state, &action, &stack) {
+            let (status, text) = answer_now;
+            answer(&mut writer, status, &text)?;
+            return Ok(());
+        }
         let (answer_head, mut text) = forward(upstream, &head, &body)?;
         let status_line =
             answer_head.lines().next().and_then(|l| l.split_once(' ')).map_or("200 OK", |x| x.1).to_string();
         let mut s = state.lock().unwrap();
+        if let Some(race) = s.racing.get_mut(&stack) {
+            match action.as_str() {
+                "DescribeStacks" if status_line.starts_with("200") => race.described = Some(text.clone()),
+                "DeleteStack" if status_line.starts_with("200") && race.described.is_some() => race.deleted = true,
+                _ => {}
+            }
+        }
         let State { failing, stack_ids, outputs, .. } = &mut *s;
         if let Some(values) = outputs.get(&stack).filter(|_| action == "DescribeStacks") {
             for (key, value) in values {

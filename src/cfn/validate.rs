@@ -240,6 +240,27 @@ fn check_resource_type_and_properties(id: &str, r: &super::Resource, out: &mut V
     }
 }
 
+/// What to say after an attribute `spec`'s type does not have: the closest one it has, or else which it has.
+fn attribute_hint(attr: &str, spec: &resource_types::TypeSpec) -> String {
+    // A pattern (`Outputs.*`) reads as the names it stands for.
+    let attrs: Vec<String> = spec.attributes().into_iter().map(|a| a.replace('*', "NAME")).collect();
+    if let Some(close) = suggest::closest(attr, attrs.iter().map(String::as_str)) {
+        return format!("; did you mean `{close}`?");
+    }
+    // Top-level attributes first: `Arn` says more than `MetadataConfiguration.Destination.TableBucketArn`.
+    let mut attrs = attrs;
+    attrs.sort_by_key(|a| (a.matches('.').count(), a.clone()));
+    const SHOWN: usize = 8;
+    let mut list: Vec<String> = attrs.iter().take(SHOWN).map(|a| format!("`{a}`")).collect();
+    if attrs.len() > SHOWN {
+        list.push(format!("and {} more", attrs.len() - SHOWN));
+    }
+    match list.is_empty() {
+        true => "; it has no attributes to read (use Ref)".into(),
+        false => format!("; its attributes are {}", list.join(", ")),
+    }
+}
+
 /// Property names whose literal value would be a secret in the template.
 fn looks_secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
@@ -347,16 +368,16 @@ impl<'t> Scope<'t> {
         if is_custom(&r.kind) {
             return;
         }
+        // A type with no facts (newer than the bundled data) may have any attribute: nothing says it does not.
         if let Some(spec) = resource_types::get(&r.kind)
             && !spec.has_attribute(attr)
         {
-            let attrs = spec.attributes();
             out.push(Finding::new(
                 at,
                 format!(
                     "Fn::GetAtt of `{id}.{attr}`, but {} has no attribute `{attr}`{}",
                     r.kind,
-                    suggest::hint(attr, attrs.iter().map(String::as_str))
+                    attribute_hint(attr, spec)
                 ),
             ));
         }

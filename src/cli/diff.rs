@@ -144,8 +144,12 @@ fn diff(s: &Session, args: &DiffArgs) -> Result<bool, CliError> {
             (read.artifacts, set.artifacts.clone(), BTreeMap::new())
         }
         Against::Deployed => {
-            let (old, verdicts) =
-                s.block_on(crate::ops::deployed::for_diff(s.connector(), &project, &set, args.change_set))?;
+            let (old, verdicts) = s.block_on(crate::ops::deployed::for_diff(
+                &s.connector_for_a_person(),
+                &project,
+                &set,
+                args.change_set,
+            ))?;
             // CloudFormation holds only the templates: compare those, not the other files.
             let new = set.artifacts.iter().filter(|(k, _)| k.stack().is_some()).map(|(k, v)| (k.clone(), v.clone()));
             (old, new.collect(), verdicts)

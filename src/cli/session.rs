@@ -95,6 +95,13 @@ impl<'a> Session<'a> {
         self.connector.get_or_init(|| self.runtime.block_on(Connector::load(Settings::from_env())))
     }
 
+    /// The credential chain for a command a person waits on (`diff --against deployed`, `status`): all of
+    /// its AWS calls together give up after [`Settings::PERSON_WAITING`] (or `SLIPWAY_CLOUD_DEADLINE`),
+    /// naming the endpoint, however many attempts each one has left.
+    pub fn connector_for_a_person(&self) -> Connector {
+        self.runtime.block_on(Connector::load(Settings::from_env().with_deadline(Settings::PERSON_WAITING)))
+    }
+
     /// Where the store is: `--store`, `SLIPWAY_STORE`, else `.slipway/` at the top of the working tree.
     pub fn store_location(&self) -> Result<Location, CliError> {
         match &self.store_location {

@@ -41,9 +41,9 @@ pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
     let names = s.environments(&args.envs)?;
     let envs: Vec<_> = s.project().all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
     // Without the drift check, AWS is needed only for an S3 store.
-    let connector = if args.no_drift { None } else { Some(s.connector()) };
+    let connector = if args.no_drift { None } else { Some(s.connector_for_a_person()) };
     let cx = s.context()?;
-    let statuses = s.block_on(crate::ops::status::status(&cx, &envs, connector))?;
+    let statuses = s.block_on(crate::ops::status::status(&cx, &envs, connector.as_ref()))?;
     let now = s.clock().now();
     let mut out = s.out();
     match args.format {

@@ -133,69 +133,74 @@ impl Cloud {
         req: &ChangeSetRequest<'_>,
         poll: &Poll,
     ) -> Result<ChangeSetOutcome, CloudError> {
-        let parameters = req
-            .parameters
-            .iter()
-            .map(|(k, v)| match v {
-                ParameterValue::Value(v) => Parameter::builder().parameter_key(k).parameter_value(v).build(),
-                ParameterValue::UsePrevious => Parameter::builder().parameter_key(k).use_previous_value(true).build(),
-            })
-            .collect();
-        let mut call = self
-            .cfn
-            .create_change_set()
-            .stack_name(req.stack)
-            .change_set_name(req.name)
-            .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
-            .capabilities(Capability::CapabilityIam)
-            .capabilities(Capability::CapabilityNamedIam)
-            .set_parameters(Some(parameters));
-        if let Some(tags) = req.tags {
-            call = call.set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()));
-        }
-        call = match req.template {
-            TemplateSource::Body(body) => call.template_body(body),
-            TemplateSource::Url(url) => call.template_url(url),
-        };
-        let sent = {
-            let _place = self.place().await;
-            call.send().await
-        };
-        let created = match sent.map_err(|e| self.error("CreateChangeSet", req.stack, e)) {
-            Ok(created) => created,
-            // Some endpoints refuse an empty change set at once rather than failing it later.
-            Err(e) if means_no_changes(&e.message) => return Ok(ChangeSetOutcome::NoChanges),
-            Err(e) => return Err(e),
-        };
-        let id = created.id().unwrap_or(req.name).to_string();
-        let deadline = tokio::time::Instant::now() + CHANGE_SET_LIMIT;
-        let mut delay = poll.start();
-        loop {
-            match self.read_change_set(req.stack, &id).await? {
-                Read::Pending if tokio::time::Instant::now() >= deadline => {
-                    let _ = self.delete_change_set(req.stack, &id).await;
-                    return Err(CloudError {
-                        action: "CreateChangeSet",
-                        stack: req.stack.into(),
-                        message: format!(
-                            "CloudFormation had not worked out change set {} after {} minutes; it was deleted",
-                            req.name,
-                            CHANGE_SET_LIMIT.as_secs() / 60
-                        ),
-                        failure: Failure::Timeout,
-                    });
-                }
-                Read::Pending => delay = poll.wait(delay).await,
-                Read::Ready(change_set) => return Ok(ChangeSetOutcome::Ready(change_set)),
-                Read::Failed(reason) => {
-                    self.delete_change_set(req.stack, &id).await?;
-                    if means_no_changes(&reason) {
-                        return Ok(ChangeSetOutcome::NoChanges);
+        self.within("CreateChangeSet", req.stack, async {
+            let parameters = req
+                .parameters
+                .iter()
+                .map(|(k, v)| match v {
+                    ParameterValue::Value(v) => Parameter::builder().parameter_key(k).parameter_value(v).build(),
+                    ParameterValue::UsePrevious => {
+                        Parameter::builder().parameter_key(k).use_previous_value(true).build()
                     }
-                    return Ok(ChangeSetOutcome::Failed(reason));
+                })
+                .collect();
+            let mut call = self
+                .cfn
+                .create_change_set()
+                .stack_name(req.stack)
+                .change_set_name(req.name)
+                .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
+                .capabilities(Capability::CapabilityIam)
+                .capabilities(Capability::CapabilityNamedIam)
+                .set_parameters(Some(parameters));
+            if let Some(tags) = req.tags {
+                call = call.set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()));
+            }
+            call = match req.template {
+                TemplateSource::Body(body) => call.template_body(body),
+                TemplateSource::Url(url) => call.template_url(url),
+            };
+            let sent = {
+                let _place = self.place().await;
+                call.send().await
+            };
+            let created = match sent.map_err(|e| self.error("CreateChangeSet", req.stack, e)) {
+                Ok(created) => created,
+                // Some endpoints refuse an empty change set at once rather than failing it later.
+                Err(e) if means_no_changes(&e.message) => return Ok(ChangeSetOutcome::NoChanges),
+                Err(e) => return Err(e),
+            };
+            let id = created.id().unwrap_or(req.name).to_string();
+            let deadline = tokio::time::Instant::now() + CHANGE_SET_LIMIT;
+            let mut delay = poll.start();
+            loop {
+                match self.read_change_set(req.stack, &id).await? {
+                    Read::Pending if tokio::time::Instant::now() >= deadline => {
+                        let _ = self.delete_change_set(req.stack, &id).await;
+                        return Err(CloudError {
+                            action: "CreateChangeSet",
+                            stack: req.stack.into(),
+                            message: format!(
+                                "CloudFormation had not worked out change set {} after {} minutes; it was deleted",
+                                req.name,
+                                CHANGE_SET_LIMIT.as_secs() / 60
+                            ),
+                            failure: Failure::Timeout,
+                        });
+                    }
+                    Read::Pending => delay = poll.wait(delay).await,
+                    Read::Ready(change_set) => return Ok(ChangeSetOutcome::Ready(change_set)),
+                    Read::Failed(reason) => {
+                        self.delete_change_set(req.stack, &id).await?;
+                        if means_no_changes(&reason) {
+                            return Ok(ChangeSetOutcome::NoChanges);
+                        }
+                        return Ok(ChangeSetOutcome::Failed(reason));
+                    }
                 }
             }
-        }
+        })
+        .await
     }
 
     /// One look at a change set: still being worked out, failed, or ready with all of its pages.
@@ -236,50 +241,60 @@ impl Cloud {
 
     /// Executes a ready change set.
     pub async fn execute_change_set(&self, stack: &str, id: &str) -> Result<(), CloudError> {
-        let _place = self.place().await;
-        self.cfn
-            .execute_change_set()
-            .change_set_name(id)
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| self.error("ExecuteChangeSet", stack, e))?;
-        Ok(())
+        self.within("ExecuteChangeSet", stack, async {
+            let _place = self.place().await;
+            self.cfn
+                .execute_change_set()
+                .change_set_name(id)
+                .stack_name(stack)
+                .send()
+                .await
+                .map_err(|e| self.error("ExecuteChangeSet", stack, e))?;
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes a change set that will not be executed.
     pub async fn delete_change_set(&self, stack: &str, id: &str) -> Result<(), CloudError> {
-        let _place = self.place().await;
-        self.cfn
-            .delete_change_set()
-            .change_set_name(id)
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| self.error("DeleteChangeSet", stack, e))?;
-        Ok(())
+        self.within("DeleteChangeSet", stack, async {
+            let _place = self.place().await;
+            self.cfn
+                .delete_change_set()
+                .change_set_name(id)
+                .stack_name(stack)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteChangeSet", stack, e))?;
+            Ok(())
+        })
+        .await
     }
 
     /// The change sets of `stack` that were never executed (their execution status is `AVAILABLE` or
     /// `UNAVAILABLE`): (name, ARN) pairs.
     pub async fn unexecuted_change_sets(&self, stack: &str) -> Result<Vec<(String, String)>, CloudError> {
-        let _place = self.place().await;
-        use aws_sdk_cloudformation::types::ExecutionStatus;
-        let mut found = Vec::new();
-        let mut pages = self.cfn.list_change_sets().stack_name(stack).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("ListChangeSets", stack, e))?;
-            for summary in page.summaries() {
-                let waiting = matches!(
-                    summary.execution_status(),
-                    Some(ExecutionStatus::Available | ExecutionStatus::Unavailable)
-                );
-                if let (true, Some(name), Some(id)) = (waiting, summary.change_set_name(), summary.change_set_id()) {
-                    found.push((name.to_string(), id.to_string()));
+        self.within("ListChangeSets", stack, async {
+            let _place = self.place().await;
+            use aws_sdk_cloudformation::types::ExecutionStatus;
+            let mut found = Vec::new();
+            let mut pages = self.cfn.list_change_sets().stack_name(stack).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| self.error("ListChangeSets", stack, e))?;
+                for summary in page.summaries() {
+                    let waiting = matches!(
+                        summary.execution_status(),
+                        Some(ExecutionStatus::Available | ExecutionStatus::Unavailable)
+                    );
+                    if let (true, Some(name), Some(id)) = (waiting, summary.change_set_name(), summary.change_set_id())
+                    {
+                        found.push((name.to_string(), id.to_string()));
+                    }
                 }
             }
-        }
-        Ok(found)
+            Ok(found)
+        })
+        .await
     }
 }
 

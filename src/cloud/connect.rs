@@ -7,8 +7,9 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
+use std::time::Duration;
 
-use super::{Cloud, Failure, Limiter, Settings};
+use super::{Cloud, Deadline, Failure, Limiter, Settings};
 
 /// Where a command wants to work: an environment's account and region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +108,8 @@ pub struct Connector {
     settings: Settings,
     /// Shared by every connection made here: one bound on the command's calls in flight.
     limiter: std::sync::Arc<Limiter>,
+    /// When the command stops waiting for AWS, if it has a deadline: counted from loading.
+    deadline: Option<Deadline>,
 }
 
 impl Connector {
@@ -130,7 +133,12 @@ impl Connector {
             )
             .load()
             .await;
-        Connector { config, settings, limiter: Limiter::new(super::limit::IN_FLIGHT) }
+        Connector {
+            config,
+            deadline: Deadline::from(&settings),
+            settings,
+            limiter: Limiter::new(super::limit::IN_FLIGHT),
+        }
     }
 
     /// Clients in `region` (the chain's region when `None`, else `us-east-1`) after checking only that
@@ -142,7 +150,7 @@ impl Connector {
             .map(str::to_string)
             .or_else(|| self.config.region().map(|r| r.to_string()))
             .unwrap_or_else(|| "us-east-1".to_string());
-        Ok(Cloud::new(&self.config, &region, &self.limiter))
+        Ok(Cloud::new(&self.config, &region, &self.limiter, self.deadline))
     }
 
     /// Checks that the chain gives credentials, within the time limit.
@@ -150,12 +158,17 @@ impl Connector {
         let Some(provider) = self.config.credentials_provider() else {
             return Err(ConnectError::NoCredentials("no credential provider is configured".into()));
         };
-        match tokio::time::timeout(self.settings.total_timeout(), provider.provide_credentials()).await {
+        // Within the command's deadline too, when it has one.
+        let mut limit = tokio::time::Instant::now() + self.settings.total_timeout();
+        if let Some(deadline) = self.deadline {
+            limit = limit.min(deadline.at);
+        }
+        match tokio::time::timeout_at(limit, provider.provide_credentials()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(ConnectError::NoCredentials(causes(&e))),
             Err(_) => Err(ConnectError::NoCredentials(format!(
                 "the credential chain gave no answer within {}s",
-                self.settings.total_timeout().as_secs()
+                self.settings.total_timeout().min(self.deadline.map_or(Duration::MAX, |d| d.bound)).as_secs()
             ))),
         }
     }
@@ -170,18 +183,20 @@ impl Connector {
     ) -> Result<Cloud, ConnectError> {
         self.check_region(dest, rule)?;
         self.credentials().await?;
-        let base = Cloud::new(&self.config, dest.region, &self.limiter);
+        let base = Cloud::new(&self.config, dest.region, &self.limiter, self.deadline);
         let session = format!("slipway-{}", dest.environment);
-        let assumed =
-            base.sts.assume_role().role_arn(role_arn).role_session_name(session).send().await.map_err(|e| {
-                let e = super::error("AssumeRole", "-", &base.endpoint, e);
-                match e.failure {
-                    Failure::Service { .. } => ConnectError::Refused {
-                        endpoint: base.endpoint.clone(),
-                        message: format!("assuming {role_arn}: {}", e.message),
-                    },
-                    _ => ConnectError::Unreachable { endpoint: base.endpoint.clone(), message: e.message },
-                }
+        let call = base.sts.assume_role().role_arn(role_arn).role_session_name(session).send();
+        let assumed = base
+            .within("AssumeRole", "-", async {
+                call.await.map_err(|e| super::error("AssumeRole", "-", &base.endpoint, e))
+            })
+            .await
+            .map_err(|e| match e.failure {
+                Failure::Service { .. } => ConnectError::Refused {
+                    endpoint: base.endpoint.clone(),
+                    message: format!("assuming {role_arn}: {}", e.message),
+                },
+                _ => ConnectError::Unreachable { endpoint: base.endpoint.clone(), message: e.message },
             })?;
         let Some(c) = assumed.credentials() else {
             return Err(ConnectError::Refused {
@@ -202,7 +217,7 @@ impl Connector {
             .to_builder()
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
             .build();
-        let cloud = Cloud::new(&config, dest.region, &self.limiter);
+        let cloud = Cloud::new(&config, dest.region, &self.limiter, self.deadline);
         self.check_account(&cloud, dest).await?;
         Ok(cloud)
     }
@@ -240,7 +255,7 @@ impl Connector {
     pub async fn connect(&self, dest: &Destination<'_>, rule: RegionRule) -> Result<Cloud, ConnectError> {
         self.check_region(dest, rule)?;
         self.credentials().await?;
-        let cloud = Cloud::new(&self.config, dest.region, &self.limiter);
+        let cloud = Cloud::new(&self.config, dest.region, &self.limiter, self.deadline);
         self.check_account(&cloud, dest).await?;
         Ok(cloud)
     }

@@ -9,7 +9,9 @@
 //! identity, instance metadata); the region an environment's definition names wins over the chain's, and
 //! `AWS_ENDPOINT_URL` points every client elsewhere (tests use a moto server on loopback). Every call has a
 //! bounded time per attempt and in total (see [`Settings`]), so no command waits forever on an endpoint
-//! that accepts connections and never answers.
+//! that accepts connections and never answers. A command a person waits for also sets a deadline for all
+//! of its calls together ([`Settings::with_deadline`]): five attempts of 30 s each are a bound for a deploy
+//! in CI, not for someone reading a diff.
 //!
 //! - [`connect`]: the checks made before anything changes (credentials, region, endpoint, account).
 //! - [`stacks`]: describing, reading and deleting stacks.
@@ -37,6 +39,7 @@ pub use poll::Poll;
 pub use s3::{Conditional, Object};
 pub use stacks::{StackEvent, StackState};
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,11 +64,21 @@ pub struct Settings {
     pub attempt_timeout: Duration,
     /// How many attempts a call gets (throttling, 5xx, timeouts and dropped connections are retried).
     pub max_attempts: u32,
+    /// How long all of the command's calls together may take, counted from [`Connector::load`]; none
+    /// (the default) for commands that must see their changes through, such as a deploy.
+    pub deadline: Option<Duration>,
 }
 
 impl Settings {
     /// The environment variable that sets [`Settings::attempt_timeout`] in seconds.
     pub const TIMEOUT_VARIABLE: &'static str = "SLIPWAY_CLOUD_TIMEOUT";
+
+    /// The environment variable that sets, in seconds, the deadline of a command that has one.
+    pub const DEADLINE_VARIABLE: &'static str = "SLIPWAY_CLOUD_DEADLINE";
+
+    /// How long a command a person waits for (`diff --against deployed`) talks to AWS in all before it
+    /// gives up, unless `SLIPWAY_CLOUD_DEADLINE` says otherwise.
+    pub const PERSON_WAITING: Duration = Duration::from_secs(60);
 
     /// The defaults, with the attempt timeout from `SLIPWAY_CLOUD_TIMEOUT` (seconds) and the attempts from
     /// the SDK's own `AWS_MAX_ATTEMPTS` when they are set.
@@ -83,6 +96,14 @@ impl Settings {
         settings
     }
 
+    /// These settings with a deadline for the whole command: `SLIPWAY_CLOUD_DEADLINE` seconds when that is
+    /// set, else `default`.
+    pub fn with_deadline(mut self, default: Duration) -> Self {
+        let set = std::env::var(Self::DEADLINE_VARIABLE).ok().and_then(|v| v.trim().parse::<f64>().ok());
+        self.deadline = Some(set.filter(|s| *s > 0.0).map_or(default, Duration::from_secs_f64));
+        self
+    }
+
     /// The longest a call can take in all: every attempt timing out, plus the retries' back-off.
     pub fn total_timeout(&self) -> Duration {
         self.attempt_timeout * self.max_attempts + Duration::from_secs(20)
@@ -91,7 +112,12 @@ impl Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { connect_timeout: Duration::from_secs(5), attempt_timeout: Duration::from_secs(30), max_attempts: 5 }
+        Settings {
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(30),
+            max_attempts: 5,
+            deadline: None,
+        }
     }
 }
 
@@ -123,6 +149,13 @@ pub struct CloudError {
     pub message: String,
     /// What kind of failure.
     pub failure: Failure,
+}
+
+impl CloudError {
+    /// Whether CloudFormation answered that the stack the call names does not exist (any more).
+    pub fn stack_missing(&self) -> bool {
+        matches!(self.failure, Failure::Service { .. }) && stacks::is_missing(&self.message)
+    }
 }
 
 /// The status of a raw HTTP response, whichever SDK crate's alias of it.
@@ -189,12 +222,45 @@ pub struct Cloud {
     pub endpoint: String,
     /// The bound on calls in flight this connection shares with every other of its command.
     limiter: Arc<Limiter>,
+    /// When the command's calls must have ended, and the bound it came from, if the command has one.
+    deadline: Option<Deadline>,
+}
+
+/// The moment a command stops waiting for AWS, shared by every connection it makes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline {
+    /// When.
+    pub at: tokio::time::Instant,
+    /// The bound it was set from, for messages.
+    pub bound: Duration,
+}
+
+impl Deadline {
+    /// The deadline `settings` ask for, counted from now.
+    pub(crate) fn from(settings: &Settings) -> Option<Deadline> {
+        settings.deadline.map(|bound| Deadline { at: tokio::time::Instant::now() + bound, bound })
+    }
+
+    /// The error of `action` (about `stack`) cut off by this deadline, naming `endpoint`.
+    pub(crate) fn error(&self, action: &'static str, stack: &str, endpoint: &str) -> CloudError {
+        CloudError {
+            action,
+            stack: stack.to_string(),
+            message: format!(
+                "AWS at {endpoint} did not answer within {} s, as long as this command waits for AWS in all \
+                 ({} seconds to change it)",
+                self.bound.as_secs_f64(),
+                Settings::DEADLINE_VARIABLE
+            ),
+            failure: Failure::Timeout,
+        }
+    }
 }
 
 impl Cloud {
     /// Clients for `region` from an SDK configuration that already carries the timeouts and retries, whose
     /// calls go through `limiter`.
-    fn new(config: &aws_config::SdkConfig, region: &str, limiter: &Arc<Limiter>) -> Self {
+    fn new(config: &aws_config::SdkConfig, region: &str, limiter: &Arc<Limiter>, deadline: Option<Deadline>) -> Self {
         let region_value = aws_config::Region::new(region.to_string());
         let watch = || limit::Watch(limiter.clone());
         let cfn =
@@ -216,6 +282,22 @@ impl Cloud {
             region: region.to_string(),
             endpoint,
             limiter: limiter.clone(),
+            deadline,
+        }
+    }
+
+    /// Runs `call` (the whole of one of this connection's operations: waiting for a place, every attempt,
+    /// every page) within the command's deadline, if it has one.
+    async fn within<T>(
+        &self,
+        action: &'static str,
+        stack: &str,
+        call: impl Future<Output = Result<T, CloudError>>,
+    ) -> Result<T, CloudError> {
+        let Some(deadline) = self.deadline else { return call.await };
+        match tokio::time::timeout_at(deadline.at, call).await {
+            Ok(result) => result,
+            Err(_) => Err(deadline.error(action, stack, &self.endpoint)),
         }
     }
 
@@ -226,9 +308,13 @@ impl Cloud {
 
     /// The AWS account the credentials belong to (STS GetCallerIdentity).
     pub async fn account(&self) -> Result<String, CloudError> {
-        let _place = self.place().await;
-        let out = self.sts.get_caller_identity().send().await.map_err(|e| self.error("GetCallerIdentity", "-", e))?;
-        Ok(out.account().unwrap_or_default().to_string())
+        self.within("GetCallerIdentity", "-", async {
+            let _place = self.place().await;
+            let out =
+                self.sts.get_caller_identity().send().await.map_err(|e| self.error("GetCallerIdentity", "-", e))?;
+            Ok(out.account().unwrap_or_default().to_string())
+        })
+        .await
     }
 
     fn error<E, R>(&self, action: &'static str, stack: &str, e: SdkError<E, R>) -> CloudError
@@ -237,5 +323,38 @@ impl Cloud {
         R: std::fmt::Debug + HttpStatus,
     {
         error(action, stack, &self.endpoint, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command that sets a deadline gets 60 s unless SLIPWAY_CLOUD_DEADLINE says otherwise; the others
+    /// have none. (The variable is not set while the unit tests run.)
+    #[test]
+    fn a_person_waits_at_most_a_minute_and_a_deploy_is_not_cut_off() {
+        assert_eq!(Settings::PERSON_WAITING, Duration::from_secs(60));
+        assert!(std::env::var_os(Settings::DEADLINE_VARIABLE).is_none(), "unset for this test");
+        assert_eq!(Settings::default().deadline, None);
+        assert_eq!(Settings::default().with_deadline(Settings::PERSON_WAITING).deadline, Some(Duration::from_secs(60)));
+        // Without it, one call alone may take longer than that.
+        assert!(Settings::default().total_timeout() > Duration::from_secs(150));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_call_past_the_deadline_fails_naming_the_endpoint() {
+        let config = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let settings = Settings { deadline: Some(Duration::from_millis(100)), ..Settings::default() };
+        let cloud = Cloud::new(&config, "us-east-1", &Limiter::new(1), Deadline::from(&settings));
+        let never = std::future::pending::<Result<(), CloudError>>();
+        let e = cloud.within("DescribeStacks", "app", never).await.unwrap_err();
+        assert_eq!(e.failure, Failure::Timeout);
+        assert_eq!(
+            e.to_string(),
+            "DescribeStacks for stack `app` failed: AWS at https://cloudformation.us-east-1.amazonaws.com did not \
+             answer within 0.1 s, as long as this command waits for AWS in all (SLIPWAY_CLOUD_DEADLINE seconds to \
+             change it)"
+        );
     }
 }

@@ -30,17 +30,20 @@ pub struct Object {
 impl Cloud {
     /// Uploads a template to `bucket` and returns the URL CloudFormation reads it from.
     pub async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> Result<String, CloudError> {
-        let _place = self.place().await;
-        self.s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body.as_bytes().to_vec().into())
-            .content_type("application/json")
-            .send()
-            .await
-            .map_err(|e| self.error("PutObject", "-", e))?;
-        Ok(self.object_url(bucket, key))
+        self.within("PutObject", "-", async {
+            let _place = self.place().await;
+            self.s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(body.as_bytes().to_vec().into())
+                .content_type("application/json")
+                .send()
+                .await
+                .map_err(|e| self.error("PutObject", "-", e))?;
+            Ok(self.object_url(bucket, key))
+        })
+        .await
     }
 
     /// The path-style URL of an object: CloudFormation reads it in every region, whatever the bucket's name.
@@ -50,66 +53,85 @@ impl Cloud {
 
     /// Creates `key` with `bytes` only if no object has that key (`If-None-Match: *`).
     pub async fn put_new(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<Conditional, CloudError> {
-        let _place = self.place().await;
-        let sent =
-            self.s3.put_object().bucket(bucket).key(key).if_none_match("*").body(ByteStream::from(bytes)).send().await;
-        match sent {
-            Ok(out) => Ok(Conditional::Done(out.e_tag().map(str::to_string))),
-            Err(e) => match self.error("PutObject", "-", e) {
-                e if precondition_failed(&e) => Ok(Conditional::Refused),
-                e => Err(e),
-            },
-        }
+        self.within("PutObject", "-", async {
+            let _place = self.place().await;
+            let sent = self
+                .s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .if_none_match("*")
+                .body(ByteStream::from(bytes))
+                .send()
+                .await;
+            match sent {
+                Ok(out) => Ok(Conditional::Done(out.e_tag().map(str::to_string))),
+                Err(e) => match self.error("PutObject", "-", e) {
+                    e if precondition_failed(&e) => Ok(Conditional::Refused),
+                    e => Err(e),
+                },
+            }
+        })
+        .await
     }
 
     /// The object at `key`, or `None` when there is none.
     pub async fn get_object(&self, bucket: &str, key: &str) -> Result<Option<Object>, CloudError> {
-        let _place = self.place().await;
-        let out = match self.s3.get_object().bucket(bucket).key(key).send().await {
-            Ok(out) => out,
-            Err(e) => {
-                let e = self.error("GetObject", "-", e);
-                if matches!(&e.failure, Failure::Service { code } if code == "NoSuchKey" || code == "NotFound") {
-                    return Ok(None);
+        self.within("GetObject", "-", async {
+            let _place = self.place().await;
+            let out = match self.s3.get_object().bucket(bucket).key(key).send().await {
+                Ok(out) => out,
+                Err(e) => {
+                    let e = self.error("GetObject", "-", e);
+                    if matches!(&e.failure, Failure::Service { code } if code == "NoSuchKey" || code == "NotFound") {
+                        return Ok(None);
+                    }
+                    return Err(e);
                 }
-                return Err(e);
-            }
-        };
-        let etag = out.e_tag().unwrap_or_default().to_string();
-        let bytes = out.body.collect().await.map_err(|e| CloudError {
-            action: "GetObject",
-            stack: "-".into(),
-            message: format!("reading s3://{bucket}/{key} failed: {e}"),
-            failure: Failure::Unreachable,
-        })?;
-        Ok(Some(Object { bytes: bytes.into_bytes().to_vec(), etag }))
+            };
+            let etag = out.e_tag().unwrap_or_default().to_string();
+            let bytes = out.body.collect().await.map_err(|e| CloudError {
+                action: "GetObject",
+                stack: "-".into(),
+                message: format!("reading s3://{bucket}/{key} failed: {e}"),
+                failure: Failure::Unreachable,
+            })?;
+            Ok(Some(Object { bytes: bytes.into_bytes().to_vec(), etag }))
+        })
+        .await
     }
 
     /// The keys below `prefix`, every page of them, in S3's order (sorted).
     pub async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, CloudError> {
-        let _place = self.place().await;
-        let mut keys = Vec::new();
-        let mut pages = self.s3.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("ListObjectsV2", "-", e))?;
-            keys.extend(page.contents().iter().filter_map(|o| o.key()).map(str::to_string));
-        }
-        Ok(keys)
+        self.within("ListObjectsV2", "-", async {
+            let _place = self.place().await;
+            let mut keys = Vec::new();
+            let mut pages = self.s3.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| self.error("ListObjectsV2", "-", e))?;
+                keys.extend(page.contents().iter().filter_map(|o| o.key()).map(str::to_string));
+            }
+            Ok(keys)
+        })
+        .await
     }
 
     /// Deletes `key` only if it is still the object with `etag` (`If-Match`).
     pub async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> Result<Conditional, CloudError> {
-        let _place = self.place().await;
-        match self.s3.delete_object().bucket(bucket).key(key).if_match(etag).send().await {
-            Ok(_) => Ok(Conditional::Done(None)),
-            Err(e) => match self.error("DeleteObject", "-", e) {
-                e if precondition_failed(&e) => Ok(Conditional::Refused),
-                e if matches!(&e.failure, Failure::Service { code } if code == "NoSuchKey" || code == "NotFound") => {
-                    Ok(Conditional::Missing)
-                }
-                e => Err(e),
-            },
-        }
+        self.within("DeleteObject", "-", async {
+            let _place = self.place().await;
+            match self.s3.delete_object().bucket(bucket).key(key).if_match(etag).send().await {
+                Ok(_) => Ok(Conditional::Done(None)),
+                Err(e) => match self.error("DeleteObject", "-", e) {
+                    e if precondition_failed(&e) => Ok(Conditional::Refused),
+                    e if matches!(&e.failure, Failure::Service { code } if code == "NoSuchKey" || code == "NotFound") => {
+                        Ok(Conditional::Missing)
+                    }
+                    e => Err(e),
+                },
+            }
+        })
+        .await
     }
 }
 

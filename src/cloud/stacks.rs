@@ -78,118 +78,140 @@ fn state_of(s: &aws_sdk_cloudformation::types::Stack, name: &str) -> StackState 
 }
 
 /// Whether a DescribeStacks error means the stack does not exist.
-fn is_missing(message: &str) -> bool {
+pub(super) fn is_missing(message: &str) -> bool {
     message.contains("does not exist")
 }
 
 impl Cloud {
     /// The stack called `name`, or `None` when there is none.
     pub async fn describe_stack(&self, name: &str) -> Result<Option<StackState>, CloudError> {
-        let _place = self.place().await;
-        let out = match self.cfn.describe_stacks().stack_name(name).send().await {
-            Ok(out) => out,
-            Err(e) => {
-                let e = self.error("DescribeStacks", name, e);
-                if is_missing(&e.message) {
-                    return Ok(None);
+        self.within("DescribeStacks", name, async {
+            let _place = self.place().await;
+            let out = match self.cfn.describe_stacks().stack_name(name).send().await {
+                Ok(out) => out,
+                Err(e) => {
+                    let e = self.error("DescribeStacks", name, e);
+                    if is_missing(&e.message) {
+                        return Ok(None);
+                    }
+                    return Err(e);
                 }
-                return Err(e);
-            }
-        };
-        Ok(out.stacks().first().map(|s| state_of(s, name)))
+            };
+            Ok(out.stacks().first().map(|s| state_of(s, name)))
+        })
+        .await
     }
 
     /// Every stack of the account and region that is not deleted, page by page.
     pub async fn list_stacks(&self) -> Result<Vec<StackState>, CloudError> {
-        let mut stacks = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .cfn
-                .describe_stacks()
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| self.error("DescribeStacks", "(all stacks)", e))?;
-            stacks.extend(out.stacks().iter().map(|s| state_of(s, "")));
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(stacks),
+        self.within("DescribeStacks", "(all stacks)", async {
+            let mut stacks = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let out = self
+                    .cfn
+                    .describe_stacks()
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(|e| self.error("DescribeStacks", "(all stacks)", e))?;
+                stacks.extend(out.stacks().iter().map(|s| state_of(s, "")));
+                match out.next_token() {
+                    Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                    _ => return Ok(stacks),
+                }
             }
-        }
+        })
+        .await
     }
 
     /// The template the stack was last deployed with, as it was submitted.
     pub async fn get_template(&self, name: &str) -> Result<String, CloudError> {
-        let _place = self.place().await;
-        let out = self
-            .cfn
-            .get_template()
-            .stack_name(name)
-            .template_stage(TemplateStage::Original)
-            .send()
-            .await
-            .map_err(|e| self.error("GetTemplate", name, e))?;
-        Ok(out.template_body().unwrap_or_default().to_string())
+        self.within("GetTemplate", name, async {
+            let _place = self.place().await;
+            let out = self
+                .cfn
+                .get_template()
+                .stack_name(name)
+                .template_stage(TemplateStage::Original)
+                .send()
+                .await
+                .map_err(|e| self.error("GetTemplate", name, e))?;
+            Ok(out.template_body().unwrap_or_default().to_string())
+        })
+        .await
     }
 
     /// The stack's events, newest first, down to (not including) the event `until`; all of them when
-    /// `until` is `None` or not found.
+    /// `until` is `None` or not found. `name` may be the stack's ID, under which CloudFormation keeps a
+    /// deleted stack's events (by name, a deleted stack does not exist).
     pub async fn events_since(&self, name: &str, until: Option<&str>) -> Result<Vec<StackEvent>, CloudError> {
-        let _place = self.place().await;
-        let mut events = Vec::new();
-        let mut pages = self.cfn.describe_stack_events().stack_name(name).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| self.error("DescribeStackEvents", name, e))?;
-            for e in page.stack_events() {
-                let id = e.event_id().unwrap_or_default();
-                if Some(id) == until {
-                    return Ok(events);
+        self.within("DescribeStackEvents", name, async {
+            let _place = self.place().await;
+            let mut events = Vec::new();
+            let mut pages = self.cfn.describe_stack_events().stack_name(name).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| self.error("DescribeStackEvents", name, e))?;
+                for e in page.stack_events() {
+                    let id = e.event_id().unwrap_or_default();
+                    if Some(id) == until {
+                        return Ok(events);
+                    }
+                    events.push(StackEvent {
+                        id: id.to_string(),
+                        timestamp: e.timestamp().map(|t| t.to_string()).unwrap_or_default(),
+                        logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                        resource_type: e.resource_type().unwrap_or_default().to_string(),
+                        status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        reason: e.resource_status_reason().map(str::to_string),
+                    });
                 }
-                events.push(StackEvent {
-                    id: id.to_string(),
-                    timestamp: e.timestamp().map(|t| t.to_string()).unwrap_or_default(),
-                    logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-                    resource_type: e.resource_type().unwrap_or_default().to_string(),
-                    status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    reason: e.resource_status_reason().map(str::to_string),
-                });
             }
-        }
-        Ok(events)
+            Ok(events)
+        })
+        .await
     }
 
     /// The ID of the stack's newest event (the first of the first page), to read only later events from.
     pub async fn latest_event_id(&self, name: &str) -> Result<Option<String>, CloudError> {
-        let _place = self.place().await;
-        let page = self
-            .cfn
-            .describe_stack_events()
-            .stack_name(name)
-            .send()
-            .await
-            .map_err(|e| self.error("DescribeStackEvents", name, e))?;
-        Ok(page.stack_events().first().and_then(|e| e.event_id()).map(str::to_string))
+        self.within("DescribeStackEvents", name, async {
+            let _place = self.place().await;
+            let page = self
+                .cfn
+                .describe_stack_events()
+                .stack_name(name)
+                .send()
+                .await
+                .map_err(|e| self.error("DescribeStackEvents", name, e))?;
+            Ok(page.stack_events().first().and_then(|e| e.event_id()).map(str::to_string))
+        })
+        .await
     }
 
     /// Starts deleting a stack.
     pub async fn delete_stack(&self, stack: &str) -> Result<(), CloudError> {
-        let _place = self.place().await;
-        self.cfn.delete_stack().stack_name(stack).send().await.map_err(|e| self.error("DeleteStack", stack, e))?;
-        Ok(())
+        self.within("DeleteStack", stack, async {
+            let _place = self.place().await;
+            self.cfn.delete_stack().stack_name(stack).send().await.map_err(|e| self.error("DeleteStack", stack, e))?;
+            Ok(())
+        })
+        .await
     }
 
     /// Continues a rollback that failed, skipping `skip` (logical IDs that cannot roll back).
     pub async fn continue_update_rollback(&self, stack: &str, skip: &[String]) -> Result<(), CloudError> {
-        let _place = self.place().await;
-        self.cfn
-            .continue_update_rollback()
-            .stack_name(stack)
-            .set_resources_to_skip(if skip.is_empty() { None } else { Some(skip.to_vec()) })
-            .send()
-            .await
-            .map_err(|e| self.error("ContinueUpdateRollback", stack, e))?;
-        Ok(())
+        self.within("ContinueUpdateRollback", stack, async {
+            let _place = self.place().await;
+            self.cfn
+                .continue_update_rollback()
+                .stack_name(stack)
+                .set_resources_to_skip(if skip.is_empty() { None } else { Some(skip.to_vec()) })
+                .send()
+                .await
+                .map_err(|e| self.error("ContinueUpdateRollback", stack, e))?;
+            Ok(())
+        })
+        .await
     }
 }
 

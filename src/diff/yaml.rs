@@ -5,8 +5,11 @@
 //! made (or miss real ones), so this module builds the value itself from a YAML event stream, where it
 //! can still see how each scalar was written:
 //!
-//! - A plain (unquoted) scalar is resolved by YAML 1.1's rules: `y`, `yes`, `on`, `true` and `n`, `no`,
-//!   `off`, `false` are booleans, each in the three spellings YAML 1.1 defines (`yes`, `Yes`, `YES`);
+//! - A plain (unquoted) scalar is resolved by YAML 1.1's rules as CloudFormation's parser applies them
+//!   (PyYAML's, which the AWS CLI shares): `yes`, `on`, `true` and `no`, `off`, `false` are booleans,
+//!   each in the three spellings YAML 1.1 defines (`yes`, `Yes`, `YES`), while `y`, `Y`, `n` and `N`,
+//!   booleans in the YAML 1.1 type repository, stay strings (aws/aws-cli#7805: a CLI that read them as
+//!   booleans broke templates CloudFormation itself reads as strings);
 //!   integers may be written in binary (`0b101`), octal (`017`), hexadecimal (`0x1F`) or base 60
 //!   (`1:30`), with `_` separators; floats need a `.` (`1.5`, `.5`, `1.5e+3`, `1:30.5`); `~`, `null` and
 //!   nothing at all are null. Everything else, timestamps included (`2010-09-09`), stays a string, and so
@@ -256,10 +259,9 @@ pub(super) fn key_string(key: Value) -> String {
 pub fn resolve_plain(text: String) -> Value {
     match text.as_str() {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => return Value::Bool(true),
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
-            return Value::Bool(false);
-        }
+        // Not `y`/`n`: CloudFormation reads those as strings.
+        "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => return Value::Bool(true),
+        "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => return Value::Bool(false),
         _ => {}
     }
     match number(&text) {
@@ -390,14 +392,14 @@ mod tests {
 
     #[test]
     fn yaml_1_1_booleans_and_nulls() {
-        for t in ["y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"] {
+        for t in ["yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"] {
             assert_eq!(plain(t), json!(true), "{t}");
         }
-        for f in ["n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"] {
+        for f in ["no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"] {
             assert_eq!(plain(f), json!(false), "{f}");
         }
-        for s in ["yEs", "oN", "tRUE", "yes please", "nope"] {
-            assert_eq!(plain(s), json!(s), "mixed case is not a YAML 1.1 boolean: {s}");
+        for s in ["y", "Y", "n", "N", "yEs", "oN", "tRUE", "yes please", "nope"] {
+            assert_eq!(plain(s), json!(s), "a string to CloudFormation: {s}");
         }
         for n in ["", "~", "null", "Null", "NULL"] {
             assert_eq!(plain(n), Value::Null, "{n:?}");

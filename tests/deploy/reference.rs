@@ -104,15 +104,15 @@ pub(crate) fn deploy_in(dir: &std::path::Path, moto: &Moto, faults: &Faults, rel
 
 /// A stack as moto holds it.
 #[derive(Debug, PartialEq)]
-struct Deployed {
-    status: String,
-    parameters: BTreeMap<String, String>,
-    tags: BTreeMap<String, String>,
-    template: String,
+pub(crate) struct Deployed {
+    pub(crate) status: String,
+    pub(crate) parameters: BTreeMap<String, String>,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) template: String,
 }
 
 /// Every stack moto holds (deleted ones are not listed), by name.
-fn stacks_in(moto: &Moto) -> BTreeMap<String, Deployed> {
+pub(crate) fn stacks_in(moto: &Moto) -> BTreeMap<String, Deployed> {
     let client = moto.client();
     block_on(async {
         let mut out = BTreeMap::new();
@@ -135,7 +135,7 @@ fn stacks_in(moto: &Moto) -> BTreeMap<String, Deployed> {
 }
 
 /// The region's exports as moto lists them: name -> value.
-fn exports_in(moto: &Moto) -> BTreeMap<String, String> {
+pub(crate) fn exports_in(moto: &Moto) -> BTreeMap<String, String> {
     let client = moto.client();
     block_on(async {
         let out = client.list_exports().send().await.unwrap();

@@ -430,6 +430,29 @@ fn a_failed_create_is_deleted_and_the_environment_returns_to_nothing() {
     assert_eq!(stacks_in(&moto), BTreeMap::from([("base", None), ("app", None), ("side", None)]));
 }
 
+/// A deletion that finishes between the status read and the events read of the wait on it (every rollback
+/// on LocalStack, whose deletes take tens of milliseconds) is a deletion that succeeded: the environment is
+/// rolled back (exit 4), not reported as a rollback that left a stack behind (exit 5).
+#[test]
+fn a_delete_that_finishes_between_two_reads_is_a_delete_that_succeeded() {
+    let (moto, faults) = setup();
+    faults.fail("shop-dev-app", Failure::CreateRollsBack);
+    faults.racing_delete("shop-dev-side");
+    let d = deploy(&faults.endpoint, "r1", &options());
+    assert_eq!(d.code, 4, "{:?}\n{}", d.outcome.ending, d.log);
+    assert!(matches!(d.outcome.ending, Ending::RolledBack { .. }), "{:?}", d.outcome.ending);
+    assert!(
+        d.summary.contains(&"shop-dev-side: rollback: deleted: it did not exist before this deploy".to_string()),
+        "{:?}",
+        d.summary
+    );
+    assert_eq!(stacks_in(&moto), BTreeMap::from([("base", None), ("app", None), ("side", None)]));
+    assert!(
+        !faults.race_pending("shop-dev-side"),
+        "the status read saw the deletion under way, the events read no stack"
+    );
+}
+
 #[test]
 fn a_failed_update_rolls_the_whole_environment_back() {
     let (moto, faults) = setup();

@@ -245,3 +245,63 @@ fn an_endpoint_that_never_answers_is_given_up_on_in_bounded_time_naming_it() {
     let first = stderr.lines().next().unwrap();
     assert!(first.starts_with(&format!("cloud error: AWS at {endpoint} did not answer in time")), "{stderr}");
 }
+
+/// A loopback endpoint that accepts every connection and never answers, holding each open.
+fn silent_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    endpoint
+}
+
+/// A person waits for `diff --against deployed`: against an endpoint that never answers it gives up on its
+/// deadline, naming the endpoint, whatever the calls' own bounds (here the defaults: five attempts of 30 s,
+/// 159 s in all before the deadline). The deadline is 60 s by default (`Settings::PERSON_WAITING`, checked
+/// by the cloud layer's unit test); SLIPWAY_CLOUD_DEADLINE shortens it here so the test takes seconds.
+#[test]
+fn diff_against_a_silent_endpoint_gives_up_on_the_commands_deadline() {
+    let endpoint = silent_endpoint();
+    let dir = tempdir();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["diff", "--against", "deployed", "--env", "dev"])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("SLIPWAY_CLOUD_TIMEOUT")
+        .env_remove("AWS_MAX_ATTEMPTS")
+        .env("SLIPWAY_CLOUD_DEADLINE", "3")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("still waiting after {:?}: no deadline cut the calls off", start.elapsed());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let took = start.elapsed();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(10), "gave up after {took:?}: {stderr}");
+    let first = stderr.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "cloud error: AWS at {endpoint} did not answer within 3 s, as long as this command waits for AWS in all \
+             (SLIPWAY_CLOUD_DEADLINE seconds to change it)"
+        ),
+        "{stderr}"
+    );
+}

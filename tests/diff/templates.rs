@@ -508,10 +508,13 @@ fn a_conditional_create_only_property_may_replace() {
     assert_eq!((p.path.as_str(), p.impact), ("Properties/SecurityGroupIds/0", MayReplace));
     assert!(matches!(&p.cause, slipway::diff::Cause::Reference { target, .. } if target == "Sg"), "{p:?}");
 
+    // The table's key schema: conditionalCreateOnly in the schema, but CloudFormation's reference says
+    // "Update requires: Replacement", and a table's key cannot change in place. The reference wins.
     let d = diff_templates(&base, &conditional("t3.micro", "web", "pk", "t"));
-    assert_eq!(verdicts(&d), expect(&[("Table", MayReplace)]));
+    assert_eq!(verdicts(&d), expect(&[("Table", Replace)]));
     assert!(resource(&d, "Table").properties.iter().any(|p| p.path.starts_with("Properties/KeySchema")
-        && p.cause == slipway::diff::Cause::ConditionalCreateOnly("KeySchema".into())));
+        && p.impact == Replace
+        && p.cause == slipway::diff::Cause::CreateOnly("KeySchema".into())));
     // The control: TableName is createOnly, so the table certainly is replaced.
     let d = diff_templates(&base, &conditional("t3.micro", "web", "id", "u"));
     assert_eq!(verdicts(&d), expect(&[("Table", Replace)]));
@@ -541,6 +544,58 @@ fn a_conditional_create_only_property_may_replace() {
         json!({"path": "Properties/InstanceType", "old": "t3.micro", "new": "t3.small", "impact": "may-replace",
                "cause": "conditional-create-only", "conditional_create_only": "InstanceType"})
     );
+}
+
+/// An Auto Scaling group, its launch template, a subnet it runs in, and what refers to the group. `policy`
+/// is the group's UpdatePolicy (none when null).
+fn scaling(subnet_cidr: &str, policy: Value) -> Value {
+    let mut group = json!({"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": {
+        "MinSize": "1", "MaxSize": "2",
+        "LaunchTemplate": {"LaunchTemplateId": {"Ref": "Template"},
+                           "Version": {"Fn::GetAtt": ["Template", "LatestVersionNumber"]}},
+        "VPCZoneIdentifier": [{"Ref": "Subnet"}]}});
+    if !policy.is_null() {
+        group["UpdatePolicy"] = policy;
+    }
+    template(json!({
+        "Template": {"Type": "AWS::EC2::LaunchTemplate",
+                     "Properties": {"LaunchTemplateData": {"ImageId": "ami-1"}}},
+        "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": "vpc-1", "CidrBlock": subnet_cidr}},
+        "Group": group,
+        // AutoScalingGroupName is createOnly for a hook: it would be replaced with a replaced group.
+        "Hook": {"Type": "AWS::AutoScaling::LifecycleHook", "Properties": {
+            "AutoScalingGroupName": {"Ref": "Group"}, "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING"}}
+    }))
+}
+
+#[test]
+fn an_auto_scaling_group_is_replaced_only_when_its_update_policy_says_will_replace() {
+    use Impact::{Replace, Update};
+    let replacing = json!({"AutoScalingReplacingUpdate": {"WillReplace": true}});
+    let rolling = json!({"AutoScalingRollingUpdate": {"MinInstancesInService": 1}});
+    for policy in [Value::Null, rolling.clone(), json!({"AutoScalingReplacingUpdate": {"WillReplace": false}})] {
+        // The group's subnets replaced (so their IDs change): the group is updated in place, keeps its
+        // name, and the hook that names it is not touched.
+        let d = diff_templates(&scaling("10.0.1.0/24", policy.clone()), &scaling("10.0.2.0/24", policy.clone()));
+        assert_eq!(verdicts(&d), expect(&[("Group", Update), ("Subnet", Replace)]), "{policy}");
+        // The group's own LaunchTemplate written differently: an update, not a possible replacement.
+        let mut other = scaling("10.0.1.0/24", policy.clone());
+        other["Resources"]["Group"]["Properties"]["LaunchTemplate"]["Version"] = json!("3");
+        let d = diff_templates(&scaling("10.0.1.0/24", policy.clone()), &other);
+        assert_eq!(verdicts(&d), expect(&[("Group", Update)]), "{policy}");
+        assert_eq!(resource(&d, "Group").properties[0].cause, slipway::diff::Cause::Value);
+    }
+    // Under WillReplace: true the same changes replace the group, and the hook with it.
+    let d = diff_templates(&scaling("10.0.1.0/24", replacing.clone()), &scaling("10.0.2.0/24", replacing.clone()));
+    assert_eq!(verdicts(&d), expect(&[("Group", Replace), ("Hook", Replace), ("Subnet", Replace)]));
+    let mut other = scaling("10.0.1.0/24", replacing.clone());
+    other["Resources"]["Group"]["Properties"]["LaunchTemplate"]["Version"] = json!("3");
+    let d = diff_templates(&scaling("10.0.1.0/24", replacing.clone()), &other);
+    assert_eq!(verdicts(&d), expect(&[("Group", Replace), ("Hook", Replace)]));
+    assert_eq!(resource(&d, "Group").properties[0].cause, slipway::diff::Cause::UpdatePolicy("LaunchTemplate".into()));
+    // The new template's policy is the one that counts: adding WillReplace with the change replaces.
+    let d = diff_templates(&scaling("10.0.1.0/24", rolling), &scaling("10.0.2.0/24", replacing));
+    assert_eq!(verdicts(&d)["Group"], Replace);
 }
 
 #[test]

@@ -107,12 +107,9 @@ fn scalar(s: &str, flow: bool, c: &mut Choices) -> String {
 fn leaf(v: &Value, flow: bool, c: &mut Choices) -> String {
     match v {
         Value::Null => c.one_of(&["null", "~", "Null", "NULL"]).into(),
-        Value::Bool(true) => {
-            c.one_of(&["true", "yes", "on", "y", "True", "TRUE", "Yes", "YES", "On", "ON", "Y"]).into()
-        }
-        Value::Bool(false) => {
-            c.one_of(&["false", "no", "off", "n", "False", "FALSE", "No", "NO", "Off", "OFF", "N"]).into()
-        }
+        // Not `y`/`n`: CloudFormation reads those as strings.
+        Value::Bool(true) => c.one_of(&["true", "yes", "on", "True", "TRUE", "Yes", "YES", "On", "ON"]).into(),
+        Value::Bool(false) => c.one_of(&["false", "no", "off", "False", "FALSE", "No", "NO", "Off", "OFF"]).into(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => scalar(s, flow, c),
         _ => unreachable!("collections are not leaves"),
@@ -422,7 +419,6 @@ fn the_yaml_writer_uses_short_forms_and_yaml_1_1_spellings() {
     let spellings: &[&[&str]] = &[
         &["T: yes"],
         &["T: on"],
-        &["T: y\n"],
         &["R: ! {"],
         &["! Ref:", "! 'Ref':", "! \"Ref\":"],
         &["Z: !GetAZs ''"],
@@ -521,7 +517,7 @@ fn the_non_specific_tag_is_the_plain_mapping() {
 }
 
 #[test]
-fn yaml_1_1_scalars_are_what_yaml_1_1_says() {
+fn yaml_1_1_scalars_are_what_cloudformation_reads() {
     // (plain YAML, the JSON value it is, a JSON value it is not)
     let cases: &[(&str, Value, Value)] = &[
         ("yes", json!(true), json!("yes")),
@@ -529,8 +525,11 @@ fn yaml_1_1_scalars_are_what_yaml_1_1_says() {
         ("NO", json!(false), json!("NO")),
         ("on", json!(true), json!("on")),
         ("Off", json!(false), json!("Off")),
-        ("y", json!(true), json!("y")),
-        ("N", json!(false), json!("N")),
+        // CloudFormation's parser, as PyYAML, leaves out YAML 1.1's `y`/`n` booleans (aws/aws-cli#7805).
+        ("y", json!("y"), json!(true)),
+        ("Y", json!("Y"), json!(true)),
+        ("n", json!("n"), json!(false)),
+        ("N", json!("N"), json!(false)),
         ("True", json!(true), json!("1")),
         ("017", json!(15), json!("017")),
         ("0x1F", json!(31), json!("0x1F")),

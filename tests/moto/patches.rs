@@ -186,6 +186,28 @@ fn imports_hold_exports_and_failures_end_in_a_rolled_back_stack() {
         assert_eq!(outputs.len(), 3, "the outputs it had");
         assert_eq!(exports(&client).await.len(), 2);
 
+        // Nor updated to give it another value: the export's value is what the importer holds.
+        let held = exports(&client).await;
+        let mut other = network();
+        other["Outputs"]["AclArn"]["Value"] = json!({"Fn::Sub": "${Acl.Arn}-v2"});
+        apply(&client, "net", ChangeSetType::Update, &other, &[("Name", "one")]).await;
+        let (status, reason, _) = stack(&client, "net").await;
+        assert_eq!(status, "UPDATE_ROLLBACK_COMPLETE", "{}", moto.log());
+        assert_eq!(exports(&client).await, held, "the export keeps its value");
+        let rolling_back = client.describe_stack_events().stack_name("net").send().await.unwrap();
+        let why: Vec<&str> = rolling_back
+            .stack_events()
+            .iter()
+            .filter(|e| e.resource_status().map(|s| s.as_str()) == Some("UPDATE_ROLLBACK_IN_PROGRESS"))
+            .filter_map(|e| e.resource_status_reason())
+            .collect();
+        assert_eq!(why.first(), Some(&"Cannot update export net-AclArn as it is in use by user."), "{reason}");
+        // An export nobody imports may change.
+        let mut unused = network();
+        unused["Outputs"]["SubnetId"]["Value"] = json!({"Fn::Sub": "${Subnet}-v2"});
+        apply(&client, "net", ChangeSetType::Update, &unused, &[("Name", "one")]).await;
+        assert_eq!(stack(&client, "net").await.0, "UPDATE_COMPLETE");
+
         // A resource that fails: the call succeeds, the stack rolls back and says which and why.
         let broken = json!({"Resources": {
             "Fine": {"Type": "AWS::SNS::Topic"},
@@ -299,5 +321,200 @@ fn a_database_with_a_managed_master_password_has_its_secret() {
         assert_eq!(status, "CREATE_COMPLETE", "{reason}: {:?}\n{}", resource_events(&client, "db").await, moto.log());
         let arn = &outputs.iter().find(|(k, _)| k == "SecretArn").unwrap().1;
         assert!(arn.starts_with("arn:aws:secretsmanager:us-east-1:111111111111:secret:rds!db-"), "{arn}");
+    });
+}
+
+/// A change set with stack tags: (ARN, status, status reason, [(action, logical ID, replacement, scope)]).
+async fn tagged_change_set(
+    client: &Client,
+    stack: &str,
+    kind: ChangeSetType,
+    template: &Value,
+    tags: &[(&str, &str)],
+) -> (String, String, String, Vec<(String, String, String, Vec<String>)>) {
+    use aws_sdk_cloudformation::types::Tag;
+    let name = format!("cs-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    let tags = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build());
+    let created = client
+        .create_change_set()
+        .stack_name(stack)
+        .change_set_name(name)
+        .change_set_type(kind)
+        .template_body(template.to_string())
+        .set_tags(Some(tags.collect()))
+        .send()
+        .await
+        .unwrap();
+    let id = created.id().unwrap().to_string();
+    let out = client.describe_change_set().change_set_name(&id).stack_name(stack).send().await.unwrap();
+    let mut changes: Vec<_> = out
+        .changes()
+        .iter()
+        .filter_map(|c| c.resource_change())
+        .map(|r| {
+            (
+                r.action().unwrap().as_str().to_string(),
+                r.logical_resource_id().unwrap().to_string(),
+                r.replacement().map(|x| x.as_str().to_string()).unwrap_or_default(),
+                r.scope().iter().map(|s| s.as_str().to_string()).collect(),
+            )
+        })
+        .collect();
+    changes.sort();
+    let status = out.status().unwrap().as_str().to_string();
+    (id, status, out.status_reason().unwrap_or_default().to_string(), changes)
+}
+
+/// Each resource's physical ID, by logical ID.
+async fn physical_ids(client: &Client, stack: &str) -> BTreeMap<String, String> {
+    let out = client.list_stack_resources().stack_name(stack).send().await.unwrap();
+    out.stack_resource_summaries()
+        .iter()
+        .map(|r| {
+            (r.logical_resource_id().unwrap().to_string(), r.physical_resource_id().unwrap_or_default().to_string())
+        })
+        .collect()
+}
+
+/// The stack's tags.
+async fn stack_tags(client: &Client, name: &str) -> BTreeMap<String, String> {
+    let out = client.describe_stacks().stack_name(name).send().await.unwrap();
+    out.stacks()[0].tags().iter().map(|t| (t.key().unwrap().to_string(), t.value().unwrap().to_string())).collect()
+}
+
+#[test]
+fn a_change_of_stack_tags_alone_updates_every_taggable_resource_and_replaces_those_with_create_only_tags() {
+    let moto = Moto::start();
+    let client = moto.client();
+    // A topic (tags updatable), a placement group (tags create-only: replaced) and a topic policy (not taggable).
+    let template = json!({"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "alerts"}},
+        "Group": {"Type": "AWS::EC2::PlacementGroup", "Properties": {"Strategy": "spread"}},
+        "Policy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [{"Ref": "Topic"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": []}}}}});
+    block_on(async {
+        let (id, status, reason, _) =
+            tagged_change_set(&client, "tagged", ChangeSetType::Create, &template, &[("team", "a")]).await;
+        assert_eq!(status, "CREATE_COMPLETE", "{reason}");
+        client.execute_change_set().change_set_name(id).stack_name("tagged").send().await.unwrap();
+        let before = physical_ids(&client, "tagged").await;
+        assert_eq!(before.len(), 3, "{before:?}\n{}", moto.log());
+
+        // The same template and tags: nothing to do.
+        let (_, status, reason, _) =
+            tagged_change_set(&client, "tagged", ChangeSetType::Update, &template, &[("team", "a")]).await;
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            (
+                "FAILED",
+                "The submitted information didn't contain changes. Submit different information to create a change set."
+            )
+        );
+
+        // Another tag value: every taggable resource is modified, the placement group replaced.
+        let (id, status, reason, changes) =
+            tagged_change_set(&client, "tagged", ChangeSetType::Update, &template, &[("team", "b")]).await;
+        assert_eq!(status, "CREATE_COMPLETE", "{reason}");
+        let tags = vec!["Tags".to_string()];
+        assert_eq!(
+            changes,
+            [
+                ("Modify".to_string(), "Group".to_string(), "True".to_string(), tags.clone()),
+                ("Modify".to_string(), "Topic".to_string(), "False".to_string(), tags.clone()),
+            ]
+        );
+        client.execute_change_set().change_set_name(id).stack_name("tagged").send().await.unwrap();
+        let (status, reason, _) = stack(&client, "tagged").await;
+        assert_eq!(
+            status,
+            "UPDATE_COMPLETE",
+            "{reason}: {:?}\n{}",
+            resource_events(&client, "tagged").await,
+            moto.log()
+        );
+        assert_eq!(stack_tags(&client, "tagged").await, BTreeMap::from([("team".to_string(), "b".to_string())]));
+        let after = physical_ids(&client, "tagged").await;
+        assert_ne!(after["Group"], before["Group"], "replaced: a new physical resource");
+        assert_eq!((&after["Topic"], &after["Policy"]), (&before["Topic"], &before["Policy"]));
+    });
+}
+
+#[test]
+fn a_tag_change_that_would_replace_a_named_resource_fails_and_rolls_back() {
+    let moto = Moto::start();
+    let client = moto.client();
+    // A key pair's tags are create-only and its name is required: CloudFormation cannot replace it.
+    let template = json!({"Resources": {"Key": {"Type": "AWS::EC2::KeyPair", "Properties": {"KeyName": "deploy"}}}});
+    block_on(async {
+        let (id, ..) = tagged_change_set(&client, "keys", ChangeSetType::Create, &template, &[("team", "a")]).await;
+        client.execute_change_set().change_set_name(id).stack_name("keys").send().await.unwrap();
+        let (id, status, _, changes) =
+            tagged_change_set(&client, "keys", ChangeSetType::Update, &template, &[("team", "b")]).await;
+        assert_eq!(status, "CREATE_COMPLETE");
+        assert_eq!(changes, [("Modify".into(), "Key".into(), "True".into(), vec!["Tags".to_string()])]);
+        client.execute_change_set().change_set_name(id).stack_name("keys").send().await.unwrap();
+        let (status, _, _) = stack(&client, "keys").await;
+        assert_eq!(status, "UPDATE_ROLLBACK_COMPLETE", "{}", moto.log());
+        assert_eq!(
+            resource_events(&client, "keys").await,
+            [(
+                "Key".to_string(),
+                "UPDATE_FAILED".to_string(),
+                "CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename deploy \
+                 and update the stack again."
+                    .to_string()
+            )]
+        );
+        assert_eq!(stack_tags(&client, "keys").await, BTreeMap::from([("team".to_string(), "a".to_string())]));
+    });
+}
+
+/// A function with `memory` MB, its code in S3 (moto's update of inline `ZipFile` code fails on its own), and
+/// the role it runs as.
+fn function(memory: u32) -> Value {
+    json!({"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Runtime": "python3.12", "Handler": "index.handler", "MemorySize": memory,
+            "Code": {"S3Bucket": "code", "S3Key": "fn.zip"},
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}}}},
+        "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Fn", "Arn"]}}}})
+}
+
+/// The reason CloudFormation gives when Lambda refuses a function's memory, up to the request's own IDs.
+const MEMORY_REFUSED: &str = "Resource handler returned message: \"'MemorySize' value failed to satisfy constraint: \
+                              Member must have value less than or equal to 10240 (Service: Lambda, Status Code: 400, \
+                              Request ID: ";
+
+#[test]
+fn lambda_refuses_more_memory_than_it_has_on_create_and_on_update() {
+    let moto = Moto::start();
+    let client = moto.client();
+    block_on(async {
+        let s3 = moto.s3();
+        s3.create_bucket().bucket("code").send().await.unwrap();
+        let zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+        s3.put_object().bucket("code").key("fn.zip").body(zip.into()).send().await.unwrap();
+        // More than Lambda gives a function (but within the schema's 32,768 for capacity providers): the
+        // resource fails, and the stack rolls back.
+        apply(&client, "big", ChangeSetType::Create, &function(20480), &[]).await;
+        assert_eq!(stack(&client, "big").await.0, "ROLLBACK_COMPLETE", "{}", moto.log());
+        let events = resource_events(&client, "big").await;
+        let failed: Vec<_> = events.iter().filter(|(_, status, _)| status == "CREATE_FAILED").collect();
+        assert_eq!(failed.len(), 1, "{events:?}");
+        assert_eq!(failed[0].0, "Fn");
+        assert!(failed[0].2.starts_with(MEMORY_REFUSED), "{}", failed[0].2);
+        assert!(failed[0].2.ends_with(", HandlerErrorCode: InvalidRequest)"), "{}", failed[0].2);
+
+        // 10,240 is the most it gives.
+        apply(&client, "fits", ChangeSetType::Create, &function(10240), &[]).await;
+        assert_eq!(stack(&client, "fits").await.0, "CREATE_COMPLETE", "{}", moto.log());
+        apply(&client, "fits", ChangeSetType::Update, &function(10241), &[]).await;
+        assert_eq!(stack(&client, "fits").await.0, "UPDATE_ROLLBACK_COMPLETE", "{}", moto.log());
+        let events = resource_events(&client, "fits").await;
+        let failed = events.iter().find(|(_, status, _)| status == "UPDATE_FAILED").expect("the function's failure");
+        assert_eq!(failed.0, "Fn");
+        assert!(failed.2.starts_with(MEMORY_REFUSED), "{}", failed.2);
     });
 }

@@ -15,6 +15,7 @@ import ipaddress
 import re
 import sys
 import threading
+import uuid
 from importlib.metadata import version
 
 
@@ -31,6 +32,7 @@ from moto.cloudformation.models import CloudFormationBackend, Event, Stack  # no
 from moto.core.exceptions import ServiceException  # noqa: E402
 from moto.ec2.models import ec2_backends  # noqa: E402
 from moto.server import main  # noqa: E402
+from cfnlint.schema.manager import PROVIDER_SCHEMA_MANAGER  # noqa: E402  (cfn-lint: moto's own dependency)
 
 # --- Template functions ---------------------------------------------------------------------------------
 
@@ -328,11 +330,51 @@ def culprit(e, stack):
     )
 
 
+# --- Failures of the services themselves ------------------------------------------------------------------
+
+# Limits a service enforces when CloudFormation's resource handler calls it, beyond what the resource's schema
+# allows (so CloudFormation's checks at change-set creation let them through): (type, property) -> (maximum,
+# service). A Lambda function's schema allows 32,768 MB (functions on capacity providers); the Lambda API
+# refuses more than 10,240 MB for any other function.
+SERVICE_MAXIMUMS = {
+    ("AWS::Lambda::Function", "MemorySize"): (10240, "Lambda"),
+}
+
+
+class HandlerError(ServiceException):
+    """A resource handler's failure, worded as CloudFormation reports one in the resource's event."""
+
+    code = "InvalidRequest"
+
+
+def refuse_out_of_service_limits(resource_json):
+    """Fails a resource whose literal property values a service refuses (moto's backends accept them), with the
+    reason CloudFormation gives: `Resource handler returned message: "..." (RequestToken: ..., HandlerErrorCode:
+    InvalidRequest)`."""
+    properties = resource_json.get("Properties") or {}
+    for (resource_type, name), (maximum, service) in SERVICE_MAXIMUMS.items():
+        value = properties.get(name)
+        if resource_json.get("Type") != resource_type or isinstance(value, (dict, list, bool)) or value is None:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if number > maximum:
+            raise HandlerError(
+                f"Resource handler returned message: \"'{name}' value failed to satisfy constraint: Member must "
+                f"have value less than or equal to {maximum} (Service: {service}, Status Code: 400, Request ID: "
+                f"{uuid.uuid4()})\" (RequestToken: {uuid.uuid4()}, HandlerErrorCode: InvalidRequest)"
+            )
+
+
 def blaming(f):
-    """Wraps moto's `parse_and_create_resource` / `parse_and_update_resource` to blame failures on the resource."""
+    """Wraps moto's `parse_and_create_resource` / `parse_and_update_resource` to blame failures on the resource,
+    after the checks of the services moto's backends lack."""
 
     def wrapper(logical_id, resource_json, *args, **kwargs):
         try:
+            refuse_out_of_service_limits(resource_json)
             return f(logical_id, resource_json, *args, **kwargs)
         except Exception as e:
             raise blame(e, logical_id, resource_json.get("Type", "?"))
@@ -457,6 +499,16 @@ def register_exports(backend, stack, new):
     stack.registered_exports = new
 
 
+def refuse_changed_exports_in_use(backend, stack, new_exports):
+    """CloudFormation changes no export another stack imports: an update that would give one a new value (a
+    replaced resource's new ID, say) fails, and the stack rolls back. moto refused only dropping one."""
+    values = {e.name: e.value for e in new_exports}
+    for export in exports_of(backend, stack):
+        users = importers(backend, export.name, stack)
+        if users and export.name in values and values[export.name] != export.value:
+            raise ValidationError(message=f"Cannot update export {export.name} as it is in use by {', '.join(users)}.")
+
+
 def declared_export_names(stack, template_dict, parameters):
     """The export names `template_dict` would declare for `stack` with `parameters` (export names may only
     use parameters, pseudo parameters and mappings, so no resource is needed to work them out)."""
@@ -474,6 +526,100 @@ def declared_export_names(stack, template_dict, parameters):
     outputs = template_dict.get("Outputs") or {}
     exported = [o for o in outputs.values() if isinstance(o, dict) and o.get("Export")]
     return {clean_json(o["Export"]["Name"], resource_map) for o in exported}
+
+
+# --- Stack tags ------------------------------------------------------------------------------------------
+
+
+def schema_of(resource_type, region):
+    """The resource type's published provider schema (as cfn-lint, moto's own dependency, bundles it), or None."""
+    try:
+        return PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
+    except Exception:
+        return None
+
+
+def tag_propagation(resource_type, region):
+    """How a change of the stack's tags reaches a resource of this type: None (not taggable), "update" or
+    "replace" (its tags are create-only: `tagUpdatable: false`, or the tag property in `createOnlyProperties`)."""
+    schema = schema_of(resource_type, region)
+    if schema is None:
+        return None
+    tagging = schema.get("tagging")
+    if tagging is None:
+        taggable, prop, updatable = "Tags" in schema.get("properties", {}), "/properties/Tags", True
+    else:
+        taggable = tagging.get("taggable", True)
+        prop, updatable = tagging.get("tagProperty", "/properties/Tags"), tagging.get("tagUpdatable", True)
+    if not taggable:
+        return None
+    return "replace" if not updatable or prop in schema.get("createOnlyProperties", []) else "update"
+
+
+def custom_name(resource_json, region):
+    """The name the template gives a resource (a create-only property that identifies it or ends in `Name`,
+    such as an `AWS::EC2::KeyPair`'s `KeyName`), which CloudFormation cannot keep through a replacement."""
+    schema = schema_of(resource_json.get("Type", ""), region) or {}
+    create_only = [p.split("/")[-1] for p in schema.get("createOnlyProperties", []) if p.count("/") == 2]
+    identifiers = [p.split("/")[-1] for p in schema.get("primaryIdentifier", [])]
+    properties = resource_json.get("Properties") or {}
+    for name in create_only:
+        if (name in identifiers or name.endswith("Name")) and isinstance(properties.get(name), str):
+            return properties[name]
+    return None
+
+
+def retagged(change_set):
+    """The resources a change of the stack's tags updates, as {logical ID: "update" | "replace"}: every taggable
+    resource the stack keeps, since CloudFormation applies all of the stack's tags to each resource when any one
+    changes (and replaces those whose tags are create-only). Empty when the tags do not change."""
+    stack = change_set.stack
+    if change_set.change_set_type != "UPDATE" or not change_set.tags or dict(change_set.tags) == dict(stack.tags or {}):
+        return {}
+    before = stack.resource_map._resource_json_map
+    found = {}
+    for logical_id, resource in (change_set.template_dict.get("Resources") or {}).items():
+        if logical_id in before and isinstance(resource, dict):
+            how = tag_propagation(resource.get("Type", ""), stack.region_name)
+            if how:
+                found[logical_id] = how
+    return found
+
+
+def tag_detail(how):
+    return {
+        "Target": {"Attribute": "Tags", "RequiresRecreation": "Always" if how == "replace" else "Never"},
+        "Evaluation": "Static",
+        "ChangeSource": "DirectModification",
+    }
+
+
+def replace_retagged(stack, retag):
+    """Executes the replacements a tag change makes (`retag`, from `retagged` before the change set was
+    applied): each resource whose tags are create-only is created anew (a new physical ID) and the old one
+    deleted, as CloudFormation does, unless the template names it, which a replacement cannot keep (the update
+    fails). moto keeps no tags of its own to update in place for the others."""
+    resource_map = stack.resource_map
+    for logical_id, how in retag.items():
+        if how != "replace":
+            continue
+        resource_json = resource_map._resource_json_map[logical_id]
+        name = custom_name(resource_json, stack.region_name)
+        if name is not None:
+            raise blame(
+                ValidationError(
+                    message=f"CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                    f"Rename {name} and update the stack again."
+                ),
+                logical_id,
+                resource_json["Type"],
+            )
+        old = resource_map._parsed_resources.get(logical_id)
+        resource_map._parsed_resources[logical_id] = parsing.parse_and_create_resource(
+            logical_id, resource_json, resource_map, stack.account_id, stack.region_name
+        )
+        if old is not None and not isinstance(old, str):
+            resource_map._delete_resource(old, resource_json)
 
 
 # --- Change sets ----------------------------------------------------------------------------------------
@@ -494,6 +640,22 @@ responses.CloudFormationResponse._validate_different_update = validate_different
 
 original_diff = models.ChangeSet.diff
 
+original_create_change_set = CloudFormationBackend.create_change_set
+
+
+def create_change_set(self, *args, **kwargs):
+    """A change set whose template and parameters are the stack's but whose tags are not is a change (every
+    taggable resource is updated); moto failed it as empty ("didn't contain changes")."""
+    change_set_id, stack_id = original_create_change_set(self, *args, **kwargs)
+    change_set = self.change_sets[change_set_id]
+    tags_change = change_set.tags and dict(change_set.tags) != dict(change_set.stack.tags or {})
+    if change_set.status == "FAILED" and change_set.change_set_type == "UPDATE" and tags_change:
+        change_set.status, change_set.execution_status, change_set.status_reason = "CREATE_COMPLETE", "AVAILABLE", None
+    return change_set_id, stack_id
+
+
+CloudFormationBackend.create_change_set = create_change_set
+
 
 def diff(self):
     """A change set's resource changes, including the resources whose template is unchanged but which use a
@@ -502,6 +664,21 @@ def diff(self):
     changes = original_diff(self)
     if self.change_set_type != "UPDATE":
         return changes
+    # A change of the stack's tags updates every taggable resource, and replaces those whose tags are
+    # create-only (moto listed none, and found the change set empty).
+    # A resource the template also changes keeps moto's (absent) verdict unless its tags replace it: moto works
+    # out no replacement for a change of properties.
+    for logical_id, how in retagged(self).items():
+        change = next((c for c in changes if c.logical_resource_id == logical_id), None)
+        if change is None:
+            resource_type = self.template_dict["Resources"][logical_id]["Type"]
+            change = models.Change("Modify", logical_id, resource_type)
+            change.replacement = "False"
+            changes.append(change)
+        change.scope = sorted(set(getattr(change, "scope", None) or []) | {"Tags"})
+        change.details = (getattr(change, "details", None) or []) + [tag_detail(how)]
+        if how == "replace":
+            change.replacement = "True"
     old, new = self.stack.parameters, self.parameters
     changed = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
     listed = {c.logical_resource_id for c in changes}
@@ -526,7 +703,7 @@ def execute_change_set(self, change_set_name, stack_name=None):
       (checked for uniqueness), its parameters, description and tags (moto kept the empty or previous ones:
       a stack made by a change set had no outputs and exported nothing).
     - Resources are created in dependency order, `DependsOn` included.
-    - An update that would remove an export another stack imports fails and rolls back.
+    - An update that would remove an export another stack imports, or change its value, fails and rolls back.
     - A failing resource does not fail the API call (moto answered 400 or 500 with the stack half made, and
       an SDK retry then "succeeded" with what was left): the stack ends ROLLBACK_COMPLETE (a create, whose
       resources are deleted again) or UPDATE_ROLLBACK_COMPLETE (an update, whose previous template is applied
@@ -561,14 +738,19 @@ def execute_change_set(self, change_set_name, stack_name=None):
                         message=f"Cannot delete export {export.name} as it is in use by {', '.join(users)}."
                     )
         stack.template = change_set.template
+        retag = retagged(change_set)
         change_set.apply()
+        replace_retagged(stack, retag)
         stack._parse_template()
         stack.description = stack.template_dict.get("Description")
         stack.parameters = dict(change_set.parameters)
         if change_set.tags:
             stack.tags = dict(change_set.tags)
         stack.output_map = stack._create_output_map()
-        register_exports(self, stack, settle_outputs(stack))
+        new_exports = settle_outputs(stack)
+        if not create:
+            refuse_changed_exports_in_use(self, stack, new_exports)
+        register_exports(self, stack, new_exports)
     except Exception as e:
         logical_id, resource_type, why = culprit(e, stack)
         change_set.execution_status = "EXECUTE_FAILED"

@@ -125,6 +125,49 @@ fn references_to_nothing() {
     );
 }
 
+/// `Fn::GetAtt` (and `${X.Attr}` in `Fn::Sub`) of an attribute the type's published schema does not have
+/// is refused: a property is not an attribute unless the schema says so, and nested attributes are read
+/// dotted. Types with no facts, and custom resources, may have any attribute.
+#[test]
+fn get_att_of_an_attribute_the_type_does_not_have() {
+    let got = refusals(|t| {
+        t.resource("Uploads", bucket());
+        t.resource("Db", Resource::new("AWS::RDS::DBInstance"));
+        t.resource("Vpc", Resource::new("AWS::EC2::VPC").prop("CidrBlock", "10.0.0.0/16"));
+        t.resource("Queue", Resource::new("AWS::SQS::Queue"));
+        t.resource("Nested", Resource::new("AWS::CloudFormation::Stack").prop("TemplateURL", "https://example.com/t"));
+        t.resource(
+            "Thing",
+            Resource::new("Custom::Thing").prop("ServiceToken", "arn:aws:lambda:us-east-1:1:function:f"),
+        );
+        // Read as attributes CloudFormation has: no refusal.
+        t.output("Host", Output::new("x", Expr::get_att("Db", "Endpoint.Address")));
+        t.output("Secret", Output::new("x", Expr::sub("${Db.MasterUserSecret.SecretArn}")));
+        t.output("Cidr", Output::new("x", Expr::get_att("Vpc", "CidrBlock")));
+        t.output("QueueName", Output::new("x", Expr::get_att("Queue", "QueueName")));
+        t.output("Url", Output::new("x", Expr::get_att("Nested", "Outputs.Url")));
+        t.output("Anything", Output::new("x", Expr::get_att("Thing", "Whatever")));
+        // A property that is not an attribute, a misspelt nested one, and one a type does not have.
+        t.output("Name", Output::new("x", Expr::get_att("Uploads", "BucketName")));
+        t.output("Port", Output::new("x", Expr::sub("${Db.Endpoint.Prot}")));
+        t.output("Id", Output::new("x", Expr::get_att("Queue", "QueueId")));
+    });
+    assert_eq!(
+        got,
+        [
+            "environment `dev`, stack `app`, Outputs/Id/Value: Fn::GetAtt of `Queue.QueueId`, but AWS::SQS::Queue has \
+             no attribute `QueueId`; did you mean `QueueUrl`?",
+            "environment `dev`, stack `app`, Outputs/Name/Value: Fn::GetAtt of `Uploads.BucketName`, but \
+             AWS::S3::Bucket has no attribute `BucketName`; its attributes are `Arn`, `DomainName`, \
+             `DualStackDomainName`, `RegionalDomainName`, `WebsiteURL`, `MetadataConfiguration.Destination`, \
+             `MetadataConfiguration.AnnotationTableConfiguration.TableArn`, \
+             `MetadataConfiguration.AnnotationTableConfiguration.TableName`, and 6 more",
+            "environment `dev`, stack `app`, Outputs/Port/Value: Fn::GetAtt of `Db.Endpoint.Prot`, but \
+             AWS::RDS::DBInstance has no attribute `Endpoint.Prot`; did you mean `Endpoint.Port`?",
+        ]
+    );
+}
+
 #[test]
 fn invalid_logical_ids() {
     assert_eq!(

@@ -10,6 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use crate::cfn::validate::limits;
 use crate::cloud::{ChangeSetOutcome, ChangeSetRequest, ParameterValue, StackState, TemplateSource};
 
+use super::stack::Unrestored;
 use super::{Deploy, Ending, StackPlan, StackResult};
 
 /// The prefix of the change sets a deploy creates; a later deploy deletes those it finds unexecuted.
@@ -194,7 +195,7 @@ impl Deploy<'_> {
 
     /// Returns one stack this deploy changed to what was recorded: deletes it if it did not exist, else
     /// deploys its previous template and parameters again.
-    async fn restore(&self, sp: &StackPlan) -> Result<String, String> {
+    async fn restore(&self, sp: &StackPlan) -> Result<String, Unrestored> {
         let name = sp.name.as_str();
         let previous = &self.previous[&sp.short];
         let Some(state) = &previous.state else {
@@ -204,7 +205,7 @@ impl Deploy<'_> {
             return Ok("deleted: it did not exist before this deploy".into());
         };
         self.phase(name, "rolling back: restoring the previous template and parameters");
-        let url = self.upload_if_large(sp, &previous.template, "previous").await.map_err(|e| e.to_string())?;
+        let url = self.upload_if_large(sp, &previous.template, "previous").await?;
         let name_for_restore = format!("{}-restore", self.change_set_name);
         let request = ChangeSetRequest {
             stack: name,
@@ -217,24 +218,23 @@ impl Deploy<'_> {
             parameters: state.parameters.iter().map(|(k, v)| (k.clone(), ParameterValue::Value(v.clone()))).collect(),
             tags: Some(&state.tags),
         };
-        let cs = match self.cloud.create_change_set(&request, &self.opts.poll).await.map_err(|e| e.to_string())? {
+        let cs = match self.cloud.create_change_set(&request, &self.opts.poll).await? {
             ChangeSetOutcome::NoChanges => return Ok("already as it was".into()),
-            ChangeSetOutcome::Failed(reason) => return Err(format!("CloudFormation refused the restore: {reason}")),
+            ChangeSetOutcome::Failed(reason) => return Err(Unrestored::Refused(reason)),
             ChangeSetOutcome::Ready(cs) => cs,
         };
         let since = self.cloud.latest_event_id(name).await.ok().flatten();
-        self.cloud.execute_change_set(name, &cs.id).await.map_err(|e| e.to_string())?;
+        self.cloud.execute_change_set(name, &cs.id).await?;
         self.in_flight.borrow_mut().executed.push((name.to_string(), cs.id.clone()));
-        match self.wait(name, since).await.map_err(|e| e.to_string())? {
+        match self.wait(name, since).await? {
             (Some(s), _) if s.status == "UPDATE_COMPLETE" => {
                 self.phase(name, "restored (rolled back)");
                 Ok("restored to its previous template and parameters".into())
             }
-            (s, events) => Err(format!(
-                "the restore ended {}{}",
-                s.map(|s| s.status).unwrap_or_else(|| "with the stack gone".into()),
-                super::root_cause(&events).map(|c| format!(": {c}")).unwrap_or_default()
-            )),
+            (s, events) => Err(Unrestored::Ended {
+                status: s.map(|s| s.status).unwrap_or_else(|| "with the stack gone".into()),
+                cause: super::root_cause(&events),
+            }),
         }
     }
 }

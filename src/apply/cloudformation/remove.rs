@@ -66,7 +66,7 @@ pub async fn remove(
                         d.phase(&name, "deleted");
                         Removed::Deleted
                     }
-                    Err(why) => Removed::Stuck(why),
+                    Err(why) => Removed::Stuck(why.to_string()),
                 }
             }
             Err(e) => Removed::Stuck(e.to_string()),

@@ -34,7 +34,7 @@ impl Deploy<'_> {
         if let Some(status) = &previous.leftover {
             self.phase(name, &format!("deleting the empty {status} stack an earlier create left behind"));
             if let Err(e) = self.delete_and_wait(name).await {
-                return StackResult::Failed { root_cause: e, state: unchanged() };
+                return StackResult::Failed { root_cause: e.to_string(), state: unchanged() };
             }
         }
         let url = match &sp.template_url {
@@ -183,11 +183,25 @@ impl Deploy<'_> {
         let mut seen = Vec::new();
         let mut delay = self.opts.poll.start();
         loop {
-            let state = self.cloud.describe_stack(stack).await?;
-            let mut events = self.cloud.events_since(stack, since.as_deref()).await.or_else(|e| {
+            let mut state = self.cloud.describe_stack(stack).await?;
+            // Events by the stack's ID: CloudFormation keeps a deleted stack's events under its ID, while by
+            // name a stack whose deletion finished since the status was read no longer exists.
+            let id = state.as_ref().map(|s| s.id.as_str()).filter(|id| !id.is_empty()).unwrap_or(stack);
+            let mut events = match self.cloud.events_since(id, since.as_deref()).await {
+                Ok(events) => events,
                 // A deleted stack has no events to read any more.
-                if state.is_none() { Ok(Vec::new()) } else { Err(e) }
-            })?;
+                Err(_) if state.is_none() => Vec::new(),
+                // Gone between the two reads (a deletion that finished, on an endpoint that keeps no events of
+                // deleted stacks): how it stands now is the answer.
+                Err(e) if e.stack_missing() => {
+                    state = self.cloud.describe_stack(stack).await?;
+                    if state.as_ref().is_some_and(StackState::in_progress) {
+                        return Err(e);
+                    }
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            };
             events.reverse();
             for event in &events {
                 self.reporter.borrow_mut().report(Report::Event { stack, event });
@@ -205,17 +219,32 @@ impl Deploy<'_> {
     }
 
     /// Deletes `stack` and waits until it is gone.
-    pub(super) async fn delete_and_wait(&self, stack: &str) -> Result<(), String> {
+    pub(super) async fn delete_and_wait(&self, stack: &str) -> Result<(), Unrestored> {
         let since = self.cloud.latest_event_id(stack).await.ok().flatten();
-        self.cloud.delete_stack(stack).await.map_err(|e| e.to_string())?;
-        match self.wait(stack, since).await.map_err(|e| e.to_string())? {
+        self.cloud.delete_stack(stack).await?;
+        match self.wait(stack, since).await? {
             (None, _) => Ok(()),
             (Some(s), _) if s.status == "DELETE_COMPLETE" => Ok(()),
-            (Some(s), events) => Err(format!(
-                "it ended {}{}",
-                s.status,
-                super::root_cause(&events).map(|c| format!(": {c}")).unwrap_or_default()
-            )),
+            (Some(s), events) => Err(Unrestored::Ended { status: s.status, cause: super::root_cause(&events) }),
         }
     }
+}
+
+/// Why a stack could not be put back (deleted, or returned to its previous template).
+#[derive(Debug, thiserror::Error)]
+pub enum Unrestored {
+    /// A CloudFormation call failed.
+    #[error(transparent)]
+    Cloud(#[from] crate::cloud::CloudError),
+    /// CloudFormation refused the change set that would have put it back.
+    #[error("CloudFormation refused the restore: {0}")]
+    Refused(String),
+    /// It ended in another state than the one asked for.
+    #[error("it ended {status}{}", .cause.as_deref().map(|c| format!(": {c}")).unwrap_or_default())]
+    Ended {
+        /// Its status.
+        status: String,
+        /// The first failure CloudFormation reported.
+        cause: Option<String>,
+    },
 }

@@ -44,11 +44,13 @@
 //!           "old": "a",                // absent when the path was added
 //!           "new": "b",                // absent when the path was removed
 //!           "impact": "replace",
-//!           "cause": "create-only",    // value | create-only | conditional-create-only |
+//!           "cause": "create-only",    // value | create-only | conditional-create-only | update-policy |
 //!                                      //   type-change | reference | unknown-type | loop-collection
 //!           "create_only": "BucketName",       // with cause create-only: the createOnly path
 //!           "conditional_create_only": "Engine",  // with cause conditional-create-only (impact
-//!                                      //   may-replace): replaced if it cannot change in place
+//!                                      //   may-replace): replaced if it cannot change in place; and
+//!                                      //   with update-policy: replaced, as the resource's UpdatePolicy
+//!                                      //   says (an Auto Scaling group's WillReplace: true)
 //!           "references": "OtherId"            // with cause reference: the (maybe) replaced resource
 //!         }]
 //!       }],
@@ -181,6 +183,10 @@ fn property(p: &PropertyChange) -> Property<'_> {
         Cause::ConditionalCreateOnly(path) => {
             conditional_create_only = Some(path.as_str());
             "conditional-create-only"
+        }
+        Cause::UpdatePolicy(path) => {
+            conditional_create_only = Some(path.as_str());
+            "update-policy"
         }
         Cause::TypeChange => "type-change",
         Cause::Reference { target, .. } => {

@@ -47,6 +47,9 @@ fn why(p: &PropertyChange) -> Option<String> {
         Cause::ConditionalCreateOnly(path) => {
             Some(format!("`{path}` is conditionalCreateOnly: replaced if the change cannot be made in place"))
         }
+        Cause::UpdatePolicy(path) => {
+            Some(format!("`{path}` changed and the UpdatePolicy's AutoScalingReplacingUpdate says WillReplace: true"))
+        }
         Cause::TypeChange => Some("the type changed".into()),
         Cause::UnknownType => Some("no facts about this type".into()),
         Cause::LoopCollection => Some(

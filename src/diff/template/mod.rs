@@ -20,6 +20,11 @@
 //!   place, which nothing in the template tells);
 //! - `update` otherwise (the referrer is updated in place with the new value).
 //!
+//! Where the resource's own `UpdatePolicy` decides what a `conditionalCreateOnly` change does (an Auto
+//! Scaling group's launch template or subnets: replaced only under `AutoScalingReplacingUpdate:
+//! {WillReplace: true}`), that decides instead ([`update_policy`]), for a changed value and for a
+//! reference alike.
+//!
 //! `Fn::ForEach` loops (the `AWS::LanguageExtensions` transform) are not resources with a type, and the
 //! resources they make have logical IDs only after expansion, which may need parameter values. So the
 //! diff does not expand them: each resource in a loop's template is compared as a resource named by the
@@ -34,6 +39,7 @@
 
 mod loops;
 mod propagate;
+mod update_policy;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -60,6 +66,10 @@ pub enum Cause {
     /// resource when the change cannot be made in place (an engine downgrade, an instance type on an
     /// instance-store instance), so it may be replaced.
     ConditionalCreateOnly(String),
+    /// The value changed under the `conditionalCreateOnly` path given, and the resource's `UpdatePolicy`
+    /// says CloudFormation replaces it for such a change (an Auto Scaling group with
+    /// `AutoScalingReplacingUpdate: {WillReplace: true}`).
+    UpdatePolicy(String),
     /// The resource's type changed.
     TypeChange,
     /// The text is unchanged, but it refers to a resource that is (or may be) replaced, so its value
@@ -356,7 +366,7 @@ fn modified(id: &str, old: &Value, new: &Value) -> Option<ResourceChange> {
     let (old_props, new_props) = (properties_of(old), properties_of(new));
     if !is_loop(id, new) {
         for d in value::differences(old_props, new_props) {
-            let (impact, cause) = property_impact(&kind, &d.path, old_props, new_props);
+            let (impact, cause) = property_impact(&kind, &d.path, old_props, new, new_props);
             properties.push(PropertyChange {
                 path: join("Properties", &d.path),
                 old: d.old,
@@ -397,8 +407,9 @@ fn join(prefix: &str, path: &[String]) -> String {
     if path.is_empty() { prefix.to_string() } else { format!("{prefix}/{}", path.join("/")) }
 }
 
-/// The impact of a change at `path` (below `Properties`) of a resource of type `kind`.
-fn property_impact(kind: &str, path: &[String], old: &Value, new: &Value) -> (Impact, Cause) {
+/// The impact of a change at `path` (below `Properties`) of a resource of type `kind`, whose new form is
+/// `resource` (its `UpdatePolicy` may decide) with properties `new`.
+fn property_impact(kind: &str, path: &[String], old: &Value, resource: &Value, new: &Value) -> (Impact, Cause) {
     let Some(spec) = resource_types::get(kind) else {
         return (Impact::MayReplace, Cause::UnknownType);
     };
@@ -412,7 +423,11 @@ fn property_impact(kind: &str, path: &[String], old: &Value, new: &Value) -> (Im
         return (Impact::Replace, Cause::CreateOnly((*pattern).to_string()));
     }
     if let Some(pattern) = spec.conditional_create_only.iter().find(|p| touches(p)) {
-        return (Impact::MayReplace, Cause::ConditionalCreateOnly((*pattern).to_string()));
+        return match update_policy::decides(kind, pattern, resource, true) {
+            Some(Impact::Update) => (Impact::Update, Cause::Value),
+            Some(impact) => (impact, Cause::UpdatePolicy((*pattern).to_string())),
+            None => (Impact::MayReplace, Cause::ConditionalCreateOnly((*pattern).to_string())),
+        };
     }
     (Impact::Update, Cause::Value)
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::{Cause, PropertyChange, ResourceChange, join, properties_of, type_of};
+use super::{Cause, PropertyChange, ResourceChange, join, properties_of, type_of, update_policy};
 use crate::cfn::{resource_types, sub_placeholders};
 use crate::diff::value::{self, is_intrinsic, overlaps};
 use crate::diff::{Change, Impact};
@@ -140,17 +140,18 @@ pub(super) fn propagate(
             let impact = match resource_types::get(&kind) {
                 None => Impact::MayReplace,
                 Some(spec) => {
-                    let under = |patterns: &[&str]| {
-                        patterns.iter().any(|p| {
+                    let under = |patterns: &[&'static str]| {
+                        patterns.iter().copied().find(|p| {
                             let segments: Vec<&str> = p.split('/').collect();
                             overlaps(&reference.path, &segments)
                         })
                     };
-                    if under(&spec.create_only) {
+                    if under(&spec.create_only).is_some() {
                         if certain { Impact::Replace } else { Impact::MayReplace }
-                    } else if under(&spec.conditional_create_only) {
-                        // A new value there replaces only when it cannot be applied in place.
-                        Impact::MayReplace
+                    } else if let Some(pattern) = under(&spec.conditional_create_only) {
+                        // A new value there replaces only when it cannot be applied in place, unless the
+                        // referrer's UpdatePolicy says which.
+                        update_policy::decides(&kind, pattern, new_r, certain).unwrap_or(Impact::MayReplace)
                     } else {
                         Impact::Update
                     }
