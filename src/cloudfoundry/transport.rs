@@ -374,6 +374,27 @@ mod tests {
     }
 
     #[test]
+    fn sends_its_token_only_under_cf_api() {
+        let settings =
+            super::super::Settings::new("https://api.example", super::super::Credentials::Token(Secret::new("t")));
+        let cf = CloudFoundry::new(settings).unwrap();
+        assert_eq!(cf.url(&Method::GET, "/v3/apps").unwrap(), "https://api.example/v3/apps");
+        assert_eq!(cf.url(&Method::GET, "https://api.example/v3/jobs/1").unwrap(), "https://api.example/v3/jobs/1");
+        for elsewhere in
+            ["https://api.example.evil/v3/jobs/1", "https://other.example/v3/jobs/1", "http://api.example/v3"]
+        {
+            let e = cf.url(&Method::GET, elsewhere).unwrap_err();
+            assert!(matches!(e, CfError::OffSite { .. }), "{elsewhere}: {e:?}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "GET {elsewhere}: the API linked outside https://api.example; slipway sends its token only to CF_API"
+                )
+            );
+        }
+    }
+
+    #[test]
     fn reads_uaa_errors() {
         let body = br#"{"error":"unauthorized","error_description":"Bad credentials"}"#;
         let e = status_error(
