@@ -7,6 +7,7 @@ mod cfn_lint;
 mod check;
 mod checkov;
 mod cli;
+mod cloudfoundry;
 mod cloudgov;
 mod compose;
 mod compose_engine;

@@ -17,8 +17,9 @@ Besides the API (api.py, api_routes.py; state and time in world.py, JSON in pres
 Faults (`POST /_test/script` with one object or a list): `{"kind": "fail_staging", "app", "error_id"}`,
 `{"kind": "crash", "app", "indexes"}` (instances of the app's next deployment that crash),
 `{"kind": "fail_binding", "service_instance", "reason"}`, `{"kind": "rate_limit", "method", "path",
-"times", "retry_after"}` and `{"kind": "hang", "method", "path"}` (a request, by method and path prefix,
-answered 429 or never answered) wait for their moment; `{"kind": "expire_tokens"}` and
+"times", "retry_after"}`, `{"kind": "reject_token", "method", "path", "times"}` and `{"kind": "hang",
+"method", "path"}` (requests, by method and path prefix, answered 429, answered 401 whatever their token,
+or never answered) wait for their moment; `{"kind": "expire_tokens"}` and
 `{"kind": "cancel_deployment", "app"}` (another user cancels the app's deployment) act at once.
 """
 
@@ -86,10 +87,10 @@ def parse_multipart(content_type, raw):
             for part in message.iter_parts()}
 
 
-def take_fault(method, path):
-    """The first waiting rate_limit or hang fault for this request, counting down its `times`."""
+def take_fault(kinds, method, path):
+    """The first waiting fault of one of `kinds` for this request, counting down its `times`."""
     for s in WORLD.scripts:
-        if s["kind"] in ("rate_limit", "hang") and s.get("method", method) == method \
+        if s["kind"] in kinds and s.get("method", method) == method \
                 and path.startswith(s.get("path", "")):
             s["times"] = s.get("times", 1) - 1
             if s["times"] <= 0:
@@ -169,7 +170,7 @@ def api_request(method, path, query, headers, raw, base):
             entry["body"] = json.loads(raw)
         except ValueError:
             return 400, ApiError(400, 1001, "CF-MessageParseError", "Request invalid due to parse error").body(), {}
-    fault = take_fault(method, path)
+    fault = take_fault(("rate_limit", "hang"), method, path)
     if fault and fault["kind"] == "hang":
         entry["status"] = "never answered"
         return None
@@ -184,7 +185,7 @@ def api_request(method, path, query, headers, raw, base):
         entry["status"] = 401
         return 401, ApiError(401, 10002, "CF-NotAuthenticated", "Authentication error").body(), {}
     known = WORLD.tokens.get(value)
-    if known is None or known["expired"]:
+    if known is None or known["expired"] or take_fault(("reject_token",), method, path):
         entry["status"] = 401
         entry["token"] = known and known["number"]
         return 401, ApiError(401, 1000, "CF-InvalidAuthToken", "Invalid Auth Token").body(), {}
@@ -221,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
                 elif method == "GET" and url.path == "/":
                     answer = (200, root(base), {})
                 elif url.path == "/uaa/oauth/token" and method == "POST":
-                    fault = take_fault(method, url.path)
+                    fault = take_fault(("hang",), method, url.path)
                     answer = None if fault and fault["kind"] == "hang" else token(self.headers, raw) + ({},)
                 else:
                     answer = api_request(method, url.path, query, self.headers, raw, base)

@@ -395,7 +395,7 @@ class World:
         if d["web_instances"] and d["web_instances"] < instances:
             instances = d["web_instances"]
         weight = d["canary_steps"][d["canary_current"] - 1]["instance_weight"]
-        canary = max(round(instances * weight / 100), 1)
+        canary = max(int(instances * weight / 100 + 0.5), 1)  # Ruby's round: halves away from zero
         return canary, 0 if weight == 100 else instances - canary + 1
 
     def scale(self, d, target_total, interim):
