@@ -48,6 +48,7 @@ impl CfServer {
         let script = repo_root().join("tests/cloudfoundry/server.py");
         let log = tempfile::Builder::new().prefix("slipway-cf-").suffix(".log").tempfile().unwrap();
         let mut child = Command::new("python3")
+            .arg("-B") // no __pycache__ in the source tree
             .arg(&script)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

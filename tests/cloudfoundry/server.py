@@ -36,9 +36,10 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import api
-import api_routes  # noqa: F401 (registers its endpoints)
-from world import ApiError, World
+sys.dont_write_bytecode = True  # run from the source tree: leave no __pycache__ beside the modules below
+import api  # noqa: E402
+import api_routes  # noqa: E402,F401 (registers its endpoints)
+from world import ApiError, World  # noqa: E402
 
 LOCK = threading.Lock()
 WORLD = World()
