@@ -11,6 +11,7 @@ pub mod cfn;
 pub mod cli;
 pub mod clock;
 pub mod cloud;
+pub mod cloudfoundry;
 pub mod diff;
 pub mod docker;
 pub mod git;

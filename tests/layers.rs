@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::support::repo_root;
 
 /// The crate's top-level modules, from the top floor down. A module may import only those after it.
-const LAYERS: [&str; 20] = [
+const LAYERS: [&str; 21] = [
     "cli",
     "environments",
     "stacks",
@@ -25,6 +25,7 @@ const LAYERS: [&str; 20] = [
     "model",
     "cfn",
     "cloud",
+    "cloudfoundry",
     "docker",
     "github",
     "clock",

@@ -12,6 +12,7 @@ mod moto_patches;
 
 mod cfn;
 mod cli;
+mod cloudfoundry;
 mod demo;
 mod deploy;
 mod diff;
