@@ -1,8 +1,8 @@
 //! dev: every merge to `main` deploys here at once; developers also run it locally with docker-compose.
 
-use crate::model::{AccountId, ComposeHost, Environment, Region, SmokeCheck, StackOutput, Tier, Trigger};
+use slipway::model::{AccountId, ComposeHost, Environment, Region, SmokeCheck, StackOutput, Tier, Trigger};
 
-const ACCOUNT: AccountId = crate::account_id!("111111111111");
+const ACCOUNT: AccountId = slipway::account_id!("111111111111");
 
 /// The dev environment.
 pub fn dev() -> Environment {

@@ -1,7 +1,7 @@
 //! Feature demos: throwaway instances from branches named `feature-demo/<name>`, run with docker-compose
 //! on a demo server and shut down when the demo is over (`slipway demo up|down|gc`).
 
-use crate::model::{Component, ComposeHost, Environment, Rollback, SmokeCheck, Tier, Trigger};
+use slipway::model::{ComposeHost, Environment, Rollback, SmokeCheck, SmokeUrl, Tier, Trigger};
 
 /// The feature-demo instance `name`: deployed on every push to `feature-demo/<name>`. A demo that does not
 /// come up is left as it is for whoever is debugging it; `slipway demo down` removes it.
@@ -11,6 +11,6 @@ pub fn feature_demo(name: &str) -> Environment {
         .deploys_from([format!("feature-demo/{name}").as_str()])
         .trigger(Trigger::Push)
         .rollback(Rollback::Leave)
-        .smoke(SmokeCheck::get("frontend", Component::Frontend, "/"))
-        .smoke(SmokeCheck::get("backend", Component::Backend, "/health"))
+        .smoke(SmokeCheck::get("frontend", SmokeUrl::service("frontend"), "/"))
+        .smoke(SmokeCheck::get("backend", SmokeUrl::service("backend"), "/health"))
 }

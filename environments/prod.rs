@@ -1,12 +1,11 @@
 //! prod: promoted from staging only, after two release managers approve and a 30-minute wait; only
 //! `main` and `release/*` may deploy here.
 
-use crate::model::{
-    AccountId, Approvals, Component, Database, DbClass, Environment, Region, Size, SmokeCheck, StackOutput, Tier,
-    Trigger,
+use slipway::model::{
+    AccountId, Approvals, Database, DbClass, Environment, Region, Size, SmokeCheck, StackOutput, Tier, Trigger,
 };
 
-const ACCOUNT: AccountId = crate::account_id!("444444444444");
+const ACCOUNT: AccountId = slipway::account_id!("444444444444");
 
 /// The production environment.
 pub fn prod() -> Environment {
@@ -17,8 +16,8 @@ pub fn prod() -> Environment {
         .trigger(Trigger::Promotion)
         .promoted_from(["staging"])
         .approvals(Approvals::new(2).from(super::release_managers()).wait_minutes(30))
-        .size(Component::Frontend, Size { instances: 3, memory_mb: 512, disk_mb: 1024 })
-        .size(Component::Backend, Size { instances: 3, memory_mb: 2048, disk_mb: 2048 })
+        .size("frontend", Size { instances: 3, memory_mb: 512, disk_mb: 1024 })
+        .size("backend", Size { instances: 3, memory_mb: 2048, disk_mb: 2048 })
         .database(Database { class: DbClass::M7gLarge, storage_gb: 100, multi_az: true, backup_days: 30 })
         .smoke(SmokeCheck::get("api-health", StackOutput::new("app", "ApiUrl"), "/health").attempts(5))
 }

@@ -1,8 +1,8 @@
 //! test: release candidates, deployed by hand after QA signs off, sharing cloud.gov space `dev` with dev.
 
-use crate::model::{AccountId, Approvals, Database, DbClass, Environment, Region, SmokeCheck, StackOutput, Tier};
+use slipway::model::{AccountId, Approvals, Database, DbClass, Environment, Region, SmokeCheck, StackOutput, Tier};
 
-const ACCOUNT: AccountId = crate::account_id!("222222222222");
+const ACCOUNT: AccountId = slipway::account_id!("222222222222");
 
 /// The test environment.
 pub fn test() -> Environment {

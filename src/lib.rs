@@ -1,32 +1,46 @@
 //! slipway: typed deployment environments in, CloudFormation templates, cloud.gov manifests and
 //! docker-compose files out; diffs against what is deployed; deploys with rollback.
 //!
-//! The flow of data: `environments` and `stacks` (typed definitions) -> [`synth`] (pure, deterministic)
-//! -> an [`synth::ArtifactSet`] that is written out, diffed or deployed.
+//! The flow of data: a team's definitions (typed values, built on [`model`] and [`cfn`]) -> [`synth`]
+//! (pure, deterministic) -> an [`synth::ArtifactSet`] and the project's rules, which are written out, diffed
+//! or deployed.
+//!
+//! Two parts. The pure part (always built): [`model`], [`cfn`], [`synth`], [`diff`] and [`app`], the
+//! definitions' own program, which is all a team's crate needs (`default-features = false`). The engine
+//! (feature `engine`, on by default): the cloud, the store, the ledger, the policy, apply, the clients
+//! and the `slipway` tool's command line ([`cli`]).
 
 #![forbid(unsafe_code)]
 
-pub mod apply;
+pub mod app;
 pub mod cfn;
-pub mod cli;
 pub mod clock;
-pub mod cloud;
-pub mod cloudfoundry;
 pub mod diff;
-pub mod docker;
-pub mod git;
 pub mod github;
-pub mod ledger;
 pub mod model;
-pub mod ops;
-pub mod policy;
-pub mod release;
-pub mod store;
 pub mod suggest;
 pub mod synth;
 pub mod vars;
 
-#[path = "../environments/mod.rs"]
-pub mod environments;
-#[path = "../stacks/mod.rs"]
-pub mod stacks;
+#[cfg(feature = "engine")]
+pub mod apply;
+#[cfg(feature = "engine")]
+pub mod cli;
+#[cfg(feature = "engine")]
+pub mod cloud;
+#[cfg(feature = "engine")]
+pub mod cloudfoundry;
+#[cfg(feature = "engine")]
+pub mod docker;
+#[cfg(feature = "engine")]
+pub mod git;
+#[cfg(feature = "engine")]
+pub mod ledger;
+#[cfg(feature = "engine")]
+pub mod ops;
+#[cfg(feature = "engine")]
+pub mod policy;
+#[cfg(feature = "engine")]
+pub mod release;
+#[cfg(feature = "engine")]
+pub mod store;

@@ -8,13 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::cfn::resources::{
+use slipway::cfn::resources::{
     Bucket, CustomDomain, Encryption, Function, KmsKey, Principal, Role, Statement, StaticSiteDistribution,
     api_invoke_permission, api_route, api_stage, bucket_policy, cloudfront_web_acl, dead_letter_queue, http_api,
     lambda_integration, log_group, managed_policy, origin_access_control,
 };
-use crate::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
-use crate::model::Component;
+use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
 
 use super::Context;
 
@@ -82,7 +81,8 @@ fn backend(cx: &Context, t: &mut Template) {
         environment.insert("DB_HOST".into(), cx.import("data", "DbHost"));
         environment.insert("DB_SECRET_ARN".into(), cx.import("data", "DbSecretArn"));
     }
-    let size = cx.env.size_of(Component::Backend);
+    // The function gets the memory the backend service has here (it is the same code cloud.gov runs).
+    let memory_mb = cx.service("backend").map_or(512, |backend| cx.env.size_of(&backend).memory_mb);
     t.resource(
         "Backend",
         Function {
@@ -90,7 +90,7 @@ fn backend(cx: &Context, t: &mut Template) {
             role_id: "BackendRole".into(),
             code_bucket: cx.import("deploy-role", "ArtifactsBucketName"),
             code_key: Expr::sub("backend/${Release}.zip"),
-            memory_mb: size.memory_mb,
+            memory_mb,
             timeout_seconds: 30,
             environment,
             vpc: Some((

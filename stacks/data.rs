@@ -2,9 +2,9 @@
 //! PostgreSQL database whose password RDS generates and keeps in Secrets Manager, with IAM authentication
 //! and enhanced monitoring. Both outlive their stack.
 
-use crate::cfn::resources::{Bucket, Encryption, Postgres, bucket_policy, rds_monitoring_role};
-use crate::cfn::{Expr, Resource, Stack, Template};
-use crate::model::Tier;
+use slipway::cfn::resources::{Bucket, Encryption, Postgres, bucket_policy, rds_monitoring_role};
+use slipway::cfn::{Expr, Resource, Stack, Template};
+use slipway::model::Tier;
 
 use super::Context;
 

@@ -4,19 +4,19 @@
 //! runs as; and the bucket deploys upload artifacts (code, large templates) to, whose requests are logged
 //! to the logging stack's bucket.
 //!
-//! Both workflow roles have fixed names ([`crate::model::Project::deploy_role_name`]), so the synthesized
+//! Both workflow roles have fixed names ([`slipway::model::Project::deploy_role_name`]), so the synthesized
 //! workflows write their ARNs without looking anything up. The deploy role trusts the OIDC subject
 //! `repo:OWNER/NAME:environment:ENV`, which GitHub gives only to jobs running in that GitHub environment,
 //! after its reviewers, wait timer and deployment branch policy let them: the branch restriction lives in
 //! that policy, because a job's token names its environment or its ref, never both. A feature demo's jobs
 //! run in no GitHub environment, so a demo's role trusts its refs instead
-//! ([`crate::model::RefPattern::trust_subjects`]).
+//! ([`slipway::model::RefPattern::trust_subjects`]).
 
-use crate::cfn::resources::{
+use slipway::cfn::resources::{
     Bucket, Encryption, Principal, Role, Statement, bucket_policy, github_oidc_provider, managed_policy,
 };
-use crate::cfn::{Expr, Resource, Stack, Template};
-use crate::model::{RefKind, Tier};
+use slipway::cfn::{Expr, Resource, Stack, Template};
+use slipway::model::{RefKind, Tier};
 
 use super::Context;
 

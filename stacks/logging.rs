@@ -3,8 +3,8 @@
 //! request to the frontend (standard logging). It imports nothing, so it is deployed first, beside the
 //! network; the stacks whose buckets and distribution log here import its name.
 
-use crate::cfn::resources::{LogBucket, log_bucket_policy};
-use crate::cfn::{Expr, Resource, Stack, Template};
+use slipway::cfn::resources::{LogBucket, log_bucket_policy};
+use slipway::cfn::{Expr, Resource, Stack, Template};
 
 use super::Context;
 

@@ -5,10 +5,10 @@
 //! of an environment's stacks follows from its imports: network and logging, then data and deploy-role,
 //! then app, then monitoring.
 
-use crate::model::{AwsTarget, Environment, Project, Tier};
+use slipway::model::{AwsTarget, Environment, Project, Service, Tier};
 
-use crate::cfn::resources::AccessLogs;
-use crate::cfn::{Expr, Output, Stack};
+use slipway::cfn::resources::AccessLogs;
+use slipway::cfn::{Expr, Output, Stack};
 
 pub mod app;
 pub mod data;
@@ -46,6 +46,11 @@ impl Context<'_> {
     /// Server access logging of a bucket into the logging stack's bucket, under `s3/<name>/`.
     pub fn access_logs(&self, name: &str) -> AccessLogs {
         AccessLogs { bucket: self.import("logging", "LogBucketName"), name: name.into() }
+    }
+
+    /// Service `name` as it runs in this environment (the project's, or the environment's own).
+    pub fn service(&self, name: &str) -> Option<Service> {
+        self.project.services_in(self.env).into_iter().find(|s| s.name == name)
     }
 
     /// A name prefix unique to this project and environment (`webapp-prod`).

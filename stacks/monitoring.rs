@@ -1,8 +1,8 @@
 //! Monitoring: CloudWatch alarms on the backend (errors, throttles, dead letters), the API and the
 //! database, notifying an SNS topic.
 
-use crate::cfn::resources::{Alarm, alarm_topic};
-use crate::cfn::{Expr, Stack, Template};
+use slipway::cfn::resources::{Alarm, alarm_topic};
+use slipway::cfn::{Expr, Stack, Template};
 
 use super::Context;
 

@@ -1,8 +1,8 @@
 //! The network: a VPC with two private subnets and no route to the internet. The backend reaches S3 and
 //! Secrets Manager through VPC endpoints, the database only from the backend's security group.
 
-use crate::cfn::resources::{Peer, Rule, SecurityGroup, subnet, vpc};
-use crate::cfn::{Expr, Resource, Stack, Template};
+use slipway::cfn::resources::{Peer, Rule, SecurityGroup, subnet, vpc};
+use slipway::cfn::{Expr, Resource, Stack, Template};
 
 use super::Context;
 

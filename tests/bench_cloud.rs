@@ -43,7 +43,7 @@ fn child(args: &[String]) -> ExitCode {
     let stacks: usize = args[1].parse().expect("a stack count");
     let project = scale::project(envs, stacks, scale::Shape::Light);
     let ui = slipway::cli::Ui::standard();
-    slipway::cli::run_with(project, std::iter::once("slipway").chain(args[3..].iter().map(String::as_str)), &ui)
+    slipway::cli::run_with(&project, std::iter::once("slipway").chain(args[3..].iter().map(String::as_str)), &ui)
 }
 
 /// Runs `slipway ARGS...` on the generated project (ENVS x STACKS) in a process of its own, pointed at the

@@ -43,15 +43,15 @@ fn measure(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
 }
 
 /// The generated project of `stacks` stacks, 10 an environment (fewer when `stacks` is under 10).
-fn generated(stacks: usize) -> slipway::model::Project {
+fn generated(stacks: usize) -> slipway::model::Definitions {
     let per_env = stacks.min(10);
     scale::project(stacks / per_env, per_env, scale::Shape::Service)
 }
 
 /// Runs the command line `args` against `project` as the `slipway` binary does; panics unless it succeeds.
-fn cli(project: slipway::model::Project, args: &[&str]) {
+fn cli(project: slipway::model::Definitions, args: &[&str]) {
     let (ui, captured) = slipway::cli::Ui::captured("");
-    let code = slipway::cli::run_with(project, std::iter::once("slipway").chain(args.iter().copied()), &ui);
+    let code = slipway::cli::run_with(&project, std::iter::once("slipway").chain(args.iter().copied()), &ui);
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{}", captured.err());
 }
 
@@ -111,7 +111,7 @@ fn main() {
         );
     }
 
-    let reference = slipway::environments::project();
+    let reference = webapp::project();
     let (med, min) = measure(runs(50), || {
         black_box(slipway::synth::synth(black_box(&reference), &[]).expect("the reference definitions synthesize"));
     });

@@ -9,6 +9,32 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The reference definitions' program (the `webapp` crate's binary), built once per test run as a team
+/// builds its own: without the engine, so that slipway's pure part is all it links.
+pub fn webapp_program() -> &'static Path {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["build", "--quiet", "--locked", "-p", "webapp"])
+            .current_dir(repo_root())
+            .output()
+            .expect("cargo runs");
+        assert!(out.status.success(), "cargo build -p webapp failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let bin = repo_root().join("target/debug/webapp");
+        assert!(bin.is_file(), "cargo build -p webapp made no {}", bin.display());
+        bin
+    })
+}
+
+/// The `slipway` engine binary, run as a user runs it, with the reference definitions' program as its
+/// app (`SLIPWAY_APP`).
+pub fn engine() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slipway"));
+    cmd.env("SLIPWAY_APP", webapp_program());
+    cmd
+}
+
 /// `../shared`, which CI puts beside the repository; its absence is a broken checkout, not a skip.
 pub fn shared_dir() -> PathBuf {
     let dir = repo_root().join("../shared");
@@ -51,7 +77,7 @@ pub fn slipway(dir: &Path, args: &[&str]) -> Run {
 
 /// Like [`slipway`], with the environment variables `vars` set (and no inherited GitHub settings).
 pub fn slipway_with(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_slipway"))
+    let out = engine()
         .args(args)
         .current_dir(dir)
         .env_remove("GITHUB_API_URL")

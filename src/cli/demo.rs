@@ -167,7 +167,7 @@ fn up(s: &Session, args: &UpArgs) -> Result<Exit, CliError> {
     let (given, branch) = args.which.resolve(s)?;
     let store = s.store()?;
     let known = crate::ledger::demos::demos(&s.block_on(crate::ledger::all_records(store))?);
-    let demo = demo::resolve(s.project(), &given, &known)?;
+    let demo = demo::resolve(s.app(), &s.assembly()?.rules, &given, &known)?;
     if !demo.slug.why.is_empty() {
         writeln!(s.err(), "note: {}", demo.slug)?;
     }
@@ -246,7 +246,7 @@ fn cause(cause: &Option<String>) -> &str {
 
 fn down(s: &Session, args: &DownArgs) -> Result<Exit, CliError> {
     let (given, _) = args.which.resolve(s)?;
-    let demo = demo::existing(s.project(), &given)?;
+    let demo = demo::existing(s.app(), &s.assembly()?.rules, &given)?;
     let reach = reach_of(s, &demo, args.host.as_deref(), args.run.assume_role.as_deref())?;
     bring_down(s, &demo, &reach, &args.run)
 }
@@ -274,7 +274,7 @@ fn bring_down(s: &Session, demo: &Demo, reach: &Reach, run: &RunArgs) -> Result<
 /// Where `ls` and `gc` look, with a warning for each place that cannot be reached.
 fn places(s: &Session, host: Option<&str>, role: Option<&str>) -> Result<Reach, CliError> {
     let (reach, skipped) =
-        s.block_on(Reach::places(s.connector(), s.project(), host, role, compose_cli().as_deref()))?;
+        s.block_on(Reach::places(s.connector(), &s.assembly()?.rules, host, role, compose_cli().as_deref()))?;
     for line in skipped {
         writeln!(s.err(), "warning: {line}")?;
     }
@@ -372,7 +372,7 @@ fn gc(s: &Session, args: &GcArgs) -> Result<Exit, CliError> {
             continue;
         }
         writeln!(s.out(), "bringing down {}: {why}", listing.name)?;
-        let demo = demo::existing(s.project(), &listing.slug)?;
+        let demo = demo::existing(s.app(), &s.assembly()?.rules, &listing.slug)?;
         let its = reach_of(s, &demo, args.host.as_deref(), args.run.assume_role.as_deref())?;
         let done = bring_down(s, &demo, &its, &args.run)?;
         exit = exit.max(done);

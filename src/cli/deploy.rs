@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use super::progress::{Progress, Prompt};
 use super::run_args::{ApplyArgs, ApprovalArgs};
 use super::{CliError, Exit, Session};
-use crate::apply::cloudformation::{InFlight, summary};
+use crate::apply::cloudformation::{Ending, InFlight, summary};
 use crate::ledger::RunKind;
 use crate::ops::deploy::{End, Io, Request};
-use crate::ops::release::NewRelease;
+use crate::ops::release::{NewRelease, Source};
 use crate::release::Created;
 
 /// Deploys a release to an environment: its CloudFormation stacks, change set per stack, in dependency
@@ -59,7 +59,10 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         id: &args.release,
         commit: s.commit(args.commit.as_deref()),
         git_ref: s.git_ref(args.git_ref.as_deref()),
-        from: args.from.as_deref(),
+        from: match args.from.as_deref() {
+            Some(dir) => Source::Reviewed(dir),
+            None => Source::Synthesized(&s.assembly()?.set),
+        },
         uncommitted: s.uncommitted(),
         allow_dirty: args.allow_dirty,
     };
@@ -117,8 +120,19 @@ pub(super) fn apply_release(
             for line in summary(&ran.plan, applied) {
                 writeln!(s.out(), "{line}")?;
             }
-            Ok(Exit::of_ending(&applied.ending))
+            Ok(exit_of(&applied.ending))
         }
+    }
+}
+
+/// The exit status of how an apply ended.
+pub fn exit_of(ending: &Ending) -> Exit {
+    match ending {
+        Ending::Deployed => Exit::Success,
+        Ending::Refused { .. } => Exit::Refused,
+        Ending::CloudFailed { .. } => Exit::CloudFailed,
+        Ending::RolledBack { .. } => Exit::RolledBack,
+        Ending::RollbackIncomplete { .. } => Exit::RollbackIncomplete,
     }
 }
 

@@ -1,189 +1,33 @@
-//! `slipway diff`: what the definitions synthesize now, compared with an earlier `slipway synth` output
-//! directory or with the deployed stacks, or any two templates (or directories of them) given by path,
-//! rendered for a terminal, a pull-request comment or a machine.
-
-use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+//! `slipway diff --against deployed`: what the definitions synthesize now, compared with the deployed
+//! stacks (GetTemplate through the environment's role), and CloudFormation's own replacement verdicts with
+//! `--change-set`. Every other diff (against a synth directory, or two paths) is the definitions' own, and
+//! is handed to their program; both end the same way ([`diff_finish`]).
 
 use super::{CliError, Exit, Session};
-use crate::diff::render;
-use crate::synth::{ArtifactKey, MANIFEST};
+use crate::app::cli::{Against, DiffArgs, Streams, diff_ending, diff_finish, unknown_environment};
 
-/// Shows what would change: every CloudFormation template the definitions synthesize now, compared
-/// resource by resource with the same file in DIR or with the deployed stack (security changes first,
-/// each resource with its impact: create, update, orphan, may-replace, replace, destroy), and a unified
-/// diff of every other file.
-///
-/// `slipway diff OLD NEW` compares two CloudFormation templates that slipway need not have written
-/// (JSON or YAML, one of each if you like, read as CloudFormation reads them), or two directories of
-/// templates matched by relative path. In a directory, files ending in .json, .yaml, .yml or .template
-/// are templates: one only a side has is added or removed, and one that is neither JSON nor YAML is an
-/// error. Other files, and hidden files and directories, are not compared (a note lists them).
-///
-/// With --exit-code, the exit status is 0 when nothing differs, 2 when something does, and 1 on any error.
-#[derive(Debug, clap::Args)]
-pub struct DiffArgs {
-    /// The old template, or directory of templates (with NEW, instead of --against).
-    #[arg(value_name = "OLD", requires = "new", conflicts_with_all = ["against", "envs", "demos", "change_set"])]
-    old: Option<PathBuf>,
-    /// The new template, or directory of templates.
-    #[arg(value_name = "NEW")]
-    new: Option<PathBuf>,
-    /// Compare only this environment (repeatable); all of them by default.
-    #[arg(long = "env", value_name = "NAME")]
-    envs: Vec<String>,
-    /// Also synthesize the feature-demo instance NAME (repeatable), as `slipway synth --demo` did.
-    #[arg(long = "demo", value_name = "NAME")]
-    demos: Vec<String>,
-    /// What to compare with: a directory an earlier `slipway synth --out DIR` wrote (it has a
-    /// manifest.json), or `deployed` for the stacks deployed now (GetTemplate through the standard AWS
-    /// credential and region chain, refused when the credentials are for another account than the
-    /// environment's; `AWS_ENDPOINT_URL` overrides the endpoint). A directory named `deployed` is
-    /// `./deployed`.
-    #[arg(long, value_name = "DIR|deployed", value_parser = parse_against)]
-    against: Option<Against>,
-    /// With `--against deployed`: also create a change set on each deployed stack, take CloudFormation's
-    /// replacement verdicts over slipway's own, and delete the change set again.
-    #[arg(long)]
-    change_set: bool,
-    /// How to show the differences: `text` (coloured on a terminal unless NO_COLOR is set), `markdown`
-    /// (a pull-request comment) or `json` (a stable shape, see the README).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Exit 0 when nothing differs, 2 when something does, 1 on any error (like `git diff --exit-code`).
-    #[arg(long)]
-    exit_code: bool,
-}
-
-/// How to show the differences.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    /// For a terminal or a CI log.
-    Text,
-    /// For a pull-request comment.
-    Markdown,
-    /// For machines: a stable, documented shape (see the README).
-    Json,
-}
-
-impl From<Format> for render::Format {
-    fn from(f: Format) -> Self {
-        match f {
-            Format::Text => render::Format::Text,
-            Format::Markdown => render::Format::Markdown,
-            Format::Json => render::Format::Json,
-        }
+/// `slipway diff`: against the deployed stacks here, anything else by the definitions' program (`own`).
+pub fn run(s: &Session, args: &DiffArgs, own: impl FnOnce() -> Result<Exit, CliError>) -> Result<Exit, CliError> {
+    if !matches!(args.against, Some(Against::Deployed)) || args.old.is_some() {
+        return own();
     }
+    let (mut out, mut err) = (s.out(), s.err());
+    let color = s.ui().standard && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let mut io = Streams { out: &mut out, err: &mut err, color };
+    diff_ending(args, &mut io, |io| deployed(s, args, io))
 }
 
-/// What `--against` names.
-#[derive(Clone, Debug)]
-enum Against {
-    /// An earlier `slipway synth` output directory.
-    Dir(PathBuf),
-    /// The deployed stacks.
-    Deployed,
-}
-
-fn parse_against(s: &str) -> Result<Against, String> {
-    Ok(if s == "deployed" { Against::Deployed } else { Against::Dir(PathBuf::from(s)) })
-}
-
-pub fn run(s: &Session, args: &DiffArgs) -> Result<Exit, CliError> {
-    match diff(s, args) {
-        Ok(differs) if args.exit_code && differs => Ok(Exit::Differs),
-        Ok(_) => Ok(Exit::Success),
-        // `--exit-code` promises 1 for every error, whatever its kind; a closed pipe stays a quiet exit.
-        Err(e) if args.exit_code && !e.is_broken_pipe() => {
-            e.render(&mut s.err())?;
-            Ok(Exit::Refused)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Computes and renders the diff; whether anything differs.
-fn diff(s: &Session, args: &DiffArgs) -> Result<bool, CliError> {
-    let against = match (&args.old, &args.new, &args.against) {
-        (Some(old), Some(new), _) => return diff_paths(s, old, new, args),
-        (_, _, Some(against)) => against,
-        _ => {
-            return Err(CliError::user(
-                "nothing to compare: give `--against DIR|deployed`, or two templates (or directories of \
-                 templates) as `OLD NEW`",
-            )
-            .hint(
-                "`--against DIR` compares the definitions with an earlier `slipway synth --out DIR`, \
-                 `--against deployed` with the deployed stacks",
-            ));
-        }
-    };
-    let project = s.with_demos(&args.demos)?;
+/// Compares with the deployed stacks; whether anything differs.
+fn deployed(s: &Session, args: &DiffArgs, io: &mut Streams) -> Result<bool, CliError> {
+    let assembly = if args.demos.is_empty() { s.assembly()?.clone() } else { s.app().assembly(&args.demos)? };
+    let project = assembly.project();
     for env in &args.envs {
-        project.find(env).ok_or_else(|| super::session::unknown_environment(&project, env))?;
+        project.find(env).ok_or_else(|| unknown_environment(project, env))?;
     }
-    let only = args.envs.clone();
-    if args.change_set && !matches!(against, Against::Deployed) {
-        return Err(CliError::user(
-            "--change-set needs --against deployed: a change set compares with a deployed stack",
-        ));
-    }
-    let set = crate::synth::synth(&project, &only)?;
-    let (old, new, verdicts) = match against {
-        Against::Dir(dir) => {
-            let read = crate::synth::read_dir(dir, &only)?;
-            for path in &read.changed {
-                writeln!(
-                    s.err(),
-                    "note: `{}` changed after `slipway synth` wrote it (its SHA-256 differs from {MANIFEST}); \
-                     comparing what it holds now",
-                    dir.join(path).display()
-                )?;
-            }
-            (read.artifacts, set.artifacts.clone(), BTreeMap::new())
-        }
-        Against::Deployed => {
-            let (old, verdicts) = s.block_on(crate::ops::deployed::for_diff(
-                &s.connector_for_a_person(),
-                &project,
-                &set,
-                args.change_set,
-            ))?;
-            // CloudFormation holds only the templates: compare those, not the other files.
-            let new = set.artifacts.iter().filter(|(k, _)| k.stack().is_some()).map(|(k, v)| (k.clone(), v.clone()));
-            (old, new.collect(), verdicts)
-        }
-    };
-    let mut diff = crate::diff::artifacts::diff_artifacts(&old, &new, &set.environments)?;
-    for env in &mut diff.environments {
-        for stack in &mut env.stacks {
-            if let Some(v) = verdicts.get(&ArtifactKey::template(&env.name, &stack.name)) {
-                stack.template.apply_verdicts(v);
-            }
-        }
-    }
-    show(s, &diff, args)
-}
-
-/// Renders `diff` as asked; whether anything differs.
-fn show(s: &Session, diff: &crate::diff::Diff, args: &DiffArgs) -> Result<bool, CliError> {
-    let color =
-        args.format == Format::Text && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
-    render::render(diff, args.format.into(), color, &mut s.out())?;
-    Ok(!diff.is_empty())
-}
-
-/// `slipway diff OLD NEW`: two templates or two directories of them, no definitions involved.
-fn diff_paths(s: &Session, old: &Path, new: &Path, args: &DiffArgs) -> Result<bool, CliError> {
-    let compared = crate::diff::diff_paths(old, new)?;
-    if !compared.skipped.is_empty() {
-        const SHOWN: usize = 5;
-        let mut list = compared.skipped.iter().take(SHOWN).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
-        if compared.skipped.len() > SHOWN {
-            list.push_str(&format!(" and {} more", compared.skipped.len() - SHOWN));
-        }
-        writeln!(s.err(), "note: not compared, as not templates (.json, .yaml, .yml, .template): {list}")?;
-    }
-    show(s, &compared.diff, args)
+    let set = assembly.set.only(&args.envs);
+    let (old, verdicts) =
+        s.block_on(crate::ops::deployed::for_diff(&s.connector_for_a_person(), project, &set, args.change_set))?;
+    // CloudFormation holds only the templates: compare those, not the other files.
+    let new = set.artifacts.iter().filter(|(k, _)| k.stack().is_some()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    diff_finish(&old, &new, &set.environments, &verdicts, args, io)
 }

@@ -1,161 +1,19 @@
-//! The one error type of the command line: it knows its kind (which fixes the exit status) and carries
-//! hints that tell the user what to do next. Every library error becomes one through a `From` impl here,
-//! so the kind of each is decided once.
+//! The engine's errors as the command line reports them: each becomes a [`CliError`] (defined with the
+//! definitions' command line, `crate::app::error`) through a `From` impl here, so the kind of each, and so
+//! its exit status, is decided once.
 
-use std::fmt::Write as _;
-use std::io::{self, Write};
-
-use super::exit::Exit;
+use super::CliError;
 use crate::apply::cloudformation::PlanError;
 use crate::cloud::{CloudError, ConnectError};
-use crate::diff::{ArtifactError, FilesError};
 use crate::ledger::LedgerError;
 use crate::ledger::lock::LockError;
-use crate::model::Problems;
 use crate::ops::OpsError;
 use crate::release::ReleaseError;
 use crate::store::StoreError;
-use crate::synth::{OutputError, ReadError};
-
-/// What kind of failure, which fixes the exit status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The input was refused (exit 1).
-    User,
-    /// A cloud API failed (exit 3).
-    Cloud,
-    /// A bug in slipway (exit 70).
-    Internal,
-    /// Writing to standard output failed because the reader went away: not an error.
-    BrokenPipe,
-}
-
-/// An error as the user sees it.
-#[derive(Debug)]
-pub struct CliError {
-    kind: ErrorKind,
-    message: String,
-    details: Vec<String>,
-    hints: Vec<String>,
-}
-
-impl CliError {
-    /// A refused input.
-    pub fn user(message: impl Into<String>) -> Self {
-        CliError { kind: ErrorKind::User, message: message.into(), details: Vec::new(), hints: Vec::new() }
-    }
-
-    /// A failure of a cloud API.
-    pub fn cloud(message: impl Into<String>) -> Self {
-        CliError { kind: ErrorKind::Cloud, ..CliError::user(message) }
-    }
-
-    /// A bug.
-    pub fn internal(message: impl Into<String>) -> Self {
-        CliError { kind: ErrorKind::Internal, ..CliError::user(message) }
-    }
-
-    /// Adds a detail line (one of several things wrong).
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.details.push(detail.into());
-        self
-    }
-
-    /// Adds a hint.
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hints.push(hint.into());
-        self
-    }
-
-    /// The error's kind.
-    pub fn kind(&self) -> ErrorKind {
-        self.kind
-    }
-
-    /// Whether this is a closed standard output, which ends the command quietly.
-    pub fn is_broken_pipe(&self) -> bool {
-        self.kind == ErrorKind::BrokenPipe
-    }
-
-    /// How the command ends with this error.
-    pub fn exit(&self) -> Exit {
-        match self.kind {
-            ErrorKind::User => Exit::Refused,
-            ErrorKind::Cloud => Exit::CloudFailed,
-            ErrorKind::Internal => Exit::Internal,
-            ErrorKind::BrokenPipe => Exit::Success,
-        }
-    }
-
-    /// Writes the error as the user reads it.
-    pub fn render(&self, w: &mut dyn Write) -> io::Result<()> {
-        let label = match self.kind {
-            ErrorKind::Cloud => "cloud error",
-            ErrorKind::Internal => "internal error",
-            _ => "error",
-        };
-        let mut s = format!("{label}: {}\n", self.message);
-        for d in &self.details {
-            let _ = writeln!(s, "  - {d}");
-        }
-        for h in &self.hints {
-            let _ = writeln!(s, "hint: {h}");
-        }
-        w.write_all(s.as_bytes())
-    }
-}
-
-impl From<io::Error> for CliError {
-    fn from(e: io::Error) -> Self {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            CliError { kind: ErrorKind::BrokenPipe, ..CliError::user("broken pipe") }
-        } else {
-            CliError::user(format!("could not write output: {e}"))
-        }
-    }
-}
-
-impl From<Problems> for CliError {
-    fn from(p: Problems) -> Self {
-        let mut e = CliError::user(format!("{p}:"));
-        e.details = p.0.iter().map(ToString::to_string).collect();
-        e.hint("fix them in the definitions, then run `slipway check` again")
-    }
-}
-
-impl From<OutputError> for CliError {
-    fn from(e: OutputError) -> Self {
-        CliError::user(e.to_string())
-    }
-}
-
-impl From<ReadError> for CliError {
-    fn from(e: ReadError) -> Self {
-        let dir = match &e {
-            ReadError::NotADirectory(d) | ReadError::NoManifest { dir: d, .. } => d.display().to_string(),
-            _ => "DIR".to_string(),
-        };
-        CliError::user(e.to_string()).hint(format!("run `slipway synth --out {dir}` on the revision you want"))
-    }
-}
 
 impl From<PlanError> for CliError {
     fn from(e: PlanError) -> Self {
         CliError::user(e.to_string())
-    }
-}
-
-impl From<ArtifactError> for CliError {
-    fn from(e: ArtifactError) -> Self {
-        CliError::user(e.to_string())
-            .hint("a template that is neither JSON nor YAML cannot be compared; check where it came from")
-    }
-}
-
-impl From<FilesError> for CliError {
-    fn from(e: FilesError) -> Self {
-        let hint = e.hint();
-        CliError::user(e.to_string()).hint(hint)
     }
 }
 
@@ -236,7 +94,6 @@ impl From<crate::ops::release::SourceError> for CliError {
         use crate::ops::release::SourceError;
         match e {
             SourceError::Read(e) => e.into(),
-            SourceError::Definitions(p) => p.into(),
             SourceError::Dirty { .. } => CliError::user(e.to_string())
                 .hint("commit the changes and release that commit, or pass --allow-dirty to release them as they are (the release says so)"),
             SourceError::Edited { ref path, .. } | SourceError::Unlisted(ref path) => {
@@ -276,10 +133,9 @@ impl From<crate::ops::github::GitHubOpsError> for CliError {
                 err.hint("what was changed before the failure stays; running it again changes only what still differs")
             }
             GitHubOpsError::UnknownEnvironments(details) => {
-                let mut err =
-                    CliError::user("refusing to apply: workflows name GitHub environments the definitions do not have");
-                err.details = details;
-                err.hint("GitHub creates an environment a job names on its first run, with no protection at all")
+                CliError::user("refusing to apply: workflows name GitHub environments the definitions do not have")
+                    .details(details)
+                    .hint("GitHub creates an environment a job names on its first run, with no protection at all")
                     .hint("fix the workflow, or define the environment; nothing was changed")
             }
             GitHubOpsError::Unreadable { .. } => CliError::user(e.to_string()),
@@ -329,15 +185,12 @@ impl From<OpsError> for CliError {
                 let hint = format!("`slipway history --env {env}` lists what ran there");
                 CliError::user(e.to_string()).hint(hint)
             }
-            OpsError::Refused(refusals) => {
-                let mut e = CliError::user(format!(
-                    "refused by the policy ({} rule{}); nothing was changed:",
-                    refusals.len(),
-                    if refusals.len() == 1 { "" } else { "s" }
-                ));
-                e.details = refusals.iter().map(ToString::to_string).collect();
-                e
-            }
+            OpsError::Refused(refusals) => CliError::user(format!(
+                "refused by the policy ({} rule{}); nothing was changed:",
+                refusals.len(),
+                if refusals.len() == 1 { "" } else { "s" }
+            ))
+            .details(refusals.iter().map(ToString::to_string)),
         }
     }
 }

@@ -44,13 +44,13 @@ pub fn run(s: &Session, args: &GitHubArgs) -> Result<Exit, CliError> {
 }
 
 fn apply(s: &Session, args: &ApplyArgs) -> Result<Exit, CliError> {
-    let set = crate::synth::synth(s.project(), &[])?;
-    let file = gh::environments(s.project());
+    let assembly = s.assembly()?;
+    let file = gh::environments(assembly.project());
     let dir = args.workflows.clone().or_else(|| {
         let d = s.working_tree_top().join(".github/workflows");
         d.is_dir().then_some(d)
     });
-    crate::ops::github::check_workflows(&file, &set.artifacts, dir.as_deref()).map_err(OpsError::from)?;
+    crate::ops::github::check_workflows(&file, &assembly.set.artifacts, dir.as_deref()).map_err(OpsError::from)?;
     let settings = crate::github::Settings::from_env();
     let changes = s.block_on(crate::ops::github::apply_settings(settings, &file, args.dry_run))?;
     let verb = if args.dry_run { "would change" } else { "changed" };

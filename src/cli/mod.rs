@@ -1,18 +1,15 @@
-//! The command line: one module per subcommand, each with its arguments (whose doc comments are the
-//! `--help` text) and one `run(&Session, &Args)` that resolves them, calls one engine operation and
-//! renders what it returns. The CLI writes no ledger record and calls no cloud, GitHub, Docker or S3 API
-//! itself: that is the engine's (`ops` and below).
+//! The engine's command line (the `slipway` tool): one module per subcommand, each with its arguments
+//! (whose doc comments are the `--help` text) and one `run(&Session, &Args)` that resolves them, calls one
+//! engine operation and renders what it returns. The CLI writes no ledger record and calls no cloud,
+//! GitHub, Docker or S3 API itself: that is the engine's (`ops` and below). The definitions' own commands
+//! (`synth`, `check`, `envs`, `graph`, `diff` without the cloud) are handed to the definitions' program.
 
-mod check;
 mod demo;
 mod deploy;
 mod diff;
-mod envs;
 mod error;
-mod exit;
 mod freeze;
 mod github;
-mod graph;
 mod history;
 mod progress;
 mod promote;
@@ -21,39 +18,44 @@ mod rollback;
 mod run_args;
 mod session;
 mod status;
-mod synth;
 mod ui;
 mod unlock;
 mod verify;
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-pub use error::{CliError, ErrorKind};
-pub use exit::Exit;
+pub use crate::app::{CliError, ErrorKind, Exit};
+pub use deploy::exit_of;
 pub use session::Session;
 pub use ui::{Captured, Sink, Ui};
 
+use crate::app::App;
+use crate::app::cli::{CheckArgs, EnvsArgs, GraphArgs, ListFormat, SynthArgs};
 use crate::clock::{Clock, SystemClock};
-use crate::model::Project;
 
 /// Synthesizes CloudFormation templates, cloud.gov manifests and docker-compose files from typed
 /// environment definitions.
 #[derive(Debug, Parser)]
 #[command(name = "slipway", version, max_term_width = 100)]
 pub struct Cli {
+    /// The definitions' program: a command line run in the working directory (default: `app` in the
+    /// `[package.metadata.slipway]` table of the nearest Cargo.toml, else `cargo run --quiet --` there).
+    #[arg(long, global = true, value_name = "COMMAND", env = "SLIPWAY_APP")]
+    app: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    Synth(synth::SynthArgs),
-    Diff(diff::DiffArgs),
-    Check(check::CheckArgs),
-    Envs(envs::EnvsArgs),
+    Synth(SynthArgs),
+    Diff(crate::app::cli::DiffArgs),
+    Check(CheckArgs),
+    Envs(EnvsArgs),
     #[command(name = "github")]
     GitHub(github::GitHubArgs),
     Deploy(deploy::DeployArgs),
@@ -65,7 +67,7 @@ enum Command {
     Freeze(freeze::FreezeArgs),
     Unfreeze(freeze::UnfreezeArgs),
     Unhold(freeze::UnholdArgs),
-    Graph(graph::GraphArgs),
+    Graph(GraphArgs),
     History(history::HistoryArgs),
     Status(status::StatusArgs),
     Unlock(unlock::UnlockArgs),
@@ -95,33 +97,28 @@ impl Command {
     }
 }
 
-/// How a listing command prints: for people, or as JSON for scripts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum ListFormat {
-    Text,
-    Json,
-}
-
-/// Runs the command line `args` (the first item is the program name) against `project`, on `ui`.
-pub fn run_with<I, T>(project: Project, args: I, ui: &Ui) -> ExitCode
+/// Runs the command line `args` (the first item is the program name) against the definitions `app`, on
+/// `ui`.
+pub fn run_with<I, T>(app: &dyn App, args: I, ui: &Ui) -> ExitCode
 where
     I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
+    T: Into<OsString> + Clone,
 {
-    run_at(project, args, ui, &SystemClock)
+    run_at(app, args, ui, &SystemClock)
 }
 
 /// [`run_with`] at the time `clock` tells (a test of rules about time, without waiting for them).
-pub fn run_at<I, T>(project: Project, args: I, ui: &Ui, clock: &dyn Clock) -> ExitCode
+pub fn run_at<I, T>(app: &dyn App, args: I, ui: &Ui, clock: &dyn Clock) -> ExitCode
 where
     I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
+    T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     let table = Exit::table();
     let parsed = Cli::command()
         .after_help(table.clone())
         .mut_subcommands(|sub| sub.after_help(table.clone()))
-        .try_get_matches_from(args)
+        .try_get_matches_from(&args)
         .and_then(|matches| Cli::from_arg_matches(&matches));
     let cli = match parsed {
         Ok(cli) => cli,
@@ -135,8 +132,9 @@ where
             return Exit::Success.into();
         }
     };
-    let result = Session::new(project, ui, cli.command.store().and_then(|s| s.store.clone()), clock)
-        .and_then(|s| dispatch(&s, &cli.command));
+    let rest = &args[1.min(args.len())..];
+    let result = Session::new(app, ui, cli.command.store().and_then(|s| s.store.clone()), clock)
+        .and_then(|s| dispatch(&s, &cli.command, rest));
     let _ = ui.out.clone().flush();
     match result {
         Ok(exit) => exit.into(),
@@ -148,14 +146,15 @@ where
     }
 }
 
-fn dispatch(s: &Session, command: &Command) -> Result<Exit, CliError> {
+/// Runs `command`; `rest` is the command line without the program name, what the definitions' program
+/// gets for the commands that are its own.
+fn dispatch(s: &Session, command: &Command, rest: &[OsString]) -> Result<Exit, CliError> {
+    let own = || s.delegate(&without_global_app(rest));
     match command {
-        Command::Synth(args) => synth::run(s, args),
-        Command::Diff(args) => diff::run(s, args),
-        Command::Check(args) => check::run(s, args),
+        Command::Synth(_) | Command::Check(_) | Command::Envs(_) | Command::Graph(_) => own(),
+        Command::Diff(args) => diff::run(s, args, own),
         Command::Deploy(args) => deploy::run(s, args),
         Command::Demo(args) => demo::run(s, args),
-        Command::Envs(args) => envs::run(s, args),
         Command::GitHub(args) => github::run(s, args),
         Command::Release(args) => release::run(s, args),
         Command::Promote(args) => promote::run(s, args),
@@ -164,7 +163,6 @@ fn dispatch(s: &Session, command: &Command) -> Result<Exit, CliError> {
         Command::Freeze(args) => freeze::freeze(s, args),
         Command::Unfreeze(args) => freeze::unfreeze(s, args),
         Command::Unhold(args) => freeze::unhold(s, args),
-        Command::Graph(args) => graph::run(s, args),
         Command::History(args) => history::run(s, args),
         Command::Status(args) => status::run(s, args),
         Command::Unlock(args) => unlock::run(s, args),
@@ -172,31 +170,72 @@ fn dispatch(s: &Session, command: &Command) -> Result<Exit, CliError> {
     }
 }
 
-/// The `slipway` binary: this repository's project, the process's arguments, standard streams. A panic
-/// is a bug in slipway: it is reported as one and ends with exit 70, never with a raw backtrace.
-pub fn main() -> ExitCode {
-    main_with(crate::environments::project())
+/// The command line without the engine's own `--app` option, which the definitions' program does not take.
+fn without_global_app(rest: &[OsString]) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for arg in rest {
+        if skip {
+            skip = false;
+            continue;
+        }
+        match arg.to_str() {
+            Some("--app") => skip = true,
+            Some(a) if a.starts_with("--app=") => {}
+            _ => out.push(arg.clone()),
+        }
+    }
+    out
 }
 
-/// A binary of `project`: the process's arguments and standard streams, and a panic reported as a bug
-/// in slipway (exit 70).
-pub fn main_with(project: Project) -> ExitCode {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".into());
-        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!(
-            "internal error: slipway panicked{at}: {message}\nhint: this is a bug in slipway; please report it \
-             with the command you ran and this message"
-        );
-    }));
+/// The `slipway` engine: the definitions' program found from the working directory (or named with `--app`
+/// or `SLIPWAY_APP`), the process's arguments, standard streams. A panic is a bug in slipway: it is
+/// reported as one and ends with exit 70, never with a raw backtrace.
+pub fn main() -> ExitCode {
+    crate::app::cli::report_panics();
     let result = std::panic::catch_unwind(|| {
         let ui = Ui::standard();
-        run_with(project, std::env::args_os(), &ui)
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let named = Cli::command()
+            .ignore_errors(true)
+            .try_get_matches_from(&args)
+            .ok()
+            .and_then(|m| m.get_one::<String>("app").cloned());
+        let here = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+        match crate::app::program::Program::locate(named.as_deref(), &here) {
+            Ok(program) => run_with(&program, args, &ui),
+            // `--help` and `--version` need no definitions.
+            Err(_)
+                if args
+                    .iter()
+                    .skip(1)
+                    .any(|a| matches!(a.to_str(), Some("--help" | "-h" | "--version" | "-V" | "help"))) =>
+            {
+                run_with(
+                    &crate::model::Definitions::from(crate::model::Project::new(
+                        "",
+                        crate::model::Repository::new("", ""),
+                    )),
+                    args,
+                    &ui,
+                )
+            }
+            Err(e) => {
+                let _ = CliError::from(crate::app::AppError::from(e)).render(&mut ui.err.clone());
+                Exit::Refused.into()
+            }
+        }
     });
+    result.unwrap_or_else(|_| Exit::Internal.into())
+}
+
+/// A program that links the engine with its own definitions (tests, a team's all-in-one binary): the
+/// process's arguments and standard streams, and a panic reported as a bug in slipway (exit 70).
+pub fn main_with(app: &dyn App) -> ExitCode {
+    crate::app::cli::report_panics();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let ui = Ui::standard();
+        run_with(app, std::env::args_os(), &ui)
+    }));
     result.unwrap_or_else(|_| Exit::Internal.into())
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::run_args::StoreArgs;
 use super::{CliError, Exit, ListFormat, Session};
-use crate::ops::release::NewRelease;
+use crate::ops::release::{NewRelease, Source};
 use crate::release::{self, Created};
 
 /// Makes, lists and shows releases.
@@ -99,7 +99,10 @@ fn create(s: &Session, args: &CreateArgs) -> Result<Exit, CliError> {
         id: &args.id,
         commit: s.commit(args.commit.as_deref()),
         git_ref: s.git_ref(args.git_ref.as_deref()),
-        from: args.from.as_deref(),
+        from: match args.from.as_deref() {
+            Some(dir) => Source::Reviewed(dir),
+            None => Source::Synthesized(&s.assembly()?.set),
+        },
         uncommitted: s.uncommitted(),
         allow_dirty: args.allow_dirty,
     };

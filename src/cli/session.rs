@@ -1,17 +1,20 @@
 //! What every command runs with, resolved once from the command line and the process's environment
-//! before the command runs (ripgrep's resolved arguments, jj's command helper): the definitions, the
-//! streams, the async runtime, the store and the AWS credential chain (each opened on first use, so that a
+//! before the command runs (ripgrep's resolved arguments, jj's command helper): the definitions (asked
+//! for their assembly on first use, so that `history` or `unlock` of a named environment still runs them
+//! once and `--help` never), the streams, the async runtime, the store and the AWS credential chain (each opened on first use, so that a
 //! command that needs neither never touches them), who is running it and from which CI run, the working
 //! tree's commit and ref, and the clock.
 //!
 //! Every command's `run` takes a `&Session` and its own arguments, and nothing else.
 
 use std::cell::OnceCell;
+use std::ffi::OsString;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use super::ui::{Sink, Ui};
 use super::{CliError, Exit};
+use crate::app::{App, Assembly, Output};
 use crate::clock::Clock;
 use crate::cloud::{Connector, Settings};
 use crate::ledger::Actor;
@@ -22,7 +25,8 @@ use crate::store::{Location, Store};
 /// The resolved context of one command.
 pub struct Session<'a> {
     ui: &'a Ui,
-    project: Project,
+    app: &'a dyn App,
+    assembly: OnceCell<Assembly>,
     runtime: tokio::runtime::Runtime,
     store_location: Option<String>,
     store: OnceCell<Store>,
@@ -33,9 +37,9 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// The session of a command on `project`, writing to `ui`, with the store `--store`/`SLIPWAY_STORE`
-    /// names (`store`), at the time `clock` tells.
-    pub fn new(project: Project, ui: &'a Ui, store: Option<String>, clock: &'a dyn Clock) -> Result<Self, CliError> {
+    /// The session of a command on the definitions `app`, writing to `ui`, with the store
+    /// `--store`/`SLIPWAY_STORE` names (`store`), at the time `clock` tells.
+    pub fn new(app: &'a dyn App, ui: &'a Ui, store: Option<String>, clock: &'a dyn Clock) -> Result<Self, CliError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -44,7 +48,8 @@ impl<'a> Session<'a> {
         let actor = actor(&here);
         Ok(Session {
             ui,
-            project,
+            app,
+            assembly: OnceCell::new(),
             runtime,
             store_location: store,
             store: OnceCell::new(),
@@ -56,8 +61,31 @@ impl<'a> Session<'a> {
     }
 
     /// The definitions.
-    pub fn project(&self) -> &Project {
-        &self.project
+    pub fn app(&self) -> &dyn App {
+        self.app
+    }
+
+    /// What the definitions synthesize now, and their rules: asked for on first use.
+    pub fn assembly(&self) -> Result<&Assembly, CliError> {
+        if let Some(assembly) = self.assembly.get() {
+            return Ok(assembly);
+        }
+        let assembly = self.app.assembly(&[])?;
+        Ok(self.assembly.get_or_init(|| assembly))
+    }
+
+    /// The project, as its rules say it.
+    pub fn project(&self) -> Result<&Project, CliError> {
+        Ok(self.assembly()?.project())
+    }
+
+    /// Hands the command line `args` (without the program name) to the definitions' own command line,
+    /// its output to this command's streams.
+    pub fn delegate(&self, args: &[OsString]) -> Result<Exit, CliError> {
+        if self.ui.standard {
+            return Ok(self.app.run(args, Output::Standard));
+        }
+        Ok(self.app.run(args, Output::To(&mut self.out(), &mut self.err())))
     }
 
     /// The streams.
@@ -125,12 +153,13 @@ impl<'a> Session<'a> {
 
     /// What the engine's operations work with: the definitions, the store, who, and the time.
     pub fn context(&self) -> Result<Context<'_>, CliError> {
-        Ok(Context { project: &self.project, store: self.store()?, actor: &self.actor, clock: self.clock })
+        Ok(Context { project: self.project()?, store: self.store()?, actor: &self.actor, clock: self.clock })
     }
 
     /// The environment `name`, or a refusal that suggests the closest and lists them all.
     pub fn environment(&self, name: &str) -> Result<&Environment, CliError> {
-        self.project.find(name).ok_or_else(|| unknown_environment(&self.project, name))
+        let project = self.project()?;
+        project.find(name).ok_or_else(|| unknown_environment(project, name))
     }
 
     /// Refuses any of `names` that is not an environment; the names, in order.
@@ -166,24 +195,6 @@ impl<'a> Session<'a> {
         crate::git::uncommitted(&self.here)
     }
 
-    /// Refuses definitions that `slipway check` refuses, with every problem.
-    pub fn checked(&self) -> Result<(), CliError> {
-        let problems = crate::model::check(&self.project);
-        if problems.is_empty() { Ok(()) } else { Err(crate::model::Problems(problems).into()) }
-    }
-
-    /// The project with the feature-demo instances `demos` added.
-    pub fn with_demos(&self, demos: &[String]) -> Result<Project, CliError> {
-        let mut project = self.project.clone();
-        for name in demos {
-            project = project.with_demo(name).ok_or_else(|| {
-                CliError::user(format!("cannot make feature demo `{name}`: this project defines no feature demos"))
-                    .hint("give the project a demo factory with `Project::demos_from`")
-            })?;
-        }
-        Ok(project)
-    }
-
     /// Ends a command that printed `text` on the results stream.
     pub fn print(&self, text: &str) -> Result<Exit, CliError> {
         use std::io::Write;
@@ -192,15 +203,7 @@ impl<'a> Session<'a> {
     }
 }
 
-/// The refusal of an environment `project` does not have.
-pub fn unknown_environment(project: &Project, name: &str) -> CliError {
-    let mut e = CliError::user(format!("no environment `{name}`"));
-    if let Some(close) = project.closest(name) {
-        e = e.hint(format!("did you mean `{close}`?"));
-    }
-    let all: Vec<&str> = project.all_environments().map(|e| e.name.as_str()).collect();
-    e.hint(format!("the environments are: {}", all.join(", ")))
-}
+pub use crate::app::cli::unknown_environment;
 
 /// Who runs this: `GITHUB_ACTOR`, else the operating system's user, else git's; and the CI run's URL when
 /// GitHub Actions says where it is.

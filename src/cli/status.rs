@@ -39,7 +39,8 @@ enum Format {
 
 pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
     let names = s.environments(&args.envs)?;
-    let envs: Vec<_> = s.project().all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
+    let envs: Vec<_> =
+        s.project()?.all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
     // Without the drift check, AWS is needed only for an S3 store.
     let connector = if args.no_drift { None } else { Some(s.connector_for_a_person()) };
     let cx = s.context()?;

@@ -46,6 +46,8 @@ pub struct Ui {
     pub interactive: bool,
     /// The terminal's width in columns, for a live view.
     pub width: u16,
+    /// Whether these are the process's own standard streams (which a program it runs can inherit).
+    pub standard: bool,
 }
 
 impl Ui {
@@ -62,6 +64,7 @@ impl Ui {
             terminal,
             interactive,
             width,
+            standard: true,
         }
     }
 
@@ -75,6 +78,7 @@ impl Ui {
             terminal: false,
             interactive: false,
             width: 100,
+            standard: false,
         };
         (ui, captured)
     }

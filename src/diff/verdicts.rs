@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::Impact;
+#[cfg(feature = "engine")]
 use crate::cloud::{Recreation, Replacement, ResourceChange};
 
 /// Replacement verdicts of a change set, by logical ID.
@@ -18,6 +19,7 @@ pub struct Verdicts {
 
 impl Verdicts {
     /// The verdicts of a change set's resource changes (those CloudFormation gave a verdict for).
+    #[cfg(feature = "engine")]
     pub fn of(changes: &[ResourceChange]) -> Verdicts {
         let mut verdicts = Verdicts::default();
         for change in changes {

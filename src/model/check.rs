@@ -6,15 +6,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::environment::Environment;
+use super::names::name_problem;
 use super::problem::Problem;
-use super::project::Project;
+use super::project::{Definitions, Project};
 use super::target::Target;
 
 /// The longest name a Cloud Foundry app may have and still be its own route's host name (a DNS label).
 const MAX_APP_NAME: usize = 63;
 
-/// Checks the project's environments; an empty list means they are sound.
-pub fn check(project: &Project) -> Vec<Problem> {
+/// Checks the definitions' environments and services; an empty list means they are sound.
+pub fn check(definitions: &Definitions) -> Vec<Problem> {
+    let project = &definitions.project;
     let mut problems = Vec::new();
     let all: Vec<&Environment> = project.all_environments().collect();
     check_names(project, &all, &mut problems);
@@ -26,8 +28,8 @@ pub fn check(project: &Project) -> Vec<Problem> {
         check_environment(env, &envs, &mut problems);
     }
     check_promotion_cycles(&envs, &mut problems);
-    super::app_check::check_apps(project, &envs, &mut problems);
-    super::github_check::check_github(project, &envs, &mut problems);
+    super::service_check::check_services(project, &envs, &mut problems);
+    super::github_check::check_github(definitions, &envs, &mut problems);
     problems.sort();
     problems.dedup();
     problems
@@ -72,12 +74,21 @@ fn check_names(project: &Project, envs: &[&Environment], problems: &mut Vec<Prob
                 &env.name,
                 "name",
                 format!(
-                    "`{}` is reserved: synth writes the project-wide GitHub settings under `{}/`; choose another name",
-                    env.name, env.name
+                    "`{}` is reserved: synth writes {} under `{}/`; choose another name",
+                    env.name,
+                    if env.name == "github" { "the project-wide GitHub settings" } else { "the project's rules" },
+                    env.name
                 ),
             ));
         }
-        let app = format!("{}-{}-{}", project.name, "frontend", env.name);
+        let longest =
+            project.services_in(env).into_iter().filter(|s| s.on_cloud_gov).map(|s| s.name).max_by_key(String::len);
+        let Some(app) = longest
+            .filter(|_| env.cloud_gov_target().is_some())
+            .map(|s| super::service::cloud_gov_app_name(&project.name, &env.name, &s))
+        else {
+            continue;
+        };
         if app.len() > MAX_APP_NAME {
             problems.push(Problem::new(
                 &env.name,
@@ -93,30 +104,7 @@ fn check_names(project: &Project, envs: &[&Environment], problems: &mut Vec<Prob
 }
 
 /// Names that cannot be environments, because project-wide artifacts live in directories of that name.
-pub const RESERVED_NAMES: [&str; 1] = ["github"];
-
-/// Why `name` cannot be part of a CloudFormation stack name and a cloud.gov app name, if it cannot.
-///
-/// Stack names allow `[A-Za-z][-A-Za-z0-9]*`; Cloud Foundry app names become route host names, which
-/// want lowercase DNS labels. The intersection is lowercase letters, digits and single inner hyphens.
-pub fn name_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        return Some("is empty");
-    }
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Some("must start with a lowercase letter (it is part of stack and app names)");
-    }
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Some(
-            "may hold only lowercase letters, digits and hyphens (it is part of CloudFormation stack names \
-             and cloud.gov app names)",
-        );
-    }
-    if name.ends_with('-') || name.contains("--") {
-        return Some("may not end with a hyphen or hold two in a row");
-    }
-    None
-}
+pub const RESERVED_NAMES: [&str; 2] = ["github", "slipway"];
 
 fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec<Problem>) {
     let name = env.name.as_str();

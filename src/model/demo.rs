@@ -23,9 +23,8 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use super::app::Component;
-use super::check::name_problem;
-use super::project::Project;
+use super::names::name_problem;
+use super::project::Definitions;
 
 /// The branch prefix of feature demos: `feature-demo/<name>`.
 pub const BRANCH_PREFIX: &str = "feature-demo/";
@@ -123,22 +122,36 @@ pub struct NameBudget {
 }
 
 impl NameBudget {
-    /// The budget of project `project`, whose longest CloudFormation stack short name is
-    /// `longest_stack` (`deploy-role`; empty when it has no stacks).
-    pub fn new(project: &str, longest_stack: &str) -> Result<Self, SlugError> {
-        let longest_component =
-            Component::ALL.iter().copied().max_by_key(|c| c.as_str().len()).unwrap_or(Component::Frontend);
+    /// The budget of project `project`, whose longest CloudFormation stack short name is `longest_stack`
+    /// (`deploy-role`; empty when it has no stacks), whose longest cloud.gov service name is
+    /// `longest_service` (empty when a demo runs nothing on cloud.gov) and whose longest backing service
+    /// name is `longest_backing` (empty when it has none).
+    pub fn new(
+        project: &str,
+        longest_stack: &str,
+        longest_service: &str,
+        longest_backing: &str,
+    ) -> Result<Self, SlugError> {
         let stack = if longest_stack.is_empty() { "<stack>" } else { longest_stack };
-        let limits = vec![
+        let mut limits = vec![
             NameLimit::new("the CloudFormation stack name", format!("{project}-{SLUG}-{stack}"), 128),
-            NameLimit::new(
-                "the cloud.gov app name and route host (a DNS label)",
-                super::app::cloud_gov_app_name(project, SLUG, longest_component),
-                63,
-            ),
             NameLimit::new("the demo server's host name (a DNS label)", SLUG.to_string(), 63),
-            NameLimit::new("the compose project, network and volume names", format!("{project}-{SLUG}-db-data"), 255),
+            NameLimit::new("the compose project and network names", format!("{project}-{SLUG}"), 255),
         ];
+        if !longest_service.is_empty() {
+            limits.push(NameLimit::new(
+                "the cloud.gov app name and route host (a DNS label)",
+                super::service::cloud_gov_app_name(project, SLUG, longest_service),
+                63,
+            ));
+        }
+        if !longest_backing.is_empty() {
+            limits.push(NameLimit::new(
+                "the compose volume names",
+                format!("{project}-{SLUG}-{longest_backing}-data"),
+                255,
+            ));
+        }
         let budget = NameBudget { limits };
         let binding = budget.binding();
         if binding.room() < MIN_ROOM {
@@ -153,19 +166,33 @@ impl NameBudget {
         Ok(budget)
     }
 
-    /// The budget of `project`: its name, and the longest stack name any of its environments (or a
-    /// demo of it) has.
-    pub fn for_project(project: &Project) -> Result<Self, SlugError> {
-        let probe = project.demo_factory.map(|make| make("probe"));
-        let longest = project
-            .environments
-            .iter()
-            .chain(probe.iter())
-            .flat_map(|env| (project.stacks)(project, env))
-            .map(|stack| stack.name)
-            .max_by(|a, b| a.len().cmp(&b.len()).then_with(|| b.cmp(a)))
-            .unwrap_or_default();
-        Self::new(&project.name, &longest)
+    /// The budget of `definitions`: the project's name, and the longest stack, cloud.gov service and backing
+    /// service names any of its environments or demos has (a demo's, as its factory makes one).
+    pub fn for_project(definitions: &Definitions) -> Result<Self, SlugError> {
+        let [stack, service, backing] = Self::longest_names(definitions);
+        Self::new(&definitions.project.name, &stack, &service, &backing)
+    }
+
+    /// The longest stack, cloud.gov service and backing service names the definitions' environments and
+    /// demos have: what a budget is made of besides the project's name.
+    pub fn longest_names(definitions: &Definitions) -> [String; 3] {
+        let example = definitions.demo_factory.map(|make| make("example"));
+        let project = &definitions.project;
+        let envs: Vec<&crate::model::Environment> = project.environments.iter().chain(example.iter()).collect();
+        let longest = |names: Vec<String>| {
+            names.into_iter().max_by(|a, b| a.len().cmp(&b.len()).then_with(|| b.cmp(a))).unwrap_or_default()
+        };
+        let stack = longest(envs.iter().flat_map(|env| definitions.stacks_of(env)).map(|s| s.name).collect());
+        let service = longest(
+            envs.iter()
+                .filter(|env| env.cloud_gov_target().is_some())
+                .flat_map(|env| project.services_in(env))
+                .filter(|s| s.on_cloud_gov)
+                .map(|s| s.name)
+                .collect(),
+        );
+        let backing = longest(envs.iter().flat_map(|env| project.backing_in(env)).map(|b| b.name).collect());
+        [stack, service, backing]
     }
 
     /// The limit that leaves the least room, which sets the longest slug.
@@ -310,7 +337,7 @@ mod tests {
     use super::*;
 
     fn webapp() -> NameBudget {
-        NameBudget::new("webapp", "deploy-role").unwrap()
+        NameBudget::new("webapp", "deploy-role", "frontend", "db").unwrap()
     }
 
     #[test]
@@ -327,9 +354,9 @@ mod tests {
         let budget = webapp();
         assert_eq!(budget.binding().pattern, "webapp-frontend-<slug>");
         assert_eq!(budget.max_len(), 63 - "webapp-frontend-".len());
-        let longer = NameBudget::new("a-much-longer-project-name", "deploy-role").unwrap();
+        let longer = NameBudget::new("a-much-longer-project-name", "deploy-role", "frontend", "db").unwrap();
         assert_eq!(longer.max_len(), budget.max_len() - ("a-much-longer-project-name".len() - "webapp".len()));
-        let err = NameBudget::new(&"p".repeat(50), "").unwrap_err();
+        let err = NameBudget::new(&"p".repeat(50), "", "frontend", "").unwrap_err();
         assert!(err.to_string().starts_with(&format!("the project name `{}` leaves 3 characters", "p".repeat(50))));
     }
 

@@ -7,12 +7,31 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use super::app::{App, Component};
+use serde::{Deserialize, Serialize};
+
+use super::backing::BackingService;
 use super::git_ref::RefPattern;
+use super::service::{Service, Size};
 use super::target::{AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, Region, Target};
 
+/// Durations as whole seconds in the project's rules (`"wait_seconds": 1800`), not serde's default pair.
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
 /// How close to production an environment is. It orders environments and picks defaults (sizes, retention).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Tier {
     /// A throwaway feature-demo instance.
     Demo,
@@ -46,7 +65,8 @@ impl fmt::Display for Tier {
 }
 
 /// What starts a deploy to the environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Trigger {
     /// A push to one of the environment's refs deploys it.
     Push,
@@ -70,7 +90,7 @@ impl fmt::Display for Trigger {
 }
 
 /// A named group of people who may approve a deploy.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     /// The group's name (a GitHub team, say).
     pub name: String,
@@ -86,7 +106,7 @@ impl Group {
 }
 
 /// What must happen before a deploy to the environment may start.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approvals {
     /// How many distinct people must approve.
     pub required: u32,
@@ -95,6 +115,7 @@ pub struct Approvals {
     /// How long a release must have run in the environment it is promoted from before it may come here
     /// (time to call it off). slipway's policy counts it, once, from the ledger; GitHub's own wait timer is
     /// left at zero, since it would count again before every job of the environment.
+    #[serde(rename = "wait_seconds", with = "seconds")]
     pub wait: Duration,
 }
 
@@ -135,19 +156,8 @@ impl Approvals {
     }
 }
 
-/// How big one component runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Size {
-    /// How many instances run.
-    pub instances: u32,
-    /// Memory per instance, in MiB.
-    pub memory_mb: u32,
-    /// Disk per instance, in MiB.
-    pub disk_mb: u32,
-}
-
-/// The database instance classes the reference stacks offer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Database instance classes an environment's database may run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum DbClass {
     T4gMicro,
@@ -168,8 +178,9 @@ impl DbClass {
     }
 }
 
-/// The environment's database.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The environment's relational database: its size, for the stacks that make it; and, on cloud.gov, the
+/// reason a PostgreSQL backing service is bound (an environment without a database binds none there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Database {
     /// The instance class.
     pub class: DbClass,
@@ -182,7 +193,7 @@ pub struct Database {
 }
 
 /// A value a stack exports as an output: `StackOutput::new("app", "ApiUrl")`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackOutput {
     /// The stack's short name (`app`).
     pub stack: String,
@@ -198,13 +209,21 @@ impl StackOutput {
 }
 
 /// Where a smoke check's base URL comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SmokeUrl {
     /// A stack output (`StackOutput::new("app", "ApiUrl")`), read after the stacks deployed.
     Stack(StackOutput),
-    /// Where the environment's compose target publishes a component (`http://host:port`), checked after
+    /// Where the environment's compose target publishes a service (`http://host:port`), checked after
     /// the compose project came up.
-    App(Component),
+    Service(String),
+}
+
+impl SmokeUrl {
+    /// Where the compose target publishes service `name`.
+    pub fn service(name: impl Into<String>) -> Self {
+        SmokeUrl::Service(name.into())
+    }
 }
 
 impl From<StackOutput> for SmokeUrl {
@@ -213,24 +232,18 @@ impl From<StackOutput> for SmokeUrl {
     }
 }
 
-impl From<Component> for SmokeUrl {
-    fn from(component: Component) -> Self {
-        SmokeUrl::App(component)
-    }
-}
-
 impl fmt::Display for SmokeUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SmokeUrl::Stack(o) => write!(f, "output `{}` of stack `{}`", o.output, o.stack),
-            SmokeUrl::App(c) => write!(f, "the URL the compose target publishes `{c}` on"),
+            SmokeUrl::Service(s) => write!(f, "the URL the compose target publishes `{s}` on"),
         }
     }
 }
 
 /// An HTTP check that proves a deploy healthy: GET `path` below a base URL, which a stack output holds or
-/// where the compose target publishes an app.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// where the compose target publishes a service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmokeCheck {
     /// A short name for reports.
     pub name: String,
@@ -243,12 +256,13 @@ pub struct SmokeCheck {
     /// How many times to try before the check fails.
     pub attempts: u32,
     /// How long one attempt may take.
+    #[serde(rename = "timeout_seconds", with = "seconds")]
     pub timeout: Duration,
 }
 
 impl SmokeCheck {
-    /// A GET of `path` below the URL `url` gives (a [`StackOutput`] or a [`Component`]), expecting 200,
-    /// three attempts of ten seconds.
+    /// A GET of `path` below the URL `url` gives (a [`StackOutput`], or [`SmokeUrl::service`]), expecting
+    /// 200, three attempts of ten seconds.
     pub fn get(name: impl Into<String>, url: impl Into<SmokeUrl>, path: impl Into<String>) -> Self {
         SmokeCheck {
             name: name.into(),
@@ -274,7 +288,8 @@ impl SmokeCheck {
 }
 
 /// What a failed deploy does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Rollback {
     /// Return every stack of the environment to the release it had before the deploy.
     #[default]
@@ -284,7 +299,7 @@ pub enum Rollback {
 }
 
 /// One deployment environment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
     /// The name: lowercase letters, digits and hyphens; it appears in stack and app names.
     pub name: String,
@@ -300,11 +315,13 @@ pub struct Environment {
     pub promoted_from: Vec<String>,
     /// The approvals a deploy needs.
     pub approvals: Approvals,
-    /// How big each component runs; a component not listed gets the tier's default.
-    pub sizing: BTreeMap<Component, Size>,
-    /// How each component runs on cloud.gov and docker-compose; a component not listed gets
-    /// [`App::default_for`].
-    pub apps: BTreeMap<Component, App>,
+    /// How big each service runs, by name; a service not listed gets the tier's default.
+    pub sizing: BTreeMap<String, Size>,
+    /// Services as they run in this environment, by name: each replaces the project's service of that
+    /// name here, or adds one (a demo's services on test images, say).
+    pub services: BTreeMap<String, Service>,
+    /// Backing services as they run in this environment, by name, replacing or adding to the project's.
+    pub backing: BTreeMap<String, BackingService>,
     /// The database, where the environment has one.
     pub database: Option<Database>,
     /// Checks that prove a deploy healthy.
@@ -331,7 +348,8 @@ impl Environment {
             promoted_from: Vec::new(),
             approvals: Approvals::none(),
             sizing: BTreeMap::new(),
-            apps: BTreeMap::new(),
+            services: BTreeMap::new(),
+            backing: BTreeMap::new(),
             database: None,
             smoke_checks: Vec::new(),
             rollback: Rollback::PreviousRelease,
@@ -346,7 +364,7 @@ impl Environment {
         self
     }
 
-    /// Deploys a frontend + backend app pair into cloud.gov `org` / `space`.
+    /// Runs the project's services as apps in cloud.gov `org` / `space`.
     pub fn cloud_gov(mut self, org: impl Into<String>, space: impl Into<String>) -> Self {
         self.targets.push(Target::CloudGov(CloudGovTarget { org: org.into(), space: space.into() }));
         self
@@ -357,7 +375,7 @@ impl Environment {
         self.compose_on(ComposeTarget::new(host))
     }
 
-    /// Runs as the docker-compose project `target` describes (a host, and the database image).
+    /// Runs as the docker-compose project `target` describes (a host, and how to reach its engine).
     pub fn compose_on(mut self, target: ComposeTarget) -> Self {
         self.targets.push(Target::Compose(target));
         self
@@ -387,15 +405,23 @@ impl Environment {
         self
     }
 
-    /// Sizes one component.
-    pub fn size(mut self, component: Component, size: Size) -> Self {
-        self.sizing.insert(component, size);
+    /// Sizes service `service`.
+    pub fn size(mut self, service: impl Into<String>, size: Size) -> Self {
+        self.sizing.insert(service.into(), size);
         self
     }
 
-    /// Says how one component runs on cloud.gov and docker-compose.
-    pub fn app(mut self, component: Component, app: App) -> Self {
-        self.apps.insert(component, app);
+    /// Runs `service` in this environment as it says, in place of the project's service of that name (or
+    /// beside the project's services, when it has none of that name).
+    pub fn service(mut self, service: Service) -> Self {
+        self.services.insert(service.name.clone(), service);
+        self
+    }
+
+    /// Runs backing service `backing` in this environment as it says, in place of the project's of that
+    /// name (or beside them).
+    pub fn backing(mut self, backing: BackingService) -> Self {
+        self.backing.insert(backing.name.clone(), backing);
         self
     }
 
@@ -455,23 +481,18 @@ impl Environment {
         })
     }
 
-    /// The size of `component`: the one set with [`Environment::size`], or the tier's default.
-    pub fn size_of(&self, component: Component) -> Size {
-        if let Some(size) = self.sizing.get(&component) {
+    /// The size of `service` here: the one set with [`Environment::size`], or the tier's default (three
+    /// instances of 1,024 MiB in production, two in staging, else one of the service's own memory).
+    pub fn size_of(&self, service: &Service) -> Size {
+        if let Some(size) = self.sizing.get(&service.name) {
             return *size;
         }
-        let (instances, memory_mb) = match (self.tier, component) {
-            (Tier::Production, _) => (3, 1024),
-            (Tier::Staging, _) => (2, 1024),
-            (_, Component::Frontend) => (1, 256),
-            (_, Component::Backend) => (1, 512),
+        let (instances, memory_mb) = match self.tier {
+            Tier::Production => (3, 1024),
+            Tier::Staging => (2, 1024),
+            _ => (1, service.memory_mb),
         };
-        Size { instances, memory_mb, disk_mb: 1024 }
-    }
-
-    /// How `component` runs: the one set with [`Environment::app`], or [`App::default_for`].
-    pub fn app_of(&self, component: Component) -> App {
-        self.apps.get(&component).cloned().unwrap_or_else(|| App::default_for(component))
+        Size { instances, memory_mb, disk_mb: service.disk_mb }
     }
 
     /// Whether a deploy from git ref `branch` is allowed.

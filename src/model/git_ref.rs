@@ -3,7 +3,8 @@
 use std::fmt;
 
 /// A branch name or a glob over branch names, as a deployment-flow document writes it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct RefPattern(String);
 
 impl RefPattern {

@@ -7,14 +7,14 @@
 use super::environment::{Environment, Tier, Trigger};
 use super::git_ref::RefPattern;
 use super::problem::Problem;
-use super::project::Project;
+use super::project::Definitions;
 use super::ref_forms::RefForm;
 
 /// The most reviewers GitHub lets an environment list.
 pub const MAX_REVIEWERS: usize = 6;
 
 /// Checks the project's GitHub settings and what each environment becomes on GitHub.
-pub fn check_github(project: &Project, envs: &[&Environment], problems: &mut Vec<Problem>) {
+pub fn check_github(project: &Definitions, envs: &[&Environment], problems: &mut Vec<Problem>) {
     for env in envs {
         check_refs(env, problems);
         if env.tier != Tier::Demo {

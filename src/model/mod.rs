@@ -4,34 +4,38 @@
 //! deploy to it, what it is promoted from, who approves) is a typed value here, so that a mistake in a
 //! definition is a compile error or a `slipway check` refusal rather than a surprise in CI.
 
-mod app;
-mod app_check;
+mod backing;
 mod check;
 mod demo;
 mod environment;
 mod git_ref;
 mod github_check;
+mod names;
 mod problem;
 mod project;
 mod ref_forms;
+mod service;
+mod service_check;
 mod target;
 
-pub use app::{
-    App, CLOUD_GOV_DOMAIN, Component, HealthCheck, Runtime, cf_variable_in, cloud_gov_app_name,
-    cloud_gov_default_route, variable_name_problem,
-};
-pub use app_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
-pub use check::{RESERVED_NAMES, check, name_problem};
+pub use backing::{BackingKind, BackingService, BackingSpec, CustomBacking, DEFAULT_POSTGRES_IMAGE, Value};
+pub use check::{RESERVED_NAMES, check};
 pub use demo::{BRANCH_PREFIX, DemoSlug, NameBudget, NameLimit, SlugCollision, SlugError, check_slug, demo_name};
 pub use environment::{
-    Approvals, Database, DbClass, Environment, Group, Rollback, Size, SmokeCheck, SmokeUrl, StackOutput, Tier, Trigger,
+    Approvals, Database, DbClass, Environment, Group, Rollback, SmokeCheck, SmokeUrl, StackOutput, Tier, Trigger,
 };
 pub use git_ref::RefPattern;
 pub use github_check::{MAX_REVIEWERS, demo_prefix};
+pub use names::name_problem;
 pub use problem::{Problem, Problems};
-pub use project::{GitHubSettings, Project, Repository, STORE_VARIABLE, StackFactory};
+pub use project::{Definitions, DemoFactory, GitHubSettings, Project, Repository, STORE_VARIABLE, StackFactory};
 pub use ref_forms::{RefForm, RefKind, Unexpressible};
+pub use service::{
+    CLOUD_GOV_DOMAIN, HealthCheck, Link, Runtime, Service, Size, cf_variable_in, cloud_gov_app_name,
+    cloud_gov_default_route, variable_name_problem,
+};
+pub use service_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
 pub use target::{
-    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposePorts, ComposeTarget, DEFAULT_DATABASE_IMAGE,
-    DEMO_PORT_BASE, DEMO_PORT_SLOTS, Region, Target,
+    AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS, PORTS_PER_SLOT,
+    Region, Target,
 };

@@ -1,17 +1,31 @@
-//! A project: the app being deployed, the repository it lives in, and all of its environments.
+//! A project: the app being deployed, the repository it lives in, its services and all of its
+//! environments; and the definitions, which add what only a program can say (the function that makes an
+//! environment's stacks, the one that makes a feature demo from a name).
+//!
+//! A [`Project`] is data: the definitions write it as the project's rules (`slipway/project.json`), and
+//! the engine reads it back, never running the definitions' functions itself. [`Definitions`] is what a
+//! team's program builds and synthesizes from.
 
 use std::fmt;
+use std::ops::Deref;
 
+use serde::{Deserialize, Serialize};
+
+use super::backing::BackingService;
 use super::environment::Environment;
 use super::git_ref::RefPattern;
+use super::service::Service;
 use super::target::AwsTarget;
 use crate::cfn::Stack;
 
-/// Makes an environment's CloudFormation stacks: `stacks::for_environment` for this repository.
+/// Makes an environment's CloudFormation stacks.
 pub type StackFactory = fn(&Project, &Environment) -> Vec<Stack>;
 
+/// Makes a feature-demo instance from its name.
+pub type DemoFactory = fn(&str) -> Environment;
+
 /// A GitHub repository, `owner/name`: deploy roles trust workflows of this repository only.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repository {
     /// The user or organization.
     pub owner: String,
@@ -34,7 +48,7 @@ impl fmt::Display for Repository {
 
 /// How the GitHub Actions workflows `slipway synth` writes run: the settings that belong to the project
 /// rather than to one environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitHubSettings {
     /// Where CI keeps releases, the ledger and the locks: every runner is a fresh machine, so this is an
     /// S3 store (`s3://bucket/prefix`) that all of them share. `None` (the default) reads it from the
@@ -62,36 +76,36 @@ impl Default for GitHubSettings {
 /// The repository variable the workflows read the store from when [`GitHubSettings::store`] is `None`.
 pub const STORE_VARIABLE: &str = "SLIPWAY_STORE";
 
-/// The app, its repository and its environments: what `environments/mod.rs` returns.
-#[derive(Clone, Debug)]
+/// The project: its name, repository, services and environments, as data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Project {
-    /// The app's name; it prefixes stack and app names (`webapp-prod-data`, `webapp-frontend-prod`).
+    /// The project's name; it prefixes stack and app names (`shop-prod-data`, `shop-web-prod`).
     pub name: String,
     /// Where the code lives; deploy roles trust this repository's workflows.
     pub repository: Repository,
+    /// The services it runs on cloud.gov and under docker-compose, in order (the order of apps in a
+    /// manifest, and of ports a compose server publishes).
+    pub services: Vec<Service>,
+    /// The backing services its services link to.
+    pub backing: Vec<BackingService>,
     /// The permanent environments.
     pub environments: Vec<Environment>,
     /// Feature-demo instances added for this run (`slipway synth --demo NAME`).
     pub demos: Vec<Environment>,
-    /// Makes a feature-demo instance from its name, where the project has them.
-    pub demo_factory: Option<fn(&str) -> Environment>,
-    /// Makes each environment's CloudFormation stacks.
-    pub stacks: StackFactory,
     /// How the synthesized GitHub Actions workflows run.
     pub github: GitHubSettings,
 }
 
 impl Project {
-    /// A project with no environments yet, whose environments get no CloudFormation stacks until
-    /// [`Project::stacks_from`] says how to make them.
+    /// A project with no services or environments yet.
     pub fn new(name: impl Into<String>, repository: Repository) -> Self {
         Project {
             name: name.into(),
             repository,
+            services: Vec::new(),
+            backing: Vec::new(),
             environments: Vec::new(),
             demos: Vec::new(),
-            demo_factory: None,
-            stacks: |_, _| Vec::new(),
             github: GitHubSettings::default(),
         }
     }
@@ -102,21 +116,15 @@ impl Project {
         self
     }
 
-    /// The name of the role environment `env`'s deploy jobs assume (`webapp-prod-deploy`): the deploy-role
-    /// stack names it so, and the workflows build its ARN from it, so neither has to look the other up.
-    pub fn deploy_role_name(&self, env: &str) -> String {
-        format!("{}-{env}-deploy", self.name)
+    /// Adds a service.
+    pub fn service(mut self, service: Service) -> Self {
+        self.services.push(service);
+        self
     }
 
-    /// The name of the read-only role pull requests assume to diff environment `env` against what is
-    /// deployed (`webapp-prod-diff`).
-    pub fn diff_role_name(&self, env: &str) -> String {
-        format!("{}-{env}-diff", self.name)
-    }
-
-    /// Sets the function that makes each environment's CloudFormation stacks.
-    pub fn stacks_from(mut self, factory: StackFactory) -> Self {
-        self.stacks = factory;
+    /// Adds a backing service.
+    pub fn backing(mut self, backing: BackingService) -> Self {
+        self.backing.push(backing);
         self
     }
 
@@ -126,17 +134,26 @@ impl Project {
         self
     }
 
-    /// Sets the function that makes feature-demo instances.
-    pub fn demos_from(mut self, factory: fn(&str) -> Environment) -> Self {
-        self.demo_factory = Some(factory);
-        self
+    /// These definitions, with `factory` making each environment's CloudFormation stacks.
+    pub fn stacks_from(self, factory: StackFactory) -> Definitions {
+        Definitions::from(self).stacks_from(factory)
     }
 
-    /// Adds the feature-demo instance `name`; `None` when the project has no demo factory.
-    pub fn with_demo(mut self, name: &str) -> Option<Self> {
-        let demo = (self.demo_factory?)(name);
-        self.demos.push(demo);
-        Some(self)
+    /// These definitions, with `factory` making feature-demo instances from a name.
+    pub fn demos_from(self, factory: DemoFactory) -> Definitions {
+        Definitions::from(self).demos_from(factory)
+    }
+
+    /// The name of the role environment `env`'s deploy jobs assume (`shop-prod-deploy`): the deploy-role
+    /// pattern names it so, and the workflows build its ARN from it, so neither has to look the other up.
+    pub fn deploy_role_name(&self, env: &str) -> String {
+        format!("{}-{env}-deploy", self.name)
+    }
+
+    /// The name of the read-only role pull requests assume to diff environment `env` against what is
+    /// deployed (`shop-prod-diff`).
+    pub fn diff_role_name(&self, env: &str) -> String {
+        format!("{}-{env}-diff", self.name)
     }
 
     /// Every environment: the permanent ones, then the demo instances.
@@ -149,7 +166,7 @@ impl Project {
         self.all_environments().find(|e| e.name == name)
     }
 
-    /// The ARN of role `role` in `target`'s account (`arn:aws:iam::111111111111:role/webapp-dev-deploy`).
+    /// The ARN of role `role` in `target`'s account (`arn:aws:iam::111111111111:role/shop-dev-deploy`).
     pub fn role_arn(target: &AwsTarget, role: &str) -> String {
         format!("arn:{}:iam::{}:role/{role}", target.region.partition(), target.account)
     }
@@ -157,5 +174,106 @@ impl Project {
     /// The environment names closest to `name`, for "did you mean" hints.
     pub fn closest(&self, name: &str) -> Option<&str> {
         crate::suggest::closest(name, self.all_environments().map(|e| e.name.as_str()))
+    }
+
+    /// The services as they run in `env`: the project's, each replaced by the environment's of the same
+    /// name, then those only the environment has.
+    pub fn services_in(&self, env: &Environment) -> Vec<Service> {
+        let mut out: Vec<Service> =
+            self.services.iter().map(|s| env.services.get(&s.name).unwrap_or(s).clone()).collect();
+        out.extend(env.services.values().filter(|s| !self.services.iter().any(|p| p.name == s.name)).cloned());
+        out
+    }
+
+    /// The backing services as they run in `env`: the project's, each replaced by the environment's of the
+    /// same name, then those only the environment has.
+    pub fn backing_in(&self, env: &Environment) -> Vec<BackingService> {
+        let mut out: Vec<BackingService> =
+            self.backing.iter().map(|b| env.backing.get(&b.name).unwrap_or(b).clone()).collect();
+        out.extend(env.backing.values().filter(|b| !self.backing.iter().any(|p| p.name == b.name)).cloned());
+        out
+    }
+}
+
+/// What a team's program builds: the project, and the functions that make its stacks and its demos.
+#[derive(Clone, Debug)]
+pub struct Definitions {
+    /// The project, as data.
+    pub project: Project,
+    /// Makes each environment's CloudFormation stacks.
+    pub stacks: StackFactory,
+    /// Makes a feature-demo instance from its name, where the project has them.
+    pub demo_factory: Option<DemoFactory>,
+}
+
+impl From<Project> for Definitions {
+    /// Definitions whose environments get no CloudFormation stacks until [`Definitions::stacks_from`] says
+    /// how to make them, and no feature demos.
+    fn from(project: Project) -> Self {
+        Definitions { project, stacks: |_, _| Vec::new(), demo_factory: None }
+    }
+}
+
+impl Deref for Definitions {
+    type Target = Project;
+
+    fn deref(&self) -> &Project {
+        &self.project
+    }
+}
+
+impl std::ops::DerefMut for Definitions {
+    fn deref_mut(&mut self) -> &mut Project {
+        &mut self.project
+    }
+}
+
+impl Definitions {
+    /// Sets the function that makes each environment's CloudFormation stacks.
+    pub fn stacks_from(mut self, factory: StackFactory) -> Self {
+        self.stacks = factory;
+        self
+    }
+
+    /// Sets the function that makes feature-demo instances.
+    pub fn demos_from(mut self, factory: DemoFactory) -> Self {
+        self.demo_factory = Some(factory);
+        self
+    }
+
+    /// Adds a permanent environment.
+    pub fn environment(mut self, env: Environment) -> Self {
+        self.project.environments.push(env);
+        self
+    }
+
+    /// Adds a service.
+    pub fn service(mut self, service: Service) -> Self {
+        self.project.services.push(service);
+        self
+    }
+
+    /// Adds a backing service.
+    pub fn backing(mut self, backing: BackingService) -> Self {
+        self.project.backing.push(backing);
+        self
+    }
+
+    /// Sets how the synthesized GitHub Actions workflows run.
+    pub fn github(mut self, settings: GitHubSettings) -> Self {
+        self.project.github = settings;
+        self
+    }
+
+    /// Adds the feature-demo instance `name`; `None` when the project has no demo factory.
+    pub fn with_demo(mut self, name: &str) -> Option<Self> {
+        let demo = (self.demo_factory?)(name);
+        self.project.demos.push(demo);
+        Some(self)
+    }
+
+    /// The stacks `env` has.
+    pub fn stacks_of(&self, env: &Environment) -> Vec<Stack> {
+        (self.stacks)(&self.project, env)
     }
 }

@@ -5,17 +5,28 @@
 //! built with [`AccountId::new`] (from a string known only at run time, say) `slipway check` refuses it,
 //! naming the environment. Neither ever panics. Regions are an enum, so `us-est-1` cannot compile.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// An AWS account ID: twelve digits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AccountId(&'static str);
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(Cow<'static, str>);
 
 impl AccountId {
     /// An account ID as written; `slipway check` refuses one that is not twelve digits. Use
     /// [`account_id!`](crate::account_id) to have the compiler refuse it instead.
     pub const fn new(id: &'static str) -> Self {
-        AccountId(id)
+        AccountId(Cow::Borrowed(id))
+    }
+
+    /// An account ID read at run time (from the project's rules, an environment variable); `slipway check`
+    /// refuses one that is not twelve digits.
+    pub fn owned(id: impl Into<String>) -> Self {
+        AccountId(Cow::Owned(id.into()))
     }
 
     /// An account ID that must be twelve digits: evaluated in a `const` (as [`account_id!`](crate::account_id)
@@ -23,7 +34,7 @@ impl AccountId {
     #[doc(hidden)]
     pub const fn checked(id: &'static str) -> Self {
         assert!(Self::is_valid(id), "an AWS account ID is exactly twelve digits");
-        AccountId(id)
+        AccountId(Cow::Borrowed(id))
     }
 
     const fn is_valid(id: &str) -> bool {
@@ -43,12 +54,12 @@ impl AccountId {
 
     /// Why this is not an account ID, if it is not.
     pub fn problem(&self) -> Option<String> {
-        (!Self::is_valid(self.0)).then(|| format!("the AWS account ID `{}` is not twelve digits", self.0))
+        (!Self::is_valid(&self.0)).then(|| format!("the AWS account ID `{}` is not twelve digits", self.0))
     }
 
     /// The twelve digits.
-    pub fn as_str(&self) -> &'static str {
-        self.0
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -64,26 +75,39 @@ macro_rules! account_id {
 
 impl fmt::Display for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(&self.0)
     }
 }
 
 /// The AWS regions slipway deploys to. A region is an enum, not a string, so `us-est-1` cannot compile.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum Region {
+    #[serde(rename = "us-east-1")]
     UsEast1,
+    #[serde(rename = "us-east-2")]
     UsEast2,
+    #[serde(rename = "us-west-1")]
     UsWest1,
+    #[serde(rename = "us-west-2")]
     UsWest2,
+    #[serde(rename = "us-gov-west-1")]
     UsGovWest1,
+    #[serde(rename = "us-gov-east-1")]
     UsGovEast1,
+    #[serde(rename = "ca-central-1")]
     CaCentral1,
+    #[serde(rename = "eu-west-1")]
     EuWest1,
+    #[serde(rename = "eu-west-2")]
     EuWest2,
+    #[serde(rename = "eu-central-1")]
     EuCentral1,
+    #[serde(rename = "ap-southeast-1")]
     ApSoutheast1,
+    #[serde(rename = "ap-southeast-2")]
     ApSoutheast2,
+    #[serde(rename = "ap-northeast-1")]
     ApNortheast1,
 }
 
@@ -123,7 +147,7 @@ impl fmt::Display for Region {
 }
 
 /// An AWS account and region: the environment's CloudFormation stacks deploy there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwsTarget {
     /// The account the stacks live in.
     pub account: AccountId,
@@ -131,8 +155,8 @@ pub struct AwsTarget {
     pub region: Region,
 }
 
-/// A cloud.gov (Cloud Foundry) org and space: the environment's frontend + backend app pair runs there.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A cloud.gov (Cloud Foundry) org and space: the environment's services run there as apps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloudGovTarget {
     /// The Cloud Foundry organization.
     pub org: String,
@@ -141,7 +165,8 @@ pub struct CloudGovTarget {
 }
 
 /// Where a docker-compose environment runs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ComposeHost {
     /// A developer's own machine.
     Local,
@@ -150,24 +175,28 @@ pub enum ComposeHost {
 }
 
 impl ComposeHost {
-    /// The host ports the compose environment `env` publishes on this host.
+    /// The host port each of `services` (the environment's compose services that listen on a port, in the
+    /// project's order) is published on, by service name, when the compose environment `env` runs here.
     ///
-    /// A developer's machine gets fixed, memorable ports. On a server the ports are derived from the
-    /// environment's name (SHA-256 of it, into one of [`DEMO_PORT_SLOTS`] slots of ten ports from
-    /// [`DEMO_PORT_BASE`]), so that feature demos sharing a server get distinct ports without anybody
-    /// handing them out, and the same demo always gets the same ports. Two names can still land in one slot;
-    /// `slipway check` refuses that and the fix is another demo name.
-    pub fn ports_for(&self, env: &str) -> ComposePorts {
+    /// A developer's machine publishes each on the memorable port its definition gives
+    /// ([`crate::model::Service::local_port`]; `slipway check` refuses a service without one). On a server
+    /// the ports are derived from the environment's name (SHA-256 of it, into one of [`DEMO_PORT_SLOTS`]
+    /// slots of [`PORTS_PER_SLOT`] ports from [`DEMO_PORT_BASE`]), one after the other, so that feature
+    /// demos sharing a server get distinct ports without anybody handing them out, and the same demo always
+    /// gets the same ports. Two names can still land in one slot; `slipway check` refuses that and the fix
+    /// is another demo name.
+    pub fn ports_for(&self, env: &str, services: &[&crate::model::Service]) -> BTreeMap<String, u16> {
+        let published = services.iter().filter(|s| s.on_compose && s.port.is_some());
         match self {
-            ComposeHost::Local => ComposePorts { frontend: 3000, backend: 8000 },
+            ComposeHost::Local => published.filter_map(|s| s.local_port.map(|p| (s.name.clone(), p))).collect(),
             ComposeHost::Server(_) => {
                 use sha2::{Digest, Sha256};
                 let digest = Sha256::digest(env.as_bytes());
                 let mut first = [0u8; 8];
                 first.copy_from_slice(&digest[..8]);
                 let slot = (u64::from_be_bytes(first) % u64::from(DEMO_PORT_SLOTS)) as u16;
-                let base = DEMO_PORT_BASE + slot * 10;
-                ComposePorts { frontend: base, backend: base + 1 }
+                let base = DEMO_PORT_BASE + slot * PORTS_PER_SLOT;
+                published.zip(base..base + PORTS_PER_SLOT).map(|(s, port)| (s.name.clone(), port)).collect()
             }
         }
     }
@@ -183,48 +212,25 @@ impl ComposeHost {
 
 /// The first host port a compose environment on a server may publish.
 pub const DEMO_PORT_BASE: u16 = 20000;
-/// How many slots of ten ports follow [`DEMO_PORT_BASE`] (so ports stay below 30000, under the
-/// ephemeral range).
+/// How many ports one compose environment on a server may publish (its slot).
+pub const PORTS_PER_SLOT: u16 = 10;
+/// How many slots follow [`DEMO_PORT_BASE`] (so ports stay below 30000, under the ephemeral range).
 pub const DEMO_PORT_SLOTS: u16 = 1000;
 
-/// The host ports one compose environment publishes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ComposePorts {
-    /// Where the frontend answers on the host.
-    pub frontend: u16,
-    /// Where the backend answers on the host.
-    pub backend: u16,
-}
-
-impl ComposePorts {
-    /// Both ports, frontend first.
-    pub fn all(self) -> [u16; 2] {
-        [self.frontend, self.backend]
-    }
-}
-
-/// The PostgreSQL image a compose environment's database runs unless its target names another.
-pub const DEFAULT_DATABASE_IMAGE: &str = "postgres:16-alpine";
-
 /// A docker-compose target.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComposeTarget {
     /// The host the compose project runs on.
     pub host: ComposeHost,
-    /// The image (with tag) of the database service, a PostgreSQL that the official image's
-    /// `POSTGRES_USER`, `POSTGRES_PASSWORD` and `POSTGRES_DB` set up and `pg_isready` checks:
-    /// [`DEFAULT_DATABASE_IMAGE`] unless set with [`ComposeTarget::database_image`] (a registry mirror for
-    /// a host that cannot reach Docker Hub, another version, an image built on the host).
-    pub database_image: String,
-    /// The Docker engine `slipway demo up` reaches the host's through (`ssh://deploy@demo.example.org`,
+    /// The Docker engine slipway reaches the host's through (`ssh://deploy@demo.example.org`,
     /// `tcp://10.0.0.5:2376`, `unix:///var/run/docker.sock`); when `None`, `--host` or `DOCKER_HOST` says.
     pub docker_host: Option<String>,
 }
 
 impl ComposeTarget {
-    /// A compose project on `host`, with the default database image.
+    /// A compose project on `host`.
     pub fn new(host: ComposeHost) -> Self {
-        ComposeTarget { host, database_image: DEFAULT_DATABASE_IMAGE.to_string(), docker_host: None }
+        ComposeTarget { host, docker_host: None }
     }
 
     /// Reaches the host's Docker engine through `endpoint` (`ssh://user@server`, `tcp://...`, `unix://...`).
@@ -232,20 +238,15 @@ impl ComposeTarget {
         self.docker_host = Some(endpoint.into());
         self
     }
-
-    /// Runs the database from `image` (with tag) instead.
-    pub fn database_image(mut self, image: impl Into<String>) -> Self {
-        self.database_image = image.into();
-        self
-    }
 }
 
 /// One place an environment deploys to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Target {
     /// CloudFormation stacks in an AWS account and region.
     Aws(AwsTarget),
-    /// A Cloud Foundry app pair in a cloud.gov space.
+    /// The project's services as Cloud Foundry apps in a cloud.gov space.
     CloudGov(CloudGovTarget),
     /// A docker-compose project.
     Compose(ComposeTarget),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Context, OpsError};
 use crate::release::{self, Created, ReleaseInfo};
-use crate::synth::{ArtifactKey, Artifacts, MANIFEST, SynthDir};
+use crate::synth::{ArtifactKey, ArtifactSet, Artifacts, MANIFEST, SynthDir};
 
 /// Why a release cannot be made from what it was asked to be made of.
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +55,15 @@ pub enum SourceError {
     /// The directory cannot be read as a synth output directory.
     #[error(transparent)]
     Read(#[from] crate::synth::ReadError),
-    /// The definitions are refused.
-    #[error("{0}")]
-    Definitions(crate::model::Problems),
+}
+
+/// What a release is made of.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// A reviewed `slipway synth --out` directory, refused unless every file is what `synth` wrote.
+    Reviewed(&'a Path),
+    /// What the definitions synthesize now: every permanent environment's artifacts.
+    Synthesized(&'a ArtifactSet),
 }
 
 /// A release to make.
@@ -69,8 +75,8 @@ pub struct NewRelease<'a> {
     pub commit: Option<String>,
     /// The ref it is made on.
     pub git_ref: Option<String>,
-    /// A `slipway synth --out` directory to take the artifacts from, instead of synthesizing.
-    pub from: Option<&'a Path>,
+    /// What it is made of.
+    pub from: Source<'a>,
     /// What the working tree has uncommitted (`None` outside a git working tree).
     pub uncommitted: Option<Vec<String>>,
     /// Whether uncommitted changes are allowed (and recorded).
@@ -112,24 +118,21 @@ pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, O
         return Err(release::ReleaseError::BadId(new.id.into()).into());
     }
     new.check_clean()?;
-    let (artifacts, environments) = artifacts(cx, new.from)?;
+    let (artifacts, environments) = artifacts(new.from)?;
     let info = ReleaseInfo { environments, ..new.info(cx) };
     Ok(release::create(cx.store, &info, &artifacts).await?)
 }
 
 /// The artifacts a release is made of: a reviewed synth directory's, or every permanent environment's,
 /// synthesized now.
-fn artifacts(cx: &Context<'_>, from: Option<&Path>) -> Result<(Artifacts, Vec<String>), SourceError> {
+fn artifacts(from: Source<'_>) -> Result<(Artifacts, Vec<String>), SourceError> {
     match from {
-        Some(dir) => {
+        Source::Reviewed(dir) => {
             let read = reviewed(dir, None)?;
             let envs = read.manifest.environments.clone();
             Ok((read.artifacts, envs))
         }
-        None => {
-            let set = crate::synth::synth(cx.project, &[]).map_err(SourceError::Definitions)?;
-            Ok((set.artifacts, set.environments))
-        }
+        Source::Synthesized(set) => Ok((set.artifacts.clone(), set.environments.clone())),
     }
 }
 

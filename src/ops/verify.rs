@@ -48,21 +48,22 @@ pub async fn verify(
         return Err(VerifyError::NoChecks(env.name.clone()).into());
     }
     let resolve = async |url: &SmokeUrl| {
-        let found =
-            match url {
-                SmokeUrl::Stack(output) => {
-                    let Some(cloud) = cloud else { return Err(SmokeFailure::NoUrl(format!("{url}: no AWS target"))) };
-                    let name = crate::cfn::stack_name(&cx.project.name, &env.name, &output.stack);
-                    match cloud.describe_stack(&name).await {
-                        Ok(Some(s)) => s.outputs.get(&output.output).cloned().ok_or_else(|| {
+        let found = match url {
+            SmokeUrl::Stack(output) => {
+                let Some(cloud) = cloud else { return Err(SmokeFailure::NoUrl(format!("{url}: no AWS target"))) };
+                let name = crate::cfn::stack_name(&cx.project.name, &env.name, &output.stack);
+                match cloud.describe_stack(&name).await {
+                    Ok(Some(s)) => {
+                        s.outputs.get(&output.output).cloned().ok_or_else(|| {
                             format!("stack {name} has no output `{}` to read the URL from", output.output)
-                        }),
-                        Ok(None) => Err(format!("stack {name} does not exist")),
-                        Err(e) => Err(format!("stack {name} could not be read: {e}")),
+                        })
                     }
+                    Ok(None) => Err(format!("stack {name} does not exist")),
+                    Err(e) => Err(format!("stack {name} could not be read: {e}")),
                 }
-                SmokeUrl::App(_) => Err(format!("{url} is known only to the run that brings the compose project up")),
-            };
+            }
+            SmokeUrl::Service(_) => Err(format!("{url} is known only to the run that brings the compose project up")),
+        };
         found.map(Some).map_err(SmokeFailure::NoUrl)
     };
     let (results, cause) = run_all(&env.smoke_checks, resolve, poll, |text| reporter.report(Report::Note(text))).await;

@@ -31,16 +31,19 @@ pub enum ArtifactKind {
     Workflow,
     /// GitHub settings, such as environments' protection rules (project-wide).
     GitHub,
+    /// The project's rules as data, what the engine reads of the definitions (project-wide).
+    Rules,
 }
 
 impl ArtifactKind {
     /// Every kind.
-    pub const ALL: [ArtifactKind; 5] = [
+    pub const ALL: [ArtifactKind; 6] = [
         ArtifactKind::CloudFormation,
         ArtifactKind::CloudGov,
         ArtifactKind::Compose,
         ArtifactKind::Workflow,
         ArtifactKind::GitHub,
+        ArtifactKind::Rules,
     ];
 
     /// The directory the kind is written to: below the environment's directory, or at the top.
@@ -51,12 +54,13 @@ impl ArtifactKind {
             ArtifactKind::Compose => "compose",
             ArtifactKind::Workflow => ".github/workflows",
             ArtifactKind::GitHub => "github",
+            ArtifactKind::Rules => "slipway",
         }
     }
 
     /// Whether artifacts of this kind belong to the project rather than to one environment.
     pub fn is_project_wide(self) -> bool {
-        matches!(self, ArtifactKind::Workflow | ArtifactKind::GitHub)
+        matches!(self, ArtifactKind::Workflow | ArtifactKind::GitHub | ArtifactKind::Rules)
     }
 }
 

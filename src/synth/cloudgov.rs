@@ -1,5 +1,5 @@
 //! cloud.gov (Cloud Foundry) app manifests: `<env>/cloudgov/manifest.yml` for every environment with a
-//! cloud.gov target, holding the environment's frontend + backend app pair.
+//! cloud.gov target, holding an app for each of the environment's services that runs there.
 //!
 //! The manifest is data first ([`CloudGovManifest`], built from the environment) and text second (the
 //! `cloudgov/manifest.yml` template), so tests can render any data through the real template.
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::templates::{RenderError, render};
-use crate::model::{Component, Environment, Project, Runtime, cloud_gov_app_name, cloud_gov_default_route};
+use crate::model::{BackingKind, Environment, Link, Project, Runtime, cloud_gov_app_name, cloud_gov_default_route};
 
 /// The manifest variable holding the release being pushed.
 pub const RELEASE_VAR: &str = "((release))";
@@ -33,7 +33,7 @@ pub struct CloudGovManifest {
     pub space: String,
     /// The service instances to create before the first push, for the header comment.
     pub services: Vec<CloudGovService>,
-    /// The apps, frontend first.
+    /// The apps, in the project's order of services.
     pub apps: Vec<CloudGovApp>,
 }
 
@@ -59,14 +59,16 @@ pub struct CloudGovApp {
     pub docker_image: Option<String>,
     /// The web process's start command.
     pub command: Option<String>,
+    /// Whether it gets no route (a worker).
+    pub no_route: bool,
     /// Instances of the web process.
     pub instances: u32,
     /// Memory per instance (`256M`).
     pub memory: String,
     /// Disk per instance (`1024M`).
     pub disk_quota: String,
-    /// Health check endpoint (an HTTP GET).
-    pub health_endpoint: String,
+    /// Health check endpoint (an HTTP GET); `None` checks the process.
+    pub health_endpoint: Option<String>,
     /// Seconds one health-check request may take.
     pub health_invocation_timeout: u32,
     /// Seconds a starting instance may take to become healthy.
@@ -86,80 +88,93 @@ pub fn secrets_service(project: &str, env: &str) -> String {
     format!("{project}-secrets-{env}")
 }
 
-/// The name of `env`'s service holding the database's connection credentials.
-pub fn database_service(project: &str, env: &str) -> String {
-    format!("{project}-db-{env}")
-}
-
 /// The manifest data of `env`, or `None` when it has no cloud.gov target.
 pub fn manifest(project: &Project, env: &Environment) -> Option<CloudGovManifest> {
     let target = env.cloud_gov_target()?;
     let owner = &project.repository.owner;
-    let mut secret_keys: Vec<String> = Component::ALL.iter().flat_map(|c| env.app_of(*c).secrets).collect();
+    let services: Vec<_> = project.services_in(env).into_iter().filter(|s| s.on_cloud_gov).collect();
+    // A PostgreSQL backing service is the environment's database: an environment without one binds none.
+    let backing: Vec<_> = project
+        .backing_in(env)
+        .into_iter()
+        .filter(|b| b.kind != BackingKind::Postgres || env.database.is_some())
+        .collect();
+    let mut secret_keys: Vec<String> = services.iter().flat_map(|s| s.secrets.clone()).collect();
     secret_keys.sort();
     secret_keys.dedup();
-    let mut services = Vec::new();
+    let mut instances = Vec::new();
     let secrets_name = secrets_service(&project.name, &env.name);
     if !secret_keys.is_empty() {
-        services.push(CloudGovService {
+        instances.push(CloudGovService {
             name: secrets_name.clone(),
             purpose: "the apps' secrets".into(),
             keys: secret_keys,
         });
     }
-    let db_name = database_service(&project.name, &env.name);
-    if env.database.is_some() {
-        services.push(CloudGovService {
-            name: db_name.clone(),
-            purpose: "the database's connection credentials".into(),
-            keys: vec!["uri".into()],
+    for b in &backing {
+        instances.push(CloudGovService {
+            name: b.cloud_gov_instance(&project.name, &env.name),
+            purpose: format!("{}'s connection credentials", b.description),
+            keys: b.cloud_gov_keys(),
         });
     }
-    let backend_route = cloud_gov_default_route(&project.name, &env.name, Component::Backend);
-    let apps = Component::ALL
+    let apps = services
         .iter()
-        .map(|&component| {
-            let app = env.app_of(component);
-            let size = env.size_of(component);
+        .map(|app| {
+            let size = env.size_of(app);
             let (buildpacks, docker_image) = match &app.runtime {
                 Runtime::Buildpacks(b) => (b.clone(), None),
-                Runtime::Docker => {
-                    (Vec::new(), Some(format!("{}:{RELEASE_VAR}", app.image_for(owner, &project.name, component))))
-                }
+                Runtime::Docker => (Vec::new(), Some(format!("{}:{RELEASE_VAR}", app.image_for(owner, &project.name)))),
             };
-            let mut routes = vec![cloud_gov_default_route(&project.name, &env.name, component)];
+            let mut routes = Vec::new();
+            if app.port.is_some() {
+                routes.push(cloud_gov_default_route(&project.name, &env.name, &app.name));
+            }
             routes.extend(app.routes.iter().cloned());
             let mut bound = Vec::new();
             if !app.secrets.is_empty() {
                 bound.push(secrets_name.clone());
             }
-            if component == Component::Backend && env.database.is_some() {
-                bound.push(db_name.clone());
-            }
             let mut vars = app.variables.clone();
             vars.insert("APP_ENV".into(), env.name.clone());
             vars.insert("RELEASE".into(), RELEASE_VAR.into());
-            if component == Component::Frontend {
-                vars.insert("API_URL".into(), format!("https://{backend_route}"));
+            for link in &app.links {
+                match link {
+                    Link::Url { service, var } => {
+                        if services.iter().any(|s| &s.name == service && s.port.is_some()) {
+                            vars.insert(
+                                var.clone(),
+                                format!("https://{}", cloud_gov_default_route(&project.name, &env.name, service)),
+                            );
+                        }
+                    }
+                    Link::Backing { service, .. } => {
+                        if let Some(b) = backing.iter().find(|b| &b.name == service) {
+                            bound.push(b.cloud_gov_instance(&project.name, &env.name));
+                        }
+                    }
+                }
             }
             let labels = BTreeMap::from([
                 ("commit".to_string(), COMMIT_VAR.to_string()),
-                ("component".to_string(), component.to_string()),
+                ("component".to_string(), app.name.clone()),
                 ("environment".to_string(), env.name.clone()),
                 ("project".to_string(), project.name.clone()),
                 ("release".to_string(), RELEASE_VAR.to_string()),
             ]);
+            let health = app.health.as_ref().filter(|_| app.port.is_some());
             CloudGovApp {
-                name: cloud_gov_app_name(&project.name, &env.name, component),
+                name: cloud_gov_app_name(&project.name, &env.name, &app.name),
                 buildpacks,
                 docker_image,
                 command: app.command.clone(),
+                no_route: app.port.is_none(),
                 instances: size.instances,
                 memory: format!("{}M", size.memory_mb),
                 disk_quota: format!("{}M", size.disk_mb),
-                health_endpoint: app.health.path.clone(),
-                health_invocation_timeout: app.health.request_timeout_seconds,
-                health_timeout: app.health.start_timeout_seconds,
+                health_endpoint: health.map(|h| h.path.clone()),
+                health_invocation_timeout: health.map_or(0, |h| h.request_timeout_seconds),
+                health_timeout: health.map_or(60, |h| h.start_timeout_seconds),
                 routes,
                 services: bound,
                 env: vars,
@@ -171,7 +186,7 @@ pub fn manifest(project: &Project, env: &Environment) -> Option<CloudGovManifest
         environment: env.name.clone(),
         org: target.org.clone(),
         space: target.space.clone(),
-        services,
+        services: instances,
         apps,
     })
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::templates::{RenderError, compose_literal, render, sh_str};
-use crate::model::{Component, ComposeHost, Environment, Project};
+use crate::model::{ComposeHost, Environment, Link, Project, Service, Value};
 
 /// Everything the compose templates read.
 #[derive(Clone, Debug, Serialize)]
@@ -29,9 +29,9 @@ pub struct ComposeBundle {
     pub host: String,
     /// The network the services share.
     pub network: String,
-    /// The database's volume.
-    pub volume: String,
-    /// The services, in start order: database, backend, frontend.
+    /// The volumes of the backing services that keep data: (key in the file, name on the host).
+    pub volumes: Vec<(String, String)>,
+    /// The services, in start order: backing services, then each service after those it links to.
     pub services: Vec<ComposeService>,
     /// Every variable the compose file reads, for `.env.example` and `install.sh`.
     pub variables: Vec<ComposeVariable>,
@@ -54,15 +54,25 @@ pub struct ComposeService {
     pub ports: Vec<String>,
     /// Environment variables, sorted.
     pub environment: BTreeMap<String, String>,
-    /// Services that must be healthy before this one starts.
-    pub depends_on: Vec<String>,
+    /// Services that must be ready (healthy, or started when they have no health check) before this one
+    /// starts.
+    pub depends_on: Vec<ComposeDependency>,
     /// Volume mounts (`volume:/path`).
     pub volumes: Vec<String>,
     /// Labels on its container, so that the project can be found on a host and told apart (see
     /// [`LABEL_PROJECT`], [`LABEL_ENVIRONMENT`]).
     pub labels: BTreeMap<String, String>,
-    /// The health check.
-    pub healthcheck: ComposeHealthcheck,
+    /// The health check, when it has one.
+    pub healthcheck: Option<ComposeHealthcheck>,
+}
+
+/// A service another one waits for, and for what (`service_healthy`, `service_started`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ComposeDependency {
+    /// The service waited for.
+    pub service: String,
+    /// What is waited for.
+    pub condition: String,
 }
 
 /// A compose health check.
@@ -120,129 +130,216 @@ fn http_probe(url: &str) -> String {
     )
 }
 
-/// The database's name and user inside its container.
-fn db_name(project: &str) -> String {
-    project.replace('-', "_")
+/// `a, b and c`.
+fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            format!("{} and {}", init.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", "), last.as_ref())
+        }
+    }
+}
+
+/// A variable's value in compose form: text escaped, the password a reference to `.env`.
+fn value_of(value: &Value, password: &ComposeVariable) -> String {
+    match value {
+        Value::Text(t) => compose_literal(t),
+        Value::Password => password.reference(),
+        Value::WithPassword(t) => compose_literal(t).replace(&compose_literal("${PASSWORD}"), &password.reference()),
+    }
 }
 
 /// The bundle of `env`, or `None` when it has no compose target.
 pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
     let target = env.compose_target()?;
     let compose_project = format!("{}-{}", project.name, env.name);
-    let ports = target.host.ports_for(&env.name);
+    let services: Vec<Service> = project.services_in(env).into_iter().filter(|s| s.on_compose).collect();
+    let backing = project.backing_in(env);
+    let ports = target.host.ports_for(&env.name, &services.iter().collect::<Vec<_>>());
     let (bind, public_host) = match &target.host {
         // A developer's services answer on the loopback only, not to the whole network.
         ComposeHost::Local => ("127.0.0.1:", "localhost".to_string()),
         ComposeHost::Server(h) => ("", h.clone()),
     };
+    let imaged: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     let release = ComposeVariable {
         name: "RELEASE".into(),
-        description: "the release to run: the tag of the frontend and backend images".into(),
+        description: format!(
+            "the release to run: the tag of the {} image{}",
+            and_list(&imaged),
+            if imaged.len() == 1 { "" } else { "s" }
+        ),
         secret: false,
     };
-    let db_password = ComposeVariable {
-        name: "DB_PASSWORD".into(),
-        description: "the database password, shared by the database and the backend".into(),
-        secret: true,
-    };
-    let mut variables = vec![release.clone(), db_password.clone()];
-    let db = db_name(&project.name);
-    let network = compose_project.clone();
-    let volume = format!("{compose_project}-db-data");
-    let mut services = vec![ComposeService {
-        key: "db".into(),
-        container_name: format!("{compose_project}-db"),
-        image: compose_literal(&target.database_image),
-        command: None,
-        ports: Vec::new(),
-        environment: BTreeMap::from([
-            ("POSTGRES_DB".into(), db.clone()),
-            ("POSTGRES_PASSWORD".into(), db_password.reference()),
-            ("POSTGRES_USER".into(), db.clone()),
-        ]),
-        depends_on: Vec::new(),
-        volumes: vec![format!("db-data:/var/lib/postgresql/data")],
-        labels: labels(project, env),
-        healthcheck: ComposeHealthcheck {
-            test: vec!["CMD-SHELL".into(), compose_literal(&format!("pg_isready -U {db} -d {db}"))],
-            interval: "5s".into(),
-            timeout: "5s".into(),
-            retries: 10,
-            start_period: "10s".into(),
-        },
-    }];
-    let backend_url = format!("http://{public_host}:{}", ports.backend);
+    let mut variables = vec![release.clone()];
+    let mut compose_services = Vec::new();
+    let mut volumes = Vec::new();
+    for b in &backing {
+        let spec = b.spec(&project.name);
+        let password = ComposeVariable {
+            name: b.password_variable(),
+            description: {
+                let linked: Vec<&str> = services
+                    .iter()
+                    .filter(|s| {
+                        s.links.iter().any(|l| matches!(l, Link::Backing { service, .. } if *service == b.name))
+                    })
+                    .map(|s| s.name.as_str())
+                    .collect();
+                let mut who = vec![b.description.clone()];
+                who.extend(linked.iter().map(|n| format!("the {n}")));
+                format!("{} password, shared by {}", b.description, and_list(&who))
+            },
+            secret: true,
+        };
+        if spec.password {
+            variables.push(password.clone());
+        }
+        let volume = format!("{}-data", b.name);
+        if spec.data_path.is_some() {
+            volumes.push((volume.clone(), format!("{compose_project}-{volume}")));
+        }
+        compose_services.push(ComposeService {
+            key: b.name.clone(),
+            container_name: format!("{compose_project}-{}", b.name),
+            image: compose_literal(&b.image),
+            command: spec.command.as_ref().map(|c| c.iter().map(|p| compose_literal(p)).collect()),
+            ports: Vec::new(),
+            environment: spec.environment.iter().map(|(k, v)| (k.clone(), value_of(v, &password))).collect(),
+            depends_on: Vec::new(),
+            volumes: spec.data_path.iter().map(|path| format!("{volume}:{path}")).collect(),
+            labels: labels(project, env),
+            healthcheck: spec.health.as_ref().map(|test| ComposeHealthcheck {
+                test: vec!["CMD-SHELL".into(), compose_literal(test)],
+                interval: "5s".into(),
+                timeout: "5s".into(),
+                retries: 10,
+                start_period: "10s".into(),
+            }),
+        });
+    }
+    let url_of = |name: &str| ports.get(name).map(|port| format!("http://{public_host}:{port}"));
     let mut urls = Vec::new();
-    for component in [Component::Backend, Component::Frontend] {
-        let app = env.app_of(component);
-        let published = match component {
-            Component::Frontend => ports.frontend,
-            Component::Backend => ports.backend,
-        };
-        urls.push((component.to_string(), format!("http://{public_host}:{published}")));
+    for service in ordered(&services) {
         let mut environment: BTreeMap<String, String> =
-            app.variables.iter().map(|(k, v)| (k.clone(), compose_literal(v))).collect();
+            service.variables.iter().map(|(k, v)| (k.clone(), compose_literal(v))).collect();
         environment.insert("APP_ENV".into(), compose_literal(&env.name));
-        environment.insert("PORT".into(), app.port.to_string());
+        if let Some(port) = service.port {
+            environment.insert("PORT".into(), port.to_string());
+        }
         environment.insert("RELEASE".into(), release.reference());
-        let depends_on = match component {
-            Component::Backend => {
-                environment.insert("DB_HOST".into(), "db".into());
-                environment.insert("DB_PORT".into(), "5432".into());
-                environment.insert("DB_NAME".into(), db.clone());
-                environment.insert("DB_USER".into(), db.clone());
-                environment.insert("DB_PASSWORD".into(), db_password.reference());
-                vec!["db".to_string()]
+        let mut depends_on = Vec::new();
+        for link in &service.links {
+            match link {
+                Link::Url { service: other, var } => {
+                    if let Some(url) = url_of(other) {
+                        environment.insert(var.clone(), compose_literal(&url));
+                    }
+                    depends_on.push(ComposeDependency { service: other.clone(), condition: String::new() });
+                }
+                Link::Backing { service: other, prefix } => {
+                    let Some(b) = backing.iter().find(|b| &b.name == other) else { continue };
+                    let password =
+                        ComposeVariable { name: b.password_variable(), description: String::new(), secret: true };
+                    for (suffix, value) in b.spec(&project.name).connection {
+                        environment.insert(format!("{prefix}{suffix}"), value_of(&value, &password));
+                    }
+                    depends_on.push(ComposeDependency { service: other.clone(), condition: String::new() });
+                }
             }
-            Component::Frontend => {
-                environment.insert("API_URL".into(), compose_literal(&backend_url));
-                vec!["backend".to_string()]
-            }
-        };
-        for secret in &app.secrets {
-            let var =
-                ComposeVariable { name: secret.clone(), description: format!("read by the {component}"), secret: true };
+        }
+        for secret in &service.secrets {
+            let var = ComposeVariable {
+                name: secret.clone(),
+                description: format!("read by the {}", service.name),
+                secret: true,
+            };
             environment.insert(secret.clone(), var.reference());
             if !variables.iter().any(|v| v.name == var.name) {
                 variables.push(var);
             }
         }
-        let probe = format!("http://127.0.0.1:{}{}", app.port, app.health.path);
-        services.push(ComposeService {
-            key: component.to_string(),
-            container_name: format!("{compose_project}-{component}"),
+        let published = ports.get(&service.name).copied();
+        if let Some(port) = published {
+            urls.push((service.name.clone(), format!("http://{public_host}:{port}")));
+        }
+        compose_services.push(ComposeService {
+            key: service.name.clone(),
+            container_name: format!("{compose_project}-{}", service.name),
             image: format!(
                 "{}:{}",
-                compose_literal(&app.image_for(&project.repository.owner, &project.name, component)),
+                compose_literal(&service.image_for(&project.repository.owner, &project.name)),
                 release.reference()
             ),
             // The command runs in a shell, as cloud.gov runs it, so `$PORT` means the same in both places.
-            command: app.command.as_ref().map(|c| vec!["/bin/sh".into(), "-c".into(), compose_literal(c)]),
-            ports: vec![format!("{bind}{published}:{}", app.port)],
+            command: service.command.as_ref().map(|c| vec!["/bin/sh".into(), "-c".into(), compose_literal(c)]),
+            ports: match (published, service.port) {
+                (Some(on_host), Some(port)) => vec![format!("{bind}{on_host}:{port}")],
+                _ => Vec::new(),
+            },
             environment,
             depends_on,
             volumes: Vec::new(),
             labels: labels(project, env),
-            healthcheck: ComposeHealthcheck {
-                test: vec!["CMD-SHELL".into(), compose_literal(&http_probe(&probe))],
-                interval: format!("{}s", app.health.interval_seconds),
-                timeout: format!("{}s", app.health.request_timeout_seconds),
-                retries: 3,
-                start_period: format!("{}s", app.health.start_timeout_seconds),
+            healthcheck: match (&service.health, service.port) {
+                (Some(health), Some(port)) => Some(ComposeHealthcheck {
+                    test: vec![
+                        "CMD-SHELL".into(),
+                        compose_literal(&http_probe(&format!("http://127.0.0.1:{port}{}", health.path))),
+                    ],
+                    interval: format!("{}s", health.interval_seconds),
+                    timeout: format!("{}s", health.request_timeout_seconds),
+                    retries: 3,
+                    start_period: format!("{}s", health.start_timeout_seconds),
+                }),
+                _ => None,
             },
         });
     }
-    urls.reverse();
+    // What to open once it is up, in the project's order of services.
+    urls.sort_by_key(|(name, _)| services.iter().position(|s| &s.name == name));
+    // A dependency with a health check is waited on until healthy; one without, until it started.
+    let healthy: Vec<String> =
+        compose_services.iter().filter(|s| s.healthcheck.is_some()).map(|s| s.key.clone()).collect();
+    for s in &mut compose_services {
+        for d in &mut s.depends_on {
+            d.condition = if healthy.contains(&d.service) { "service_healthy" } else { "service_started" }.into();
+        }
+    }
     Some(ComposeBundle {
         environment: env.name.clone(),
-        project: compose_project,
+        project: compose_project.clone(),
         host: target.host.describe(),
-        network,
-        volume,
-        services,
+        network: compose_project,
+        volumes,
+        services: compose_services,
         variables,
         urls,
     })
+}
+
+/// The services in the order they start: each after the services it links to (a link to a service
+/// that links back is not followed again), otherwise in the project's order.
+fn ordered(services: &[Service]) -> Vec<&Service> {
+    let mut out: Vec<&Service> = Vec::new();
+    fn place<'a>(s: &'a Service, all: &'a [Service], out: &mut Vec<&'a Service>, visiting: &mut Vec<String>) {
+        if out.iter().any(|o| o.name == s.name) || visiting.contains(&s.name) {
+            return;
+        }
+        visiting.push(s.name.clone());
+        for link in &s.links {
+            if let Some(dep) = all.iter().find(|d| d.name == link.target()) {
+                place(dep, all, out, visiting);
+            }
+        }
+        visiting.pop();
+        out.push(s);
+    }
+    for s in services {
+        place(s, services, &mut out, &mut Vec::new());
+    }
+    out
 }
 
 /// The text of `docker-compose.yml`.

@@ -12,13 +12,14 @@ pub mod graph;
 mod manifest;
 mod output;
 mod read;
+pub mod rules;
 pub mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cfn::deps::{self, Links};
 use crate::cfn::{Stack, validate};
-use crate::model::{Environment, Problem, Problems, Project, SmokeUrl};
+use crate::model::{Definitions, Environment, Problem, Problems, Project, SmokeUrl};
 
 pub use artifact::{ArtifactKey, ArtifactKind, Artifacts, RESERVED_NAMES, Scope, TEMPLATE_EXTENSIONS};
 pub use manifest::{MANIFEST, Manifest, ManifestEntry, sha256_hex};
@@ -57,24 +58,26 @@ pub struct ArtifactSet {
 /// Synthesizes the environments named in `only` (all of them when empty).
 ///
 /// Fails with every problem found in the definitions and templates, not only the first.
-pub fn synth(project: &Project, only: &[String]) -> Result<ArtifactSet, Problems> {
-    let mut problems = crate::model::check(project);
+pub fn synth(definitions: &Definitions, only: &[String]) -> Result<ArtifactSet, Problems> {
+    let project = &definitions.project;
+    let mut problems = crate::model::check(definitions);
     let mut set = ArtifactSet::default();
     for env in project.all_environments() {
         if !only.is_empty() && !only.contains(&env.name) {
             continue;
         }
         set.environments.push(env.name.clone());
-        let stacks = (project.stacks)(project, env);
+        let stacks = definitions.stacks_of(env);
         let ordered = synth_cloudformation(project, env, stacks, &mut set, &mut problems);
         set.stacks.insert(env.name.clone(), ordered.into_iter().map(|s| s.name).collect());
         synth_cloudgov(project, env, &mut set, &mut problems);
         synth_compose(project, env, &mut set, &mut problems);
+        check_smoke_services(project, env, &mut problems);
     }
     // The workflows and GitHub environments describe the whole project, so they come with a synthesis of
     // all of it (and a diff or read of some environments leaves them out on both sides).
     if only.is_empty() {
-        synth_github(project, &mut set, &mut problems);
+        synth_github(definitions, &mut set, &mut problems);
     }
     if !problems.is_empty() {
         problems.sort();
@@ -110,6 +113,26 @@ impl ArtifactSet {
             .filter(|(k, _)| k.environment() == Some(env))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
+    }
+
+    /// The part of the set a synthesis of only the environments `envs` makes (all of it when empty):
+    /// their artifacts, without the project-wide files.
+    pub fn only(&self, envs: &[String]) -> ArtifactSet {
+        if envs.is_empty() {
+            return self.clone();
+        }
+        let wanted = |env: Option<&str>| env.is_some_and(|e| envs.iter().any(|w| w == e));
+        ArtifactSet {
+            artifacts: self
+                .artifacts
+                .iter()
+                .filter(|(k, _)| wanted(k.environment()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            environments: self.environments.iter().filter(|e| wanted(Some(e))).cloned().collect(),
+            stacks: self.stacks.iter().filter(|(e, _)| wanted(Some(e))).map(|(e, s)| (e.clone(), s.clone())).collect(),
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -186,8 +209,8 @@ fn synth_compose(project: &Project, env: &Environment, set: &mut ArtifactSet, pr
     }
 }
 
-/// Adds `.github/workflows/slipway-*.yml` and `github/environments.json`.
-fn synth_github(project: &Project, set: &mut ArtifactSet, problems: &mut Vec<Problem>) {
+/// Adds `.github/workflows/slipway-*.yml`, `github/environments.json` and `slipway/project.json`.
+fn synth_github(project: &Definitions, set: &mut ArtifactSet, problems: &mut Vec<Problem>) {
     for workflow in github::workflows(project) {
         match github::render_workflow(&workflow) {
             Ok(text) => {
@@ -200,6 +223,8 @@ fn synth_github(project: &Project, set: &mut ArtifactSet, problems: &mut Vec<Pro
     let environments = github::environments_json(&github::environments(project));
     set.artifacts
         .insert(ArtifactKey::project_file(ArtifactKind::GitHub, github::ENVIRONMENTS_FILE), environments.into_bytes());
+    let rules = rules::Rules::of(project).to_json();
+    set.artifacts.insert(ArtifactKey::project_file(ArtifactKind::Rules, rules::RULES_FILE), rules.into_bytes());
 }
 
 /// CloudFormation's rule for stack names: a letter, then letters, digits and hyphens, 128 at most.
@@ -344,24 +369,48 @@ fn order_by_imports(env: &Environment, stacks: Vec<Stack>, problems: &mut Vec<Pr
     ordered
 }
 
+/// A smoke check of a service's URL needs a compose target that publishes that service.
+fn check_smoke_services(project: &Project, env: &Environment, problems: &mut Vec<Problem>) {
+    for check in &env.smoke_checks {
+        let SmokeUrl::Service(name) = &check.url else { continue };
+        let field = format!("smoke_checks `{}`", check.name);
+        if env.compose_target().is_none() {
+            problems.push(Problem::new(
+                &env.name,
+                field,
+                format!(
+                    "reads the URL a compose target publishes `{name}` on, but the environment has no compose \
+                     target; read a stack output instead"
+                ),
+            ));
+            continue;
+        }
+        let services = project.services_in(env);
+        match services.iter().find(|s| &s.name == name) {
+            Some(s) if s.on_compose && s.port.is_some() => {}
+            Some(_) => problems.push(Problem::new(
+                &env.name,
+                field,
+                format!("reads the URL of `{name}`, which the compose target does not publish (it serves no port)"),
+            )),
+            None => problems.push(Problem::new(
+                &env.name,
+                field,
+                format!(
+                    "reads the URL of `{name}`, which is no service of this environment{}",
+                    crate::suggest::hint(name, services.iter().map(|s| s.name.as_str()))
+                ),
+            )),
+        }
+    }
+}
+
 fn check_smoke_outputs(env: &Environment, stacks: &[Stack], problems: &mut Vec<Problem>) {
     for check in &env.smoke_checks {
         let field = format!("smoke_checks `{}`", check.name);
         let output = match &check.url {
             SmokeUrl::Stack(output) => output,
-            SmokeUrl::App(component) => {
-                if env.compose_target().is_none() {
-                    problems.push(Problem::new(
-                        &env.name,
-                        field,
-                        format!(
-                            "reads the URL a compose target publishes `{component}` on, but the environment has \
-                             no compose target; read a stack output instead"
-                        ),
-                    ));
-                }
-                continue;
-            }
+            SmokeUrl::Service(_) => continue,
         };
         let Some(stack) = stacks.iter().find(|s| s.name == output.stack) else {
             problems.push(Problem::new(

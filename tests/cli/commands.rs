@@ -61,13 +61,9 @@ fn help_documents_the_exit_codes() {
 
 #[test]
 fn a_closed_stdout_is_a_clean_exit() {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .args(["envs"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    use std::process::Stdio;
+    let mut child =
+        crate::support::engine().args(["envs"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -78,9 +74,10 @@ fn a_closed_stdout_is_a_clean_exit() {
 fn envs_refuses_definitions_that_check_refuses() {
     use slipway::model::{Environment, Project, Repository, Tier};
     let twice = || Environment::new("dev", Tier::Development).cloud_gov("org", "dev").deploys_from(["main"]);
-    let project = Project::new("shop", Repository::new("acme", "shop")).environment(twice()).environment(twice());
+    let project: slipway::model::Definitions =
+        Project::new("shop", Repository::new("acme", "shop")).environment(twice()).environment(twice()).into();
     let (ui, captured) = slipway::cli::Ui::captured("");
-    let code = slipway::cli::run_with(project, ["slipway", "envs"], &ui);
+    let code = slipway::cli::run_with(&project, ["slipway", "envs"], &ui);
     assert_eq!(code, std::process::ExitCode::from(1));
     assert_eq!(captured.out(), "", "nothing is listed");
     assert_eq!(

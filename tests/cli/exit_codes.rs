@@ -2,8 +2,6 @@
 //! `--help`. The scenarios are listed by [`Exit`], so a status added to the table without a scenario
 //! fails here.
 
-use std::process::Command;
-
 use slipway::cli::Exit;
 
 use crate::faults::{Failure, Faults};
@@ -16,7 +14,7 @@ const DEV_STACKS: [&str; 5] = ["network", "data", "app", "monitoring", "deploy-r
 /// `slipway ARGS` with the AWS settings of `env` only (nothing from this machine).
 fn slipway_with(env: &[(&str, String)], args: &[&str]) -> Run {
     let dir = tempdir();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_slipway"));
+    let mut cmd = crate::support::engine();
     cmd.args(args).current_dir(dir.path()).env("NO_COLOR", "1");
     for (k, _) in std::env::vars() {
         if k.starts_with("AWS_") || k.starts_with("GITHUB_") {

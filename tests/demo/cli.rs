@@ -7,14 +7,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::Value;
-use slipway::model::{NameBudget, Project};
+use slipway::model::{Definitions, NameBudget};
 
 use crate::demo::local::{BROKEN, demo_name, demo_name_slugged, local_demo, local_image};
 use crate::support::{docker, http_get, tempdir};
 
 /// The reference project, named `name`, making its demos on the test engine.
-fn project(name: &str) -> Project {
-    Project { name: name.into(), demo_factory: Some(local_demo), ..slipway::environments::project() }
+fn project(name: &str) -> Definitions {
+    let mut definitions = webapp::project().demos_from(local_demo);
+    definitions.name = name.into();
+    definitions
 }
 
 struct Run {
@@ -24,7 +26,7 @@ struct Run {
 }
 
 /// `slipway demo ARGS` on `project`, with the test engine as the Docker host and `store` as the store.
-fn demo(project: &Project, store: &std::path::Path, args: &[&str]) -> Run {
+fn demo(project: &Definitions, store: &std::path::Path, args: &[&str]) -> Run {
     let engine = docker();
     let (ui, captured) = slipway::cli::Ui::captured("");
     let store = store.to_str().unwrap();
@@ -34,7 +36,7 @@ fn demo(project: &Project, store: &std::path::Path, args: &[&str]) -> Run {
         argv.extend(["--progress", "events", "--poll-ms", "20"]);
     }
     argv.extend(["--host", engine.host.as_str(), "--store", store]);
-    let code = slipway::cli::run_with(project.clone(), argv, &ui);
+    let code = slipway::cli::run_with(project, argv, &ui);
     Run { code, out: captured.out(), err: captured.err() }
 }
 

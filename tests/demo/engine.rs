@@ -17,12 +17,13 @@ use slipway::cloud::{Cloud, Connector, Destination, Poll, RegionRule, Settings, 
 use slipway::docker::{Compose, ServiceChange};
 use slipway::ledger::demos::DemoStatus;
 use slipway::ledger::{self, Actor, Outcome};
-use slipway::model::{AccountId, Environment, Project, Region, Rollback, Tier};
+use slipway::model::{AccountId, Definitions, Environment, Project, Region, Rollback, Tier};
 use slipway::ops::Context;
 use slipway::ops::demo::list::{Listing, Places};
 use slipway::ops::demo::{self, At, DownOutcome, UpOutcome, UpRequest};
 use slipway::ops::run::LockOptions;
 use slipway::store::Store;
+use slipway::synth::rules::Rules;
 
 use crate::demo::local::{BROKEN, demo_name, local_demo, local_image};
 use crate::moto::Moto;
@@ -45,7 +46,7 @@ fn demo_restoring(name: &str) -> Environment {
 /// release (so that a release changes it); permanent environments get the reference stacks.
 fn stacks(project: &Project, env: &Environment) -> Vec<Stack> {
     if env.tier != Tier::Demo {
-        return slipway::stacks::for_environment(project, env);
+        return webapp::stacks::for_environment(project, env);
     }
     let mut t = Template::new(format!("{}-{}: the demo's files", project.name, env.name));
     t.parameter("Release", Parameter::string("the release the demo runs"));
@@ -55,8 +56,8 @@ fn stacks(project: &Project, env: &Environment) -> Vec<Stack> {
     vec![Stack::new("files", t)]
 }
 
-fn project(factory: fn(&str) -> Environment) -> Project {
-    Project { demo_factory: Some(factory), stacks, ..slipway::environments::project() }
+fn project(factory: fn(&str) -> Environment) -> Definitions {
+    webapp::project().demos_from(factory).stacks_from(stacks)
 }
 
 /// Tags the test image as `tag` too, so that a demo can run release `tag`.
@@ -73,7 +74,7 @@ struct Demos {
     compose: Compose,
     _dir: tempfile::TempDir,
     store: Store,
-    project: Project,
+    project: Definitions,
     rt: tokio::runtime::Runtime,
     cloud: Cloud,
     log: RefCell<Vec<u8>>,
@@ -95,7 +96,7 @@ impl Demos {
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
         let cloud = rt.block_on(async {
             let connector = Connector::load_from(loader, Settings::default()).await;
-            let dest = Destination { environment: "demos", account: ACCOUNT.as_str(), region: "us-east-1" };
+            let dest = Destination { environment: "demos", account: "111111111111", region: "us-east-1" };
             connector.connect(&dest, RegionRule::Strict).await.unwrap()
         });
         Demos {
@@ -149,7 +150,8 @@ impl Demos {
         let actor = Actor { name: "ci".into(), ci_run: None };
         let cx = Context { project: &self.project, store, actor: &actor, clock: &SystemClock };
         let known = self.rt.block_on(async { ledger::demos::demos(&ledger::all_records(store).await.unwrap()) });
-        let demo = demo::resolve(&self.project, name, &known).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let demo = demo::resolve(&self.project, &Rules::of(&self.project), name, &known)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let options = Self::options();
         let req = UpRequest {
             demo: &demo,
@@ -170,7 +172,7 @@ impl Demos {
     fn down(&self, name: &str) -> DownOutcome {
         let actor = Actor { name: "ci".into(), ci_run: None };
         let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &SystemClock };
-        let demo = demo::existing(&self.project, name).unwrap();
+        let demo = demo::existing(&self.project, &Rules::of(&self.project), name).unwrap();
         let mut log = self.log.borrow_mut();
         let mut reporter = EventLines::new(&mut *log);
         let out = self.rt.block_on(demo::down(&cx, &demo, &self.at(), &Self::options(), Self::lock(), &mut reporter));

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use slipway::docker::ServiceChange;
-use slipway::model::{App, Component, ComposeHost, ComposeTarget, Environment, HealthCheck, Project, Runtime, Target};
+use slipway::model::{BackingService, ComposeHost, ComposeTarget, Definitions, Environment, Service, Target};
 
 use crate::support::{ProjectCleanup, docker, harness_var, http_get, tempdir, unique_name};
 use crate::synth::compose::write_bundle;
@@ -34,47 +34,46 @@ pub fn local_release() -> String {
 /// health check reads it) never becomes healthy: tag the test image so to run it.
 pub const BROKEN: &str = "broken";
 
-/// A component that serves `<env> <component> <release>` at `/` and `ok` at `/health` (except under
-/// release [`BROKEN`]) from the test image, on `$PORT`, with busybox's httpd. The backend first proves it reaches its database by name
-/// (and exits when it cannot).
-fn served(component: Component) -> App {
-    let reference = App::default_for(component);
-    let wait_for_db = match component {
-        Component::Backend => "nc -w 5 \"$DB_HOST\" \"$DB_PORT\" < /dev/null; ",
-        Component::Frontend => "",
+/// A service that serves `<env> <service> <release>` at `/` and `ok` at `/health` (except under release
+/// [`BROKEN`]) from the test image, on `$PORT`, with busybox's httpd: the reference `service`, run from the
+/// test image. One that links to the database first proves it reaches it by name (and exits when it
+/// cannot).
+fn served(service: Service) -> Service {
+    let name = service.name.clone();
+    let wait_for_db = if service.links.iter().any(|l| l.target() == "db") {
+        "nc -w 5 \"$DB_HOST\" \"$DB_PORT\" < /dev/null; "
+    } else {
+        ""
     };
-    App {
-        runtime: Runtime::Docker,
-        image: Some(local_image().0),
+    let health = service.health.clone().expect("the reference services have health checks");
+    service
+        .docker()
+        .image(local_image().0)
         // The shell stays as PID 1 and ends on TERM, which httpd as PID 1 would ignore (making every `down`
         // wait out docker's 10-second stop timeout).
-        command: Some(format!(
-            "set -e; {wait_for_db}mkdir -p /tmp/www; echo \"$APP_ENV {component} $RELEASE\" > /tmp/www/index.html; \
+        .command(format!(
+            "set -e; {wait_for_db}mkdir -p /tmp/www; echo \"$APP_ENV {name} $RELEASE\" > /tmp/www/index.html; \
              [ \"$RELEASE\" = {BROKEN} ] || echo ok > /tmp/www/health; trap 'exit 0' TERM; \
              httpd -f -p \"$PORT\" -h /tmp/www & wait"
-        )),
+        ))
         // Checked every second, so that a demo is up in seconds rather than a ten-second step per service,
         // and one that is broken is found so within seconds too.
-        health: HealthCheck { start_timeout_seconds: 8, interval_seconds: 1, ..reference.health.clone() },
-        ..reference
-    }
+        .health(slipway::model::HealthCheck { start_timeout_seconds: 8, interval_seconds: 1, ..health })
 }
 
 /// The reference feature demo `name`, running on [`LOCAL_HOST`] from the test images.
 pub fn local_demo(name: &str) -> Environment {
-    let mut env = slipway::environments::feature_demo(name);
+    let mut env = webapp::feature_demo(name);
     env.targets.retain(|t| !matches!(t, Target::Compose(_)));
-    env.compose_on(
-        ComposeTarget::new(ComposeHost::Server(LOCAL_HOST.into()))
-            .database_image(harness_var("SLIPWAY_TEST_POSTGRES_IMAGE")),
-    )
-    .app(Component::Frontend, served(Component::Frontend))
-    .app(Component::Backend, served(Component::Backend))
+    env.compose_on(ComposeTarget::new(ComposeHost::Server(LOCAL_HOST.into())))
+        .backing(BackingService::postgres("db").image(harness_var("SLIPWAY_TEST_POSTGRES_IMAGE")))
+        .service(served(webapp::frontend()))
+        .service(served(webapp::backend()))
 }
 
 /// The reference project, making its demos with [`local_demo`].
-pub fn local_project() -> Project {
-    Project { demo_factory: Some(local_demo), ..slipway::environments::project() }
+pub fn local_project() -> Definitions {
+    webapp::project().demos_from(local_demo)
 }
 
 /// A demo name no other test of this run uses, whose ports on [`LOCAL_HOST`] no other such name has and
@@ -90,11 +89,12 @@ pub fn demo_name_slugged(prefix: &str, slug: impl Fn(&str) -> String) -> String 
     static TAKEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
     loop {
         let name = unique_name(prefix);
-        let ports = ComposeHost::Server(LOCAL_HOST.into()).ports_for(&slug(&name));
+        let (frontend, backend) = (webapp::frontend(), webapp::backend());
+        let ports = ComposeHost::Server(LOCAL_HOST.into()).ports_for(&slug(&name), &[&frontend, &backend]);
         let mut taken = TAKEN.lock().unwrap();
         let free = |port: u16| std::net::TcpListener::bind((LOCAL_HOST, port)).is_ok();
-        if [ports.frontend, ports.backend].iter().all(|p| !taken.contains(p) && free(*p)) {
-            taken.extend([ports.frontend, ports.backend]);
+        if ports.values().all(|p| !taken.contains(p) && free(*p)) {
+            taken.extend(ports.values().copied());
             return name;
         }
     }
@@ -122,9 +122,10 @@ fn a_local_demo_comes_up_on_the_engine_and_answers_on_the_urls_synth_gives() {
     let backend = &bundle.urls.iter().find(|(c, _)| c == "backend").unwrap().1;
     assert_eq!(http_get(&format!("{backend}/health")), Ok((200, "ok\n".into())));
 
-    let ports = ComposeHost::Server(LOCAL_HOST.into()).ports_for(&name);
-    let published: Vec<(String, u16)> = report.published().into_iter().map(|p| (p.service, p.published)).collect();
-    assert_eq!(published, [("backend".to_string(), ports.backend), ("frontend".to_string(), ports.frontend)]);
+    let (frontend, backend) = (webapp::frontend(), webapp::backend());
+    let ports = ComposeHost::Server(LOCAL_HOST.into()).ports_for(&name, &[&frontend, &backend]);
+    let published: BTreeMap<String, u16> = report.published().into_iter().map(|p| (p.service, p.published)).collect();
+    assert_eq!(published, ports);
     let found = engine.compose().projects(&engine.host).unwrap();
     let found = found.iter().find(|p| p.name == bundle.project).expect("the demo is listed");
     assert_eq!(found.label("slipway.environment"), Some(name.as_str()));

@@ -8,11 +8,11 @@ use slipway::model::{NameBudget, demo_name, name_problem};
 
 /// The reference project's budget, and one for a project whose long name leaves little room.
 fn budgets() -> [(String, String, NameBudget); 2] {
-    let reference = slipway::environments::project();
+    let reference = webapp::project();
     let long = "a-rather-long-project-name-x";
     [
         ("webapp".into(), "deploy-role".into(), NameBudget::for_project(&reference).unwrap()),
-        (long.into(), "monitoring".into(), NameBudget::new(long, "monitoring").unwrap()),
+        (long.into(), "monitoring".into(), NameBudget::new(long, "monitoring", "frontend", "db").unwrap()),
     ]
 }
 

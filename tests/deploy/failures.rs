@@ -116,7 +116,7 @@ fn a_function_lambda_refuses_fails_an_update_and_every_stack_returns_to_the_rele
 /// `slipway diff --against deployed --env dev --format json` against `moto`.
 fn diff_deployed(moto: &Moto) -> Value {
     let dir = tempdir();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    let mut cmd = crate::support::engine();
     cmd.args(["diff", "--against", "deployed", "--env", "dev", "--format", "json"]).current_dir(dir.path());
     for (key, _) in std::env::vars() {
         if key.starts_with("AWS_") {

@@ -93,7 +93,7 @@ fn review(login: &str, state: &str, environments: &[&str]) -> Value {
 }
 
 fn account(env: &str) -> String {
-    slipway::environments::project().find(env).unwrap().aws_target().unwrap().account.to_string()
+    webapp::project().find(env).unwrap().aws_target().unwrap().account.to_string()
 }
 
 fn role(env: &str) -> String {

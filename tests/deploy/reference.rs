@@ -23,7 +23,7 @@ use crate::support::{Run, tempdir};
 /// the plan works it out from the synthesized templates: the tests follow the definitions, whatever stacks
 /// they hold. `monitoring` reads every other stack, so it comes last.
 pub(crate) fn stacks() -> Vec<String> {
-    let project = slipway::environments::project();
+    let project = webapp::project();
     let env = project.find("dev").unwrap();
     let set = slipway::synth::synth(&project, &["dev".into()]).unwrap();
     let plan = slipway::apply::cloudformation::Plan::new(&project.name, env, "r1", &set.artifacts).unwrap();
@@ -78,7 +78,7 @@ pub(crate) fn deploy(moto: &Moto, faults: &Faults, release: &str) -> Run {
 
 /// [`deploy`] in `dir`, with `extra` arguments.
 pub(crate) fn deploy_in(dir: &std::path::Path, moto: &Moto, faults: &Faults, release: &str, extra: &[&str]) -> Run {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    let mut cmd = crate::support::engine();
     cmd.args(["deploy", "--env", "dev", "--release", release, "--yes", "--commit", "abc123"])
         .args(["--progress", "events", "--poll-ms", "20"])
         .args(extra)
@@ -320,7 +320,7 @@ pub(crate) fn killed_after_create_change_set(moto: &Moto, faults: &Faults, relea
     let dir = tempdir();
     let calls_before = faults.calls("DescribeChangeSet");
     faults.inject("DescribeChangeSet", crate::faults::Fault::Slow(std::time::Duration::from_secs(20)), 1);
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    let mut cmd = crate::support::engine();
     cmd.args(["deploy", "--env", "dev", "--release", release, "--yes", "--concurrency", "1", "--no-smoke"])
         .args(["--progress", "events", "--poll-ms", "20"])
         .current_dir(dir.path())
@@ -395,7 +395,7 @@ fn diff_with_change_sets_of_an_unchanged_environment_finds_no_changes() {
     let (moto, faults) = start();
     assert_eq!(deploy_no_smoke(&moto, &faults, "r1").status, 0);
     let dir = tempdir();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    let mut cmd = crate::support::engine();
     cmd.args(["diff", "--against", "deployed", "--change-set", "--env", "dev", "--exit-code"])
         .current_dir(dir.path())
         .env("NO_COLOR", "1");

@@ -15,10 +15,9 @@ use slipway::apply::cloudformation::{
 };
 use slipway::cfn::resources::{Principal, Role, Statement as RoleStatement};
 use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
-use slipway::cli::Exit;
 use slipway::cloud::{Connector, Destination, Poll, RegionRule, Settings};
 use slipway::diff::StackDiff;
-use slipway::model::{AccountId, Environment, Project, Region, Repository, SmokeCheck, StackOutput, Tier};
+use slipway::model::{AccountId, Definitions, Environment, Project, Region, Repository, SmokeCheck, StackOutput, Tier};
 
 use crate::faults::{Failure, Fault, Faults};
 use crate::moto::{Moto, block_on};
@@ -86,7 +85,7 @@ fn stacks(_: &Project, _: &Environment) -> Vec<Stack> {
     vec![Stack::new("base", base), Stack::new("app", app), Stack::new("side", side)]
 }
 
-fn project() -> Project {
+fn project() -> Definitions {
     let mut env = Environment::new("dev", Tier::Development)
         .aws(AccountId::new("111111111111"), Region::UsEast1)
         .deploys_from(["main"]);
@@ -140,7 +139,7 @@ fn plan(release: &str) -> Plan {
 
 /// Deploys `plan` through the proxy at `endpoint`, asking `approver` where the gate asks.
 fn deploy_plan(endpoint: &str, plan: &Plan, opts: &Options, approver: &mut dyn Approver) -> Deployed {
-    let target = *plan.env.aws_target().unwrap();
+    let target = plan.env.aws_target().unwrap().clone();
     let mut log = Vec::new();
     let outcome = block_on(async {
         let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -161,7 +160,7 @@ fn deploy_plan(endpoint: &str, plan: &Plan, opts: &Options, approver: &mut dyn A
         .await
     });
     let summary = slipway::apply::cloudformation::summary(plan, &outcome);
-    let code = Exit::of_ending(&outcome.ending).code();
+    let code = slipway::cli::exit_of(&outcome.ending).code();
     Deployed { outcome, summary, code, log: String::from_utf8(log).unwrap() }
 }
 
@@ -740,7 +739,7 @@ fn ordering_follows_imports_and_declarations() {
         // Defined first, but imports and declarations put it last.
         vec![Stack::new("late", late).after("app"), Stack::new("app", app), Stack::new("base", base)]
     }
-    let project = Project { stacks: importing, ..project() };
+    let project = project().stacks_from(importing);
     let set = slipway::synth::synth(&project, &[]).unwrap();
     let plan = Plan::new(&project.name, project.find("dev").unwrap(), "r1", &set.artifacts).unwrap();
     let order: Vec<(&str, Vec<&str>)> =
@@ -751,7 +750,7 @@ fn ordering_follows_imports_and_declarations() {
 /// `slipway deploy --env dev --release r1 --progress events EXTRA…` in `dir`, with no AWS settings but those
 /// in `env` (none inherited from this machine: no profile, no config files, no instance metadata).
 fn deploy_command(dir: &std::path::Path, env: &[(&str, String)], extra: &[&str]) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    let mut cmd = crate::support::engine();
     cmd.args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events"]).args(extra).current_dir(dir);
     for (k, _) in std::env::vars() {
         if k.starts_with("AWS_") || k == "GITHUB_SHA" {

@@ -19,7 +19,7 @@ use slipway::clock::{Clock, SystemClock, Timestamp};
 use slipway::cloud::{Connector, Poll, Settings};
 use slipway::diff::StackDiff;
 use slipway::ledger::{self, Actor, Approval, Outcome, Phase, Record, RunKind};
-use slipway::model::{Environment, Project, SmokeCheck, StackOutput};
+use slipway::model::{Definitions, Environment, Project, SmokeCheck, StackOutput};
 use slipway::ops::deploy::{End, Io, Request};
 use slipway::ops::run::LockOptions;
 use slipway::ops::{Context, OpsError};
@@ -99,7 +99,7 @@ struct World {
     _dir: tempfile::TempDir,
     store: Store,
     clock: TestClock,
-    project: Project,
+    project: Definitions,
     apps: BTreeMap<String, App>,
     rt: tokio::runtime::Runtime,
     connector: Connector,
@@ -107,7 +107,7 @@ struct World {
 
 impl World {
     /// `project` with tiny stacks, a smoke check and a role to assume in each environment's account.
-    fn new(project: Project) -> World {
+    fn new(project: Definitions) -> World {
         let moto = Moto::start_accounts();
         let dir = tempdir();
         let store = Store::local(&dir.path().join("store"));
@@ -117,7 +117,7 @@ impl World {
             let app = App::start();
             APP_URLS.with(|u| u.borrow_mut().insert(env.name.clone(), app.url.clone()));
             apps.insert(env.name.clone(), app);
-            let account = env.aws_target().expect("every walked environment has an AWS target").account;
+            let account = env.aws_target().expect("every walked environment has an AWS target").account.clone();
             env.assume_role = Some(format!("arn:aws:iam::{account}:role/slipway-deploy"));
             env.smoke_checks =
                 vec![SmokeCheck::get("health", StackOutput::new("app", "ApiUrl"), "/health").attempts(1)];
@@ -588,7 +588,7 @@ fn the_promotion_graph_walked_through_every_gate() {
 /// environment, and passes a freeze only by breaking it, which is recorded.
 #[test]
 fn rollbacks_to_the_previous_and_to_a_named_release() {
-    let w = World::new(slipway::environments::project());
+    let w = World::new(webapp::project());
     for id in ["r1", "r2", "r3"] {
         w.release(id, "refs/heads/main", "ana");
     }

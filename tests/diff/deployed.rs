@@ -10,7 +10,7 @@ use crate::support::{Run, tempdir};
 
 /// The dev environment's synthesized template of `stack`.
 fn dev_template(stack: &str) -> Value {
-    let project = slipway::environments::project();
+    let project = webapp::project();
     let set = slipway::synth::synth(&project, &["dev".to_string()]).unwrap();
     let bytes = set.file(&format!("dev/cloudformation/{stack}.template.json")).unwrap();
     serde_json::from_slice(bytes).unwrap()
@@ -39,7 +39,7 @@ fn deploy_logging(moto: &Moto) {
 
 fn slipway_against(moto: &Moto, args: &[&str]) -> Run {
     let dir = tempdir();
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    let mut c = crate::support::engine();
     c.args(args).current_dir(dir.path()).env("NO_COLOR", "1").env_remove("AWS_PROFILE");
     for (k, v) in moto.env() {
         c.env(k, v);
@@ -141,7 +141,7 @@ fn change_set_verdicts_win_over_offline_ones() {
     env.push(("AWS_ENDPOINT_URL", proxy.endpoint.clone()));
     let run = |extra: &[&str]| {
         let dir = tempdir();
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+        let mut c = crate::support::engine();
         c.args(["diff", "--against", "deployed", "--env", "dev", "--format", "json"])
             .args(extra)
             .current_dir(dir.path());
@@ -198,7 +198,7 @@ fn change_set_needs_against_deployed() {
 fn an_unreachable_endpoint_is_a_cloud_error() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = tempdir();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+    let out = crate::support::engine()
         .args(["diff", "--against", "deployed", "--env", "dev"])
         .current_dir(dir.path())
         .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
@@ -227,7 +227,7 @@ fn an_endpoint_that_never_answers_is_given_up_on_in_bounded_time_naming_it() {
         }
     });
     let dir = tempdir();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+    let out = crate::support::engine()
         .args(["diff", "--against", "deployed", "--env", "dev"])
         .current_dir(dir.path())
         .env("AWS_ENDPOINT_URL", &endpoint)
@@ -267,7 +267,7 @@ fn silent_endpoint() -> String {
 fn diff_against_a_silent_endpoint_gives_up_on_the_commands_deadline() {
     let endpoint = silent_endpoint();
     let dir = tempdir();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"))
+    let mut child = crate::support::engine()
         .args(["diff", "--against", "deployed", "--env", "dev"])
         .current_dir(dir.path())
         .env("AWS_ENDPOINT_URL", &endpoint)

@@ -12,7 +12,7 @@ use crate::support::{slipway, snapshots, tempdir};
 
 /// Every CloudFormation template the reference definitions synthesize (a feature demo included).
 fn synthesized() -> Vec<(String, Value)> {
-    let project = slipway::environments::project().with_demo("example").unwrap();
+    let project = webapp::project().with_demo("example").unwrap();
     let set = slipway::synth::synth(&project, &[]).expect("the reference definitions synthesize");
     let templates: Vec<(String, Value)> = set
         .files()
@@ -851,7 +851,7 @@ fn diff_against_an_unchanged_synth_directory_exits_0() {
     earlier_synth(dir.path(), |_| {});
     let run = slipway(dir.path(), &["diff", "--against", "old", "--exit-code"]);
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
-    let mut names: Vec<String> = slipway::environments::project().environments.iter().map(|e| e.name.clone()).collect();
+    let mut names: Vec<String> = webapp::project().environments.iter().map(|e| e.name.clone()).collect();
     // The workflows and GitHub environments are compared too, as the project's.
     names.push(slipway::diff::artifacts::PROJECT.to_string());
     assert_eq!(run.stdout, format!("no differences ({})\n", names.join(", ")));
@@ -958,7 +958,10 @@ fn text_is_coloured_on_a_terminal_unless_no_color_is_set() {
     let run = |no_color: bool| {
         let command = format!("{} diff --against old --env dev", env!("CARGO_BIN_EXE_slipway"));
         let mut c = std::process::Command::new(script);
-        c.args(["-qec", &command, "/dev/null"]).current_dir(dir.path()).env_remove("NO_COLOR");
+        c.args(["-qec", &command, "/dev/null"])
+            .current_dir(dir.path())
+            .env("SLIPWAY_APP", crate::support::webapp_program())
+            .env_remove("NO_COLOR");
         if no_color {
             c.env("NO_COLOR", "1");
         }

@@ -7,7 +7,7 @@ use crate::support::{python_tool, tempdir};
 
 #[test]
 fn cfn_lint_passes_every_synthesized_template() {
-    let project = slipway::environments::project().with_demo("lint-demo").unwrap();
+    let project = webapp::project().with_demo("lint-demo").unwrap();
     let set = slipway::synth::synth(&project, &[]).expect("the reference definitions synthesize");
     let dir = tempdir();
     slipway::synth::write(&set, &dir.path().join("out")).unwrap();

@@ -13,7 +13,7 @@ use crate::support::{Run, tempdir};
 
 /// `slipway ARGS` in `dir` with moto's settings (its store included) and `extra` variables.
 pub(crate) fn slipway_with(dir: &std::path::Path, moto: &Moto, extra: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+    let mut cmd = crate::support::engine();
     cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
     for (key, _) in std::env::vars() {
         if key.starts_with("AWS_") || key.starts_with("GITHUB_") || key == "SLIPWAY_STORE" {
@@ -125,7 +125,7 @@ fn two_deploys_of_one_environment_at_once_one_proceeds_the_other_is_refused_nami
     let store = "s3://team-store/ci";
     let spawn = |name: &'static str| {
         let dir = tempdir();
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
+        let mut cmd = crate::support::engine();
         cmd.args([
             "deploy",
             "--env",

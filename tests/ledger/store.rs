@@ -57,7 +57,7 @@ fn info(id: &str) -> ReleaseInfo {
 fn a_release_is_written_once_read_back_checked_and_never_changed() {
     on_both_stores(|store| {
         Box::pin(async move {
-            let set = slipway::synth::synth(&slipway::environments::project(), &[]).unwrap();
+            let set = slipway::synth::synth(&webapp::project(), &[]).unwrap();
             assert_eq!(release::create(&store, &info("r1"), &set.artifacts).await.unwrap(), Created::New);
             let read = release::read(&store, "r1").await.unwrap();
             assert_eq!(read.artifacts, set.artifacts, "every artifact comes back byte for byte");
@@ -98,7 +98,7 @@ fn a_damaged_release_is_refused_when_read() {
     let dir = tempdir();
     let store = Store::local(&dir.path().join("state"));
     block_on(async {
-        let set = slipway::synth::synth(&slipway::environments::project(), &[]).unwrap();
+        let set = slipway::synth::synth(&webapp::project(), &[]).unwrap();
         release::create(&store, &info("r1"), &set.artifacts).await.unwrap();
     });
     let file = dir.path().join("state/releases/r1/dev/cloudformation/app.template.json");

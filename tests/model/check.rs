@@ -2,7 +2,8 @@
 //! field, and says what to do.
 
 use slipway::model::{
-    AccountId, Approvals, Environment, Group, Problem, Project, RefPattern, Region, Repository, Tier, check,
+    AccountId, Approvals, Definitions, Environment, Group, Problem, Project, RefPattern, Region, Repository, Tier,
+    check,
 };
 
 const ACCOUNT: AccountId = AccountId::new("123456789012");
@@ -11,8 +12,8 @@ fn env(name: &str) -> Environment {
     Environment::new(name, Tier::Development).aws(ACCOUNT, Region::UsEast1).deploys_from(["main"])
 }
 
-fn project(envs: Vec<Environment>) -> Project {
-    envs.into_iter().fold(Project::new("shop", Repository::new("acme", "shop")), Project::environment)
+fn project(envs: Vec<Environment>) -> Definitions {
+    envs.into_iter().fold(Project::new("shop", Repository::new("acme", "shop")), Project::environment).into()
 }
 
 fn messages(problems: &[Problem]) -> Vec<String> {
@@ -21,7 +22,7 @@ fn messages(problems: &[Problem]) -> Vec<String> {
 
 #[test]
 fn the_reference_definitions_pass() {
-    assert_eq!(check(&slipway::environments::project()), vec![]);
+    assert_eq!(check(&webapp::project()), vec![]);
 }
 
 #[test]
@@ -92,7 +93,11 @@ fn refuses_names_that_cannot_be_stack_or_app_names() {
 #[test]
 fn refuses_a_name_whose_app_name_is_too_long_for_a_route() {
     let long = "a".repeat(50);
-    let p = project(vec![env(&long)]);
+    // Only a service that runs on cloud.gov makes an app name there.
+    let p: Definitions = Project::new("shop", Repository::new("acme", "shop"))
+        .service(slipway::model::Service::web("frontend", 8080))
+        .environment(Environment::new(&long, Tier::Development).cloud_gov("org", "dev").deploys_from(["main"]))
+        .into();
     let got = messages(&check(&p));
     assert_eq!(got.len(), 1);
     assert!(
@@ -146,7 +151,7 @@ fn refuses_more_approvals_than_there_are_approvers() {
 
 #[test]
 fn refuses_a_feature_demo_named_like_a_permanent_environment() {
-    let p = slipway::environments::project().with_demo("prod").unwrap();
+    let p = webapp::project().with_demo("prod").unwrap();
     assert_eq!(
         messages(&check(&p)),
         ["environment `prod`, name: the feature-demo name `prod` collides with the permanent environment of that \

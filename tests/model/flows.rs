@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use slipway::model::{ComposeHost, Project, Tier, check};
+use slipway::model::{ComposeHost, Definitions, Project, Tier, check};
 
-fn accepted(project: &Project) -> slipway::synth::ArtifactSet {
+fn accepted(project: &Definitions) -> slipway::synth::ArtifactSet {
     assert_eq!(check(project), vec![], "check refused the flow");
     slipway::synth::synth(project, &[]).expect("the flow synthesizes")
 }

@@ -10,8 +10,8 @@
 //! pattern, the compiler must refuse it, and `slipway check` then refuses the definitions.
 
 use slipway::model::{
-    AccountId, ComposeHost, Environment, Project, RefForm, RefKind, RefPattern, Region, Repository, Tier, Trigger,
-    check,
+    AccountId, ComposeHost, Definitions, Environment, Project, RefForm, RefKind, RefPattern, Region, Repository, Tier,
+    Trigger, check,
 };
 
 /// Branch names that a careless translation gets wrong: prefixes and extensions of each other, nesting,
@@ -184,7 +184,7 @@ fn what_a_form_cannot_say_is_refused_by_check() {
         // A demo's role trusts its refs directly; IAM cannot keep `*` inside a component.
         .environment(aws("demo-x", Tier::Demo).deploys_from(["feature-demo/x-*"]))
         .environment(Environment::new("local", Tier::Development).compose(ComposeHost::Local).deploys_from(["[!a]*"]));
-    let problems: Vec<String> = check(&project).iter().map(ToString::to_string).collect();
+    let problems: Vec<String> = check(&project.into()).iter().map(ToString::to_string).collect();
     let expect = [
         "environment `dev`, refs: the ref pattern `release/v?` cannot be written as a GitHub workflow filter",
         "environment `dev`, refs: the ref pattern `release/v?` cannot be written as a GitHub environment's \
@@ -396,7 +396,7 @@ pub fn string_like(pattern: &str, value: &str) -> bool {
 }
 
 /// The trust policy of role `logical_id` in environment `env`'s deploy-role template: its condition.
-fn trust_condition(project: &Project, env: &str, logical_id: &str) -> serde_json::Value {
+fn trust_condition(project: &Definitions, env: &str, logical_id: &str) -> serde_json::Value {
     let set = slipway::synth::synth(project, &[]).unwrap_or_else(|p| panic!("{p:?}"));
     let template: serde_json::Value =
         serde_json::from_slice(set.file(&format!("{env}/cloudformation/deploy-role.template.json")).unwrap()).unwrap();
@@ -406,7 +406,7 @@ fn trust_condition(project: &Project, env: &str, logical_id: &str) -> serde_json
 
 #[test]
 fn deploy_roles_trust_their_github_environment_and_demo_roles_their_refs() {
-    let project = slipway::environments::project();
+    let project = webapp::project();
     assert_eq!(
         trust_condition(&project, "prod", "DeployRole"),
         serde_json::json!({"StringEquals": {
@@ -425,7 +425,7 @@ fn deploy_roles_trust_their_github_environment_and_demo_roles_their_refs() {
             .trigger(Trigger::Push)
     }
     let project = Project::new("app", Repository::new("acme", "app"))
-        .stacks_from(slipway::stacks::for_environment)
+        .stacks_from(webapp::stacks::for_environment)
         .demos_from(aws_demo)
         .with_demo("map")
         .unwrap();

@@ -3,10 +3,12 @@
 //! `workflows.rs` that each becomes a workflow set whose jobs reach every environment only from the refs and
 //! promotion edges the definitions allow, and `graph.rs` draws each.
 
-use slipway::model::{AccountId, Approvals, Environment, Group, Project, Region, Repository, Tier, Trigger};
+use slipway::model::{
+    AccountId, Approvals, BackingService, Definitions, Environment, Group, Project, Region, Repository, Tier, Trigger,
+};
 
 /// Every reference flow, by the name its snapshots carry.
-pub fn all() -> Vec<(&'static str, Project)> {
+pub fn all() -> Vec<(&'static str, Definitions)> {
     vec![
         ("line-of-four", line_of_four()),
         ("cloudgov-four", cloud_gov_four()),
@@ -18,15 +20,18 @@ pub fn all() -> Vec<(&'static str, Project)> {
 
 /// dev -> test -> staging -> prod; prod needs 2 approvals and a 30-minute wait and deploys only from `main`
 /// or `release/*`. This is the repository's own reference project.
-pub fn line_of_four() -> Project {
-    slipway::environments::project()
+pub fn line_of_four() -> Definitions {
+    webapp::project()
 }
 
 /// Several deploy environments inside one cloud.gov space, each a frontend + backend app pair:
 /// `experiment` and `development` in space `dev`, `staging` in `staging`, `production` in `prod`.
-pub fn cloud_gov_four() -> Project {
+pub fn cloud_gov_four() -> Definitions {
     let cg = |name: &str, tier, space: &str| Environment::new(name, tier).cloud_gov("hhs-tanf", space);
     Project::new("tdp", Repository::new("HHS", "TANF-app"))
+        .service(webapp::frontend())
+        .service(webapp::backend())
+        .backing(BackingService::postgres("db"))
         .environment(cg("experiment", Tier::Development, "dev").deploys_from(["**"]).trigger(Trigger::Manual))
         .environment(cg("development", Tier::Development, "dev").deploys_from(["**"]).trigger(Trigger::Manual))
         .environment(
@@ -46,19 +51,20 @@ pub fn cloud_gov_four() -> Project {
                     "deploys when a pull request into `main` merges: the government's review is the approval",
                 ),
         )
+        .into()
 }
 
 /// A graph, not a line: dev-int -> future -> active -> staging -> prod, active -> uat -> staging, and
 /// dev-int -> active directly; approvals 0 / 1 / 1 / 2+, and a 15-minute wait into prod; uat, staging and
 /// prod are reached only by promotion.
-pub fn promotion_graph() -> Project {
+pub fn promotion_graph() -> Definitions {
     let qa = Group::new("qa", ["kim", "lee"]);
     let ops = Group::new("operations", ["ada", "bo", "cy"]);
     let aws = |name: &str, tier, account: AccountId| {
         Environment::new(name, tier).aws(account, Region::UsWest2).trigger(Trigger::Manual)
     };
     Project::new("ledger", Repository::new("acme", "ledger"))
-        .stacks_from(slipway::stacks::for_environment)
+        .stacks_from(webapp::stacks::for_environment)
         .environment(
             aws("dev-int", Tier::Development, AccountId::new("100000000001"))
                 .deploys_from(["main"])
@@ -100,14 +106,14 @@ pub fn promotion_graph() -> Project {
 
 /// git-flow: dev (feature branches and develop), stage, release (hotfix/release), qa, pre-prod, prod, with
 /// manual approvals from stage on.
-pub fn git_flow_six() -> Project {
+pub fn git_flow_six() -> Definitions {
     let sre = Group::new("sre", ["noor", "sam"]);
     let qa = Group::new("qa", ["tess"]);
     let env = |name: &str, tier, account: &'static str| {
         Environment::new(name, tier).aws(AccountId::new(account), Region::EuWest1).trigger(Trigger::Manual)
     };
     Project::new("mobile", Repository::new("acme", "mobile"))
-        .stacks_from(slipway::stacks::for_environment)
+        .stacks_from(webapp::stacks::for_environment)
         .environment(
             env("dev", Tier::Development, "200000000001").deploys_from(["feature/*", "develop"]).trigger(Trigger::Push),
         )
@@ -146,6 +152,6 @@ pub fn git_flow_six() -> Project {
 }
 
 /// Throwaway feature-demo instances from branches named `feature-demo/<name>`, made at run time.
-pub fn feature_demos() -> Project {
-    slipway::environments::project().with_demo("map-export").unwrap().with_demo("offline-sync").unwrap()
+pub fn feature_demos() -> Definitions {
+    webapp::project().with_demo("map-export").unwrap().with_demo("offline-sync").unwrap()
 }

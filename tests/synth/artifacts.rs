@@ -2,19 +2,19 @@
 //! synthesis of it, YAML read back as JSON, and the published JSON schemas that judge the files. (Whole-file
 //! snapshots of these artifacts are taken with every other artifact's, in `synth.rs`.)
 
-use slipway::model::Project;
+use slipway::model::Definitions;
 use slipway::synth::ArtifactSet;
 
 /// The feature demos the tests synthesize beside the permanent environments.
 pub const DEMOS: [&str; 2] = ["checkout-redesign", "dark-mode"];
 
 /// This repository's project with [`DEMOS`] added.
-pub fn project() -> Project {
-    DEMOS.iter().fold(slipway::environments::project(), |p, d| p.with_demo(d).expect("the project makes demos"))
+pub fn project() -> Definitions {
+    DEMOS.iter().fold(webapp::project(), |p: Definitions, d| p.with_demo(d).expect("the project makes demos"))
 }
 
 /// Synthesizes `project`, failing the test with every problem when it is refused.
-pub fn synth(project: &Project) -> ArtifactSet {
+pub fn synth(project: &Definitions) -> ArtifactSet {
     match slipway::synth::synth(project, &[]) {
         Ok(set) => set,
         Err(problems) => {

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use slipway::model::{App, Component, Environment, Project, Repository, Runtime, Tier};
+use slipway::model::{BackingService, Definitions, Environment, Project, Repository, Tier};
 use slipway::synth::cloudgov;
+use webapp::{backend, frontend};
 
 use crate::synth::artifacts::{assert_valid, files_ending, project, schema, synth, yaml_to_json};
 
@@ -33,17 +34,21 @@ fn every_environment_on_cloud_gov_gets_a_manifest_that_the_schema_accepts() {
 }
 
 /// A project of its own: `experiment` and `development` share space `dev` (the four-environment flow).
-fn shared_space_project(experiment: Environment) -> Project {
+fn shared_space_project(experiment: Environment) -> Definitions {
     let env = |name: &str, space: &str| {
         Environment::new(name, Tier::Development).cloud_gov("tanf-org", space).deploys_from(["develop"])
     };
     Project::new("tanf", Repository::new("hhs", "tanf-app"))
+        .service(frontend())
+        .service(backend())
+        .backing(BackingService::postgres("db"))
         .environment(env("development", "dev"))
         .environment(experiment)
         .environment(env("staging", "staging"))
+        .into()
 }
 
-fn manifest_of(project: &Project, env: &str) -> Value {
+fn manifest_of(project: &Definitions, env: &str) -> Value {
     let set = synth(project);
     let text = set.file(&format!("{env}/cloudgov/manifest.yml")).unwrap();
     yaml_to_json(std::str::from_utf8(text).unwrap())
@@ -101,15 +106,11 @@ fn sizing_health_checks_services_and_labels_come_from_the_definitions() {
 
 #[test]
 fn a_docker_runtime_pushes_the_image_tagged_with_the_release() {
-    let docker = App { runtime: Runtime::Docker, ..App::default_for(Component::Backend) };
     let experiment = Environment::new("experiment", Tier::Development)
         .cloud_gov("tanf-org", "dev")
         .deploys_from(["*"])
-        .app(Component::Backend, docker)
-        .app(
-            Component::Frontend,
-            App { runtime: Runtime::Buildpacks(Vec::new()), ..App::default_for(Component::Frontend) },
-        );
+        .service(backend().docker())
+        .service(frontend().buildpacks(Vec::<String>::new()));
     let manifest = manifest_of(&shared_space_project(experiment), "experiment");
     assert_valid(&schema(SCHEMA), "the experiment manifest", &manifest);
     let [frontend, backend] = apps(&manifest).as_slice() else { panic!("two apps") };
@@ -118,21 +119,20 @@ fn a_docker_runtime_pushes_the_image_tagged_with_the_release() {
     assert_eq!(frontend["buildpacks"], serde_json::json!([]));
 }
 
-fn problems(project: &Project) -> Vec<String> {
+fn problems(project: &Definitions) -> Vec<String> {
     slipway::model::check(project).iter().map(ToString::to_string).collect()
 }
 
 #[test]
 fn check_refuses_a_route_another_environment_in_the_space_already_has() {
-    let experiment =
-        Environment::new("experiment", Tier::Development).cloud_gov("tanf-org", "dev").deploys_from(["*"]).app(
-            Component::Frontend,
-            App::default_for(Component::Frontend).route("tanf-frontend-development.app.cloud.gov"),
-        );
+    let experiment = Environment::new("experiment", Tier::Development)
+        .cloud_gov("tanf-org", "dev")
+        .deploys_from(["*"])
+        .service(frontend().route("tanf-frontend-development.app.cloud.gov"));
     assert_eq!(
         problems(&shared_space_project(experiment)),
         [
-            "environment `experiment`, apps.frontend.routes: the frontend route `tanf-frontend-development.app.cloud.gov` \
+            "environment `experiment`, services.frontend.routes: the frontend route `tanf-frontend-development.app.cloud.gov` \
           is already the route of the frontend app of environment `development` (space `tanf-org/dev`); a route maps \
           to one app, so choose another"
         ]
@@ -145,10 +145,10 @@ fn check_refuses_a_route_taken_in_another_space_too() {
     let experiment = Environment::new("experiment", Tier::Development)
         .cloud_gov("tanf-org", "dev")
         .deploys_from(["*"])
-        .app(Component::Backend, App::default_for(Component::Backend).route("tanf-backend-staging.app.cloud.gov"));
+        .service(backend().route("tanf-backend-staging.app.cloud.gov"));
     assert_eq!(
         problems(&shared_space_project(experiment)),
-        ["environment `staging`, apps.backend.routes: the backend route `tanf-backend-staging.app.cloud.gov` is \
+        ["environment `staging`, services.backend.routes: the backend route `tanf-backend-staging.app.cloud.gov` is \
           already the route of the backend app of environment `experiment` (space `tanf-org/dev`); a route maps to one \
           app, so choose another"]
     );
@@ -166,25 +166,26 @@ fn check_refuses_two_environments_that_would_push_the_same_apps_into_one_space()
 
 #[test]
 fn check_refuses_values_cf_push_would_read_as_variables_and_bad_app_settings() {
-    let mut backend = App::default_for(Component::Backend).var("GREETING", "hi ((name))").var("PORT", "1");
-    backend.health.path = "health".into();
-    backend.health.start_timeout_seconds = 600;
+    let mut backend = backend().var("GREETING", "hi ((name))").var("PORT", "1");
+    let health = backend.health.as_mut().expect("the backend has a health check");
+    health.path = "health".into();
+    health.start_timeout_seconds = 600;
     backend.secrets.push("bad-name".into());
     let experiment = Environment::new("experiment", Tier::Development)
         .cloud_gov("tanf-org", "dev")
         .deploys_from(["*"])
-        .app(Component::Backend, backend);
+        .service(backend);
     assert_eq!(
         problems(&shared_space_project(experiment)),
         [
-            "environment `experiment`, apps.backend.health.path: `health` must start with `/` and hold no spaces",
-            "environment `experiment`, apps.backend.health.start_timeout_seconds: is 600, more than the 180 seconds \
+            "environment `experiment`, services.backend.health.path: `health` must start with `/` and hold no spaces",
+            "environment `experiment`, services.backend.health.start_timeout_seconds: is 600, more than the 180 seconds \
              cloud.gov allows",
-            "environment `experiment`, apps.backend.secrets: the secret name `bad-name` may hold only ASCII letters, \
+            "environment `experiment`, services.backend.secrets: the secret name `bad-name` may hold only ASCII letters, \
              digits and `_`, as a shell variable does",
-            "environment `experiment`, apps.backend.variables: sets `PORT`, which slipway or the platform sets itself; \
+            "environment `experiment`, services.backend.variables: sets `PORT`, which slipway or the platform sets itself; \
              rename it",
-            "environment `experiment`, apps.backend.variables: the value of `GREETING` holds `((name))`, which `cf \
+            "environment `experiment`, services.backend.variables: the value of `GREETING` holds `((name))`, which `cf \
              push` would read as a manifest variable; change the value",
         ]
     );

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use serde_json::Value;
-use slipway::model::{ComposeHost, Project};
+use slipway::model::{ComposeHost, Definitions};
 
 use crate::synth::artifacts::{DEMOS, assert_valid, files_ending, project, schema, synth, yaml_to_json};
 
@@ -193,25 +193,28 @@ fn two_demos_on_one_host_claim_nothing_in_common() {
 fn demo_ports_are_derived_from_the_name_alone() {
     let host = ComposeHost::Server("anywhere.example".into());
     let other = ComposeHost::Server("elsewhere.example".into());
-    let ports = host.ports_for("checkout-redesign");
-    assert_eq!(ports, other.ports_for("checkout-redesign"));
-    assert_eq!(ports.backend, ports.frontend + 1);
-    assert!((20000..30000).contains(&ports.frontend));
-    assert_ne!(ports, host.ports_for("dark-mode"));
+    let (frontend, backend) = (webapp::frontend(), webapp::backend());
+    let services = [&frontend, &backend];
+    let ports = host.ports_for("checkout-redesign", &services);
+    assert_eq!(ports, other.ports_for("checkout-redesign", &services));
+    assert_eq!(ports["backend"], ports["frontend"] + 1);
+    assert!((20000..30000).contains(&ports["frontend"]));
+    assert_ne!(ports, host.ports_for("dark-mode", &services));
 }
 
 #[test]
 fn check_refuses_two_demos_whose_derived_ports_collide() {
     // Find two demo names that land in the same slot, as a team eventually will.
     let host = ComposeHost::Server("demo.example".into());
+    let (frontend, backend) = (webapp::frontend(), webapp::backend());
+    let services = [&frontend, &backend];
     let mut by_port = std::collections::BTreeMap::new();
     let (first, second) = (0..)
         .map(|i| format!("demo-{i}"))
-        .find_map(|name| by_port.insert(host.ports_for(&name), name.clone()).map(|earlier| (earlier, name)))
+        .find_map(|name| by_port.insert(host.ports_for(&name, &services), name.clone()).map(|earlier| (earlier, name)))
         .unwrap();
-    let ports = host.ports_for(&first);
-    let project: Project =
-        [&first, &second].iter().fold(slipway::environments::project(), |p, d| p.with_demo(d).unwrap());
+    let ports = host.ports_for(&first, &services);
+    let project: Definitions = [&first, &second].iter().fold(webapp::project(), |p, d| p.with_demo(d).unwrap());
     let problems: Vec<String> = slipway::model::check(&project).iter().map(ToString::to_string).collect();
     assert_eq!(
         problems,
@@ -219,7 +222,7 @@ fn check_refuses_two_demos_whose_derived_ports_collide() {
             "environment `{second}`, compose published ports: publishes port {} and {} like environment `{first}` if \
              they ever share a demo server; the ports are derived from the demo name, so choose another name for one \
              of the demos",
-            ports.frontend, ports.backend
+            ports["frontend"], ports["backend"]
         )]
     );
 }

@@ -9,19 +9,19 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-use slipway::model::Project;
+use slipway::model::Definitions;
 
 use crate::model::reference_flows;
 use crate::support::{python_tool_in, repo_root, snapshots};
 
 /// `slipway graph ARGS` on `project`, in process: (exit code, stdout, stderr).
-fn graph(project: Project, args: &[&str]) -> (std::process::ExitCode, String, String) {
+fn graph(project: Definitions, args: &[&str]) -> (std::process::ExitCode, String, String) {
     let (ui, captured) = slipway::cli::Ui::captured("");
-    let code = slipway::cli::run_with(project, [&["slipway", "graph"], args].concat(), &ui);
+    let code = slipway::cli::run_with(&project, [&["slipway", "graph"], args].concat(), &ui);
     (code, captured.out(), captured.err())
 }
 
-fn drawn(project: Project, args: &[&str]) -> String {
+fn drawn(project: Definitions, args: &[&str]) -> String {
     let (code, out, err) = graph(project, args);
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");
     out
@@ -69,7 +69,7 @@ fn dot_parse(diagram: &str) -> Result<Value, String> {
 }
 
 /// The definitions' promotion edges, `from -> to`.
-fn edges_of(project: &Project) -> BTreeSet<(String, String)> {
+fn edges_of(project: &slipway::model::Project) -> BTreeSet<(String, String)> {
     project
         .environments
         .iter()

@@ -8,7 +8,7 @@ use crate::support::{read_tree, slipway, snapshots, tempdir};
 
 #[test]
 fn snapshots_of_every_artifact() {
-    let project = slipway::environments::project().with_demo("example").unwrap();
+    let project = webapp::project().with_demo("example").unwrap();
     let set = slipway::synth::synth(&project, &[]).unwrap();
     snapshots(|| {
         for (path, bytes) in &set.files() {
@@ -113,10 +113,10 @@ fn definitions_that_fail_check_leave_the_previous_output_untouched() {
     let dir = tempdir();
     assert_eq!(slipway(dir.path(), &["synth"]).status, 0);
     let before = read_tree(&dir.path().join("out"));
-    // An invalid demo name makes the definitions fail check.
-    let run = slipway(dir.path(), &["synth", "--demo", "Bad_Name"]);
+    // A demo named like a permanent environment makes the definitions fail check.
+    let run = slipway(dir.path(), &["synth", "--demo", "dev"]);
     assert_eq!(run.status, 1);
-    assert!(run.stderr.contains("environment `Bad_Name`, name:"), "{}", run.stderr);
+    assert!(run.stderr.contains("environment `dev`, name: the feature-demo name `dev` collides"), "{}", run.stderr);
     assert_eq!(read_tree(&dir.path().join("out")), before);
 }
 

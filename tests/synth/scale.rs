@@ -21,7 +21,7 @@ use slipway::cfn::resources::{
     dead_letter_queue, log_group,
 };
 use slipway::cfn::{Expr, Output, Resource, Stack, Template};
-use slipway::model::{AccountId, Environment, Project, Region, Repository, Tier, Trigger};
+use slipway::model::{AccountId, Definitions, Environment, Project, Region, Repository, Tier, Trigger};
 
 /// The account every generated environment deploys to (moto's default in the tests).
 pub const ACCOUNT: &str = "111111111111";
@@ -36,7 +36,7 @@ pub enum Shape {
 }
 
 /// A project of `environments` environments of `stacks` stacks each.
-pub fn project(environments: usize, stacks: usize, shape: Shape) -> Project {
+pub fn project(environments: usize, stacks: usize, shape: Shape) -> Definitions {
     let suffix = match shape {
         Shape::Service => "",
         Shape::Light => "-light",
@@ -274,8 +274,8 @@ fn service(name: &str, export: &dyn Fn(&str, &str) -> String) -> Stack {
 }
 
 /// The number of resources of every stack of `project`.
-pub fn resources(project: &Project) -> usize {
-    project.environments.iter().flat_map(|e| (project.stacks)(project, e)).map(|s| s.template.resources.len()).sum()
+pub fn resources(project: &Definitions) -> usize {
+    project.environments.iter().flat_map(|e| project.stacks_of(e)).map(|s| s.template.resources.len()).sum()
 }
 
 /// Every generated shape synthesizes with no problem: the benchmarks measure real work, not a failure.

@@ -6,7 +6,7 @@ use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
 use slipway::model::{AccountId, Environment, Project, Region, Repository, Tier};
 
 /// A project with one environment `dev` whose only stack `app` is built by `build`.
-fn project_with(build: fn(&mut Template)) -> Project {
+fn project_with(build: fn(&mut Template)) -> slipway::model::Definitions {
     thread_local! {
         static BUILD: std::cell::Cell<Option<fn(&mut Template)>> = const { std::cell::Cell::new(None) };
     }
@@ -275,7 +275,7 @@ fn imports_of_exports_no_stack_declares() {
 
 #[test]
 fn every_resource_that_takes_tags_is_tagged_with_its_environment() {
-    let set = slipway::synth::synth(&slipway::environments::project(), &[]).unwrap();
+    let set = slipway::synth::synth(&webapp::project(), &[]).unwrap();
     let mut tagged = 0;
     for (env, stacks) in &set.stacks {
         for stack in stacks {
@@ -303,7 +303,7 @@ fn every_resource_that_takes_tags_is_tagged_with_its_environment() {
 
 #[test]
 fn no_secret_value_appears_in_any_artifact() {
-    let set = slipway::synth::synth(&slipway::environments::project(), &[]).unwrap();
+    let set = slipway::synth::synth(&webapp::project(), &[]).unwrap();
     for (path, bytes) in &set.files() {
         let text = String::from_utf8_lossy(bytes);
         for needle in ["\"MasterUserPassword\"", "SecretString\":", "AKIA", "password\":"] {

@@ -401,7 +401,7 @@ fn a_promotion_into_prod_waits_once_as_the_definition_says() {
     // prod waits 30 minutes after a release reaches staging, and needs two approvals: two jobs in its
     // GitHub environment. Were GitHub's wait timer set too, it would run before each of them, on top of
     // slipway's own wait rule: 60 to 90 minutes. The synthesized settings leave the wait to slipway alone.
-    let project = slipway::environments::project();
+    let project = webapp::project();
     let prod = project.find("prod").unwrap();
     assert_eq!(prod.approvals.wait, std::time::Duration::from_secs(30 * 60));
     let set = synth(&project);

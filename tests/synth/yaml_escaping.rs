@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use serde_json::Value;
-use slipway::model::{App, Component, ComposeHost, Environment, Project, Repository, Tier};
+use slipway::model::{BackingService, ComposeHost, Definitions, Environment, Project, Repository, Tier};
 use slipway::synth::templates::compose_literal;
 use slipway::synth::{cloudgov, compose};
 
@@ -80,8 +80,8 @@ fn tricky() -> impl Strategy<Value = String> {
     ]
 }
 
-fn dev_project() -> Project {
-    slipway::environments::project()
+fn dev_project() -> Definitions {
+    webapp::project()
 }
 
 fn parse(text: &str) -> Value {
@@ -144,15 +144,19 @@ fn an_empty_command_is_written_not_dropped() {
 }
 
 /// A project whose only environment runs on cloud.gov and docker-compose with the given backend settings.
-fn project_with(value: &str, command: &str) -> Project {
-    let backend = App { command: Some(command.into()), ..App::default_for(Component::Backend) }.var("GREETING", value);
-    Project::new("webapp", Repository::new("example", "webapp")).environment(
-        Environment::new("dev", Tier::Development)
-            .cloud_gov("org", "dev")
-            .compose(ComposeHost::Local)
-            .deploys_from(["main"])
-            .app(Component::Backend, backend),
-    )
+fn project_with(value: &str, command: &str) -> Definitions {
+    let backend = webapp::backend().command(command).var("GREETING", value);
+    Project::new("webapp", Repository::new("example", "webapp"))
+        .service(webapp::frontend())
+        .service(backend)
+        .backing(BackingService::postgres("db"))
+        .environment(
+            Environment::new("dev", Tier::Development)
+                .cloud_gov("org", "dev")
+                .compose(ComposeHost::Local)
+                .deploys_from(["main"]),
+        )
+        .into()
 }
 
 proptest! {

@@ -1,7 +1,7 @@
 //! `demo down`: a demo's compose project with its volumes, then its stacks, waited on, then the store's
 //! copies of its bundles, as one run of the ledger under its lock.
 
-use super::{At, Demo, TAG_DEMO, bundle, compose_at, plan_of, synthesize};
+use super::{At, Demo, TAG_DEMO, bundle, compose_at, plan_of};
 use crate::apply::cloudformation::{self as cfn, Options, Plan, Removed};
 use crate::apply::report::Reporter;
 use crate::cloud::Cloud;
@@ -33,7 +33,7 @@ pub async fn down(
     reporter: &mut dyn Reporter,
 ) -> Result<DownOutcome, OpsError> {
     let compose = compose_at(at, demo)?;
-    let artifacts = synthesize(demo)?;
+    let artifacts = demo.artifacts.clone();
     let plan = plan_of(demo, "down", &artifacts, None)?;
     let spec = RunSpec {
         env: &demo.slug.slug,

@@ -21,13 +21,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::OpsError;
+use crate::app::{App, AppError, Assembly};
 use crate::apply::cloudformation::Plan;
 use crate::apply::report::{Report, Reporter};
 use crate::cloud::{Cloud, Connector};
 use crate::docker::{Compose, ComposeError, DockerHost};
 use crate::ledger::demos::DemoState;
-use crate::model::{DemoSlug, Environment, NameBudget, Problems, Project, SlugCollision, SlugError, check_slug};
+use crate::model::{ComposeHost, DemoSlug, Environment, NameBudget, Project, SlugCollision, SlugError, check_slug};
 use crate::synth::Artifacts;
+use crate::synth::rules::Rules;
 
 pub use down::{DownOutcome, down};
 pub use up::{UpOutcome, UpRequest, up};
@@ -37,7 +39,7 @@ pub const TAG_DEMO: &str = "slipway:demo";
 /// The tag naming the branch the demo was made from.
 pub const TAG_BRANCH: &str = "slipway:branch";
 
-/// A demo, resolved: its slug, the project with it added, and its environment.
+/// A demo, resolved: its slug, the project with it added, its environment, and what it synthesizes.
 #[derive(Clone, Debug)]
 pub struct Demo {
     /// Its name and slug, and why they differ.
@@ -46,6 +48,8 @@ pub struct Demo {
     pub project: Project,
     /// The demo's environment (named by the slug).
     pub env: Environment,
+    /// Its templates and compose bundle, as `synth --demo` writes them.
+    pub artifacts: Artifacts,
 }
 
 /// Why a demo cannot be made, found, or brought up.
@@ -75,9 +79,9 @@ pub enum DemoError {
         /// The port.
         port: u16,
     },
-    /// The demo's definition is refused.
-    #[error("the demo's definition is refused: {0}")]
-    Definitions(Problems),
+    /// The definitions could not make the demo.
+    #[error(transparent)]
+    App(#[from] AppError),
     /// A compose target and no Docker host to run it on.
     #[error(
         "demo `{0}` runs with docker-compose, and nothing says on which Docker engine: pass --host \
@@ -101,54 +105,74 @@ impl From<DemoError> for OpsError {
 
 /// Demo `name_or_branch`, as `up` makes it: refused when its slug is a permanent environment's or another
 /// demo's that exists (`known`, from the ledger), or when it would publish a port on its host that such a
-/// demo publishes.
+/// demo publishes. The definitions (`app`, whose rules are `rules`) make it and the live ones together.
 pub fn resolve(
-    project: &Project,
+    app: &dyn App,
+    rules: &Rules,
     name_or_branch: &str,
     known: &BTreeMap<String, DemoState>,
 ) -> Result<Demo, DemoError> {
-    let slug = NameBudget::for_project(project)?.slug(name_or_branch)?;
+    let slug = budget(rules)?.slug(name_or_branch)?;
     let live: Vec<DemoSlug> = known
         .values()
-        .filter(|d| d.status.exists())
+        .filter(|d| d.status.exists() && d.slug != slug.slug)
         .map(|d| DemoSlug { name: d.demo.name.clone(), slug: d.slug.clone(), why: Vec::new() })
         .collect();
-    check_slug(&slug, project.environments.iter().map(|e| e.name.as_str()), &live)?;
-    let demo = with_slug(project, slug)?;
-    if let Some(target) = demo.env.compose_target() {
-        let mine = target.host.ports_for(&demo.slug.slug);
-        for other in live.iter().filter(|d| d.slug != demo.slug.slug) {
-            let theirs = with_slug(project, other.clone())?;
-            let Some(their_target) = theirs.env.compose_target() else { continue };
-            if their_target.host != target.host {
-                continue;
-            }
-            let ports = their_target.host.ports_for(&other.slug);
-            for port in [mine.frontend, mine.backend] {
-                if port == ports.frontend || port == ports.backend {
-                    return Err(DemoError::PortClash {
-                        name: demo.slug.name.clone(),
-                        other: other.name.clone(),
-                        host: target.host.describe(),
-                        port,
-                    });
-                }
-            }
+    check_slug(&slug, rules.project.environments.iter().map(|e| e.name.as_str()), &live)?;
+    let server = |env: &Environment| match env.compose_target().map(|t| &t.host) {
+        Some(host @ ComposeHost::Server(_)) => Some(host.clone()),
+        _ => None,
+    };
+    let example_on_server = rules.demos.as_ref().is_some_and(|d| server(&d.example).is_some());
+    // Only demos on a server publish ports that can clash: make the live ones only then.
+    let mut asked = vec![slug.slug.clone()];
+    if example_on_server {
+        asked.extend(live.iter().map(|d| d.slug.clone()));
+    }
+    let assembly = app.assembly(&asked)?;
+    let demo = of_assembly(&assembly, slug)?;
+    let Some(host) = server(&demo.env) else { return Ok(demo) };
+    let ports_of = |env: &Environment| {
+        let services = assembly.project().services_in(env);
+        host.ports_for(&env.name, &services.iter().collect::<Vec<_>>())
+    };
+    let mine = ports_of(&demo.env);
+    for other in &live {
+        let Some(theirs) = assembly.project().demos.iter().find(|e| e.name == other.slug) else { continue };
+        if server(theirs).as_ref() != Some(&host) {
+            continue;
+        }
+        let taken = ports_of(theirs);
+        if let Some(port) = mine.values().find(|p| taken.values().any(|t| t == *p)) {
+            return Err(DemoError::PortClash {
+                name: demo.slug.name.clone(),
+                other: other.name.clone(),
+                host: host.describe(),
+                port: *port,
+            });
         }
     }
     Ok(demo)
 }
 
-/// The demo whose slug is `slug` (one found by `ls` or `gc`, or brought down by name).
-pub fn existing(project: &Project, name_or_branch: &str) -> Result<Demo, DemoError> {
-    let slug = NameBudget::for_project(project)?.slug(name_or_branch)?;
-    with_slug(project, slug)
+/// The demo `name_or_branch` names (one found by `ls` or `gc`, or brought down by name), as the
+/// definitions `app` make it now.
+pub fn existing(app: &dyn App, rules: &Rules, name_or_branch: &str) -> Result<Demo, DemoError> {
+    let slug = budget(rules)?.slug(name_or_branch)?;
+    let assembly = app.assembly(std::slice::from_ref(&slug.slug))?;
+    of_assembly(&assembly, slug)
 }
 
-fn with_slug(project: &Project, slug: DemoSlug) -> Result<Demo, DemoError> {
-    let with = project.clone().with_demo(&slug.slug).ok_or(DemoError::NoFactory)?;
-    let env = with.demos.last().expect("with_demo adds the demo").clone();
-    Ok(Demo { slug, project: with, env })
+fn budget(rules: &Rules) -> Result<NameBudget, DemoError> {
+    Ok(rules.demo_budget().ok_or(DemoError::NoFactory)??)
+}
+
+/// Demo `slug` of an assembly that made it.
+fn of_assembly(assembly: &Assembly, slug: DemoSlug) -> Result<Demo, DemoError> {
+    let project = assembly.project().clone();
+    let env = project.demos.iter().find(|e| e.name == slug.slug).cloned().ok_or(DemoError::NoFactory)?;
+    let artifacts = assembly.set.of_environment(&slug.slug);
+    Ok(Demo { slug, project, env, artifacts })
 }
 
 /// The Docker engine demo `env`'s compose project runs on: `flag` (`--host`), else the definition's, else
@@ -201,17 +225,17 @@ impl Reach {
     /// reached is said (a line each in the second value) and skipped.
     pub async fn places(
         connector: &Connector,
-        project: &Project,
+        rules: &Rules,
         host: Option<&str>,
         role: Option<&str>,
         compose_cli: Option<&Path>,
     ) -> Result<(Self, Vec<String>), OpsError> {
-        let Some(factory) = project.demo_factory else { return Err(DemoError::NoFactory.into()) };
-        let example = factory("example");
+        let Some(demos) = &rules.demos else { return Err(DemoError::NoFactory.into()) };
+        let example = &demos.example;
         let mut skipped = Vec::new();
         let cloud = match example.aws_target() {
             None => None,
-            Some(t) => match crate::ops::deploy::connect(connector, &example, role).await {
+            Some(t) => match crate::ops::deploy::connect(connector, example, role).await {
                 Ok(cloud) => Some(cloud),
                 Err(e) => {
                     skipped.push(format!("demos' stacks not checked (account {}, {}): {e}", t.account, t.region));
@@ -219,7 +243,7 @@ impl Reach {
                 }
             },
         };
-        let compose = match docker_host(&example, host) {
+        let compose = match docker_host(example, host) {
             Ok(Some(host)) => Some((Compose::locate(compose_cli).map_err(DemoError::Compose)?, host)),
             Ok(None) => None,
             Err(DemoError::NoDockerHost(_)) => {
@@ -273,13 +297,6 @@ fn plan_of(demo: &Demo, release: &str, artifacts: &Artifacts, branch: Option<&st
         tags.push((TAG_BRANCH.to_string(), tag_value(branch)));
     }
     Ok(Some(Plan::new(&demo.project.name, &demo.env, release, artifacts)?.with_tags(tags)))
-}
-
-/// The demo's artifacts: its templates and compose bundle, as `synth --demo` writes them.
-fn synthesize(demo: &Demo) -> Result<Artifacts, DemoError> {
-    let slug = &demo.slug.slug;
-    let set = crate::synth::synth(&demo.project, std::slice::from_ref(slug)).map_err(DemoError::Definitions)?;
-    Ok(set.of_environment(slug))
 }
 
 /// The Docker engine and compose CLI, or why a compose demo has none.

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::{At, Demo, bundle, compose_at, note, plan_of, synthesize};
+use super::{At, Demo, bundle, compose_at, note, plan_of};
 use crate::apply::cloudformation::{self as cfn, ApprovalMode, InFlight, Options, Plan, Removed};
 use crate::apply::compose::BundleError;
 use crate::apply::report::Reporter;
@@ -71,7 +71,7 @@ pub async fn up(
     reporter: &mut dyn Reporter,
 ) -> Result<UpOutcome, OpsError> {
     let demo = req.demo;
-    let artifacts = synthesize(demo)?;
+    let artifacts = demo.artifacts.clone();
     let compose = compose_at(at, demo)?;
     let bundle = crate::synth::compose::bundle(&demo.project, &demo.env);
     let expires = cx.clock.now().plus(req.ttl);
@@ -250,7 +250,7 @@ impl Up<'_> {
     ) -> (Vec<SmokeResult>, Option<String>) {
         let resolve = async |url: &SmokeUrl| {
             let base = match url {
-                SmokeUrl::App(component) => urls.get(component.as_str()).cloned(),
+                SmokeUrl::Service(service) => urls.get(service.as_str()).cloned(),
                 SmokeUrl::Stack(output) => {
                     let name = crate::cfn::stack_name(&self.req.demo.project.name, self.slug(), &output.stack);
                     match self.at.cloud {

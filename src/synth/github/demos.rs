@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::jobs::{SLIPWAY, build, checkout, job, perms, require_store, script, store_value};
 use super::workflow::{Concurrency, Step, Triggers, Workflow};
-use crate::model::{Project, STORE_VARIABLE, demo_prefix};
+use crate::model::{Definitions, STORE_VARIABLE, demo_prefix};
 
 /// The repository variable naming the Docker host demos run on (`ssh://user@server`).
 const DEMO_DOCKER_HOST: &str = "SLIPWAY_DEMO_DOCKER_HOST";
@@ -14,13 +14,13 @@ const DEMO_SSH_KEY: &str = "SLIPWAY_DEMO_SSH_KEY";
 const DEMO_SSH_KNOWN_HOSTS: &str = "SLIPWAY_DEMO_SSH_KNOWN_HOSTS";
 
 /// Feature demos: up on every push to a demo branch, down when the branch is deleted, and a daily sweep.
-pub(super) fn demos(project: &Project) -> Option<Workflow> {
+pub(super) fn demos(project: &Definitions) -> Option<Workflow> {
     let factory = project.demo_factory?;
     let pattern = &project.github.demo_branches;
     let prefix = demo_prefix(pattern)?;
     // Where a demo's compose project runs, when its definition does not say: the repository variable
     // names the Docker host (`ssh://deploy@demo.example.org`), and a secret holds the SSH key.
-    let docker_host_from_variables = factory("probe").compose_target().is_some_and(|t| t.docker_host.is_none());
+    let docker_host_from_variables = factory("example").compose_target().is_some_and(|t| t.docker_host.is_none());
     let demo_job = |id: &str, name: &str, condition: String, group: &str, script: &str, branch: Option<&str>| {
         let mut j = job(project, id, name.into());
         j.condition = Some(condition);

@@ -26,7 +26,7 @@ mod workflow;
 use std::collections::BTreeSet;
 
 use super::templates::{RenderError, render};
-use crate::model::Project;
+use crate::model::Definitions;
 
 pub use environments::{
     ENVIRONMENTS_FILE, ENVIRONMENTS_SCHEMA, EnvironmentSettings, EnvironmentsFile, Reviewer, environments,
@@ -36,7 +36,7 @@ pub use jobs::{AWS_CREDENTIALS, CHECKOUT};
 pub use workflow::{Concurrency, Input, Job, Step, Triggers, Workflow};
 
 /// Every workflow of the project, in file-name order.
-pub fn workflows(project: &Project) -> Vec<Workflow> {
+pub fn workflows(project: &Definitions) -> Vec<Workflow> {
     let mut out = vec![pull_request::pull_request(project)];
     for env in &project.environments {
         if let Some(w) = deploy::deploy(project, env) {

@@ -1,9 +1,9 @@
 //! `slipway synth`: writes every environment's artifacts to an output directory.
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use super::{CliError, Exit, Session};
+use super::{CliError, Exit, Streams, unknown_environment};
+use crate::model::Definitions;
 
 /// Writes every environment's CloudFormation templates, cloud.gov manifests and docker-compose files,
 /// plus `manifest.json` with each file's SHA-256. The output directory is replaced as a whole, and only
@@ -12,33 +12,36 @@ use super::{CliError, Exit, Session};
 pub struct SynthArgs {
     /// Synthesize only this environment (repeatable); all of them by default.
     #[arg(long = "env", value_name = "NAME")]
-    envs: Vec<String>,
-    /// Also synthesize the feature-demo instance NAME (repeatable).
+    pub envs: Vec<String>,
+    /// Also synthesize the feature-demo instance NAME (repeatable), under its slug.
     #[arg(long = "demo", value_name = "NAME")]
-    demos: Vec<String>,
+    pub demos: Vec<String>,
     /// The output directory.
     #[arg(long, value_name = "DIR", default_value = "out")]
-    out: PathBuf,
+    pub out: PathBuf,
 }
 
-pub fn run(s: &Session, args: &SynthArgs) -> Result<Exit, CliError> {
-    let project = s.with_demos(&args.demos)?;
+pub fn run(d: &Definitions, args: &SynthArgs, io: &mut Streams) -> Result<Exit, CliError> {
+    let (project, slugs) = super::with_demos(d, &args.demos)?;
+    for slug in slugs.iter().filter(|s| !s.why.is_empty()) {
+        writeln!(io.err, "note: {slug}")?;
+    }
     for env in &args.envs {
-        project.find(env).ok_or_else(|| super::session::unknown_environment(&project, env))?;
+        project.find(env).ok_or_else(|| unknown_environment(&project, env))?;
     }
     let set = crate::synth::synth(&project, &args.envs)?;
     crate::synth::write(&set, &args.out)?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
     let envs = set.environments.len();
     writeln!(
-        s.out(),
+        io.out,
         "synthesized {envs} environment{} ({stacks} stacks, {} files) into {}",
         if envs == 1 { "" } else { "s" },
         set.artifacts.len() + 1,
         args.out.display()
     )?;
     for note in &set.notes {
-        writeln!(s.err(), "note: {}: {}", note.path, note.message)?;
+        writeln!(io.err, "note: {}: {}", note.path, note.message)?;
     }
     Ok(Exit::Success)
 }

@@ -2,7 +2,8 @@
 //! each environment with its refs and trigger, each edge labelled with the gate into its target
 //! (approvals, groups, wait timer).
 
-use super::{CliError, Exit, Session};
+use super::{CliError, Exit, Streams, checked};
+use crate::model::Definitions;
 use crate::synth::graph;
 
 /// Draws the promotion graph: environments with their refs and trigger, edges labelled with the gate into
@@ -20,11 +21,12 @@ enum Format {
     Dot,
 }
 
-pub fn run(s: &Session, args: &GraphArgs) -> Result<Exit, CliError> {
-    s.checked()?;
+pub fn run(d: &Definitions, args: &GraphArgs, io: &mut Streams) -> Result<Exit, CliError> {
+    checked(d)?;
     let text = match args.format {
-        Format::Mermaid => graph::mermaid(s.project()),
-        Format::Dot => graph::dot(s.project()),
+        Format::Mermaid => graph::mermaid(d),
+        Format::Dot => graph::dot(d),
     };
-    s.print(&text)
+    io.out.write_all(text.as_bytes())?;
+    Ok(Exit::Success)
 }

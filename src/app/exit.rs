@@ -1,9 +1,8 @@
-//! The exit statuses of every command, in one table: each command ends in one of these, every error kind
-//! maps to one of them, and `--help` lists them from here.
+//! The exit statuses of every command of both command lines (the definitions' own and the engine's), in one
+//! table: each command ends in one of these, every error kind maps to one of them, and `--help` lists them
+//! from here.
 
 use std::process::ExitCode;
-
-use crate::apply::cloudformation::Ending;
 
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -66,17 +65,6 @@ impl Exit {
             }
             Exit::Internal => "an internal error (a bug in slipway: please report it)",
             Exit::Interrupted => "interrupted",
-        }
-    }
-
-    /// How a deploy's verdict ends the command.
-    pub fn of_ending(verdict: &Ending) -> Exit {
-        match verdict {
-            Ending::Deployed => Exit::Success,
-            Ending::Refused { .. } => Exit::Refused,
-            Ending::CloudFailed { .. } => Exit::CloudFailed,
-            Ending::RolledBack { .. } => Exit::RolledBack,
-            Ending::RollbackIncomplete { .. } => Exit::RollbackIncomplete,
         }
     }
 

@@ -1,8 +1,7 @@
 //! `slipway check`: validates the definitions and every template they synthesize, writing nothing.
 
-use std::io::Write;
-
-use super::{CliError, Exit, Session};
+use super::{CliError, Exit, Streams};
+use crate::model::Definitions;
 
 /// Validates the definitions: environment names, promotion graph, refs, approvals, cloud.gov app names and
 /// routes, docker-compose ports, and every synthesized template against CloudFormation's resource types
@@ -12,13 +11,13 @@ use super::{CliError, Exit, Session};
 pub struct CheckArgs {
     /// Also check the feature-demo instance NAME (repeatable).
     #[arg(long = "demo", value_name = "NAME")]
-    demos: Vec<String>,
+    pub demos: Vec<String>,
 }
 
-pub fn run(s: &Session, args: &CheckArgs) -> Result<Exit, CliError> {
-    let project = s.with_demos(&args.demos)?;
+pub fn run(d: &Definitions, args: &CheckArgs, io: &mut Streams) -> Result<Exit, CliError> {
+    let (project, _) = super::with_demos(d, &args.demos)?;
     let set = crate::synth::synth(&project, &[])?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
-    writeln!(s.out(), "ok: {} environments and {stacks} stacks pass every check", set.environments.len())?;
+    writeln!(io.out, "ok: {} environments and {stacks} stacks pass every check", set.environments.len())?;
     Ok(Exit::Success)
 }

@@ -2,10 +2,8 @@
 
 use serde::Serialize;
 
-use std::io::Write;
-
-use super::{CliError, Exit, ListFormat, Session};
-use crate::model::Environment;
+use super::{CliError, Exit, ListFormat, Streams, checked};
+use crate::model::{Definitions, Environment};
 
 /// Lists the environments with their tier, targets, the git refs that may deploy, trigger, what each is
 /// promoted from, and the approvals a deploy needs. Refuses definitions that `slipway check` refuses.
@@ -68,11 +66,11 @@ fn or_dash(items: &[String]) -> String {
     if items.is_empty() { "-".into() } else { items.join(", ") }
 }
 
-pub fn run(s: &Session, args: &EnvsArgs) -> Result<Exit, CliError> {
+pub fn run(d: &Definitions, args: &EnvsArgs, io: &mut Streams) -> Result<Exit, CliError> {
     // A listing of definitions `check` refuses would describe environments that cannot deploy.
-    s.checked()?;
-    let rows: Vec<Row> = s.project().all_environments().map(row).collect();
-    let mut out = s.out();
+    checked(d)?;
+    let rows: Vec<Row> = d.all_environments().map(row).collect();
+    let out = &mut *io.out;
     match args.format {
         ListFormat::Json => {
             let json = serde_json::to_string_pretty(&rows).map_err(|e| CliError::internal(e.to_string()))?;
