@@ -21,6 +21,7 @@ pub mod model;
 pub mod ops;
 pub mod policy;
 pub mod release;
+pub mod report;
 pub mod store;
 pub mod suggest;
 pub mod synth;

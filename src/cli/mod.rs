@@ -21,6 +21,7 @@ mod rollback;
 mod run_args;
 mod session;
 mod status;
+mod status_page;
 mod synth;
 mod ui;
 mod unlock;
