@@ -50,6 +50,7 @@ svg text.warn{fill:var(--warn)}
 ul.waiting{padding-left:1.2rem}
 table{border-collapse:collapse;width:100%;font-size:.95rem}
 th,td{text-align:left;vertical-align:top;padding:.35rem .6rem;border-bottom:1px solid var(--line)}
+td:first-child{white-space:nowrap}
 thead th{background:var(--surface)}
 caption{text-align:left;color:var(--muted);padding:.3rem 0}
 code{font-family:ui-monospace,\"DejaVu Sans Mono\",Menlo,Consolas,monospace;font-size:.95em}
@@ -181,7 +182,7 @@ fn waiting_section(p: &Page) -> String {
     }
     out.push_str("<ul class=\"waiting\">\n");
     for w in &p.waiting {
-        let head: Vec<String> = waiting_lines(w).iter().map(|l| l.text.trim().to_string()).collect();
+        let head: Vec<String> = waiting_lines(w).iter().map(|l| l.text.trim_start_matches(['→', ' ']).to_string()).collect();
         out.push_str(&format!(
             "<li><strong>{} → {}</strong>: {}",
             escape(&w.from),
@@ -235,7 +236,7 @@ fn history(rows: &[HistoryRow]) -> String {
         };
         out.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{by}</td><td>{}</td><td>{}</td></tr>\n",
-            escape(&r.at.to_string()),
+            escape(&r.at.to_string().replace('T', " ")),
             escape(&r.environment),
             escape(&what),
             escape(&r.phase),

@@ -352,7 +352,7 @@ impl World {
     }
 
     /// The release `env`'s stack runs now, as its `Release` parameter says in moto.
-    fn running(&self, env: &str) -> Option<String> {
+    pub(crate) fn running(&self, env: &str) -> Option<String> {
         let cloud = self.cloud(env);
         let name = format!("{}-{env}-app", self.project.name);
         self.rt.block_on(cloud.describe_stack(&name)).unwrap().map(|s| s.parameters["Release"].clone())
