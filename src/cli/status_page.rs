@@ -42,7 +42,8 @@ pub(super) fn run(
 /// Each environment's drift from the `status --format json` outputs in `dir` (`*.json`, each a list of
 /// environments as `status --format json` prints them).
 pub fn read_drift(dir: &Path) -> Result<BTreeMap<String, Drift>, CliError> {
-    let unreadable = |what: &Path, why: String| CliError::user(format!("cannot read drift from `{}`: {why}", what.display()));
+    let unreadable =
+        |what: &Path, why: String| CliError::user(format!("cannot read drift from `{}`: {why}", what.display()));
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| unreadable(dir, e.to_string()))?
         .filter_map(Result::ok)

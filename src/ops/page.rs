@@ -215,7 +215,8 @@ pub async fn page(
         }
     }
     // Each release the page names, read once: its ref for the boxes, and what the policy needs of it.
-    let mut ids: Vec<String> = statuses.iter().filter_map(|s| s.state.current.as_ref()).map(|d| d.release.clone()).collect();
+    let mut ids: Vec<String> =
+        statuses.iter().filter_map(|s| s.state.current.as_ref()).map(|d| d.release.clone()).collect();
     ids.sort();
     ids.dedup();
     let mut infos: BTreeMap<String, ReleaseInfo> = BTreeMap::new();
@@ -367,7 +368,10 @@ fn view(env: &Environment, s: &EnvStatus, infos: &BTreeMap<String, ReleaseInfo>,
             let until = f.until.map(|u| format!(" until {u}")).unwrap_or_default();
             format!("by {} at {}{until}: {}", f.by.name, f.at, f.reason)
         }),
-        held: state.held.as_ref().map(|h| format!("rolled back to {} by {} at {}: {}", h.release, h.by.name, h.at, h.reason)),
+        held: state
+            .held
+            .as_ref()
+            .map(|h| format!("rolled back to {} by {} at {}: {}", h.release, h.by.name, h.at, h.reason)),
         lock: s.lock.as_ref().map(|l| l.describe(now)),
         drift: s.drift.clone(),
     }

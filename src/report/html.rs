@@ -105,7 +105,9 @@ pub fn page(p: &Page) -> String {
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src {}; base-uri 'none'; form-action 'none'\">\n",
         csp_hash(&style)
     ));
-    out.push_str("<meta name=\"color-scheme\" content=\"light dark\">\n<meta name=\"referrer\" content=\"no-referrer\">\n");
+    out.push_str(
+        "<meta name=\"color-scheme\" content=\"light dark\">\n<meta name=\"referrer\" content=\"no-referrer\">\n",
+    );
     out.push_str(&format!("<title>{}</title>\n<style>{style}</style>\n</head>\n<body>\n", escape(&title)));
     out.push_str(&format!(
         "<header>\n<h1>{}</h1>\n<p class=\"muted\">From the ledger of <code>{}</code>, as of {} (UTC).</p>\n</header>\n<main>\n",
@@ -175,14 +177,16 @@ fn card(env: &EnvView, waiting: &[&Waiting]) -> String {
 }
 
 fn waiting_section(p: &Page) -> String {
-    let mut out = String::from("<section aria-labelledby=\"h-waiting\">\n<h2 id=\"h-waiting\">Waiting at a gate</h2>\n");
+    let mut out =
+        String::from("<section aria-labelledby=\"h-waiting\">\n<h2 id=\"h-waiting\">Waiting at a gate</h2>\n");
     if p.waiting.is_empty() {
         out.push_str("<p class=\"muted\">Every target runs what its sources run.</p>\n</section>\n");
         return out;
     }
     out.push_str("<ul class=\"waiting\">\n");
     for w in &p.waiting {
-        let head: Vec<String> = waiting_lines(w).iter().map(|l| l.text.trim_start_matches(['→', ' ']).to_string()).collect();
+        let head: Vec<String> =
+            waiting_lines(w).iter().map(|l| l.text.trim_start_matches(['→', ' ']).to_string()).collect();
         out.push_str(&format!(
             "<li><strong>{} → {}</strong>: {}",
             escape(&w.from),

@@ -64,7 +64,10 @@ pub struct Rect {
 impl Rect {
     /// Whether the two share any area (touching edges do not count).
     pub fn overlaps(&self, other: &Rect) -> bool {
-        self.x < other.x + other.w && other.x < self.x + self.w && self.y < other.y + other.h && other.y < self.y + self.h
+        self.x < other.x + other.w
+            && other.x < self.x + self.w
+            && self.y < other.y + other.h
+            && other.y < self.y + self.h
     }
 }
 
@@ -208,11 +211,8 @@ pub fn layout(nodes: &[NodeSpec], edges: &[EdgeSpec]) -> Layout {
                 .filter_map(|s| center.get(s))
                 .copied()
                 .collect::<Vec<i32>>();
-            let want_top = if wanted.is_empty() {
-                top
-            } else {
-                wanted.iter().sum::<i32>() / wanted.len() as i32 - h / 2
-            };
+            let want_top =
+                if wanted.is_empty() { top } else { wanted.iter().sum::<i32>() / wanted.len() as i32 - h / 2 };
             let y = want_top.max(top);
             center.insert(*slot, y + h / 2);
             top = y + h + ROW_GAP;
@@ -224,7 +224,11 @@ pub fn layout(nodes: &[NodeSpec], edges: &[EdgeSpec]) -> Layout {
         .map(|(i, n)| {
             let c = column[i];
             let cy = center[&Slot::Node(i)];
-            Placed { id: n.id.clone(), column: c, rect: Rect { x: col_x[c], y: cy - n.height / 2, w: n.width, h: n.height } }
+            Placed {
+                id: n.id.clone(),
+                column: c,
+                rect: Rect { x: col_x[c], y: cy - n.height / 2, w: n.width, h: n.height },
+            }
         })
         .collect();
     let mut routed: Vec<Routed> = Vec::new();
@@ -243,8 +247,12 @@ pub fn layout(nodes: &[NodeSpec], edges: &[EdgeSpec]) -> Layout {
         let mid_x = (gap_left + rb.x) / 2;
         let (p, q) = (points[points.len() - 2], points[points.len() - 1]);
         let mid_y = if q.0 == p.0 { q.1 } else { p.1 + (q.1 - p.1) * (mid_x - p.0) / (q.0 - p.0) };
-        let label =
-            Rect { x: mid_x - spec.label_width / 2, y: mid_y - spec.label_height / 2, w: spec.label_width, h: spec.label_height };
+        let label = Rect {
+            x: mid_x - spec.label_width / 2,
+            y: mid_y - spec.label_height / 2,
+            w: spec.label_width,
+            h: spec.label_height,
+        };
         routed.push(Routed { from: spec.from.clone(), to: spec.to.clone(), points, label });
     }
     separate_labels(&mut routed, &known, &column);
@@ -303,7 +311,13 @@ fn left_neighbours(
 }
 
 /// The slots of the column after `c` that `slot` is joined to.
-fn right_neighbours(slot: Slot, c: usize, slots: &[Vec<Slot>], edges: &[(usize, usize, usize)], column: &[usize]) -> Vec<Slot> {
+fn right_neighbours(
+    slot: Slot,
+    c: usize,
+    slots: &[Vec<Slot>],
+    edges: &[(usize, usize, usize)],
+    column: &[usize],
+) -> Vec<Slot> {
     if c + 1 >= slots.len() {
         return Vec::new();
     }
@@ -315,7 +329,8 @@ fn right_neighbours(slot: Slot, c: usize, slots: &[Vec<Slot>], edges: &[(usize, 
 fn order(slots: &mut [Vec<Slot>], edges: &[(usize, usize, usize)], column: &[usize]) {
     for sweep in 0..4 {
         let rightward = sweep % 2 == 0;
-        let cols: Vec<usize> = if rightward { (1..slots.len()).collect() } else { (0..slots.len().saturating_sub(1)).rev().collect() };
+        let cols: Vec<usize> =
+            if rightward { (1..slots.len()).collect() } else { (0..slots.len().saturating_sub(1)).rev().collect() };
         for c in cols {
             let near = if rightward { c - 1 } else { c + 1 };
             let pos: BTreeMap<Slot, usize> = slots[near].iter().enumerate().map(|(i, s)| (*s, i)).collect();

@@ -85,7 +85,10 @@ pub fn state_lines(env: &EnvView, waiting: &[&Waiting]) -> Vec<Line> {
     }
     out.push(match &env.drift {
         Drift::None => line("ok", "✓ drift: none"),
-        Drift::Drifted(s) => line("bad", format!("✗ drift: DRIFTED {}", s.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))),
+        Drift::Drifted(s) => line(
+            "bad",
+            format!("✗ drift: DRIFTED {}", s.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")),
+        ),
         Drift::NotChecked(why) => line("muted", format!("drift: not checked: {why}")),
     });
     for w in waiting {
@@ -189,8 +192,12 @@ pub fn svg(page: &Page) -> String {
          orient=\"auto\"><path class=\"arrowhead\" d=\"M0,0L10,5L0,10z\"/></marker></defs>\n<g class=\"edges\">\n",
     );
     for e in &l.edges {
-        let d: Vec<String> =
-            e.points.iter().enumerate().map(|(i, (x, y))| format!("{}{x},{y}", if i == 0 { "M" } else { "L" })).collect();
+        let d: Vec<String> = e
+            .points
+            .iter()
+            .enumerate()
+            .map(|(i, (x, y))| format!("{}{x},{y}", if i == 0 { "M" } else { "L" }))
+            .collect();
         out.push_str(&format!(
             "<path class=\"edge\" d=\"{}\" marker-end=\"url(#arrow)\"><title>{} to {}</title></path>\n",
             d.join(""),

@@ -83,7 +83,10 @@ fn check_dom(flow: &str, w: &World, page: &Page, dom: &str) {
             .unwrap_or_else(|| panic!("{flow}: no box for {name}"));
         match w.running(name) {
             Some(release) => {
-                assert!(card.contains(&format!("release {release} commit commit-of-{release}")), "{flow}/{name}: {card}");
+                assert!(
+                    card.contains(&format!("release {release} commit commit-of-{release}")),
+                    "{flow}/{name}: {card}"
+                );
                 assert!(boxed.contains(&format!("runs {release} @ commit-of-{release}")), "{flow}/{name}: {boxed}");
                 // Every walk's smoke check passed wherever a release stayed.
                 assert!(card.contains("smoke passed (health)"), "{flow}/{name}: {card}");
