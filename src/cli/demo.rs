@@ -88,6 +88,9 @@ struct UpArgs {
     /// The commit it is made from. Default: $GITHUB_SHA, else git's HEAD.
     #[arg(long, value_name = "SHA")]
     commit: Option<String>,
+    /// Output format: text, or json (name, release, outcome, expiry, URLs: what a workflow comments).
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    format: ListFormat,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -203,6 +206,14 @@ fn up(s: &Session, args: &UpArgs) -> Result<Exit, CliError> {
         format!("{} (already passed: `slipway demo gc` brings it down)", out.expires)
     };
     let mut w = s.out();
+    if args.format == ListFormat::Json {
+        let json = serde_json::json!({
+            "name": name, "slug": demo.slug.slug, "release": release, "outcome": out.outcome.as_str(),
+            "expires": out.expires.to_string(), "urls": out.urls, "cause": out.cause, "run": out.run,
+        });
+        writeln!(w, "{}", serde_json::to_string_pretty(&json).expect("a demo serializes"))?;
+        return Ok(up_exit(out.outcome));
+    }
     let exit = match out.outcome {
         Outcome::Deployed => {
             writeln!(w, "up: demo {name} runs release {release} until {expires}")?;
@@ -238,6 +249,17 @@ fn up(s: &Session, args: &UpArgs) -> Result<Exit, CliError> {
         }
     }
     Ok(exit)
+}
+
+/// The exit status of an `up` that ended `outcome`, as the text form's.
+fn up_exit(outcome: Outcome) -> Exit {
+    match outcome {
+        Outcome::Deployed => Exit::Success,
+        Outcome::Failed | Outcome::RollbackIncomplete => Exit::RollbackIncomplete,
+        Outcome::RolledBack => Exit::RolledBack,
+        Outcome::Refused => Exit::Refused,
+        _ => Exit::CloudFailed,
+    }
 }
 
 fn cause(cause: &Option<String>) -> &str {

@@ -45,7 +45,7 @@ pub fn run(s: &Session, args: &GitHubArgs) -> Result<Exit, CliError> {
 
 fn apply(s: &Session, args: &ApplyArgs) -> Result<Exit, CliError> {
     let assembly = s.assembly()?;
-    let file = gh::environments(assembly.project());
+    let file = gh::environments(assembly.project(), assembly.rules.demos.is_some());
     let dir = args.workflows.clone().or_else(|| {
         let d = s.working_tree_top().join(".github/workflows");
         d.is_dir().then_some(d)

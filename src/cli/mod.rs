@@ -18,6 +18,7 @@ mod rollback;
 mod run_args;
 mod session;
 mod status;
+mod status_page;
 mod ui;
 mod unlock;
 mod verify;

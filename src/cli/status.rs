@@ -2,6 +2,7 @@
 //! change ended, and whether any stack drifted from what was applied.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
@@ -20,12 +21,20 @@ pub struct StatusArgs {
     /// Only this environment (repeatable); all of them by default.
     #[arg(long = "env", value_name = "NAME")]
     envs: Vec<String>,
-    /// Output format: text, json, or markdown (for a pull-request comment).
+    /// Output format: text, json, markdown (for a pull-request comment), or html (a self-contained page:
+    /// the promotion graph, each environment, the releases waiting at a gate, the history; see --out).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Where `--format html` writes its page, as `DIR/index.html`.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Do not read the deployed stacks (no drift check, no AWS credentials needed).
     #[arg(long)]
     no_drift: bool,
+    /// Take each environment's drift from the `status --format json` outputs in DIR (`*.json`) instead of
+    /// reading the stacks: what runs that each held one environment's read-only role found.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_drift")]
+    drift_from: Option<PathBuf>,
     #[command(flatten)]
     pub(super) store: StoreArgs,
 }
@@ -35,6 +44,7 @@ enum Format {
     Text,
     Json,
     Markdown,
+    Html,
 }
 
 pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
@@ -42,7 +52,16 @@ pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
     let envs: Vec<_> =
         s.project()?.all_environments().filter(|e| names.is_empty() || names.contains(&e.name)).collect();
     // Without the drift check, AWS is needed only for an S3 store.
-    let connector = if args.no_drift { None } else { Some(s.connector_for_a_person()) };
+    let connector = if args.no_drift || args.drift_from.is_some() { None } else { Some(s.connector_for_a_person()) };
+    match (args.format, &args.out) {
+        (Format::Html, Some(out)) => {
+            return super::status_page::run(s, &envs, connector.as_ref(), out, args.drift_from.as_deref());
+        }
+        (Format::Html, None) => return Err(CliError::user("--format html writes a page: say where with --out DIR")),
+        (_, Some(_)) => return Err(CliError::user("--out is for --format html; other formats print")),
+        (_, None) if args.drift_from.is_some() => return Err(CliError::user("--drift-from is for --format html")),
+        _ => {}
+    }
     let cx = s.context()?;
     let statuses = s.block_on(crate::ops::status::status(&cx, &envs, connector.as_ref()))?;
     let now = s.clock().now();
@@ -63,6 +82,7 @@ pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
                 }
             }
         }
+        Format::Html => unreachable!("written above"),
         Format::Markdown => {
             writeln!(out, "| environment | release | deployed | last change | drift |")?;
             writeln!(out, "|---|---|---|---|---|")?;

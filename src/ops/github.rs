@@ -257,7 +257,9 @@ pub fn check_workflows(
     synthesized: &Artifacts,
     dir: Option<&Path>,
 ) -> Result<(), GitHubOpsError> {
-    let known: BTreeSet<&str> = file.environments.iter().map(|e| e.name.as_str()).collect();
+    // GitHub makes `github-pages` itself, protected to the default branch, when Pages deploys from Actions.
+    let known: BTreeSet<&str> =
+        file.environments.iter().map(|e| e.name.as_str()).chain([gh::PAGES_ENVIRONMENT]).collect();
     let mut texts: Vec<(String, String)> = synthesized
         .iter()
         .filter(|(k, _)| k.kind == ArtifactKind::Workflow)

@@ -11,6 +11,8 @@
 //! - [`deployed`]: what is deployed now (the templates of an environment's stacks, CloudFormation's
 //!   verdicts on a change), for `diff --against deployed`.
 //! - [`status`]: what runs where, and whether a stack drifted from what the ledger says was applied.
+//! - [`page`]: what the status page shows: the graph, each environment, what waits at which gate, the
+//!   history.
 //! - [`verify`]: an environment's smoke checks run again, as evidence for the release it runs.
 //! - [`line`]: freeze, unfreeze, unhold and unlock: the line stopped or opened by a person.
 //! - [`github`]: the repository's GitHub environments made what the definitions say, and the approvals of
@@ -22,6 +24,7 @@ pub mod deploy;
 pub mod deployed;
 pub mod github;
 pub mod line;
+pub mod page;
 pub mod promote;
 pub mod release;
 pub mod rollback;

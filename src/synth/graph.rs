@@ -16,8 +16,8 @@ fn node_lines(env: &Environment) -> Vec<String> {
     ]
 }
 
-/// The gate into `env`: its approvals and wait timer.
-fn gate(env: &Environment) -> String {
+/// The gate into `env`: its approvals and wait timer (`2 approvals from release-managers, wait 30m`).
+pub fn gate(env: &Environment) -> String {
     let a = &env.approvals;
     let mut parts = Vec::new();
     match a.required {

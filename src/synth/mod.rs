@@ -220,7 +220,7 @@ fn synth_github(project: &Definitions, set: &mut ArtifactSet, problems: &mut Vec
             Err(e) => problems.push(Problem::new("", format!("workflow {}", workflow.file), e.to_string())),
         }
     }
-    let environments = github::environments_json(&github::environments(project));
+    let environments = github::environments_json(&github::environments(project, project.demo_factory.is_some()));
     set.artifacts
         .insert(ArtifactKey::project_file(ArtifactKind::GitHub, github::ENVIRONMENTS_FILE), environments.into_bytes());
     let rules = rules::Rules::of(project).to_json();

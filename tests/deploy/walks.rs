@@ -30,7 +30,7 @@ use crate::moto::Moto;
 use crate::support::tempdir;
 
 /// A clock the test moves; like a real one, it has moved on a little (a millisecond) each time it is read.
-struct TestClock(Mutex<Timestamp>);
+pub(crate) struct TestClock(Mutex<Timestamp>);
 
 impl Clock for TestClock {
     fn now(&self) -> Timestamp {
@@ -94,15 +94,15 @@ impl Approver for Refuse {
 }
 
 /// A team's world: moto with an account per environment, a store, a clock, and the flow's definitions.
-struct World {
+pub(crate) struct World {
     moto: Moto,
     _dir: tempfile::TempDir,
-    store: Store,
-    clock: TestClock,
-    project: Definitions,
+    pub(crate) store: Store,
+    pub(crate) clock: TestClock,
+    pub(crate) project: Definitions,
     apps: BTreeMap<String, App>,
-    rt: tokio::runtime::Runtime,
-    connector: Connector,
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) connector: Connector,
 }
 
 impl World {
@@ -132,18 +132,18 @@ impl World {
         World { moto, _dir: dir, store, clock: TestClock(Mutex::new(SystemClock.now())), project, apps, rt, connector }
     }
 
-    fn advance(&self, minutes: u64) {
+    pub(crate) fn advance(&self, minutes: u64) {
         let mut now = self.clock.0.lock().unwrap();
         *now = now.plus(Duration::from_secs(minutes * 60));
     }
 
     /// The app of `env` answers `status` from now on.
-    fn app_answers(&self, env: &str, status: u16) {
+    pub(crate) fn app_answers(&self, env: &str, status: u16) {
         self.apps[env].status.store(status, Ordering::SeqCst);
     }
 
     /// Makes release `id` of the definitions, on `git_ref`, by `author`.
-    fn release(&self, id: &str, git_ref: &str, author: &str) {
+    pub(crate) fn release(&self, id: &str, git_ref: &str, author: &str) {
         MAKING.with(|m| *m.borrow_mut() = id.to_string());
         let set = slipway::synth::synth(&self.project, &[]).expect("the flow synthesizes");
         let info = ReleaseInfo {
@@ -172,7 +172,9 @@ impl World {
         reason: Option<&str>,
         break_freeze: bool,
     ) -> Result<Ending, Vec<String>> {
-        let actor = Actor { name: by.into(), ci_run: None };
+        // Each run from a CI run of its own, as in GitHub Actions, so that the history links somewhere.
+        let ci_run = format!("https://github.com/{}/actions/runs/{}", self.project.repository, 1000 + self.runs());
+        let actor = Actor { name: by.into(), ci_run: Some(ci_run) };
         let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
         let target = self.project.find(env).unwrap_or_else(|| panic!("no environment {env}"));
         let options = Options {
@@ -243,11 +245,11 @@ impl World {
         })
     }
 
-    fn deploy(&self, release: &str, env: &str, by: &str, approvals: &[&str]) -> Result<Ending, Vec<String>> {
+    pub(crate) fn deploy(&self, release: &str, env: &str, by: &str, approvals: &[&str]) -> Result<Ending, Vec<String>> {
         self.run(RunKind::Deploy, release, env, None, by, approvals, None, false)
     }
 
-    fn promote(
+    pub(crate) fn promote(
         &self,
         release: &str,
         from: &str,
@@ -259,7 +261,7 @@ impl World {
     }
 
     /// Records a freeze or an unfreeze of `env`, as the commands do.
-    fn freeze(&self, env: &str, by: &str, frozen: bool) {
+    pub(crate) fn freeze(&self, env: &str, by: &str, frozen: bool) {
         let now = self.clock.now();
         let actor = Actor { name: by.into(), ci_run: None };
         let kind = if frozen { RunKind::Freeze } else { RunKind::Unfreeze };
@@ -344,8 +346,13 @@ impl World {
             .unwrap()
     }
 
+    /// How many records the ledger holds.
+    fn runs(&self) -> usize {
+        self.rt.block_on(ledger::all_records(&self.store)).unwrap().len()
+    }
+
     /// The release `env`'s stack runs now, as its `Release` parameter says in moto.
-    fn running(&self, env: &str) -> Option<String> {
+    pub(crate) fn running(&self, env: &str) -> Option<String> {
         let cloud = self.cloud(env);
         let name = format!("{}-{env}-app", self.project.name);
         self.rt.block_on(cloud.describe_stack(&name)).unwrap().map(|s| s.parameters["Release"].clone())
@@ -370,6 +377,11 @@ fn deployed(v: Result<Ending, Vec<String>>) {
 /// a 30-minute wait, and deploys only from `main` or `release/*`; each environment is its own account.
 #[test]
 fn the_line_of_four_walked_through_every_gate() {
+    line_of_four_walked();
+}
+
+/// The walk of the test above, whose world the status page's tests look at.
+pub(crate) fn line_of_four_walked() -> World {
     let w = World::new(crate::model::reference_flows::line_of_four());
     w.release("r1", "refs/heads/main", "ana");
     w.release("r2", "refs/heads/feature/login", "ana");
@@ -474,6 +486,7 @@ fn the_line_of_four_walked_through_every_gate() {
             &done("promote", "r1", "ci", &["priya", "mateo"]),
         ])
     );
+    w
 }
 
 /// A graph rather than a line: dev-int -> future -> active -> staging -> prod, and active -> uat ->
@@ -481,6 +494,11 @@ fn the_line_of_four_walked_through_every_gate() {
 /// future by hand; who approved what, audited from the ledger.
 #[test]
 fn the_promotion_graph_walked_through_every_gate() {
+    promotion_graph_walked();
+}
+
+/// The walk of the test above, whose world the status page's tests look at.
+pub(crate) fn promotion_graph_walked() -> World {
     let w = World::new(crate::model::reference_flows::promotion_graph());
     w.release("r1", "refs/heads/main", "dev1");
     w.release("r2", "refs/heads/release/v2", "dev2");
@@ -580,6 +598,7 @@ fn the_promotion_graph_walked_through_every_gate() {
         w.ledger("prod"),
         lines(&[&["freeze by cy".into(), "unfreeze by cy".into()], &done("promote", "r2", "kim", &["ada", "bo"])])
     );
+    w
 }
 
 /// Rollback, on the line of four: to the release before the current one and to a named one, each
@@ -682,6 +701,11 @@ fn rollbacks_to_the_previous_and_to_a_named_release() {
 /// SREs into prod. Several releases travel at once: develop's, a release branch's, a tag's.
 #[test]
 fn git_flow_walked_through_every_gate() {
+    git_flow_six_walked();
+}
+
+/// The walk of the test above, whose world the status page's tests look at.
+pub(crate) fn git_flow_six_walked() -> World {
     let w = World::new(crate::model::reference_flows::git_flow_six());
     w.release("r1", "refs/heads/develop", "dev1");
     w.release("r2", "refs/heads/release/1.0", "dev2");
@@ -776,6 +800,7 @@ fn git_flow_walked_through_every_gate() {
         w.ledger("prod"),
         lines(&[&["freeze by sam".into(), "unfreeze by sam".into()], &done("promote", "r3", "ci", &["noor", "sam"])])
     );
+    w
 }
 
 /// Four cloud.gov environments in three spaces, `experiment` and `development` side by side in space `dev`
@@ -784,6 +809,11 @@ fn git_flow_walked_through_every_gate() {
 /// from main; the government's review of the merge is the approval.
 #[test]
 fn cloud_gov_four_walked_through_every_gate() {
+    cloud_gov_four_walked();
+}
+
+/// The walk of the test above, whose world the status page's tests look at.
+pub(crate) fn cloud_gov_four_walked() -> World {
     use slipway::model::{AccountId, Region};
     let mut project = crate::model::reference_flows::cloud_gov_four();
     project.environments = std::mem::take(&mut project.environments)
@@ -850,4 +880,5 @@ fn cloud_gov_four_walked_through_every_gate() {
         w.ledger("production"),
         lines(&[&["freeze by gov".into(), "unfreeze by gov".into()], &done("deploy", "r3", "ci", &[])])
     );
+    w
 }

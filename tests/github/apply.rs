@@ -360,7 +360,7 @@ fn a_second_run_changes_nothing() {
     assert!(again.iter().all(|r| !r.changes()), "a second run changed something: {:?}", summary(again));
     assert_eq!(
         run.stdout,
-        "nothing to change: the 4 GitHub environments of slipway-examples/webapp are as the definitions say\n"
+        "nothing to change: the 5 GitHub environments of slipway-examples/webapp are as the definitions say\n"
     );
 }
 

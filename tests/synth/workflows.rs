@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 use slipway::model::{Environment, Project, RefPattern, Trigger};
-use slipway::synth::github::{ENVIRONMENTS_SCHEMA, EnvironmentsFile};
+use slipway::synth::github::{DEMO_ENVIRONMENT, ENVIRONMENTS_SCHEMA, EnvironmentsFile, PAGES_ENVIRONMENT};
 use slipway::synth::{ArtifactKind, ArtifactSet};
 
 use crate::model::ref_forms::{CORPUS, filter_matches, fnmatch_pathname};
@@ -106,8 +106,16 @@ fn the_environments_file_of_every_flow_fits_githubs_documented_limits() {
         let (json, file) = environments_file(&set);
         assert_valid(&validator, &format!("{flow}: github/environments.json"), &json);
         let names: Vec<&str> = file.environments.iter().map(|e| e.name.as_str()).collect();
-        let permanent: Vec<&str> = project.environments.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, permanent, "{flow}: one GitHub environment per permanent environment, none for demos");
+        let mut expected: Vec<&str> = project.environments.iter().map(|e| e.name.as_str()).collect();
+        if project.demo_factory.is_some() {
+            // One for all demos' deployments, which only the demo branches may deploy to, reviewed by nobody.
+            expected.push(DEMO_ENVIRONMENT);
+            let demos = file.environments.last().unwrap();
+            assert!(demos.reviewers.is_empty() && demos.wait_timer == 0, "{flow}: {demos:?}");
+            let policies: Vec<&str> = demos.branch_policies.iter().map(|p| p.name.as_str()).collect();
+            assert_eq!(policies, ["feature-demo/**/*"], "{flow}");
+        }
+        assert_eq!(names, expected, "{flow}: one GitHub environment per permanent environment, one for all demos");
     }
 }
 
@@ -268,7 +276,31 @@ fn every_environment_job_is_reachable_only_from_the_refs_and_edges_the_definitio
         for (file, text) in workflow_files(&set) {
             let workflow: Value = serde_yaml_ng::from_str(&text).unwrap();
             let on = &workflow["on"];
-            let has_env_jobs = workflow["jobs"].as_object().unwrap().values().any(|j| j.get("environment").is_some());
+            // The environments that are not the definitions' carry no protection to get round: the demos'
+            // (a deployment record with the demo's URL) and GitHub Pages' (GitHub's own).
+            let named = |j: &Value| -> Option<String> {
+                j.get("environment").map(|e| e.as_str().or_else(|| e["name"].as_str()).unwrap().to_string())
+            };
+            for (id, job) in workflow["jobs"].as_object().unwrap() {
+                match named(job).as_deref() {
+                    Some(DEMO_ENVIRONMENT) => {
+                        assert_eq!(job["if"], "github.event_name == 'push' && needs.up.result == 'success'", "{id}");
+                        assert_eq!(job["permissions"], serde_json::json!({}), "{flow}/{file} `{id}` holds nothing");
+                    }
+                    Some(PAGES_ENVIRONMENT) => {
+                        assert_eq!(file, "slipway-status.yml");
+                        let p = serde_json::json!({"id-token": "write", "pages": "write"});
+                        assert_eq!(job["permissions"], p, "{flow}/{file} `{id}`");
+                        assert!(job["steps"].as_array().unwrap().iter().all(|s| s.get("run").is_none()), "no script");
+                    }
+                    _ => {}
+                }
+            }
+            let has_env_jobs = workflow["jobs"]
+                .as_object()
+                .unwrap()
+                .values()
+                .any(|j| named(j).is_some_and(|n| project.find(&n).is_some()));
             if has_env_jobs {
                 for event in ["pull_request", "pull_request_target", "delete", "schedule", "workflow_run"] {
                     assert!(on.get(event).is_none(), "{flow}/{file}: jobs in environments run on `{event}`");
@@ -276,7 +308,9 @@ fn every_environment_job_is_reachable_only_from_the_refs_and_edges_the_definitio
             }
             let events = events(&workflow);
             for (id, job) in workflow["jobs"].as_object().unwrap() {
-                let Some(env_name) = job["environment"].as_str() else { continue };
+                let Some(env_name) = job["environment"].as_str().filter(|n| project.find(n).is_some()) else {
+                    continue;
+                };
                 let env =
                     project.find(env_name).unwrap_or_else(|| panic!("{flow}/{file}: no environment `{env_name}`"));
                 for event in &events {
@@ -326,6 +360,20 @@ fn every_job_that_touches_aws_assumes_its_environments_role_with_oidc_one_run_at
                         s["uses"].as_str().is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
                     })
                     .collect();
+                if file == "slipway-status.yml" && id == "page" {
+                    // The status page reads each AWS environment through its read-only diff role, one after
+                    // the other, and publishes nothing.
+                    let roles: Vec<String> =
+                        aws.iter().map(|s| s["with"]["role-to-assume"].as_str().unwrap().to_string()).collect();
+                    let expected: Vec<String> = project
+                        .environments
+                        .iter()
+                        .filter_map(|e| Some(Project::role_arn(e.aws_target()?, &project.diff_role_name(&e.name))))
+                        .collect();
+                    assert_eq!(roles, expected, "{flow}/{file} `{id}`");
+                    assert!(job["permissions"].get("pages").is_none(), "{flow}: the page job cannot publish");
+                    continue;
+                }
                 let env_name = job["environment"]
                     .as_str()
                     .map(str::to_string)

@@ -1,5 +1,6 @@
 //! `github/environments.json`: each permanent environment as a GitHub environment, in the shape the
-//! environments API takes, which `slipway github apply` sends.
+//! environments API takes, which `slipway github apply` sends; and, where the project has feature demos,
+//! the one environment their deployments are recorded in ([`super::DEMO_ENVIRONMENT`]).
 
 use serde::Serialize;
 
@@ -59,8 +60,9 @@ pub struct EnvironmentsFile {
     pub environments: Vec<EnvironmentSettings>,
 }
 
-/// The GitHub environment settings of every permanent environment.
-pub fn environments(project: &Project) -> EnvironmentsFile {
+/// The GitHub environment settings of every permanent environment, and of the feature demos' one when the
+/// project makes demos (`makes_demos`).
+pub fn environments(project: &Project, makes_demos: bool) -> EnvironmentsFile {
     let environments = project
         .environments
         .iter()
@@ -104,7 +106,26 @@ pub fn environments(project: &Project) -> EnvironmentsFile {
                 branch_policies,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut environments = environments;
+    // Feature demos' deployments, one environment for all of them: no reviewers, the demo branches only.
+    if makes_demos && crate::model::demo_prefix(&project.github.demo_branches).is_some() {
+        environments.push(EnvironmentSettings {
+            name: super::demos::DEMO_ENVIRONMENT.into(),
+            wait_timer: 0,
+            prevent_self_review: false,
+            reviewers: vec![],
+            deployment_branch_policy: BranchPolicySettings { protected_branches: false, custom_branch_policies: true },
+            branch_policies: project
+                .github
+                .demo_branches
+                .branch_policies()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|name| BranchPolicyRule { name, kind: RefKind::Branch.as_str().into() })
+                .collect(),
+        });
+    }
     EnvironmentsFile { format: 1, repository: project.repository.to_string(), environments }
 }
 

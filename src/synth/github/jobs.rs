@@ -9,6 +9,11 @@ use crate::model::{Environment, Project, RefPattern, STORE_VARIABLE};
 
 /// `actions/checkout`, pinned to a commit (v4.2.2).
 pub const CHECKOUT: (&str, &str) = ("actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2");
+/// `actions/upload-pages-artifact`, pinned to a commit (v5.0.0).
+pub const UPLOAD_PAGES_ARTIFACT: (&str, &str) =
+    ("actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9", "v5.0.0");
+/// `actions/deploy-pages`, pinned to a commit (v5.0.0).
+pub const DEPLOY_PAGES: (&str, &str) = ("actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", "v5.0.0");
 /// `aws-actions/configure-aws-credentials`, pinned to a commit (v4.0.2).
 pub const AWS_CREDENTIALS: (&str, &str) =
     ("aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502", "v4.0.2");
@@ -108,6 +113,7 @@ pub(super) fn gated(
             condition: condition.clone(),
             runs_on: project.github.runs_on.clone(),
             environment: Some(env.name.clone()),
+            environment_url: None,
             concurrency: None,
             permissions: BTreeMap::new(),
             outputs: BTreeMap::new(),
@@ -136,6 +142,7 @@ pub(super) fn job(project: &Project, id: &str, name: String) -> Job {
         condition: None,
         runs_on: project.github.runs_on.clone(),
         environment: None,
+        environment_url: None,
         concurrency: None,
         permissions: BTreeMap::new(),
         outputs: BTreeMap::new(),

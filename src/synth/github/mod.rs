@@ -21,6 +21,7 @@ mod jobs;
 mod promote;
 mod pull_request;
 mod rollback;
+mod status;
 mod workflow;
 
 use std::collections::BTreeSet;
@@ -28,11 +29,13 @@ use std::collections::BTreeSet;
 use super::templates::{RenderError, render};
 use crate::model::Definitions;
 
+pub use demos::DEMO_ENVIRONMENT;
 pub use environments::{
     ENVIRONMENTS_FILE, ENVIRONMENTS_SCHEMA, EnvironmentSettings, EnvironmentsFile, Reviewer, environments,
     environments_json,
 };
-pub use jobs::{AWS_CREDENTIALS, CHECKOUT};
+pub use jobs::{AWS_CREDENTIALS, CHECKOUT, DEPLOY_PAGES, UPLOAD_PAGES_ARTIFACT};
+pub use status::PAGES_ENVIRONMENT;
 pub use workflow::{Concurrency, Input, Job, Step, Triggers, Workflow};
 
 /// Every workflow of the project, in file-name order.
@@ -50,6 +53,7 @@ pub fn workflows(project: &Definitions) -> Vec<Workflow> {
     if let Some(w) = demos::demos(project) {
         out.push(w);
     }
+    out.push(status::status(project, &out));
     out.sort_by(|a, b| a.file.cmp(&b.file));
     out
 }

@@ -29,6 +29,10 @@ pub struct Workflow {
 pub struct Triggers {
     /// `pull_request`.
     pub pull_request: bool,
+    /// Its activity types (empty: GitHub's default, opened, synchronize and reopened).
+    pub pull_request_types: Vec<String>,
+    /// `workflow_run`: the names of the workflows whose completed runs start this one.
+    pub workflow_run: Vec<String>,
     /// `push.branches` filters.
     pub push_branches: Vec<String>,
     /// `push.tags` filters.
@@ -73,6 +77,8 @@ pub struct Job {
     pub runs_on: String,
     /// The GitHub environment it runs in.
     pub environment: Option<String>,
+    /// The URL GitHub's deployments page links for that environment (an expression).
+    pub environment_url: Option<String>,
     /// Its concurrency group.
     pub concurrency: Option<Concurrency>,
     /// Its token's permissions (empty: none).
