@@ -24,6 +24,7 @@ pub mod deploy;
 pub mod deployed;
 pub mod github;
 pub mod line;
+pub mod oidc;
 pub mod page;
 pub mod promote;
 pub mod release;
