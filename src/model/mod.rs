@@ -30,7 +30,7 @@ pub use github_check::{MAX_REVIEWERS, demo_prefix};
 pub use names::name_problem;
 pub use problem::{Problem, Problems};
 pub use project::{
-    Definitions, DemoFactory, GitHubSettings, Project, Repository, RepositoryIds, STORE_VARIABLE, StackFactory,
+    CiStep, Definitions, DemoFactory, GitHubSettings, Project, Repository, RepositoryIds, STORE_VARIABLE, StackFactory,
 };
 pub use ref_forms::{RefForm, RefKind, Unexpressible};
 pub use service::{

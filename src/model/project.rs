@@ -92,6 +92,33 @@ pub struct GitHubSettings {
     /// its diff role.
     #[serde(default = "default_branch")]
     pub default_branch: String,
+    /// The directory of the repository the definitions' crate is in (`infra`), where every job's scripts
+    /// run; `None`: the repository's top.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_directory: Option<String>,
+    /// The definitions' binary (the program the engine runs), built by every job with `cargo build
+    /// --release --locked --bin NAME`; `None`: the project's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definitions_bin: Option<String>,
+    /// What the job that creates a release runs first (building the team's code), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before_release: Vec<CiStep>,
+}
+
+/// A step a CI job runs: a name, and a shell script.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CiStep {
+    /// What it does, as the run's log names it.
+    pub name: String,
+    /// The script (bash, `set -eo pipefail`), run in the working directory.
+    pub run: String,
+}
+
+impl CiStep {
+    /// A step `name` that runs `run`.
+    pub fn new(name: impl Into<String>, run: impl Into<String>) -> Self {
+        CiStep { name: name.into(), run: run.into() }
+    }
 }
 
 fn default_branch() -> String {
@@ -106,6 +133,9 @@ impl Default for GitHubSettings {
             demo_gc_schedule: "17 3 * * *".into(),
             runs_on: "ubuntu-24.04".into(),
             default_branch: default_branch(),
+            working_directory: None,
+            definitions_bin: None,
+            before_release: Vec::new(),
         }
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, aws_credentials, build, change_permissions, checkout, concurrency, gated, job, require_store, script,
-    store_value,
+    SLIPWAY, aws_credentials, change_permissions, checkout, concurrency, definitions, engine, gated, job,
+    require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Environment, Project, STORE_VARIABLE};
@@ -39,7 +39,7 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
             ("SLIPWAY_ENV".to_string(), target.name.clone()),
             ("GITHUB_TOKEN".to_string(), "${{ github.token }}".to_string()),
         ]);
-        work.steps = vec![checkout(), require_store(), build()];
+        work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
         work.steps.extend(aws_credentials(target, &project.deploy_role_name(&target.name)));
         work.steps.push(Step::run(&format!("Promote into {}", target.name), script!("promote.sh")));
         jobs.extend(gated(project, target, &format!("promote-{}", target.name), Some(condition), work));
@@ -86,6 +86,7 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
             ("RELEASE".to_string(), "${{ inputs.release }}".to_string()),
             ("FROM".to_string(), "${{ inputs.from }}".to_string()),
         ]),
+        working_directory: None,
         jobs,
     })
 }
