@@ -49,10 +49,23 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
     Some(Workflow {
         file: "slipway-promote.yml".into(),
         title: "slipway: promote a release along the promotion edges the definitions allow.".into(),
-        description: vec![
-            format!("Edges: {}.", edges.join(", ")),
-            "A target needing n approvals runs n jobs in its GitHub environment, one review each.".into(),
-        ],
+        description: {
+            let mut lines = vec![
+                format!("Edges: {}.", edges.join(", ")),
+                "A target needing n approvals runs n jobs in its GitHub environment, one review each.".into(),
+            ];
+            for t in targets.iter().filter(|t| t.approvals.optional > 0) {
+                let groups: Vec<&str> = t.approvals.groups.iter().map(|g| g.name.as_str()).collect();
+                lines.push(format!(
+                    "`{}` asks {} optional approval(s) from {}: recorded when given (`--approved-by`), required of \
+                     nobody, so GitHub does not wait for them.",
+                    t.name,
+                    t.approvals.optional,
+                    groups.join(" or ")
+                ));
+            }
+            lines
+        },
         name: "slipway: promote".into(),
         on: Triggers {
             workflow_dispatch: true,
