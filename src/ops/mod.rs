@@ -23,6 +23,7 @@ pub mod demo;
 pub mod deploy;
 pub mod deployed;
 pub mod github;
+pub mod init;
 pub mod line;
 pub mod oidc;
 pub mod page;
