@@ -23,5 +23,6 @@ mod layers;
 mod ledger;
 mod model;
 mod policy;
+mod projects;
 mod report;
 mod synth;
