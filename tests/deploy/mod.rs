@@ -2,6 +2,7 @@
 
 pub mod failures;
 pub mod gates;
+pub mod localstack;
 pub mod promote;
 pub mod reference;
 pub mod stacks;
