@@ -118,7 +118,10 @@ fn a_freeze_until_a_time_or_for_a_while_stops_deploys_and_rollbacks_until_it_is_
     ok(&back);
     assert_eq!(back.stdout.lines().last(), Some("deployed: dev is on release r1"), "{}", back.stderr);
     let newest = &history(dir, &moto, &faults)[0];
-    assert_eq!((&newest["kind"], &newest["release"], &newest["broke_freeze"]), (&json!("rollback"), &json!("r1"), &json!(true)));
+    assert_eq!(
+        (&newest["kind"], &newest["release"], &newest["broke_freeze"]),
+        (&json!("rollback"), &json!("r1"), &json!(true))
+    );
 
     // unfreeze lifts it (once); a freeze until an RFC 3339 time in another offset is kept in UTC.
     let lifted = run(&["unfreeze", "--env", "dev"]);
@@ -184,7 +187,11 @@ fn approvals_given_on_the_command_line_are_counted_and_recorded() {
     let rollback = ["rollback", "--env", "dev", "--to", "r1", "--reason", "r2 breaks logins"];
     let dry = slipway(dir, &moto, &faults, &[&rollback[..], &["--dry-run", "--approved-by", "amara"]].concat());
     assert_eq!(dry.status, 0, "{}\n{}", dry.stdout, dry.stderr);
-    assert!(dry.stdout.starts_with("allowed: roll dev back to release r1 (approvals counted: amara)"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.starts_with("allowed: roll dev back to release r1 (approvals counted: amara)"),
+        "{}",
+        dry.stdout
+    );
     let args = [&rollback[..], &["--approved-by", "amara", "--approved-by", "jonas", "--yes"], &EVENTS[..]].concat();
     ok(&slipway(dir, &moto, &faults, &args));
     let newest = &history(dir, &moto, &faults)[0];
@@ -241,7 +248,11 @@ fn a_held_lock_is_waited_for_with_wait_lock_and_taken_over_once_its_ttl_is_past(
         "{}",
         refused.stderr
     );
-    assert!(refused.stderr.contains(", to deploy release r9; it expires at 2099-01-01T00:00:00.000Z"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(", to deploy release r9; it expires at 2099-01-01T00:00:00.000Z"),
+        "{}",
+        refused.stderr
+    );
     let waited = deploy(dir, &moto, &faults, "r1", &["--no-smoke", "--wait-lock", "1s"]);
     assert_eq!(waited.status, 1, "{}", waited.stderr);
     assert!(

@@ -126,7 +126,10 @@ fn dev_deploys_on_localstack_then_again_with_nothing_to_do_and_diffs_clean() {
     assert_eq!(held.keys().map(String::as_str).collect::<BTreeSet<_>>(), all.iter().map(String::as_str).collect());
     for (name, stack) in &held {
         assert_eq!(stack.status, "CREATE_COMPLETE", "{name}");
-        assert_eq!(stack.tags.keys().map(String::as_str).collect::<Vec<_>>(), ["slipway:environment", "slipway:project"]);
+        assert_eq!(
+            stack.tags.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["slipway:environment", "slipway:project"]
+        );
     }
     assert_eq!(held["webapp-dev-app"].parameters, BTreeMap::from([("Release".into(), "r1".into())]));
     let exports = exports_in(ls);

@@ -23,8 +23,6 @@ pub struct LocalStack {
     pub endpoint: String,
     /// What it writes.
     log: PathBuf,
-    /// How long it took to answer its health check, from the process's start.
-    pub started_in: Duration,
 }
 
 impl LocalStack {
@@ -80,12 +78,14 @@ impl LocalStack {
                     std::fs::read_to_string(&log).unwrap_or_default(),
                 );
             }
-            assert!(started.elapsed() < Duration::from_secs(180), "LocalStack did not answer on port {port} within 180 s");
+            assert!(
+                started.elapsed() < Duration::from_secs(180),
+                "LocalStack did not answer on port {port} within 180 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
-        let started_in = started.elapsed();
-        eprintln!("LocalStack answered on {endpoint} after {:.1} s", started_in.as_secs_f64());
-        LocalStack { endpoint, log, started_in }
+        eprintln!("LocalStack answered on {endpoint} after {:.1} s", started.elapsed().as_secs_f64());
+        LocalStack { endpoint, log }
     }
 
     /// What the server has written so far (its log, with the traceback of any request that failed).
