@@ -187,6 +187,13 @@ impl From<OpsError> for CliError {
             OpsError::Store(e) => e.into(),
             OpsError::GitHub(e) => e.into(),
             OpsError::ChangeSetRefused(e) => CliError::cloud(e.to_string()),
+            OpsError::CloudGov(e) => match e {
+                crate::ops::cloudgov::CloudGovError::Api(crate::cloudfoundry::CfError::Settings(_)) => {
+                    CliError::user(e.to_string())
+                }
+                crate::ops::cloudgov::CloudGovError::Api(_) => CliError::cloud(e.to_string()),
+                _ => CliError::user(e.to_string()),
+            },
             OpsError::Demo(e) => match e {
                 crate::ops::demo::DemoError::Compose(_) => CliError::cloud(e.to_string()),
                 _ => CliError::user(e.to_string()),

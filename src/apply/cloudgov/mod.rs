@@ -52,14 +52,14 @@ impl Default for Waits {
 }
 
 /// The code an app is given.
-#[derive(Clone, Copy, Debug)]
-pub enum Code<'a> {
+#[derive(Clone, Debug)]
+pub enum Code {
     /// The manifest's docker image (already tagged with the release).
-    Image(&'a str),
+    Image(String),
     /// A zip of the app's files, staged with its buildpacks.
-    Bits(&'a [u8]),
+    Bits(Vec<u8>),
     /// A droplet the app already has (a rollback to an earlier release).
-    Droplet(&'a str),
+    Droplet(String),
 }
 
 /// What happened to one app.
@@ -109,11 +109,11 @@ fn phase(reporter: &mut dyn Reporter, app: &str, text: &str) {
 
 /// Applies `manifest` to `space` in its order, each app given `code(app)`: stops at the first failure,
 /// leaving what it changed for [`restore`].
-pub async fn apply<'c>(
+pub async fn apply(
     cf: &CloudFoundry,
     space: Space<'_>,
     manifest: &Manifest,
-    code: impl Fn(&AppSpec) -> Result<Code<'c>, String>,
+    code: impl Fn(&AppSpec) -> Result<Code, String>,
     waits: Waits,
     reporter: &mut dyn Reporter,
 ) -> Applied {
@@ -186,13 +186,13 @@ async fn apply_app(
     space: &str,
     rollout: &Rollout,
     spec: &AppSpec,
-    code: Code<'_>,
+    code: Code,
     waits: Waits,
     out: &mut AppOutcome,
     reporter: &mut dyn Reporter,
 ) -> Result<(), CfError> {
     let name = spec.name.as_str();
-    let lifecycle = match code {
+    let lifecycle = match &code {
         Code::Image(_) => Lifecycle::docker(),
         _ if spec.docker.is_some() => Lifecycle::docker(),
         _ => Lifecycle::buildpack(&spec.buildpacks.iter().map(String::as_str).collect::<Vec<_>>(), None),
@@ -247,17 +247,17 @@ async fn apply_app(
     let droplet = match code {
         Code::Droplet(d) => {
             phase(reporter, name, &format!("redeploying droplet {d}"));
-            d.to_string()
+            d
         }
         Code::Image(image) => {
             phase(reporter, name, &format!("staging image {image}"));
-            let package = cf.create_docker_package(&app.guid, image, None).await?;
+            let package = cf.create_docker_package(&app.guid, &image, None).await?;
             stage(cf, &package.guid, waits).await?
         }
         Code::Bits(zip) => {
             phase(reporter, name, &format!("uploading {} byte(s) of code", zip.len()));
             let package = cf.create_bits_package(&app.guid).await?;
-            cf.upload_bits(&package.guid, zip).await?;
+            cf.upload_bits(&package.guid, &zip).await?;
             cf.wait_for_package(&package.guid, waits.staging).await?;
             phase(reporter, name, "staging");
             stage(cf, &package.guid, waits).await?
