@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::{Context, OpsError};
 use crate::apply::cloudgov::{self as cg, AppSpec, Code, Manifest, Space, Waits};
 use crate::apply::report::Reporter;
-use crate::cloudfoundry::{CfError, CloudFoundry};
+use crate::cloudfoundry::{CfError, CloudFoundry, DropletState};
 use crate::ledger::{self, AppRecord, Outcome, Phase, RunKind};
 use crate::model::Environment;
 use crate::release::Release;
@@ -82,23 +82,25 @@ pub async fn prepare<'a>(
     let Some(bytes) = release.artifacts.get(&key) else {
         return Err(CloudGovError::NoManifest { release: release.info.id.clone(), env: env.name.clone() }.into());
     };
-    let manifest = cg::read(&env.name, bytes, &release.info.id, release.info.commit.as_deref())
-        .map_err(CloudGovError::from)?;
+    let manifest =
+        cg::read(&env.name, bytes, &release.info.id, release.info.commit.as_deref()).map_err(CloudGovError::from)?;
     let mut droplets = BTreeMap::new();
     if kind == RunKind::Rollback {
         droplets = recorded_droplets(cx, &env.name, &release.info.id).await?;
         for (app, droplet) in &droplets {
-            if let Err(e) = cf.droplet(droplet).await {
-                if e.status() == Some(404) {
-                    return Err(CloudGovError::DropletGone {
-                        env: env.name.clone(),
-                        release: release.info.id.clone(),
-                        app: app.clone(),
-                        droplet: droplet.clone(),
-                    }
-                    .into());
+            let gone = match cf.droplet(droplet).await {
+                Ok(d) => d.state == DropletState::Expired,
+                Err(e) if e.status() == Some(404) => true,
+                Err(e) => return Err(CloudGovError::Api(e).into()),
+            };
+            if gone {
+                return Err(CloudGovError::DropletGone {
+                    env: env.name.clone(),
+                    release: release.info.id.clone(),
+                    app: app.clone(),
+                    droplet: droplet.clone(),
                 }
-                return Err(CloudGovError::Api(e).into());
+                .into());
             }
         }
     }
@@ -186,8 +188,8 @@ pub async fn deployed(
     let Some(bytes) = release.artifacts.get(&key) else {
         return Err(CloudGovError::NoManifest { release: release.info.id.clone(), env: env.name.clone() }.into());
     };
-    let manifest = cg::read(&env.name, bytes, &release.info.id, release.info.commit.as_deref())
-        .map_err(CloudGovError::from)?;
+    let manifest =
+        cg::read(&env.name, bytes, &release.info.id, release.info.commit.as_deref()).map_err(CloudGovError::from)?;
     let space = Space { org: &target.org, space: &target.space, rollout: &target.rollout };
     let state = cg::state(cf, space, &manifest).await.map_err(CloudGovError::from)?;
     Ok(cg::differences(&manifest, &state))

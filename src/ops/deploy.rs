@@ -307,7 +307,10 @@ pub async fn run_on<I: Future<Output = ()>>(
                     finished.stacks = in_flight
                         .executed
                         .iter()
-                        .map(|(stack, cs)| StackRecord { name: stack.clone(), result: format!("executed change set {cs}") })
+                        .map(|(stack, cs)| StackRecord {
+                            name: stack.clone(),
+                            result: format!("executed change set {cs}"),
+                        })
                         .chain(
                             in_flight
                                 .changing

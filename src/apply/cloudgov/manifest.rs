@@ -137,9 +137,8 @@ pub fn megabytes(size: &str) -> Option<u64> {
 
 /// `bytes` (environment `env`'s manifest in the release), with the release and commit filled in.
 pub fn read(env: &str, bytes: &[u8], release: &str, commit: Option<&str>) -> Result<Manifest, ManifestError> {
-    let text = String::from_utf8_lossy(bytes)
-        .replace(RELEASE_VAR, release)
-        .replace(COMMIT_VAR, commit.unwrap_or("unknown"));
+    let text =
+        String::from_utf8_lossy(bytes).replace(RELEASE_VAR, release).replace(COMMIT_VAR, commit.unwrap_or("unknown"));
     let unreadable = |reason: String| ManifestError::Unreadable { env: env.into(), reason };
     // The header comment is a document of its own (`---` after it); the applications are in the last.
     let body = text.rsplit_once("\n---\n").map_or(text.as_str(), |(_, b)| b);

@@ -274,7 +274,11 @@ async fn apply_app(
     new.options.disk_in_mb = megabytes(&web.disk_quota);
     let deployment = cf.create_deployment(&new).await?;
     out.deployment = Some(deployment.guid.clone());
-    phase(reporter, name, &format!("deployment {} ({}) of {} instance(s)", deployment.guid, deployment.strategy, web.instances));
+    phase(
+        reporter,
+        name,
+        &format!("deployment {} ({}) of {} instance(s)", deployment.guid, deployment.strategy, web.instances),
+    );
     let done = wait_deployment(cf, name, &deployment.guid, waits, reporter).await?;
     out.revision = done.revision.as_ref().map(|r| format!("{} ({})", r.version, r.guid));
     Ok(())
