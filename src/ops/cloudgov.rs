@@ -177,20 +177,59 @@ pub fn records(applied: &cg::Applied, restored: Option<&cg::Restored>) -> Vec<Ap
         .collect()
 }
 
-/// What `env`'s apps run now, and how each differs from `release`'s manifest (app -> differences).
+/// How `env`'s apps differ from `manifest` (the bytes of its `cloudgov/manifest.yml`, as a release or a
+/// synth holds them), by meaning: app -> differences (empty: none).
 pub async fn deployed(
     cf: &CloudFoundry,
     env: &Environment,
-    release: &Release,
+    manifest: &[u8],
+    release: &str,
+    commit: Option<&str>,
 ) -> Result<BTreeMap<String, Vec<String>>, OpsError> {
     let Some(target) = env.cloud_gov_target() else { return Ok(BTreeMap::new()) };
-    let key = ArtifactKey::env_file(&env.name, ArtifactKind::CloudGov, "manifest.yml");
-    let Some(bytes) = release.artifacts.get(&key) else {
-        return Err(CloudGovError::NoManifest { release: release.info.id.clone(), env: env.name.clone() }.into());
-    };
-    let manifest =
-        cg::read(&env.name, bytes, &release.info.id, release.info.commit.as_deref()).map_err(CloudGovError::from)?;
+    let manifest = cg::read(&env.name, manifest, release, commit).map_err(CloudGovError::from)?;
     let space = Space { org: &target.org, space: &target.space, rollout: &target.rollout };
     let state = cg::state(cf, space, &manifest).await.map_err(CloudGovError::from)?;
     Ok(cg::differences(&manifest, &state))
+}
+
+/// Whether `env`'s apps still run what the ledger says its current release put there: each app's
+/// differences from the release's manifest, and a droplet other than the one recorded. `None` when
+/// nothing was deployed to it by slipway or its release is not in the store.
+pub async fn drift(
+    cx: &Context<'_>,
+    env: &Environment,
+    cf: &CloudFoundry,
+) -> Result<Option<BTreeMap<String, Vec<String>>>, OpsError> {
+    let state = ledger::EnvState::of(&ledger::records(cx.store, &env.name).await?, cx.clock.now());
+    let Some(current) = state.current else { return Ok(None) };
+    let Ok(release) = crate::release::read(cx.store, &current.release).await else { return Ok(None) };
+    let key = ArtifactKey::env_file(&env.name, ArtifactKind::CloudGov, "manifest.yml");
+    let Some(bytes) = release.artifacts.get(&key) else { return Ok(None) };
+    let mut out = deployed(cf, env, bytes, &release.info.id, release.info.commit.as_deref()).await?;
+    // The droplet each app got, as the ledger recorded it, against the one it runs.
+    let records = ledger::records(cx.store, &env.name).await?;
+    let last = records.iter().rev().find(|r| {
+        r.phase == Phase::Finished
+            && r.outcome == Some(Outcome::Deployed)
+            && r.release.as_deref() == Some(current.release.as_str())
+    });
+    if let (Some(last), Some(target)) = (last, env.cloud_gov_target()) {
+        let space = Space { org: &target.org, space: &target.space, rollout: &target.rollout };
+        let space_guid = cg::find_space(cf, space).await.map_err(CloudGovError::from)?;
+        for app in &last.apps {
+            let Some(recorded) = &app.droplet else { continue };
+            let Some(found) = cf.app_named(&space_guid, &app.name).await.map_err(CloudGovError::from)? else {
+                continue;
+            };
+            let running = found.relationships.current_droplet.guid().unwrap_or("none");
+            if running != recorded {
+                out.entry(app.name.clone()).or_default().push(format!(
+                    "runs droplet {running}, not {recorded}, which release {} put there",
+                    current.release
+                ));
+            }
+        }
+    }
+    Ok(Some(out))
 }

@@ -233,6 +233,27 @@ fn the_cloud_gov_flow_deploys_rolls_back_a_failed_staging_and_goes_back_to_a_rel
     assert_eq!(w.running("tdp-frontend-experiment").1, image("frontend", "r1"));
     assert!(apps.iter().all(|a| a.result == "deployed"), "{apps:?}");
 
+    // `status` finds the apps as r1 left them; a change made by hand shows, by meaning.
+    let drift = || {
+        let actor = Actor { name: "ana".into(), ci_run: None };
+        let cx = Context { project: &w.project, store: &w.store, actor: &actor, clock: &SystemClock };
+        run(slipway::ops::cloudgov::drift(&cx, w.project.find("experiment").unwrap(), &w.cf)).unwrap().unwrap()
+    };
+    assert!(drift().values().all(Vec::is_empty), "{:?}", drift());
+    run(async {
+        let web = w.cf.process(&backend, "web").await.unwrap();
+        let scale = slipway::cloudfoundry::Scale { instances: Some(3), ..Default::default() };
+        w.cf.scale_process(&web.guid, &scale).await.unwrap();
+        let debug = std::collections::BTreeMap::from([("DEBUG".to_string(), Some("1".to_string()))]);
+        w.cf.update_environment_variables(&backend, &debug).await.unwrap();
+    });
+    assert_eq!(
+        drift()["tdp-backend-experiment"],
+        ["instances 3 -> 1", "variable DEBUG would be removed"],
+        "what differs from r1's manifest"
+    );
+    assert!(drift()["tdp-frontend-experiment"].is_empty());
+
     // Cloud Controller keeps only an app's newest droplets: once r1's is expired, a rollback to r1 in
     // `development` is refused by name, and nothing there changes.
     w.server.control("POST", "/_test/seed", &json!({ "timing": { "droplets_kept": 1 } }));
