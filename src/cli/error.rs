@@ -94,6 +94,8 @@ impl From<crate::ops::release::SourceError> for CliError {
         use crate::ops::release::SourceError;
         match e {
             SourceError::Read(e) => e.into(),
+            SourceError::Bits(_) => CliError::user(e.to_string())
+                .hint("a service's `.source(DIR)` is relative to the directory slipway runs in (the top of the project)"),
             SourceError::Dirty { .. } => CliError::user(e.to_string())
                 .hint("commit the changes and release that commit, or pass --allow-dirty to release them as they are (the release says so)"),
             SourceError::Edited { ref path, .. } | SourceError::Unlisted(ref path) => {

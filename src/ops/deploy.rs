@@ -269,7 +269,11 @@ pub async fn run_on<I: Future<Output = ()>>(
         };
         let end = match (&apps, targets.aws) {
             (Some(a), _) if !a.deployed() => End::Applied(cfn::Applied {
-                ending: Ending::RolledBack { cause: a.failure.clone().unwrap_or_default() },
+                ending: match (a.failure.clone().unwrap_or_default(), a.unchanged) {
+                    (reason, Some(true)) => Ending::Refused { reason },
+                    (reason, Some(false)) => Ending::CloudFailed { reason },
+                    (cause, None) => Ending::RolledBack { cause },
+                },
                 stacks: plan_ref.stacks.iter().map(|s| (s.name.clone(), cfn::StackResult::NotStarted)).collect(),
                 restored: Vec::new(),
                 smoke: Vec::new(),
@@ -354,7 +358,9 @@ async fn put_back_apps(
         };
         stuck.extend(restored.stuck.iter().map(|(app, why)| format!("app {app}: {why}")));
         stacks.ending = Ending::RollbackIncomplete { cause, stuck };
-    } else if matches!(stacks.ending, Ending::Refused { .. } | Ending::CloudFailed { .. }) {
+    } else if applied.apps.iter().any(|a| a.changed)
+        && matches!(stacks.ending, Ending::Refused { .. } | Ending::CloudFailed { .. })
+    {
         // The stacks changed nothing, but the apps had: they are back, so the run rolled back.
         stacks.ending = Ending::RolledBack { cause };
     }

@@ -285,3 +285,65 @@ fn the_cloud_gov_flow_deploys_rolls_back_a_failed_staging_and_goes_back_to_a_rel
     }
     assert!(written.contains("tdp-backend-experiment: deployment"), "progress is shown:\n{written}");
 }
+
+#[test]
+fn a_buildpack_app_gets_the_bits_its_release_zipped_and_one_without_any_is_refused_before_any_change() {
+    use sha2::{Digest, Sha256};
+    use slipway::ops::release::{NewRelease, Source};
+    let mut w = Walk::new();
+    // The frontend's files, in a directory of their own; the backend names none.
+    let src = tempdir();
+    std::fs::create_dir_all(src.path().join("public")).unwrap();
+    std::fs::write(src.path().join("public/index.html"), "<h1>TANF data portal</h1>\n").unwrap();
+    std::fs::write(src.path().join("Staticfile"), "root: public\n").unwrap();
+    std::fs::write(src.path().join(".env"), "NOT_SHIPPED=1\n").unwrap();
+    let dir = src.path().to_str().unwrap().to_string();
+    w.project.services = crate::model::reference_flows::cloud_gov_four()
+        .services
+        .clone()
+        .into_iter()
+        .map(|s| if s.name == "frontend" { s.source(dir.clone()) } else { s.docker() })
+        .collect();
+    let actor = Actor { name: "vendor1".into(), ci_run: None };
+    let cx = Context { project: &w.project, store: &w.store, actor: &actor, clock: &SystemClock };
+    let set = slipway::synth::synth(&w.project, &[]).unwrap();
+    let new = |id| NewRelease {
+        id,
+        commit: Some("abc".into()),
+        git_ref: Some("refs/heads/feature/upload".into()),
+        from: Source::Synthesized(&set),
+        uncommitted: None,
+        allow_dirty: false,
+    };
+    run(slipway::ops::release::create(&cx, &new("r1"))).unwrap();
+    let release = run(release::read(&w.store, "r1")).unwrap();
+    let key = slipway::ops::cloudgov::bits_key("experiment", "tdp-frontend-experiment");
+    let bits = release.artifacts[&key].clone();
+    // The same files make the same bytes: a second release of them is the same release's artifact.
+    run(slipway::ops::release::create(&cx, &new("r2"))).unwrap();
+    assert_eq!(run(release::read(&w.store, "r2")).unwrap().artifacts[&key], bits);
+
+    let (ending, apps) = w.run(RunKind::Deploy, "r1", "experiment").unwrap();
+    assert_eq!(ending, Ending::Deployed, "{apps:?}");
+    let state = w.server.state();
+    let uploads: Vec<&Value> = state["uploads"].as_object().unwrap().values().collect();
+    assert_eq!(uploads.len(), 1, "one app is staged from bits");
+    assert_eq!(uploads[0]["sha256"], format!("{:x}", Sha256::digest(&bits)));
+    assert_eq!(uploads[0]["files"], json!(["Staticfile", "public/index.html"]), "hidden files stay out");
+    let (frontend, _) = w.running("tdp-frontend-experiment");
+    let droplet = run(w.cf.current_droplet(&frontend)).unwrap().unwrap();
+    assert_eq!(droplet.lifecycle.kind, "buildpack");
+
+    // A buildpack app whose release holds no bits: refused, naming it, before anything changes.
+    w.project.services = w.project.services.clone().into_iter().map(|s| s.buildpacks(["python_buildpack"])).collect();
+    w.release("r3", "refs/heads/feature/upload");
+    let requests = w.server.state()["received"].as_array().unwrap().iter().filter(|r| r["method"] != "GET").count();
+    let (ending, _) = w.run(RunKind::Deploy, "r3", "experiment").unwrap();
+    let Ending::Refused { reason: cause } = ending else { panic!("{ending:?}") };
+    assert!(
+        cause.contains("app tdp-backend-experiment: it is staged by buildpacks and release r3 holds no code"),
+        "{cause}"
+    );
+    let after = w.server.state()["received"].as_array().unwrap().iter().filter(|r| r["method"] != "GET").count();
+    assert_eq!(after, requests, "nothing was changed");
+}

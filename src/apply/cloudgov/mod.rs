@@ -94,6 +94,9 @@ pub struct Applied {
     pub apps: Vec<AppOutcome>,
     /// The first failure, if any: the run must then [`restore`].
     pub failure: Option<String>,
+    /// Whether it failed before changing anything: `Some(true)` when it refused (an app has no code),
+    /// `Some(false)` when the API failed.
+    pub unchanged: Option<bool>,
 }
 
 impl Applied {
@@ -132,6 +135,7 @@ pub async fn apply(
         Ok(guid) => guid,
         Err(e) => {
             applied.failure = Some(e.to_string());
+            applied.unchanged = Some(false);
             applied.apps = manifest.apps.iter().map(|a| not_started(&a.name)).collect();
             return applied;
         }
@@ -143,6 +147,7 @@ pub async fn apply(
             Ok(c) => codes.push(c),
             Err(why) => {
                 applied.failure = Some(format!("app {}: {why}", app.name));
+                applied.unchanged = Some(true);
                 applied.apps = manifest.apps.iter().map(|a| not_started(&a.name)).collect();
                 return applied;
             }
