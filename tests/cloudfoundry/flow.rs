@@ -113,8 +113,8 @@ impl Walk {
                     poll: Duration::from_millis(10),
                 },
             };
-            let mut log = self.log.borrow_mut();
-            let mut reporter = EventLines::new(&mut *log);
+            let mut log = Vec::new();
+            let mut reporter = EventLines::new(&mut log);
             let in_flight = RefCell::new(InFlight::default());
             let io = Io {
                 reporter: &mut reporter,
@@ -123,7 +123,9 @@ impl Walk {
                 interrupt: std::future::pending(),
             };
             let targets = Targets { aws: None, cloud_gov: Some(&self.cf) };
-            let ran = slipway::ops::deploy::run_on(&cx, &req, targets, io).await?;
+            let ran = slipway::ops::deploy::run_on(&cx, &req, targets, io).await;
+            self.log.borrow_mut().extend(log);
+            let ran = ran?;
             match ran.end {
                 End::Applied(applied) => Ok((applied.ending, ran.apps)),
                 End::Interrupted(_) => panic!("nothing interrupts the walk"),
