@@ -109,6 +109,33 @@ pub fn slipway_with(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
     }
 }
 
+/// A clock the test moves (`slipway::clock::Clock`, given to `cli::run_at` or an operation's context), so
+/// that a rule about time (an expiry, a wait) is tried by moving the clock, never by sleeping past it. Like
+/// a real clock it has moved on a little (a millisecond) each time it is read.
+pub struct TestClock(std::sync::Mutex<slipway::clock::Timestamp>);
+
+impl TestClock {
+    /// A clock that starts at the system's time now.
+    pub fn starting_now() -> TestClock {
+        use slipway::clock::Clock;
+        TestClock(std::sync::Mutex::new(slipway::clock::SystemClock.now()))
+    }
+
+    /// Moves the clock on by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let mut now = self.0.lock().unwrap();
+        *now = now.plus(by);
+    }
+}
+
+impl slipway::clock::Clock for TestClock {
+    fn now(&self) -> slipway::clock::Timestamp {
+        let mut now = self.0.lock().unwrap();
+        *now = now.plus(std::time::Duration::from_millis(1));
+        *now
+    }
+}
+
 /// A fresh temporary directory, removed when dropped.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("slipway-test-").tempdir().expect("a temporary directory")
