@@ -64,8 +64,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         );
     }
     crate::ops::deploy::allowed(decision)?;
-    let cloud =
-        s.block_on(crate::ops::deploy::connect(s.connector(), target, args.apply.run.assume_role.as_deref()))?;
+    let connected = super::deploy::connect(s, target, &args.apply)?;
     let req = Request {
         env: target,
         release: &release,
@@ -77,7 +76,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
     };
-    apply_release(s, &cloud, &req, &args.apply)
+    apply_release(s, &connected, &req, &args.apply)
 }
 
 /// Prints a dry run's decision: allowed (exit 0) or every refusal (exit 1).

@@ -127,6 +127,26 @@ pub struct ApplyArgs {
     /// there, so it cannot be promoted from there until `slipway verify` runs them).
     #[arg(long)]
     no_smoke: bool,
+    /// Apply only these of the environment's targets (repeatable; default: every target it has). A
+    /// cloud.gov target needs CF_API and CF_USERNAME + CF_PASSWORD (a cloud.gov service account) or CF_TOKEN.
+    #[arg(long = "target", value_enum, value_name = "KIND")]
+    pub targets: Vec<TargetKind>,
+}
+
+/// A kind of deploy target, as `--target` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetKind {
+    /// The environment's AWS account: its CloudFormation stacks.
+    Aws,
+    /// The environment's cloud.gov space: its apps.
+    CloudGov,
+}
+
+impl ApplyArgs {
+    /// Whether the run applies targets of `kind`.
+    pub fn applies(&self, kind: TargetKind) -> bool {
+        self.targets.is_empty() || self.targets.contains(&kind)
+    }
 }
 
 impl RunArgs {

@@ -4,6 +4,8 @@
 //!
 //! - [`run`]: one run of the ledger (the lock, reconciling runs that died, the started and finished
 //!   records), which every operation that changes an environment is.
+//! - [`cloudgov`]: an environment's cloud.gov apps within a run (prepared, applied, restored) and as
+//!   they run now.
 //! - [`deploy`]: a release onto an environment, as deploy, promote and rollback do it.
 //! - [`release`]: making a release, from the definitions or a reviewed synth directory.
 //! - [`promote`] and [`rollback`]: which environment a promotion comes from, which release a rollback
@@ -19,6 +21,7 @@
 //!   a GitHub Actions run.
 //! - [`demo`]: feature demos up, down, listed and swept.
 
+pub mod cloudgov;
 pub mod demo;
 pub mod deploy;
 pub mod deployed;
@@ -114,6 +117,9 @@ pub enum OpsError {
         /// The release it runs, if any.
         current: Option<String>,
     },
+    /// The cloud.gov target cannot be applied or read.
+    #[error(transparent)]
+    CloudGov(#[from] cloudgov::CloudGovError),
     /// A feature demo cannot be made, found or brought up.
     #[error(transparent)]
     Demo(demo::DemoError),
