@@ -269,9 +269,10 @@ impl Service {
         self
     }
 
-    /// The image it runs from, without tag: its own, or `ghcr.io/<owner>/<project>-<name>`.
+    /// The image it runs from, without tag: its own, or `ghcr.io/<owner>/<project>-<name>` in lowercase, as an
+    /// image reference must be (the owner `HHS` publishes to `ghcr.io/hhs/...`).
     pub fn image_for(&self, owner: &str, project: &str) -> String {
-        self.image.clone().unwrap_or_else(|| format!("ghcr.io/{owner}/{project}-{}", self.name))
+        self.image.clone().unwrap_or_else(|| format!("ghcr.io/{owner}/{project}-{}", self.name).to_lowercase())
     }
 }
 

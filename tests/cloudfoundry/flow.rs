@@ -157,8 +157,8 @@ impl Walk {
 }
 
 fn image(app: &str, release: &str) -> Option<String> {
-    // The owner as the definitions spell it (see the report: an image reference must be lowercase).
-    Some(format!("ghcr.io/HHS/tdp-{app}:{release}"))
+    // An image reference is lowercase, whatever case the owner is written in.
+    Some(format!("ghcr.io/hhs/tdp-{app}:{release}"))
 }
 
 #[test]
