@@ -36,6 +36,8 @@ pub struct Request<'a> {
     pub reason: Option<String>,
     /// Whether a freeze may be broken to do it (a rollback's `--break-freeze`).
     pub break_freeze: bool,
+    /// Whether a closed window may be passed (`--break-window`; the reason is [`Request::reason`]).
+    pub break_window: bool,
     /// The apply's choices.
     pub apply: &'a Options,
     /// The lock's.
@@ -106,6 +108,7 @@ pub async fn decide(
     from: Option<&str>,
     approvals: &[Approval],
     break_freeze: bool,
+    break_window: bool,
 ) -> Result<Decision, OpsError> {
     let now = cx.clock.now();
     let target_state = EnvState::of(&ledger::records(cx.store, &env.name).await?, now);
@@ -130,6 +133,7 @@ pub async fn decide(
         actor: &cx.actor.name,
         approvals,
         now,
+        break_window,
     }))
 }
 
@@ -212,7 +216,7 @@ pub async fn run<I: Future<Output = ()>>(
         run.reconcile(&names, Some(cloud), reporter).await?;
         let info = &req.release.info;
         let decision =
-            allowed(decide(cx, req.env, info, req.kind, req.from.as_deref(), &req.approvals, req.break_freeze).await?)?;
+            allowed(decide(cx, req.env, info, req.kind, req.from.as_deref(), &req.approvals, req.break_freeze, req.break_window).await?)?;
         let mut started = run.record();
         started.release = Some(info.id.clone());
         started.commit = info.commit.clone();
@@ -220,6 +224,7 @@ pub async fn run<I: Future<Output = ()>>(
         started.approvals = decision.counted.clone();
         started.reason = req.reason.clone();
         started.broke_freeze = req.break_freeze && decision.broke_freeze;
+        started.broke_window = decision.broke_window.clone();
         let env = req.env.name.as_str();
         let artifacts = req.release.artifacts.iter().filter(|(k, _)| k.environment() == Some(env));
         started.artifacts = artifacts.map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
@@ -236,6 +241,7 @@ pub async fn run<I: Future<Output = ()>>(
             End::Applied(applied) => {
                 finished.stacks = stack_records(applied);
                 finished.smoke = smoke_records(&applied.smoke, req.apply.smoke, &req.env.smoke_checks);
+                finished.bake = super::evidence::bake_record(applied, req.apply.bake, req.env);
                 if let Some(cause) = cause_of(&applied.ending) {
                     finished.reason = Some(cause);
                 }

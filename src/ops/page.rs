@@ -287,6 +287,7 @@ fn held(
             actor: &cx.actor.name,
             approvals: &[],
             now: at,
+            break_window: false,
         })
     };
     let refuses = |at: Timestamp, rule: Rule| ask(at).refusals.iter().any(|r| r.rule == rule);
