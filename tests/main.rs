@@ -16,6 +16,7 @@ mod cloudfoundry;
 mod demo;
 mod deploy;
 mod diff;
+mod evidence;
 mod docker;
 mod github;
 mod judges;

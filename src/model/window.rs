@@ -185,7 +185,7 @@ impl Schedule {
             format!("`{zone_name}` is not a time zone of the IANA database (such as Europe/Berlin or UTC); {shape}")
         })?;
         let when = match middle {
-            [days, range] if range.contains(':') => {
+            [days, range] if parse_date(days).is_err() => {
                 let (from, to) = range
                     .split_once('-')
                     .ok_or_else(|| format!("`{range}` is not a time range: write it as 09:00-16:00"))?;
