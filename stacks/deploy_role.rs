@@ -126,13 +126,14 @@ pub fn stack(cx: &Context) -> Stack {
             Role {
                 description: format!(
                     "{prefix}: read-only, assumed by {repo}'s pull requests to diff environment {} against what is \
-                     deployed",
+                     deployed, and by its scheduled drift check",
                     cx.env.name
                 ),
+                // Pull requests diff; the scheduled drift and status-page workflows read from a branch.
                 trust: vec![oidc().when(
-                    "StringEquals",
+                    "StringLike",
                     "token.actions.githubusercontent.com:sub",
-                    Expr::str(format!("repo:{repo}:pull_request")),
+                    Expr::strs([format!("repo:{repo}:pull_request"), format!("repo:{repo}:ref:refs/heads/*")]),
                 )],
                 managed_policies: vec![],
                 permissions: vec![Statement::allow(

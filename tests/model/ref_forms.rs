@@ -413,9 +413,13 @@ fn deploy_roles_trust_their_github_environment_and_demo_roles_their_refs() {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
             "token.actions.githubusercontent.com:sub": "repo:slipway-examples/webapp:environment:prod"}})
     );
+    // The read-only diff role: pull requests diff, and the scheduled drift check reads from a branch.
     assert_eq!(
-        trust_condition(&project, "prod", "DiffRole")["StringEquals"]["token.actions.githubusercontent.com:sub"],
-        "repo:slipway-examples/webapp:pull_request"
+        trust_condition(&project, "prod", "DiffRole")["StringLike"]["token.actions.githubusercontent.com:sub"],
+        serde_json::json!([
+            "repo:slipway-examples/webapp:pull_request",
+            "repo:slipway-examples/webapp:ref:refs/heads/*"
+        ])
     );
     // A demo on AWS: its jobs run in no GitHub environment, so its role trusts its branch, and nothing wider.
     fn aws_demo(name: &str) -> Environment {

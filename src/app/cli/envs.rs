@@ -6,7 +6,8 @@ use super::{CliError, Exit, ListFormat, Streams, checked};
 use crate::model::{Definitions, Environment};
 
 /// Lists the environments with their tier, targets, the git refs that may deploy, trigger, what each is
-/// promoted from, and the approvals a deploy needs. Refuses definitions that `slipway check` refuses.
+/// promoted from, the approvals a deploy needs, the soak on each edge into it, its allow and deny windows
+/// and the alarms it is watched by. Refuses definitions that `slipway check` refuses.
 #[derive(Debug, clap::Args)]
 pub struct EnvsArgs {
     /// Output format.
@@ -23,6 +24,19 @@ struct Row {
     trigger: String,
     promoted_from: Vec<String>,
     approvals: Approvals,
+    /// Minutes a release soaks in each environment it is promoted from.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    soak_minutes: std::collections::BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    windows: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alarms: Vec<String>,
+    #[serde(skip_serializing_if = "is_zero")]
+    bake_seconds: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -48,6 +62,10 @@ fn row(env: &Environment) -> Row {
             approvers: a.approvers().into_iter().map(String::from).collect(),
             wait_minutes: a.wait.as_secs() / 60,
         },
+        soak_minutes: env.soak.iter().map(|(from, d)| (from.clone(), d.as_secs() / 60)).collect(),
+        windows: env.windows.iter().map(ToString::to_string).collect(),
+        alarms: env.evidence.alarms.iter().map(ToString::to_string).collect(),
+        bake_seconds: env.evidence.bake.as_secs(),
     }
 }
 
@@ -90,6 +108,19 @@ pub fn run(d: &Definitions, args: &EnvsArgs, io: &mut Streams) -> Result<Exit, C
                     ("approvals", approvals_text(&r.approvals)),
                 ] {
                     writeln!(out, "  {label:<14}{value}")?;
+                }
+                // Shown only where the definitions set them.
+                let soak: Vec<String> =
+                    r.soak_minutes.iter().map(|(from, m)| format!("{m} min in {from}")).collect();
+                let alarms = if r.alarms.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![format!("{}; bake {} s", r.alarms.join(", "), r.bake_seconds)]
+                };
+                for (label, values) in [("soak", soak), ("windows", r.windows.clone()), ("alarms", alarms)] {
+                    if !values.is_empty() {
+                        writeln!(out, "  {label:<14}{}", values.join("; "))?;
+                    }
                 }
             }
         }
