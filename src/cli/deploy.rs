@@ -66,7 +66,11 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         Some(id) => id.clone(),
         None => {
             let running = s.block_on(crate::ops::evidence::running(&cx, env))?;
-            writeln!(s.err(), "reverting drift: deploying release {running} again, which the ledger says runs in {}", env.name)?;
+            writeln!(
+                s.err(),
+                "reverting drift: deploying release {running} again, which the ledger says runs in {}",
+                env.name
+            )?;
             let why = format!("revert drift: release {running} deployed again over what was changed outside slipway");
             reason = Some(reason.map_or(why.clone(), |r| format!("{why}; {r}")));
             running

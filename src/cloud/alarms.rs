@@ -97,7 +97,9 @@ impl Cloud {
                     let e = self.error("DescribeStackResource", stack, e);
                     // A stack or resource that is not there (yet): nothing to name.
                     if matches!(e.failure, super::Failure::Service { .. })
-                        && (e.stack_missing() || e.message.contains("not found") || e.message.contains("does not exist"))
+                        && (e.stack_missing()
+                            || e.message.contains("not found")
+                            || e.message.contains("does not exist"))
                     {
                         Ok(None)
                     } else {

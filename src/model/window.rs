@@ -124,7 +124,8 @@ fn parse_days(text: &str) -> Result<[bool; 7], String> {
         _ => {}
     }
     for part in text.split(',') {
-        let bad = || format!("`{part}` is not a day: write mon..sun, a range such as mon-thu, weekdays, weekends or daily");
+        let bad =
+            || format!("`{part}` is not a day: write mon..sun, a range such as mon-thu, weekdays, weekends or daily");
         match part.split_once('-') {
             Some((a, b)) => {
                 let (a, b) = (day_index(a).ok_or_else(bad)?, day_index(b).ok_or_else(bad)?);

@@ -215,8 +215,19 @@ pub async fn run<I: Future<Output = ()>>(
         let names: Vec<String> = plan_ref.stacks.iter().map(|s| s.name.clone()).collect();
         run.reconcile(&names, Some(cloud), reporter).await?;
         let info = &req.release.info;
-        let decision =
-            allowed(decide(cx, req.env, info, req.kind, req.from.as_deref(), &req.approvals, req.break_freeze, req.break_window).await?)?;
+        let decision = allowed(
+            decide(
+                cx,
+                req.env,
+                info,
+                req.kind,
+                req.from.as_deref(),
+                &req.approvals,
+                req.break_freeze,
+                req.break_window,
+            )
+            .await?,
+        )?;
         let mut started = run.record();
         started.release = Some(info.id.clone());
         started.commit = info.commit.clone();

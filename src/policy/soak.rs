@@ -20,7 +20,9 @@ pub(super) fn soak(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
     let message = match (reached, setback) {
         (_, Some(s)) => {
             let what = match &s.alarm {
-                Some(a) => format!("alarm `{}` went to ALARM at {} ({}), and it was rolled back", a.name, a.at, a.reason),
+                Some(a) => {
+                    format!("alarm `{}` went to ALARM at {} ({}), and it was rolled back", a.name, a.at, a.reason)
+                }
                 None => s.what.clone(),
             };
             format!(

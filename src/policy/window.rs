@@ -23,7 +23,10 @@ pub(super) fn window(req: &Request<'_>, refusals: &mut Vec<Refusal>) -> Option<S
     let schedules = match schedules {
         Ok(s) => s,
         Err(why) => {
-            refuse(format!("the windows of `{}` cannot be read ({why}); `slipway check` says what to fix", target.name));
+            refuse(format!(
+                "the windows of `{}` cannot be read ({why}); `slipway check` says what to fix",
+                target.name
+            ));
             return None;
         }
     };
@@ -34,7 +37,9 @@ pub(super) fn window(req: &Request<'_>, refusals: &mut Vec<Refusal>) -> Option<S
     };
     let allows: Vec<&Schedule> = schedules.iter().filter(|s| s.rule == WindowRule::Allow).collect();
     let why = match closed_by {
-        Some(deny) => format!("`{}` takes no {what} in its window `{}` ({} there)", target.name, deny.text, deny.local(now)),
+        Some(deny) => {
+            format!("`{}` takes no {what} in its window `{}` ({} there)", target.name, deny.text, deny.local(now))
+        }
         None => format!(
             "`{}` takes a {what} only inside its allow window{} {} ({} there)",
             target.name,

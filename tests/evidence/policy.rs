@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use slipway::clock::Timestamp;
-use slipway::ledger::{Actor, AlarmRecord, Approval, BakeRecord, EnvState, Outcome, Phase, Record, RunKind, SmokeRecord};
+use slipway::ledger::{
+    Actor, AlarmRecord, Approval, BakeRecord, EnvState, Outcome, Phase, Record, RunKind, SmokeRecord,
+};
 use slipway::model::{Approvals, Environment, Group, Region, Tier, Trigger};
 use slipway::policy::{Action, Decision, Request, Rule, decide};
 use slipway::release::ReleaseInfo;

@@ -113,7 +113,13 @@ fn an_alarm_during_the_bake_rolls_every_stack_back_and_the_release_never_soaks()
             .send()
             .await
             .unwrap();
-        cw.set_alarm_state().alarm_name("dev-errors").state_value("OK".into()).state_reason("quiet").send().await.unwrap();
+        cw.set_alarm_state()
+            .alarm_name("dev-errors")
+            .state_value("OK".into())
+            .state_reason("quiet")
+            .send()
+            .await
+            .unwrap();
     });
 
     w.release("r1", "refs/heads/main", "ana");
@@ -158,7 +164,10 @@ fn an_alarm_during_the_bake_rolls_every_stack_back_and_the_release_never_soaks()
     // The ledger names the alarm, its reason and its time.
     let records = w.rt.block_on(ledger::records(&w.store, "dev")).unwrap();
     let finished = records.last().unwrap();
-    assert_eq!((finished.phase, finished.outcome, finished.release.as_deref()), (Phase::Finished, Some(Outcome::RolledBack), Some("r2")));
+    assert_eq!(
+        (finished.phase, finished.outcome, finished.release.as_deref()),
+        (Phase::Finished, Some(Outcome::RolledBack), Some("r2"))
+    );
     let alarm = finished.bake.as_ref().and_then(|b| b.alarm.clone()).expect("the alarm is recorded");
     assert_eq!(alarm.name, "dev-errors");
     assert_eq!(alarm.reason, "Threshold Crossed: 7 errors in a minute");

@@ -345,7 +345,11 @@ fn status_on_a_fresh_account_after_deploys_and_after_a_stack_is_changed_behind_s
         &["status", "--env", "dev", "--exit-code"],
     );
     assert_eq!(unread.status, 3, "{}", unread.stderr);
-    assert!(unread.stderr.contains("the stacks of dev could not be read, so their drift is unknown"), "{}", unread.stderr);
+    assert!(
+        unread.stderr.contains("the stacks of dev could not be read, so their drift is unknown"),
+        "{}",
+        unread.stderr
+    );
 
     // Putting back what the ledger says runs there clears the drift, and is recorded as a deploy of it.
     let revert = ["deploy", "--env", "dev", "--revert-drift", "--yes", "--progress", "events", "--poll-ms", "20"];
@@ -354,10 +358,7 @@ fn status_on_a_fresh_account_after_deploys_and_after_a_stack_is_changed_behind_s
     assert!(reverted.stderr.contains("reverting drift: deploying release r1 again"), "{}", reverted.stderr);
     let records = history(dir.path(), &moto, &[]);
     assert_eq!(records[0]["outcome"], "deployed");
-    assert_eq!(
-        records[0]["reason"],
-        "revert drift: release r1 deployed again over what was changed outside slipway"
-    );
+    assert_eq!(records[0]["reason"], "revert drift: release r1 deployed again over what was changed outside slipway");
     let clean = slipway_with(dir.path(), &moto, &[], &["status", "--env", "dev", "--exit-code"]);
     assert_eq!(clean.status, 0, "{}\n{}", clean.stdout, clean.stderr);
 }

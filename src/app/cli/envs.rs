@@ -110,8 +110,7 @@ pub fn run(d: &Definitions, args: &EnvsArgs, io: &mut Streams) -> Result<Exit, C
                     writeln!(out, "  {label:<14}{value}")?;
                 }
                 // Shown only where the definitions set them.
-                let soak: Vec<String> =
-                    r.soak_minutes.iter().map(|(from, m)| format!("{m} min in {from}")).collect();
+                let soak: Vec<String> = r.soak_minutes.iter().map(|(from, m)| format!("{m} min in {from}")).collect();
                 let alarms = if r.alarms.is_empty() {
                     Vec::new()
                 } else {

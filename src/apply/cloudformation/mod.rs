@@ -166,8 +166,8 @@ pub struct Applied {
     pub restored: Vec<(String, String)>,
     /// The smoke checks run, in order, up to the first that failed.
     pub smoke: Vec<SmokeResult>,
-    /// The bake, when the environment's alarms were watched.
-    pub bake: Option<Baked>,
+    /// The bake, when the environment's alarms were watched (boxed: most deploys have none).
+    pub bake: Option<Box<Baked>>,
 }
 
 /// Everything one deploy works with; each concern adds its methods in its own file.
@@ -240,7 +240,7 @@ pub async fn run(
         && opts.bake
         && let Some((baked, failed)) = d.bake().await
     {
-        (bake, cause) = (Some(baked), failed);
+        (bake, cause) = (Some(Box::new(baked)), failed);
     }
     let stacks: Vec<(String, StackResult)> = plan
         .stacks
