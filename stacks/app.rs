@@ -68,7 +68,7 @@ fn backend(cx: &Context, t: &mut Template) {
             name: None,
         },
     );
-    t.resource("BackendLogs", log_group(cx.log_retention_days(), "AppKey"));
+    t.resource("BackendLogs", log_group(cx.log_retention_days(), Some("AppKey")));
     // Only asynchronous invocations can fail into it: API Gateway invokes synchronously and gets the error.
     // It is there for the events and jobs a team adds, and the monitoring stack alarms on anything in it.
     t.resource("BackendDeadLetters", dead_letter_queue("AppKey"));
@@ -86,27 +86,28 @@ fn backend(cx: &Context, t: &mut Template) {
     t.resource(
         "Backend",
         Function {
-            description: format!("{} backend", cx.prefix()),
-            role_id: "BackendRole".into(),
-            code_bucket: cx.import("deploy-role", "ArtifactsBucketName"),
-            code_key: Expr::sub("backend/${Release}.zip"),
             memory_mb,
-            timeout_seconds: 30,
             environment,
             vpc: Some((
                 Expr::Split(",".into(), Box::new(cx.import("network", "PrivateSubnetIds"))),
                 vec![cx.import("network", "AppSecurityGroupId")],
             )),
-            log_group_id: "BackendLogs".into(),
-            reserved_concurrency: cx.backend_concurrency(),
-            dead_letter_queue_id: "BackendDeadLetters".into(),
-            kms_key_id: "AppKey".into(),
+            log_group_id: Some("BackendLogs".into()),
+            reserved_concurrency: Some(cx.backend_concurrency()),
+            dead_letter_queue_id: Some("BackendDeadLetters".into()),
+            kms_key_id: Some("AppKey".into()),
+            ..Function::new(
+                format!("{} backend", cx.prefix()),
+                "BackendRole",
+                cx.import("deploy-role", "ArtifactsBucketName"),
+                Expr::sub("backend/${Release}.zip"),
+            )
         },
     );
     t.resource("Api", http_api(Expr::str(format!("{}-api", cx.prefix())), "the backend's HTTP API"));
     t.resource("ApiIntegration", lambda_integration("Api", "Backend"));
     t.resource("ApiRoute", api_route("Api", "$default", "ApiIntegration"));
-    t.resource("ApiLogs", log_group(cx.log_retention_days(), "AppKey"));
+    t.resource("ApiLogs", log_group(cx.log_retention_days(), Some("AppKey")));
     let (burst, rate) = cx.api_throttle();
     t.resource("ApiStage", api_stage("Api", "ApiLogs", burst, rate));
     t.resource("ApiInvokesBackend", api_invoke_permission("Backend", "Api"));

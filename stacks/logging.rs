@@ -3,8 +3,8 @@
 //! request to the frontend (standard logging). It imports nothing, so it is deployed first, beside the
 //! network; the stacks whose buckets and distribution log here import its name.
 
-use slipway::cfn::resources::{LogBucket, log_bucket_policy};
-use slipway::cfn::{Expr, Resource, Stack, Template};
+use slipway::cfn::patterns::AccessLogBucket;
+use slipway::cfn::{Expr, Stack, Template};
 
 use super::Context;
 
@@ -12,9 +12,7 @@ use super::Context;
 pub fn stack(cx: &Context) -> Stack {
     let mut t = Template::new(format!("{}: logging (access-log bucket)", cx.prefix()));
     // Logs are evidence after an incident: they outlive the stack, and expire on the tier's schedule.
-    let logs: Resource = LogBucket { expire_after_days: cx.log_retention_days() }.into();
-    t.resource("LogBucket", logs.retain());
-    t.resource("LogBucketPolicy", log_bucket_policy("LogBucket"));
+    AccessLogBucket { expire_after_days: cx.log_retention_days() }.add_to(&mut t, "LogBucket");
     t.output(
         "LogBucketName",
         cx.exported("logging", "LogBucketName", "where S3 server access logs go", Expr::r#ref("LogBucket")),

@@ -490,3 +490,36 @@ fn every_refusing_rule_is_listed_not_only_the_first() {
     let v = promote_to_prod(&[], &["ana"], 5, true);
     assert_eq!(rules(&v), [Rule::Source, Rule::Approvals, Rule::Freeze]);
 }
+
+/// An environment that asks optional approvals: a promotion without them passes; the ones given by people
+/// of its groups (not the runner, not the author) are counted and so recorded; others are not.
+#[test]
+fn optional_approvals_are_counted_when_given_and_required_of_nobody() {
+    let qa = Group::new("qa", ["kim", "lee"]);
+    let active = env("active").promoted_from(["staging"]).approvals(Approvals::optional(1).from(qa));
+    let source = staging();
+    let staging_runs = run("staging", RunKind::Promote, "r1", 0, Outcome::Deployed, true);
+    let source_state = state(&staging_runs, 5);
+    let target_state = state(&[], 5);
+    let release = release("r1", Some("refs/heads/main"), "ana");
+    let decide_with = |by: &[&str]| {
+        let given = approvals(by);
+        decide(&Request {
+            action: Action::Promote,
+            target: &active,
+            target_state: &target_state,
+            source: Some((&source, &source_state)),
+            release: &release,
+            actor: "bo",
+            approvals: &given,
+            now: t(5),
+            break_window: false,
+        })
+    };
+    let none = decide_with(&[]);
+    assert!(none.allowed(), "{:?}", none.refusals);
+    assert!(none.counted.is_empty());
+    let given = decide_with(&["kim", "ana", "mallory"]);
+    assert!(given.allowed(), "{:?}", given.refusals);
+    assert_eq!(given.counted.iter().map(|a| a.by.as_str()).collect::<Vec<_>>(), ["kim"]);
+}

@@ -3,6 +3,7 @@
 
 pub mod deps;
 mod expr;
+pub mod patterns;
 pub mod resource_types;
 pub mod resources;
 mod template;

@@ -148,7 +148,29 @@ impl From<crate::ops::github::GitHubOpsError> for CliError {
             GitHubOpsError::Approvals(_) => {
                 CliError::cloud(e.to_string()).hint("the token needs `actions: read` on the repository")
             }
+            GitHubOpsError::Oidc(ref oidc) => oidc_refusal(oidc, e.to_string()),
         }
+    }
+}
+
+/// The refusal of a repository whose tokens the roles would not trust, saying how to make them match.
+fn oidc_refusal(e: &crate::ops::oidc::OidcError, message: String) -> CliError {
+    use crate::ops::oidc::OidcError;
+    let fix = "nothing was changed; deploy the roles again after the change (their trust policies follow it)";
+    match e {
+        OidcError::IdsMissing { owner_id, repository_id, .. } => CliError::user(message)
+            .hint(format!("give the repository its IDs: `Repository::new(..).with_ids({owner_id}, {repository_id})`"))
+            .hint(fix),
+        OidcError::IdsDiffer { owner_id, repository_id, .. } => CliError::user(message)
+            .hint(format!("give GitHub's IDs: `.with_ids({owner_id}, {repository_id})`"))
+            .hint(fix),
+        OidcError::Customized { repository, .. } => CliError::user(message).hint(format!(
+            "use GitHub's default claim: `PUT /repos/{repository}/actions/oidc/customization/sub` with              `{{\"use_default\": true}}`"
+        )),
+        OidcError::NotFound(_) => {
+            CliError::user(message).hint("check the repository in the definitions, and that GITHUB_TOKEN may read it")
+        }
+        OidcError::GitHub(_) => CliError::cloud(message),
     }
 }
 

@@ -52,7 +52,11 @@ fn apply(s: &Session, args: &ApplyArgs) -> Result<Exit, CliError> {
     });
     crate::ops::github::check_workflows(&file, &assembly.set.artifacts, dir.as_deref()).map_err(OpsError::from)?;
     let settings = crate::github::Settings::from_env();
-    let changes = s.block_on(crate::ops::github::apply_settings(settings, &file, args.dry_run))?;
+    let repository = &assembly.project().repository;
+    let (changes, note) = s.block_on(crate::ops::github::apply_settings(settings, &file, repository, args.dry_run))?;
+    if let Some(note) = note {
+        writeln!(s.err(), "note: {note}")?;
+    }
     let verb = if args.dry_run { "would change" } else { "changed" };
     let mut out = s.out();
     for c in &changes {

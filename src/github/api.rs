@@ -13,6 +13,37 @@ pub struct User {
     pub login: String,
 }
 
+/// A repository, as `GET /repos/{owner}/{repo}` answers (the fields slipway reads).
+#[derive(Clone, Debug, Deserialize)]
+pub struct RepositoryInfo {
+    /// Its immutable ID.
+    pub id: u64,
+    /// Its owner.
+    pub owner: Owner,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+}
+
+/// A repository's owner, as a repository names it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Owner {
+    /// The owner's login.
+    pub login: String,
+    /// The owner's immutable ID.
+    pub id: u64,
+}
+
+/// How a repository's OIDC `sub` claim is made, as `GET /repos/{owner}/{repo}/actions/oidc/customization/sub`
+/// answers: GitHub's default, or a template of claim keys.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubjectCustomization {
+    /// Whether the default claim is used.
+    pub use_default: bool,
+    /// The claim keys of a custom template.
+    #[serde(default)]
+    pub include_claim_keys: Vec<String>,
+}
+
 /// A team, as `GET /orgs/{org}/teams/{team_slug}` answers.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Team {

@@ -13,7 +13,9 @@ use hyper_util::rt::TokioExecutor;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::api::{BranchPolicy, BranchPolicyRule, Environment, EnvironmentUpdate, Team, User};
+use super::api::{
+    BranchPolicy, BranchPolicyRule, Environment, EnvironmentUpdate, RepositoryInfo, SubjectCustomization, Team, User,
+};
 
 /// The API GitHub.com serves.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -271,6 +273,21 @@ impl GitHub {
 
     fn environment_path(owner: &str, repo: &str, env: &str) -> String {
         format!("/repos/{}/{}/environments/{}", segment(owner), segment(repo), segment(env))
+    }
+
+    /// `GET /repos/{owner}/{repo}`; `None` when there is no such repository (or the token may not see it).
+    pub async fn repository(&self, owner: &str, repo: &str) -> Result<Option<RepositoryInfo>, GitHubError> {
+        self.get_optional(&format!("/repos/{}/{}", segment(owner), segment(repo))).await
+    }
+
+    /// `GET /repos/{owner}/{repo}/actions/oidc/customization/sub`; `None` when GitHub has none to say (the
+    /// default claim).
+    pub async fn subject_customization(
+        &self,
+        owner: &str,
+        repo: &str,
+    ) -> Result<Option<SubjectCustomization>, GitHubError> {
+        self.get_optional(&format!("/repos/{}/{}/actions/oidc/customization/sub", segment(owner), segment(repo))).await
     }
 
     /// `GET /repos/{owner}/{repo}/environments/{environment_name}`; `None` when it does not exist.

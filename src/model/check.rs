@@ -234,18 +234,21 @@ fn check_approvals(env: &Environment, problems: &mut Vec<Problem>) {
             ));
         }
     }
-    if a.required == 0 {
+    if a.required == 0 && a.optional == 0 {
         return;
     }
     if a.groups.is_empty() {
+        let (n, kind) = if a.required > 0 { (a.required, "") } else { (a.optional, "optional ") };
         problems.push(Problem::new(
             &env.name,
             "approvals",
             format!(
-                "needs {} approval(s) but names no group to give them; add one with `.from(Group::new(..))`",
-                a.required
+                "needs {n} {kind}approval(s) but names no group to give them; add one with `.from(Group::new(..))`"
             ),
         ));
+        return;
+    }
+    if a.required == 0 {
         return;
     }
     let approvers = a.approvers().len();

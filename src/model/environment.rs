@@ -127,6 +127,10 @@ impl Group {
 pub struct Approvals {
     /// How many distinct people must approve.
     pub required: u32,
+    /// How many more approvals the environment asks for, recorded when given and required of nobody (a
+    /// review the team wants to see, not a gate): GitHub does not wait for them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub optional: u32,
     /// The groups whose members may approve; approvals from anyone else do not count.
     pub groups: Vec<Group>,
     /// How long a release must have run in the environment it is promoted from before it may come here
@@ -134,6 +138,10 @@ pub struct Approvals {
     /// left at zero, since it would count again before every job of the environment.
     #[serde(rename = "wait_seconds", with = "seconds")]
     pub wait: Duration,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Approvals {
@@ -145,6 +153,12 @@ impl Approvals {
     /// `required` approvals, from the groups added with [`Approvals::from`].
     pub fn new(required: u32) -> Self {
         Approvals { required, ..Approvals::default() }
+    }
+
+    /// `n` optional approvals, from the groups added with [`Approvals::from`]: asked for, counted and
+    /// recorded when given, required of nobody.
+    pub fn optional(n: u32) -> Self {
+        Approvals { optional: n, ..Approvals::default() }
     }
 
     /// Adds a group whose members may approve.

@@ -12,6 +12,7 @@ mod evidence;
 mod git_ref;
 mod github_check;
 mod names;
+mod oidc;
 mod problem;
 mod project;
 mod ref_forms;
@@ -31,7 +32,9 @@ pub use git_ref::RefPattern;
 pub use github_check::{MAX_REVIEWERS, demo_prefix};
 pub use names::name_problem;
 pub use problem::{Problem, Problems};
-pub use project::{Definitions, DemoFactory, GitHubSettings, Project, Repository, STORE_VARIABLE, StackFactory};
+pub use project::{
+    CiStep, Definitions, DemoFactory, GitHubSettings, Project, Repository, RepositoryIds, STORE_VARIABLE, StackFactory,
+};
 pub use ref_forms::{RefForm, RefKind, Unexpressible};
 pub use service::{
     CLOUD_GOV_DOMAIN, HealthCheck, Link, Runtime, Service, Size, cf_variable_in, cloud_gov_app_name,

@@ -31,12 +31,40 @@ pub struct Repository {
     pub owner: String,
     /// The repository's name.
     pub name: String,
+    /// The owner's and the repository's immutable IDs, which GitHub puts in the OIDC `sub` claim of
+    /// repositories created (or renamed, transferred, opted in) after 2026-06-18: `repo:owner@ID/name@ID:...`.
+    /// `None`: the claims name the repository by name only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<RepositoryIds>,
+}
+
+/// A repository's immutable IDs, as `GET /repos/{owner}/{repo}` answers them (`owner.id`, `id`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepositoryIds {
+    /// The owner's ID.
+    pub owner: u64,
+    /// The repository's ID.
+    pub repository: u64,
 }
 
 impl Repository {
-    /// `owner/name`.
+    /// `owner/name`, whose OIDC claims name it by name only.
     pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
-        Repository { owner: owner.into(), name: name.into() }
+        Repository { owner: owner.into(), name: name.into(), ids: None }
+    }
+
+    /// The same repository, whose OIDC claims carry its owner's and its own immutable IDs.
+    pub fn with_ids(mut self, owner_id: u64, repository_id: u64) -> Self {
+        self.ids = Some(RepositoryIds { owner: owner_id, repository: repository_id });
+        self
+    }
+
+    /// The repository as its OIDC `sub` claims name it: `owner/name`, or `owner@ID/name@ID`.
+    pub fn subject_name(&self) -> String {
+        match self.ids {
+            Some(ids) => format!("{}@{}/{}@{}", self.owner, ids.owner, self.name, ids.repository),
+            None => self.to_string(),
+        }
     }
 }
 
@@ -60,6 +88,41 @@ pub struct GitHubSettings {
     pub demo_gc_schedule: String,
     /// The runner every job runs on.
     pub runs_on: String,
+    /// The repository's default branch, whose scheduled jobs (the status page) read every environment with
+    /// its diff role.
+    #[serde(default = "default_branch")]
+    pub default_branch: String,
+    /// The directory of the repository the definitions' crate is in (`infra`), where every job's scripts
+    /// run; `None`: the repository's top.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_directory: Option<String>,
+    /// The definitions' binary (the program the engine runs), built by every job with `cargo build
+    /// --release --locked --bin NAME`; `None`: the project's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definitions_bin: Option<String>,
+    /// What the job that creates a release runs first (building the team's code), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before_release: Vec<CiStep>,
+}
+
+/// A step a CI job runs: a name, and a shell script.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CiStep {
+    /// What it does, as the run's log names it.
+    pub name: String,
+    /// The script (bash, `set -eo pipefail`), run in the working directory.
+    pub run: String,
+}
+
+impl CiStep {
+    /// A step `name` that runs `run`.
+    pub fn new(name: impl Into<String>, run: impl Into<String>) -> Self {
+        CiStep { name: name.into(), run: run.into() }
+    }
+}
+
+fn default_branch() -> String {
+    "main".into()
 }
 
 impl Default for GitHubSettings {
@@ -69,6 +132,10 @@ impl Default for GitHubSettings {
             demo_branches: RefPattern::new("feature-demo/**"),
             demo_gc_schedule: "17 3 * * *".into(),
             runs_on: "ubuntu-24.04".into(),
+            default_branch: default_branch(),
+            working_directory: None,
+            definitions_bin: None,
+            before_release: Vec::new(),
         }
     }
 }

@@ -58,6 +58,9 @@ pub enum GitHubOpsError {
     /// Reading a run's approvals failed.
     #[error("reading the run's approvals: {0}")]
     Approvals(GitHubError),
+    /// The roles would not trust this repository's tokens.
+    #[error(transparent)]
+    Oidc(#[from] super::oidc::OidcError),
 }
 
 /// One change, made or (in a dry run) to be made.
@@ -70,16 +73,21 @@ pub struct SettingChange {
 }
 
 /// Makes every environment of `file` on the GitHub `settings` name what it says (with `dry_run`, only
-/// reads and says what it would change); the changes, in order. Changing needs a token.
+/// reads and says what it would change); the changes, in order, and a note on the repository's OIDC claims
+/// when there is one to make. Changing needs a token. Refuses before any change when the deploy and diff
+/// roles would not trust `repository`'s tokens ([`super::oidc::check`]).
 pub async fn apply_settings(
     settings: Settings,
     file: &EnvironmentsFile,
+    repository: &crate::model::Repository,
     dry_run: bool,
-) -> Result<Vec<SettingChange>, GitHubOpsError> {
+) -> Result<(Vec<SettingChange>, Option<String>), GitHubOpsError> {
     if settings.token.is_none() && !dry_run {
         return Err(GitHubOpsError::NoToken);
     }
-    apply(&GitHub::new(settings)?, file, dry_run).await
+    let github = GitHub::new(settings)?;
+    let note = super::oidc::check(&github, repository).await?;
+    Ok((apply(&github, file, dry_run).await?, note))
 }
 
 /// Makes every environment of `file` on GitHub what it says; the changes, in order.

@@ -27,6 +27,7 @@ pub mod deployed;
 pub mod evidence;
 pub mod github;
 pub mod line;
+pub mod oidc;
 pub mod page;
 pub mod promote;
 pub mod release;

@@ -35,12 +35,16 @@ fn edge_label(env: &Environment, from: &str) -> String {
 pub fn gate(env: &Environment) -> String {
     let a = &env.approvals;
     let mut parts = Vec::new();
+    let groups: Vec<&str> = a.groups.iter().map(|g| g.name.as_str()).collect();
+    let plural = |n: u32| if n == 1 { "" } else { "s" };
     match a.required {
-        0 => parts.push("no approval".to_string()),
-        n => {
-            let groups: Vec<&str> = a.groups.iter().map(|g| g.name.as_str()).collect();
-            parts.push(format!("{n} approval{} from {}", if n == 1 { "" } else { "s" }, groups.join(" or ")));
-        }
+        0 if a.optional == 0 => parts.push("no approval".to_string()),
+        0 => {}
+        n => parts.push(format!("{n} approval{} from {}", plural(n), groups.join(" or "))),
+    }
+    if a.optional > 0 {
+        let n = a.optional;
+        parts.push(format!("optional: {n} approval{} from {}", plural(n), groups.join(" or ")));
     }
     if !a.wait.is_zero() {
         parts.push(format!("wait {}", human(a.wait)));

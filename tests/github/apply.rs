@@ -50,6 +50,10 @@ struct Fake {
     fail: Option<(String, String, u16)>,
     /// Read requests and never answer.
     silent: bool,
+    /// The repository's `created_at`, `owner.id` and `id` (`GET /repos/{owner}/{repo}`).
+    repository: (String, u64, u64),
+    /// The repository's OIDC subject template (`GET .../actions/oidc/customization/sub`); `None`: the default.
+    subject_template: Option<Vec<String>>,
 }
 
 const REPO: &str = "/repos/slipway-examples/webapp/environments/";
@@ -61,6 +65,8 @@ impl Fake {
         Fake {
             users: users.iter().enumerate().map(|(i, u)| (u.to_string(), 1000 + i as u64)).collect(),
             next_id: 1,
+            // Created before GitHub put immutable IDs in new repositories' OIDC claims.
+            repository: ("2025-03-04T05:06:07Z".into(), 4242, 8484),
             ..Fake::default()
         }
     }
@@ -106,6 +112,19 @@ impl Fake {
             ("GET", ["orgs", _, "teams", slug]) => match self.teams.get(*slug) {
                 Some(id) => (200, json!({"slug": slug, "id": id, "name": slug})),
                 None => not_found,
+            },
+            ("GET", ["repos", owner, repo]) => {
+                let (created, owner_id, id) = self.repository.clone();
+                (
+                    200,
+                    json!({"id": id, "name": repo, "full_name": format!("{owner}/{repo}"),
+                             "owner": {"login": owner, "id": owner_id, "type": "Organization"},
+                             "created_at": created}),
+                )
+            }
+            ("GET", ["repos", _, _, "actions", "oidc", "customization", "sub"]) => match &self.subject_template {
+                None => (200, json!({"use_default": true})),
+                Some(keys) => (200, json!({"use_default": false, "include_claim_keys": keys})),
             },
             ("GET", ["repos", _, _, "environments", env]) => {
                 if self.environments.contains_key(*env) {
@@ -497,4 +516,66 @@ fn apply_without_a_token_is_refused() {
     let run = slipway_with(dir.path(), &["github", "apply"], &[("GITHUB_API_URL", "http://127.0.0.1:9")]);
     assert_eq!(run.status, 1);
     assert!(run.stderr.starts_with("error: GITHUB_TOKEN is not set"), "{}", run.stderr);
+}
+
+/// A repository created after 2026-06-18 gets OIDC claims with immutable IDs; definitions that name it by
+/// name only would make roles no job can assume, so `apply` refuses (a dry run too) before any change, and
+/// says which IDs to give. A repository whose claims follow a template of its own is refused the same way.
+#[test]
+fn roles_that_would_not_trust_the_repositorys_tokens_are_refused_before_any_change() {
+    let mut fake = Fake::with_users();
+    fake.repository = ("2026-07-01T00:00:00Z".into(), 4242, 8484);
+    let server = Server::start(fake);
+    let dir = tempdir();
+    for args in [&["--dry-run"][..], &[]] {
+        let run = server.apply(dir.path(), args);
+        assert_eq!(run.status, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.starts_with(
+                "error: repository slipway-examples/webapp was created on 2026-07-01, after 2026-06-18: its OIDC claims \
+                 name it `repo:slipway-examples@4242/webapp@8484:...`"
+            ),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("`Repository::new(..).with_ids(4242, 8484)`"), "{}", run.stderr);
+    }
+    assert!(server.requests().iter().all(|r| r.method == "GET"), "{:?}", summary(&server.requests()));
+    assert!(!server.requests().iter().any(|r| r.path().contains("/environments/")), "nothing read past the check");
+
+    let mut fake = Fake::with_users();
+    fake.subject_template = Some(vec!["repo".into(), "context".into(), "job_workflow_ref".into()]);
+    let server = Server::start(fake);
+    let run = server.apply(dir.path(), &[]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("makes its OIDC subject claim from its own template (repo, context, job_workflow_ref)")
+    );
+    assert!(run.stderr.contains("\"use_default\": true"), "{}", run.stderr);
+    assert!(server.requests().iter().all(|r| r.method == "GET"));
+}
+
+/// Definitions that give IDs are checked against GitHub's: other IDs are refused, naming both; GitHub's pass.
+#[test]
+fn repository_ids_in_the_definitions_are_checked_against_githubs() {
+    let mut fake = Fake::with_users();
+    fake.repository = ("2026-09-01T00:00:00Z".into(), 4242, 8484);
+    let server = Server::start(fake);
+    let github = slipway::github::GitHub::new(slipway::github::Settings {
+        api_url: server.url.clone(),
+        token: Some("t".into()),
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let check = |repository: slipway::model::Repository| rt.block_on(slipway::ops::oidc::check(&github, &repository));
+    let named = slipway::model::Repository::new("slipway-examples", "webapp");
+    assert_eq!(check(named.clone().with_ids(4242, 8484)).unwrap(), None);
+    let wrong = check(named.clone().with_ids(4242, 1)).unwrap_err().to_string();
+    assert_eq!(
+        wrong,
+        "the definitions give repository slipway-examples/webapp the IDs owner 4242, repository 1; GitHub says owner \
+         4242, repository 8484"
+    );
+    assert!(matches!(check(named), Err(slipway::ops::oidc::OidcError::IdsMissing { owner_id: 4242, .. })));
 }

@@ -413,12 +413,11 @@ fn deploy_roles_trust_their_github_environment_and_demo_roles_their_refs() {
             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
             "token.actions.githubusercontent.com:sub": "repo:slipway-examples/webapp:environment:prod"}})
     );
-    // The read-only diff role: pull requests diff, and the scheduled drift check reads from a branch.
     assert_eq!(
-        trust_condition(&project, "prod", "DiffRole")["StringLike"]["token.actions.githubusercontent.com:sub"],
+        trust_condition(&project, "prod", "DiffRole")["StringEquals"]["token.actions.githubusercontent.com:sub"],
         serde_json::json!([
             "repo:slipway-examples/webapp:pull_request",
-            "repo:slipway-examples/webapp:ref:refs/heads/*"
+            "repo:slipway-examples/webapp:ref:refs/heads/main"
         ])
     );
     // A demo on AWS: its jobs run in no GitHub environment, so its role trusts its branch, and nothing wider.
@@ -442,5 +441,44 @@ fn deploy_roles_trust_their_github_environment_and_demo_roles_their_refs() {
         let sub = format!("repo:acme/app:ref:refs/heads/{branch}");
         let trusted = string_like("repo:acme/app:ref:refs/heads/feature-demo/map", &sub);
         assert_eq!(trusted, RefPattern::new("feature-demo/map").matches(branch));
+    }
+}
+
+/// GitHub's OIDC reference gives the `sub` of the `main` branch of `octocat/my-repo` as
+/// `repo:octocat/my-repo:ref:refs/heads/main` by name, and `repo:octocat@123456/my-repo@456789:ref:refs/heads/main`
+/// with immutable IDs (owner 123456, repository 456789). A role trusts exactly the form its repository's
+/// tokens carry, and a token of the other form matches none of its subjects.
+#[test]
+fn trust_policies_match_the_subject_form_the_repository_uses() {
+    fn on_aws(name: &str) -> Environment {
+        Environment::new(name, Tier::Development)
+            .aws(AccountId::new("123456789012"), Region::UsEast1)
+            .deploys_from(["main"])
+            .trigger(Trigger::Push)
+    }
+    let documented = [
+        ("repo:octocat/my-repo:ref:refs/heads/main", None),
+        ("repo:octocat@123456/my-repo@456789:ref:refs/heads/main", Some((123456, 456789))),
+    ];
+    for (subject, ids) in documented {
+        let mut repository = Repository::new("octocat", "my-repo");
+        if let Some((owner, repo)) = ids {
+            repository = repository.with_ids(owner, repo);
+        }
+        let project =
+            Project::new("app", repository).environment(on_aws("dev")).stacks_from(webapp::stacks::for_environment);
+        let diff =
+            trust_condition(&project, "dev", "DiffRole")["StringEquals"]["token.actions.githubusercontent.com:sub"]
+                .clone();
+        let trusted: Vec<String> = serde_json::from_value(diff).unwrap();
+        assert!(trusted.contains(&subject.to_string()), "{subject} not in {trusted:?}");
+        let (other, _) = documented.iter().find(|(s, _)| *s != subject).unwrap();
+        assert!(!trusted.contains(&other.to_string()), "{other} trusted too: {trusted:?}");
+        let deploy = trust_condition(&project, "dev", "DeployRole");
+        let prefix = subject.split(":ref:").next().unwrap();
+        assert_eq!(
+            deploy["StringEquals"]["token.actions.githubusercontent.com:sub"],
+            format!("{prefix}:environment:dev"),
+        );
     }
 }

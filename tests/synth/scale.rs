@@ -150,7 +150,7 @@ fn service(name: &str, export: &dyn Fn(&str, &str) -> String) -> Stack {
             ]),
         ),
     );
-    t.resource("Logs", log_group(30, "Key"));
+    t.resource("Logs", log_group(30, Some("Key")));
     t.resource(
         "Role",
         Role {
@@ -173,21 +173,21 @@ fn service(name: &str, export: &dyn Fn(&str, &str) -> String) -> Stack {
     t.resource(
         "Handler",
         Function {
-            description: format!("{name}'s handler"),
-            role_id: "Role".into(),
-            code_bucket: Expr::str("artifacts"),
-            code_key: Expr::str(format!("{name}.zip")),
             memory_mb: 256,
-            timeout_seconds: 30,
             environment: BTreeMap::from([
                 ("TABLE".to_string(), Expr::r#ref("Table")),
                 ("BUCKET".to_string(), Expr::r#ref("Uploads")),
             ]),
-            vpc: None,
-            log_group_id: "Logs".into(),
-            reserved_concurrency: 10,
-            dead_letter_queue_id: "DeadLetters".into(),
-            kms_key_id: "Key".into(),
+            log_group_id: Some("Logs".into()),
+            reserved_concurrency: Some(10),
+            dead_letter_queue_id: Some("DeadLetters".into()),
+            kms_key_id: Some("Key".into()),
+            ..Function::new(
+                format!("{name}'s handler"),
+                "Role",
+                Expr::str("artifacts"),
+                Expr::str(format!("{name}.zip")),
+            )
         },
     );
     t.resource(

@@ -634,3 +634,54 @@ fn a_synthesis_of_some_environments_leaves_the_project_wide_files_out() {
             && all.artifacts.keys().any(|k| k.kind == ArtifactKind::GitHub)
     );
 }
+
+/// A team's layout: its definitions crate in `infra/`, its program named `defs`, and its code built before
+/// a release is made. Every job runs its scripts in `infra/`, builds `defs` and runs it as the engine's
+/// app; the check job needs no engine; the deploy job builds the code before it deploys; nothing names
+/// this repository's layout (`./target/release/slipway`, `--bin slipway`).
+#[test]
+fn workflows_follow_the_layout_the_definitions_say() {
+    use slipway::model::{CiStep, Definitions, GitHubSettings, Repository};
+    let mut project: Definitions = reference_flows::line_of_four();
+    project.project.repository = Repository::new("acme", "shop");
+    project.project.github = GitHubSettings {
+        working_directory: Some("infra".into()),
+        definitions_bin: Some("defs".into()),
+        before_release: vec![CiStep::new("Build the function", "cargo lambda build --release --output-format zip")],
+        ..GitHubSettings::default()
+    };
+    let set = synth(&project);
+    for (name, text) in workflow_files(&set) {
+        assert!(!text.contains("target/release/slipway") && !text.contains("--bin slipway"), "{name}:\n{text}");
+        let workflow: Value = serde_yaml_ng::from_str(&text).unwrap();
+        assert_eq!(workflow["defaults"]["run"]["working-directory"], "infra", "{name}");
+        assert_eq!(workflow["env"]["SLIPWAY_APP"], "${{ github.workspace }}/target/release/defs", "{name}");
+        assert_eq!(workflow["env"]["SLIPWAY_DEFINITIONS"], "defs", "{name}");
+    }
+    let read = |file: &str| -> Value {
+        serde_yaml_ng::from_slice(set.file(&format!(".github/workflows/{file}")).unwrap()).unwrap()
+    };
+    let step_names = |w: &Value, job: &str| -> Vec<String> {
+        w["jobs"][job]["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect()
+    };
+    let deploy = read("slipway-deploy-dev.yml");
+    let steps = step_names(&deploy, "deploy");
+    let at =
+        |name: &str| steps.iter().position(|s| s.starts_with(name)).unwrap_or_else(|| panic!("no {name}: {steps:?}"));
+    assert!(at("Install the slipway engine") < at("Build the function"));
+    assert!(at("Build the definitions") < at("Build the function"));
+    assert!(at("Build the function") < at("Assume "), "{steps:?}");
+    assert!(at("Assume ") < at("Deploy to dev"), "{steps:?}");
+    let check = step_names(&read("slipway-pull-request.yml"), "check");
+    assert!(!check.iter().any(|s| s.contains("engine")), "the check job builds no engine: {check:?}");
+    assert!(check.contains(&"Build the definitions".to_string()));
+    let status = read("slipway-status.yml");
+    let upload = status["jobs"]["page"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/upload-pages-artifact")))
+        .unwrap()
+        .clone();
+    assert_eq!(upload["with"]["path"], "infra/site", "an action's path is the checkout's");
+}

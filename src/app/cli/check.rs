@@ -19,5 +19,18 @@ pub fn run(d: &Definitions, args: &CheckArgs, io: &mut Streams) -> Result<Exit, 
     let set = crate::synth::synth(&project, &[])?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
     writeln!(io.out, "ok: {} environments and {stacks} stacks pass every check", set.environments.len())?;
+    if project.all_environments().any(|e| e.aws_target().is_some()) {
+        let repository = &project.repository;
+        let form = match repository.ids {
+            Some(_) => "with its immutable owner and repository IDs",
+            None => "by name only (a repository created after 2026-06-18 has its IDs there: `Repository::with_ids`)",
+        };
+        writeln!(
+            io.out,
+            "github oidc: roles made with `Project::github_deploy_roles` trust tokens naming {repository} {form}, \
+             `repo:{}:...`; `slipway github apply --dry-run` checks that against GitHub",
+            repository.subject_name()
+        )?;
+    }
     Ok(Exit::Success)
 }

@@ -42,6 +42,7 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Serialize)]
 struct Approvals {
     required: u32,
+    optional: u32,
     groups: Vec<String>,
     approvers: Vec<String>,
     wait_minutes: u64,
@@ -58,6 +59,7 @@ fn row(env: &Environment) -> Row {
         promoted_from: env.promoted_from.clone(),
         approvals: Approvals {
             required: a.required,
+            optional: a.optional,
             groups: a.groups.iter().map(|g| g.name.clone()).collect(),
             approvers: a.approvers().into_iter().map(String::from).collect(),
             wait_minutes: a.wait.as_secs() / 60,
@@ -70,10 +72,12 @@ fn row(env: &Environment) -> Row {
 }
 
 fn approvals_text(a: &Approvals) -> String {
-    if a.required == 0 {
-        return "none".into();
-    }
-    let mut s = format!("{} from {}", a.required, a.groups.join(", "));
+    let mut s = match (a.required, a.optional) {
+        (0, 0) => return "none".into(),
+        (0, n) => format!("optional {n} from {}", a.groups.join(", ")),
+        (r, 0) => format!("{r} from {}", a.groups.join(", ")),
+        (r, n) => format!("{r} (and optional {n}) from {}", a.groups.join(", ")),
+    };
     if a.wait_minutes > 0 {
         s.push_str(&format!(", then wait {} min", a.wait_minutes));
     }

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::jobs::{SLIPWAY, build, checkout, job, perms, require_store, script, store_value};
+use super::jobs::{SLIPWAY, checkout, definitions, engine, job, perms, require_store, script, store_value};
 use super::workflow::{Concurrency, Step, Triggers, Workflow};
 use crate::model::{Definitions, STORE_VARIABLE, demo_prefix};
 
@@ -44,7 +44,7 @@ pub(super) fn demos(project: &Definitions) -> Option<Workflow> {
         if let Some(b) = branch {
             j.env.insert("BRANCH".into(), b.into());
         }
-        j.steps = vec![checkout(), require_store(), build()];
+        j.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
         if docker_host_from_variables {
             j.env.insert("DOCKER_HOST".into(), format!("${{{{ vars.{DEMO_DOCKER_HOST} }}}}"));
             j.steps.push(Step {
@@ -144,6 +144,7 @@ pub(super) fn demos(project: &Definitions) -> Option<Workflow> {
             ..Triggers::default()
         },
         env: BTreeMap::from([(STORE_VARIABLE.to_string(), store_value(project))]),
+        working_directory: None,
         jobs,
     })
 }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, approvals_of_the_run, aws_credentials, build, change_permissions, checkout, concurrency, dedup, gated,
-    job, list, require_store, script, store_value,
+    SLIPWAY, approvals_of_the_run, aws_credentials, before_release, cached, change_permissions, checkout, concurrency,
+    dedup, definitions_with, engine_with, gated, job, list, require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Environment, Project, STORE_VARIABLE, Trigger};
@@ -46,7 +46,8 @@ pub(super) fn deploy(project: &Project, env: &Environment) -> Option<Workflow> {
         work.env.insert("RELEASE".into(), "${{ inputs.release }}".into());
     }
     let script = approvals_of_the_run(env, &mut work, script);
-    work.steps = vec![checkout(), require_store(), build()];
+    work.steps = [vec![checkout(), require_store()], engine_with(cached(env)), definitions_with(cached(env))].concat();
+    work.steps.extend(before_release(project));
     work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
     work.steps.push(Step::run(&format!("Deploy to {}", env.name), &script));
     let jobs = gated(project, env, "deploy", None, work);
@@ -61,6 +62,7 @@ pub(super) fn deploy(project: &Project, env: &Environment) -> Option<Workflow> {
         name: format!("slipway: deploy {}", env.name),
         on,
         env: BTreeMap::from([(STORE_VARIABLE.to_string(), store_value(project))]),
+        working_directory: None,
         jobs,
     })
 }

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::jobs::{SLIPWAY, aws_credentials, build, checkout, job, perms, require_store, script, store_value};
+use super::jobs::{
+    SLIPWAY, aws_credentials, checkout, definitions, engine, job, perms, require_store, script, store_value,
+};
 use super::workflow::{Concurrency, Step, Triggers, Workflow};
 use crate::model::{Project, STORE_VARIABLE};
 
@@ -30,7 +32,7 @@ pub(super) fn drift(project: &Project) -> Option<Workflow> {
         ("GH_TOKEN".to_string(), "${{ github.token }}".to_string()),
         ("GH_REPO".to_string(), "${{ github.repository }}".to_string()),
     ]);
-    check.steps = vec![checkout(), require_store(), build()];
+    check.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
     for env in &on_aws {
         let vars = BTreeMap::from([("SLIPWAY_ENV".to_string(), env.name.clone())]);
         check.steps.extend(aws_credentials(env, &project.diff_role_name(&env.name)));
@@ -54,6 +56,7 @@ pub(super) fn drift(project: &Project) -> Option<Workflow> {
         name: "slipway: drift".into(),
         on: Triggers { schedule: vec![SCHEDULE.into()], workflow_dispatch: true, ..Triggers::default() },
         env: BTreeMap::from([(STORE_VARIABLE.to_string(), store_value(project))]),
+        working_directory: None,
         jobs: vec![check],
     })
 }

@@ -14,12 +14,14 @@ pub const UPLOAD_PAGES_ARTIFACT: (&str, &str) =
     ("actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9", "v5.0.0");
 /// `actions/deploy-pages`, pinned to a commit (v5.0.0).
 pub const DEPLOY_PAGES: (&str, &str) = ("actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128", "v5.0.0");
+/// `actions/cache`, pinned to a commit (v4.3.0).
+pub const CACHE: (&str, &str) = ("actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0");
 /// `aws-actions/configure-aws-credentials`, pinned to a commit (v4.0.2).
 pub const AWS_CREDENTIALS: (&str, &str) =
     ("aws-actions/configure-aws-credentials@e3dd6a429d7300a6a4c196c26e071d42e0343502", "v4.0.2");
 
-/// The binary the jobs build and run.
-pub(super) const SLIPWAY: &str = "./target/release/slipway";
+/// The engine the jobs run: installed on the job's `PATH` by [`engine`].
+pub(super) const SLIPWAY: &str = "slipway";
 
 /// A script of `templates/github/`, without its final newline.
 macro_rules! script {
@@ -50,9 +52,93 @@ pub(super) fn checkout() -> Step {
     }
 }
 
-pub(super) fn build() -> Step {
-    // The definitions are compiled into the binary, so the job builds the revision it runs.
-    Step::run("Build slipway", "cargo build --release --locked --bin slipway")
+/// What every workflow's jobs see: where the definitions' program is built (`SLIPWAY_APP`, which the engine
+/// runs) and the store.
+pub(super) fn workflow_env(project: &Project) -> BTreeMap<String, String> {
+    let bin = definitions_bin(project);
+    BTreeMap::from([
+        ("CARGO_TARGET_DIR".to_string(), "${{ github.workspace }}/target".to_string()),
+        ("SLIPWAY_APP".to_string(), format!("${{{{ github.workspace }}}}/target/release/{bin}")),
+        ("SLIPWAY_DEFINITIONS".to_string(), bin),
+    ])
+}
+
+/// The definitions' binary: the one the settings name, else the project's name.
+fn definitions_bin(project: &Project) -> String {
+    project.github.definitions_bin.clone().unwrap_or_else(|| project.name.clone())
+}
+
+/// Whether a deploy workflow's jobs may use caches: not one that releases start (a release tag, or a push
+/// to a branch named like `release/*`), which builds what it deploys from the checkout alone: a cache is
+/// written by other runs, and a release trusts none of them (zizmor's `cache-poisoning` audit reads
+/// workflows the same way).
+pub(super) fn cached(env: &Environment) -> bool {
+    match env.trigger {
+        crate::model::Trigger::ReleaseTag(_) => false,
+        _ => !env.refs.iter().any(|r| r.as_str().to_lowercase().contains("release")),
+    }
+}
+
+/// The steps that build the definitions' program (`$SLIPWAY_APP`) as the checkout has them: slipway's pure
+/// part and the team's crate, in release mode, with cargo's downloads and build kept in a cache keyed by
+/// `Cargo.lock` (a change of the definitions rebuilds only their crate) unless `cache` is false.
+pub(super) fn definitions_with(cache: bool) -> Vec<Step> {
+    let build = Step::run("Build the definitions", script!("build-definitions.sh"));
+    if !cache {
+        return vec![build];
+    }
+    let cache = Step {
+        name: "Cache the definitions' build".into(),
+        uses: Some(CACHE.0.into()),
+        version: Some(CACHE.1.into()),
+        with: BTreeMap::from([
+            (
+                "path".to_string(),
+                "~/.cargo/registry/index\n~/.cargo/registry/cache\n~/.cargo/git/db\n${{ github.workspace }}/target"
+                    .to_string(),
+            ),
+            ("key".to_string(), "slipway-definitions-${{ runner.os }}-${{ hashFiles('**/Cargo.lock') }}".to_string()),
+            ("restore-keys".to_string(), "slipway-definitions-${{ runner.os }}-".to_string()),
+        ]),
+        ..Step::default()
+    };
+    vec![cache, build]
+}
+
+/// [`definitions_with`] a cache.
+pub(super) fn definitions() -> Vec<Step> {
+    definitions_with(true)
+}
+
+/// [`engine_with`] a cache.
+pub(super) fn engine() -> Vec<Step> {
+    engine_with(true)
+}
+
+/// The steps that put the engine on the job's `PATH`: the version the definitions' `Cargo.lock` pins,
+/// built only when the cache does not hold it (or always, without `cache`), so a job of an unchanged
+/// version compiles nothing of it.
+pub(super) fn engine_with(cache: bool) -> Vec<Step> {
+    let mut version = Step::run("Find the slipway engine the definitions pin", script!("engine-version.sh"));
+    version.id = Some("engine".into());
+    let cache_step = Step {
+        name: "Cache the slipway engine".into(),
+        uses: Some(CACHE.0.into()),
+        version: Some(CACHE.1.into()),
+        with: BTreeMap::from([
+            ("path".to_string(), "~/.cargo/bin/slipway".to_string()),
+            ("key".to_string(), "slipway-engine-${{ runner.os }}-${{ steps.engine.outputs.key }}".to_string()),
+        ]),
+        ..Step::default()
+    };
+    let mut install = Step::run("Install the slipway engine", script!("install-engine.sh"));
+    install.env = BTreeMap::from([("INSTALL".to_string(), "${{ steps.engine.outputs.install }}".to_string())]);
+    if cache { vec![version, cache_step, install] } else { vec![version, install] }
+}
+
+/// What the job that creates a release runs before it (building the team's code).
+pub(super) fn before_release(project: &Project) -> Vec<Step> {
+    project.github.before_release.iter().map(|s| Step::run(&s.name, &s.run)).collect()
 }
 
 pub(super) fn require_store() -> Step {

@@ -35,7 +35,7 @@ pub use environments::{
     ENVIRONMENTS_FILE, ENVIRONMENTS_SCHEMA, EnvironmentSettings, EnvironmentsFile, Reviewer, environments,
     environments_json,
 };
-pub use jobs::{AWS_CREDENTIALS, CHECKOUT, DEPLOY_PAGES, UPLOAD_PAGES_ARTIFACT};
+pub use jobs::{AWS_CREDENTIALS, CACHE, CHECKOUT, DEPLOY_PAGES, UPLOAD_PAGES_ARTIFACT};
 pub use status::PAGES_ENVIRONMENT;
 pub use workflow::{Concurrency, Input, Job, Step, Triggers, Workflow};
 
@@ -59,6 +59,10 @@ pub fn workflows(project: &Definitions) -> Vec<Workflow> {
     }
     out.push(status::status(project, &out));
     out.sort_by(|a, b| a.file.cmp(&b.file));
+    for w in &mut out {
+        w.env.extend(jobs::workflow_env(project));
+        w.working_directory = project.github.working_directory.clone();
+    }
     out
 }
 

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, aws_credentials, build, change_permissions, checkout, concurrency, gated, job, require_store, script,
-    store_value,
+    SLIPWAY, aws_credentials, change_permissions, checkout, concurrency, definitions, engine, gated, job,
+    require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Environment, Project, STORE_VARIABLE};
@@ -39,7 +39,7 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
             ("SLIPWAY_ENV".to_string(), target.name.clone()),
             ("GITHUB_TOKEN".to_string(), "${{ github.token }}".to_string()),
         ]);
-        work.steps = vec![checkout(), require_store(), build()];
+        work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
         work.steps.extend(aws_credentials(target, &project.deploy_role_name(&target.name)));
         work.steps.push(Step::run(&format!("Promote into {}", target.name), script!("promote.sh")));
         jobs.extend(gated(project, target, &format!("promote-{}", target.name), Some(condition), work));
@@ -49,10 +49,23 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
     Some(Workflow {
         file: "slipway-promote.yml".into(),
         title: "slipway: promote a release along the promotion edges the definitions allow.".into(),
-        description: vec![
-            format!("Edges: {}.", edges.join(", ")),
-            "A target needing n approvals runs n jobs in its GitHub environment, one review each.".into(),
-        ],
+        description: {
+            let mut lines = vec![
+                format!("Edges: {}.", edges.join(", ")),
+                "A target needing n approvals runs n jobs in its GitHub environment, one review each.".into(),
+            ];
+            for t in targets.iter().filter(|t| t.approvals.optional > 0) {
+                let groups: Vec<&str> = t.approvals.groups.iter().map(|g| g.name.as_str()).collect();
+                lines.push(format!(
+                    "`{}` asks {} optional approval(s) from {}: recorded when given (`--approved-by`), required of \
+                     nobody, so GitHub does not wait for them.",
+                    t.name,
+                    t.approvals.optional,
+                    groups.join(" or ")
+                ));
+            }
+            lines
+        },
         name: "slipway: promote".into(),
         on: Triggers {
             workflow_dispatch: true,
@@ -86,6 +99,7 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
             ("RELEASE".to_string(), "${{ inputs.release }}".to_string()),
             ("FROM".to_string(), "${{ inputs.from }}".to_string()),
         ]),
+        working_directory: None,
         jobs,
     })
 }

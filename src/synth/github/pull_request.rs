@@ -3,20 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use super::jobs::{SLIPWAY, aws_credentials, build, checkout, job, perms, script, var};
+use super::jobs::{SLIPWAY, aws_credentials, checkout, definitions, engine, job, perms, script, var};
 use super::workflow::{Concurrency, Step, Triggers, Workflow};
 use crate::model::{Environment, Project};
 
 pub(super) fn pull_request(project: &Project) -> Workflow {
     let mut check = job(project, "check", "check and synthesize".into());
     check.permissions = perms(&[("contents", "read")]);
-    check.steps = vec![
-        checkout(),
-        build(),
-        Step::run("Check the definitions", &format!("{SLIPWAY} check")),
-        Step::run("Synthesize", &format!("{SLIPWAY} synth --out out")),
+    // Checking and synthesizing are the definitions' own commands: this job needs no engine.
+    check.steps = [vec![checkout()], definitions()].concat();
+    check.steps.extend([
+        Step::run("Check the definitions", "\"$SLIPWAY_APP\" check"),
+        Step::run("Synthesize", "\"$SLIPWAY_APP\" synth --out out"),
         Step::run("Require the committed workflows to be the synthesized ones", script!("drift.sh")),
-    ];
+    ]);
     let mut jobs = vec![check];
     let on_aws: Vec<&Environment> = project.environments.iter().filter(|e| e.aws_target().is_some()).collect();
     let mut comment = job(project, "comment", "comment the diff on the pull request".into());
@@ -40,7 +40,7 @@ pub(super) fn pull_request(project: &Project) -> Workflow {
             ("changes".to_string(), "${{ steps.diff.outputs.changes }}".to_string()),
             ("markdown".to_string(), "${{ steps.diff.outputs.markdown }}".to_string()),
         ]);
-        diff.steps = vec![checkout(), build()];
+        diff.steps = [vec![checkout()], engine(), definitions()].concat();
         diff.steps.extend(aws_credentials(env, &project.diff_role_name(&env.name)));
         let mut step = Step::run("Diff against what is deployed (read-only)", script!("diff.sh"));
         step.id = Some("diff".into());
@@ -73,6 +73,7 @@ pub(super) fn pull_request(project: &Project) -> Workflow {
         name: "slipway: pull request".into(),
         on: Triggers { pull_request: true, ..Triggers::default() },
         env: BTreeMap::new(),
+        working_directory: None,
         jobs,
     }
 }

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, approvals_of_the_run, aws_credentials, build, change_permissions, checkout, concurrency, gated, job,
-    require_store, script, store_value,
+    SLIPWAY, approvals_of_the_run, aws_credentials, change_permissions, checkout, concurrency, definitions, engine,
+    gated, job, require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Project, STORE_VARIABLE};
@@ -23,7 +23,7 @@ pub(super) fn rollback(project: &Project) -> Workflow {
             ("SLIPWAY_ENV".to_string(), env.name.clone()),
         ]);
         let script = approvals_of_the_run(env, &mut work, script!("rollback.sh"));
-        work.steps = vec![checkout(), require_store(), build()];
+        work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
         work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
         work.steps.push(Step::run(&format!("Roll {} back", env.name), &script));
         let condition = format!("inputs.environment == '{}'", env.name);
@@ -66,6 +66,7 @@ pub(super) fn rollback(project: &Project) -> Workflow {
             ("TO".to_string(), "${{ inputs.to }}".to_string()),
             ("REASON".to_string(), "${{ inputs.reason }}".to_string()),
         ]),
+        working_directory: None,
         jobs,
     }
 }

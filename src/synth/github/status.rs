@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    DEPLOY_PAGES, SLIPWAY, UPLOAD_PAGES_ARTIFACT, aws_credentials, build, checkout, job, perms, require_store, script,
-    store_value,
+    DEPLOY_PAGES, SLIPWAY, UPLOAD_PAGES_ARTIFACT, aws_credentials, checkout, definitions, engine, job, perms,
+    require_store, script, store_value,
 };
 use super::workflow::{Concurrency, Step, Triggers, Workflow};
 use crate::model::{Project, STORE_VARIABLE};
@@ -45,7 +45,7 @@ pub(super) fn status(project: &Project, others: &[Workflow]) -> Workflow {
     };
     page.concurrency = Some(Concurrency { group: "slipway-status".into(), cancel_in_progress: true });
     page.env = BTreeMap::from([("SLIPWAY".to_string(), SLIPWAY.to_string())]);
-    page.steps = vec![checkout(), require_store(), build()];
+    page.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
     for env in &on_aws {
         page.steps.extend(aws_credentials(env, &project.diff_role_name(&env.name)));
         page.steps.push(Step {
@@ -58,7 +58,14 @@ pub(super) fn status(project: &Project, others: &[Workflow]) -> Workflow {
         name: "Upload it for GitHub Pages".into(),
         uses: Some(UPLOAD_PAGES_ARTIFACT.0.into()),
         version: Some(UPLOAD_PAGES_ARTIFACT.1.into()),
-        with: BTreeMap::from([("path".to_string(), "site".to_string())]),
+        // An action's paths are the checkout's, whatever directory the scripts run in.
+        with: BTreeMap::from([(
+            "path".to_string(),
+            match &project.github.working_directory {
+                Some(dir) => format!("{}/site", dir.trim_end_matches('/')),
+                None => "site".to_string(),
+            },
+        )]),
         ..Step::default()
     });
     let mut deploy = job(project, "deploy", "publish the status page".into());
@@ -89,6 +96,7 @@ pub(super) fn status(project: &Project, others: &[Workflow]) -> Workflow {
             ..Triggers::default()
         },
         env: BTreeMap::from([(STORE_VARIABLE.to_string(), store_value(project))]),
+        working_directory: None,
         jobs: vec![page, deploy],
     }
 }

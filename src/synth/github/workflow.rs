@@ -20,6 +20,8 @@ pub struct Workflow {
     pub on: Triggers,
     /// Variables every job sees.
     pub env: BTreeMap<String, String>,
+    /// The directory every `run:` step runs in (`defaults.run.working-directory`); `None`: the checkout's top.
+    pub working_directory: Option<String>,
     /// The jobs, in order.
     pub jobs: Vec<Job>,
 }

@@ -1,0 +1,1 @@
+cargo build --release --locked --bin "$SLIPWAY_DEFINITIONS"
