@@ -65,7 +65,7 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
     let id = match &args.release {
         Some(id) => id.clone(),
         None => {
-            let running = s.block_on(crate::ops::evidence::running(&cx, env))?;
+            let running = s.block_on(crate::ops::drift::running(&cx, env))?;
             writeln!(
                 s.err(),
                 "reverting drift: deploying release {running} again, which the ledger says runs in {}",

@@ -10,7 +10,7 @@ use super::run_args::StoreArgs;
 use super::{CliError, Exit, Session};
 use crate::clock::human;
 use crate::ledger::state::{Deployment, LastChange};
-use crate::ops::evidence::DriftVerdict;
+use crate::ops::drift::DriftVerdict;
 use crate::ops::status::{Drift, EnvStatus};
 
 /// Shows, per environment, the release it runs, its commit, when and by whom it was deployed, the
@@ -109,7 +109,7 @@ pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
     if !args.exit_code {
         return Ok(Exit::Success);
     }
-    Ok(match crate::ops::evidence::drift_verdict(&statuses) {
+    Ok(match crate::ops::drift::drift_verdict(&statuses) {
         DriftVerdict::Clean => Exit::Success,
         DriftVerdict::Drifted(_) => Exit::Differs,
         DriftVerdict::Unread(envs) => {

@@ -14,8 +14,8 @@
 //! - [`page`]: what the status page shows: the graph, each environment, what waits at which gate, the
 //!   history.
 //! - [`verify`]: an environment's smoke checks run again, as evidence for the release it runs.
-//! - [`evidence`]: what a run records of its bake, and what drift `status --exit-code` and
-//!   `deploy --revert-drift` act on.
+//! - [`evidence`]: what a run records of its bake.
+//! - [`drift`]: what `status --exit-code` says of drift, and what `deploy --revert-drift` puts back.
 //! - [`line`]: freeze, unfreeze, unhold and unlock: the line stopped or opened by a person.
 //! - [`github`]: the repository's GitHub environments made what the definitions say, and the approvals of
 //!   a GitHub Actions run.
@@ -24,6 +24,7 @@
 pub mod demo;
 pub mod deploy;
 pub mod deployed;
+pub mod drift;
 pub mod evidence;
 pub mod github;
 pub mod line;
@@ -121,7 +122,7 @@ pub enum OpsError {
     Demo(demo::DemoError),
     /// `deploy --revert-drift` has nothing to put back.
     #[error(transparent)]
-    Drift(#[from] evidence::NothingRuns),
+    Drift(#[from] drift::NothingRuns),
     /// The policy refuses; nothing was changed.
     #[error("refused by the policy: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Refused(Vec<crate::policy::Refusal>),
