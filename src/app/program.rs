@@ -83,6 +83,9 @@ pub enum ProgramError {
          --app, SLIPWAY_APP, or `app` in `[package.metadata.slipway]` of their Cargo.toml"
     )]
     Recursion(String),
+    /// No program could be found (why, as found); a command that needs the definitions says it.
+    #[error("{0}")]
+    Unavailable(String),
     /// What the program wrote is not a synthesis.
     #[error("the definitions' program `{command}` wrote no readable synthesis: {why}")]
     Output {
@@ -229,6 +232,25 @@ impl App for Program {
                 Exit::Refused
             }
         }
+    }
+}
+
+/// The definitions of a command run where none can be found: commands that need none (`init`, `--help`)
+/// run; one that needs them is refused with why they were not found.
+pub struct Unlocated(pub String);
+
+impl App for Unlocated {
+    fn assembly(&self, _: &[String]) -> Result<Assembly, AppError> {
+        Err(ProgramError::Unavailable(self.0.clone()).into())
+    }
+
+    fn run(&self, _: &[OsString], output: Output<'_>) -> Exit {
+        let said = format!("error: {}\n", self.0);
+        match output {
+            Output::Standard => eprint!("{said}"),
+            Output::To(_, err) => drop(err.write_all(said.as_bytes())),
+        }
+        Exit::Refused
     }
 }
 

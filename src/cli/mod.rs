@@ -11,6 +11,7 @@ mod error;
 mod freeze;
 mod github;
 mod history;
+mod init;
 mod progress;
 mod promote;
 mod release;
@@ -72,6 +73,7 @@ enum Command {
     History(history::HistoryArgs),
     Status(status::StatusArgs),
     Unlock(unlock::UnlockArgs),
+    Init(init::InitArgs),
     /// Panics on purpose, so that what slipway does with its own bugs (a report and exit 70) can be tested.
     #[command(hide = true)]
     InternalErrorTest,
@@ -167,6 +169,7 @@ fn dispatch(s: &Session, command: &Command, rest: &[OsString]) -> Result<Exit, C
         Command::History(args) => history::run(s, args),
         Command::Status(args) => status::run(s, args),
         Command::Unlock(args) => unlock::run(s, args),
+        Command::Init(args) => init::run(s, args),
         Command::InternalErrorTest => panic!("the internal-error-test command panics on purpose"),
     }
 }
@@ -205,26 +208,8 @@ pub fn main() -> ExitCode {
         let here = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
         match crate::app::program::Program::locate(named.as_deref(), &here) {
             Ok(program) => run_with(&program, args, &ui),
-            // `--help` and `--version` need no definitions.
-            Err(_)
-                if args
-                    .iter()
-                    .skip(1)
-                    .any(|a| matches!(a.to_str(), Some("--help" | "-h" | "--version" | "-V" | "help"))) =>
-            {
-                run_with(
-                    &crate::model::Definitions::from(crate::model::Project::new(
-                        "",
-                        crate::model::Repository::new("", ""),
-                    )),
-                    args,
-                    &ui,
-                )
-            }
-            Err(e) => {
-                let _ = CliError::from(crate::app::AppError::from(e)).render(&mut ui.err.clone());
-                Exit::Refused.into()
-            }
+            // Commands that need no definitions (`init`, `--help`) still run; the others say why not.
+            Err(e) => run_with(&crate::app::program::Unlocated(e.to_string()), args, &ui),
         }
     });
     result.unwrap_or_else(|_| Exit::Internal.into())

@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn project_names_are_what_compose_accepts() {
-        for ok in ["webapp-dark-mode", "a", "0x", "a_b"] {
+        for ok in ["shop-dark-mode", "a", "0x", "a_b"] {
             assert!(check_project_name(ok).is_ok(), "{ok}");
         }
         for bad in ["", "-a", "_a", "A", "a.b", "a/b", "é"] {

@@ -264,7 +264,7 @@ pub struct DemoRecord {
     /// Its compose project's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compose_project: Option<String>,
-    /// Its URLs, by what answers there (`frontend`).
+    /// Its URLs, by what answers there (`web`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub urls: BTreeMap<String, String>,
 }

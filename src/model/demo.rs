@@ -3,7 +3,7 @@
 //!
 //! A demo's name ends up inside many other names, each with its own rules: CloudFormation stack names
 //! (`<project>-<slug>-<stack>`, at most 128, `[A-Za-z][-A-Za-z0-9]*`), cloud.gov app names that are also
-//! route host names (`<project>-frontend-<slug>`, a DNS label of at most 63), the demo server's host
+//! route host names (`<project>-<service>-<slug>`, a DNS label of at most 63), the demo server's host
 //! name (`<slug>.demo...`), compose project, network and volume names (`[a-z0-9][a-z0-9_-]*`), and the
 //! environment name rules of [`name_problem`]. S3 bucket names (at most 63, lowercase, no `..`, not like
 //! an IP address) are met as well: the reference stacks do not name their buckets, CloudFormation makes
@@ -40,7 +40,7 @@ const MIN_ROOM: usize = 1 + 1 + HASH_HEX;
 pub struct NameLimit {
     /// What the name is (`the cloud.gov app name and route host`).
     pub what: &'static str,
-    /// The name with `<slug>` where the slug goes (`webapp-frontend-<slug>`).
+    /// The name with `<slug>` where the slug goes (`shop-web-<slug>`).
     pub pattern: String,
     /// Its longest allowed length.
     pub max: usize,

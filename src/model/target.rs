@@ -37,7 +37,8 @@ impl AccountId {
         AccountId(Cow::Borrowed(id))
     }
 
-    const fn is_valid(id: &str) -> bool {
+    /// Whether `id` is an AWS account ID: twelve digits.
+    pub const fn is_valid(id: &str) -> bool {
         let bytes = id.as_bytes();
         if bytes.len() != 12 {
             return false;

@@ -27,6 +27,7 @@ pub mod deployed;
 pub mod drift;
 pub mod evidence;
 pub mod github;
+pub mod init;
 pub mod line;
 pub mod oidc;
 pub mod page;

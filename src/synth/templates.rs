@@ -1,5 +1,6 @@
 //! The tera templates of the text formats (cloud.gov manifests, docker-compose files, the demo install
-//! script, GitHub Actions workflows) and the filters that put values into them safely.
+//! script, GitHub Actions workflows, the files `slipway init` writes) and the filters that put values into
+//! them safely.
 //!
 //! The templates are compiled into the binary (`include_str!`), so synthesis reads no file at run time and
 //! stays a pure function of the definitions. Every value a template places into YAML goes through
@@ -15,12 +16,18 @@ use serde::Serialize;
 use tera::{Context, Tera, Value};
 
 /// Every template, by the name synthesis renders it under, with its text.
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("cloudgov/manifest.yml", include_str!("../../templates/cloudgov/manifest.yml.tera")),
     ("compose/docker-compose.yml", include_str!("../../templates/compose/docker-compose.yml.tera")),
     ("compose/env.example", include_str!("../../templates/compose/env.example.tera")),
     ("compose/install.sh", include_str!("../../templates/compose/install.sh.tera")),
     ("github/workflow.yml", include_str!("../../templates/github/workflow.yml.tera")),
+    ("init/Cargo.toml", include_str!("../../templates/init/Cargo.toml.tera")),
+    ("init/main.rs", include_str!("../../templates/init/main.rs.tera")),
+    ("init/environments.rs", include_str!("../../templates/init/environments.rs.tera")),
+    ("init/stacks.rs", include_str!("../../templates/init/stacks.rs.tera")),
+    ("init/README.md", include_str!("../../templates/init/README.md.tera")),
+    ("init/gitignore", include_str!("../../templates/init/gitignore.tera")),
 ];
 
 /// A template failed to render: a bug in a template or in the data handed to it.
@@ -46,10 +53,22 @@ fn engine(name: &str) -> Result<&'static Tera, RenderError> {
         tera.autoescape_on(Vec::new());
         tera.register_filter("yaml_str", filter(yaml_str));
         tera.register_filter("sh_str", filter(sh_str));
+        tera.register_filter("rust_str", filter(rust_str));
+        tera.register_filter("toml_str", filter(toml_str));
         tera.add_raw_template(TEMPLATES[i].0, TEMPLATES[i].1).map_err(|e| chain(&e))?;
         Ok(tera)
     });
     built.as_ref().map_err(|message| RenderError { template: name.into(), message: message.clone() })
+}
+
+/// A Rust string literal that is exactly `s`.
+pub fn rust_str(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// A TOML basic string that is exactly `s` (JSON's escapes are TOML's).
+pub fn toml_str(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
 }
 
 /// Renders template `name` with `data` as its context.

@@ -2,3 +2,4 @@
 
 pub mod commands;
 pub mod exit_codes;
+pub mod init;

@@ -105,9 +105,9 @@ fn a_429_is_waited_out_as_retry_after_asks_and_said_when_it_keeps_happening() {
         );
         let started = Instant::now();
         assert_eq!(cf.organization(ORG).await.unwrap().name, ORG);
+        // A lower bound only: how much longer a loaded machine takes says nothing about the client.
         let waited = started.elapsed();
         assert!(waited >= Duration::from_secs(2), "Retry-After: 1, twice, took only {waited:?}");
-        assert!(waited < Duration::from_secs(4), "{waited:?}");
     });
     let statuses: Vec<i64> =
         server.received("GET", "/v3/organizations").iter().map(|r| r["status"].as_i64().unwrap()).collect();
@@ -122,13 +122,12 @@ fn a_429_is_waited_out_as_retry_after_asks_and_said_when_it_keeps_happening() {
     server.script(
         json!({ "kind": "rate_limit", "method": "GET", "path": "/v3/spaces", "times": 5, "retry_after": 3600 }),
     );
-    let started = Instant::now();
     let e = run(async {
         let org = cf.organization(ORG).await.unwrap();
         err(cf.space(&org.guid, super::SPACE).await)
     });
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
-    assert!(matches!(e, CfError::RateLimited { attempts: 2, .. }), "{e:?}");
+    // The client's own account of its wait: 300 ms (0 whole seconds), not the hour asked for.
+    assert!(matches!(e, CfError::RateLimited { attempts: 2, waited: 0, .. }), "{e:?}");
     assert!(e.to_string().starts_with(&format!("GET {}/v3/spaces?names=dev", server.url)), "{e}");
     assert!(e.to_string().contains("still rate-limited (429) after 2 attempts"), "{e}");
 }
@@ -145,7 +144,7 @@ fn a_request_never_answered_fails_within_the_timeout_naming_its_endpoint() {
         let started = Instant::now();
         let e = err(cf.app("4a1e0c7e-never").await);
         let took = started.elapsed();
-        assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(3), "{took:?}");
+        assert!(took >= Duration::from_secs(1), "gave up after {took:?}, before its time-out");
         assert!(matches!(e, CfError::Timeout { seconds: 1, .. }), "{e:?}");
         assert_eq!(e.to_string(), format!("GET {}/v3/apps/4a1e0c7e-never: no answer within 1 s", server.url));
         // The client still works: the hung connection was dropped, not reused.

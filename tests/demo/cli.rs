@@ -10,7 +10,7 @@ use serde_json::Value;
 use slipway::model::{Definitions, NameBudget};
 
 use crate::demo::local::{BROKEN, demo_name, demo_name_slugged, local_demo, local_image};
-use crate::support::{docker, http_get, tempdir};
+use crate::support::{TestClock, docker, http_get, tempdir};
 
 /// The reference project, named `name`, making its demos on the test engine.
 fn project(name: &str) -> Definitions {
@@ -25,8 +25,9 @@ struct Run {
     err: String,
 }
 
-/// `slipway demo ARGS` on `project`, with the test engine as the Docker host and `store` as the store.
-fn demo(project: &Definitions, store: &std::path::Path, args: &[&str]) -> Run {
+/// `slipway demo ARGS` on `project` at the time `clock` tells, with the test engine as the Docker host and
+/// `store` as the store.
+fn demo(project: &Definitions, clock: &TestClock, store: &std::path::Path, args: &[&str]) -> Run {
     let engine = docker();
     let (ui, captured) = slipway::cli::Ui::captured("");
     let store = store.to_str().unwrap();
@@ -36,7 +37,7 @@ fn demo(project: &Definitions, store: &std::path::Path, args: &[&str]) -> Run {
         argv.extend(["--progress", "events", "--poll-ms", "20"]);
     }
     argv.extend(["--host", engine.host.as_str(), "--store", store]);
-    let code = slipway::cli::run_with(project, argv, &ui);
+    let code = slipway::cli::run_at(project, argv, &ui, clock);
     Run { code, out: captured.out(), err: captured.err() }
 }
 
@@ -64,6 +65,7 @@ fn url(run: &Run, what: &str) -> String {
 
 #[test]
 fn up_from_a_branch_ls_gc_of_the_expired_and_an_orphan_and_down_twice() {
+    let clock = TestClock::starting_now();
     let p = project("clidemo");
     let store = tempdir();
     let release = local_image().1;
@@ -72,7 +74,7 @@ fn up_from_a_branch_ls_gc_of_the_expired_and_an_orphan_and_down_twice() {
     let odd = demo_name_slugged("Odd_Branch", |n| budget.slug(n).unwrap().slug);
     let slug = budget.slug(&odd).unwrap().slug;
     let branch = format!("feature-demo/{odd}");
-    let expiring = demo(&p, store.path(), &["up", "--branch", &branch, "--release", &release, "--ttl", "1s"]);
+    let expiring = demo(&p, &clock, store.path(), &["up", "--branch", &branch, "--release", &release, "--ttl", "1s"]);
     ok(&expiring);
     assert!(
         expiring
@@ -91,7 +93,7 @@ fn up_from_a_branch_ls_gc_of_the_expired_and_an_orphan_and_down_twice() {
     assert_eq!(http_get(&url(&expiring, "frontend")), Ok((200, format!("{slug} frontend {release}\n"))));
 
     let lasting = demo_name("lasting");
-    let up = demo(&p, store.path(), &["up", &lasting, "--release", &release]);
+    let up = demo(&p, &clock, store.path(), &["up", &lasting, "--release", &release]);
     ok(&up);
     assert!(up.out.starts_with(&format!("up: demo {lasting} runs release {release} until ")), "{}", up.out);
     assert!(up.out.lines().next().unwrap().ends_with(" (in 7d 0h)"), "{}", up.out);
@@ -100,9 +102,9 @@ fn up_from_a_branch_ls_gc_of_the_expired_and_an_orphan_and_down_twice() {
     // An orphan: brought up with another store, so this one's ledger does not know it.
     let other = tempdir();
     let orphan = demo_name("orphan");
-    ok(&demo(&p, other.path(), &["up", &orphan, "--release", &release]));
+    ok(&demo(&p, &clock, other.path(), &["up", &orphan, "--release", &release]));
 
-    let ls = demo(&p, store.path(), &["ls"]);
+    let ls = demo(&p, &clock, store.path(), &["ls"]);
     ok(&ls);
     assert_eq!(header(&ls.out, &lasting), ["up", "up", "expires in 7d 0h"]);
     assert_eq!(header(&ls.out, &odd)[0], "up");
@@ -110,7 +112,8 @@ fn up_from_a_branch_ls_gc_of_the_expired_and_an_orphan_and_down_twice() {
     assert!(ls.out.contains(&format!("  branch: {branch}\n")), "{}", ls.out);
     assert_eq!(header(&ls.out, &orphan), ["orphan", "up", "no expiry"]);
     assert!(ls.out.contains(&format!("  compose: clidemo-{orphan} running(3)\n")), "{}", ls.out);
-    let json: Vec<Value> = serde_json::from_str(&demo(&p, store.path(), &["ls", "--format", "json"]).out).unwrap();
+    let json: Vec<Value> =
+        serde_json::from_str(&demo(&p, &clock, store.path(), &["ls", "--format", "json"]).out).unwrap();
     let entry = json.iter().find(|e| e["name"] == lasting).unwrap();
     assert_eq!((entry["status"].as_str(), entry["orphan"].as_bool()), (Some("up"), Some(false)));
     assert_eq!(entry["release"], release.as_str());
@@ -118,13 +121,13 @@ fn up_from_a_branch_ls_gc_of_the_expired_and_an_orphan_and_down_twice() {
     assert_eq!(json.iter().find(|e| e["name"] == orphan.as_str()).unwrap()["orphan"], true);
 
     // gc: the expired one goes, the orphan only when old enough, the lasting one stays.
-    std::thread::sleep(Duration::from_millis(1100));
-    let dry = demo(&p, store.path(), &["gc", "--dry-run"]);
+    clock.advance(Duration::from_secs(1));
+    let dry = demo(&p, &clock, store.path(), &["gc", "--dry-run"]);
     ok(&dry);
     assert!(dry.out.starts_with(&format!("would bring down {odd}: expired at ")), "{}", dry.out);
     assert_eq!(dry.out.lines().count(), 1, "{}", dry.out);
     assert!(http_get(&url(&expiring, "frontend")).is_ok(), "a dry run changes nothing");
-    let gc = demo(&p, store.path(), &["gc", "--orphan-age", "0s"]);
+    let gc = demo(&p, &clock, store.path(), &["gc", "--orphan-age", "0s"]);
     ok(&gc);
     assert!(gc.out.contains(&format!("bringing down {odd}: expired at ")), "{}", gc.out);
     assert!(
@@ -135,25 +138,26 @@ fn up_from_a_branch_ls_gc_of_the_expired_and_an_orphan_and_down_twice() {
     assert!(gc.out.contains(&format!("down: demo {orphan}: removed compose project clidemo-{orphan}")), "{}", gc.out);
     assert!(http_get(&url(&expiring, "frontend")).is_err());
     assert_eq!(http_get(&lasting_url), Ok((200, format!("{lasting} frontend {release}\n"))));
-    let left = demo(&p, store.path(), &["ls"]);
+    let left = demo(&p, &clock, store.path(), &["ls"]);
     assert_eq!(left.out.lines().filter(|l| !l.starts_with("  ")).count(), 1, "{}", left.out);
     assert_eq!(header(&left.out, &lasting), ["up", "up", "expires in 7d 0h"]);
 
-    let down = demo(&p, store.path(), &["down", &lasting]);
+    let down = demo(&p, &clock, store.path(), &["down", &lasting]);
     ok(&down);
     assert!(
         down.out.starts_with(&format!("down: demo {lasting}: removed compose project clidemo-{lasting}")),
         "{}",
         down.out
     );
-    let again = demo(&p, store.path(), &["down", &lasting]);
+    let again = demo(&p, &clock, store.path(), &["down", &lasting]);
     ok(&again);
     assert_eq!(again.out, format!("down: demo {lasting} had nothing left to remove\n"));
-    assert_eq!(demo(&p, store.path(), &["ls"]).out, "no demos\n");
+    assert_eq!(demo(&p, &clock, store.path(), &["ls"]).out, "no demos\n");
 }
 
 #[test]
 fn a_demo_that_does_not_come_up_is_left_for_debugging_and_says_why() {
+    let clock = TestClock::starting_now();
     let p = project("clibroken");
     let store = tempdir();
     let engine = docker();
@@ -161,7 +165,7 @@ fn a_demo_that_does_not_come_up_is_left_for_debugging_and_says_why() {
     let tagged = engine.cli(&["tag", &format!("{repository}:{release}"), &format!("{repository}:{BROKEN}")]);
     assert!(tagged.status.success());
     let name = demo_name("broken");
-    let up = demo(&p, store.path(), &["up", &name, "--release", BROKEN]);
+    let up = demo(&p, &clock, store.path(), &["up", &name, "--release", BROKEN]);
     assert_eq!(up.code, ExitCode::from(5), "{}\n{}", up.out, up.err);
     let mut lines = up.out.lines();
     assert_eq!(
@@ -187,24 +191,25 @@ fn a_demo_that_does_not_come_up_is_left_for_debugging_and_says_why() {
     );
     // Its backend still runs and answers, for whoever debugs it (the frontend waits on its health).
     assert!(http_get(&url(&up, "backend")).is_ok(), "{}", up.out);
-    let ls = demo(&p, store.path(), &["ls"]);
+    let ls = demo(&p, &clock, store.path(), &["ls"]);
     assert_eq!(header(&ls.out, &name), ["failed", "up", "expires in 7d 0h"]);
     assert!(ls.out.contains("  last failure: compose project"), "{}", ls.out);
-    ok(&demo(&p, store.path(), &["down", &name]));
+    ok(&demo(&p, &clock, store.path(), &["down", &name]));
 }
 
 #[test]
 fn a_demo_name_that_is_a_permanent_environment_or_no_demo_branch_is_refused_before_anything() {
+    let clock = TestClock::starting_now();
     let p = project("clirefused");
     let store = tempdir();
-    let taken = demo(&p, store.path(), &["up", "dev", "--release", "1"]);
+    let taken = demo(&p, &clock, store.path(), &["up", "dev", "--release", "1"]);
     assert_eq!(taken.code, ExitCode::from(1));
     assert_eq!(
         taken.err,
         "error: demo `dev` would be named `dev`, the name of the permanent environment `dev`; its stacks, apps and \
          compose project would be that environment's, so choose another demo name\n"
     );
-    let branch = demo(&p, store.path(), &["up", "--branch", "refs/heads/main", "--release", "1"]);
+    let branch = demo(&p, &clock, store.path(), &["up", "--branch", "refs/heads/main", "--release", "1"]);
     assert_eq!(branch.code, ExitCode::from(1));
     assert_eq!(
         branch.err,

@@ -27,7 +27,7 @@ use slipway::synth::rules::Rules;
 
 use crate::demo::local::{BROKEN, demo_name, local_demo, local_image};
 use crate::moto::Moto;
-use crate::support::{Docker, docker, http_get, tempdir};
+use crate::support::{Docker, TestClock, docker, http_get, tempdir};
 
 /// The account and region demos' stacks go to (the reference `dev` environment's).
 const ACCOUNT: AccountId = AccountId::new("111111111111");
@@ -80,6 +80,8 @@ struct Demos {
     log: RefCell<Vec<u8>>,
     /// The demos this test brought up: other tests' share the engine, and `ls` shows only these.
     mine: RefCell<BTreeSet<String>>,
+    /// The time its operations read: a test moves it rather than sleeping.
+    clock: TestClock,
 }
 
 impl Demos {
@@ -110,6 +112,7 @@ impl Demos {
             cloud,
             log: RefCell::new(Vec::new()),
             mine: RefCell::new(BTreeSet::new()),
+            clock: TestClock::starting_now(),
         }
     }
 
@@ -149,7 +152,7 @@ impl Demos {
     fn up_in(&self, store: &Store, name: &str, release: &str, ttl: Duration) -> UpOutcome {
         self.mine.borrow_mut().insert(name.to_string());
         let actor = Actor { name: "ci".into(), ci_run: None };
-        let cx = Context { project: &self.project, store, actor: &actor, clock: &SystemClock };
+        let cx = Context { project: &self.project, store, actor: &actor, clock: &self.clock };
         let known = self.rt.block_on(async { ledger::demos::demos(&ledger::all_records(store).await.unwrap()) });
         let demo = demo::resolve(&self.project, &Rules::of(&self.project), name, &known)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -172,7 +175,7 @@ impl Demos {
 
     fn down(&self, name: &str) -> DownOutcome {
         let actor = Actor { name: "ci".into(), ci_run: None };
-        let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &SystemClock };
+        let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
         let demo = demo::existing(&self.project, &Rules::of(&self.project), name).unwrap();
         let mut log = self.log.borrow_mut();
         let mut reporter = EventLines::new(&mut *log);
@@ -191,7 +194,7 @@ impl Demos {
 
     fn ls_all(&self) -> Vec<Listing> {
         let actor = Actor { name: "ci".into(), ci_run: None };
-        let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &SystemClock };
+        let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
         let places = Places { clouds: vec![&self.cloud], compose: Some((&self.compose, &self.engine.host)) };
         self.rt.block_on(demo::list::list(&cx, &places)).unwrap()
     }
@@ -294,7 +297,7 @@ fn a_demo_comes_up_is_listed_updates_in_place_and_goes_down_twice() {
     assert_eq!(l.compose.as_deref(), Some(format!("webapp-{name} running(3)").as_str()));
 
     // Up again with a new release: updated in place, the database kept, the expiry counted from now.
-    std::thread::sleep(Duration::from_millis(20));
+    w.clock.advance(Duration::from_secs(60));
     let second = w.up(&name, "2", week);
     assert_eq!(second.outcome, Outcome::Deployed, "{:?}\n{}", second.cause, w.said());
     assert_eq!(second.stacks[0].result, "updated");

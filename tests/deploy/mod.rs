@@ -1,7 +1,9 @@
 //! Deploys, promotions and rollbacks against the CloudFormation API on loopback: stacks, the reference environment, the flows walked, the gates.
 
+pub mod controls;
 pub mod failures;
 pub mod gates;
+pub mod localstack;
 pub mod promote;
 pub mod reference;
 pub mod stacks;

@@ -8,14 +8,14 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use slipway::apply::cloudformation::{ApprovalMode, Approver, Ending, EventLines, InFlight, Options};
 use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
-use slipway::clock::{Clock, SystemClock, Timestamp};
+use slipway::clock::Clock;
 use slipway::cloud::{Connector, Poll, Settings};
 use slipway::diff::StackDiff;
 use slipway::ledger::{self, Actor, Approval, Outcome, Phase, Record, RunKind};
@@ -27,18 +27,7 @@ use slipway::release::{self, ReleaseInfo};
 use slipway::store::Store;
 
 use crate::moto::Moto;
-use crate::support::tempdir;
-
-/// A clock the test moves; like a real one, it has moved on a little (a millisecond) each time it is read.
-pub(crate) struct TestClock(Mutex<Timestamp>);
-
-impl Clock for TestClock {
-    fn now(&self) -> Timestamp {
-        let mut now = self.0.lock().unwrap();
-        *now = now.plus(Duration::from_millis(1));
-        *now
-    }
-}
+use crate::support::{TestClock, tempdir};
 
 thread_local! {
     /// Each environment's stand-in app URL, which its stack outputs as `ApiUrl`.
@@ -144,7 +133,7 @@ impl World {
             .region(aws_config::Region::new(project.environments[0].aws_target().unwrap().region.code().to_string()))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
         let connector = rt.block_on(Connector::load_from(loader, Settings::default()));
-        World { moto, _dir: dir, store, clock: TestClock(Mutex::new(SystemClock.now())), project, apps, rt, connector }
+        World { moto, _dir: dir, store, clock: TestClock::starting_now(), project, apps, rt, connector }
     }
 
     /// The endpoint of the world's moto.
@@ -153,13 +142,12 @@ impl World {
     }
 
     /// Sets the world's clock to `at`.
-    pub(crate) fn set_clock(&self, at: Timestamp) {
-        *self.clock.0.lock().unwrap() = at;
+    pub(crate) fn set_clock(&self, at: slipway::clock::Timestamp) {
+        self.clock.set(at);
     }
 
     pub(crate) fn advance(&self, minutes: u64) {
-        let mut now = self.clock.0.lock().unwrap();
-        *now = now.plus(Duration::from_secs(minutes * 60));
+        self.clock.advance(Duration::from_secs(minutes * 60));
     }
 
     /// The app of `env` answers `status` from now on.

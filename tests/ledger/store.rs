@@ -13,7 +13,7 @@ use slipway::release::{self, Created, ReleaseError, ReleaseInfo};
 use slipway::store::Store;
 
 use crate::moto::{Moto, block_on};
-use crate::support::tempdir;
+use crate::support::{TestClock, tempdir};
 
 /// An S3 store in a new bucket on `moto`.
 async fn s3_store(moto: &Moto, bucket: &str) -> Store {
@@ -191,8 +191,10 @@ fn a_held_lock_refuses_a_second_run_naming_its_holder_until_it_is_given_back() {
 fn a_killed_holders_lock_is_refused_until_it_expires_then_taken_over_once() {
     on_both_stores(|store| {
         Box::pin(async move {
-            // A holder on another machine that was killed: only the expiry frees its lock.
-            let now = SystemClock.now();
+            // A holder on another machine that was killed: only the expiry frees its lock. The clock is the
+            // test's: the expiry passes when the test moves it, not after a sleep that races the machine's load.
+            let clock = Arc::new(TestClock::starting_now());
+            let now = clock.now();
             let dead = lock_info("dev", "dead", "another-runner", now, Duration::from_millis(1500));
             let json = serde_json::to_vec_pretty(&dead).unwrap();
             assert!(store.put_new("locks/dev.json", json).await.unwrap());
@@ -200,21 +202,21 @@ fn a_killed_holders_lock_is_refused_until_it_expires_then_taken_over_once() {
             let mut try_now = lock_info("dev", "early", &here, now, Duration::from_secs(3600));
             try_now.pid = std::process::id();
             assert!(matches!(
-                lock::acquire(&store, try_now, Duration::ZERO, Duration::from_millis(10), &SystemClock).await,
+                lock::acquire(&store, try_now, Duration::ZERO, Duration::from_millis(10), &*clock).await,
                 Err(LockError::Held { .. })
             ));
-            tokio::time::sleep(Duration::from_millis(1600)).await;
+            clock.advance(Duration::from_millis(1500));
             // Two runs at the same moment, each on a thread of its own: exactly one takes it over.
             let store = Arc::new(store);
             let contenders: Vec<_> = ["a", "b"]
                 .into_iter()
                 .map(|run| {
-                    let store = store.clone();
-                    let mut info = lock_info("dev", run, &here, SystemClock.now(), Duration::from_secs(3600));
+                    let (store, clock) = (store.clone(), clock.clone());
+                    let mut info = lock_info("dev", run, &here, clock.now(), Duration::from_secs(3600));
                     // Both contenders run (in this process): neither lock is stale.
                     info.pid = std::process::id();
                     std::thread::spawn(move || {
-                        block_on(lock::acquire(&store, info, Duration::ZERO, Duration::from_millis(10), &SystemClock))
+                        block_on(lock::acquire(&store, info, Duration::ZERO, Duration::from_millis(10), &*clock))
                     })
                 })
                 .collect();

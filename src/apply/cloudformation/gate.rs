@@ -59,6 +59,17 @@ impl Deploy<'_> {
         StackDiff { name: sp.short.clone(), change, template: diff_templates(&old, &parse(&sp.template)) }
     }
 
+    /// Whether the change of `sp`, shown as `diff`, needs approval: under `any-change` a change of the
+    /// parameters alone counts too (a new release's `Release` changes what a function runs).
+    fn needs_approval(&self, sp: &StackPlan, diff: &StackDiff) -> bool {
+        let parameters_change = || {
+            let previous = self.previous[&sp.short].state.as_ref().map(|s| &s.parameters);
+            previous.is_some_and(|p| *p != sp.parameters)
+        };
+        self.opts.approval.needs_approval(&diff.template)
+            || (self.opts.approval == ApprovalMode::AnyChange && parameters_change())
+    }
+
     /// Before anything changes: when changes need approval and nobody can be asked, the reason to refuse
     /// the whole deploy, with every such stack's diff reported.
     pub(super) fn refuse_unapprovable(&self) -> Option<String> {
@@ -68,7 +79,7 @@ impl Deploy<'_> {
         let mut gated = Vec::new();
         for sp in &self.plan.stacks {
             let diff = self.stack_diff(sp);
-            if self.opts.approval.needs_approval(&diff.template) {
+            if self.needs_approval(sp, &diff) {
                 self.reporter.borrow_mut().report(super::Report::Changes { stack: &sp.name, diff: &diff });
                 gated.push(sp.name.clone());
             }
@@ -89,11 +100,12 @@ impl Deploy<'_> {
         ))
     }
 
-    /// `Some(why)` when the change of `stack`, shown as `diff`, needs an approval it did not get.
-    pub(super) fn gate(&self, stack: &str, diff: &StackDiff) -> Option<String> {
-        if self.opts.yes || !self.opts.approval.needs_approval(&diff.template) {
+    /// `Some(why)` when the change of `sp`, shown as `diff`, needs an approval it did not get.
+    pub(super) fn gate(&self, sp: &StackPlan, diff: &StackDiff) -> Option<String> {
+        if self.opts.yes || !self.needs_approval(sp, diff) {
             return None;
         }
+        let stack = &sp.name;
         let what = self.opts.approval.what();
         if !self.opts.interactive {
             return Some(format!(

@@ -16,7 +16,7 @@ use crate::synth::{Artifacts, TAG_ENVIRONMENT, TAG_PROJECT};
 pub struct StackPlan {
     /// The short name (`app`).
     pub short: String,
-    /// The CloudFormation stack name (`webapp-prod-app`).
+    /// The CloudFormation stack name (`shop-prod-app`).
     pub name: String,
     /// The template body, as synthesized.
     pub template: String,

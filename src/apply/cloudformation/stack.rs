@@ -82,7 +82,7 @@ impl Deploy<'_> {
         let mut diff = self.stack_diff(sp);
         diff.template.apply_verdicts(&Verdicts::of(&change_set.changes));
         self.reporter.borrow_mut().report(Report::Changes { stack: name, diff: &diff });
-        if let Some(why) = self.gate(name, &diff) {
+        if let Some(why) = self.gate(sp, &diff) {
             let _ = self.cloud.delete_change_set(name, &change_set.id).await;
             if create {
                 let _ = self.delete_and_wait(name).await;

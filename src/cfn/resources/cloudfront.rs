@@ -25,7 +25,7 @@ pub fn origin_access_control(name: Expr) -> Resource {
 /// CloudFront reads certificates from).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CustomDomain {
-    /// The host names the distribution answers for (`www.webapp.example`).
+    /// The host names the distribution answers for (`www.shop.example`).
     pub aliases: Vec<String>,
     /// The certificate's ARN.
     pub certificate_arn: Expr,

@@ -1,0 +1,153 @@
+//! The reference `dev` environment on a second, independent CloudFormation implementation: LocalStack
+//! (tests/localstack/), through the real `slipway` binary as CI runs it. What one emulator hides, the other
+//! may not: LocalStack evaluates templates with an engine of its own, keeps resources in its own service
+//! models, reports progress through events and `*_IN_PROGRESS` states, and refuses a function whose code is
+//! not in its bucket.
+//!
+//! Two test doubles, as on moto (tests/README.md): the fault proxy reports the URL of an HTTP server on
+//! loopback as the app's `ApiUrl` (LocalStack's `AWS::ApiGatewayV2::Api` is a placeholder whose endpoint is
+//! `unknown`), and it publishes the backend's code to the artifacts bucket just before the app stack's change
+//! set runs, as a CI step does today (slipway does not publish the function's code yet: issue 22).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::deploy::reference::{Api, stacks};
+use crate::faults::Faults;
+use crate::localstack::LocalStack;
+use crate::moto::block_on;
+use crate::support::{Run, tempdir};
+
+/// The reference `dev` environment's account.
+const DEV: &str = "111111111111";
+
+/// `slipway ARGS…` in `dir`, against `endpoint` as account `DEV`, with the store in `store`.
+fn slipway(ls: &LocalStack, endpoint: &str, dir: &std::path::Path, store: &std::path::Path, args: &[&str]) -> Run {
+    let mut cmd = crate::support::engine();
+    cmd.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") || key == "GITHUB_SHA" {
+            cmd.env_remove(key);
+        }
+    }
+    for (key, value) in ls.env(DEV, store) {
+        cmd.env(key, value);
+    }
+    cmd.env("AWS_ENDPOINT_URL", endpoint).env("GITHUB_REF", "refs/heads/main");
+    let out = cmd.output().expect("the slipway binary runs");
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// A stack as LocalStack holds it: status, when it was last changed (a stack made by a change set has that
+/// time too), tags, parameters.
+#[derive(Debug, PartialEq)]
+struct Held {
+    status: String,
+    last_updated: Option<String>,
+    tags: BTreeMap<String, String>,
+    parameters: BTreeMap<String, String>,
+}
+
+fn stacks_in(ls: &LocalStack) -> BTreeMap<String, Held> {
+    let client = ls.client(DEV);
+    block_on(async {
+        let out = client.describe_stacks().send().await.unwrap();
+        let pairs = |k: Option<&str>, v: Option<&str>| (k.unwrap().to_string(), v.unwrap_or_default().to_string());
+        out.stacks()
+            .iter()
+            .map(|s| {
+                let held = Held {
+                    status: s.stack_status().unwrap().as_str().to_string(),
+                    last_updated: s.last_updated_time().map(|t| t.to_string()),
+                    tags: s.tags().iter().map(|t| pairs(t.key(), t.value())).collect(),
+                    parameters: s.parameters().iter().map(|p| pairs(p.parameter_key(), p.parameter_value())).collect(),
+                };
+                (s.stack_name().unwrap().to_string(), held)
+            })
+            .collect()
+    })
+}
+
+fn exports_in(ls: &LocalStack) -> BTreeMap<String, String> {
+    let client = ls.client(DEV);
+    block_on(async {
+        let out = client.list_exports().send().await.unwrap();
+        out.exports().iter().map(|e| (e.name().unwrap().to_string(), e.value().unwrap().to_string())).collect()
+    })
+}
+
+/// Puts `backend/RELEASE.zip` (an empty archive: nothing invokes the function) into the bucket the
+/// deploy-role stack exports, as the CI step that publishes the function's code would.
+fn publish_backend_code(ls: &'static LocalStack, release: &'static str) -> impl FnOnce() + Send + 'static {
+    move || {
+        let bucket = exports_in(ls)
+            .remove("webapp-dev-deploy-role-ArtifactsBucketName")
+            .expect("the deploy-role stack exports its artifacts bucket before the app stack runs");
+        let empty_zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+        block_on(async {
+            ls.s3(DEV)
+                .put_object()
+                .bucket(bucket)
+                .key(format!("backend/{release}.zip"))
+                .body(empty_zip.into())
+                .send()
+                .await
+                .unwrap()
+        });
+    }
+}
+
+#[test]
+fn dev_deploys_on_localstack_then_again_with_nothing_to_do_and_diffs_clean() {
+    let ls = LocalStack::shared();
+    let faults = Faults::start(&ls.endpoint);
+    let api = Api::start(200);
+    faults.output("webapp-dev-app", "ApiUrl", &api.url);
+    faults.before("ExecuteChangeSet", "webapp-dev-app", publish_backend_code(ls, "r1"));
+    let (dir, store) = (tempdir(), tempdir());
+    let deploy = ["deploy", "--env", "dev", "--release", "r1", "--yes", "--commit", "abc123"];
+    let deploy = [&deploy[..], &["--progress", "events", "--poll-ms", "50"]].concat();
+
+    let first = slipway(ls, &faults.endpoint, dir.path(), store.path(), &deploy);
+    let log = || format!("{}\n{}\n--- localstack\n{}", first.stdout, first.stderr, ls.log());
+    assert_eq!(first.status, 0, "{}", log());
+    let all = stacks();
+    let created: Vec<String> = all.iter().map(|s| format!("{s}: created")).collect();
+    let lines: Vec<&str> = first.stdout.lines().collect();
+    assert_eq!(lines, [created, vec!["deployed: dev is on release r1".into()]].concat(), "{}", log());
+    assert!(first.stderr.contains("smoke check `api-health` passed (200)"), "{}", log());
+    // LocalStack reports each resource's progress as CloudFormation does, which moto never does.
+    assert!(first.stderr.contains("CREATE_IN_PROGRESS Backend (AWS::Lambda::Function)"), "{}", log());
+
+    let held = stacks_in(ls);
+    assert_eq!(held.keys().map(String::as_str).collect::<BTreeSet<_>>(), all.iter().map(String::as_str).collect());
+    for (name, stack) in &held {
+        assert_eq!(stack.status, "CREATE_COMPLETE", "{name}");
+        assert_eq!(
+            stack.tags.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["slipway:environment", "slipway:project"]
+        );
+    }
+    assert_eq!(held["webapp-dev-app"].parameters, BTreeMap::from([("Release".into(), "r1".into())]));
+    let exports = exports_in(ls);
+    assert!(exports["webapp-dev-network-VpcId"].starts_with("vpc-"), "{exports:#?}");
+    // Fn::Cidr (patched in) carved the private subnets out of the VPC's block.
+    assert_eq!(exports["webapp-dev-network-PrivateSubnetIds"].matches("subnet-").count(), 2, "{exports:#?}");
+
+    let executed = faults.calls("ExecuteChangeSet");
+    assert_eq!(executed, all.len());
+    let again = slipway(ls, &faults.endpoint, dir.path(), store.path(), &deploy);
+    assert_eq!(again.status, 0, "{}\n{}", again.stdout, again.stderr);
+    let unchanged: Vec<String> = all.iter().map(|s| format!("{s}: unchanged")).collect();
+    let lines: Vec<&str> = again.stdout.lines().collect();
+    assert_eq!(lines, [unchanged, vec!["deployed: dev is on release r1".into()]].concat());
+    assert_eq!(faults.calls("ExecuteChangeSet"), executed, "no stack was updated");
+    assert_eq!(stacks_in(ls), held, "LocalStack holds what it held, no stack updated");
+
+    let diff = ["diff", "--against", "deployed", "--env", "dev", "--exit-code"];
+    let run = slipway(ls, &ls.endpoint, dir.path(), store.path(), &diff);
+    assert_eq!((run.status, run.stdout.as_str()), (0, "no differences (dev)\n"), "{}", run.stderr);
+}

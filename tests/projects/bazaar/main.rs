@@ -1,0 +1,74 @@
+//! A team's web app of four services under docker-compose, as its own repository would define it (only
+//! slipway's public API): `web` (the pages), `api` (behind them), PostgreSQL and an object store, with a
+//! feature demo for every branch `feature-demo/<name>`, brought up on a demo server.
+//!
+//! The images are the team's (`ghcr.io/acme/bazaar`, tagged with the release); where they cannot be pulled
+//! (slipway's tests, whose Docker engine has only images built on the machine), `BAZAAR_IMAGE`,
+//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE` and `BAZAAR_DEMO_HOST` name the ones to run and the server
+//! to run them on. Both web services are served by
+//! one image: a shell that writes `<env> <service> <release>` to `/` and `ok` to `/health`, and serves them.
+
+use slipway::model::{
+    BackingService, ComposeHost, CustomBacking, Definitions, Environment, HealthCheck, Link, Project, Repository,
+    Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
+};
+
+fn main() -> std::process::ExitCode {
+    slipway::app::main(project())
+}
+
+fn var(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+fn project() -> Definitions {
+    Project::new("bazaar", Repository::new("acme", "bazaar"))
+        .service(web_service("api").link(Link::backing("db")).link(Link::backing("files")).local_port(8081))
+        .service(web_service("web").link(Link::url("api", "API_URL")).local_port(8080))
+        .backing(BackingService::postgres("db").image(var("BAZAAR_POSTGRES_IMAGE", "postgres:16-alpine")))
+        .backing(files())
+        .environment(
+            Environment::new("dev", Tier::Development)
+                .compose(ComposeHost::Local)
+                .deploys_from(["main"])
+                .trigger(Trigger::Push),
+        )
+        .demos_from(demo)
+}
+
+/// A service of the app's image, serving on 8080 and checked at `/health` every second.
+fn web_service(name: &str) -> Service {
+    Service::web(name, 8080)
+        .docker()
+        .image(var("BAZAAR_IMAGE", "ghcr.io/acme/bazaar"))
+        .command(format!(
+            "set -e; mkdir -p /tmp/www; echo \"$APP_ENV {name} $RELEASE\" > /tmp/www/index.html; \
+             echo ok > /tmp/www/health; trap 'exit 0' TERM; httpd -f -p \"$PORT\" -h /tmp/www & wait"
+        ))
+        .health(HealthCheck { start_timeout_seconds: 10, interval_seconds: 1, ..HealthCheck::http("/health") })
+}
+
+/// The object store: an S3-compatible server the api reaches at `FILES_ENDPOINT`.
+fn files() -> BackingService {
+    let custom = CustomBacking {
+        port: 9000,
+        command: Some(["httpd", "-f", "-p", "9000", "-h", "/data"].map(str::to_string).to_vec()),
+        health: Some("nc -w 1 127.0.0.1 9000 < /dev/null".into()),
+        data_path: Some("/data".into()),
+        connection: [("ENDPOINT".to_string(), "http://${HOST}:${PORT}".to_string())].into(),
+        ..CustomBacking::default()
+    };
+    BackingService::custom("files", var("BAZAAR_FILES_IMAGE", "ghcr.io/acme/bazaar-files:1"), custom)
+        .described("the object store the api keeps uploads in")
+}
+
+/// The feature demo `name`: on the demo server, left as it is when it does not come up.
+fn demo(name: &str) -> Environment {
+    Environment::new(name, Tier::Demo)
+        .compose(ComposeHost::Server(var("BAZAAR_DEMO_HOST", "demo.bazaar.example")))
+        .deploys_from([format!("feature-demo/{name}").as_str()])
+        .trigger(Trigger::Push)
+        .rollback(Rollback::Leave)
+        .smoke(SmokeCheck::get("web", SmokeUrl::service("web"), "/"))
+        .smoke(SmokeCheck::get("api", SmokeUrl::service("api"), "/health"))
+}
