@@ -5,4 +5,4 @@
 
 mod check;
 mod policy;
-mod walk;
+pub(crate) mod walk;

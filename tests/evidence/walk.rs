@@ -49,8 +49,8 @@ fn flow() -> slipway::model::Definitions {
         .into()
 }
 
-/// SDK clients acting in `account` of the moto at `endpoint`, through its deploy role.
-fn clients(endpoint: &str, account: &str) -> (aws_sdk_cloudformation::Client, aws_sdk_cloudwatch::Client) {
+/// SDK clients acting through `role` (an account's deploy role) at the moto at `endpoint`.
+pub(crate) fn clients(endpoint: &str, role: &str) -> (aws_sdk_cloudformation::Client, aws_sdk_cloudwatch::Client) {
     crate::moto::block_on(async {
         let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .http_client(slipway::cloud::https_client())
@@ -61,7 +61,7 @@ fn clients(endpoint: &str, account: &str) -> (aws_sdk_cloudformation::Client, aw
             .await;
         let assumed = aws_sdk_sts::Client::new(&base)
             .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/slipway-deploy"))
+            .role_arn(role)
             .role_session_name("test")
             .send()
             .await
@@ -77,7 +77,7 @@ fn clients(endpoint: &str, account: &str) -> (aws_sdk_cloudformation::Client, aw
     })
 }
 
-fn release_of(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> (String, String) {
+pub(crate) fn release_of(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> (String, String) {
     crate::moto::block_on(async {
         let out = cfn.describe_stacks().stack_name(stack).send().await.unwrap();
         let s = &out.stacks()[0];
@@ -99,7 +99,7 @@ fn an_alarm_during_the_bake_rolls_every_stack_back_and_the_release_never_soaks()
     w.set_clock(Timestamp::parse("2026-03-24T09:00:00Z").unwrap());
 
     // The alarm the watch stack makes (moto records the resource but makes no alarm in CloudWatch).
-    let (cfn, cw) = clients(w.endpoint(), "111111111111");
+    let (cfn, cw) = clients(w.endpoint(), "arn:aws:iam::111111111111:role/slipway-deploy");
     crate::moto::block_on(async {
         cw.put_metric_alarm()
             .alarm_name("dev-errors")

@@ -168,11 +168,11 @@ fn windows_alarms_and_soak_are_drawn_and_read_back() {
     assert_eq!(slipway::cli::run_with(&project, ["slipway", "envs"], &ui), std::process::ExitCode::SUCCESS);
     assert!(
         captured.out().ends_with(
-            "  soak          1440 min in dev\n  windows       allow weekdays 09:00-16:00 Europe/Berlin; deny 2026-12-20 \
+            "  soak          1d 0h in dev\n  windows       allow weekdays 09:00-16:00 Europe/Berlin; deny 2026-12-20 \
              to 2027-01-04 Europe/Berlin\n"
         ),
         "{}",
         captured.out()
     );
-    assert!(captured.out().contains("  alarms        alarm `dev-errors`; bake 600 s\n"), "{}", captured.out());
+    assert!(captured.out().contains("  alarms        alarm `dev-errors`; bake 10m\n"), "{}", captured.out());
 }

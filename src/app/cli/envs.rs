@@ -1,5 +1,7 @@
 //! `slipway envs`: the environments, as a deployment-flow document would list them.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use super::{CliError, Exit, ListFormat, Streams, checked};
@@ -24,9 +26,9 @@ struct Row {
     trigger: String,
     promoted_from: Vec<String>,
     approvals: Approvals,
-    /// Minutes a release soaks in each environment it is promoted from.
+    /// Seconds a release soaks in each environment it is promoted from.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    soak_minutes: std::collections::BTreeMap<String, u64>,
+    soak_seconds: std::collections::BTreeMap<String, u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     windows: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -64,7 +66,7 @@ fn row(env: &Environment) -> Row {
             approvers: a.approvers().into_iter().map(String::from).collect(),
             wait_minutes: a.wait.as_secs() / 60,
         },
-        soak_minutes: env.soak.iter().map(|(from, d)| (from.clone(), d.as_secs() / 60)).collect(),
+        soak_seconds: env.soak.iter().map(|(from, d)| (from.clone(), d.as_secs())).collect(),
         windows: env.windows.iter().map(ToString::to_string).collect(),
         alarms: env.evidence.alarms.iter().map(ToString::to_string).collect(),
         bake_seconds: env.evidence.bake.as_secs(),
@@ -114,11 +116,19 @@ pub fn run(d: &Definitions, args: &EnvsArgs, io: &mut Streams) -> Result<Exit, C
                     writeln!(out, "  {label:<14}{value}")?;
                 }
                 // Shown only where the definitions set them.
-                let soak: Vec<String> = r.soak_minutes.iter().map(|(from, m)| format!("{m} min in {from}")).collect();
+                let soak: Vec<String> = r
+                    .soak_seconds
+                    .iter()
+                    .map(|(from, s)| format!("{} in {from}", crate::clock::human(Duration::from_secs(*s))))
+                    .collect();
                 let alarms = if r.alarms.is_empty() {
                     Vec::new()
                 } else {
-                    vec![format!("{}; bake {} s", r.alarms.join(", "), r.bake_seconds)]
+                    vec![format!(
+                        "{}; bake {}",
+                        r.alarms.join(", "),
+                        crate::clock::human(Duration::from_secs(r.bake_seconds))
+                    )]
                 };
                 for (label, values) in [("soak", soak), ("windows", r.windows.clone()), ("alarms", alarms)] {
                     if !values.is_empty() {
