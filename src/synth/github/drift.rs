@@ -5,7 +5,9 @@
 //! run fails only when an environment could not be checked.
 //!
 //! One job: it reads (the diff roles, `id-token: write`) and writes issues (`issues: write`), and nothing
-//! else; the scripts are `templates/github/drift-*.sh`, values reach them only through `env:`.
+//! else; the scripts are `templates/github/drift-*.sh`, values reach them only through `env:`. The issues
+//! are kept with GitHub's REST API (`GITHUB_API_URL`, `GITHUB_REPOSITORY`, the job's token) through curl
+//! and jq, which every GitHub-hosted runner has.
 
 use std::collections::BTreeMap;
 
@@ -30,7 +32,6 @@ pub(super) fn drift(project: &Project) -> Option<Workflow> {
     check.env = BTreeMap::from([
         ("SLIPWAY".to_string(), SLIPWAY.to_string()),
         ("GH_TOKEN".to_string(), "${{ github.token }}".to_string()),
-        ("GH_REPO".to_string(), "${{ github.repository }}".to_string()),
     ]);
     check.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
     for env in &on_aws {
