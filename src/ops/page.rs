@@ -167,7 +167,8 @@ pub struct Held {
     pub rule: String,
     /// The policy's message.
     pub message: String,
-    /// When it stops refusing by itself (the wait's end, a freeze's `until`), if it does.
+    /// When it stops refusing by itself (the wait's or a soak's end, a freeze's `until`, a window's next
+    /// opening), if it does.
     pub until: Option<Timestamp>,
 }
 

@@ -222,6 +222,19 @@ fn an_alarm_during_the_bake_rolls_every_stack_back_and_the_release_never_soaks()
     let early = w.promote("r1", "dev", "staging", "ci", &["amara"]).unwrap_err();
     assert_eq!(early.len(), 2, "{early:#?}");
     assert!(early[0].starts_with("[soak]") && early[0].contains(", so it may go at 2026-03-24T10:00:"), "{}", early[0]);
+    // The status page says when each gate lifts: the soak an hour after r1 reached dev again, the window
+    // at midnight in Berlin.
+    let now = w.clock.now();
+    let actor = ledger::Actor { name: "viewer".into(), ci_run: None };
+    let cx = slipway::ops::Context { project: &w.project, store: &w.store, actor: &actor, clock: &w.clock };
+    let envs: Vec<&Environment> = w.project.environments.iter().collect();
+    let page = w.rt.block_on(slipway::ops::page::page(&cx, &envs, None, &Default::default())).unwrap();
+    let waiting = page.waiting.iter().find(|x| x.to == "staging" && x.release == "r1").expect("r1 waits at staging");
+    let until = |rule: &str| waiting.gates.iter().find(|g| g.rule == rule).map(|g| g.until);
+    let dev = w.rt.block_on(ledger::records(&w.store, "dev")).unwrap();
+    let reached = ledger::EnvState::of(&dev, now).reached("r1").unwrap().at;
+    assert_eq!(until("soak"), Some(Some(reached.plus(Duration::from_secs(3600)))), "{waiting:#?}");
+    assert_eq!(until("window"), Some(Some(Timestamp::parse("2026-03-24T23:00:00Z").unwrap())), "{waiting:#?}");
     w.advance(61);
     // Soaked; but staging takes nothing on 2026-03-24 (Berlin time), until midnight there.
     let denied = w.promote("r1", "dev", "staging", "ci", &["amara"]).unwrap_err();
