@@ -21,6 +21,7 @@ mod demo;
 mod deploy;
 mod diff;
 mod docker;
+mod evidence;
 mod github;
 mod judges;
 mod layers;

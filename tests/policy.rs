@@ -94,6 +94,7 @@ fn promote_to_prod(staging_records: &[Record], by: &[&str], now: u64, frozen: bo
         actor: "ana",
         approvals: &given,
         now: t(now),
+        break_window: false,
     })
 }
 
@@ -168,6 +169,7 @@ fn the_authors_approval_does_not_count_even_when_someone_else_promotes() {
         actor: "ines",
         approvals: &given,
         now: t(45),
+        break_window: false,
     });
     assert_eq!(rules(&v), [Rule::Approvals]);
     assert!(messages(&v)[0].ends_with("not counted: mateo is the release's author"), "{:?}", messages(&v));
@@ -212,6 +214,7 @@ fn a_frozen_target_refuses_deploys_and_promotions_and_a_rollback_may_break_it() 
             actor: "ines",
             approvals: &given,
             now: t(45),
+            break_window: false,
         })
     };
     assert_eq!(rules(&ask(false)), [Rule::Freeze]);
@@ -241,6 +244,7 @@ fn a_path_not_in_the_graph_and_a_direct_deploy_of_a_promoted_environment_are_ref
         actor: "ana",
         approvals: &given,
         now: t(45),
+        break_window: false,
     });
     assert_eq!(messages(&skip), ["[path] `prod` is not promoted from `dev`: it is promoted from staging"]);
     let direct = decide(&Request {
@@ -252,6 +256,7 @@ fn a_path_not_in_the_graph_and_a_direct_deploy_of_a_promoted_environment_are_ref
         actor: "ana",
         approvals: &given,
         now: t(45),
+        break_window: false,
     });
     assert_eq!(
         messages(&direct),
@@ -268,6 +273,7 @@ fn a_path_not_in_the_graph_and_a_direct_deploy_of_a_promoted_environment_are_ref
         actor: "ana",
         approvals: &[],
         now: t(45),
+        break_window: false,
     });
     assert!(dev_deploy.allowed(), "{:?}", dev_deploy.refusals);
 }
@@ -287,6 +293,7 @@ fn a_release_made_on_a_ref_the_target_does_not_deploy_from_is_refused() {
             actor: "ana",
             approvals: &[],
             now: t(0),
+            break_window: false,
         })
     };
     assert!(ask(Some("refs/heads/release/v1.2")).allowed());
@@ -317,6 +324,7 @@ fn a_release_made_on_a_ref_the_target_does_not_deploy_from_is_refused() {
         actor: "ana",
         approvals: &[],
         now: t(0),
+        break_window: false,
     });
     assert!(v.allowed(), "{:?}", v.refusals);
 }
@@ -370,6 +378,7 @@ fn a_rolled_back_environment_is_held_against_automatic_deploys_until_unhold_or_a
             actor: "ana",
             approvals: &[],
             now: t(10),
+            break_window: false,
         })
     };
     let ask = |records: &[Record]| ask_of(&dev, records);
@@ -458,6 +467,7 @@ fn a_rollback_brings_back_only_what_ran_there_healthy() {
             actor: "ana",
             approvals: &approvals(&["priya", "mateo"]),
             now: t(10),
+            break_window: false,
         })
     };
     assert!(ask("r1").allowed());
@@ -503,6 +513,7 @@ fn optional_approvals_are_counted_when_given_and_required_of_nobody() {
             actor: "bo",
             approvals: &given,
             now: t(5),
+            break_window: false,
         })
     };
     let none = decide_with(&[]);

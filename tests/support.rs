@@ -121,6 +121,11 @@ impl TestClock {
         TestClock(std::sync::Mutex::new(slipway::clock::SystemClock.now()))
     }
 
+    /// Sets the clock to `at`.
+    pub fn set(&self, at: slipway::clock::Timestamp) {
+        *self.0.lock().unwrap() = at;
+    }
+
     /// Moves the clock on by `by`.
     pub fn advance(&self, by: std::time::Duration) {
         let mut now = self.0.lock().unwrap();

@@ -11,7 +11,7 @@ pub enum Exit {
     Success,
     /// The input was refused, and nothing was changed.
     Refused,
-    /// `diff --exit-code` found differences.
+    /// `diff --exit-code` found differences, or `status --exit-code` drift.
     Differs,
     /// A cloud API failed or could not be reached, and nothing was changed.
     CloudFailed,
@@ -57,7 +57,7 @@ impl Exit {
         match self {
             Exit::Success => "success",
             Exit::Refused => "refused, and nothing was changed: bad input, a deploy's gate, the policy, a held lock",
-            Exit::Differs => "`diff --exit-code`: the artifacts differ",
+            Exit::Differs => "`diff --exit-code`: the artifacts differ; `status --exit-code`: a stack drifted",
             Exit::CloudFailed => "a cloud API failed, or AWS could not be reached; nothing was changed",
             Exit::RolledBack => "a deploy failed and every stack it changed is back where it was",
             Exit::RollbackIncomplete => {

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::progress::{Progress, Prompt};
-use super::run_args::{ApplyArgs, ApprovalArgs, TargetKind};
+use super::run_args::{ApplyArgs, ApprovalArgs, TargetKind, WindowArgs};
 use super::{CliError, Exit, Session};
 use crate::apply::cloudformation::{Ending, InFlight, summary};
 use crate::ledger::RunKind;
@@ -26,8 +26,12 @@ pub struct DeployArgs {
     #[arg(long = "env", value_name = "NAME")]
     env: String,
     /// The release to deploy (a tag or build number); passed as the `Release` parameter.
-    #[arg(long, value_name = "ID")]
-    release: String,
+    #[arg(long, value_name = "ID", required_unless_present = "revert_drift")]
+    release: Option<String>,
+    /// Deploy again the release the ledger says runs in the environment, putting back every stack that
+    /// drifted from it (what `slipway status --exit-code` found).
+    #[arg(long, conflicts_with_all = ["release", "from"])]
+    revert_drift: bool,
     /// When the release does not exist yet, make it from this `slipway synth --out` directory (each file
     /// checked against its manifest.json) instead of the working tree; when it exists, it must hold the
     /// same artifacts.
@@ -45,6 +49,8 @@ pub struct DeployArgs {
     #[command(flatten)]
     approvals: ApprovalArgs,
     #[command(flatten)]
+    window: WindowArgs,
+    #[command(flatten)]
     pub(super) apply: ApplyArgs,
 }
 
@@ -55,8 +61,23 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
     }
     let cx = s.context()?;
     let approvals = args.approvals.collect(s, &env.name)?;
+    let (break_window, mut reason) = args.window.resolve()?;
+    let id = match &args.release {
+        Some(id) => id.clone(),
+        None => {
+            let running = s.block_on(crate::ops::drift::running(&cx, env))?;
+            writeln!(
+                s.err(),
+                "reverting drift: deploying release {running} again, which the ledger says runs in {}",
+                env.name
+            )?;
+            let why = format!("revert drift: release {running} deployed again over what was changed outside slipway");
+            reason = Some(reason.map_or(why.clone(), |r| format!("{why}; {r}")));
+            running
+        }
+    };
     let new = NewRelease {
-        id: &args.release,
+        id: &id,
         commit: s.commit(args.commit.as_deref()),
         git_ref: s.git_ref(args.git_ref.as_deref()),
         from: match args.from.as_deref() {
@@ -68,27 +89,37 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
     };
     // The policy first, from the ledger alone: a refusal it can give needs no credentials for the
     // environment's account, and none is given after anything was written.
-    let existing = s.block_on(crate::release::read_info(cx.store, &args.release))?;
+    let existing = s.block_on(crate::release::read_info(cx.store, &id))?;
     let info = existing.clone().unwrap_or_else(|| new.info(&cx));
-    let decision = s.block_on(crate::ops::deploy::decide(&cx, env, &info, RunKind::Deploy, None, &approvals, false))?;
+    let decision = s.block_on(crate::ops::deploy::decide(
+        &cx,
+        env,
+        &info,
+        RunKind::Deploy,
+        None,
+        &approvals,
+        false,
+        break_window,
+    ))?;
     crate::ops::deploy::allowed(decision)?;
     let connected = connect(s, env, &args.apply)?;
     if args.from.is_some() || existing.is_none() {
         let created = s.block_on(crate::ops::release::create(&cx, &new))?;
         if created == Created::New {
             let source = args.from.as_ref().map_or("the working tree".to_string(), |d| format!("`{}`", d.display()));
-            writeln!(s.err(), "release {} did not exist: created it from {source}", args.release)?;
+            writeln!(s.err(), "release {id} did not exist: created it from {source}")?;
         }
     }
-    let release = s.block_on(crate::release::read(cx.store, &args.release))?;
+    let release = s.block_on(crate::release::read(cx.store, &id))?;
     let request = Request {
         env,
         release: &release,
         kind: RunKind::Deploy,
         from: None,
         approvals,
-        reason: None,
+        reason,
         break_freeze: false,
+        break_window,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
     };

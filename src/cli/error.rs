@@ -211,7 +211,7 @@ impl From<OpsError> for CliError {
                     _ => err,
                 }
             }
-            OpsError::Verify(_) | OpsError::Freeze(_) => CliError::user(e.to_string()),
+            OpsError::Verify(_) | OpsError::Freeze(_) | OpsError::Drift(_) => CliError::user(e.to_string()),
             OpsError::NothingBefore { ref env, .. } => {
                 let hint = format!("`slipway history --env {env}` lists what ran there");
                 CliError::user(e.to_string()).hint(hint)

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::deploy::apply_release;
-use super::run_args::{ApplyArgs, ApprovalArgs};
+use super::run_args::{ApplyArgs, ApprovalArgs, WindowArgs};
 use super::{CliError, Exit, Session};
 use crate::ledger::RunKind;
 use crate::ops::deploy::Request;
@@ -32,6 +32,8 @@ pub struct PromoteArgs {
     #[command(flatten)]
     approvals: ApprovalArgs,
     #[command(flatten)]
+    window: WindowArgs,
+    #[command(flatten)]
     pub(super) apply: ApplyArgs,
 }
 
@@ -47,6 +49,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         None => s.block_on(crate::ops::promote::source(&cx, &target.name, &args.release))?,
     };
     let approvals = args.approvals.collect(s, &target.name)?;
+    let (break_window, reason) = args.window.resolve()?;
     let decision = s.block_on(crate::ops::deploy::decide(
         &cx,
         target,
@@ -55,6 +58,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         Some(&from),
         &approvals,
         false,
+        break_window,
     ))?;
     if args.dry_run {
         return print_decision(
@@ -71,8 +75,9 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         kind: RunKind::Promote,
         from: Some(from),
         approvals,
-        reason: None,
+        reason,
         break_freeze: false,
+        break_window,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
     };

@@ -56,6 +56,7 @@ pub fn run(s: &Session, args: &RollbackArgs) -> Result<Exit, CliError> {
         None,
         &approvals,
         args.break_freeze,
+        false,
     ))?;
     if args.dry_run {
         return print_decision(s, &decision, &format!("roll {} back to release {to}", env.name));
@@ -70,6 +71,7 @@ pub fn run(s: &Session, args: &RollbackArgs) -> Result<Exit, CliError> {
         approvals,
         reason: Some(args.reason.clone()),
         break_freeze: args.break_freeze,
+        break_window: false,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
     };

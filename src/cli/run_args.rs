@@ -127,6 +127,10 @@ pub struct ApplyArgs {
     /// there, so it cannot be promoted from there until `slipway verify` runs them).
     #[arg(long)]
     no_smoke: bool,
+    /// Skip watching the environment's alarms for its bake time after the smoke checks (recorded as
+    /// skipped: like --no-smoke, the release does not count as healthy there).
+    #[arg(long)]
+    no_bake: bool,
     /// Apply only these of the environment's targets (repeatable; default: every target it has). A
     /// cloud.gov target needs CF_API and CF_USERNAME + CF_PASSWORD (a cloud.gov service account) or CF_TOKEN.
     #[arg(long = "target", value_enum, value_name = "KIND")]
@@ -162,6 +166,7 @@ impl RunArgs {
             poll: self.poll(),
             artifacts_bucket: None,
             smoke: true,
+            bake: true,
         }
     }
 
@@ -187,7 +192,32 @@ impl ApplyArgs {
             skip_resources: self.skip_resources.clone(),
             artifacts_bucket: self.artifacts_bucket.clone(),
             smoke: !self.no_smoke,
+            bake: !self.no_bake,
             ..self.run.options()
+        }
+    }
+}
+
+/// Passing a closed deploy window: shared by deploy and promote.
+#[derive(Debug, Default, clap::Args)]
+pub struct WindowArgs {
+    /// Deploy or promote although the target's windows are closed now; needs --reason and passes only
+    /// with the approvals a promotion into the target needs. Recorded in the ledger.
+    #[arg(long, requires = "reason")]
+    pub break_window: bool,
+    /// Why the window is broken (recorded).
+    #[arg(long, value_name = "TEXT", requires = "break_window")]
+    pub reason: Option<String>,
+}
+
+impl WindowArgs {
+    /// Whether to break a closed window, and the reason to record; refuses an empty reason.
+    pub fn resolve(&self) -> Result<(bool, Option<String>), CliError> {
+        match &self.reason {
+            Some(r) if r.trim().is_empty() => {
+                Err(CliError::user("--reason is empty; say why the window is broken (it is recorded)"))
+            }
+            r => Ok((self.break_window, r.clone())),
         }
     }
 }

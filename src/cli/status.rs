@@ -11,6 +11,7 @@ use super::run_args::StoreArgs;
 use super::{CliError, Exit, Session};
 use crate::clock::human;
 use crate::ledger::state::{Deployment, LastChange};
+use crate::ops::drift::DriftVerdict;
 use crate::ops::status::{Drift, EnvStatus};
 
 /// Shows, per environment, the release it runs, its commit, when and by whom it was deployed, the
@@ -36,6 +37,10 @@ pub struct StatusArgs {
     /// reading the stacks: what runs that each held one environment's read-only role found.
     #[arg(long, value_name = "DIR", conflicts_with = "no_drift")]
     drift_from: Option<PathBuf>,
+    /// Exit 2 when a stack drifted from what the ledger says was applied (as `diff --exit-code`), 3 when
+    /// the stacks could not be read, 0 otherwise: for a scheduled drift check.
+    #[arg(long, conflicts_with_all = ["no_drift", "drift_from"])]
+    exit_code: bool,
     #[command(flatten)]
     pub(super) store: StoreArgs,
 }
@@ -115,7 +120,17 @@ pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
             }
         }
     }
-    Ok(Exit::Success)
+    if !args.exit_code {
+        return Ok(Exit::Success);
+    }
+    Ok(match crate::ops::drift::drift_verdict(&statuses) {
+        DriftVerdict::Clean => Exit::Success,
+        DriftVerdict::Drifted(_) => Exit::Differs,
+        DriftVerdict::Unread(envs) => {
+            writeln!(s.err(), "the stacks of {} could not be read, so their drift is unknown", envs.join(", "))?;
+            Exit::CloudFailed
+        }
+    })
 }
 
 /// For each environment with a cloud.gov target and a release deployed there: whether its apps run what

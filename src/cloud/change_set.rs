@@ -48,6 +48,19 @@ pub struct ChangeSetRequest<'a> {
     pub parameters: BTreeMap<String, ParameterValue>,
     /// Stack tags (`None`: keep the stack's).
     pub tags: Option<&'a BTreeMap<String, String>>,
+    /// The alarms CloudFormation watches during the change and after it (`None`: whatever the stack
+    /// had; an empty list of alarms clears them).
+    pub rollback: Option<&'a RollbackTriggers>,
+}
+
+/// CloudFormation's rollback configuration of a change: alarms (by ARN) that roll the stack operation
+/// back when one goes to ALARM during it, or within the monitoring time after it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RollbackTriggers {
+    /// The alarms' ARNs, with whether each is a composite alarm.
+    pub alarms: Vec<(String, bool)>,
+    /// How long CloudFormation watches them after the change, in minutes.
+    pub monitoring_minutes: u64,
 }
 
 /// CloudFormation's verdict on whether a change replaces a resource.
@@ -153,6 +166,9 @@ impl Cloud {
                 .capabilities(Capability::CapabilityIam)
                 .capabilities(Capability::CapabilityNamedIam)
                 .set_parameters(Some(parameters));
+            if let Some(rollback) = req.rollback {
+                call = call.rollback_configuration(rollback_configuration(rollback));
+            }
             if let Some(tags) = req.tags {
                 call = call.set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()));
             }
@@ -296,6 +312,22 @@ impl Cloud {
         })
         .await
     }
+}
+
+fn rollback_configuration(r: &RollbackTriggers) -> aws_sdk_cloudformation::types::RollbackConfiguration {
+    use aws_sdk_cloudformation::types::{RollbackConfiguration, RollbackTrigger};
+    let triggers = r
+        .alarms
+        .iter()
+        .map(|(arn, composite)| {
+            let kind = if *composite { "AWS::CloudWatch::CompositeAlarm" } else { "AWS::CloudWatch::Alarm" };
+            RollbackTrigger::builder().arn(arn).r#type(kind).build()
+        })
+        .collect();
+    RollbackConfiguration::builder()
+        .set_rollback_triggers(Some(triggers))
+        .monitoring_time_in_minutes(i32::try_from(r.monitoring_minutes).unwrap_or(i32::MAX))
+        .build()
 }
 
 enum Read {

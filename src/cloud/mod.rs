@@ -1,4 +1,4 @@
-//! The one layer that talks to AWS (CloudFormation, S3, STS), over the AWS SDK for Rust.
+//! The one layer that talks to AWS (CloudFormation, CloudWatch, S3, STS), over the AWS SDK for Rust.
 //!
 //! This is the floor of the engine: it imports no other slipway module, and the rest of the engine never
 //! sees HTTP or SDK types. It answers in plain data: a stack's state, template and events; a change set
@@ -16,12 +16,14 @@
 //! - [`connect`]: the checks made before anything changes (credentials, region, endpoint, account).
 //! - [`stacks`]: describing, reading and deleting stacks.
 //! - [`change_set`]: creating, reading, executing and deleting change sets.
+//! - [`alarms`]: how the CloudWatch alarms a deploy is watched by stand.
 //! - [`poll`]: how often to ask how things stand.
 //! - [`limit`]: one bound on the calls in flight for the whole command, and a pause all of them keep
 //!   when AWS throttles any of them; every call of a [`Cloud`] goes through it.
 //! - [`s3`]: objects in S3 (large templates; the release store, ledger and locks of teams that keep them
 //!   there), with the conditional writes and deletes they rely on.
 
+mod alarms;
 mod change_set;
 mod connect;
 pub mod limit;
@@ -29,9 +31,10 @@ mod poll;
 mod s3;
 mod stacks;
 
+pub use alarms::AlarmState;
 pub use change_set::{
     ChangeDetail, ChangeSet, ChangeSetOutcome, ChangeSetRequest, ParameterValue, Recreation, Replacement,
-    ResourceChange, TemplateSource,
+    ResourceChange, RollbackTriggers, TemplateSource,
 };
 pub use connect::{ConnectError, Connector, Destination, RegionRule};
 pub use limit::Limiter;
@@ -214,6 +217,7 @@ where
 #[derive(Clone, Debug)]
 pub struct Cloud {
     cfn: Client,
+    cw: aws_sdk_cloudwatch::Client,
     sts: aws_sdk_sts::Client,
     s3: aws_sdk_s3::Client,
     /// The region every call goes to.
@@ -265,6 +269,7 @@ impl Cloud {
         let watch = || limit::Watch(limiter.clone());
         let cfn =
             aws_sdk_cloudformation::config::Builder::from(config).region(region_value.clone()).interceptor(watch());
+        let cw = aws_sdk_cloudwatch::config::Builder::from(config).region(region_value.clone()).interceptor(watch());
         let sts = aws_sdk_sts::config::Builder::from(config).region(region_value.clone()).interceptor(watch());
         // A local endpoint (moto, a proxy) has no per-bucket host names: address buckets by path there.
         let s3 = aws_sdk_s3::config::Builder::from(config)
@@ -277,6 +282,7 @@ impl Cloud {
             .unwrap_or_else(|| format!("https://cloudformation.{region}.amazonaws.com"));
         Cloud {
             cfn: Client::from_conf(cfn.build()),
+            cw: aws_sdk_cloudwatch::Client::from_conf(cw.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             region: region.to_string(),

@@ -11,6 +11,7 @@
 //! one environment at once.
 
 pub mod demos;
+pub mod evidence;
 pub mod lock;
 pub mod state;
 
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::Timestamp;
 use crate::store::{Store, StoreError};
 
+pub use evidence::{AlarmRecord, BakeRecord};
 pub use state::EnvState;
 
 /// The ledger's format version, in every record.
@@ -243,6 +245,12 @@ pub struct Record {
     /// What a feature demo's run is about (its expiry is [`Record::until`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demo: Option<DemoRecord>,
+    /// The alarms watched after the smoke checks, and how that ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake: Option<BakeRecord>,
+    /// The window a run passed with `--break-window` (its reason is [`Record::reason`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broke_window: Option<String>,
 }
 
 /// One cloud.gov app of a run: what it runs after the run, what it ran before, and how the run left it.
@@ -308,6 +316,8 @@ impl Record {
             until: None,
             broke_freeze: false,
             demo: None,
+            bake: None,
+            broke_window: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! with whose approval, how its last change ended, and whether it is frozen or held after a rollback.
 //! Pure: records and the time in, state out.
 
-use super::{Actor, Approval, Outcome, Phase, Record, RunKind, SmokeRecord};
+use super::{Actor, AlarmRecord, Approval, BakeRecord, Outcome, Phase, Record, RunKind, SmokeRecord};
 use crate::clock::Timestamp;
 
 /// A release that reached the environment.
@@ -26,13 +26,30 @@ pub struct Deployment {
     pub smoke: Vec<SmokeRecord>,
     /// The artifacts applied, by path, with their SHA-256.
     pub artifacts: std::collections::BTreeMap<String, String>,
+    /// Its bake, when the environment watches alarms.
+    pub bake: Option<BakeRecord>,
 }
 
 impl Deployment {
-    /// Whether it finished healthy: every smoke check it has ran and passed (none failed, none skipped).
+    /// Whether it finished healthy: every smoke check it has ran and passed (none failed, none skipped),
+    /// and its bake, when it has one, ran and saw no alarm.
     pub fn healthy(&self) -> bool {
-        self.smoke.iter().all(|s| s.passed && !s.skipped)
+        self.smoke.iter().all(|s| s.passed && !s.skipped) && self.bake.as_ref().is_none_or(BakeRecord::is_evidence)
     }
+}
+
+/// Something that speaks against a release in an environment: a run of it that was rolled back (by a
+/// failure, a smoke check, an alarm), or a rollback that took it away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setback {
+    /// The release.
+    pub release: String,
+    /// When.
+    pub at: Timestamp,
+    /// What happened, for a person.
+    pub what: String,
+    /// The alarm that went off, when one did.
+    pub alarm: Option<AlarmRecord>,
 }
 
 /// The last run that changed (or tried to change) what runs in the environment.
@@ -91,6 +108,8 @@ pub struct EnvState {
     pub frozen: Option<Freeze>,
     /// A hold after a rollback.
     pub held: Option<Hold>,
+    /// Every setback of a release here, oldest first.
+    pub setbacks: Vec<Setback>,
 }
 
 impl EnvState {
@@ -119,6 +138,7 @@ impl EnvState {
                         by: r.actor.clone(),
                         reason: r.reason.clone(),
                     });
+                    state.note_setback(r);
                     if r.outcome == Some(Outcome::Deployed) {
                         if kind == RunKind::DemoDown {
                             state.current = None;
@@ -134,6 +154,7 @@ impl EnvState {
                             approvals: r.approvals.clone(),
                             smoke: r.smoke.clone(),
                             artifacts: r.artifacts.clone(),
+                            bake: r.bake.clone(),
                         };
                         state.deployments.push(deployment.clone());
                         state.current = Some(deployment);
@@ -178,6 +199,39 @@ impl EnvState {
             state.frozen = None;
         }
         state
+    }
+
+    /// Records what `r` (a change's end) says against a release: a run of it that ended rolled back or
+    /// failed, or a rollback that took the release running before it away.
+    fn note_setback(&mut self, r: &Record) {
+        let reason = r.reason.clone().unwrap_or_default();
+        let alarm = r.bake.as_ref().and_then(|b| b.alarm.clone());
+        match r.outcome {
+            Some(Outcome::RolledBack | Outcome::RollbackIncomplete | Outcome::Failed) => {
+                let outcome = r.outcome.map(Outcome::as_str).unwrap_or_default();
+                self.setbacks.push(Setback {
+                    release: r.release.clone().unwrap_or_default(),
+                    at: r.at,
+                    what: format!("its {} by {} ended {outcome}: {reason}", r.kind.as_str(), r.actor.name),
+                    alarm,
+                });
+            }
+            Some(Outcome::Deployed) if r.kind == RunKind::Rollback => {
+                if let Some(gone) = self.current.as_ref().filter(|c| Some(&c.release) != r.release.as_ref()) {
+                    self.setbacks.push(Setback {
+                        release: gone.release.clone(),
+                        at: r.at,
+                        what: format!(
+                            "{} rolled it back to {} ({reason})",
+                            r.actor.name,
+                            r.release.as_deref().unwrap_or("?")
+                        ),
+                        alarm: None,
+                    });
+                }
+            }
+            _ => {}
+        }
     }
 
     /// The release that ran before the current one (a different release) and finished healthy there: what

@@ -199,6 +199,7 @@ fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec
         }
     }
     check_approvals(env, problems);
+    super::evidence::check(env, problems);
     check_protection(env, problems);
     for check in &env.smoke_checks {
         if check.attempts == 0 {

@@ -15,7 +15,7 @@ use super::service::{Service, Size};
 use super::target::{AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, Region, Target};
 
 /// Durations as whole seconds in the project's rules (`"wait_seconds": 1800`), not serde's default pair.
-mod seconds {
+pub(super) mod seconds {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
@@ -26,6 +26,23 @@ mod seconds {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         u64::deserialize(d).map(Duration::from_secs)
+    }
+}
+
+/// Durations by name as whole seconds (`"soak_seconds": {"staging": 86400}`).
+mod seconds_map {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<String, Duration>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(m.iter().map(|(k, d)| (k, d.as_secs())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Duration>, D::Error> {
+        let m = BTreeMap::<String, u64>::deserialize(d)?;
+        Ok(m.into_iter().map(|(k, v)| (k, Duration::from_secs(v))).collect())
     }
 }
 
@@ -348,6 +365,17 @@ pub struct Environment {
     /// The IAM role (ARN) slipway assumes through STS to reach the environment's account when a run's
     /// credentials are for another account (a promotion from one account to the next).
     pub assume_role: Option<String>,
+    /// The CloudWatch alarms that prove a deploy healthy, and how long they are watched after it.
+    #[serde(default, skip_serializing_if = "super::Evidence::is_empty")]
+    pub evidence: super::Evidence,
+    /// How long a release must have run, with no rollback and no alarm, in each environment it is
+    /// promoted from before it may come here, by that environment's name.
+    #[serde(default, rename = "soak_seconds", with = "seconds_map")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub soak: BTreeMap<String, Duration>,
+    /// When deploys and promotions may happen: allow and deny windows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<super::Window>,
 }
 
 impl Environment {
@@ -369,6 +397,9 @@ impl Environment {
             rollback: Rollback::PreviousRelease,
             unprotected_because: None,
             assume_role: None,
+            evidence: super::Evidence::default(),
+            soak: BTreeMap::new(),
+            windows: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@ mod backing;
 mod check;
 mod demo;
 mod environment;
+mod evidence;
 mod git_ref;
 mod github_check;
 mod names;
@@ -18,6 +19,7 @@ mod ref_forms;
 mod service;
 mod service_check;
 mod target;
+mod window;
 
 pub use backing::{BackingKind, BackingService, BackingSpec, CustomBacking, DEFAULT_POSTGRES_IMAGE, Value};
 pub use check::{RESERVED_NAMES, check};
@@ -25,6 +27,7 @@ pub use demo::{BRANCH_PREFIX, DemoSlug, NameBudget, NameLimit, SlugCollision, Sl
 pub use environment::{
     Approvals, Database, DbClass, Environment, Group, Rollback, SmokeCheck, SmokeUrl, StackOutput, Tier, Trigger,
 };
+pub use evidence::{AlarmRef, Evidence, MAX_MONITORING_MINUTES, MAX_ROLLBACK_TRIGGERS};
 pub use git_ref::RefPattern;
 pub use github_check::{MAX_REVIEWERS, demo_prefix};
 pub use names::name_problem;
@@ -42,3 +45,4 @@ pub use target::{
     AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS, PORTS_PER_SLOT,
     Region, Rollout, Target,
 };
+pub use window::{Schedule, When, Window, WindowRule, ever_open, next_open, open_at};

@@ -38,6 +38,8 @@ pub struct Request<'a> {
     pub reason: Option<String>,
     /// Whether a freeze may be broken to do it (a rollback's `--break-freeze`).
     pub break_freeze: bool,
+    /// Whether a closed window may be passed (`--break-window`; the reason is [`Request::reason`]).
+    pub break_window: bool,
     /// The apply's choices.
     pub apply: &'a Options,
     /// The lock's.
@@ -110,6 +112,7 @@ pub async fn decide(
     from: Option<&str>,
     approvals: &[Approval],
     break_freeze: bool,
+    break_window: bool,
 ) -> Result<Decision, OpsError> {
     let now = cx.clock.now();
     let target_state = EnvState::of(&ledger::records(cx.store, &env.name).await?, now);
@@ -134,6 +137,7 @@ pub async fn decide(
         actor: &cx.actor.name,
         approvals,
         now,
+        break_window,
     }))
 }
 
@@ -246,8 +250,19 @@ pub async fn run_on<I: Future<Output = ()>>(
         let names: Vec<String> = plan_ref.stacks.iter().map(|s| s.name.clone()).collect();
         run.reconcile(&names, targets.aws, reporter).await?;
         let info = &req.release.info;
-        let decision =
-            allowed(decide(cx, req.env, info, req.kind, req.from.as_deref(), &req.approvals, req.break_freeze).await?)?;
+        let decision = allowed(
+            decide(
+                cx,
+                req.env,
+                info,
+                req.kind,
+                req.from.as_deref(),
+                &req.approvals,
+                req.break_freeze,
+                req.break_window,
+            )
+            .await?,
+        )?;
         let prepared = match targets.cloud_gov {
             Some(cf) => super::cloudgov::prepare(cx, req.env, req.release, req.kind, cf, Waits::default()).await?,
             None => None,
@@ -259,6 +274,7 @@ pub async fn run_on<I: Future<Output = ()>>(
         started.approvals = decision.counted.clone();
         started.reason = req.reason.clone();
         started.broke_freeze = req.break_freeze && decision.broke_freeze;
+        started.broke_window = decision.broke_window.clone();
         let env = req.env.name.as_str();
         let artifacts = req.release.artifacts.iter().filter(|(k, _)| k.environment() == Some(env));
         started.artifacts = artifacts.map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
@@ -277,6 +293,7 @@ pub async fn run_on<I: Future<Output = ()>>(
                 stacks: plan_ref.stacks.iter().map(|s| (s.name.clone(), cfn::StackResult::NotStarted)).collect(),
                 restored: Vec::new(),
                 smoke: Vec::new(),
+                bake: None,
             }),
             (_, Some(cloud)) => tokio::select! {
                 applied = cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight) => End::Applied(applied),
@@ -287,6 +304,7 @@ pub async fn run_on<I: Future<Output = ()>>(
                 stacks: Vec::new(),
                 restored: Vec::new(),
                 smoke: Vec::new(),
+                bake: None,
             }),
         };
         let (end, app_records) = match (prepared, apps) {
@@ -303,6 +321,7 @@ pub async fn run_on<I: Future<Output = ()>>(
                 End::Applied(applied) => {
                     finished.stacks = stack_records(applied);
                     finished.smoke = smoke_records(&applied.smoke, req.apply.smoke, &req.env.smoke_checks);
+                    finished.bake = super::evidence::bake_record(applied, req.apply.bake, req.env);
                     if let Some(cause) = cause_of(&applied.ending) {
                         finished.reason = Some(cause);
                     }

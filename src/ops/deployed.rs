@@ -115,6 +115,7 @@ pub async fn change_set_verdicts(cloud: &Cloud, state: &StackState, template: &s
             .map(|p| (p, ParameterValue::UsePrevious))
             .collect(),
         tags: None,
+        rollback: None,
     };
     match cloud.create_change_set(&request, &Poll::from_min(Duration::from_millis(500))).await? {
         ChangeSetOutcome::NoChanges => Ok(Verdicts::default()),

@@ -16,6 +16,8 @@
 //! - [`page`]: what the status page shows: the graph, each environment, what waits at which gate, the
 //!   history.
 //! - [`verify`]: an environment's smoke checks run again, as evidence for the release it runs.
+//! - [`evidence`]: what a run records of its bake.
+//! - [`drift`]: what `status --exit-code` says of drift, and what `deploy --revert-drift` puts back.
 //! - [`line`]: freeze, unfreeze, unhold and unlock: the line stopped or opened by a person.
 //! - [`github`]: the repository's GitHub environments made what the definitions say, and the approvals of
 //!   a GitHub Actions run.
@@ -25,6 +27,8 @@ pub mod cloudgov;
 pub mod demo;
 pub mod deploy;
 pub mod deployed;
+pub mod drift;
+pub mod evidence;
 pub mod github;
 pub mod init;
 pub mod line;
@@ -123,6 +127,9 @@ pub enum OpsError {
     /// A feature demo cannot be made, found or brought up.
     #[error(transparent)]
     Demo(demo::DemoError),
+    /// `deploy --revert-drift` has nothing to put back.
+    #[error(transparent)]
+    Drift(#[from] drift::NothingRuns),
     /// The policy refuses; nothing was changed.
     #[error("refused by the policy: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Refused(Vec<crate::policy::Refusal>),

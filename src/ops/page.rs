@@ -167,7 +167,8 @@ pub struct Held {
     pub rule: String,
     /// The policy's message.
     pub message: String,
-    /// When it stops refusing by itself (the wait's end, a freeze's `until`), if it does.
+    /// When it stops refusing by itself (the wait's or a soak's end, a freeze's `until`, a window's next
+    /// opening), if it does.
     pub until: Option<Timestamp>,
 }
 
@@ -287,6 +288,7 @@ fn held(
             actor: &cx.actor.name,
             approvals: &[],
             now: at,
+            break_window: false,
         })
     };
     let refuses = |at: Timestamp, rule: Rule| ask(at).refusals.iter().any(|r| r.rule == rule);
@@ -297,11 +299,25 @@ fn held(
             let until = match r.rule {
                 Rule::Wait => Some(lifts(now, target.approvals.wait, |at| refuses(at, Rule::Wait))),
                 Rule::Freeze => target_state.frozen.as_ref().and_then(|f| f.until),
+                // A soak ends by time unless a setback stopped it, which only a new deploy ends.
+                Rule::Soak => target
+                    .soak
+                    .get(&source.name)
+                    .map(|soak| lifts(now, *soak, |at| refuses(at, Rule::Soak)))
+                    .filter(|at| !refuses(*at, Rule::Soak)),
+                Rule::Window => window_opens(target, now),
                 _ => None,
             };
             Held { rule: r.rule.as_str().into(), message: r.message, until }
         })
         .collect()
+}
+
+/// When `target`'s windows next let a change in, if they ever do.
+fn window_opens(target: &Environment, now: Timestamp) -> Option<Timestamp> {
+    let schedules: Vec<crate::model::Schedule> = target.windows.iter().filter_map(|w| w.schedule().ok()).collect();
+    let at = crate::model::next_open(&schedules, jiff::Timestamp::from_millisecond(now.unix_millis()).ok()?)?;
+    Some(Timestamp::from_unix_millis(at.as_millisecond()))
 }
 
 /// The first instant, to the millisecond, in `(now, now + bound]` at which `refuses` turns false, given

@@ -18,6 +18,9 @@ use crate::model::Environment;
 use crate::release;
 use crate::synth::{ArtifactKey, sha256_hex};
 
+/// How [`Drift::NotChecked`] begins when the stacks could not be read (no credentials, no answer).
+pub const UNREADABLE: &str = "could not read the stacks";
+
 /// Whether the deployed stacks are what the ledger says was applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Drift {
@@ -103,7 +106,7 @@ async fn drift(
         (Some(current), Some(_), Some(connector)) => (current, connector),
     };
     let cloud = match super::deploy::connect_to_read(connector, env).await {
-        Err(e) => return Drift::NotChecked(format!("could not read the stacks: {e}")),
+        Err(e) => return Drift::NotChecked(format!("{UNREADABLE}: {e}")),
         Ok(cloud) => cloud,
     };
     let bundle = bundles.get(&*current.release).and_then(Option::as_ref);

@@ -8,15 +8,23 @@
 //!   `promoted_from`); a direct deploy is refused where the trigger says only a promotion reaches the
 //!   environment (`Trigger::Promotion`);
 //! - **source**: the release is what the source runs now, the source's last change succeeded, and its
-//!   smoke checks passed (a check skipped with `--no-smoke` did not pass);
+//!   smoke checks and bake passed (a check skipped with `--no-smoke`, a bake skipped with `--no-bake`,
+//!   did not pass);
 //! - **history**: a rollback brings back only a release the environment ran before and that finished
 //!   healthy there; anything else reaches it by promotion, through the other rules;
 //! - **ref**: the release was made on a ref the target deploys from;
 //! - **approvals**: enough distinct people from the required groups approved, none of them the person
 //!   running the command or the release's author;
 //! - **wait**: the target's wait timer has passed since the release reached the source;
+//! - **soak**: the release has run in the source as long as the edge asks, with no rollback and no
+//!   alarm there ([`soak`]);
+//! - **window**: the target's allow and deny windows let a deploy or promotion in now, or the run breaks
+//!   the window with a reason and the approvals ([`window`]);
 //! - **freeze**: the target is not frozen (a rollback may break a freeze, which is recorded);
 //! - **hold**: a rolled-back environment takes no direct deploy until it is lifted.
+
+mod soak;
+mod window;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -55,6 +63,10 @@ pub enum Rule {
     Approvals,
     /// The wait timer.
     Wait,
+    /// The soak on the promotion edge.
+    Soak,
+    /// The target's allow and deny windows.
+    Window,
     /// A freeze.
     Freeze,
     /// A hold after a rollback.
@@ -71,6 +83,8 @@ impl Rule {
             Rule::Ref => "ref",
             Rule::Approvals => "approvals",
             Rule::Wait => "wait",
+            Rule::Soak => "soak",
+            Rule::Window => "window",
             Rule::Freeze => "freeze",
             Rule::Hold => "hold",
         }
@@ -111,6 +125,8 @@ pub struct Request<'a> {
     pub approvals: &'a [Approval],
     /// Now.
     pub now: Timestamp,
+    /// Whether a closed window may be passed (`--break-window --reason`), which is recorded.
+    pub break_window: bool,
 }
 
 /// The policy's answer.
@@ -122,6 +138,8 @@ pub struct Decision {
     pub counted: Vec<Approval>,
     /// Whether the target is frozen and a rollback passes the freeze (`--break-freeze`), which is recorded.
     pub broke_freeze: bool,
+    /// The window a run passes with `--break-window`, which is recorded.
+    pub broke_window: Option<String>,
 }
 
 impl Decision {
@@ -146,6 +164,8 @@ pub fn decide(req: &Request<'_>) -> Decision {
     reference(req, &mut refusals);
     let counted = approvals(req, &mut refusals);
     wait(req, &mut refusals);
+    soak::soak(req, &mut refusals);
+    let broke_window = window::window(req, &mut refusals);
     let may_break = matches!(req.action, Action::Rollback { break_freeze: true });
     let broke_freeze = may_break && req.target_state.frozen.is_some();
     if let Some(f) = &req.target_state.frozen
@@ -181,7 +201,7 @@ pub fn decide(req: &Request<'_>) -> Decision {
         });
     }
     refusals.sort_by_key(|r| r.rule);
-    Decision { refusals, counted, broke_freeze }
+    Decision { refusals, counted, broke_freeze, broke_window }
 }
 
 fn path(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
@@ -244,6 +264,13 @@ fn source(req: &Request<'_>, refusals: &mut Vec<Refusal>) {
                 refuse(format!(
                     "release {id}'s smoke check `{}` failed in `{}`: {}",
                     failed.name, source.name, failed.detail
+                ));
+            }
+            if let Some(bake) = current.bake.as_ref().filter(|b| !b.is_evidence()) {
+                refuse(format!(
+                    "release {id}'s bake was not passed in `{}` ({}), so no alarm shows it healthy there; deploy it \
+                     there again without --no-bake",
+                    source.name, bake.detail
                 ));
             }
         }

@@ -1,19 +1,34 @@
 //! The promotion graph drawn from the definitions, as Mermaid (a `flowchart`, which GitHub renders in
 //! comments and Markdown) or Graphviz dot: each environment with its refs and trigger, each edge from an
 //! environment to one promoted from it, labelled with the gate into the target (approvals, their groups,
-//! the wait timer). Pure, like the rest of synthesis.
+//! the wait timer, the soak on that edge). An environment with allow or deny windows, or alarms it is
+//! watched by, shows them in its node. Pure, like the rest of synthesis.
 
 use crate::clock::human;
 use crate::model::{Environment, Project};
 
-/// What an environment's node says: its name, refs and trigger.
+/// What an environment's node says: its name, refs and trigger, and its windows and alarms if any.
 fn node_lines(env: &Environment) -> Vec<String> {
     let refs: Vec<String> = env.refs.iter().map(ToString::to_string).collect();
-    vec![
+    let mut lines = vec![
         env.name.clone(),
         format!("refs: {}", if refs.is_empty() { "none".to_string() } else { refs.join(", ") }),
         format!("trigger: {}", env.trigger),
-    ]
+    ];
+    lines.extend(env.windows.iter().map(|w| format!("window: {w}")));
+    let e = &env.evidence;
+    if !e.alarms.is_empty() {
+        lines.push(format!("alarms: {}, bake {}", e.alarms.len(), human(e.bake)));
+    }
+    lines
+}
+
+/// The label of the edge from `from` into `env`: the gate into `env`, and the soak the edge asks for.
+fn edge_label(env: &Environment, from: &str) -> String {
+    match env.soak.get(from) {
+        Some(soak) => format!("{}, soak {} in {from}", gate(env), human(*soak)),
+        None => gate(env),
+    }
 }
 
 /// The gate into `env`: its approvals and wait timer (`2 approvals from release-managers, wait 30m`).
@@ -59,7 +74,7 @@ pub fn mermaid(project: &Project) -> String {
             out.push_str(&format!(
                 "    {} -->|\"{}\"| {}\n",
                 mermaid_id(from),
-                mermaid_text(&gate(env)),
+                mermaid_text(&edge_label(env, from)),
                 mermaid_id(&env.name)
             ));
         }
@@ -85,7 +100,7 @@ pub fn dot(project: &Project) -> String {
                 "    \"{}\" -> \"{}\" [label=\"{}\"];\n",
                 dot_text(from),
                 dot_text(&env.name),
-                dot_text(&gate(env))
+                dot_text(&edge_label(env, from))
             ));
         }
     }

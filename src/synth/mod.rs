@@ -4,6 +4,7 @@
 //! give the same bytes. Writing the artifacts to a directory is `output`'s job, reading them back (with
 //! every file checked against the manifest) is `read`'s.
 
+mod alarms;
 mod artifact;
 pub mod cloudgov;
 pub mod compose;
@@ -172,6 +173,7 @@ fn synth_cloudformation(
     }
     let ordered = order_by_imports(env, stacks, problems);
     check_smoke_outputs(env, &ordered, problems);
+    alarms::check(env, &ordered, problems);
     ordered
 }
 

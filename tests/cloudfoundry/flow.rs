@@ -95,6 +95,7 @@ impl Walk {
             poll: Poll { min: Duration::from_millis(20), max: Duration::from_millis(100) },
             artifacts_bucket: None,
             smoke: true,
+            bake: true,
         };
         run(async {
             let release = release::read(&self.store, release).await.unwrap();
@@ -106,6 +107,7 @@ impl Walk {
                 approvals: vec![],
                 reason: (kind == RunKind::Rollback).then(|| "r3 breaks uploads".to_string()),
                 break_freeze: false,
+                break_window: false,
                 apply: &options,
                 lock: LockOptions {
                     wait: Duration::ZERO,

@@ -127,6 +127,7 @@ impl Demos {
             poll: Poll { min: Duration::from_millis(20), max: Duration::from_millis(200) },
             artifacts_bucket: None,
             smoke: true,
+            bake: true,
         }
     }
 

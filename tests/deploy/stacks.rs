@@ -106,6 +106,7 @@ fn options() -> Options {
         poll: Poll { min: Duration::from_millis(20), max: Duration::from_millis(150) },
         artifacts_bucket: None,
         smoke: true,
+        bake: true,
     }
 }
 

@@ -46,7 +46,22 @@ fn tiny_stacks(_: &Project, env: &Environment) -> Vec<Stack> {
     t.resource("Topic", Resource::new("AWS::SNS::Topic").prop("DisplayName", Expr::sub("app-${Release}")));
     let url = APP_URLS.with(|u| u.borrow().get(&env.name).cloned()).unwrap_or_else(|| "http://127.0.0.1:9".into());
     t.output("ApiUrl", Output::new("the app", Expr::str(url)));
-    vec![Stack::new("app", t)]
+    if env.evidence.alarms.is_empty() {
+        return vec![Stack::new("app", t)];
+    }
+    // An environment watched by alarms gets a second stack that makes its alarm and names it in an output
+    // (moto records the alarm without making it in CloudWatch: the test makes it there).
+    let mut watch = Template::new(format!("{}: alarms of release {making}", env.name));
+    watch.parameter("Release", Parameter::string("the release"));
+    let name = format!("{}-errors", env.name);
+    watch.resource(
+        "Errors",
+        Resource::new("AWS::CloudWatch::Alarm")
+            .prop("AlarmName", Expr::str(name.clone()))
+            .prop("AlarmDescription", Expr::sub("errors of release ${Release}")),
+    );
+    watch.output("ErrorsAlarm", Output::new("the alarm", Expr::str(name)));
+    vec![Stack::new("app", t), Stack::new("watch", watch)]
 }
 
 /// An environment's app: answers every request with the status it is set to.
@@ -96,7 +111,7 @@ pub(crate) struct World {
 
 impl World {
     /// `project` with tiny stacks, a smoke check and a role to assume in each environment's account.
-    fn new(project: Definitions) -> World {
+    pub(crate) fn new(project: Definitions) -> World {
         let moto = Moto::start_accounts();
         let dir = tempdir();
         let store = Store::local(&dir.path().join("store"));
@@ -119,6 +134,16 @@ impl World {
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
         let connector = rt.block_on(Connector::load_from(loader, Settings::default()));
         World { moto, _dir: dir, store, clock: TestClock::starting_now(), project, apps, rt, connector }
+    }
+
+    /// The endpoint of the world's moto.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.moto.endpoint
+    }
+
+    /// Sets the world's clock to `at`.
+    pub(crate) fn set_clock(&self, at: slipway::clock::Timestamp) {
+        self.clock.set(at);
     }
 
     pub(crate) fn advance(&self, minutes: u64) {
@@ -160,6 +185,7 @@ impl World {
         reason: Option<&str>,
         break_freeze: bool,
     ) -> Result<Ending, Vec<String>> {
+        let break_window = kind != RunKind::Rollback && reason.is_some();
         // Each run from a CI run of its own, as in GitHub Actions, so that the history links somewhere.
         let ci_run = format!("https://github.com/{}/actions/runs/{}", self.project.repository, 1000 + self.runs());
         let actor = Actor { name: by.into(), ci_run: Some(ci_run) };
@@ -175,6 +201,7 @@ impl World {
             poll: Poll { min: Duration::from_millis(20), max: Duration::from_millis(100) },
             artifacts_bucket: None,
             smoke: true,
+            bake: true,
         };
         self.rt.block_on(async {
             let release = release::read(&self.store, release).await.unwrap();
@@ -189,6 +216,7 @@ impl World {
                     .collect(),
                 reason: reason.map(str::to_string),
                 break_freeze,
+                break_window,
                 apply: &options,
                 lock: LockOptions {
                     wait: Duration::ZERO,
@@ -209,6 +237,7 @@ impl World {
                 req.from.as_deref(),
                 &req.approvals,
                 break_freeze,
+                break_window,
             )
             .await
             .unwrap();
@@ -246,6 +275,20 @@ impl World {
         approvals: &[&str],
     ) -> Result<Ending, Vec<String>> {
         self.run(RunKind::Promote, release, to, Some(from), by, approvals, None, false)
+    }
+
+    /// Promotes as [`World::promote`] does, breaking a closed window of the target for `reason`
+    /// (`--break-window --reason`).
+    pub(crate) fn promote_breaking_window(
+        &self,
+        release: &str,
+        from: &str,
+        to: &str,
+        by: &str,
+        approvals: &[&str],
+        reason: &str,
+    ) -> Result<Ending, Vec<String>> {
+        self.run(RunKind::Promote, release, to, Some(from), by, approvals, Some(reason), false)
     }
 
     /// Records a freeze or an unfreeze of `env`, as the commands do.

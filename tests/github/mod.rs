@@ -1,3 +1,5 @@
-//! GitHub environments applied through a server that answers as GitHub documents.
+//! GitHub environments applied, and the drift workflow's issues kept, through servers that answer as
+//! GitHub documents.
 
 pub mod apply;
+pub mod drift;

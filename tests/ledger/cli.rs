@@ -291,6 +291,8 @@ fn status_on_a_fresh_account_after_deploys_and_after_a_stack_is_changed_behind_s
         after.stdout
     );
     assert!(after.stdout.contains("  drift       none: every stack holds the template applied\n"), "{}", after.stdout);
+    let clean = slipway_with(dir.path(), &moto, &[], &["status", "--env", "dev", "--exit-code"]);
+    assert_eq!(clean.status, 0, "no drift: exit 0\n{}", clean.stderr);
 
     // Somebody changes the monitoring stack in the console.
     block_on(async {
@@ -329,6 +331,12 @@ fn status_on_a_fresh_account_after_deploys_and_after_a_stack_is_changed_behind_s
         markdown.stdout
     );
     assert!(markdown.stdout.contains("DRIFTED: webapp-dev-monitoring"), "{}", markdown.stdout);
+    // A scheduled check exits 2 on drift, as `diff --exit-code` does on a difference.
+    let scheduled = slipway_with(dir.path(), &moto, &[], &["status", "--env", "dev", "--exit-code", "--no-drift"]);
+    assert_eq!(scheduled.status, 1, "--exit-code needs the stacks read\n{}", scheduled.stderr);
+    let scheduled = slipway_with(dir.path(), &moto, &[], &["status", "--env", "dev", "--exit-code"]);
+    assert_eq!(scheduled.status, 2, "{}", scheduled.stderr);
+    assert!(scheduled.stdout.contains("DRIFTED: webapp-dev-monitoring"), "{}", scheduled.stdout);
 
     // Without credentials it says what it could not check, and still shows the ledger.
     let no_keys = slipway_with(
@@ -344,6 +352,30 @@ fn status_on_a_fresh_account_after_deploys_and_after_a_stack_is_changed_behind_s
         "{}",
         no_keys.stdout
     );
+    // A scheduled check that cannot read the stacks does not pass as "no drift".
+    let unread = slipway_with(
+        dir.path(),
+        &moto,
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+        &["status", "--env", "dev", "--exit-code"],
+    );
+    assert_eq!(unread.status, 3, "{}", unread.stderr);
+    assert!(
+        unread.stderr.contains("the stacks of dev could not be read, so their drift is unknown"),
+        "{}",
+        unread.stderr
+    );
+
+    // Putting back what the ledger says runs there clears the drift, and is recorded as a deploy of it.
+    let revert = ["deploy", "--env", "dev", "--revert-drift", "--yes", "--progress", "events", "--poll-ms", "20"];
+    let reverted = slipway_with(dir.path(), &moto, &cmd_env, &revert);
+    assert_eq!(reverted.status, 0, "{}", reverted.stderr);
+    assert!(reverted.stderr.contains("reverting drift: deploying release r1 again"), "{}", reverted.stderr);
+    let records = history(dir.path(), &moto, &[]);
+    assert_eq!(records[0]["outcome"], "deployed");
+    assert_eq!(records[0]["reason"], "revert drift: release r1 deployed again over what was changed outside slipway");
+    let clean = slipway_with(dir.path(), &moto, &[], &["status", "--env", "dev", "--exit-code"]);
+    assert_eq!(clean.status, 0, "{}\n{}", clean.stdout, clean.stderr);
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! Projects of other teams, each a crate of its own under this folder that depends on slipway by path
 //! and uses only its public API, built as a team builds its program and run by the engine as its app
 //! (`SLIPWAY_APP`): a serverless API in three accounts (`orders`), four compose services with feature
-//! demos (`bazaar`), and the promotion graph with optional approvals (`ledger`).
+//! demos (`bazaar`), the promotion graph with optional approvals (`ledger`), and releases that advance on
+//! evidence: an alarm through a bake, soak and a deny window (`watched`).
 
 pub mod compose;
+pub mod evidence;
 pub mod graph;
 pub mod serverless;
 
@@ -15,6 +17,22 @@ use crate::support::Run;
 /// The engine in `dir` with `package`'s program as its app, moto's settings (no AWS or GitHub settings of
 /// this machine), on `main`, and `extra` variables.
 pub(crate) fn engine(package: &str, dir: &Path, moto: Option<&Moto>, extra: &[(&str, &str)], args: &[&str]) -> Run {
+    let out = command(package, dir, moto, extra, args).output().expect("the slipway binary runs");
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The command [`engine`] runs, for a test that watches it as it runs.
+pub(crate) fn command(
+    package: &str,
+    dir: &Path,
+    moto: Option<&Moto>,
+    extra: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_slipway"));
     cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env("SLIPWAY_APP", crate::support::program(package));
     for (key, _) in std::env::vars() {
@@ -27,12 +45,7 @@ pub(crate) fn engine(package: &str, dir: &Path, moto: Option<&Moto>, extra: &[(&
     }
     cmd.env("GITHUB_REF", "refs/heads/main").env("GITHUB_ACTOR", "ci-bot");
     cmd.envs(extra.iter().copied());
-    let out = cmd.output().expect("the slipway binary runs");
-    Run {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    cmd
 }
 
 /// Fails the test with everything the run said unless it succeeded.

@@ -131,3 +131,48 @@ fn the_parsers_refuse_a_broken_diagram() {
     assert!(mermaid_parse("flowchart LR\n    a[\"dev\n    a --> b\n").is_err());
     assert!(dot_parse("digraph g { \"a -> b; }").is_err());
 }
+
+#[test]
+fn windows_alarms_and_soak_are_drawn_and_read_back() {
+    use slipway::model::{AlarmRef, Environment, Project, Region, Repository, Tier};
+    let env = |name: &str| {
+        Environment::new(name, Tier::Development)
+            .aws(slipway::account_id!("123456789012"), Region::UsEast1)
+            .deploys_from(["main"])
+    };
+    let project: Definitions = Project::new("shop", Repository::new("acme", "shop"))
+        .environment(env("dev").alarm(AlarmRef::named("dev-errors")).bake_minutes(10))
+        .environment(
+            env("prod")
+                .promoted_from(["dev"])
+                .soak("dev", std::time::Duration::from_secs(86_400))
+                .allow_window("weekdays 09:00-16:00 Europe/Berlin")
+                .deny_window("2026-12-20 to 2027-01-04 Europe/Berlin"),
+        )
+        .into();
+    let parsed = mermaid_parse(&drawn(project.clone(), &[])).unwrap();
+    let texts: Vec<&str> = parsed["vertices"].as_array().unwrap().iter().map(|v| v["text"].as_str().unwrap()).collect();
+    assert_eq!(
+        texts,
+        [
+            "dev<br>refs: main<br>trigger: manual<br>alarms: 1, bake 10m",
+            "prod<br>refs: main<br>trigger: manual<br>window: allow weekdays 09:00-16:00 Europe/Berlin<br>window: deny \
+             2026-12-20 to 2027-01-04 Europe/Berlin",
+        ]
+    );
+    assert_eq!(parsed["edges"][0]["text"], "no approval, soak 1d 0h in dev");
+    let dot = dot_parse(&drawn(project.clone(), &["--format", "dot"])).unwrap();
+    assert_eq!(dot["edges"][0]["label"], "no approval, soak 1d 0h in dev");
+
+    let (ui, captured) = slipway::cli::Ui::captured("");
+    assert_eq!(slipway::cli::run_with(&project, ["slipway", "envs"], &ui), std::process::ExitCode::SUCCESS);
+    assert!(
+        captured.out().ends_with(
+            "  soak          1d 0h in dev\n  windows       allow weekdays 09:00-16:00 Europe/Berlin; deny 2026-12-20 \
+             to 2027-01-04 Europe/Berlin\n"
+        ),
+        "{}",
+        captured.out()
+    );
+    assert!(captured.out().contains("  alarms        alarm `dev-errors`; bake 10m\n"), "{}", captured.out());
+}

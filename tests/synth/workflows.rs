@@ -360,9 +360,9 @@ fn every_job_that_touches_aws_assumes_its_environments_role_with_oidc_one_run_at
                         s["uses"].as_str().is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
                     })
                     .collect();
-                if file == "slipway-status.yml" && id == "page" {
-                    // The status page reads each AWS environment through its read-only diff role, one after
-                    // the other, and publishes nothing.
+                if (file == "slipway-status.yml" && id == "page") || (file == "slipway-drift.yml" && id == "drift") {
+                    // The status page and the drift check read each AWS environment through its read-only diff
+                    // role, one after the other, and publish nothing.
                     let roles: Vec<String> =
                         aws.iter().map(|s| s["with"]["role-to-assume"].as_str().unwrap().to_string()).collect();
                     let expected: Vec<String> = project
@@ -371,7 +371,8 @@ fn every_job_that_touches_aws_assumes_its_environments_role_with_oidc_one_run_at
                         .filter_map(|e| Some(Project::role_arn(e.aws_target()?, &project.diff_role_name(&e.name))))
                         .collect();
                     assert_eq!(roles, expected, "{flow}/{file} `{id}`");
-                    assert!(job["permissions"].get("pages").is_none(), "{flow}: the page job cannot publish");
+                    assert!(job["permissions"].get("pages").is_none(), "{flow}: the {id} job cannot publish");
+                    assert_eq!(job["permissions"]["contents"], "read", "{flow}: the {id} job changes no code");
                     continue;
                 }
                 let env_name = job["environment"]

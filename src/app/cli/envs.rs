@@ -1,12 +1,15 @@
 //! `slipway envs`: the environments, as a deployment-flow document would list them.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use super::{CliError, Exit, ListFormat, Streams, checked};
 use crate::model::{Definitions, Environment};
 
 /// Lists the environments with their tier, targets, the git refs that may deploy, trigger, what each is
-/// promoted from, and the approvals a deploy needs. Refuses definitions that `slipway check` refuses.
+/// promoted from, the approvals a deploy needs, the soak on each edge into it, its allow and deny windows
+/// and the alarms it is watched by. Refuses definitions that `slipway check` refuses.
 #[derive(Debug, clap::Args)]
 pub struct EnvsArgs {
     /// Output format.
@@ -23,6 +26,19 @@ struct Row {
     trigger: String,
     promoted_from: Vec<String>,
     approvals: Approvals,
+    /// Seconds a release soaks in each environment it is promoted from.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    soak_seconds: std::collections::BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    windows: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    alarms: Vec<String>,
+    #[serde(skip_serializing_if = "is_zero")]
+    bake_seconds: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -50,6 +66,10 @@ fn row(env: &Environment) -> Row {
             approvers: a.approvers().into_iter().map(String::from).collect(),
             wait_minutes: a.wait.as_secs() / 60,
         },
+        soak_seconds: env.soak.iter().map(|(from, d)| (from.clone(), d.as_secs())).collect(),
+        windows: env.windows.iter().map(ToString::to_string).collect(),
+        alarms: env.evidence.alarms.iter().map(ToString::to_string).collect(),
+        bake_seconds: env.evidence.bake.as_secs(),
     }
 }
 
@@ -94,6 +114,26 @@ pub fn run(d: &Definitions, args: &EnvsArgs, io: &mut Streams) -> Result<Exit, C
                     ("approvals", approvals_text(&r.approvals)),
                 ] {
                     writeln!(out, "  {label:<14}{value}")?;
+                }
+                // Shown only where the definitions set them.
+                let soak: Vec<String> = r
+                    .soak_seconds
+                    .iter()
+                    .map(|(from, s)| format!("{} in {from}", crate::clock::human(Duration::from_secs(*s))))
+                    .collect();
+                let alarms = if r.alarms.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "{}; bake {}",
+                        r.alarms.join(", "),
+                        crate::clock::human(Duration::from_secs(r.bake_seconds))
+                    )]
+                };
+                for (label, values) in [("soak", soak), ("windows", r.windows.clone()), ("alarms", alarms)] {
+                    if !values.is_empty() {
+                        writeln!(out, "  {label:<14}{}", values.join("; "))?;
+                    }
                 }
             }
         }

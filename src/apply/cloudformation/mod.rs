@@ -7,8 +7,11 @@
 //! any stack fails, or a smoke check fails afterwards ([`smoke`]), the stacks this deploy already changed
 //! are returned to what was recorded: updated stacks get their previous template and parameters back,
 //! newly created ones are deleted. CloudFormation's own rollback of the failed stack is waited on,
-//! continued when it fails, and its root cause reported ([`root_cause`]).
+//! continued when it fails, and its root cause reported ([`root_cause`]). After the smoke checks the
+//! environment's alarms are watched for its bake time; one that goes off rolls back the same way
+//! ([`bake`]).
 
+mod bake;
 mod gate;
 mod plan;
 mod record;
@@ -25,6 +28,7 @@ use std::time::Duration;
 
 pub use crate::apply::report::{EventLines, Report, Reporter};
 pub use crate::apply::smoke::SmokeResult;
+pub use bake::{AlarmHit, Baked};
 pub use gate::{ApprovalMode, Approver};
 pub use plan::{Plan, PlanError, StackPlan};
 pub use remove::{NoQuestions, Removed, remove};
@@ -55,6 +59,8 @@ pub struct Options {
     pub artifacts_bucket: Option<String>,
     /// Run the environment's smoke checks after the last stack.
     pub smoke: bool,
+    /// Watch the environment's alarms for its bake time after the smoke checks.
+    pub bake: bool,
 }
 
 /// The change sets in flight during this run, kept outside the deploy so that an interruption can still
@@ -160,6 +166,8 @@ pub struct Applied {
     pub restored: Vec<(String, String)>,
     /// The smoke checks run, in order, up to the first that failed.
     pub smoke: Vec<SmokeResult>,
+    /// The bake, when the environment's alarms were watched (boxed: most deploys have none).
+    pub bake: Option<Box<Baked>>,
 }
 
 /// Everything one deploy works with; each concern adds its methods in its own file.
@@ -173,6 +181,8 @@ struct Deploy<'a> {
     previous: BTreeMap<String, Previous>,
     bucket: Option<String>,
     change_set_name: String,
+    /// The alarms CloudFormation watches during each stack change, when the environment has any.
+    triggers: Option<crate::cloud::RollbackTriggers>,
 }
 
 /// Deploys `plan`. Every failure is described by the [`Applied`]: before anything changed, as a refusal
@@ -195,12 +205,14 @@ pub async fn run(
         previous: BTreeMap::new(),
         bucket: opts.artifacts_bucket.clone(),
         change_set_name: change_set_name(&plan.release),
+        triggers: None,
     };
     let not_started = |verdict: Ending| Applied {
         ending: verdict,
         stacks: plan.stacks.iter().map(|s| (s.name.clone(), StackResult::NotStarted)).collect(),
         restored: vec![],
         smoke: vec![],
+        bake: None,
     };
     d.note(&format!(
         "deploying release {} to {} (account {}, {}): {} stack(s)",
@@ -216,11 +228,19 @@ pub async fn run(
     if let Some(reason) = d.refuse_unapprovable() {
         return not_started(Ending::Refused { reason });
     }
+    d.triggers = d.rollback_triggers().await;
     let results = d.deploy_all().await;
     let mut cause = plan.stacks.iter().find_map(|s| results.get(&s.short).and_then(|r| r.cause(&s.name)));
     let mut smoke = Vec::new();
     if cause.is_none() && opts.smoke {
         (smoke, cause) = d.smoke().await;
+    }
+    let mut bake = None;
+    if cause.is_none()
+        && opts.bake
+        && let Some((baked, failed)) = d.bake().await
+    {
+        (bake, cause) = (Some(Box::new(baked)), failed);
     }
     let stacks: Vec<(String, StackResult)> = plan
         .stacks
@@ -229,20 +249,20 @@ pub async fn run(
         .collect();
     let Some(cause) = cause else {
         d.note(&format!("deployed release {} to {}", plan.release, plan.env.name));
-        return Applied { ending: Ending::Deployed, stacks, restored: vec![], smoke };
+        return Applied { ending: Ending::Deployed, stacks, restored: vec![], smoke, bake };
     };
     let nothing_changed = stacks
         .iter()
         .all(|(_, r)| !r.changed() && !matches!(r, StackResult::Failed { .. } | StackResult::Stuck { .. }));
     if nothing_changed && stacks.iter().any(|(_, r)| matches!(r, StackResult::Declined(_))) {
         d.note(&format!("not deployed: {cause}"));
-        return Applied { ending: Ending::Refused { reason: cause }, stacks, restored: vec![], smoke };
+        return Applied { ending: Ending::Refused { reason: cause }, stacks, restored: vec![], smoke, bake };
     }
     d.note(&format!("deploy failed: {cause}"));
     let (restored, stuck) = d.roll_back(&results, &stacks).await;
     let verdict =
         if stuck.is_empty() { Ending::RolledBack { cause } } else { Ending::RollbackIncomplete { cause, stuck } };
-    Applied { ending: verdict, stacks, restored, smoke }
+    Applied { ending: verdict, stacks, restored, smoke, bake }
 }
 
 /// A change set name unique to this deploy: letters, digits and hyphens, starting with a letter. The

@@ -207,6 +207,9 @@ impl Deploy<'_> {
         self.phase(name, "rolling back: restoring the previous template and parameters");
         let url = self.upload_if_large(sp, &previous.template, "previous").await?;
         let name_for_restore = format!("{}-restore", self.change_set_name);
+        // No alarm may stop the way back (the one that went off would): the restore clears the triggers,
+        // and the next deploy sets them again.
+        let clear = crate::cloud::RollbackTriggers::default();
         let request = ChangeSetRequest {
             stack: name,
             name: &name_for_restore,
@@ -217,6 +220,7 @@ impl Deploy<'_> {
             },
             parameters: state.parameters.iter().map(|(k, v)| (k.clone(), ParameterValue::Value(v.clone()))).collect(),
             tags: Some(&state.tags),
+            rollback: self.triggers.as_ref().map(|_| &clear),
         };
         let cs = match self.cloud.create_change_set(&request, &self.opts.poll).await? {
             ChangeSetOutcome::NoChanges => return Ok("already as it was".into()),

@@ -52,6 +52,7 @@ pub async fn remove(
         previous: BTreeMap::new(),
         bucket: None,
         change_set_name: String::new(),
+        triggers: None,
     };
     let names = extra.iter().cloned().chain(plan.stacks.iter().rev().map(|s| s.name.clone()));
     let mut out = Vec::new();

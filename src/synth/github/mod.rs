@@ -16,6 +16,7 @@
 
 mod demos;
 mod deploy;
+mod drift;
 mod environments;
 mod jobs;
 mod promote;
@@ -51,6 +52,9 @@ pub fn workflows(project: &Definitions) -> Vec<Workflow> {
     }
     out.push(rollback::rollback(project));
     if let Some(w) = demos::demos(project) {
+        out.push(w);
+    }
+    if let Some(w) = drift::drift(project) {
         out.push(w);
     }
     out.push(status::status(project, &out));
