@@ -81,6 +81,7 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         }
     }
     let release = s.block_on(crate::release::read(cx.store, &args.release))?;
+    let host = args.apply.host.reach(env)?;
     let request = Request {
         env,
         release: &release,
@@ -91,6 +92,7 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         break_freeze: false,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
+        host: host.as_ref(),
     };
     apply_release(s, &cloud, &request, &args.apply)
 }

@@ -66,6 +66,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
     crate::ops::deploy::allowed(decision)?;
     let cloud =
         s.block_on(crate::ops::deploy::connect(s.connector(), target, args.apply.run.assume_role.as_deref()))?;
+    let host = args.apply.host.reach(target)?;
     let req = Request {
         env: target,
         release: &release,
@@ -76,6 +77,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         break_freeze: false,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
+        host: host.as_ref(),
     };
     apply_release(s, &cloud, &req, &args.apply)
 }

@@ -62,6 +62,7 @@ pub fn run(s: &Session, args: &RollbackArgs) -> Result<Exit, CliError> {
     }
     crate::ops::deploy::allowed(decision)?;
     let cloud = s.block_on(crate::ops::deploy::connect(s.connector(), env, args.apply.run.assume_role.as_deref()))?;
+    let host = args.apply.host.reach(env)?;
     let req = Request {
         env,
         release: &release,
@@ -72,6 +73,7 @@ pub fn run(s: &Session, args: &RollbackArgs) -> Result<Exit, CliError> {
         break_freeze: args.break_freeze,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
+        host: host.as_ref(),
     };
     let exit = apply_release(s, &cloud, &req, &args.apply)?;
     if exit == Exit::Success {

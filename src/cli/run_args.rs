@@ -127,6 +127,45 @@ pub struct ApplyArgs {
     /// there, so it cannot be promoted from there until `slipway verify` runs them).
     #[arg(long)]
     no_smoke: bool,
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// How an environment's compose host is reached (deploy, promote, rollback).
+#[derive(Debug, clap::Args)]
+pub struct HostArgs {
+    /// The Docker engine of the environment's compose host (ssh://user@server[:port], tcp://host:2376,
+    /// unix:///path). Default: the definition's `docker_host`, else $DOCKER_HOST.
+    #[arg(long, value_name = "URL")]
+    docker_host: Option<String>,
+    /// The only host keys an ssh:// Docker host may have (OpenSSH's known_hosts format): the pinned key.
+    /// Default: $SLIPWAY_SSH_KNOWN_HOSTS, else your own known_hosts. Host keys are always checked: an
+    /// unknown host, or one whose key changed, is refused.
+    #[arg(long, value_name = "FILE", env = "SLIPWAY_SSH_KNOWN_HOSTS")]
+    ssh_known_hosts: Option<std::path::PathBuf>,
+    /// The private key to log in to an ssh:// Docker host with. Default: $SLIPWAY_SSH_KEY, else ssh's own.
+    #[arg(long, value_name = "FILE", env = "SLIPWAY_SSH_KEY")]
+    ssh_key: Option<std::path::PathBuf>,
+}
+
+impl HostArgs {
+    /// The compose host of `env`, when it has one on a server: the compose CLI ($SLIPWAY_COMPOSE, else
+    /// `docker compose`) and the engine.
+    pub fn reach(
+        &self,
+        env: &crate::model::Environment,
+    ) -> Result<Option<crate::ops::compose_host::HostReach>, CliError> {
+        use crate::ops::compose_host::{HostError, reach};
+        let ssh = match (&self.ssh_known_hosts, &self.ssh_key) {
+            (None, None) => None,
+            (known, key) => Some(
+                crate::docker::SshAccess::new(known.as_deref(), key.as_deref())
+                    .map_err(|e| crate::ops::OpsError::from(HostError::from(e)))?,
+            ),
+        };
+        let cli = crate::vars::var("SLIPWAY_COMPOSE").map(std::path::PathBuf::from);
+        Ok(reach(env, self.docker_host.as_deref(), cli.as_deref(), ssh).map_err(crate::ops::OpsError::from)?)
+    }
 }
 
 impl RunArgs {

@@ -32,6 +32,9 @@ pub enum ComposeError {
         /// The version it reported.
         version: String,
     },
+    /// An `ssh://` host cannot be reached as it must be: its key refused, or no way to check it.
+    #[error("{0}")]
+    Ssh(String),
     /// A Docker host address that is not one.
     #[error(
         "`{host}` is not a Docker host: give `unix:///path/to/docker.sock`, `tcp://host:port` or `ssh://user@host`"

@@ -9,12 +9,13 @@
 use std::cell::RefCell;
 use std::future::Future;
 
+use super::compose_host::{HostReach, HostRun};
 use super::run::{LockOptions, RunSpec, within};
 use super::{Context, OpsError};
 use crate::apply::cloudformation::{self as cfn, Approver, Ending, InFlight, Options, Plan};
 use crate::apply::report::Reporter;
 use crate::cloud::{Cloud, Connector, Destination, RegionRule};
-use crate::ledger::{self, Approval, EnvState, Outcome, RunKind, SmokeRecord, StackRecord};
+use crate::ledger::{self, Approval, EnvState, HostRecord, Outcome, RunKind, SmokeRecord, StackRecord};
 use crate::model::Environment;
 use crate::policy::{self, Action, Decision};
 use crate::release::{self, Release, ReleaseInfo};
@@ -40,6 +41,8 @@ pub struct Request<'a> {
     pub apply: &'a Options,
     /// The lock's.
     pub lock: LockOptions,
+    /// The environment's compose host, when it has one on a server ([`super::compose_host::reach`]).
+    pub host: Option<&'a HostReach>,
 }
 
 /// What a run talks to while it works: where its progress goes, who approves a gated change, what it
@@ -73,6 +76,8 @@ pub struct Ran {
     pub end: End,
     /// This run's id in the ledger.
     pub run: String,
+    /// What the compose host's part of it did.
+    pub hosts: Vec<HostRecord>,
 }
 
 /// The ledger's outcome for how an apply ended.
@@ -207,7 +212,7 @@ pub async fn run<I: Future<Output = ()>>(
         lock: req.lock,
     };
     let plan_ref = &plan;
-    let (id, end) = within(cx, spec, reporter, async |run, reporter| {
+    let (id, end, hosts) = within(cx, spec, reporter, async |run, reporter| {
         let names: Vec<String> = plan_ref.stacks.iter().map(|s| s.name.clone()).collect();
         run.reconcile(&names, Some(cloud), reporter).await?;
         let info = &req.release.info;
@@ -223,11 +228,23 @@ pub async fn run<I: Future<Output = ()>>(
         let env = req.env.name.as_str();
         let artifacts = req.release.artifacts.iter().filter(|(k, _)| k.environment() == Some(env));
         started.artifacts = artifacts.map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
+        let mut host = match req.host {
+            Some(reach) => Some(HostRun::prepare(cx, req.env, req.release, reach, req.apply.poll).await?),
+            None => None,
+        };
         run.start(started).await?;
+        let applying = async {
+            match host.as_mut() {
+                Some(host) => cfn::run_with(cloud, plan_ref, req.apply, reporter, approver, in_flight, host).await,
+                None => cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight).await,
+            }
+        };
         let end = tokio::select! {
-            applied = cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight) => End::Applied(applied),
+            applied = applying => End::Applied(applied),
             () = interrupt => End::Interrupted(in_flight.borrow().clone()),
         };
+        let hosts = host.as_ref().map(HostRun::records).unwrap_or_default();
+        let host_smoke = host.as_ref().map(|h| h.smoke.clone()).unwrap_or_default();
         let outcome = match &end {
             End::Applied(applied) => outcome_of(&applied.ending),
             End::Interrupted(_) => Outcome::Interrupted,
@@ -235,7 +252,9 @@ pub async fn run<I: Future<Output = ()>>(
         run.finish(outcome, |finished| match &end {
             End::Applied(applied) => {
                 finished.stacks = stack_records(applied);
-                finished.smoke = smoke_records(&applied.smoke, req.apply.smoke, &req.env.smoke_checks);
+                finished.hosts = hosts.clone();
+                let smoke: Vec<_> = host_smoke.iter().chain(&applied.smoke).cloned().collect();
+                finished.smoke = smoke_records(&smoke, req.apply.smoke, &req.env.smoke_checks);
                 if let Some(cause) = cause_of(&applied.ending) {
                     finished.reason = Some(cause);
                 }
@@ -252,14 +271,15 @@ pub async fn run<I: Future<Output = ()>>(
                             .map(|s| StackRecord { name: s.clone(), result: "still changing".into() }),
                     )
                     .collect();
+                finished.hosts = hosts.clone();
                 finished.reason = Some("interrupted; CloudFormation carries on with what was started".into());
             }
         })
         .await?;
-        Ok((run.id().to_string(), end))
+        Ok((run.id().to_string(), end, hosts))
     })
     .await?;
-    Ok(Ran { plan, end, run: id })
+    Ok(Ran { plan, end, run: id, hosts })
 }
 
 /// What the ledger records of each stack of an apply: its result, then what the rollback did to it.

@@ -4,7 +4,8 @@
 //!
 //! - [`run`]: one run of the ledger (the lock, reconciling runs that died, the started and finished
 //!   records), which every operation that changes an environment is.
-//! - [`deploy`]: a release onto an environment, as deploy, promote and rollback do it.
+//! - [`deploy`]: a release onto an environment, as deploy, promote and rollback do it; [`compose_host`]:
+//!   its compose host's part of that run.
 //! - [`release`]: making a release, from the definitions or a reviewed synth directory.
 //! - [`promote`] and [`rollback`]: which environment a promotion comes from, which release a rollback
 //!   goes back to.
@@ -19,6 +20,7 @@
 //!   a GitHub Actions run.
 //! - [`demo`]: feature demos up, down, listed and swept.
 
+pub mod compose_host;
 pub mod demo;
 pub mod deploy;
 pub mod deployed;
@@ -114,6 +116,9 @@ pub enum OpsError {
         /// The release it runs, if any.
         current: Option<String>,
     },
+    /// The environment's compose host cannot be deployed to.
+    #[error(transparent)]
+    Host(#[from] compose_host::HostError),
     /// A feature demo cannot be made, found or brought up.
     #[error(transparent)]
     Demo(demo::DemoError),

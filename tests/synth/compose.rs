@@ -125,6 +125,21 @@ fn env_example_lists_every_variable_the_file_reads_and_no_values() {
     }
 }
 
+#[test]
+fn a_deploy_reads_back_from_env_example_every_variable_and_which_are_secrets() {
+    let definitions = project();
+    for env in definitions.project.environments.iter().chain(&definitions.project.demos) {
+        let Some(bundle) = slipway::synth::compose::bundle(&definitions.project, env) else { continue };
+        let text = slipway::synth::compose::render_env_example(&bundle).unwrap();
+        let read = slipway::synth::compose::read_env_example(&text);
+        let names = |vs: &[slipway::synth::compose::ComposeVariable]| {
+            vs.iter().map(|v| (v.name.clone(), v.secret)).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&read), names(&bundle.variables), "{}", env.name);
+        assert!(read.iter().any(|v| v.secret) && read.iter().any(|v| !v.secret), "{}: {read:?}", env.name);
+    }
+}
+
 fn services(file: &Value) -> &serde_json::Map<String, Value> {
     file["services"].as_object().expect("services is a map")
 }
