@@ -183,8 +183,8 @@ impl World {
                 },
                 host: host.as_ref(),
             };
-            let mut log = self.log.borrow_mut();
-            let mut reporter = EventLines::new(&mut *log);
+            let mut log = Vec::new();
+            let mut reporter = EventLines::new(&mut log);
             let in_flight = RefCell::new(InFlight::default());
             let io = Io {
                 reporter: &mut reporter,
@@ -192,7 +192,9 @@ impl World {
                 in_flight: &in_flight,
                 interrupt: std::future::pending(),
             };
-            let ran = slipway::ops::deploy::run(&cx, &req, &self.cloud, io).await?;
+            let ran = slipway::ops::deploy::run(&cx, &req, &self.cloud, io).await;
+            self.log.borrow_mut().extend(log);
+            let ran = ran?;
             match ran.end {
                 End::Applied(applied) => Ok((applied.ending, ran.hosts)),
                 End::Interrupted(_) => panic!("nothing interrupts this deploy"),

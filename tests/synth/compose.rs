@@ -163,9 +163,14 @@ fn services_wait_for_healthy_dependencies() {
         "if command -v curl > /dev/null 2>&1; then curl -fsS 'http://127.0.0.1:8080/health' > /dev/null; else wget -q \
          -O /dev/null 'http://127.0.0.1:8080/health'; fi"
     );
-    // Every container says whose it is, so that a host's slipway projects can be found by label.
-    for service in services.values() {
-        assert_eq!(service["labels"], serde_json::json!({"slipway.environment": "dev", "slipway.project": "webapp"}));
+    // Every container says whose it is, so that a host's slipway projects can be found by label; the app's
+    // own services say which release they run (the database does not, so a release never recreates it).
+    for (name, service) in services {
+        let mut labels = serde_json::json!({"slipway.environment": "dev", "slipway.project": "webapp"});
+        if name != "db" {
+            labels["slipway.release"] = "${RELEASE:?set RELEASE in .env (see .env.example)}".into();
+        }
+        assert_eq!(service["labels"], labels, "{name}");
     }
     // The command runs in a shell as on cloud.gov; `$$` is compose's escape, so the shell sees `$PORT`.
     assert_eq!(
