@@ -122,6 +122,15 @@ pub(super) fn apply_release(
             for line in summary(&ran.plan, applied) {
                 writeln!(s.out(), "{line}")?;
             }
+            for host in &ran.hosts {
+                let restored = host.restored.as_deref().map(|r| format!("; rollback: {r}")).unwrap_or_default();
+                writeln!(s.out(), "compose project {} on {}: {}{restored}", host.project, host.host, host.result)?;
+                for service in &host.services {
+                    let health =
+                        if service.health.is_empty() { String::new() } else { format!(", {}", service.health) };
+                    writeln!(s.out(), "  {}: {} ({}{health})", service.service, service.image, service.state)?;
+                }
+            }
             Ok(exit_of(&applied.ending))
         }
     }

@@ -289,3 +289,90 @@ impl AfterStacks for HostRun<'_> {
         undone
     }
 }
+
+/// One compose host as `status` sees it: each service as it runs there, and how that differs from what
+/// the ledger says the last deploy left.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostStatus {
+    /// The Docker engine.
+    pub host: String,
+    /// The compose project.
+    pub project: String,
+    /// Each service: the release its label names (`change` holds it here), image, state and health.
+    pub services: Vec<ServiceRecord>,
+    /// What differs from what the last deploy left (empty: nothing); `Err` when the host could not be read.
+    pub drift: Result<Vec<String>, String>,
+}
+
+/// Where `env`'s compose host is, for reading it (`status`): as a deploy finds it, from the definition or
+/// `DOCKER_HOST`, with the compose CLI `SLIPWAY_COMPOSE` names (else `docker compose`) and the SSH
+/// settings of `SLIPWAY_SSH_KNOWN_HOSTS` and `SLIPWAY_SSH_KEY`. `None` when it has no compose host.
+pub fn reach_to_read(env: &Environment) -> Result<Option<HostReach>, HostError> {
+    let file = |name: &str| crate::vars::var(name).map(std::path::PathBuf::from);
+    let (known, key) = (file("SLIPWAY_SSH_KNOWN_HOSTS"), file("SLIPWAY_SSH_KEY"));
+    let ssh = match (&known, &key) {
+        (None, None) => None,
+        _ => Some(SshAccess::new(known.as_deref(), key.as_deref())?),
+    };
+    reach(env, None, file("SLIPWAY_COMPOSE").as_deref(), ssh)
+}
+
+/// What `project` runs on `reach`'s host against `applied` (what the ledger says the deploy of `release`
+/// left there): another image, another release's label, a service stopped, unhealthy or gone.
+pub fn look(reach: &HostReach, project: &str, release: Option<&str>, applied: Option<&HostRecord>) -> HostStatus {
+    let mut status = HostStatus {
+        host: reach.host.to_string(),
+        project: project.to_string(),
+        services: Vec::new(),
+        drift: Ok(Vec::new()),
+    };
+    let running = match reach.compose.services(project, &reach.host) {
+        Ok(running) => running,
+        Err(e) => {
+            status.drift = Err(e.to_string());
+            return status;
+        }
+    };
+    let label = crate::synth::compose::LABEL_RELEASE;
+    status.services = running
+        .iter()
+        .map(|s| ServiceRecord {
+            service: s.service.clone(),
+            image: s.image.clone(),
+            state: s.state.clone(),
+            health: s.health.clone(),
+            change: s.labels.get(label).cloned(),
+        })
+        .collect();
+    let mut drift = Vec::new();
+    let was = |service: &str| applied.and_then(|a| a.services.iter().find(|w| w.service == service));
+    for s in &running {
+        // A service the deploy left running must still run (one that exited 0, say, was stopped by hand);
+        // any other must at least have ended well.
+        let left_running = was(&s.service).is_some_and(|w| w.state == "running");
+        if !s.is_settled() || (left_running && !s.is_ready()) {
+            let health = if s.health.is_empty() { String::new() } else { format!(" ({})", s.health) };
+            drift.push(format!("`{}` is {}{health}", s.service, s.state));
+        }
+        if let (Some(release), Some(found)) = (release, s.labels.get(label))
+            && found != release
+        {
+            drift.push(format!("`{}` runs release {found}, not {release}", s.service));
+        }
+    }
+    if let Some(applied) = applied {
+        for was in &applied.services {
+            match running.iter().find(|s| s.service == was.service) {
+                None => drift.push(format!("`{}` is gone", was.service)),
+                Some(s) if s.image != was.image => {
+                    drift.push(format!("`{}` runs {}, not {} as the deploy left it", s.service, s.image, was.image));
+                }
+                Some(_) => {}
+            }
+        }
+    } else if running.is_empty() {
+        drift.push(format!("compose project {project} is not there"));
+    }
+    status.drift = Ok(drift);
+    status
+}

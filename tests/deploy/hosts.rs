@@ -63,6 +63,7 @@ struct World {
     name: String,
     rt: tokio::runtime::Runtime,
     cloud: Cloud,
+    connector: Connector,
     log: RefCell<Vec<u8>>,
 }
 
@@ -80,11 +81,9 @@ impl World {
             .endpoint_url(&moto.endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
-        let cloud = rt.block_on(async {
-            let connector = Connector::load_from(loader, Settings::default()).await;
-            let dest = Destination { environment: &name, account: "111111111111", region: "us-east-1" };
-            connector.connect(&dest, RegionRule::Strict).await.unwrap()
-        });
+        let connector = rt.block_on(Connector::load_from(loader, Settings::default()));
+        let dest = Destination { environment: &name, account: "111111111111", region: "us-east-1" };
+        let cloud = rt.block_on(connector.connect(&dest, RegionRule::Strict)).unwrap();
         World {
             moto,
             engine,
@@ -96,6 +95,7 @@ impl World {
             name,
             rt,
             cloud,
+            connector,
             log: RefCell::new(Vec::new()),
         }
     }
@@ -200,6 +200,19 @@ impl World {
                 End::Interrupted(_) => panic!("nothing interrupts this deploy"),
             }
         })
+    }
+
+    /// What `status` says of the environment's compose host: its services, and its drift.
+    fn status(&self) -> slipway::ops::compose_host::HostStatus {
+        let actor = Actor { name: "ana".into(), ci_run: None };
+        let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
+        let reach = |_: &Environment| self.reach(&self.sshd.known_hosts());
+        let envs = [self.env()];
+        let statuses =
+            self.rt.block_on(slipway::ops::status::status_with_hosts(&cx, &envs, Some(&self.connector), &reach));
+        let mut statuses = statuses.unwrap();
+        assert_eq!(statuses[0].drift, slipway::ops::status::Drift::None, "the stack did not drift");
+        statuses.remove(0).hosts.remove(0)
     }
 
     /// The stack as CloudFormation has it: its template, byte for byte, and its parameters.
@@ -315,4 +328,18 @@ fn stacks_and_a_compose_host_over_ssh_deploy_as_one_run_and_go_back_together() {
     assert!(refused.contains("SSH host key") && refused.contains("it changed"), "{refused}");
     assert_eq!(w.host(), host_before);
     assert_eq!(w.stack(), stack_before);
+
+    // status: the release each service's label names, its image, no drift; then a service stopped by hand.
+    let status = w.status();
+    let seen: Vec<(&str, Option<&str>)> =
+        status.services.iter().map(|s| (s.service.as_str(), s.change.as_deref())).collect();
+    assert_eq!(seen, [("backend", Some(second.as_str())), ("db", None), ("frontend", Some(second.as_str()))]);
+    assert_eq!(status.drift, Ok(vec![]));
+    let stopped = w.engine.cli(&["stop", &format!("{}-frontend", w.compose_project())]);
+    assert!(stopped.status.success(), "{}", String::from_utf8_lossy(&stopped.stderr));
+    let drift = w.status().drift.unwrap();
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert!(drift[0].starts_with("`frontend` is exited"), "{drift:?}");
+    let started = w.engine.cli(&["start", &format!("{}-frontend", w.compose_project())]);
+    assert!(started.status.success());
 }
