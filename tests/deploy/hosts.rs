@@ -165,7 +165,8 @@ impl World {
         let host = self.reach(known_hosts)?;
         let host = host.map(|h| HostReach { compose: h.compose.with_docker_cli(&self.engine.docker), ..h });
         self.clock.advance(Duration::from_secs(60));
-        self.rt.block_on(async {
+        let started = std::time::Instant::now();
+        let ran = self.rt.block_on(async {
             let release = release::read(&self.store, id).await.unwrap();
             let req = Request {
                 env: self.env(),
@@ -199,7 +200,10 @@ impl World {
                 End::Applied(applied) => Ok((applied.ending, ran.hosts)),
                 End::Interrupted(_) => panic!("nothing interrupts this deploy"),
             }
-        })
+        });
+        // A figure for the notes (`--nocapture`), never an assertion.
+        eprintln!("deploy of release {id}: {:.1} s", started.elapsed().as_secs_f64());
+        ran
     }
 
     /// What `status` says of the environment's compose host: its services, and its drift.
@@ -305,6 +309,13 @@ fn stacks_and_a_compose_host_over_ssh_deploy_as_one_run_and_go_back_together() {
     assert_eq!(w.stack().1["Release"], second);
     let (stack_before, host_before) = (w.stack(), w.host());
 
+    // The same release again: nothing on the host is recreated, the stack is unchanged.
+    let (ending, hosts) = w.deploy(&second).unwrap();
+    assert_eq!(ending, Ending::Deployed, "{}", w.said());
+    assert!(hosts[0].services.iter().all(|s| s.change.as_deref() == Some("unchanged")), "{:?}", hosts[0]);
+    assert_eq!(hosts[0].result, "unchanged");
+    assert_eq!((w.stack(), w.host()), (stack_before.clone(), host_before.clone()));
+
     // A release whose backend never becomes healthy: both targets go back to the second release.
     let (ending, hosts) = w.deploy(BROKEN).unwrap();
     let Ending::RolledBack { cause } = &ending else { panic!("{ending:?}\n{}", w.said()) };
@@ -314,11 +325,11 @@ fn stacks_and_a_compose_host_over_ssh_deploy_as_one_run_and_go_back_together() {
     assert_eq!(w.host(), host_before, "every service runs the image and the configuration it ran");
     assert_eq!(http_get(&w.url("frontend")), Ok((200, format!("{} frontend {second}\n", w.name))));
 
-    // The ledger: three runs, each with the host's services as the run left them.
+    // The ledger: four runs, each with the host's services as the run left them.
     let records = w.rt.block_on(ledger::records(&w.store, &w.name)).unwrap();
     let finished: Vec<_> = records.iter().filter(|r| r.phase == Phase::Finished).collect();
-    assert_eq!(finished.len(), 3);
-    let last = &finished[2].hosts[0];
+    assert_eq!(finished.len(), 4);
+    let last = &finished[3].hosts[0];
     assert!(last.result.starts_with("FAILED: "), "{last:?}");
     assert!(last.services.iter().all(|s| s.health == "healthy" || s.health.is_empty()), "{last:?}");
     assert_eq!(last.services.iter().find(|s| s.service == "backend").unwrap().image, image(&second));
