@@ -40,6 +40,11 @@ impl SshAccess {
             .map_err(|e| ComposeError::Ssh(format!("cannot make a directory for ssh's options: {e}")))?;
         let mut options =
             vec!["-o".to_string(), "StrictHostKeyChecking=yes".into(), "-o".into(), "BatchMode=yes".into()];
+        // One connection for a run's many commands (each `ps`, `inspect`, `up` is one): the first opens it,
+        // the others ride on it, and it closes a few seconds after the last.
+        let control = dir.path().join("cm-%C");
+        options.extend(["-o".into(), "ControlMaster=auto".into(), "-o".into(), "ControlPersist=5".into()]);
+        options.extend(["-o".into(), format!("ControlPath={}", control.display())]);
         if let Some(file) = known_hosts {
             let file = absolute(file);
             options.extend(["-o".into(), format!("UserKnownHostsFile={}", file.display())]);
