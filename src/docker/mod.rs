@@ -70,6 +70,9 @@ pub struct Compose {
     pub command_timeout: Duration,
     /// How `ssh://` hosts are logged in to (their keys always checked).
     ssh: Option<SshAccess>,
+    /// Without `ssh`: the access made on first use (the user's known hosts, keys still checked), kept as
+    /// long as this `Compose` is, so that its `ssh` is there for every command.
+    default_ssh: std::sync::OnceLock<Option<SshAccess>>,
 }
 
 impl Compose {
@@ -99,6 +102,7 @@ impl Compose {
             wait_timeout: DEFAULT_WAIT,
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             ssh: None,
+            default_ssh: std::sync::OnceLock::new(),
         };
         let command = compose.command(None, Path::new("."), &["version", "--short"]);
         let shown = compose.shown(None, &["version", "--short"]);
@@ -212,7 +216,10 @@ impl Compose {
             // A context would be a second, conflicting answer to "which engine".
             command.env_remove("DOCKER_CONTEXT");
             if host.as_str().starts_with("ssh://") {
-                let ssh = self.ssh.clone().or_else(|| SshAccess::new(None, None).ok());
+                let ssh = self
+                    .ssh
+                    .as_ref()
+                    .or_else(|| self.default_ssh.get_or_init(|| SshAccess::new(None, None).ok()).as_ref());
                 if let Some(ssh) = ssh {
                     command.env("PATH", ssh.path());
                 }
