@@ -145,10 +145,20 @@ impl World {
 
     /// Deploys release `id` as `slipway deploy` does, over SSH with the pinned host key.
     fn deploy(&self, id: &str) -> Result<(Ending, Vec<HostRecord>), OpsError> {
-        self.deploy_with(id, &self.sshd.known_hosts())
+        self.run(RunKind::Deploy, id, &self.sshd.known_hosts())
     }
 
     fn deploy_with(&self, id: &str, known_hosts: &std::path::Path) -> Result<(Ending, Vec<HostRecord>), OpsError> {
+        self.run(RunKind::Deploy, id, known_hosts)
+    }
+
+    /// Runs `kind` of release `id` (a deploy, or a rollback to it) as the commands do.
+    fn run(
+        &self,
+        kind: RunKind,
+        id: &str,
+        known_hosts: &std::path::Path,
+    ) -> Result<(Ending, Vec<HostRecord>), OpsError> {
         let actor = Actor { name: "ci".into(), ci_run: None };
         let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
         let options = Options {
@@ -171,10 +181,10 @@ impl World {
             let req = Request {
                 env: self.env(),
                 release: &release,
-                kind: RunKind::Deploy,
+                kind,
                 from: None,
                 approvals: vec![],
-                reason: None,
+                reason: (kind == RunKind::Rollback).then(|| "back to the first release".to_string()),
                 break_freeze: false,
                 apply: &options,
                 lock: LockOptions {
@@ -202,7 +212,7 @@ impl World {
             }
         });
         // A figure for the notes (`--nocapture`), never an assertion.
-        eprintln!("deploy of release {id}: {:.1} s", started.elapsed().as_secs_f64());
+        eprintln!("{} of release {id}: {:.1} s", kind.as_str(), started.elapsed().as_secs_f64());
         ran
     }
 
@@ -340,11 +350,18 @@ fn stacks_and_a_compose_host_over_ssh_deploy_as_one_run_and_go_back_together() {
     assert_eq!(w.host(), host_before);
     assert_eq!(w.stack(), stack_before);
 
+    // rollback --to the first release: both targets go to its bytes and images.
+    let (ending, hosts) = w.run(RunKind::Rollback, &first, &w.sshd.known_hosts()).unwrap();
+    assert_eq!(ending, Ending::Deployed, "{}", w.said());
+    assert!(hosts[0].services.iter().filter(|s| s.service != "db").all(|s| s.image == image(&first)), "{hosts:?}");
+    assert_eq!(w.stack().1["Release"], first);
+    assert_eq!(http_get(&w.url("frontend")), Ok((200, format!("{} frontend {first}\n", w.name))));
+
     // status: the release each service's label names, its image, no drift; then a service stopped by hand.
     let status = w.status();
     let seen: Vec<(&str, Option<&str>)> =
         status.services.iter().map(|s| (s.service.as_str(), s.change.as_deref())).collect();
-    assert_eq!(seen, [("backend", Some(second.as_str())), ("db", None), ("frontend", Some(second.as_str()))]);
+    assert_eq!(seen, [("backend", Some(first.as_str())), ("db", None), ("frontend", Some(first.as_str()))]);
     assert_eq!(status.drift, Ok(vec![]));
     let stopped = w.engine.cli(&["stop", &format!("{}-frontend", w.compose_project())]);
     assert!(stopped.status.success(), "{}", String::from_utf8_lossy(&stopped.stderr));
