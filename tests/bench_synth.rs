@@ -1,8 +1,9 @@
 //! Benchmark: synthesis, in-process and as whole processes of the release build.
 //!
 //! `cargo bench --bench synth` prints the median of many runs of:
-//! - `slipway synth` and `slipway envs` of this repository's definitions, as whole processes of the
-//!   release binary (targets: under 10 ms and 3 ms);
+//! - this repository's definitions as whole processes of release builds: their own program's `synth`
+//!   (`webapp synth`, what the README's command runs) and the engine running that program (`slipway synth`
+//!   and `slipway envs` with `SLIPWAY_APP`; targets: under 10 ms and 3 ms for the program alone);
 //! - synth and write of generated projects of 10, 100 and 1,000 stacks of 15 resources (`tests/synth/scale.rs`;
 //!   10 stacks an environment), in-process and as whole processes (this bench binary started again with
 //!   `--child`, calling the library as the `slipway` binary does), with each process's peak memory and
@@ -85,6 +86,23 @@ fn child(stacks: usize, dir: &Path) {
     println!("{:.1}", peak_mib());
 }
 
+/// The release build of the definitions crate `package` of this workspace, built here (a bench builds only
+/// its own package's binaries).
+fn release_program(package: &str) -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--locked", "--release", "-p", package])
+        .current_dir(root)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build --release -p {package} failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), Into::into);
+    let bin = target.join("release").join(package);
+    assert!(bin.is_file(), "cargo build --release -p {package} made no {}", bin.display());
+    bin
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -95,20 +113,21 @@ fn main() {
     let quick = !args.iter().any(|a| a == "--bench") || args.iter().any(|a| a == "--quick");
     let runs = |n: usize| if quick { 2 } else { n };
     let scratch = tempfile::tempdir().expect("a scratch directory");
-    let bin = env!("CARGO_BIN_EXE_slipway");
+    let engine = env!("CARGO_BIN_EXE_slipway");
+    let app = release_program("webapp");
 
-    for (what, args) in [("synth", &["synth"][..]), ("envs", &["envs"][..])] {
+    let whole: [(&str, &Path, &[&str]); 3] = [
+        ("webapp synth (the definitions' own program)", &app, &["synth"]),
+        ("slipway synth (the engine running that program)", Path::new(engine), &["synth"]),
+        ("slipway envs (the engine running that program)", Path::new(engine), &["envs"]),
+    ];
+    for (what, bin, args) in whole {
         let (med, min, _) = process(runs(40), || {
             let mut c = Command::new(bin);
-            c.args(args).current_dir(scratch.path());
+            c.args(args).current_dir(scratch.path()).env("SLIPWAY_APP", &app);
             c
         });
-        println!(
-            "slipway {what} (reference definitions), whole process: median {:.2} ms, min {:.2} ms ({} runs)",
-            ms(med),
-            ms(min),
-            runs(40)
-        );
+        println!("{what}, whole process: median {:.2} ms, min {:.2} ms ({} runs)", ms(med), ms(min), runs(40));
     }
 
     let reference = webapp::project();
