@@ -8,12 +8,15 @@
 #                                            directory and time its first `cargo run -- synth` with a fresh target:
 #                                            the dependencies are in cargo's download cache, nothing is built
 #   bash tests/bench_build.sh edit [RUNS]    in such a project (built once), change one line of a definition RUNS
-#                                            times (default 7), timing `cargo run -- synth` after each change
+#                                            times (default 7), timing `cargo run -- synth` after each change,
+#                                            and its CPU time (user + system), which a busy machine disturbs less
 #   bash tests/bench_build.sh job [cold|warm] run a synthesized deploy job's steps here, up to its first AWS call:
 #                                            find the engine the definitions pin, install it (cold: an empty cargo
 #                                            home, as a runner whose cache does not hold the version; warm: the
 #                                            engine is there, as the cache restores it), build the definitions
-#                                            (cold: fresh target; warm: the cached build, the definitions edited)
+#                                            (cold: fresh target; warm: the cached build, the definitions edited;
+#                                            SLIPWAY_BENCH_ENGINE=target/release/slipway stands in for the
+#                                            restored engine instead of installing it first, untimed)
 #
 # Each line says the load average, since the machine is shared: quote medians, and the load.
 set -euo pipefail
@@ -50,8 +53,8 @@ case "${1:-}" in
     cargo fetch --quiet
     echo "a project made by slipway init: cargo run -- synth, fresh target (load $(load))"
     start=$(now)
-    cargo run --quiet -- synth
-    echo "first synth output after $(seconds "$start") s (load $(load))"
+    /usr/bin/time -f '%U %S' -o "$dir/cpu" cargo run --quiet -- synth
+    echo "first synth output after $(seconds "$start") s, $(awk '{printf "%.1f", $1 + $2}' "$dir/cpu") s of CPU (load $(load))"
     ;;
   edit)
     runs=${2:-7}
@@ -61,17 +64,20 @@ case "${1:-}" in
     cd "$dir/bench"
     file=src/environments.rs
     cargo run --quiet -- synth > /dev/null
-    times=()
+    times=() cpus=()
     for _ in $(seq 1 "$runs"); do
       if grep -q '.deploys_from(\["main"\])' "$file"; then sed -i 's/.deploys_from(\["main"\])/.deploys_from(["main", "hotfix\/*"])/' "$file"
       else sed -i 's/.deploys_from(\["main", "hotfix\/\*"\])/.deploys_from(["main"])/' "$file"; fi
       start=$(now)
-      cargo run --quiet -- synth > /dev/null
+      /usr/bin/time -f '%U %S' -o "$dir/cpu" cargo run --quiet -- synth > /dev/null
       t=$(seconds "$start")
+      cpu=$(awk '{printf "%.2f", $1 + $2}' "$dir/cpu")
       times+=("$t")
-      echo "edit to synth output: $t s (load $(load))"
+      cpus+=("$cpu")
+      echo "edit to synth output: $t s, $cpu s of CPU (load $(load))"
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print "median " a[int((NR+1)/2)] " s of " NR " runs"}'
+    median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+    echo "median $(printf '%s\n' "${times[@]}" | median) s, $(printf '%s\n' "${cpus[@]}" | median) s of CPU, of $runs runs"
     ;;
   job)
     mode=${2:-warm}
@@ -93,7 +99,13 @@ case "${1:-}" in
     if [ "$mode" = warm ]; then
       # What the caches restore: the engine of this version, and the definitions' build of the last run.
       bash -c "$(script engine-version.sh)"
-      INSTALL=$(sed -n 's/^install=//p' "$GITHUB_OUTPUT") bash -c "$(script install-engine.sh)" > /dev/null
+      if [ -n "${SLIPWAY_BENCH_ENGINE:-}" ]; then
+        # An engine of these very sources built already (`cargo build --release --bin slipway`), restored as
+        # the cache would: saves the untimed install.
+        cp "$SLIPWAY_BENCH_ENGINE" "$CARGO_HOME/bin/slipway"
+      else
+        INSTALL=$(sed -n 's/^install=//p' "$GITHUB_OUTPUT") bash -c "$(script install-engine.sh)" > /dev/null
+      fi
       bash -c "$(script build-definitions.sh)"
       sed -i 's/.deploys_from(\["main"\])/.deploys_from(["main", "hotfix\/*"])/' src/environments.rs
       : > "$GITHUB_OUTPUT"

@@ -94,6 +94,8 @@ fn deploy_args<'a>(env: &'a str, release: &'a str, concurrency: &'a str) -> Vec<
         concurrency,
         "--poll-ms",
         "500",
+        "--target",
+        "aws",
     ]
 }
 

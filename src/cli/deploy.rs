@@ -6,11 +6,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::progress::{Progress, Prompt};
-use super::run_args::{ApplyArgs, ApprovalArgs};
+use super::run_args::{ApplyArgs, ApprovalArgs, TargetKind};
 use super::{CliError, Exit, Session};
 use crate::apply::cloudformation::{Ending, InFlight, summary};
 use crate::ledger::RunKind;
-use crate::ops::deploy::{End, Io, Request};
+use crate::ops::deploy::{End, Io, Request, Targets};
 use crate::ops::release::{NewRelease, Source};
 use crate::release::Created;
 
@@ -72,7 +72,7 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
     let info = existing.clone().unwrap_or_else(|| new.info(&cx));
     let decision = s.block_on(crate::ops::deploy::decide(&cx, env, &info, RunKind::Deploy, None, &approvals, false))?;
     crate::ops::deploy::allowed(decision)?;
-    let cloud = s.block_on(crate::ops::deploy::connect(s.connector(), env, args.apply.run.assume_role.as_deref()))?;
+    let connected = connect(s, env, &args.apply)?;
     if args.from.is_some() || existing.is_none() {
         let created = s.block_on(crate::ops::release::create(&cx, &new))?;
         if created == Created::New {
@@ -94,14 +94,47 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         lock: args.apply.run.lock_options(),
         host: host.as_ref(),
     };
-    apply_release(s, &cloud, &request, &args.apply)
+    apply_release(s, &connected, &request, &args.apply)
+}
+
+/// The environment's targets the run applies, connected to.
+pub(super) struct Connected {
+    aws: Option<crate::cloud::Cloud>,
+    cloud_gov: Option<crate::cloudfoundry::CloudFoundry>,
+}
+
+/// Connects to each target of `env` that `args` applies: its AWS account (the pre-flight checks) and its
+/// cloud.gov API (CF_API, CF_USERNAME + CF_PASSWORD or CF_TOKEN). An environment with neither is refused.
+pub(super) fn connect(s: &Session, env: &crate::model::Environment, args: &ApplyArgs) -> Result<Connected, CliError> {
+    let aws = match env.aws_target().is_some() && args.applies(TargetKind::Aws) {
+        true => Some(s.block_on(crate::ops::deploy::connect(s.connector(), env, args.run.assume_role.as_deref()))?),
+        false => None,
+    };
+    let cloud_gov = match env.cloud_gov_target().is_some() && args.applies(TargetKind::CloudGov) {
+        true => {
+            let settings = crate::cloudfoundry::Settings::from_env().map_err(|e| {
+                CliError::user(format!("environment `{}` has a cloud.gov target: {e}", env.name)).hint(
+                    "set them (in CI: the environment's secrets), or apply only its other targets with `--target aws`",
+                )
+            })?;
+            Some(crate::cloudfoundry::CloudFoundry::new(settings).map_err(|e| CliError::cloud(e.to_string()))?)
+        }
+        false => None,
+    };
+    if aws.is_none() && cloud_gov.is_none() {
+        return Err(CliError::user(format!(
+            "nothing to apply: environment `{}` has no target that --target {:?} names",
+            env.name, args.targets
+        )));
+    }
+    Ok(Connected { aws, cloud_gov })
 }
 
 /// Applies `req` as one run of the ledger, showing progress, and ends it as the user reads it: the
 /// summary on stdout, the exit status of how it ended. Ctrl-C stops waiting and says what is in flight.
 pub(super) fn apply_release(
     s: &Session,
-    cloud: &crate::cloud::Cloud,
+    connected: &Connected,
     req: &Request<'_>,
     args: &ApplyArgs,
 ) -> Result<Exit, CliError> {
@@ -113,12 +146,17 @@ pub(super) fn apply_release(
         let _ = tokio::signal::ctrl_c().await;
     };
     let io = Io { reporter: progress.reporter(), approver: &mut prompt, in_flight: &in_flight, interrupt };
-    let ran = s.block_on(crate::ops::deploy::run(&cx, req, cloud, io));
+    let targets = Targets { aws: connected.aws.as_ref(), cloud_gov: connected.cloud_gov.as_ref() };
+    let ran = s.block_on(crate::ops::deploy::run_on(&cx, req, targets, io));
     progress.reporter().finish();
     let ran = ran?;
     match &ran.end {
         End::Interrupted(in_flight) => interrupted(s, in_flight),
         End::Applied(applied) => {
+            for app in &ran.apps {
+                let droplet = app.droplet.as_deref().map(|d| format!(" (droplet {d})")).unwrap_or_default();
+                writeln!(s.out(), "app {}: {}{droplet}", app.name, app.result)?;
+            }
             for line in summary(&ran.plan, applied) {
                 writeln!(s.out(), "{line}")?;
             }

@@ -29,5 +29,51 @@ fn deployed(s: &Session, args: &DiffArgs, io: &mut Streams) -> Result<bool, CliE
         s.block_on(crate::ops::deployed::for_diff(&s.connector_for_a_person(), project, &set, args.change_set))?;
     // CloudFormation holds only the templates: compare those, not the other files.
     let new = set.artifacts.iter().filter(|(k, _)| k.stack().is_some()).map(|(k, v)| (k.clone(), v.clone())).collect();
-    diff_finish(&old, &new, &set.environments, &verdicts, args, io)
+    let apps_differ = cloud_gov_apps(s, project, &set, io)?;
+    Ok(diff_finish(&old, &new, &set.environments, &verdicts, args, io)? || apps_differ)
+}
+
+/// Compares each environment's cloud.gov apps with its synthesized manifest, by meaning (instances,
+/// memory, disk, health check, routes, the names of the variables, bound services), a line per
+/// difference; whether any differs. Without CF_API and credentials it says what it did not compare.
+fn cloud_gov_apps(
+    s: &Session,
+    project: &crate::model::Project,
+    set: &crate::synth::ArtifactSet,
+    io: &mut Streams,
+) -> Result<bool, CliError> {
+    use crate::synth::{ArtifactKey, ArtifactKind};
+    let manifests: Vec<(&crate::model::Environment, &Vec<u8>)> = set
+        .environments
+        .iter()
+        .filter_map(|name| project.find(name))
+        .filter(|env| env.cloud_gov_target().is_some())
+        .filter_map(|env| {
+            set.artifacts
+                .get(&ArtifactKey::env_file(&env.name, ArtifactKind::CloudGov, "manifest.yml"))
+                .map(|m| (env, m))
+        })
+        .collect();
+    if manifests.is_empty() {
+        return Ok(false);
+    }
+    let cf = match crate::cloudfoundry::Settings::from_env().and_then(crate::cloudfoundry::CloudFoundry::new) {
+        Ok(cf) => cf,
+        Err(e) => {
+            let names: Vec<&str> = manifests.iter().map(|(e, _)| e.name.as_str()).collect();
+            writeln!(io.err, "note: the cloud.gov apps of {} were not compared: {e}", names.join(", "))?;
+            return Ok(false);
+        }
+    };
+    let mut differs = false;
+    for (env, manifest) in manifests {
+        let apps = s.block_on(crate::ops::cloudgov::deployed(&cf, env, manifest, "synthesized", None))?;
+        for (app, what) in apps {
+            for line in &what {
+                writeln!(io.out, "cloud.gov {} app {app}: {line}", env.name)?;
+            }
+            differs |= !what.is_empty();
+        }
+    }
+    Ok(differs)
 }

@@ -94,6 +94,8 @@ impl From<crate::ops::release::SourceError> for CliError {
         use crate::ops::release::SourceError;
         match e {
             SourceError::Read(e) => e.into(),
+            SourceError::Bits(_) => CliError::user(e.to_string())
+                .hint("a service's `.source(DIR)` is relative to the directory slipway runs in (the top of the project)"),
             SourceError::Dirty { .. } => CliError::user(e.to_string())
                 .hint("commit the changes and release that commit, or pass --allow-dirty to release them as they are (the release says so)"),
             SourceError::Edited { ref path, .. } | SourceError::Unlisted(ref path) => {
@@ -189,6 +191,13 @@ impl From<OpsError> for CliError {
             OpsError::ChangeSetRefused(e) => CliError::cloud(e.to_string()),
             OpsError::Host(e) => match e {
                 crate::ops::compose_host::HostError::Compose(_) => CliError::cloud(e.to_string()),
+                _ => CliError::user(e.to_string()),
+            },
+            OpsError::CloudGov(e) => match e {
+                crate::ops::cloudgov::CloudGovError::Api(crate::cloudfoundry::CfError::Settings(_)) => {
+                    CliError::user(e.to_string())
+                }
+                crate::ops::cloudgov::CloudGovError::Api(_) => CliError::cloud(e.to_string()),
                 _ => CliError::user(e.to_string()),
             },
             OpsError::Demo(e) => match e {

@@ -64,8 +64,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         );
     }
     crate::ops::deploy::allowed(decision)?;
-    let cloud =
-        s.block_on(crate::ops::deploy::connect(s.connector(), target, args.apply.run.assume_role.as_deref()))?;
+    let connected = super::deploy::connect(s, target, &args.apply)?;
     let host = args.apply.host.reach(target)?;
     let req = Request {
         env: target,
@@ -79,7 +78,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         lock: args.apply.run.lock_options(),
         host: host.as_ref(),
     };
-    apply_release(s, &cloud, &req, &args.apply)
+    apply_release(s, &connected, &req, &args.apply)
 }
 
 /// Prints a dry run's decision: allowed (exit 0) or every refusal (exit 1).

@@ -61,7 +61,7 @@ pub fn run(s: &Session, args: &RollbackArgs) -> Result<Exit, CliError> {
         return print_decision(s, &decision, &format!("roll {} back to release {to}", env.name));
     }
     crate::ops::deploy::allowed(decision)?;
-    let cloud = s.block_on(crate::ops::deploy::connect(s.connector(), env, args.apply.run.assume_role.as_deref()))?;
+    let connected = super::deploy::connect(s, env, &args.apply)?;
     let host = args.apply.host.reach(env)?;
     let req = Request {
         env,
@@ -75,7 +75,7 @@ pub fn run(s: &Session, args: &RollbackArgs) -> Result<Exit, CliError> {
         lock: args.apply.run.lock_options(),
         host: host.as_ref(),
     };
-    let exit = apply_release(s, &cloud, &req, &args.apply)?;
+    let exit = apply_release(s, &connected, &req, &args.apply)?;
     if exit == Exit::Success {
         writeln!(
             s.err(),

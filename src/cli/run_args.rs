@@ -129,6 +129,26 @@ pub struct ApplyArgs {
     no_smoke: bool,
     #[command(flatten)]
     pub host: HostArgs,
+    /// Apply only these of the environment's targets (repeatable; default: every target it has). A
+    /// cloud.gov target needs CF_API and CF_USERNAME + CF_PASSWORD (a cloud.gov service account) or CF_TOKEN.
+    #[arg(long = "target", value_enum, value_name = "KIND")]
+    pub targets: Vec<TargetKind>,
+}
+
+/// A kind of deploy target, as `--target` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetKind {
+    /// The environment's AWS account: its CloudFormation stacks.
+    Aws,
+    /// The environment's cloud.gov space: its apps.
+    CloudGov,
+}
+
+impl ApplyArgs {
+    /// Whether the run applies targets of `kind`.
+    pub fn applies(&self, kind: TargetKind) -> bool {
+        self.targets.is_empty() || self.targets.contains(&kind)
+    }
 }
 
 /// How an environment's compose host is reached (deploy, promote, rollback).

@@ -1,6 +1,7 @@
 //! `slipway status`: what runs where, since when, who put it there with whose approval, how the last
 //! change ended, and whether any stack drifted from what was applied.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -64,11 +65,21 @@ pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
     }
     let cx = s.context()?;
     let statuses = s.block_on(crate::ops::status::status(&cx, &envs, connector.as_ref()))?;
+    let apps = if args.no_drift { BTreeMap::new() } else { cloud_gov_apps(s, &cx, &envs, &statuses) };
     let now = s.clock().now();
     let mut out = s.out();
     match args.format {
         Format::Json => {
-            let value: Vec<Value> = statuses.iter().map(to_json).collect();
+            let value: Vec<Value> = statuses
+                .iter()
+                .map(|st| {
+                    let mut v = to_json(st);
+                    if let Some(text) = apps.get(&st.name) {
+                        v["apps"] = json!(text);
+                    }
+                    v
+                })
+                .collect();
             writeln!(out, "{}", serde_json::to_string_pretty(&value).expect("status serializes"))?;
         }
         Format::Text => {
@@ -79,6 +90,9 @@ pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
                 writeln!(out, "{}", s.name)?;
                 for (label, value) in rows(s, now) {
                     writeln!(out, "  {label:<12}{value}")?;
+                }
+                if let Some(text) = apps.get(&s.name) {
+                    writeln!(out, "  {:<12}{text}", "apps")?;
                 }
             }
         }
@@ -102,6 +116,52 @@ pub fn run(s: &Session, args: &StatusArgs) -> Result<Exit, CliError> {
         }
     }
     Ok(Exit::Success)
+}
+
+/// For each environment with a cloud.gov target and a release deployed there: whether its apps run what
+/// the ledger says that release put there (its manifest by meaning, the droplet recorded), as a line.
+fn cloud_gov_apps(
+    s: &Session,
+    cx: &crate::ops::Context<'_>,
+    envs: &[&crate::model::Environment],
+    statuses: &[EnvStatus],
+) -> BTreeMap<String, String> {
+    let envs: Vec<_> = envs
+        .iter()
+        .zip(statuses)
+        .filter(|(env, st)| env.cloud_gov_target().is_some() && st.state.current.is_some())
+        .map(|(env, _)| *env)
+        .collect();
+    if envs.is_empty() {
+        return BTreeMap::new();
+    }
+    let cf = match crate::cloudfoundry::Settings::from_env().and_then(crate::cloudfoundry::CloudFoundry::new) {
+        Ok(cf) => cf,
+        Err(e) => return envs.iter().map(|env| (env.name.clone(), format!("not checked: {e}"))).collect(),
+    };
+    envs.iter()
+        .map(|env| {
+            let text = match s.block_on(crate::ops::cloudgov::drift(cx, env, &cf)) {
+                Err(e) => format!("not checked: {e}"),
+                Ok(None) => "not checked: the release it runs is not in the store".to_string(),
+                Ok(Some(apps)) if apps.values().all(Vec::is_empty) => {
+                    format!(
+                        "none: every app runs what was applied ({})",
+                        apps.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                }
+                Ok(Some(apps)) => format!(
+                    "DRIFTED: {}",
+                    apps.iter()
+                        .filter(|(_, w)| !w.is_empty())
+                        .map(|(app, w)| format!("{app} {}", w.join(", ")))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            };
+            (env.name.clone(), text)
+        })
+        .collect()
 }
 
 fn deployed_text(d: &Deployment, now: crate::clock::Timestamp) -> String {

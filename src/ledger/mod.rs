@@ -264,6 +264,9 @@ pub struct Record {
     /// Each compose host's result.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<HostRecord>,
+    /// Each cloud.gov app's result: the droplet and revision it runs, and the droplet it ran before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppRecord>,
     /// Each smoke check's result.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub smoke: Vec<SmokeRecord>,
@@ -279,6 +282,25 @@ pub struct Record {
     /// What a feature demo's run is about (its expiry is [`Record::until`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demo: Option<DemoRecord>,
+}
+
+/// One cloud.gov app of a run: what it runs after the run, what it ran before, and how the run left it.
+/// A later `rollback --to` the run's release redeploys [`AppRecord::droplet`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRecord {
+    /// The app's name in its space.
+    pub name: String,
+    /// The droplet the release's code was staged into (or redeployed), when it got that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub droplet: Option<String>,
+    /// The app's revision after the run's deployment (Cloud Foundry's version number and guid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The droplet it ran before the run, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_droplet: Option<String>,
+    /// `deployed`, `unchanged`, `failed: ...`, `rollback: back on droplet ...`.
+    pub result: String,
 }
 
 /// A feature demo's run: the name it was given, where it runs, and where to reach it.
@@ -320,6 +342,7 @@ impl Record {
             outcome: None,
             stacks: Vec::new(),
             hosts: Vec::new(),
+            apps: Vec::new(),
             smoke: Vec::new(),
             reason: None,
             until: None,

@@ -154,6 +154,9 @@ fn check_environment(env: &Environment, all: &[&Environment], problems: &mut Vec
                 ));
             }
         }
+        if let Some(why) = cg.rollout.problem() {
+            problems.push(Problem::new(name, "targets", format!("{why}; write them as `.canary([25, 50])`")));
+        }
     }
     if env.refs.is_empty() && !matches!(env.trigger, super::Trigger::ReleaseTag(_)) {
         problems.push(Problem::new(

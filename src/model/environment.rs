@@ -379,8 +379,13 @@ impl Environment {
     }
 
     /// Runs the project's services as apps in cloud.gov `org` / `space`.
-    pub fn cloud_gov(mut self, org: impl Into<String>, space: impl Into<String>) -> Self {
-        self.targets.push(Target::CloudGov(CloudGovTarget { org: org.into(), space: space.into() }));
+    pub fn cloud_gov(self, org: impl Into<String>, space: impl Into<String>) -> Self {
+        self.cloud_gov_on(CloudGovTarget::new(org, space))
+    }
+
+    /// Runs the project's services as apps where `target` says, rolled out as it says.
+    pub fn cloud_gov_on(mut self, target: CloudGovTarget) -> Self {
+        self.targets.push(Target::CloudGov(target));
         self
     }
 

@@ -40,5 +40,5 @@ pub use service::{
 pub use service_check::{MAX_CLOUD_GOV_TIMEOUT, RESERVED_VARIABLES};
 pub use target::{
     AccountId, AwsTarget, CloudGovTarget, ComposeHost, ComposeTarget, DEMO_PORT_BASE, DEMO_PORT_SLOTS, PORTS_PER_SLOT,
-    Region, Target,
+    Region, Rollout, Target,
 };

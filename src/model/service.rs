@@ -148,6 +148,12 @@ pub struct Service {
     pub on_cloud_gov: bool,
     /// Whether it runs under docker-compose (where the environment has a compose target).
     pub on_compose: bool,
+    /// The directory whose files are its code when it is staged by buildpacks on cloud.gov (the app's
+    /// bits), relative to the top of the project (or absolute). `release create` zips it into the release
+    /// (sorted entries, fixed times), so a deploy, a promotion and a rollback upload exactly what was
+    /// released; `None` for a service run from its image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Service {
@@ -170,6 +176,7 @@ impl Service {
             local_port: None,
             on_cloud_gov: true,
             on_compose: true,
+            source: None,
         }
     }
 
@@ -187,6 +194,12 @@ impl Service {
     /// Run on cloud.gov from its image, as under compose.
     pub fn docker(mut self) -> Self {
         self.runtime = Runtime::Docker;
+        self
+    }
+
+    /// Staged on cloud.gov from the files of directory `dir` (relative to the top of the project).
+    pub fn source(mut self, dir: impl Into<String>) -> Self {
+        self.source = Some(dir.into());
         self
     }
 
@@ -256,9 +269,10 @@ impl Service {
         self
     }
 
-    /// The image it runs from, without tag: its own, or `ghcr.io/<owner>/<project>-<name>`.
+    /// The image it runs from, without tag: its own, or `ghcr.io/<owner>/<project>-<name>` in lowercase, as an
+    /// image reference must be (the owner `HHS` publishes to `ghcr.io/hhs/...`).
     pub fn image_for(&self, owner: &str, project: &str) -> String {
-        self.image.clone().unwrap_or_else(|| format!("ghcr.io/{owner}/{project}-{}", self.name))
+        self.image.clone().unwrap_or_else(|| format!("ghcr.io/{owner}/{project}-{}", self.name).to_lowercase())
     }
 }
 

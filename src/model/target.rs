@@ -163,6 +163,59 @@ pub struct CloudGovTarget {
     pub org: String,
     /// The space inside the org; several environments may share one space.
     pub space: String,
+    /// How a new release replaces the running instances of each app.
+    #[serde(default, skip_serializing_if = "Rollout::is_rolling")]
+    pub rollout: Rollout,
+}
+
+impl CloudGovTarget {
+    /// The space `space` of org `org`, rolled out instance by instance.
+    pub fn new(org: impl Into<String>, space: impl Into<String>) -> Self {
+        CloudGovTarget { org: org.into(), space: space.into(), rollout: Rollout::Rolling }
+    }
+
+    /// Rolled out as a canary: each step runs `weights` percent of the instances on the new release
+    /// (ascending, 1 to 100) and is checked healthy before the next; no weights is one canary instance.
+    pub fn canary(mut self, weights: impl IntoIterator<Item = u32>) -> Self {
+        self.rollout = Rollout::Canary { steps: weights.into_iter().collect() };
+        self
+    }
+}
+
+/// How Cloud Foundry replaces an app's instances with the new release's, without downtime (a deployment's
+/// strategy in the v3 API).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "strategy")]
+pub enum Rollout {
+    /// New instances start a few at a time and the old ones stop as the new ones become healthy.
+    #[default]
+    Rolling,
+    /// A share of the instances first, then more, step by step: each step's percentage of the instances
+    /// (`[25, 50]`: a quarter, a half, then all); slipway goes on to the next step once the step's
+    /// instances run. No steps: one canary instance, then all.
+    Canary {
+        /// Each step's share of the instances, in percent, ascending.
+        steps: Vec<u32>,
+    },
+}
+
+impl Rollout {
+    /// Whether it is the default, rolling.
+    pub fn is_rolling(&self) -> bool {
+        *self == Rollout::Rolling
+    }
+
+    /// What is wrong with it, if anything.
+    pub fn problem(&self) -> Option<String> {
+        let Rollout::Canary { steps } = self else { return None };
+        if let Some(w) = steps.iter().find(|w| !(1..=100).contains(*w)) {
+            return Some(format!("a canary step of {w}% is not between 1 and 100"));
+        }
+        if steps.windows(2).any(|w| w[0] >= w[1]) {
+            return Some(format!("canary steps {steps:?} must grow from step to step"));
+        }
+        None
+    }
 }
 
 /// Where a docker-compose environment runs.

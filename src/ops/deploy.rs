@@ -13,9 +13,11 @@ use super::compose_host::{HostReach, HostRun};
 use super::run::{LockOptions, RunSpec, within};
 use super::{Context, OpsError};
 use crate::apply::cloudformation::{self as cfn, Approver, Ending, InFlight, Options, Plan};
+use crate::apply::cloudgov::Waits;
 use crate::apply::report::Reporter;
 use crate::cloud::{Cloud, Connector, Destination, RegionRule};
-use crate::ledger::{self, Approval, EnvState, HostRecord, Outcome, RunKind, SmokeRecord, StackRecord};
+use crate::cloudfoundry::CloudFoundry;
+use crate::ledger::{self, AppRecord, Approval, EnvState, HostRecord, Outcome, RunKind, SmokeRecord, StackRecord};
 use crate::model::Environment;
 use crate::policy::{self, Action, Decision};
 use crate::release::{self, Release, ReleaseInfo};
@@ -76,6 +78,8 @@ pub struct Ran {
     pub end: End,
     /// This run's id in the ledger.
     pub run: String,
+    /// What each cloud.gov app runs after it (none without a cloud.gov target).
+    pub apps: Vec<AppRecord>,
     /// What the compose host's part of it did.
     pub hosts: Vec<HostRecord>,
 }
@@ -196,14 +200,45 @@ pub fn plan(cx: &Context<'_>, req: &Request<'_>) -> Result<Plan, OpsError> {
 
 /// Applies `req` through `cloud` (connected to its environment) as one run of the ledger: under the
 /// environment's lock, reconciles runs that died, decides again, records the start, applies (until done
-/// or until `io.interrupt` completes), and records how it ended.
+/// or until `io.interrupt` completes), and records how it ended. Only the AWS target: [`run_on`] applies
+/// every target it is given.
 pub async fn run<I: Future<Output = ()>>(
     cx: &Context<'_>,
     req: &Request<'_>,
     cloud: &Cloud,
     io: Io<'_, I>,
 ) -> Result<Ran, OpsError> {
-    let plan = plan(cx, req)?;
+    run_on(cx, req, Targets { aws: Some(cloud), cloud_gov: None }, io).await
+}
+
+/// The targets a run applies, each connected to.
+#[derive(Clone, Copy, Default)]
+pub struct Targets<'a> {
+    /// The environment's AWS account (its stacks, then its smoke checks).
+    pub aws: Option<&'a Cloud>,
+    /// The environment's cloud.gov API (its apps, applied first; put back when anything after fails).
+    pub cloud_gov: Option<&'a CloudFoundry>,
+}
+
+/// As [`run`], on every target of `targets`: the cloud.gov apps first (see [`super::cloudgov`]), then
+/// the stacks and the smoke checks; when the stacks or the checks fail, the apps are put back too, and a
+/// failed app stops the run before the stacks change.
+pub async fn run_on<I: Future<Output = ()>>(
+    cx: &Context<'_>,
+    req: &Request<'_>,
+    targets: Targets<'_>,
+    io: Io<'_, I>,
+) -> Result<Ran, OpsError> {
+    let plan = match targets.aws {
+        Some(_) => plan(cx, req)?,
+        None => Plan {
+            env: req.env.clone(),
+            release: req.release.info.id.clone(),
+            stacks: Vec::new(),
+            tags: Default::default(),
+            smoke_checks: Vec::new(),
+        },
+    };
     let Io { reporter, approver, in_flight, interrupt } = io;
     let spec = RunSpec {
         env: &req.env.name,
@@ -212,12 +247,20 @@ pub async fn run<I: Future<Output = ()>>(
         lock: req.lock,
     };
     let plan_ref = &plan;
-    let (id, end, hosts) = within(cx, spec, reporter, async |run, reporter| {
+    let (id, end, apps, hosts) = within(cx, spec, reporter, async |run, reporter| {
         let names: Vec<String> = plan_ref.stacks.iter().map(|s| s.name.clone()).collect();
-        run.reconcile(&names, Some(cloud), reporter).await?;
+        run.reconcile(&names, targets.aws, reporter).await?;
         let info = &req.release.info;
         let decision =
             allowed(decide(cx, req.env, info, req.kind, req.from.as_deref(), &req.approvals, req.break_freeze).await?)?;
+        let prepared = match targets.cloud_gov {
+            Some(cf) => super::cloudgov::prepare(cx, req.env, req.release, req.kind, cf, Waits::default()).await?,
+            None => None,
+        };
+        let mut host = match req.host {
+            Some(reach) => Some(HostRun::prepare(cx, req.env, req.release, reach, req.apply.poll).await?),
+            None => None,
+        };
         let mut started = run.record();
         started.release = Some(info.id.clone());
         started.commit = info.commit.clone();
@@ -228,58 +271,124 @@ pub async fn run<I: Future<Output = ()>>(
         let env = req.env.name.as_str();
         let artifacts = req.release.artifacts.iter().filter(|(k, _)| k.environment() == Some(env));
         started.artifacts = artifacts.map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
-        let mut host = match req.host {
-            Some(reach) => Some(HostRun::prepare(cx, req.env, req.release, reach, req.apply.poll).await?),
+        run.start(started).await?;
+        let apps = match &prepared {
+            Some(p) => Some(super::cloudgov::apply(p, env, reporter).await),
             None => None,
         };
-        run.start(started).await?;
-        let applying = async {
-            match host.as_mut() {
-                Some(host) => cfn::run_with(cloud, plan_ref, req.apply, reporter, approver, in_flight, host).await,
-                None => cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight).await,
+        let end = match (&apps, targets.aws) {
+            (Some(a), _) if !a.deployed() => End::Applied(cfn::Applied {
+                ending: match (a.failure.clone().unwrap_or_default(), a.unchanged) {
+                    (reason, Some(true)) => Ending::Refused { reason },
+                    (reason, Some(false)) => Ending::CloudFailed { reason },
+                    (cause, None) => Ending::RolledBack { cause },
+                },
+                stacks: plan_ref.stacks.iter().map(|s| (s.name.clone(), cfn::StackResult::NotStarted)).collect(),
+                restored: Vec::new(),
+                smoke: Vec::new(),
+            }),
+            (_, Some(cloud)) => {
+                let applying = async {
+                    match host.as_mut() {
+                        Some(host) => {
+                            cfn::run_with(cloud, plan_ref, req.apply, reporter, approver, in_flight, host).await
+                        }
+                        None => cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight).await,
+                    }
+                };
+                tokio::select! {
+                    applied = applying => End::Applied(applied),
+                    () = interrupt => End::Interrupted(in_flight.borrow().clone()),
+                }
             }
+            (_, None) => End::Applied(cfn::Applied {
+                ending: Ending::Deployed,
+                stacks: Vec::new(),
+                restored: Vec::new(),
+                smoke: Vec::new(),
+            }),
         };
-        let end = tokio::select! {
-            applied = applying => End::Applied(applied),
-            () = interrupt => End::Interrupted(in_flight.borrow().clone()),
+        let (end, app_records) = match (prepared, apps) {
+            (Some(p), Some(a)) => put_back_apps(&p, a, end, reporter).await,
+            _ => (end, Vec::new()),
         };
-        let hosts = host.as_ref().map(HostRun::records).unwrap_or_default();
-        let host_smoke = host.as_ref().map(|h| h.smoke.clone()).unwrap_or_default();
         let outcome = match &end {
             End::Applied(applied) => outcome_of(&applied.ending),
             End::Interrupted(_) => Outcome::Interrupted,
         };
-        run.finish(outcome, |finished| match &end {
-            End::Applied(applied) => {
-                finished.stacks = stack_records(applied);
-                finished.hosts = hosts.clone();
-                let smoke: Vec<_> = host_smoke.iter().chain(&applied.smoke).cloned().collect();
-                finished.smoke = smoke_records(&smoke, req.apply.smoke, &req.env.smoke_checks);
-                if let Some(cause) = cause_of(&applied.ending) {
-                    finished.reason = Some(cause);
+        let hosts = host.as_ref().map(HostRun::records).unwrap_or_default();
+        let host_smoke = host.as_ref().map(|h| h.smoke.clone()).unwrap_or_default();
+        run.finish(outcome, |finished| {
+            finished.apps = app_records.clone();
+            finished.hosts = hosts.clone();
+            match &end {
+                End::Applied(applied) => {
+                    finished.stacks = stack_records(applied);
+                    let smoke: Vec<_> = host_smoke.iter().chain(&applied.smoke).cloned().collect();
+                    finished.smoke = smoke_records(&smoke, req.apply.smoke, &req.env.smoke_checks);
+                    if let Some(cause) = cause_of(&applied.ending) {
+                        finished.reason = Some(cause);
+                    }
                 }
-            }
-            End::Interrupted(in_flight) => {
-                finished.stacks = in_flight
-                    .executed
-                    .iter()
-                    .map(|(stack, cs)| StackRecord { name: stack.clone(), result: format!("executed change set {cs}") })
-                    .chain(
-                        in_flight
-                            .changing
-                            .iter()
-                            .map(|s| StackRecord { name: s.clone(), result: "still changing".into() }),
-                    )
-                    .collect();
-                finished.hosts = hosts.clone();
-                finished.reason = Some("interrupted; CloudFormation carries on with what was started".into());
+                End::Interrupted(in_flight) => {
+                    finished.stacks = in_flight
+                        .executed
+                        .iter()
+                        .map(|(stack, cs)| StackRecord {
+                            name: stack.clone(),
+                            result: format!("executed change set {cs}"),
+                        })
+                        .chain(
+                            in_flight
+                                .changing
+                                .iter()
+                                .map(|s| StackRecord { name: s.clone(), result: "still changing".into() }),
+                        )
+                        .collect();
+                    finished.reason = Some("interrupted; CloudFormation carries on with what was started".into());
+                }
             }
         })
         .await?;
-        Ok((run.id().to_string(), end, hosts))
+        Ok((run.id().to_string(), end, app_records, hosts))
     })
     .await?;
-    Ok(Ran { plan, end, run: id, hosts })
+    Ok(Ran { plan, end, run: id, apps, hosts })
+}
+
+/// When the run did not end deployed, puts the cloud.gov apps it changed back; the run's end (a rollback
+/// that left an app as it is becomes incomplete, naming it) and the apps' records.
+async fn put_back_apps(
+    p: &super::cloudgov::Prepared<'_>,
+    applied: crate::apply::cloudgov::Applied,
+    end: End,
+    reporter: &mut dyn crate::apply::report::Reporter,
+) -> (End, Vec<AppRecord>) {
+    let End::Applied(mut stacks) = end else {
+        // Interrupted: the apps are on the release; the record says so.
+        return (end, super::cloudgov::records(&applied, None));
+    };
+    if stacks.ending == Ending::Deployed {
+        return (End::Applied(stacks), super::cloudgov::records(&applied, None));
+    }
+    let restored = super::cloudgov::restore(p, &applied, reporter).await;
+    stacks.restored.extend(restored.restored.iter().map(|(app, what)| (format!("app {app}"), what.clone())));
+    let cause = cause_of(&stacks.ending).unwrap_or_default();
+    if !restored.stuck.is_empty() {
+        let mut stuck = match &stacks.ending {
+            Ending::RollbackIncomplete { stuck, .. } => stuck.clone(),
+            _ => Vec::new(),
+        };
+        stuck.extend(restored.stuck.iter().map(|(app, why)| format!("app {app}: {why}")));
+        stacks.ending = Ending::RollbackIncomplete { cause, stuck };
+    } else if applied.apps.iter().any(|a| a.changed)
+        && matches!(stacks.ending, Ending::Refused { .. } | Ending::CloudFailed { .. })
+    {
+        // The stacks changed nothing, but the apps had: they are back, so the run rolled back.
+        stacks.ending = Ending::RolledBack { cause };
+    }
+    let records = super::cloudgov::records(&applied, Some(&restored));
+    (End::Applied(stacks), records)
 }
 
 /// What the ledger records of each stack of an apply: its result, then what the rollback did to it.

@@ -4,6 +4,8 @@
 //!
 //! - [`run`]: one run of the ledger (the lock, reconciling runs that died, the started and finished
 //!   records), which every operation that changes an environment is.
+//! - [`cloudgov`]: an environment's cloud.gov apps within a run (prepared, applied, restored) and as
+//!   they run now.
 //! - [`deploy`]: a release onto an environment, as deploy, promote and rollback do it; [`compose_host`]:
 //!   its compose host's part of that run.
 //! - [`release`]: making a release, from the definitions or a reviewed synth directory.
@@ -20,6 +22,7 @@
 //!   a GitHub Actions run.
 //! - [`demo`]: feature demos up, down, listed and swept.
 
+pub mod cloudgov;
 pub mod compose_host;
 pub mod demo;
 pub mod deploy;
@@ -119,6 +122,9 @@ pub enum OpsError {
     /// The environment's compose host cannot be deployed to.
     #[error(transparent)]
     Host(#[from] compose_host::HostError),
+    /// The cloud.gov target cannot be applied or read.
+    #[error(transparent)]
+    CloudGov(#[from] cloudgov::CloudGovError),
     /// A feature demo cannot be made, found or brought up.
     #[error(transparent)]
     Demo(demo::DemoError),

@@ -15,6 +15,9 @@ use crate::synth::{ArtifactKey, ArtifactSet, Artifacts, MANIFEST, SynthDir};
 /// Why a release cannot be made from what it was asked to be made of.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// A service's source directory cannot be zipped into the release.
+    #[error("{0}")]
+    Bits(String),
     /// A file of the synth directory changed after `synth` wrote it.
     #[error(
         "`{}` changed after `slipway synth` wrote it (its SHA-256 differs from the one in {MANIFEST}); refusing to \
@@ -118,9 +121,34 @@ pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, O
         return Err(release::ReleaseError::BadId(new.id.into()).into());
     }
     new.check_clean()?;
-    let (artifacts, environments) = artifacts(new.from)?;
+    let (mut artifacts, environments) = artifacts(new.from)?;
+    add_bits(cx, &environments, &mut artifacts)?;
     let info = ReleaseInfo { environments, ..new.info(cx) };
     Ok(release::create(cx.store, &info, &artifacts).await?)
+}
+
+/// Adds the bits of every service staged by buildpacks on cloud.gov that names its source directory
+/// (relative to the directory slipway runs in, the top of the project), zipped, for each environment of
+/// `envs` with a cloud.gov target: `<env>/cloudgov/<app>.zip`.
+fn add_bits(cx: &Context<'_>, envs: &[String], artifacts: &mut Artifacts) -> Result<(), SourceError> {
+    let mut zips: std::collections::BTreeMap<String, Vec<u8>> = std::collections::BTreeMap::new();
+    for env in envs.iter().filter_map(|e| cx.project.find(e)).filter(|e| e.cloud_gov_target().is_some()) {
+        for service in cx.project.services_in(env) {
+            let (Some(dir), true, crate::model::Runtime::Buildpacks(_)) =
+                (&service.source, service.on_cloud_gov, &service.runtime)
+            else {
+                continue;
+            };
+            if !zips.contains_key(service.name.as_str()) {
+                let zip = release::bits::zip_dir(&service.name, std::path::Path::new(dir))
+                    .map_err(|e| SourceError::Bits(e.to_string()))?;
+                zips.insert(service.name.clone(), zip);
+            }
+            let app = crate::model::cloud_gov_app_name(&cx.project.name, &env.name, &service.name);
+            artifacts.insert(super::cloudgov::bits_key(&env.name, &app), zips[service.name.as_str()].clone());
+        }
+    }
+    Ok(())
 }
 
 /// The artifacts a release is made of: a reviewed synth directory's, or every permanent environment's,

@@ -7,6 +7,7 @@
 //! release whose `release.json` exists is complete. Nothing in it is ever rewritten: creating an id that
 //! exists is a no-op when its artifacts are the same bytes, and refused when they are not.
 
+pub mod bits;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;

@@ -52,7 +52,8 @@ fn failing_deploy(failure: Failure) -> Run {
     for stack in DEV_STACKS {
         faults.fail(&format!("webapp-dev-{stack}"), failure);
     }
-    let args = ["deploy", "--env", "dev", "--release", "r1", "--yes", "--no-smoke", "--progress", "events"];
+    let args =
+        ["deploy", "--env", "dev", "--release", "r1", "--yes", "--no-smoke", "--progress", "events", "--target", "aws"];
     slipway_with(&aws_env(&faults.endpoint), &[&args[..], &["--poll-ms", "20"]].concat())
 }
 

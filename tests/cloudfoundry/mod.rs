@@ -11,6 +11,7 @@
 mod apps;
 mod deploys;
 mod faults;
+mod flow;
 mod secrets;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -51,7 +51,9 @@ class World:
     def __init__(self):
         self.clock = 0
         # Ticks each asynchronous step takes; a test may change them through /_test/seed.
-        self.timing = {"upload": 1, "staging": 3, "starting": 2, "job": 2}
+        # droplets_kept: config/cloud_controller.yml `droplets.max_staged_droplets_stored` (42 there, 5 in
+        # config/bosh-lite.yml); seeds may lower it to try a rollback to a droplet no longer kept
+        self.timing = {"upload": 1, "staging": 3, "starting": 2, "job": 2, "droplets_kept": 5}
         self.users = {}
         self.tokens = {}  # token -> {"user", "number", "expired"}
         self.seq = 0
@@ -103,7 +105,10 @@ class World:
         for name in spec.get("domains", []):
             self.add("domains", {"name": name})
         for si in spec.get("service_instances", []):
-            space = next(s for s in self.all("spaces") if s["name"] == si["space"])
+            # a space's name is unique in its organization only: `organization` says which, when given
+            org = si.get("organization")
+            space = next(s for s in self.all("spaces") if s["name"] == si["space"]
+                         and (org is None or self.tables["organizations"][s["organization"]]["name"] == org))
             self.add("service_instances", {"name": si["name"], "space": space["guid"],
                                            "type": si.get("type", "managed")})
 
@@ -299,6 +304,19 @@ class World:
         droplet = self.add("droplets", {"app": build["app"], "package": package["guid"], "state": "STAGED",
                                         "error": None, **fields})
         self.touch(build, state="STAGED", droplet=droplet["guid"])
+        self.expire_droplets(self.tables["apps"][build["app"]])
+
+    def expire_droplets(self, app):
+        """lib/cloud_controller/bits_expiration.rb `expire_droplets!`, run when staging completes
+        (lib/cloud_controller/diego/staging_completion_handler.rb): of the app's STAGED and FAILED droplets
+        other than its current one, all but the newest `droplets_kept` become EXPIRED."""
+        candidates = [d for d in self.all("droplets", lambda d: d["app"] == app["guid"])
+                      if d["state"] in ("STAGED", "FAILED") and d["guid"] != app.get("droplet")]
+        keep = self.timing["droplets_kept"]
+        if len(candidates) < keep:
+            return
+        for d in candidates[:len(candidates) - keep]:  # oldest first: tables keep the order of creation
+            self.touch(d, state="EXPIRED")
 
     # ---- deployments -----------------------------------------------------------------------------------------
 
@@ -367,11 +385,12 @@ class World:
         else:
             starting = d["web_instances"] or original
         newest = webs[-1]
+        # the deployment's memory_in_mb and disk_in_mb, when given, size its new process instead of the old's
+        sized = {"memory_in_mb": newest["memory_in_mb"], "disk_in_mb": newest["disk_in_mb"], **sizes}
         process = self.create_process(
-            app, "web", command=newest["command"], memory_in_mb=newest["memory_in_mb"],
-            disk_in_mb=newest["disk_in_mb"], health_check=dict(newest["health_check"]),
+            app, "web", command=newest["command"], health_check=dict(newest["health_check"]),
             readiness=dict(newest["readiness"]), instances=min(max_in_flight, starting), state="STARTED",
-            revision=new_revision and new_revision["guid"], **sizes)
+            revision=new_revision and new_revision["guid"], **sized)
         crash = self.script("crash", lambda s: s["app"] == app["name"])
         if crash:
             process["crash"] = crash.get("indexes", [0])

@@ -19,7 +19,8 @@ fn slipway(dir: &Path, moto: &Moto, faults: &Faults, args: &[&str]) -> Run {
     slipway_with(dir, moto, &[("GITHUB_ACTOR", "ci-bot"), ("AWS_ENDPOINT_URL", &faults.endpoint)], args)
 }
 
-const EVENTS: [&str; 4] = ["--progress", "events", "--poll-ms", "20"];
+// The reference environments also have a cloud.gov target; these runs are about the stacks.
+const EVENTS: [&str; 6] = ["--progress", "events", "--poll-ms", "20", "--target", "aws"];
 
 /// `slipway deploy --env dev --release RELEASE --yes` with `extra`.
 fn deploy(dir: &Path, moto: &Moto, faults: &Faults, release: &str, extra: &[&str]) -> Run {

@@ -16,7 +16,8 @@ fn slipway(dir: &Path, moto: &Moto, faults: &Faults, args: &[&str]) -> Run {
     slipway_with(dir, moto, &[("GITHUB_ACTOR", "ci-bot"), ("AWS_ENDPOINT_URL", &faults.endpoint)], args)
 }
 
-const APPLY: [&str; 5] = ["--yes", "--progress", "events", "--poll-ms", "20"];
+// The reference project's environments also have a cloud.gov target; these tests are about the stacks.
+const APPLY: [&str; 7] = ["--yes", "--progress", "events", "--poll-ms", "20", "--target", "aws"];
 
 fn deploy_dev(dir: &Path, moto: &Moto, faults: &Faults, release: &str, extra: &[&str]) -> Run {
     let mut args = vec!["deploy", "--env", "dev", "--release", release];

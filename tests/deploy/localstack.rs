@@ -109,7 +109,7 @@ fn dev_deploys_on_localstack_then_again_with_nothing_to_do_and_diffs_clean() {
     faults.before("ExecuteChangeSet", "webapp-dev-app", publish_backend_code(ls, "r1"));
     let (dir, store) = (tempdir(), tempdir());
     let deploy = ["deploy", "--env", "dev", "--release", "r1", "--yes", "--commit", "abc123"];
-    let deploy = [&deploy[..], &["--progress", "events", "--poll-ms", "50"]].concat();
+    let deploy = [&deploy[..], &["--progress", "events", "--poll-ms", "50", "--target", "aws"]].concat();
 
     let first = slipway(ls, &faults.endpoint, dir.path(), store.path(), &deploy);
     let log = || format!("{}\n{}\n--- localstack\n{}", first.stdout, first.stderr, ls.log());

@@ -135,7 +135,7 @@ fn a_release_promoted_across_accounts_rolled_back_held_and_released_through_the_
     let dir = tempdir();
     let (dir, actor) = (dir.path(), ("GITHUB_ACTOR", "ci-bot"));
     let through_proxy = ("AWS_ENDPOINT_URL", faults.endpoint.as_str());
-    let apply = ["--yes", "--no-smoke", "--progress", "events", "--poll-ms", "20"];
+    let apply = ["--yes", "--no-smoke", "--progress", "events", "--poll-ms", "20", "--target", "aws"];
     let slipway = |extra: &[(&str, &str)], args: &[&str]| {
         let mut env = vec![actor, through_proxy];
         env.extend_from_slice(extra);

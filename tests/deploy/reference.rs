@@ -79,7 +79,7 @@ pub(crate) fn deploy(moto: &Moto, faults: &Faults, release: &str) -> Run {
 /// [`deploy`] in `dir`, with `extra` arguments.
 pub(crate) fn deploy_in(dir: &std::path::Path, moto: &Moto, faults: &Faults, release: &str, extra: &[&str]) -> Run {
     let mut cmd = crate::support::engine();
-    cmd.args(["deploy", "--env", "dev", "--release", release, "--yes", "--commit", "abc123"])
+    cmd.args(["deploy", "--env", "dev", "--release", release, "--yes", "--commit", "abc123", "--target", "aws"])
         .args(["--progress", "events", "--poll-ms", "20"])
         .args(extra)
         .current_dir(dir)
@@ -322,6 +322,7 @@ pub(crate) fn killed_after_create_change_set(moto: &Moto, faults: &Faults, relea
     faults.inject("DescribeChangeSet", crate::faults::Fault::Slow(std::time::Duration::from_secs(20)), 1);
     let mut cmd = crate::support::engine();
     cmd.args(["deploy", "--env", "dev", "--release", release, "--yes", "--concurrency", "1", "--no-smoke"])
+        .args(["--target", "aws"])
         .args(["--progress", "events", "--poll-ms", "20"])
         .current_dir(dir.path())
         .stdout(std::process::Stdio::null())

@@ -682,7 +682,7 @@ fn deploy_from_a_directory_refuses_a_file_changed_missing_or_unlisted_naming_it(
     let dir = crate::support::tempdir();
     let run = |args: &[&str]| crate::support::slipway(dir.path(), args);
     assert_eq!(run(&["synth", "--out", "out"]).status, 0);
-    let deploy = ["deploy", "--env", "dev", "--from", "out", "--release", "r1", "--yes"];
+    let deploy = ["deploy", "--env", "dev", "--from", "out", "--release", "r1", "--yes", "--target", "aws"];
 
     let app = dir.path().join("out/dev/cloudformation/app.template.json");
     let original = std::fs::read_to_string(&app).unwrap();
@@ -751,7 +751,9 @@ fn ordering_follows_imports_and_declarations() {
 /// in `env` (none inherited from this machine: no profile, no config files, no instance metadata).
 fn deploy_command(dir: &std::path::Path, env: &[(&str, String)], extra: &[&str]) -> std::process::Command {
     let mut cmd = crate::support::engine();
-    cmd.args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events"]).args(extra).current_dir(dir);
+    cmd.args(["deploy", "--env", "dev", "--release", "r1", "--progress", "events", "--target", "aws"])
+        .args(extra)
+        .current_dir(dir);
     for (k, _) in std::env::vars() {
         if k.starts_with("AWS_") || k == "GITHUB_SHA" {
             cmd.env_remove(k);

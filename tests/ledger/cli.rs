@@ -138,6 +138,8 @@ fn two_deploys_of_one_environment_at_once_one_proceeds_the_other_is_refused_nami
             "events",
             "--poll-ms",
             "20",
+            "--target",
+            "aws",
         ])
         .current_dir(dir.path())
         .stdout(std::process::Stdio::piped())
@@ -233,7 +235,20 @@ fn status_on_a_fresh_account_after_deploys_and_after_a_stack_is_changed_behind_s
         dir.path(),
         &moto,
         &cmd_env,
-        &["deploy", "--env", "dev", "--release", "r1", "--yes", "--progress", "events", "--poll-ms", "20"],
+        &[
+            "deploy",
+            "--env",
+            "dev",
+            "--release",
+            "r1",
+            "--yes",
+            "--progress",
+            "events",
+            "--poll-ms",
+            "20",
+            "--target",
+            "aws",
+        ],
     );
     assert_eq!(deployed.status, 0, "{}", deployed.stderr);
 

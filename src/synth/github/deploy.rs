@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, approvals_of_the_run, aws_credentials, before_release, cached, change_permissions, checkout, concurrency,
-    dedup, definitions_with, engine_with, gated, job, list, require_store, script, store_value,
+    SLIPWAY, approvals_of_the_run, aws_credentials, before_release, cached, change_permissions, checkout,
+    cloud_gov_env, concurrency, dedup, definitions_with, engine_with, gated, job, list, require_store, script,
+    store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Environment, Project, STORE_VARIABLE, Trigger};
@@ -50,7 +51,7 @@ pub(super) fn deploy(project: &Project, env: &Environment) -> Option<Workflow> {
     work.steps.extend(before_release(project));
     work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
     super::jobs::compose_host(env, &mut work);
-    work.steps.push(Step::run(&format!("Deploy to {}", env.name), &script));
+    work.steps.push(Step { env: cloud_gov_env(env), ..Step::run(&format!("Deploy to {}", env.name), &script) });
     let jobs = gated(project, env, "deploy", None, work);
     Some(Workflow {
         file: format!("slipway-deploy-{}.yml", env.name),

@@ -184,6 +184,23 @@ pub(super) fn aws_credentials(env: &Environment, role: &str) -> Option<Step> {
     })
 }
 
+/// cloud.gov's API, which `CF_API` names unless the repository's variable `CF_API` says otherwise.
+pub const CLOUD_GOV_API: &str = "https://api.fr.cloud.gov";
+
+/// The variables of the step that changes `env`, when it has a cloud.gov target: the API, and the
+/// service account's user and password from the GitHub environment's secrets `CF_USERNAME` and
+/// `CF_PASSWORD` (`cf create-service-key` of a `cloud-gov-service-account`), on that step only.
+pub(super) fn cloud_gov_env(env: &Environment) -> BTreeMap<String, String> {
+    if env.cloud_gov_target().is_none() {
+        return BTreeMap::new();
+    }
+    BTreeMap::from([
+        ("CF_API".to_string(), format!("${{{{ vars.CF_API || '{CLOUD_GOV_API}' }}}}")),
+        ("CF_USERNAME".to_string(), "${{ secrets.CF_USERNAME }}".to_string()),
+        ("CF_PASSWORD".to_string(), "${{ secrets.CF_PASSWORD }}".to_string()),
+    ])
+}
+
 pub(super) fn concurrency(env: &str) -> Option<Concurrency> {
     Some(Concurrency { group: format!("slipway-{env}"), cancel_in_progress: false })
 }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, aws_credentials, change_permissions, checkout, concurrency, definitions, engine, gated, job,
-    require_store, script, store_value,
+    SLIPWAY, aws_credentials, change_permissions, checkout, cloud_gov_env, concurrency, definitions, engine, gated,
+    job, require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Environment, Project, STORE_VARIABLE};
@@ -42,7 +42,10 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
         work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
         work.steps.extend(aws_credentials(target, &project.deploy_role_name(&target.name)));
         super::jobs::compose_host(target, &mut work);
-        work.steps.push(Step::run(&format!("Promote into {}", target.name), script!("promote.sh")));
+        work.steps.push(Step {
+            env: cloud_gov_env(target),
+            ..Step::run(&format!("Promote into {}", target.name), script!("promote.sh"))
+        });
         jobs.extend(gated(project, target, &format!("promote-{}", target.name), Some(condition), work));
     }
     let edges: Vec<String> =

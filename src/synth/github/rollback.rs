@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, approvals_of_the_run, aws_credentials, change_permissions, checkout, concurrency, definitions, engine,
-    gated, job, require_store, script, store_value,
+    SLIPWAY, approvals_of_the_run, aws_credentials, change_permissions, checkout, cloud_gov_env, concurrency,
+    definitions, engine, gated, job, require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Project, STORE_VARIABLE};
@@ -26,7 +26,7 @@ pub(super) fn rollback(project: &Project) -> Workflow {
         work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
         work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
         super::jobs::compose_host(env, &mut work);
-        work.steps.push(Step::run(&format!("Roll {} back", env.name), &script));
+        work.steps.push(Step { env: cloud_gov_env(env), ..Step::run(&format!("Roll {} back", env.name), &script) });
         let condition = format!("inputs.environment == '{}'", env.name);
         jobs.extend(gated(project, env, &format!("rollback-{}", env.name), Some(condition), work));
     }
