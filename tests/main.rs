@@ -13,6 +13,7 @@ mod moto;
 /// The patches `tests/moto/server.py` applies to moto, each checked by name.
 #[path = "moto/patches.rs"]
 mod moto_patches;
+mod sshd;
 
 mod cfn;
 mod cli;

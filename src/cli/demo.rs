@@ -331,6 +331,9 @@ fn ls(s: &Session, args: &LsArgs) -> Result<Exit, CliError> {
                 };
                 let slug = if l.slug == l.name { String::new() } else { format!(" ({})", l.slug) };
                 writeln!(out, "{}{slug}: {}, up {age}, {expires}", l.name, l.status_text())?;
+                for gone in &l.gone {
+                    writeln!(out, "  gone: {gone}")?;
+                }
                 if let Some(branch) = &l.branch {
                     writeln!(out, "  branch: {branch}")?;
                 }

@@ -111,6 +111,7 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         }
     }
     let release = s.block_on(crate::release::read(cx.store, &id))?;
+    let host = args.apply.host.reach(env)?;
     let request = Request {
         env,
         release: &release,
@@ -122,6 +123,7 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         break_window,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
+        host: host.as_ref(),
     };
     apply_release(s, &connected, &request, &args.apply)
 }
@@ -188,6 +190,15 @@ pub(super) fn apply_release(
             }
             for line in summary(&ran.plan, applied) {
                 writeln!(s.out(), "{line}")?;
+            }
+            for host in &ran.hosts {
+                let restored = host.restored.as_deref().map(|r| format!("; rollback: {r}")).unwrap_or_default();
+                writeln!(s.out(), "compose project {} on {}: {}{restored}", host.project, host.host, host.result)?;
+                for service in &host.services {
+                    let health =
+                        if service.health.is_empty() { String::new() } else { format!(", {}", service.health) };
+                    writeln!(s.out(), "  {}: {} ({}{health})", service.service, service.image, service.state)?;
+                }
             }
             Ok(exit_of(&applied.ending))
         }

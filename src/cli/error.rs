@@ -189,6 +189,10 @@ impl From<OpsError> for CliError {
             OpsError::Store(e) => e.into(),
             OpsError::GitHub(e) => e.into(),
             OpsError::ChangeSetRefused(e) => CliError::cloud(e.to_string()),
+            OpsError::Host(e) => match e {
+                crate::ops::compose_host::HostError::Compose(_) => CliError::cloud(e.to_string()),
+                _ => CliError::user(e.to_string()),
+            },
             OpsError::CloudGov(e) => match e {
                 crate::ops::cloudgov::CloudGovError::Api(crate::cloudfoundry::CfError::Settings(_)) => {
                     CliError::user(e.to_string())

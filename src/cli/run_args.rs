@@ -131,6 +131,8 @@ pub struct ApplyArgs {
     /// skipped: like --no-smoke, the release does not count as healthy there).
     #[arg(long)]
     no_bake: bool,
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Apply only these of the environment's targets (repeatable; default: every target it has). A
     /// cloud.gov target needs CF_API and CF_USERNAME + CF_PASSWORD (a cloud.gov service account) or CF_TOKEN.
     #[arg(long = "target", value_enum, value_name = "KIND")]
@@ -150,6 +152,43 @@ impl ApplyArgs {
     /// Whether the run applies targets of `kind`.
     pub fn applies(&self, kind: TargetKind) -> bool {
         self.targets.is_empty() || self.targets.contains(&kind)
+    }
+}
+
+/// How an environment's compose host is reached (deploy, promote, rollback).
+#[derive(Debug, clap::Args)]
+pub struct HostArgs {
+    /// The Docker engine of the environment's compose host (ssh://user@server[:port], tcp://host:2376,
+    /// unix:///path). Default: the definition's `docker_host`, else $DOCKER_HOST.
+    #[arg(long, value_name = "URL")]
+    docker_host: Option<String>,
+    /// The only host keys an ssh:// Docker host may have (OpenSSH's known_hosts format): the pinned key.
+    /// Default: $SLIPWAY_SSH_KNOWN_HOSTS, else your own known_hosts. Host keys are always checked: an
+    /// unknown host, or one whose key changed, is refused.
+    #[arg(long, value_name = "FILE", env = "SLIPWAY_SSH_KNOWN_HOSTS")]
+    ssh_known_hosts: Option<std::path::PathBuf>,
+    /// The private key to log in to an ssh:// Docker host with. Default: $SLIPWAY_SSH_KEY, else ssh's own.
+    #[arg(long, value_name = "FILE", env = "SLIPWAY_SSH_KEY")]
+    ssh_key: Option<std::path::PathBuf>,
+}
+
+impl HostArgs {
+    /// The compose host of `env`, when it has one on a server: the compose CLI ($SLIPWAY_COMPOSE, else
+    /// `docker compose`) and the engine.
+    pub fn reach(
+        &self,
+        env: &crate::model::Environment,
+    ) -> Result<Option<crate::ops::compose_host::HostReach>, CliError> {
+        use crate::ops::compose_host::{HostError, reach};
+        let ssh = match (&self.ssh_known_hosts, &self.ssh_key) {
+            (None, None) => None,
+            (known, key) => Some(
+                crate::docker::SshAccess::new(known.as_deref(), key.as_deref())
+                    .map_err(|e| crate::ops::OpsError::from(HostError::from(e)))?,
+            ),
+        };
+        let cli = crate::vars::var("SLIPWAY_COMPOSE").map(std::path::PathBuf::from);
+        Ok(reach(env, self.docker_host.as_deref(), cli.as_deref(), ssh).map_err(crate::ops::OpsError::from)?)
     }
 }
 

@@ -233,6 +233,20 @@ fn rows(s: &EnvStatus, now: crate::clock::Timestamp) -> Vec<(&'static str, Strin
         rows.push(("locked", l.describe(now)));
     }
     rows.push(("drift", drift_text(&s.drift)));
+    for host in &s.hosts {
+        rows.push(("compose", format!("{} on {}", host.project, host.host)));
+        for svc in &host.services {
+            let release = svc.change.as_deref().map(|r| format!("release {r}, ")).unwrap_or_default();
+            let health = if svc.health.is_empty() { String::new() } else { format!(", {}", svc.health) };
+            rows.push(("  service", format!("{}: {release}{} ({}{health})", svc.service, svc.image, svc.state)));
+        }
+        let drift = match &host.drift {
+            Ok(none) if none.is_empty() => "none: every service runs what the deploy left".to_string(),
+            Ok(drifted) => format!("DRIFTED: {}", drifted.join("; ")),
+            Err(why) => format!("not checked: {why}"),
+        };
+        rows.push(("host drift", drift));
+    }
     rows
 }
 
@@ -251,7 +265,7 @@ fn to_json(s: &EnvStatus) -> Value {
             "drifted": stacks.iter().map(|(stack, why)| json!({ "stack": stack, "why": why })).collect::<Vec<_>>(),
         }),
     };
-    json!({
+    let mut value = json!({
         "environment": s.name,
         "current": s.state.current.as_ref().map(deployment),
         "last_change": s.state.last_change.as_ref().map(|c| json!({
@@ -262,5 +276,26 @@ fn to_json(s: &EnvStatus) -> Value {
         "held": s.state.held.as_ref().map(|h| json!({ "release": h.release, "reason": h.reason, "by": h.by, "at": h.at })),
         "lock": s.lock,
         "drift": drift,
-    })
+    });
+    if !s.hosts.is_empty() {
+        value["compose_hosts"] = s
+            .hosts
+            .iter()
+            .map(|h| {
+                json!({
+                    "host": h.host, "project": h.project,
+                    "services": h.services.iter().map(|svc| json!({
+                        "service": svc.service, "release": svc.change, "image": svc.image, "state": svc.state,
+                        "health": svc.health,
+                    })).collect::<Vec<_>>(),
+                    "drift": match &h.drift {
+                        Ok(drifted) => json!({ "checked": true, "drifted": drifted }),
+                        Err(why) => json!({ "checked": false, "why": why }),
+                    },
+                })
+            })
+            .collect::<Vec<_>>()
+            .into();
+    }
+    value
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::process;
 use super::wire::tail;
-use super::{Compose, DockerHost, ServiceFailure, ServiceState, docker_env, neutral_dir};
+use super::{Compose, DockerHost, ServiceFailure, ServiceState, neutral_dir};
 
 impl Compose {
     /// Every service of `project` that is not running and healthy (or finished well), and why: the causes (unhealthy,
@@ -133,7 +133,7 @@ impl Compose {
         let docker = self.docker.clone().unwrap_or_else(|| PathBuf::from("docker"));
         let mut command = Command::new(&docker);
         command.args(["inspect", "--type", "container"]).args(ids);
-        docker_env(&mut command, Some(host));
+        self.docker_env(&mut command, Some(host));
         let out = process::run(command, self.command_timeout).map_err(|e| e.to_string())?;
         if !out.success() {
             return Err(format!("`{} inspect` failed: {}", docker.display(), tail(&out.stderr, 3).trim_end()));

@@ -32,6 +32,9 @@ pub enum ComposeError {
         /// The version it reported.
         version: String,
     },
+    /// An `ssh://` host cannot be reached as it must be: its key refused, or no way to check it.
+    #[error("{0}")]
+    Ssh(String),
     /// A Docker host address that is not one.
     #[error(
         "`{host}` is not a Docker host: give `unix:///path/to/docker.sock`, `tcp://host:port` or `ssh://user@host`"
@@ -119,6 +122,19 @@ fn up_failure_text(project: &str, failures: &[ServiceFailure], said: &str, timed
         Some(after) => format!("compose project `{project}` was not healthy after {} s", after.as_secs()),
         None => format!("compose project `{project}` did not come up"),
     };
+    let pulls = pull_failures(said);
+    if failures.is_empty() && !pulls.is_empty() {
+        text.push(':');
+        for pull in pulls {
+            text.push_str("\n  ");
+            text.push_str(&pull);
+        }
+        text.push_str(
+            "\n  (check the image's name and tag, the release, and that the Docker host can reach its registry and \
+             is logged in to it)",
+        );
+        return text;
+    }
     if failures.is_empty() {
         text.push_str(": no service failed; compose said:\n");
         text.push_str(said.trim_end());
@@ -134,6 +150,22 @@ fn up_failure_text(project: &str, failures: &[ServiceFailure], said: &str, timed
         text.push_str(said.trim_end().lines().last().unwrap_or_default());
     }
     text
+}
+
+/// The services whose image compose could not pull, with why, from what compose printed: a `<service>
+/// Pulling` line followed by a `<service> Error <why>` one.
+fn pull_failures(said: &str) -> Vec<String> {
+    let lines: Vec<&str> = said.lines().map(str::trim).collect();
+    let pulling: Vec<&str> = lines.iter().filter_map(|l| l.strip_suffix(" Pulling")).collect();
+    lines
+        .iter()
+        .filter_map(|l| {
+            let (service, why) = l.split_once(" Error ")?;
+            pulling
+                .contains(&service)
+                .then(|| format!("service `{service}`: its image could not be pulled: {}", why.trim()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

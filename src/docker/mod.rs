@@ -26,6 +26,7 @@ mod error;
 mod host;
 mod operations;
 pub mod process;
+mod ssh;
 mod state;
 mod wire;
 
@@ -35,6 +36,7 @@ use std::time::Duration;
 
 pub use error::ComposeError;
 pub use host::DockerHost;
+pub use ssh::{SshAccess, host_key_refused};
 pub use state::{
     ComposeProject, ContainerDetails, DownReport, PublishedPort, ServiceChange, ServiceFailure, ServiceState, UpReport,
 };
@@ -66,6 +68,11 @@ pub struct Compose {
     pub wait_timeout: Duration,
     /// How long any other command may take; `up` may take this on top of its wait (for pulls).
     pub command_timeout: Duration,
+    /// How `ssh://` hosts are logged in to (their keys always checked).
+    ssh: Option<SshAccess>,
+    /// Without `ssh`: the access made on first use (the user's known hosts, keys still checked), kept as
+    /// long as this `Compose` is, so that its `ssh` is there for every command.
+    default_ssh: std::sync::OnceLock<Option<SshAccess>>,
 }
 
 impl Compose {
@@ -94,6 +101,8 @@ impl Compose {
             docker: plugin.then(|| program.to_path_buf()),
             wait_timeout: DEFAULT_WAIT,
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            ssh: None,
+            default_ssh: std::sync::OnceLock::new(),
         };
         let command = compose.command(None, Path::new("."), &["version", "--short"]);
         let shown = compose.shown(None, &["version", "--short"]);
@@ -125,6 +134,13 @@ impl Compose {
         self
     }
 
+    /// Logs in to `ssh://` hosts as `ssh` says (the host keys it trusts, the key it logs in with). Without
+    /// it, an `ssh://` host is still reached with its key checked against the user's known hosts.
+    pub fn with_ssh(mut self, ssh: SshAccess) -> Self {
+        self.ssh = Some(ssh);
+        self
+    }
+
     /// Sets how long `up` waits for the services to be healthy.
     pub fn with_wait_timeout(mut self, wait: Duration) -> Self {
         self.wait_timeout = wait;
@@ -143,7 +159,7 @@ impl Compose {
             command.arg("compose");
         }
         command.args(["--ansi", "never"]).args(args).current_dir(dir);
-        docker_env(&mut command, host);
+        self.docker_env(&mut command, host);
         // The caller says which file and project; the environment must not say otherwise.
         for var in ["COMPOSE_FILE", "COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES", "COMPOSE_PATH_SEPARATOR"] {
             command.env_remove(var);
@@ -179,7 +195,7 @@ impl Compose {
         if out.success() {
             Ok(out)
         } else {
-            Err(ComposeError::Failed { command: shown, code: out.code, said: tail(&out.stderr, 20) })
+            Err(self.ssh_refusal(ComposeError::Failed { command: shown, code: out.code, said: tail(&out.stderr, 20) }))
         }
     }
 }
@@ -191,12 +207,37 @@ fn parse_version(output: &str) -> Option<(u32, String)> {
     Some((major, version.to_string()))
 }
 
-/// Sets `DOCKER_HOST` to `host` and clears what could send the command elsewhere.
-fn docker_env(command: &mut Command, host: Option<&DockerHost>) {
-    if let Some(host) = host {
-        command.env("DOCKER_HOST", host.as_str());
-        // A context would be a second, conflicting answer to "which engine".
-        command.env_remove("DOCKER_CONTEXT");
+impl Compose {
+    /// Sets `DOCKER_HOST` to `host` and clears what could send the command elsewhere; for an `ssh://`
+    /// host, puts slipway's `ssh` (host keys always checked) first on `PATH`.
+    fn docker_env(&self, command: &mut Command, host: Option<&DockerHost>) {
+        if let Some(host) = host {
+            command.env("DOCKER_HOST", host.as_str());
+            // A context would be a second, conflicting answer to "which engine".
+            command.env_remove("DOCKER_CONTEXT");
+            if host.as_str().starts_with("ssh://") {
+                let ssh = self
+                    .ssh
+                    .as_ref()
+                    .or_else(|| self.default_ssh.get_or_init(|| SshAccess::new(None, None).ok()).as_ref());
+                if let Some(ssh) = ssh {
+                    command.env("PATH", ssh.path());
+                }
+            }
+        }
+    }
+
+    /// `error`, or, when what the command said is ssh refusing the host's key, that said plainly.
+    fn ssh_refusal(&self, error: ComposeError) -> ComposeError {
+        let said = match &error {
+            ComposeError::Failed { said, .. } => said.clone(),
+            ComposeError::UpFailed { compose_said, .. } => compose_said.clone(),
+            _ => return error,
+        };
+        match host_key_refused(&said, self.ssh.as_ref().and_then(SshAccess::known_hosts)) {
+            Some(why) => ComposeError::Ssh(why),
+            None => error,
+        }
     }
 }
 

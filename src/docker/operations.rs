@@ -11,7 +11,7 @@ use super::state::published_of;
 use super::wire::{PsEntry, changes, json_values, tail};
 use super::{
     COMPOSE_FILE, Compose, ComposeError, ComposeProject, ContainerDetails, DockerHost, DownReport, PublishedPort,
-    ServiceState, UpReport, check_project_name, docker_env, neutral_dir,
+    ServiceState, UpReport, check_project_name, neutral_dir,
 };
 
 impl Compose {
@@ -65,11 +65,11 @@ impl Compose {
                     elapsed: out.elapsed,
                 })
             }
-            Ok(out) => Err(ComposeError::UpFailed {
+            Ok(out) => Err(self.ssh_refusal(ComposeError::UpFailed {
                 project: project.into(),
                 failures: self.failures(project, host),
                 compose_said: tail(&out.stderr, 20),
-            }),
+            })),
             Err(RunError::TimedOut { after, output, .. }) => Err(ComposeError::UpTimedOut {
                 project: project.into(),
                 after,
@@ -145,7 +145,7 @@ impl Compose {
         let docker = self.docker.clone().unwrap_or_else(|| PathBuf::from("docker"));
         let mut command = Command::new(&docker);
         command.args(["inspect", "--type", "container"]).args(services.iter().map(|s| s.id.as_str()));
-        docker_env(&mut command, Some(host));
+        self.docker_env(&mut command, Some(host));
         let shown = format!("DOCKER_HOST={host} {} inspect --type container ...", docker.display());
         let out = process::run(command, self.command_timeout)
             .map_err(|source| ComposeError::Run { command: shown.clone(), source })?;
@@ -153,7 +153,11 @@ impl Compose {
         let vanished =
             |line: &str| line.starts_with("Error: No such container") || line.starts_with("Error: No such object");
         if !out.success() && !out.stderr.lines().filter(|l| !l.trim().is_empty()).all(vanished) {
-            return Err(ComposeError::Failed { command: shown, code: out.code, said: tail(&out.stderr, 5) });
+            return Err(self.ssh_refusal(ComposeError::Failed {
+                command: shown,
+                code: out.code,
+                said: tail(&out.stderr, 5),
+            }));
         }
         #[derive(Deserialize)]
         #[serde(rename_all = "PascalCase")]

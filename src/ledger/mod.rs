@@ -151,6 +151,42 @@ pub struct StackRecord {
     pub result: String,
 }
 
+/// One compose host's result: where, which project, what happened, and each service as it was left.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRecord {
+    /// The Docker engine (`ssh://deploy@staging.example.org`).
+    pub host: String,
+    /// The compose project.
+    pub project: String,
+    /// The release its bundle was of.
+    pub release: String,
+    /// What happened (`updated`, `unchanged`, `FAILED: ...`).
+    pub result: String,
+    /// What the run's rollback did to it, when it had to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<String>,
+    /// Each service as the run left it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceRecord>,
+}
+
+/// One service of a compose host, as a run left it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceRecord {
+    /// The service's key in the compose file.
+    pub service: String,
+    /// The image its container runs.
+    pub image: String,
+    /// `running`, `exited`, ...
+    pub state: String,
+    /// `healthy`, `unhealthy`, or empty when it has no health check.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub health: String,
+    /// What `up` did to it (`created`, `recreated`, `unchanged`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+}
+
 /// One smoke check's result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmokeRecord {
@@ -227,6 +263,9 @@ pub struct Record {
     /// Each stack's result.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stacks: Vec<StackRecord>,
+    /// Each compose host's result.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostRecord>,
     /// Each cloud.gov app's result: the droplet and revision it runs, and the droplet it ran before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<AppRecord>,
@@ -310,6 +349,7 @@ impl Record {
             approvals: Vec::new(),
             outcome: None,
             stacks: Vec::new(),
+            hosts: Vec::new(),
             apps: Vec::new(),
             smoke: Vec::new(),
             reason: None,

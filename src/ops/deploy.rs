@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 
+use super::compose_host::{HostReach, HostRun};
 use super::run::{LockOptions, RunSpec, within};
 use super::{Context, OpsError};
 use crate::apply::cloudformation::{self as cfn, Approver, Ending, InFlight, Options, Plan};
@@ -16,7 +17,7 @@ use crate::apply::cloudgov::Waits;
 use crate::apply::report::Reporter;
 use crate::cloud::{Cloud, Connector, Destination, RegionRule};
 use crate::cloudfoundry::CloudFoundry;
-use crate::ledger::{self, AppRecord, Approval, EnvState, Outcome, RunKind, SmokeRecord, StackRecord};
+use crate::ledger::{self, AppRecord, Approval, EnvState, HostRecord, Outcome, RunKind, SmokeRecord, StackRecord};
 use crate::model::Environment;
 use crate::policy::{self, Action, Decision};
 use crate::release::{self, Release, ReleaseInfo};
@@ -44,6 +45,8 @@ pub struct Request<'a> {
     pub apply: &'a Options,
     /// The lock's.
     pub lock: LockOptions,
+    /// The environment's compose host, when it has one on a server ([`super::compose_host::reach`]).
+    pub host: Option<&'a HostReach>,
 }
 
 /// What a run talks to while it works: where its progress goes, who approves a gated change, what it
@@ -79,6 +82,8 @@ pub struct Ran {
     pub run: String,
     /// What each cloud.gov app runs after it (none without a cloud.gov target).
     pub apps: Vec<AppRecord>,
+    /// What the compose host's part of it did.
+    pub hosts: Vec<HostRecord>,
 }
 
 /// The ledger's outcome for how an apply ended.
@@ -246,7 +251,7 @@ pub async fn run_on<I: Future<Output = ()>>(
         lock: req.lock,
     };
     let plan_ref = &plan;
-    let (id, end, apps) = within(cx, spec, reporter, async |run, reporter| {
+    let (id, end, apps, hosts) = within(cx, spec, reporter, async |run, reporter| {
         let names: Vec<String> = plan_ref.stacks.iter().map(|s| s.name.clone()).collect();
         run.reconcile(&names, targets.aws, reporter).await?;
         let info = &req.release.info;
@@ -265,6 +270,10 @@ pub async fn run_on<I: Future<Output = ()>>(
         )?;
         let prepared = match targets.cloud_gov {
             Some(cf) => super::cloudgov::prepare(cx, req.env, req.release, req.kind, cf, Waits::default()).await?,
+            None => None,
+        };
+        let mut host = match req.host {
+            Some(reach) => Some(HostRun::prepare(cx, req.env, req.release, reach, req.apply.poll).await?),
             None => None,
         };
         let mut started = run.record();
@@ -295,10 +304,20 @@ pub async fn run_on<I: Future<Output = ()>>(
                 smoke: Vec::new(),
                 bake: None,
             }),
-            (_, Some(cloud)) => tokio::select! {
-                applied = cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight) => End::Applied(applied),
-                () = interrupt => End::Interrupted(in_flight.borrow().clone()),
-            },
+            (_, Some(cloud)) => {
+                let applying = async {
+                    match host.as_mut() {
+                        Some(host) => {
+                            cfn::run_with(cloud, plan_ref, req.apply, reporter, approver, in_flight, host).await
+                        }
+                        None => cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight).await,
+                    }
+                };
+                tokio::select! {
+                    applied = applying => End::Applied(applied),
+                    () = interrupt => End::Interrupted(in_flight.borrow().clone()),
+                }
+            }
             (_, None) => End::Applied(cfn::Applied {
                 ending: Ending::Deployed,
                 stacks: Vec::new(),
@@ -315,12 +334,16 @@ pub async fn run_on<I: Future<Output = ()>>(
             End::Applied(applied) => outcome_of(&applied.ending),
             End::Interrupted(_) => Outcome::Interrupted,
         };
+        let hosts = host.as_ref().map(HostRun::records).unwrap_or_default();
+        let host_smoke = host.as_ref().map(|h| h.smoke.clone()).unwrap_or_default();
         run.finish(outcome, |finished| {
             finished.apps = app_records.clone();
+            finished.hosts = hosts.clone();
             match &end {
                 End::Applied(applied) => {
                     finished.stacks = stack_records(applied);
-                    finished.smoke = smoke_records(&applied.smoke, req.apply.smoke, &req.env.smoke_checks);
+                    let smoke: Vec<_> = host_smoke.iter().chain(&applied.smoke).cloned().collect();
+                    finished.smoke = smoke_records(&smoke, req.apply.smoke, &req.env.smoke_checks);
                     finished.bake = super::evidence::bake_record(applied, req.apply.bake, req.env);
                     if let Some(cause) = cause_of(&applied.ending) {
                         finished.reason = Some(cause);
@@ -346,10 +369,10 @@ pub async fn run_on<I: Future<Output = ()>>(
             }
         })
         .await?;
-        Ok((run.id().to_string(), end, app_records))
+        Ok((run.id().to_string(), end, app_records, hosts))
     })
     .await?;
-    Ok(Ran { plan, end, run: id, apps })
+    Ok(Ran { plan, end, run: id, apps, hosts })
 }
 
 /// When the run did not end deployed, puts the cloud.gov apps it changed back; the run's end (a rollback

@@ -6,7 +6,8 @@
 //!   records), which every operation that changes an environment is.
 //! - [`cloudgov`]: an environment's cloud.gov apps within a run (prepared, applied, restored) and as
 //!   they run now.
-//! - [`deploy`]: a release onto an environment, as deploy, promote and rollback do it.
+//! - [`deploy`]: a release onto an environment, as deploy, promote and rollback do it; [`compose_host`]:
+//!   its compose host's part of that run.
 //! - [`release`]: making a release, from the definitions or a reviewed synth directory.
 //! - [`promote`] and [`rollback`]: which environment a promotion comes from, which release a rollback
 //!   goes back to.
@@ -24,6 +25,7 @@
 //! - [`demo`]: feature demos up, down, listed and swept.
 
 pub mod cloudgov;
+pub mod compose_host;
 pub mod demo;
 pub mod deploy;
 pub mod deployed;
@@ -121,6 +123,9 @@ pub enum OpsError {
         /// The release it runs, if any.
         current: Option<String>,
     },
+    /// The environment's compose host cannot be deployed to.
+    #[error(transparent)]
+    Host(#[from] compose_host::HostError),
     /// The cloud.gov target cannot be applied or read.
     #[error(transparent)]
     CloudGov(#[from] cloudgov::CloudGovError),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use futures_util::future::join_all;
 use serde_json::Value;
 
+use super::compose_host::{self, HostStatus};
 use super::deployed::{StackRead, read};
 use super::{Context, OpsError};
 use crate::cloud::Connector;
@@ -43,6 +44,8 @@ pub struct EnvStatus {
     pub lock: Option<LockInfo>,
     /// Whether its stacks drifted.
     pub drift: Drift,
+    /// Its compose host, when it has one on a server and the live state was asked for.
+    pub hosts: Vec<HostStatus>,
 }
 
 /// The status of `envs`; with `connector`, their stacks are compared with what was applied.
@@ -54,6 +57,17 @@ pub async fn status(
     cx: &Context<'_>,
     envs: &[&Environment],
     connector: Option<&Connector>,
+) -> Result<Vec<EnvStatus>, OpsError> {
+    status_with_hosts(cx, envs, connector, &compose_host::reach_to_read).await
+}
+
+/// [`status`], with each environment's compose host reached through `reach` (a library caller's own SSH
+/// settings, say) rather than as [`compose_host::reach_to_read`] finds it.
+pub async fn status_with_hosts(
+    cx: &Context<'_>,
+    envs: &[&Environment],
+    connector: Option<&Connector>,
+    reach: &dyn Fn(&Environment) -> Result<Option<compose_host::HostReach>, compose_host::HostError>,
 ) -> Result<Vec<EnvStatus>, OpsError> {
     let ledgers = join_all(envs.iter().map(|env| async move {
         let records = ledger::records(cx.store, &env.name).await?;
@@ -83,12 +97,50 @@ pub async fn status(
     };
     let drifts =
         join_all(envs.iter().zip(&ledgers).map(|(env, (state, _))| drift(cx, env, state, connector, &bundles))).await;
+    let mut hosts = Vec::new();
+    for env in envs {
+        hosts.push(match connector {
+            Some(_) => host_status(cx, env, reach).await?,
+            None => Vec::new(),
+        });
+    }
     Ok(envs
         .iter()
         .zip(ledgers)
         .zip(drifts)
-        .map(|((env, (state, lock)), drift)| EnvStatus { name: env.name.clone(), state, lock, drift })
+        .zip(hosts)
+        .map(|(((env, (state, lock)), drift), hosts)| EnvStatus { name: env.name.clone(), state, lock, drift, hosts })
         .collect())
+}
+
+/// What `env`'s compose host runs, against what its last deploy left there (the ledger's record of it).
+async fn host_status(
+    cx: &Context<'_>,
+    env: &Environment,
+    reach: &dyn Fn(&Environment) -> Result<Option<compose_host::HostReach>, compose_host::HostError>,
+) -> Result<Vec<HostStatus>, OpsError> {
+    let reach = match reach(env) {
+        Ok(Some(reach)) => reach,
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => {
+            let host = env.compose_target().and_then(|t| t.docker_host.clone()).unwrap_or_default();
+            return Ok(vec![HostStatus {
+                host,
+                project: String::new(),
+                services: Vec::new(),
+                drift: Err(e.to_string()),
+            }]);
+        }
+    };
+    let records = ledger::records(cx.store, &env.name).await?;
+    let current = EnvState::of(&records, cx.clock.now()).current.map(|c| c.release);
+    let applied = records
+        .iter()
+        .rev()
+        .filter(|r| r.phase == ledger::Phase::Finished && r.release == current)
+        .find_map(|r| r.hosts.first().cloned());
+    let project = applied.as_ref().map_or_else(|| format!("{}-{}", cx.project.name, env.name), |a| a.project.clone());
+    Ok(vec![compose_host::look(&reach, &project, current.as_deref(), applied.as_ref())])
 }
 
 /// Whether `env`'s stacks still hold what its ledger `state` says was applied.

@@ -112,6 +112,10 @@ impl ComposeVariable {
 pub const LABEL_PROJECT: &str = "slipway.project";
 /// The label on every container slipway's compose files make: the environment (`dark-mode`).
 pub const LABEL_ENVIRONMENT: &str = "slipway.environment";
+/// The label on the containers of the project's own services (those whose image is tagged with the
+/// release): the release they run. Backing services do not carry it, so that a new release does not
+/// recreate the database.
+pub const LABEL_RELEASE: &str = "slipway.release";
 
 /// The labels of every service of `env` in `project`.
 fn labels(project: &Project, env: &Environment) -> BTreeMap<String, String> {
@@ -281,7 +285,11 @@ pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
             environment,
             depends_on,
             volumes: Vec::new(),
-            labels: labels(project, env),
+            labels: {
+                let mut labels = labels(project, env);
+                labels.insert(LABEL_RELEASE.to_string(), release.reference());
+                labels
+            },
             healthcheck: match (&service.health, service.port) {
                 (Some(health), Some(port)) => Some(ComposeHealthcheck {
                     test: vec![
@@ -345,6 +353,26 @@ fn ordered(services: &[Service]) -> Vec<&Service> {
 /// The text of `docker-compose.yml`.
 pub fn render_compose(bundle: &ComposeBundle) -> Result<String, RenderError> {
     render("compose/docker-compose.yml", bundle)
+}
+
+/// The variables a bundle's `.env.example` lists (what a release holds of them): each `NAME=` line, a
+/// secret when the comment above it says `# Secret:`. A deploy makes the `.env` from these, from the
+/// release's bytes rather than from the definitions of the checkout.
+pub fn read_env_example(text: &str) -> Vec<ComposeVariable> {
+    let mut out = Vec::new();
+    let mut secret = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(comment) = line.strip_prefix('#') {
+            secret = comment.trim_start().starts_with("Secret:");
+        } else if let Some((name, _)) = line.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                out.push(ComposeVariable { name: name.to_string(), description: String::new(), secret });
+            }
+            secret = false;
+        }
+    }
+    out
 }
 
 /// The text of `.env.example`.

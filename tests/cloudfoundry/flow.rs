@@ -114,6 +114,7 @@ impl Walk {
                     ttl: Duration::from_secs(600),
                     poll: Duration::from_millis(10),
                 },
+                host: None,
             };
             let mut log = Vec::new();
             let mut reporter = EventLines::new(&mut log);

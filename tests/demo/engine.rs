@@ -509,5 +509,13 @@ fn an_orphan_is_found_by_its_tags_and_labels_and_chosen_for_the_sweep_when_old_e
     assert!(w.stacks_of(&orphan).is_empty());
     assert!(w.services(&orphan).is_empty());
     assert_eq!(w.ls().iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), [known.as_str()]);
+
+    // A known demo whose compose project was removed by hand: ls says what it sees, not what the ledger
+    // remembers.
+    assert_eq!(w.ls()[0].status_text(), "up");
+    w.compose.down(&format!("webapp-{known}"), &w.engine.host, false).unwrap();
+    let listed = w.ls();
+    assert_eq!(listed[0].status_text(), "gone");
+    assert_eq!(listed[0].gone, [format!("compose project webapp-{known} is not on {}", w.engine.host)]);
     assert_eq!(w.down(&known).outcome, Outcome::Done);
 }

@@ -38,7 +38,7 @@ pub const BROKEN: &str = "broken";
 /// [`BROKEN`]) from the test image, on `$PORT`, with busybox's httpd: the reference `service`, run from the
 /// test image. One that links to the database first proves it reaches it by name (and exits when it
 /// cannot).
-fn served(service: Service) -> Service {
+pub fn served(service: Service) -> Service {
     let name = service.name.clone();
     let wait_for_db = if service.links.iter().any(|l| l.target() == "db") {
         "nc -w 5 \"$DB_HOST\" \"$DB_PORT\" < /dev/null; "

@@ -3,6 +3,7 @@
 pub mod controls;
 pub mod failures;
 pub mod gates;
+pub mod hosts;
 pub mod localstack;
 pub mod promote;
 pub mod reference;

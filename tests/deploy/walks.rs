@@ -223,6 +223,7 @@ impl World {
                     ttl: Duration::from_secs(3600),
                     poll: Duration::from_millis(10),
                 },
+                host: None,
             };
             let refused = |e: OpsError| match e {
                 OpsError::Refused(refusals) => refusals.iter().map(ToString::to_string).collect(),

@@ -228,3 +228,20 @@ fn compose_is_found_as_the_docker_cli_plugin_and_refuses_bad_input_before_runnin
     // A project that was never there goes down without complaint.
     assert!(compose.down(&unique_name("never-there"), &engine.host, true).unwrap().removed.is_empty());
 }
+
+#[test]
+fn an_image_that_cannot_be_pulled_is_said_to_be_one() {
+    let engine = docker();
+    let compose = engine.compose().with_wait_timeout(Duration::from_secs(60));
+    let dir = tempdir();
+    // A registry on a loopback port nothing listens on: the pull fails at once, with no network needed.
+    let missing = format!("127.0.0.1:{}/slipway-test/missing:1", free_port());
+    web_bundle(dir.path(), &missing, free_port(), "");
+    let project = unique_name("slipway-engine-pull");
+    let _cleanup = ProjectCleanup::new(&engine, &project);
+
+    let text = compose.up(dir.path(), &project, &engine.host).unwrap_err().to_string();
+    assert!(!text.contains("no service failed"), "{text}");
+    assert!(text.contains("service `web`: its image could not be pulled: "), "{text}");
+    assert!(text.contains(missing.split('/').next().unwrap()), "the registry it tried: {text}");
+}

@@ -83,6 +83,31 @@ fn zizmor_finds_nothing_in_any_workflow_of_any_flow() {
     assert!(out.status.success(), "zizmor found:\n{}", said(&out));
 }
 
+/// The compose-servers flow: its deploy, promote and rollback workflows reach each server over SSH with
+/// the environment's secrets, and both judges find nothing in them.
+#[test]
+fn compose_servers_are_deployed_from_ci_over_ssh_and_the_judges_find_nothing() {
+    let dir = tempdir();
+    let set = synth(&reference_flows::compose_servers());
+    let mut files = Vec::new();
+    for (key, bytes) in set.artifacts.iter().filter(|(k, _)| k.kind == ArtifactKind::Workflow) {
+        let path = dir.path().join(&key.name);
+        std::fs::write(&path, bytes).unwrap();
+        files.push(path);
+    }
+    for env in ["development", "staging", "production"] {
+        let name = format!("slipway-deploy-{env}.yml");
+        let text = std::fs::read_to_string(dir.path().join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(text.contains(&format!("\"DOCKER_HOST\": \"ssh://deploy@{env}.fmtm.example\"")), "{name}:\n{text}");
+        assert!(text.contains("${{ secrets.SLIPWAY_SSH_KNOWN_HOSTS }}"), "{name}:\n{text}");
+        assert!(text.contains("Reach the compose host's Docker engine"), "{name}");
+    }
+    let out = actionlint(&files);
+    assert!(out.status.success(), "actionlint found:\n{}", said(&out));
+    let out = zizmor(&files);
+    assert!(out.status.success(), "zizmor found:\n{}", said(&out));
+}
+
 #[test]
 fn every_ignore_is_the_one_stated() {
     let dir = tempdir();

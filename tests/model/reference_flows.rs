@@ -155,3 +155,42 @@ pub fn git_flow_six() -> Definitions {
 pub fn feature_demos() -> Definitions {
     webapp::project().with_demo("map-export").unwrap().with_demo("offline-sync").unwrap()
 }
+
+/// Servers run with docker compose (the flow of `shared/flows/compose-and-feature-demos.md`): pushes to
+/// `development` and `staging` deploy those servers, a GitHub release (a `v*` tag) deploys production, and
+/// feature demos come from `feature-demo/<name>` branches. Each environment has its stacks (an account of
+/// its own) and a compose host reached over SSH, whose key and pinned host key are the environment's
+/// secrets in CI.
+pub fn compose_servers() -> Definitions {
+    use slipway::model::{ComposeHost, ComposeTarget};
+    let maintainers = Group::new("maintainers", ["ivan", "sam"]);
+    let server = |name: &str, tier, account: &'static str| {
+        let host = format!("{name}.fmtm.example");
+        Environment::new(name, tier).aws(AccountId::new(account), Region::UsEast1).compose_on(
+            ComposeTarget::new(ComposeHost::Server(host.clone())).docker_host(format!("ssh://deploy@{host}")),
+        )
+    };
+    Project::new("fmtm", Repository::new("hotosm", "fmtm"))
+        .service(webapp::frontend())
+        .service(webapp::backend())
+        .backing(BackingService::postgres("db"))
+        .stacks_from(webapp::stacks::for_environment)
+        .environment(
+            server("development", Tier::Development, "300000000001")
+                .deploys_from(["development"])
+                .trigger(Trigger::Push),
+        )
+        .environment(
+            server("staging", Tier::Staging, "300000000002")
+                .deploys_from(["staging"])
+                .trigger(Trigger::Push)
+                .unprotected_because("power users test staging as it is merged; the PR into `staging` is reviewed"),
+        )
+        .environment(
+            server("production", Tier::Production, "300000000003")
+                .deploys_from(["main"])
+                .trigger(Trigger::ReleaseTag("v*".into()))
+                .approvals(Approvals::new(1).from(maintainers)),
+        )
+        .demos_from(webapp::feature_demo)
+}

@@ -125,6 +125,21 @@ fn env_example_lists_every_variable_the_file_reads_and_no_values() {
     }
 }
 
+#[test]
+fn a_deploy_reads_back_from_env_example_every_variable_and_which_are_secrets() {
+    let definitions = project();
+    for env in definitions.project.environments.iter().chain(&definitions.project.demos) {
+        let Some(bundle) = slipway::synth::compose::bundle(&definitions.project, env) else { continue };
+        let text = slipway::synth::compose::render_env_example(&bundle).unwrap();
+        let read = slipway::synth::compose::read_env_example(&text);
+        let names = |vs: &[slipway::synth::compose::ComposeVariable]| {
+            vs.iter().map(|v| (v.name.clone(), v.secret)).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&read), names(&bundle.variables), "{}", env.name);
+        assert!(read.iter().any(|v| v.secret) && read.iter().any(|v| !v.secret), "{}: {read:?}", env.name);
+    }
+}
+
 fn services(file: &Value) -> &serde_json::Map<String, Value> {
     file["services"].as_object().expect("services is a map")
 }
@@ -148,9 +163,14 @@ fn services_wait_for_healthy_dependencies() {
         "if command -v curl > /dev/null 2>&1; then curl -fsS 'http://127.0.0.1:8080/health' > /dev/null; else wget -q \
          -O /dev/null 'http://127.0.0.1:8080/health'; fi"
     );
-    // Every container says whose it is, so that a host's slipway projects can be found by label.
-    for service in services.values() {
-        assert_eq!(service["labels"], serde_json::json!({"slipway.environment": "dev", "slipway.project": "webapp"}));
+    // Every container says whose it is, so that a host's slipway projects can be found by label; the app's
+    // own services say which release they run (the database does not, so a release never recreates it).
+    for (name, service) in services {
+        let mut labels = serde_json::json!({"slipway.environment": "dev", "slipway.project": "webapp"});
+        if name != "db" {
+            labels["slipway.release"] = "${RELEASE:?set RELEASE in .env (see .env.example)}".into();
+        }
+        assert_eq!(service["labels"], labels, "{name}");
     }
     // The command runs in a shell as on cloud.gov; `$$` is compose's escape, so the shell sees `$PORT`.
     assert_eq!(

@@ -41,7 +41,9 @@ fn check_jsonschema() -> std::path::PathBuf {
 fn check_jsonschema_accepts_every_workflow_of_every_flow() {
     let dir = tempdir();
     let mut files = Vec::new();
-    for (flow, project) in reference_flows::all() {
+    let mut flows = reference_flows::all();
+    flows.push(("compose-servers", reference_flows::compose_servers()));
+    for (flow, project) in flows {
         let set = synth(&project);
         let workflows = workflow_files(&set);
         assert!(workflows.len() >= 3, "{flow} has its workflows");

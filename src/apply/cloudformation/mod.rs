@@ -185,6 +185,50 @@ struct Deploy<'a> {
     triggers: Option<crate::cloud::RollbackTriggers>,
 }
 
+/// The environment's other targets (its compose hosts), applied in the same run as its stacks: after them
+/// and before the smoke checks. When they fail, or a smoke check fails after them, they are undone first
+/// and then the stacks are rolled back, so that the whole environment goes back together.
+#[allow(async_fn_in_trait)]
+pub trait AfterStacks {
+    /// Applies them: why they failed, when they did (after going back themselves where they can).
+    async fn apply(&mut self, reporter: &mut dyn Reporter) -> Result<(), String>;
+    /// Brings every one that [`AfterStacks::apply`] changed back to what it ran before: a line each for
+    /// what went back, and what could not.
+    async fn undo(&mut self, reporter: &mut dyn Reporter) -> Undone;
+}
+
+/// What [`AfterStacks::undo`] did.
+#[derive(Clone, Debug, Default)]
+pub struct Undone {
+    /// What went back, a line each.
+    pub restored: Vec<(String, String)>,
+    /// What could not, a line each naming it.
+    pub stuck: Vec<String>,
+}
+
+/// No other targets: the stacks alone.
+pub struct StacksOnly;
+
+impl AfterStacks for StacksOnly {
+    async fn apply(&mut self, _: &mut dyn Reporter) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn undo(&mut self, _: &mut dyn Reporter) -> Undone {
+        Undone::default()
+    }
+}
+
+/// The deploy's reporter lent to the other targets, borrowed for one report at a time (never across an
+/// `await`).
+struct Forward<'r, 'a>(&'r RefCell<&'a mut dyn Reporter>);
+
+impl Reporter for Forward<'_, '_> {
+    fn report(&mut self, report: Report<'_>) {
+        self.0.borrow_mut().report(report);
+    }
+}
+
 /// Deploys `plan`. Every failure is described by the [`Applied`]: before anything changed, as a refusal
 /// or a cloud failure; after, by the rollback that followed.
 pub async fn run(
@@ -194,6 +238,20 @@ pub async fn run(
     reporter: &mut dyn Reporter,
     approver: &mut dyn Approver,
     in_flight: &RefCell<InFlight>,
+) -> Applied {
+    run_with(cloud, plan, opts, reporter, approver, in_flight, &mut StacksOnly).await
+}
+
+/// [`run`], with the environment's other targets applied after the stacks and before the smoke checks,
+/// all or nothing with them.
+pub async fn run_with<A: AfterStacks>(
+    cloud: &Cloud,
+    plan: &Plan,
+    opts: &Options,
+    reporter: &mut dyn Reporter,
+    approver: &mut dyn Approver,
+    in_flight: &RefCell<InFlight>,
+    after: &mut A,
 ) -> Applied {
     let mut d = Deploy {
         cloud,
@@ -231,6 +289,11 @@ pub async fn run(
     d.triggers = d.rollback_triggers().await;
     let results = d.deploy_all().await;
     let mut cause = plan.stacks.iter().find_map(|s| results.get(&s.short).and_then(|r| r.cause(&s.name)));
+    let mut applied_after = false;
+    if cause.is_none() {
+        applied_after = true;
+        cause = after.apply(&mut Forward(&d.reporter)).await.err();
+    }
     let mut smoke = Vec::new();
     if cause.is_none() && opts.smoke {
         (smoke, cause) = d.smoke().await;
@@ -259,7 +322,10 @@ pub async fn run(
         return Applied { ending: Ending::Refused { reason: cause }, stacks, restored: vec![], smoke, bake };
     }
     d.note(&format!("deploy failed: {cause}"));
-    let (restored, stuck) = d.roll_back(&results, &stacks).await;
+    let undone = if applied_after { after.undo(&mut Forward(&d.reporter)).await } else { Undone::default() };
+    let (mut restored, mut stuck) = d.roll_back(&results, &stacks).await;
+    restored.splice(0..0, undone.restored);
+    stuck.splice(0..0, undone.stuck);
     let verdict =
         if stuck.is_empty() { Ending::RolledBack { cause } } else { Ending::RollbackIncomplete { cause, stuck } };
     Applied { ending: verdict, stacks, restored, smoke, bake }

@@ -41,6 +41,8 @@ pub struct Listing {
     pub compose: Option<String>,
     /// Why its last run failed.
     pub reason: Option<String>,
+    /// What the ledger says it has and was not found (its compose project, looked for on the Docker host).
+    pub gone: Vec<String>,
 }
 
 impl Listing {
@@ -49,9 +51,13 @@ impl Listing {
         self.status.is_none()
     }
 
-    /// Its status as `ls` prints it.
+    /// Its status as `ls` prints it: what the ledger says, unless what it says is up and part of it is
+    /// gone (`gone`: its compose project was removed by hand, say).
     pub fn status_text(&self) -> &'static str {
-        self.status.map_or("orphan", DemoStatus::as_str)
+        match self.status {
+            Some(DemoStatus::Up) if !self.gone.is_empty() => "gone",
+            status => status.map_or("orphan", DemoStatus::as_str),
+        }
     }
 }
 
@@ -131,6 +137,7 @@ pub async fn list(cx: &Context<'_>, places: &Places<'_>) -> Result<Vec<Listing>,
             stacks: found_stacks.map(|s| s.stacks.clone()).unwrap_or_default(),
             compose: found_project.map(|p| p.0.clone()),
             reason: None,
+            gone: Vec::new(),
         };
         if let Some(name) = found_stacks.and_then(|s| s.name.clone()) {
             listing.name = name;
@@ -144,6 +151,14 @@ pub async fn list(cx: &Context<'_>, places: &Places<'_>) -> Result<Vec<Listing>,
             listing.release = d.release.clone();
             listing.urls = d.demo.urls.clone();
             listing.reason = d.reason.clone();
+            // Looked for on the host it runs on, and not there.
+            let looked = places.compose.is_some_and(|(_, host)| d.demo.docker_host.as_deref() == Some(host.as_str()));
+            if let Some(project) = d.demo.compose_project.as_ref().filter(|_| looked && found_project.is_none()) {
+                listing.gone.push(format!(
+                    "compose project {project} is not on {}",
+                    d.demo.docker_host.as_deref().unwrap_or("?")
+                ));
+            }
         }
         out.push(listing);
     }

@@ -50,6 +50,7 @@ pub(super) fn deploy(project: &Project, env: &Environment) -> Option<Workflow> {
     work.steps = [vec![checkout(), require_store()], engine_with(cached(env)), definitions_with(cached(env))].concat();
     work.steps.extend(before_release(project));
     work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
+    super::jobs::compose_host(env, &mut work);
     work.steps.push(Step { env: cloud_gov_env(env), ..Step::run(&format!("Deploy to {}", env.name), &script) });
     let jobs = gated(project, env, "deploy", None, work);
     Some(Workflow {

@@ -146,6 +146,29 @@ pub(super) fn require_store() -> Step {
 }
 
 /// The step that assumes `role` in `env`'s account and region, if `env` deploys to AWS.
+/// The secrets of an environment's GitHub environment that reach its compose host over SSH: the deploy
+/// key, and the server's host key pinned (a known_hosts line).
+pub const SSH_KEY_SECRET: &str = "SLIPWAY_SSH_KEY";
+/// See [`SSH_KEY_SECRET`].
+pub const SSH_KNOWN_HOSTS_SECRET: &str = "SLIPWAY_SSH_KNOWN_HOSTS";
+
+/// When `env` runs with docker-compose on a server, makes `work` reach its Docker engine: `DOCKER_HOST`
+/// (the definition's, else the environment's variable `SLIPWAY_DOCKER_HOST`) and a step that writes the
+/// deploy key and the pinned host key, environment secrets, to files slipway reads (host keys are always
+/// checked: a server whose key is not the pinned one is refused).
+pub(super) fn compose_host(env: &Environment, work: &mut Job) {
+    let Some(target) = env.compose_target().filter(|t| t.host != crate::model::ComposeHost::Local) else { return };
+    let host = target.docker_host.clone().unwrap_or_else(|| "${{ vars.SLIPWAY_DOCKER_HOST }}".into());
+    work.env.insert("DOCKER_HOST".into(), host);
+    work.steps.push(Step {
+        env: BTreeMap::from([
+            ("SSH_KEY".to_string(), format!("${{{{ secrets.{SSH_KEY_SECRET} }}}}")),
+            ("SSH_KNOWN_HOSTS".to_string(), format!("${{{{ secrets.{SSH_KNOWN_HOSTS_SECRET} }}}}")),
+        ]),
+        ..Step::run("Reach the compose host's Docker engine", script!("compose-host.sh"))
+    });
+}
+
 pub(super) fn aws_credentials(env: &Environment, role: &str) -> Option<Step> {
     let target = env.aws_target()?;
     Some(Step {

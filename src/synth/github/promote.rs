@@ -41,6 +41,7 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
         ]);
         work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
         work.steps.extend(aws_credentials(target, &project.deploy_role_name(&target.name)));
+        super::jobs::compose_host(target, &mut work);
         work.steps.push(Step {
             env: cloud_gov_env(target),
             ..Step::run(&format!("Promote into {}", target.name), script!("promote.sh"))

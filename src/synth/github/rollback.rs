@@ -25,6 +25,7 @@ pub(super) fn rollback(project: &Project) -> Workflow {
         let script = approvals_of_the_run(env, &mut work, script!("rollback.sh"));
         work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
         work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
+        super::jobs::compose_host(env, &mut work);
         work.steps.push(Step { env: cloud_gov_env(env), ..Step::run(&format!("Roll {} back", env.name), &script) });
         let condition = format!("inputs.environment == '{}'", env.name);
         jobs.extend(gated(project, env, &format!("rollback-{}", env.name), Some(condition), work));
