@@ -251,7 +251,7 @@ pub async fn run_on<I: Future<Output = ()>>(
         lock: req.lock,
     };
     let plan_ref = &plan;
-    let (id, end, apps, hosts) = within(cx, spec, reporter, async |run, reporter| {
+    let (id, end, apps, hosts) = Box::pin(within(cx, spec, reporter, async |run, reporter| {
         let names: Vec<String> = plan_ref.stacks.iter().map(|s| s.name.clone()).collect();
         run.reconcile(&names, targets.aws, reporter).await?;
         let info = &req.release.info;
@@ -289,7 +289,7 @@ pub async fn run_on<I: Future<Output = ()>>(
         started.artifacts = artifacts.map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
         run.start(started).await?;
         let apps = match &prepared {
-            Some(p) => Some(super::cloudgov::apply(p, env, reporter).await),
+            Some(p) => Some(Box::pin(super::cloudgov::apply(p, env, reporter)).await),
             None => None,
         };
         let end = match (&apps, targets.aws) {
@@ -305,14 +305,16 @@ pub async fn run_on<I: Future<Output = ()>>(
                 bake: None,
             }),
             (_, Some(cloud)) => {
-                let applying = async {
+                // On the heap: with the apps, the host and the bake, the whole run's future outgrew the 2 MiB
+                // stack of a thread a library caller (or a test) runs it on.
+                let applying = Box::pin(async {
                     match host.as_mut() {
                         Some(host) => {
                             cfn::run_with(cloud, plan_ref, req.apply, reporter, approver, in_flight, host).await
                         }
                         None => cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight).await,
                     }
-                };
+                });
                 tokio::select! {
                     applied = applying => End::Applied(applied),
                     () = interrupt => End::Interrupted(in_flight.borrow().clone()),
@@ -327,7 +329,7 @@ pub async fn run_on<I: Future<Output = ()>>(
             }),
         };
         let (end, app_records) = match (prepared, apps) {
-            (Some(p), Some(a)) => put_back_apps(&p, a, end, reporter).await,
+            (Some(p), Some(a)) => Box::pin(put_back_apps(&p, a, end, reporter)).await,
             _ => (end, Vec::new()),
         };
         let outcome = match &end {
@@ -370,7 +372,7 @@ pub async fn run_on<I: Future<Output = ()>>(
         })
         .await?;
         Ok((run.id().to_string(), end, app_records, hosts))
-    })
+    }))
     .await?;
     Ok(Ran { plan, end, run: id, apps, hosts })
 }

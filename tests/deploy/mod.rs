@@ -9,3 +9,4 @@ pub mod promote;
 pub mod reference;
 pub mod stacks;
 pub mod walks;
+pub mod world;

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 use slipway::diff::{Change, FilesError, Impact, Subject, diff_paths};
 
-use crate::diff::templates::{expect, verdicts};
+use crate::diff::impacts::{expect, verdicts};
 use crate::support::{slipway, snapshots, tempdir};
 
 const NETWORK_YAML: &str = "AWSTemplateFormatVersion: 2010-09-09
