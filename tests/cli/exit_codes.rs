@@ -103,7 +103,7 @@ fn scenario(exit: Exit) -> Run {
             assert!(run.stderr.contains("this is a bug in slipway"), "{}", run.stderr);
             run
         }
-        Exit::Interrupted => crate::deploy::stacks::interrupted_deploy(),
+        Exit::Interrupted => crate::deploy::runs::interrupted_deploy(),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod hosts;
 pub mod localstack;
 pub mod promote;
 pub mod reference;
+pub mod runs;
 pub mod stacks;
 pub mod walks;
 pub mod world;

@@ -3,6 +3,7 @@
 pub mod artifacts;
 pub mod cloudgov;
 pub mod compose;
+pub mod github_run;
 pub mod graph;
 pub mod output;
 pub mod scale;
