@@ -1,4 +1,4 @@
-//! The tera templates of the text formats (cloud.gov manifests, docker-compose files, the demo install
+//! The templates (Jinja syntax, rendered by minijinja) of the text formats (cloud.gov manifests, docker-compose files, the demo install
 //! script, GitHub Actions workflows, the files `slipway init` writes) and the filters that put values into
 //! them safely.
 //!
@@ -8,26 +8,26 @@
 //! holds (`#`, `: `, quotes, newlines, `yes`, `*alias`, digits, non-ASCII); every value placed into a shell
 //! script goes through `sh_str`.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
-use tera::{Context, Tera, Value};
 
 /// Every template, by the name synthesis renders it under, with its text.
 const TEMPLATES: [(&str, &str); 11] = [
-    ("cloudgov/manifest.yml", include_str!("../../templates/cloudgov/manifest.yml.tera")),
-    ("compose/docker-compose.yml", include_str!("../../templates/compose/docker-compose.yml.tera")),
-    ("compose/env.example", include_str!("../../templates/compose/env.example.tera")),
-    ("compose/install.sh", include_str!("../../templates/compose/install.sh.tera")),
-    ("github/workflow.yml", include_str!("../../templates/github/workflow.yml.tera")),
-    ("init/Cargo.toml", include_str!("../../templates/init/Cargo.toml.tera")),
-    ("init/main.rs", include_str!("../../templates/init/main.rs.tera")),
-    ("init/environments.rs", include_str!("../../templates/init/environments.rs.tera")),
-    ("init/stacks.rs", include_str!("../../templates/init/stacks.rs.tera")),
-    ("init/README.md", include_str!("../../templates/init/README.md.tera")),
-    ("init/gitignore", include_str!("../../templates/init/gitignore.tera")),
+    ("cloudgov/manifest.yml", include_str!("../../templates/cloudgov/manifest.yml.jinja")),
+    ("compose/docker-compose.yml", include_str!("../../templates/compose/docker-compose.yml.jinja")),
+    ("compose/env.example", include_str!("../../templates/compose/env.example.jinja")),
+    ("compose/install.sh", include_str!("../../templates/compose/install.sh.jinja")),
+    ("github/workflow.yml", include_str!("../../templates/github/workflow.yml.jinja")),
+    ("init/Cargo.toml", include_str!("../../templates/init/Cargo.toml.jinja")),
+    ("init/main.rs", include_str!("../../templates/init/main.rs.jinja")),
+    ("init/environments.rs", include_str!("../../templates/init/environments.rs.jinja")),
+    ("init/stacks.rs", include_str!("../../templates/init/stacks.rs.jinja")),
+    ("init/README.md", include_str!("../../templates/init/README.md.jinja")),
+    ("init/gitignore", include_str!("../../templates/init/gitignore.jinja")),
 ];
 
 /// A template failed to render: a bug in a template or in the data handed to it.
@@ -36,27 +36,38 @@ const TEMPLATES: [(&str, &str); 11] = [
 pub struct RenderError {
     /// The template's name.
     pub template: String,
-    /// Tera's explanation, with its causes.
+    /// The template engine's explanation, with its causes.
     pub message: String,
 }
 
-/// The engine of template `name`, which parses that template alone, on first use: tera's parser costs
-/// about 2,000 instructions a byte, and most runs render only some of the templates (no install script
-/// without a compose server, none at all for `envs`).
-fn engine(name: &str) -> Result<&'static Tera, RenderError> {
-    static ENGINES: [OnceLock<Result<Tera, String>>; TEMPLATES.len()] = [const { OnceLock::new() }; TEMPLATES.len()];
+/// The engine of template `name`, which parses that template alone, on first use: most runs render only
+/// some of the templates (no install script without a compose server, none at all for `envs`).
+///
+/// Set as the templates were written for: a name that is not in the data is an error, not an empty
+/// string; nothing is escaped but by the filters; a boolean is `true` or `false`; the text ends as the
+/// template does (its last newline kept).
+fn engine(name: &str) -> Result<&'static Environment<'static>, RenderError> {
+    static ENGINES: [OnceLock<Result<Environment<'static>, String>>; TEMPLATES.len()] =
+        [const { OnceLock::new() }; TEMPLATES.len()];
     let Some(i) = TEMPLATES.iter().position(|(n, _)| *n == name) else {
         return Err(RenderError { template: name.into(), message: "no such template".into() });
     };
     let built = ENGINES[i].get_or_init(|| {
-        let mut tera = Tera::default();
-        tera.autoescape_on(Vec::new());
-        tera.register_filter("yaml_str", filter(yaml_str));
-        tera.register_filter("sh_str", filter(sh_str));
-        tera.register_filter("rust_str", filter(rust_str));
-        tera.register_filter("toml_str", filter(toml_str));
-        tera.add_raw_template(TEMPLATES[i].0, TEMPLATES[i].1).map_err(|e| chain(&e))?;
-        Ok(tera)
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_keep_trailing_newline(true);
+        env.set_formatter(|out, state, value| match value.kind() {
+            // `true`, as YAML and the shell read it, not Python's `True`.
+            ValueKind::Bool => out.write_str(if value.is_true() { "true" } else { "false" }).map_err(Into::into),
+            _ => minijinja::escape_formatter(out, state, value),
+        });
+        env.add_filter("yaml_str", filter(yaml_str));
+        env.add_filter("sh_str", filter(sh_str));
+        env.add_filter("rust_str", filter(rust_str));
+        env.add_filter("toml_str", filter(toml_str));
+        env.add_template(TEMPLATES[i].0, TEMPLATES[i].1).map_err(|e| chain(&e))?;
+        Ok(env)
     });
     built.as_ref().map_err(|message| RenderError { template: name.into(), message: message.clone() })
 }
@@ -74,11 +85,11 @@ pub fn toml_str(s: &str) -> String {
 /// Renders template `name` with `data` as its context.
 pub fn render(name: &str, data: &impl Serialize) -> Result<String, RenderError> {
     let err = |message: String| RenderError { template: name.into(), message };
-    let context = Context::from_serialize(data).map_err(|e| err(chain(&e)))?;
-    engine(name)?.render(name, &context).map_err(|e| err(chain(&e)))
+    let template = engine(name)?.get_template(name).map_err(|e| err(chain(&e)))?;
+    template.render(data).map_err(|e| err(chain(&e)))
 }
 
-/// Tera's error and every cause below it, on one line.
+/// The engine's error and every cause below it, on one line.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut source = e.source();
@@ -89,16 +100,16 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Wraps a string-to-string escape as a tera filter; numbers and booleans are escaped as their text,
-/// anything else (a list, a missing value rendered as null) is a template bug and fails the render.
-fn filter(
-    escape: fn(&str) -> String,
-) -> impl Fn(&Value, &HashMap<String, Value>) -> tera::Result<Value> + Send + Sync + 'static {
-    move |value, _args| match value {
-        Value::String(s) => Ok(Value::String(escape(s))),
-        Value::Number(n) => Ok(Value::String(escape(&n.to_string()))),
-        Value::Bool(b) => Ok(Value::String(escape(&b.to_string()))),
-        other => Err(tera::Error::msg(format!("can only escape a string, not {other}"))),
+/// Wraps a string-to-string escape as a filter; numbers and booleans are escaped as their text, anything
+/// else (a list, a missing value rendered as none) is a template bug and fails the render.
+fn filter(escape: fn(&str) -> String) -> impl Fn(Value) -> Result<String, minijinja::Error> + Send + Sync + 'static {
+    move |value| match (value.kind(), value.as_str()) {
+        (_, Some(s)) => Ok(escape(s)),
+        (ValueKind::Number | ValueKind::Bool, None) => Ok(escape(&value.to_string())),
+        (kind, None) => Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!("can only escape a string, not {kind} {value}"),
+        )),
     }
 }
 

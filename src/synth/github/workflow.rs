@@ -1,4 +1,4 @@
-//! The model of a workflow file, as `templates/github/workflow.yml.tera` reads it: data first, text
+//! The model of a workflow file, as `templates/github/workflow.yml.jinja` reads it: data first, text
 //! second, so a test can render any workflow through the real template.
 
 use std::collections::BTreeMap;
