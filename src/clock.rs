@@ -5,50 +5,47 @@
 use std::fmt;
 use std::time::Duration;
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-/// An instant, in UTC.
+/// An instant, in UTC (jiff's, which the promotion windows' time zones use too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(OffsetDateTime);
+pub struct Timestamp(jiff::Timestamp);
 
 impl Timestamp {
-    /// The instant `millis` milliseconds after the Unix epoch.
+    /// The instant `millis` milliseconds after the Unix epoch (the epoch itself when that is past the
+    /// years jiff keeps, -9999 to 9999).
     pub fn from_unix_millis(millis: i64) -> Timestamp {
-        let nanos = i128::from(millis) * 1_000_000;
-        Timestamp(OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+        Timestamp(jiff::Timestamp::from_millisecond(millis).unwrap_or(jiff::Timestamp::UNIX_EPOCH))
     }
 
     /// Milliseconds since the Unix epoch.
     pub fn unix_millis(self) -> i64 {
-        (self.0.unix_timestamp_nanos() / 1_000_000) as i64
+        self.0.as_millisecond()
     }
 
-    /// Reads an RFC 3339 instant (`2026-11-24T10:00:00Z`, any offset).
+    /// Reads an RFC 3339 instant (`2026-11-24T10:00:00Z`, any offset; an offset is required).
     pub fn parse(text: &str) -> Option<Timestamp> {
-        OffsetDateTime::parse(text.trim(), &Rfc3339).ok().map(|t| Timestamp(t.to_offset(time::UtcOffset::UTC)))
+        text.trim().parse::<jiff::Timestamp>().ok().map(Timestamp)
     }
 
-    /// `duration` later.
+    /// `duration` later (at most the last instant jiff keeps).
     pub fn plus(self, duration: Duration) -> Timestamp {
-        Timestamp(self.0 + duration)
+        Timestamp(self.0.saturating_add(duration).unwrap_or(jiff::Timestamp::MAX))
     }
 
     /// How long after `earlier` this is (zero when it is not after it).
     pub fn since(self, earlier: Timestamp) -> Duration {
-        Duration::try_from(self.0 - earlier.0).unwrap_or(Duration::ZERO)
+        Duration::try_from(self.0.duration_since(earlier.0)).unwrap_or(Duration::ZERO)
     }
 }
 
 impl fmt::Display for Timestamp {
     /// `2026-11-24T10:00:00.000Z`: fixed width, so that text order is time order.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.0;
+        let t = jiff::tz::TimeZone::UTC.to_datetime(self.0);
         write!(
             f,
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
             t.year(),
-            u8::from(t.month()),
+            t.month(),
             t.day(),
             t.hour(),
             t.minute(),
@@ -84,7 +81,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     /// Now, to the millisecond: what records keep, so a time read back equals the time written.
     fn now(&self) -> Timestamp {
-        Timestamp::from_unix_millis(Timestamp(OffsetDateTime::now_utc()).unix_millis())
+        Timestamp::from_unix_millis(jiff::Timestamp::now().as_millisecond())
     }
 }
 
@@ -155,6 +152,8 @@ mod tests {
         assert_eq!(Timestamp::parse("2026-11-24T07:00:00.123+01:00"), Some(t));
         assert_eq!(t.plus(Duration::from_secs(90)).since(t), Duration::from_secs(90));
         assert_eq!(t.since(t.plus(Duration::from_secs(1))), Duration::ZERO);
+        assert_eq!(Timestamp::parse("2026-11-24T06:00:00"), None, "an instant names its offset");
+        assert_eq!(Timestamp::from_unix_millis(-1).to_string(), "1969-12-31T23:59:59.999Z");
     }
 
     #[test]
