@@ -30,7 +30,45 @@ fn deployed(s: &Session, args: &DiffArgs, io: &mut Streams) -> Result<bool, CliE
     // CloudFormation holds only the templates: compare those, not the other files.
     let new = set.artifacts.iter().filter(|(k, _)| k.stack().is_some()).map(|(k, v)| (k.clone(), v.clone())).collect();
     let apps_differ = cloud_gov_apps(s, project, &set, io)?;
-    Ok(diff_finish(&old, &new, &set.environments, &verdicts, args, io)? || apps_differ)
+    let hosts_differ = compose_hosts(project, &set, io)?;
+    Ok(diff_finish(&old, &new, &set.environments, &verdicts, args, io)? || apps_differ || hosts_differ)
+}
+
+/// Compares each environment's compose host (on a server) with what the definitions synthesize for it,
+/// by meaning (see [`crate::ops::compose_diff`]): a line per service, saying what runs and how it differs;
+/// whether any differs. A host nothing says how to reach is said not compared.
+fn compose_hosts(
+    project: &crate::model::Project,
+    set: &crate::synth::ArtifactSet,
+    io: &mut Streams,
+) -> Result<bool, CliError> {
+    use crate::ops::compose_host::{HostError, reach_to_read};
+    let mut differs = false;
+    for env in set.environments.iter().filter_map(|name| project.find(name)) {
+        let Some(bundle) = crate::synth::compose::bundle(project, env) else { continue };
+        let reach = match reach_to_read(env) {
+            Ok(Some(reach)) => reach,
+            Ok(None) => continue,
+            Err(e @ HostError::NoDockerHost(_)) => {
+                writeln!(io.err, "note: the compose host of {} was not compared: {e}", env.name)?;
+                continue;
+            }
+            Err(e) => return Err(CliError::user(e.to_string())),
+        };
+        let diff = crate::ops::compose_diff::against(&reach, &bundle).map_err(|e| {
+            CliError::cloud(format!("reading compose project {} on {}: {e}", bundle.project, reach.host))
+        })?;
+        writeln!(io.out, "compose {} on {} (project {}):", env.name, diff.host, diff.project)?;
+        for service in &diff.services {
+            let runs = service.runs.as_deref().unwrap_or("nothing");
+            writeln!(io.out, "  {}: {runs}", service.service)?;
+            for difference in &service.differences {
+                writeln!(io.out, "    differs: {difference}")?;
+            }
+        }
+        differs |= diff.differs();
+    }
+    Ok(differs)
 }
 
 /// Compares each environment's cloud.gov apps with its synthesized manifest, by meaning (instances,

@@ -25,6 +25,7 @@
 //! - [`demo`]: feature demos up, down, listed and swept.
 
 pub mod cloudgov;
+pub mod compose_diff;
 pub mod compose_host;
 pub mod demo;
 pub mod deploy;

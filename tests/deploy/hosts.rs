@@ -16,6 +16,7 @@ use slipway::cloud::{Cloud, Connector, Destination, Poll, RegionRule, Settings};
 use slipway::docker::SshAccess;
 use slipway::ledger::{self, Actor, HostRecord, Phase, RunKind};
 use slipway::model::{AccountId, ComposeHost, ComposeTarget, Definitions, Environment, Project, Region, Target, Tier};
+use slipway::ops::compose_diff;
 use slipway::ops::compose_host::{self, HostReach};
 use slipway::ops::deploy::{End, Io, Request};
 use slipway::ops::run::LockOptions;
@@ -365,11 +366,57 @@ fn stacks_and_a_compose_host_over_ssh_deploy_as_one_run_and_go_back_together() {
         status.services.iter().map(|s| (s.service.as_str(), s.change.as_deref())).collect();
     assert_eq!(seen, [("backend", Some(first.as_str())), ("db", None), ("frontend", Some(first.as_str()))]);
     assert_eq!(status.drift, Ok(vec![]));
+    // diff --against deployed: what each service runs (its release, image and state) against what the
+    // definitions synthesize now: nothing differs.
+    let reach = w.reach(&w.sshd.known_hosts()).unwrap().unwrap();
+    let bundle = slipway::synth::compose::bundle(&w.project, w.env()).unwrap();
+    let diff = compose_diff::against(&reach, &bundle).unwrap();
+    assert!(!diff.differs(), "{diff:?}");
+    let runs: Vec<(&str, &str)> =
+        diff.services.iter().map(|s| (s.service.as_str(), s.runs.as_deref().unwrap_or("nothing"))).collect();
+    let frontend = format!("release {first}, {}, running, healthy", image(&first));
+    assert_eq!(
+        runs,
+        [
+            ("db", format!("{postgres}, running, healthy").as_str()),
+            ("backend", frontend.as_str()),
+            ("frontend", frontend.as_str())
+        ]
+    );
+
     let stopped = w.engine.cli(&["stop", &format!("{}-frontend", w.compose_project())]);
     assert!(stopped.status.success(), "{}", String::from_utf8_lossy(&stopped.stderr));
     let drift = w.status().drift.unwrap();
     assert_eq!(drift.len(), 1, "{drift:?}");
     assert!(drift[0].starts_with("`frontend` is exited"), "{drift:?}");
+    // diff says so too; and a service the definitions add, or one they no longer have, is said as such.
+    let diff = compose_diff::against(&reach, &bundle).unwrap();
+    let differences: Vec<(&str, &Vec<String>)> = diff
+        .services
+        .iter()
+        .filter(|s| !s.differences.is_empty())
+        .map(|s| (s.service.as_str(), &s.differences))
+        .collect();
+    assert_eq!(differences, [("frontend", &vec![format!("container {}-frontend is exited", w.compose_project())])]);
+    let mut changed = bundle.clone();
+    changed.services.retain(|s| s.key != "backend");
+    changed
+        .services
+        .push(slipway::synth::compose::ComposeService { key: "worker".into(), ..bundle.services[1].clone() });
+    changed.services.iter_mut().filter(|s| s.key == "db").for_each(|s| s.image = "postgres:99".into());
+    let diff = compose_diff::against(&reach, &changed).unwrap();
+    let differences: Vec<(&str, Vec<String>)> =
+        diff.services.iter().map(|s| (s.service.as_str(), s.differences.clone())).collect();
+    let said = |s: &str| vec![s.to_string()];
+    assert_eq!(
+        differences,
+        [
+            ("db", said(&format!("runs {postgres}, the definitions name postgres:99"))),
+            ("frontend", said(&format!("container {}-frontend is exited", w.compose_project()))),
+            ("worker", said("not on the host: a deploy adds it")),
+            ("backend", said("not in the definitions: a deploy removes it")),
+        ]
+    );
     let started = w.engine.cli(&["start", &format!("{}-frontend", w.compose_project())]);
     assert!(started.status.success());
 }
