@@ -8,9 +8,10 @@
 //! ([`faults`]), an app's configuration ([`apps`]), packages, builds and deployments ([`deploys`]), and
 //! secrets that must never show ([`secrets`]). The cloud.gov flow is walked through the code the commands
 //! run ([`flow`]) and through the `slipway` binary as CI runs it, with a team's program as its app:
-//! promotions ([`promote`]).
+//! promotions ([`promote`]), and every output stream of a run searched for the token ([`binary`]).
 
 mod apps;
+mod binary;
 mod deploys;
 mod faults;
 mod flow;
