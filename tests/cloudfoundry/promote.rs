@@ -71,18 +71,24 @@ impl Team {
         self.records(env).into_iter().rev().find(|r| r.phase == Phase::Finished).expect("a finished run")
     }
 
-    /// What app `app` of space `space` runs: its current droplet's guid and image, if it exists.
-    pub fn running(&self, space: &str, app: &str) -> Option<(String, Option<String>)> {
+    /// The guid of app `app` of space `space`, if it exists.
+    pub fn app(&self, space: &str, app: &str) -> Option<String> {
         run(async {
             let org = self.cf.organization(ORG).await.unwrap();
             let space = self.cf.space(&org.guid, space).await.unwrap();
-            let app = self.cf.app_named(&space.guid, app).await.unwrap()?;
-            let droplet = self.cf.current_droplet(&app.guid).await.unwrap()?;
-            Some((droplet.guid, droplet.image))
+            Some(self.cf.app_named(&space.guid, app).await.unwrap()?.guid)
         })
     }
 
-    /// How many requests that change something (anything but a GET) the API has received.
+    /// What app `app` of space `space` runs: its current droplet's guid and image, if it exists.
+    pub fn running(&self, space: &str, app: &str) -> Option<(String, Option<String>)> {
+        let guid = self.app(space, app)?;
+        let droplet = run(self.cf.current_droplet(&guid)).unwrap()?;
+        Some((droplet.guid, droplet.image))
+    }
+
+    /// How many requests other than a GET the server has received (a token request among them): a run that
+    /// sends none has changed nothing.
     pub fn changes(&self) -> usize {
         self.server.state()["received"].as_array().unwrap().iter().filter(|r| r["method"] != "GET").count()
     }
@@ -127,6 +133,17 @@ fn a_release_is_promoted_to_staging_and_production_with_its_approvals_and_refuse
     let promote = |release: &str, to: &str, extra: &[&str]| {
         team.apply("ci-bot", &[&["promote", "--release", release, "--to", to][..], extra].concat())
     };
+    // A promotion refused (exit 1), saying each of `said`, without one request to cloud.gov that
+    // changes anything.
+    let refused = |release: &str, to: &str, extra: &[&str], said: &[&str]| {
+        let before = team.changes();
+        let run = promote(release, to, extra);
+        ended(&run, 1);
+        for words in said {
+            assert!(run.stderr.contains(words), "no {words:?} in:\n{}", run.stderr);
+        }
+        assert_eq!(team.changes(), before, "a refused promotion changes nothing on cloud.gov");
+    };
     ended(&deploy("r1", "c1"), 0);
     assert_eq!(team.running("dev", "tdp-backend-development").unwrap().1, image("backend", "r1"));
 
@@ -135,16 +152,12 @@ fn a_release_is_promoted_to_staging_and_production_with_its_approvals_and_refuse
     let direct = team.apply("ci-bot", &["deploy", "--env", "staging", "--release", "r1"]);
     ended(&direct, 1);
     assert!(direct.stderr.contains("`staging` is reached only by promotion from development"), "{}", direct.stderr);
-    let before = team.changes();
-    let unapproved = promote("r1", "staging", &["--approved-by", "vendor1"]);
-    ended(&unapproved, 1);
-    assert!(
-        unapproved.stderr.contains("`staging` needs 1 approval from gov")
-            && unapproved.stderr.contains("vendor1 is the release's author"),
-        "{}",
-        unapproved.stderr
+    refused(
+        "r1",
+        "staging",
+        &["--approved-by", "vendor1"],
+        &["`staging` needs 1 approval from gov", "vendor1 is the release's author"],
     );
-    assert_eq!(team.changes(), before, "a refused promotion changes nothing on cloud.gov");
     assert!(team.running("staging", "tdp-backend-staging").is_none());
     assert!(team.records("staging").is_empty(), "nothing ran, so nothing is recorded");
 
@@ -153,18 +166,22 @@ fn a_release_is_promoted_to_staging_and_production_with_its_approvals_and_refuse
     assert!(promoted.stdout.contains("app tdp-backend-staging: deployed (droplet "), "{}", promoted.stdout);
     assert_promoted(&team, "staging", "staging", "development", "r1", &["alma"]);
     let r1_in_staging: Vec<Option<String>> = team.finished("staging").apps.into_iter().map(|a| a.droplet).collect();
-    // What the server received: the release's images, as packages of the staging apps.
-    let images: Vec<String> = team
+    // What the server received: the release's images, as packages of the staging apps, the backend first
+    // (the frontend calls it).
+    let packages: Vec<(String, String)> = team
         .server
         .received("POST", "/v3/packages")
         .iter()
-        .map(|p| p["body"]["data"]["image"].as_str().unwrap().to_string())
+        .map(|p| {
+            let app = p["body"]["relationships"]["app"]["data"]["guid"].as_str().unwrap().to_string();
+            (app, p["body"]["data"]["image"].as_str().unwrap().to_string())
+        })
         .collect();
-    assert_eq!(
-        images[images.len() - 2..],
-        [image("backend", "r1").unwrap(), image("frontend", "r1").unwrap()],
-        "the backend first: the frontend calls it"
-    );
+    let staged: Vec<(String, String)> = ["backend", "frontend"]
+        .iter()
+        .map(|service| (team.app("staging", &format!("tdp-{service}-staging")).unwrap(), image(service, "r1").unwrap()))
+        .collect();
+    assert_eq!(packages[packages.len() - 2..], staged);
 
     // r2's frontend fails staging in `development`, which goes back to r1: r2 did not pass there, so it is
     // not promoted, whoever approves.
@@ -172,37 +189,33 @@ fn a_release_is_promoted_to_staging_and_production_with_its_approvals_and_refuse
         .script(json!({ "kind": "fail_staging", "app": "tdp-frontend-development", "error_id": "NoAppDetectedError" }));
     ended(&deploy("r2", "c2"), 4);
     assert_eq!(team.running("dev", "tdp-backend-development").unwrap().1, image("backend", "r1"));
-    let before = team.changes();
-    let unproven = promote("r2", "staging", &["--from", "development", "--approved-by", "alma"]);
-    ended(&unproven, 1);
-    assert!(
-        unproven.stderr.contains("`development` runs release r1, not r2")
-            && unproven.stderr.contains("(deploy of release r2 by vendor1) ended rolled-back"),
-        "{}",
-        unproven.stderr
+    refused(
+        "r2",
+        "staging",
+        &["--from", "development", "--approved-by", "alma"],
+        &["`development` runs release r1, not r2", "(deploy of release r2 by vendor1) ended rolled-back"],
     );
-    let unnamed = promote("r2", "staging", &["--approved-by", "alma"]);
-    ended(&unnamed, 1);
-    assert!(unnamed.stderr.contains("release r2 runs in none of the environments `staging` is promoted from"));
-    assert_eq!(team.changes(), before, "a refused promotion changes nothing on cloud.gov");
+    refused(
+        "r2",
+        "staging",
+        &["--approved-by", "alma"],
+        &["release r2 runs in none of the environments `staging` is promoted from"],
+    );
     assert_eq!(team.running("staging", "tdp-frontend-staging").unwrap().1, image("frontend", "r1"));
 
     // production takes r1 from staging with two of the government's approvals: one is not enough, and a
     // vendor's is not counted.
-    let before = team.changes();
-    let one = promote("r1", "production", &["--approved-by", "alma", "--approved-by", "vendor2"]);
-    ended(&one, 1);
-    assert!(
-        one.stderr.contains("`production` needs 2 approvals from gov")
-            && one.stderr.contains("counted alma; not counted: vendor2 is in none of the approving groups"),
-        "{}",
-        one.stderr
+    refused(
+        "r1",
+        "production",
+        &["--approved-by", "alma", "--approved-by", "vendor2"],
+        &[
+            "`production` needs 2 approvals from gov",
+            "counted alma; not counted: vendor2 is in none of the approving groups",
+        ],
     );
-    let skipping =
-        promote("r1", "production", &["--from", "development", "--approved-by", "alma", "--approved-by", "raj"]);
-    ended(&skipping, 1);
-    assert!(skipping.stderr.contains("`production` is not promoted from `development`"), "{}", skipping.stderr);
-    assert_eq!(team.changes(), before, "a refused promotion changes nothing on cloud.gov");
+    let skipping = ["--from", "development", "--approved-by", "alma", "--approved-by", "raj"];
+    refused("r1", "production", &skipping, &["`production` is not promoted from `development`"]);
     assert!(team.running("prod", "tdp-backend-production").is_none());
 
     ended(
