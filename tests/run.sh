@@ -138,7 +138,7 @@ echo "==> cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 # The definitions crate, built as a team builds theirs: on slipway's pure part alone (no engine).
 echo "==> cargo clippy on the definitions crates (webapp, tests/projects/*) -- -D warnings"
-cargo clippy -p webapp -p orders -p bazaar -p ledger -p watched --locked -- -D warnings
+cargo clippy -p webapp -p orders -p bazaar -p ledger -p watched -p tdp --locked -- -D warnings
 echo "==> cargo test"
 log=target/test-output.log
 set +e

@@ -143,11 +143,13 @@ pub(super) fn connect(s: &Session, env: &crate::model::Environment, args: &Apply
     };
     let cloud_gov = match env.cloud_gov_target().is_some() && args.applies(TargetKind::CloudGov) {
         true => {
-            let settings = crate::cloudfoundry::Settings::from_env().map_err(|e| {
+            let mut settings = crate::cloudfoundry::Settings::from_env().map_err(|e| {
                 CliError::user(format!("environment `{}` has a cloud.gov target: {e}", env.name)).hint(
                     "set them (in CI: the environment's secrets), or apply only its other targets with `--target aws`",
                 )
             })?;
+            // Staging and deployments are polled as often as the run polls its stacks.
+            settings.poll_interval = args.run.poll_interval();
             Some(crate::cloudfoundry::CloudFoundry::new(settings).map_err(|e| CliError::cloud(e.to_string()))?)
         }
         false => None,

@@ -79,7 +79,8 @@ pub struct RunArgs {
     pub assume_role: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// The first polling interval in milliseconds; it doubles up to 7.5 times that (for tests).
+    /// The first polling interval in milliseconds; it doubles up to 7.5 times that (for tests). cloud.gov's
+    /// staging and deployments are polled at it.
     #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
     poll_ms: u64,
 }
@@ -209,9 +210,14 @@ impl RunArgs {
         }
     }
 
+    /// The first polling interval: the one cloud.gov's staging and deployments are polled at.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_ms.max(1))
+    }
+
     /// How often to poll.
     pub fn poll(&self) -> Poll {
-        Poll::from_min(Duration::from_millis(self.poll_ms.max(1)))
+        Poll::from_min(self.poll_interval())
     }
 
     /// The lock's choices.

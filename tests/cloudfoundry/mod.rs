@@ -6,16 +6,21 @@
 //! number of the token they carried, uploads with their size and hash, environment variables, processes
 //! and their instances), never only on status codes. The areas: authentication and faults
 //! ([`faults`]), an app's configuration ([`apps`]), packages, builds and deployments ([`deploys`]), and
-//! secrets that must never show ([`secrets`]).
+//! secrets that must never show ([`secrets`]). The cloud.gov flow is walked through the code the commands
+//! run ([`flow`]) and through the `slipway` binary as CI runs it, with a team's program as its app:
+//! promotions ([`promote`]), and every output stream of a run searched for the token ([`binary`]).
 
 mod apps;
+mod binary;
 mod deploys;
 mod faults;
 mod flow;
+mod promote;
 mod secrets;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -23,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use slipway::cloudfoundry::{CfError, CloudFoundry, Credentials, InstanceState, Secret, Settings};
 
-use crate::support::repo_root;
+use crate::support::{Run, repo_root};
 
 /// The service account every test signs in as.
 pub const USER: &str = "deployer";
@@ -171,6 +176,25 @@ impl Drop for CfServer {
         if std::thread::panicking() {
             eprintln!("--- the v3 API server's log\n{}", self.log());
         }
+    }
+}
+
+/// The `slipway` binary in `dir` as CI runs it, with the cloud.gov team's program (`tests/projects/tdp`)
+/// as its app, and only the Cloud Foundry settings `cf` gives (none of this machine's `CF_*`), besides
+/// `extra` variables.
+pub fn slipway(dir: &Path, cf: &[(&str, &str)], extra: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = crate::projects::command("tdp", dir, None, extra, args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CF_") || key == "SLIPWAY_CF_TIMEOUT" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.envs(cf.iter().copied());
+    let out = cmd.output().expect("the slipway binary runs");
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! Projects of other teams, each a crate of its own under this folder that depends on slipway by path
 //! and uses only its public API, built as a team builds its program and run by the engine as its app
 //! (`SLIPWAY_APP`): a serverless API in three accounts (`orders`), four compose services with feature
-//! demos (`bazaar`), the promotion graph with optional approvals (`ledger`), and releases that advance on
-//! evidence: an alarm through a bake, soak and a deny window (`watched`).
+//! demos (`bazaar`), the promotion graph with optional approvals (`ledger`), releases that advance on
+//! evidence: an alarm through a bake, soak and a deny window (`watched`), and four cloud.gov environments
+//! (`tdp`, run against the Cloud Foundry v3 API server in `tests/cloudfoundry/promote.rs` and `binary.rs`).
 
 pub mod compose;
 pub mod evidence;
