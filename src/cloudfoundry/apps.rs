@@ -205,9 +205,20 @@ impl CloudFoundry {
         self.post(&format!("/v3/processes/{process}/actions/scale"), scale).await
     }
 
-    /// `PATCH /v3/processes/:guid` with a new health check.
-    pub async fn set_health_check(&self, process: &str, check: &HealthCheck) -> Result<Process, CfError> {
-        self.patch(&format!("/v3/processes/{process}"), &serde_json::json!({ "health_check": check })).await
+    /// `PATCH /v3/processes/:guid` with a new health check and, when given, a new start command: `Some(None)`
+    /// goes back to the command the buildpack detected or the image has (the reference's `null`); `None`
+    /// leaves the command as it is, as `cf push` does when a manifest names none.
+    pub async fn set_process(
+        &self,
+        process: &str,
+        check: &HealthCheck,
+        command: Option<Option<&str>>,
+    ) -> Result<Process, CfError> {
+        let mut body = serde_json::json!({ "health_check": check });
+        if let Some(command) = command {
+            body["command"] = command.into();
+        }
+        self.patch(&format!("/v3/processes/{process}"), &body).await
     }
 
     /// Each instance of the process and its state (`GET /v3/processes/:guid/stats`).

@@ -75,14 +75,14 @@ fn an_app_is_created_with_env_scaled_health_checked_routed_and_bound() {
                 interval: None,
             },
         };
-        let checked = cf.set_health_check(&web.guid, &check).await.unwrap();
+        let checked = cf.set_process(&web.guid, &check, None).await.unwrap();
         assert_eq!(checked.health_check, check);
         // An http check needs a path: the API's refusal.
         let bad = HealthCheck {
             kind: HealthCheckType::Http,
             data: HealthCheckData { endpoint: Some("health".into()), ..Default::default() },
         };
-        assert_eq!(err(cf.set_health_check(&web.guid, &bad).await).status(), Some(422));
+        assert_eq!(err(cf.set_process(&web.guid, &bad, None).await).status(), Some(422));
 
         // A route in the domain, found again once made, mapped to the web process.
         let domain = cf.domain(DOMAIN).await.unwrap();

@@ -27,6 +27,9 @@ use crate::support::tempdir;
 
 const ORG: &str = "hhs-tanf";
 
+/// The backend's start command in release r3 (r1 and r2 have the flow's own).
+const R3_COMMAND: &str = "./serve --workers 4";
+
 /// No stack change is ever asked about here (there are no stacks).
 struct Refuse;
 
@@ -67,7 +70,12 @@ impl Walk {
     }
 
     fn release(&self, id: &str, git_ref: &str) {
-        let set = slipway::synth::synth(&self.project, &[]).expect("the flow synthesizes");
+        self.release_from(&self.project, id, git_ref);
+    }
+
+    /// Release `id` of `project` (the walk's, changed).
+    fn release_from(&self, project: &Definitions, id: &str, git_ref: &str) {
+        let set = slipway::synth::synth(project, &[]).expect("the flow synthesizes");
         let info = ReleaseInfo {
             id: id.into(),
             commit: Some(format!("commit-of-{id}")),
@@ -169,7 +177,10 @@ fn the_cloud_gov_flow_deploys_rolls_back_a_failed_staging_and_goes_back_to_a_rel
     let w = Walk::new();
     w.release("r1", "refs/heads/feature/upload");
     w.release("r2", "refs/heads/feature/upload");
-    w.release("r3", "refs/heads/feature/upload");
+    // r3 starts the backend with a command of its own.
+    let mut with_command = w.project.clone();
+    with_command.services.iter_mut().filter(|s| s.name == "backend").for_each(|s| s.command = Some(R3_COMMAND.into()));
+    w.release_from(&with_command, "r3", "refs/heads/feature/upload");
 
     // r1 into both environments of space dev: two app pairs side by side.
     let (ending, apps) = w.run(RunKind::Deploy, "r1", "experiment").unwrap();
@@ -211,7 +222,13 @@ fn the_cloud_gov_flow_deploys_rolls_back_a_failed_staging_and_goes_back_to_a_rel
     let r2_backend_droplet = apps[0].droplet.clone().unwrap();
     assert_eq!(w.running("tdp-backend-experiment").1, image("backend", "r2"));
 
-    // r3's frontend fails staging: the backend, already on r3, goes back to r2's droplet.
+    let web = |app: &str| run(w.cf.process(app, "web")).unwrap();
+    let r2_process = web(&backend);
+    assert_ne!(r2_process.command.as_deref(), Some(R3_COMMAND));
+    let patches_before = w.server.received("PATCH", "/v3/processes/").len();
+
+    // r3's frontend fails staging: the backend, already on r3 (its command too), goes back to r2's droplet
+    // and its process to r2's command and health check.
     w.server
         .script(json!({ "kind": "fail_staging", "app": "tdp-frontend-experiment", "error_id": "NoAppDetectedError" }));
     let (ending, apps) = w.run(RunKind::Deploy, "r3", "experiment").unwrap();
@@ -228,6 +245,14 @@ fn the_cloud_gov_flow_deploys_rolls_back_a_failed_staging_and_goes_back_to_a_rel
     assert_eq!(record.outcome.map(|o| o.as_str()), Some("rolled-back"));
     assert_eq!(record.apps, apps);
     assert_eq!(run(w.cf.environment_variables(&backend)).unwrap().var["RELEASE"], "r2", "its variables are back");
+    // (Each deployment replaced the process: its PATCHes are the run's with a command in the body.)
+    let patched: Vec<Value> = w.server.received("PATCH", "/v3/processes/")[patches_before..]
+        .iter()
+        .filter_map(|r| r["body"].get("command").cloned())
+        .collect();
+    assert_eq!(patched, [json!(R3_COMMAND), json!(r2_process.command)], "r3's command set, then put back");
+    let back = web(&backend);
+    assert_eq!((back.command, back.health_check), (r2_process.command, r2_process.health_check));
 
     // A rollback to r1 redeploys r1's droplets: nothing is staged again.
     let packages = w.server.received("POST", "/v3/packages").len();

@@ -85,6 +85,18 @@ pub struct AppOutcome {
     pub result: String,
     /// Whether the run changed it at all (its variables, code or instances).
     pub changed: bool,
+    /// Its web process's settings before the run changed them, to put back.
+    pub previous_process: Option<ProcessSettings>,
+}
+
+/// The web process's settings a run may change. A deployment replaces the process (a new guid) with one
+/// of these settings, so they are put back on whichever process is the app's web process then.
+#[derive(Clone, Debug)]
+pub struct ProcessSettings {
+    /// Its health check.
+    pub health_check: HealthCheck,
+    /// Its start command, where the run changed it (`Some(None)`: it had none of its own).
+    pub command: Option<Option<String>>,
 }
 
 /// What [`apply`] did.
@@ -237,12 +249,18 @@ async fn apply_app(
     out.changed = true;
     cf.update_environment_variables(&app.guid, &changes).await?;
 
-    // Its web process's health check (its instances, memory and disk go with the deployment).
+    // Its web process's health check and start command (its instances, memory and disk go with the
+    // deployment); what they were is kept to put back.
     let web = spec.web().expect("the manifest was checked to give every app a process");
     let web_process = cf.process(&app.guid, "web").await?;
     let check = health_check(web);
-    if web_process.health_check != check {
-        cf.set_health_check(&web_process.guid, &check).await?;
+    let command = web.command.as_deref().filter(|c| web_process.command.as_deref() != Some(*c));
+    if web_process.health_check != check || command.is_some() {
+        out.previous_process = Some(ProcessSettings {
+            health_check: web_process.health_check.clone(),
+            command: command.map(|_| web_process.command.clone()),
+        });
+        cf.set_process(&web_process.guid, &check, command.map(Some)).await?;
     }
 
     routes(cf, space, &app.guid, spec, reporter).await?;

@@ -66,6 +66,11 @@ async fn restore_app(
         }
         how.push(format!("canceled deployment {}", active.guid));
     }
+    if let Some(before) = &app.previous_process {
+        let web = cf.process(guid, "web").await?;
+        cf.set_process(&web.guid, &before.health_check, before.command.as_ref().map(Option::as_deref)).await?;
+        how.push("process settings put back".into());
+    }
     if let Some(env) = &app.previous_env {
         cf.update_environment_variables(guid, env).await?;
         how.push("variables put back".into());
