@@ -2,15 +2,19 @@
 //! slipway's public API): `web` (the pages), `api` (behind them), PostgreSQL and an object store, with a
 //! feature demo for every branch `feature-demo/<name>`, brought up on a demo server.
 //!
+//! Its staging server runs the same services with docker-compose too, and nothing else: no AWS account, no
+//! cloud.gov space. Every push to `main` deploys it over SSH, checked by its smoke checks.
+//!
 //! The images are the team's (`ghcr.io/acme/bazaar`, tagged with the release); where they cannot be pulled
 //! (slipway's tests, whose Docker engine has only images built on the machine), `BAZAAR_IMAGE`,
-//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE` and `BAZAAR_DEMO_HOST` name the ones to run and the server
-//! to run them on. Both web services are served by
-//! one image: a shell that writes `<env> <service> <release>` to `/` and `ok` to `/health`, and serves them.
+//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE`, `BAZAAR_DEMO_HOST` and `BAZAAR_STAGING_HOST` name the ones to
+//! run and the servers to run them on. Both web services are served by one image: a shell that writes
+//! `<env> <service> <release>` to `/` and `ok` to `/health` (except under release `broken`, which slipway's
+//! tests deploy as a release that never becomes healthy), and serves them.
 
 use slipway::model::{
-    BackingService, ComposeHost, CustomBacking, Definitions, Environment, HealthCheck, Link, Project, Repository,
-    Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
+    BackingService, ComposeHost, ComposeTarget, CustomBacking, Definitions, Environment, HealthCheck, Link, Project,
+    Repository, Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
 };
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +37,7 @@ fn project() -> Definitions {
                 .deploys_from(["main"])
                 .trigger(Trigger::Push),
         )
+        .environment(staging())
         .demos_from(demo)
 }
 
@@ -43,7 +48,8 @@ fn web_service(name: &str) -> Service {
         .image(var("BAZAAR_IMAGE", "ghcr.io/acme/bazaar"))
         .command(format!(
             "set -e; mkdir -p /tmp/www; echo \"$APP_ENV {name} $RELEASE\" > /tmp/www/index.html; \
-             echo ok > /tmp/www/health; trap 'exit 0' TERM; httpd -f -p \"$PORT\" -h /tmp/www & wait"
+             [ \"$RELEASE\" = broken ] || echo ok > /tmp/www/health; trap 'exit 0' TERM; \
+             httpd -f -p \"$PORT\" -h /tmp/www & wait"
         ))
         .health(HealthCheck { start_timeout_seconds: 10, interval_seconds: 1, ..HealthCheck::http("/health") })
 }
@@ -60,6 +66,18 @@ fn files() -> BackingService {
     };
     BackingService::custom("files", var("BAZAAR_FILES_IMAGE", "ghcr.io/acme/bazaar-files:1"), custom)
         .described("the object store the api keeps uploads in")
+}
+
+/// The staging server: docker-compose over SSH and nothing else, deployed on every push to `main`.
+fn staging() -> Environment {
+    let server = var("BAZAAR_STAGING_HOST", "staging.bazaar.example");
+    Environment::new("staging", Tier::Staging)
+        .compose_on(ComposeTarget::new(ComposeHost::Server(server)).docker_host("ssh://deploy@staging.bazaar.example"))
+        .deploys_from(["main"])
+        .trigger(Trigger::Push)
+        .unprotected_because("the team tries each merge on staging at once; the PR into `main` is reviewed")
+        .smoke(SmokeCheck::get("web", SmokeUrl::service("web"), "/"))
+        .smoke(SmokeCheck::get("api", SmokeUrl::service("api"), "/health"))
 }
 
 /// The feature demo `name`: on the demo server, left as it is when it does not come up.
