@@ -1,4 +1,4 @@
-//! An environment whose only target is a compose host (the compose team's staging server,
+//! An environment whose only target is a compose host (the compose team's preview server,
 //! `tests/projects/bazaar`: no AWS account, no cloud.gov space), deployed through the `slipway` binary
 //! with the team's program as its app, over real SSH ([`crate::sshd`], the host key pinned) to the test
 //! Docker engine. A new release changes the images; a release whose services never become healthy is
@@ -17,27 +17,28 @@ use crate::projects::engine;
 use crate::sshd::Sshd;
 use crate::support::{Docker, ProjectCleanup, Run, docker, harness_var, http_get, tempdir, unique_name};
 
-/// The compose project of bazaar's staging server.
-const PROJECT: &str = "bazaar-staging";
+/// The compose project of bazaar's preview server.
+const PROJECT: &str = "bazaar-preview";
 
-struct Staging {
+struct Preview {
     docker: Docker,
     sshd: Sshd,
     dir: tempfile::TempDir,
     vars: Vec<(&'static str, String)>,
 }
 
-impl Staging {
-    fn new() -> Staging {
+impl Preview {
+    fn new() -> Preview {
         let docker = docker();
         let sshd = Sshd::start(&docker);
         let vars = vec![
             ("BAZAAR_IMAGE", local_image().0),
             ("BAZAAR_FILES_IMAGE", harness_var("SLIPWAY_TEST_IMAGE")),
             ("BAZAAR_POSTGRES_IMAGE", harness_var("SLIPWAY_TEST_POSTGRES_IMAGE")),
-            ("BAZAAR_STAGING_HOST", "127.0.0.1".to_string()),
+            ("BAZAAR_PREVIEW_HOST", "127.0.0.1".to_string()),
+            ("BAZAAR_PREVIEW_DOCKER_HOST", sshd.url()),
         ];
-        Staging { docker, sshd, dir: tempdir(), vars }
+        Preview { docker, sshd, dir: tempdir(), vars }
     }
 
     fn store(&self) -> std::path::PathBuf {
@@ -46,12 +47,16 @@ impl Staging {
 
     /// `slipway ARGS` with the team's program, the store, and what a CI job gives it (`GITHUB_REF` is `main`).
     fn slipway(&self, args: &[&str]) -> Run {
-        let vars: Vec<(&str, &str)> = self.vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.slipway_with(args, &[])
+    }
+
+    fn slipway_with(&self, args: &[&str], extra: &[(&'static str, String)]) -> Run {
+        let vars: Vec<(&str, &str)> = self.vars.iter().chain(extra).map(|(k, v)| (*k, v.as_str())).collect();
         let store = self.store().display().to_string();
         engine("bazaar", self.dir.path(), None, &vars, &[args, &["--store", &store]].concat())
     }
 
-    /// `slipway COMMAND --env staging ARGS` as CI runs it: to the engine over SSH, the server's key pinned.
+    /// `slipway COMMAND --env preview ARGS` as CI runs it: to the engine over SSH, the server's key pinned.
     fn run(&self, command: &str, args: &[&str]) -> Run {
         let (url, known, key) = (self.sshd.url(), self.sshd.known_hosts(), self.sshd.key());
         let ssh = [
@@ -66,26 +71,43 @@ impl Staging {
             "--poll-ms",
             "20",
         ];
-        self.slipway(&[&[command, "--env", "staging"][..], args, &ssh].concat())
+        self.slipway(&[&[command, "--env", "preview"][..], args, &ssh].concat())
     }
 
     fn deploy(&self, release: &str) -> Run {
-        self.run("deploy", &["--release", release, "--commit", "abc123"])
+        let started = std::time::Instant::now();
+        let run = self.run("deploy", &["--release", release, "--commit", "abc123"]);
+        // A figure for the notes (`--nocapture`), never an assertion.
+        eprintln!("deploy of release {release}: {:.1} s, exit {}", started.elapsed().as_secs_f64(), run.status);
+        run
     }
 
-    /// Each service on the host: its image by name and by ID, its state and health, and every label but
-    /// the scratch directory `up` ran from.
+    /// Each service on the host: its image by name and by ID, its state and health, and every label (compose's
+    /// hash of the service's whole configuration among them) but the scratch directory `up` ran from.
     fn host(&self) -> BTreeMap<String, String> {
         let services = self.docker.compose().services(PROJECT, &self.docker.host).unwrap();
         services
             .into_iter()
             .map(|mut s| {
                 s.labels.retain(|k, _| !k.starts_with("com.docker.compose.project."));
+                // Compose writes a service's dependencies in the order of a Go map's iteration, which differs
+                // from one `up` to the next: the same dependencies, sorted.
+                if let Some(deps) = s.labels.get_mut("com.docker.compose.depends_on") {
+                    let mut sorted: Vec<&str> = deps.split(',').collect();
+                    sorted.sort_unstable();
+                    *deps = sorted.join(",");
+                }
                 let out = self.docker.cli(&["inspect", "--format", "{{.Image}}", &s.id]);
                 let image_id = String::from_utf8_lossy(&out.stdout).trim().to_string();
                 (s.service.clone(), format!("{} {image_id} {} {} {:?}", s.image, s.state, s.health, s.labels))
             })
             .collect()
+    }
+
+    /// Each service's container, by ID.
+    fn containers(&self) -> BTreeMap<String, String> {
+        let services = self.docker.compose().services(PROJECT, &self.docker.host).unwrap();
+        services.into_iter().map(|s| (s.service, s.id)).collect()
     }
 
     fn images(&self) -> BTreeMap<String, String> {
@@ -105,7 +127,7 @@ impl Staging {
 
     fn ledger(&self) -> Vec<ledger::Record> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let records = rt.block_on(ledger::records(&Store::local(&self.store()), "staging")).unwrap();
+        let records = rt.block_on(ledger::records(&Store::local(&self.store()), "preview")).unwrap();
         records.into_iter().filter(|r| r.phase == Phase::Finished).collect()
     }
 }
@@ -133,7 +155,7 @@ impl Drop for Tags<'_> {
 
 #[test]
 fn a_compose_only_environment_deploys_rolls_back_and_is_restored_over_ssh_through_the_binary() {
-    let w = Staging::new();
+    let w = Preview::new();
     let _cleanup = ProjectCleanup::new(&w.docker, PROJECT);
     let (repository, first) = local_image();
     let (second, third) = (unique_name("second"), unique_name("third"));
@@ -158,7 +180,7 @@ fn a_compose_only_environment_deploys_rolls_back_and_is_restored_over_ssh_throug
     assert_eq!(aws.status, 1, "{}", said(&aws));
     assert!(
         aws.stderr.contains(
-            "nothing to apply: environment `staging` has a compose host (127.0.0.1: --target compose) and --target \
+            "nothing to apply: environment `preview` has a compose host (127.0.0.1: --target compose) and --target \
              names only aws"
         ),
         "{}",
@@ -170,10 +192,10 @@ fn a_compose_only_environment_deploys_rolls_back_and_is_restored_over_ssh_throug
     // SSH, healthy, the smoke checks passed, answering.
     let deployed = w.run("deploy", &["--release", &first, "--commit", "abc123", "--target", "compose"]);
     assert_eq!(deployed.status, 0, "{}", said(&deployed));
-    assert!(deployed.stdout.contains(&format!("deployed: staging is on release {first}\n")), "{}", said(&deployed));
+    assert!(deployed.stdout.contains(&format!("deployed: preview is on release {first}\n")), "{}", said(&deployed));
     let host_line = format!("compose project {PROJECT} on {}: updated\n", w.sshd.url());
     assert!(deployed.stdout.contains(&host_line), "{}", said(&deployed));
-    assert_eq!(w.web(), Ok((200, format!("staging web {first}\n"))));
+    assert_eq!(w.web(), Ok((200, format!("preview web {first}\n"))));
     let records = w.ledger();
     assert_eq!(records.len(), 1);
     let host = &records[0].hosts[0];
@@ -195,20 +217,27 @@ fn a_compose_only_environment_deploys_rolls_back_and_is_restored_over_ssh_throug
     let expected: BTreeMap<String, Option<String>> =
         expected.into_iter().chain([("web", change("recreated"))]).map(|(k, v)| (k.to_string(), v)).collect();
     assert_eq!(changes, expected);
-    let before = w.host();
+    let (before, containers) = (w.host(), w.containers());
+
+    // The same release again: nothing on the host is recreated.
+    let again = w.deploy(&second);
+    assert_eq!(again.status, 0, "{}", said(&again));
+    let host_line = format!("compose project {PROJECT} on {}: unchanged\n", w.sshd.url());
+    assert!(again.stdout.contains(&host_line), "{}", said(&again));
+    assert_eq!((w.host(), w.containers()), (before.clone(), containers), "every container is the one it was");
 
     // A release whose services never become healthy: the host goes back to the second release, container
     // for container, and the run ends rolled back.
     let broken = w.deploy(BROKEN);
     assert_eq!(broken.status, 4, "{}", said(&broken));
     assert!(
-        broken.stdout.contains("rolled back: staging is back where it was before this deploy"),
+        broken.stdout.contains("rolled back: preview is back where it was before this deploy"),
         "{}",
         said(&broken)
     );
     assert!(broken.stdout.contains(&format!("rollback: back on release {second}")), "{}", said(&broken));
     assert_eq!(w.host(), before, "every service runs the image and the configuration it ran");
-    assert_eq!(w.web(), Ok((200, format!("staging web {second}\n"))));
+    assert_eq!(w.web(), Ok((200, format!("preview web {second}\n"))));
     let last = w.ledger().pop().unwrap();
     assert_eq!(last.outcome, Some(ledger::Outcome::RolledBack));
     assert!(last.hosts[0].result.starts_with("FAILED: "), "{:?}", last.hosts[0]);
@@ -218,10 +247,25 @@ fn a_compose_only_environment_deploys_rolls_back_and_is_restored_over_ssh_throug
     assert_eq!(back.status, 0, "{}", said(&back));
     let images = w.images();
     assert_eq!((images["api"].as_str(), images["web"].as_str()), (image(&first).as_str(), image(&first).as_str()));
-    assert_eq!(w.web(), Ok((200, format!("staging web {first}\n"))));
+    assert_eq!(w.web(), Ok((200, format!("preview web {first}\n"))));
+
+    // status reads the host as the definition reaches it (the SSH key and the pinned key from the variables
+    // the workflows set): each service's release and image, and no drift.
+    let ssh = [
+        ("SLIPWAY_SSH_KNOWN_HOSTS", w.sshd.known_hosts().display().to_string()),
+        ("SLIPWAY_SSH_KEY", w.sshd.key().display().to_string()),
+    ];
+    let status = w.slipway_with(&["status", "--env", "preview", "--format", "json"], &ssh);
+    assert_eq!(status.status, 0, "{}", said(&status));
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let host = &status[0]["compose_hosts"][0];
+    assert_eq!(host["drift"], serde_json::json!({ "checked": true, "drifted": [] }), "{status}");
+    let web = host["services"].as_array().unwrap().iter().find(|s| s["service"] == "web").unwrap();
+    assert_eq!((web["release"].as_str(), web["image"].as_str()), (Some(first.as_str()), Some(image(&first).as_str())));
+    assert_eq!(status[0]["drift"]["why"], "no AWS target", "{status}");
 
     // The previous release cannot come back when its image is gone from the engine: exit 5, naming the host.
-    let unheld = w.slipway(&["unhold", "--env", "staging"]);
+    let unheld = w.slipway(&["unhold", "--env", "preview"]);
     assert_eq!(unheld.status, 0, "{}", said(&unheld));
     let deployed = w.deploy(&third);
     assert_eq!(deployed.status, 0, "{}", said(&deployed));
@@ -230,7 +274,7 @@ fn a_compose_only_environment_deploys_rolls_back_and_is_restored_over_ssh_throug
     let stuck = w.deploy(BROKEN);
     assert_eq!(stuck.status, 5, "{}", said(&stuck));
     let named = format!("compose project {PROJECT} on {} could not be restored: ", w.sshd.url());
-    assert!(stuck.stdout.contains("ROLLBACK INCOMPLETE: staging failed"), "{}", said(&stuck));
+    assert!(stuck.stdout.contains("ROLLBACK INCOMPLETE: preview failed"), "{}", said(&stuck));
     assert!(stuck.stdout.contains(&named), "{}", said(&stuck));
     let last = w.ledger().pop().unwrap();
     assert_eq!(last.outcome, Some(ledger::Outcome::RollbackIncomplete));

@@ -2,15 +2,16 @@
 //! slipway's public API): `web` (the pages), `api` (behind them), PostgreSQL and an object store, with a
 //! feature demo for every branch `feature-demo/<name>`, brought up on a demo server.
 //!
-//! Its staging server runs the same services with docker-compose too, and nothing else: no AWS account, no
+//! Its preview server runs the same services with docker-compose too, and nothing else: no AWS account, no
 //! cloud.gov space. Every push to `main` deploys it over SSH, checked by its smoke checks.
 //!
 //! The images are the team's (`ghcr.io/acme/bazaar`, tagged with the release); where they cannot be pulled
 //! (slipway's tests, whose Docker engine has only images built on the machine), `BAZAAR_IMAGE`,
-//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE`, `BAZAAR_DEMO_HOST` and `BAZAAR_STAGING_HOST` name the ones to
-//! run and the servers to run them on. Both web services are served by one image: a shell that writes
-//! `<env> <service> <release>` to `/` and `ok` to `/health` (except under release `broken`, which slipway's
-//! tests deploy as a release that never becomes healthy), and serves them.
+//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE`, `BAZAAR_DEMO_HOST`, `BAZAAR_PREVIEW_HOST` and
+//! `BAZAAR_PREVIEW_DOCKER_HOST` name the ones to run, the servers to run them on and how to reach them. Both
+//! web services are served by one image: a shell that writes `<env> <service> <release>` to `/` and `ok` to
+//! `/health` (except under release `broken`, which slipway's tests deploy as a release that never becomes
+//! healthy), and serves them.
 
 use slipway::model::{
     BackingService, ComposeHost, ComposeTarget, CustomBacking, Definitions, Environment, HealthCheck, Link, Project,
@@ -37,7 +38,7 @@ fn project() -> Definitions {
                 .deploys_from(["main"])
                 .trigger(Trigger::Push),
         )
-        .environment(staging())
+        .environment(preview())
         .demos_from(demo)
 }
 
@@ -68,14 +69,16 @@ fn files() -> BackingService {
         .described("the object store the api keeps uploads in")
 }
 
-/// The staging server: docker-compose over SSH and nothing else, deployed on every push to `main`.
-fn staging() -> Environment {
-    let server = var("BAZAAR_STAGING_HOST", "staging.bazaar.example");
-    Environment::new("staging", Tier::Staging)
-        .compose_on(ComposeTarget::new(ComposeHost::Server(server)).docker_host("ssh://deploy@staging.bazaar.example"))
+/// The preview server, where the team's power users try each merge: docker-compose over SSH and nothing
+/// else, deployed on every push to `main`.
+fn preview() -> Environment {
+    let server = var("BAZAAR_PREVIEW_HOST", "preview.bazaar.example");
+    let engine = var("BAZAAR_PREVIEW_DOCKER_HOST", "ssh://deploy@preview.bazaar.example");
+    Environment::new("preview", Tier::Staging)
+        .compose_on(ComposeTarget::new(ComposeHost::Server(server)).docker_host(engine))
         .deploys_from(["main"])
         .trigger(Trigger::Push)
-        .unprotected_because("the team tries each merge on staging at once; the PR into `main` is reviewed")
+        .unprotected_because("the team tries each merge on preview at once; the PR into `main` is reviewed")
         .smoke(SmokeCheck::get("web", SmokeUrl::service("web"), "/"))
         .smoke(SmokeCheck::get("api", SmokeUrl::service("api"), "/health"))
 }
