@@ -89,14 +89,12 @@ impl Preview {
         services
             .into_iter()
             .map(|mut s| {
-                s.labels.retain(|k, _| !k.starts_with("com.docker.compose.project."));
-                // Compose writes a service's dependencies in the order of a Go map's iteration, which differs
-                // from one `up` to the next: the same dependencies, sorted.
-                if let Some(deps) = s.labels.get_mut("com.docker.compose.depends_on") {
-                    let mut sorted: Vec<&str> = deps.split(',').collect();
-                    sorted.sort_unstable();
-                    *deps = sorted.join(",");
-                }
+                // Where `up` ran from (each run's own scratch directory), and the dependency compose 2.40 writes
+                // for a service of several (`api`: `db` and `files`), one of them picked in a Go map's order,
+                // which differs from one `up` to the next; the configuration hash covers them all.
+                s.labels.retain(|k, _| {
+                    !k.starts_with("com.docker.compose.project.") && k != "com.docker.compose.depends_on"
+                });
                 let out = self.docker.cli(&["inspect", "--format", "{{.Image}}", &s.id]);
                 let image_id = String::from_utf8_lossy(&out.stdout).trim().to_string();
                 (s.service.clone(), format!("{} {image_id} {} {} {:?}", s.image, s.state, s.health, s.labels))
