@@ -1,11 +1,11 @@
 //! An environment whose only target is a compose host (the compose team's preview server,
 //! `tests/projects/bazaar`: no AWS account, no cloud.gov space), deployed through the `slipway` binary
 //! with the team's program as its app, over real SSH ([`crate::sshd`], the host key pinned) to the test
-//! Docker engine. A new release changes the images; a release whose services never become healthy is
-//! undone, the host back on the previous release container for container (exit 4); `rollback --to` goes
-//! back to the first release; and when the previous release cannot be brought back (its image is gone
-//! from the engine), the run ends exit 5 naming the host. `--target` picks the host, or refuses what the
-//! environment does not have.
+//! Docker engine. A new release changes the images; `promote` takes what runs there to the live server; a
+//! release whose services never become healthy is undone, the host back on the previous release container
+//! for container (exit 4); `rollback --to` goes back to the first release; and when the previous release
+//! cannot be brought back (its image is gone from the engine), the run ends exit 5 naming the host.
+//! `--target` picks the host, or refuses what the environment does not have.
 
 use std::collections::BTreeMap;
 
@@ -35,8 +35,8 @@ impl Preview {
             ("BAZAAR_IMAGE", local_image().0),
             ("BAZAAR_FILES_IMAGE", harness_var("SLIPWAY_TEST_IMAGE")),
             ("BAZAAR_POSTGRES_IMAGE", harness_var("SLIPWAY_TEST_POSTGRES_IMAGE")),
-            ("BAZAAR_PREVIEW_HOST", "127.0.0.1".to_string()),
-            ("BAZAAR_PREVIEW_DOCKER_HOST", sshd.url()),
+            ("BAZAAR_SERVER_HOST", "127.0.0.1".to_string()),
+            ("BAZAAR_SERVER_DOCKER_HOST", sshd.url()),
         ];
         Preview { docker, sshd, dir: tempdir(), vars }
     }
@@ -58,6 +58,20 @@ impl Preview {
 
     /// `slipway COMMAND --env preview ARGS` as CI runs it: to the engine over SSH, the server's key pinned.
     fn run(&self, command: &str, args: &[&str]) -> Run {
+        self.over_ssh(&[&[command, "--env", "preview"][..], args].concat())
+    }
+
+    /// `slipway promote --release RELEASE --to live`, approved by `approvers`, over SSH.
+    fn promote(&self, release: &str, approvers: &[&str]) -> Run {
+        let mut args = vec!["promote", "--release", release, "--to", "live"];
+        for by in approvers {
+            args.extend(["--approved-by", by]);
+        }
+        self.over_ssh(&args)
+    }
+
+    /// `slipway ARGS` to the engine over SSH, the server's key pinned.
+    fn over_ssh(&self, args: &[&str]) -> Run {
         let (url, known, key) = (self.sshd.url(), self.sshd.known_hosts(), self.sshd.key());
         let ssh = [
             "--docker-host",
@@ -71,7 +85,7 @@ impl Preview {
             "--poll-ms",
             "20",
         ];
-        self.slipway(&[&[command, "--env", "preview"][..], args, &ssh].concat())
+        self.slipway(&[args, &ssh].concat())
     }
 
     fn deploy(&self, release: &str) -> Run {
@@ -109,7 +123,11 @@ impl Preview {
     }
 
     fn images(&self) -> BTreeMap<String, String> {
-        let services = self.docker.compose().services(PROJECT, &self.docker.host).unwrap();
+        self.images_of(PROJECT)
+    }
+
+    fn images_of(&self, project: &str) -> BTreeMap<String, String> {
+        let services = self.docker.compose().services(project, &self.docker.host).unwrap();
         services.into_iter().map(|s| (s.service, s.image)).collect()
     }
 
@@ -223,6 +241,21 @@ fn a_compose_only_environment_deploys_rolls_back_and_is_restored_over_ssh_throug
     let host_line = format!("compose project {PROJECT} on {}: unchanged\n", w.sshd.url());
     assert!(again.stdout.contains(&host_line), "{}", said(&again));
     assert_eq!((w.host(), w.containers()), (before.clone(), containers), "every container is the one it was");
+
+    // What runs on preview is promoted to live, with a maintainer's approval: the same images there.
+    let _live = ProjectCleanup::new(&w.docker, "bazaar-live");
+    let unapproved = w.promote(&second, &[]);
+    assert_eq!(unapproved.status, 1, "{}", said(&unapproved));
+    assert!(
+        unapproved.stderr.contains("[approvals] `live` needs 1 approval from maintainers"),
+        "{}",
+        said(&unapproved)
+    );
+    let promoted = w.promote(&second, &["ines"]);
+    assert_eq!(promoted.status, 0, "{}", said(&promoted));
+    assert!(promoted.stdout.contains(&format!("deployed: live is on release {second}\n")), "{}", said(&promoted));
+    let live = w.images_of("bazaar-live");
+    assert_eq!((live["api"].as_str(), live["web"].as_str()), (image(&second).as_str(), image(&second).as_str()));
 
     // A release whose services never become healthy: the host goes back to the second release, container
     // for container, and the run ends rolled back.

@@ -2,20 +2,21 @@
 //! slipway's public API): `web` (the pages), `api` (behind them), PostgreSQL and an object store, with a
 //! feature demo for every branch `feature-demo/<name>`, brought up on a demo server.
 //!
-//! Its preview server runs the same services with docker-compose too, and nothing else: no AWS account, no
-//! cloud.gov space. Every push to `main` deploys it over SSH, checked by its smoke checks.
+//! Its preview and live servers run the same services with docker-compose too, and nothing else: no AWS
+//! account, no cloud.gov space. Every push to `main` deploys preview over SSH; a maintainer promotes what
+//! runs there to live.
 //!
 //! The images are the team's (`ghcr.io/acme/bazaar`, tagged with the release); where they cannot be pulled
 //! (slipway's tests, whose Docker engine has only images built on the machine), `BAZAAR_IMAGE`,
-//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE`, `BAZAAR_DEMO_HOST`, `BAZAAR_PREVIEW_HOST` and
-//! `BAZAAR_PREVIEW_DOCKER_HOST` name the ones to run, the servers to run them on and how to reach them. Both
+//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE`, `BAZAAR_DEMO_HOST`, `BAZAAR_SERVER_HOST` and
+//! `BAZAAR_SERVER_DOCKER_HOST` name the ones to run, the servers to run them on and how to reach them. Both
 //! web services are served by one image: a shell that writes `<env> <service> <release>` to `/` and `ok` to
 //! `/health` (except under release `broken`, which slipway's tests deploy as a release that never becomes
 //! healthy), and serves them.
 
 use slipway::model::{
-    BackingService, ComposeHost, ComposeTarget, CustomBacking, Definitions, Environment, HealthCheck, Link, Project,
-    Repository, Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
+    Approvals, BackingService, ComposeHost, ComposeTarget, CustomBacking, Definitions, Environment, Group, HealthCheck,
+    Link, Project, Repository, Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
 };
 
 fn main() -> std::process::ExitCode {
@@ -39,6 +40,7 @@ fn project() -> Definitions {
                 .trigger(Trigger::Push),
         )
         .environment(preview())
+        .environment(live())
         .demos_from(demo)
 }
 
@@ -69,18 +71,30 @@ fn files() -> BackingService {
         .described("the object store the api keeps uploads in")
 }
 
-/// The preview server, where the team's power users try each merge: docker-compose over SSH and nothing
-/// else, deployed on every push to `main`.
-fn preview() -> Environment {
-    let server = var("BAZAAR_PREVIEW_HOST", "preview.bazaar.example");
-    let engine = var("BAZAAR_PREVIEW_DOCKER_HOST", "ssh://deploy@preview.bazaar.example");
-    Environment::new("preview", Tier::Staging)
+/// A server of the team's, `name`: docker-compose over SSH and nothing else, checked by its smoke checks.
+fn server(name: &str, tier: Tier) -> Environment {
+    let server = var("BAZAAR_SERVER_HOST", &format!("{name}.bazaar.example"));
+    let engine = var("BAZAAR_SERVER_DOCKER_HOST", &format!("ssh://deploy@{name}.bazaar.example"));
+    Environment::new(name, tier)
         .compose_on(ComposeTarget::new(ComposeHost::Server(server)).docker_host(engine))
+        .smoke(SmokeCheck::get("web", SmokeUrl::service("web"), "/"))
+        .smoke(SmokeCheck::get("api", SmokeUrl::service("api"), "/health"))
+}
+
+/// The preview server, where the team's power users try each merge: deployed on every push to `main`.
+fn preview() -> Environment {
+    server("preview", Tier::Staging)
         .deploys_from(["main"])
         .trigger(Trigger::Push)
         .unprotected_because("the team tries each merge on preview at once; the PR into `main` is reviewed")
-        .smoke(SmokeCheck::get("web", SmokeUrl::service("web"), "/"))
-        .smoke(SmokeCheck::get("api", SmokeUrl::service("api"), "/health"))
+}
+
+/// The live server: what runs on preview, promoted with a maintainer's approval.
+fn live() -> Environment {
+    server("live", Tier::Production)
+        .deploys_from(["main"])
+        .promoted_from(["preview"])
+        .approvals(Approvals::new(1).from(Group::new("maintainers", ["ines", "omar"])))
 }
 
 /// The feature demo `name`: on the demo server, left as it is when it does not come up.
