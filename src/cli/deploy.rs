@@ -111,7 +111,6 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         }
     }
     let release = s.block_on(crate::release::read(cx.store, &id))?;
-    let host = args.apply.host.reach(env)?;
     let request = Request {
         env,
         release: &release,
@@ -123,7 +122,7 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
         break_window,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
-        host: host.as_ref(),
+        host: connected.host.as_ref(),
     };
     apply_release(s, &connected, &request, &args.apply)
 }
@@ -132,10 +131,14 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
 pub(super) struct Connected {
     aws: Option<crate::cloud::Cloud>,
     cloud_gov: Option<crate::cloudfoundry::CloudFoundry>,
+    /// Its compose host on a server, and how it is reached.
+    pub(super) host: Option<crate::ops::compose_host::HostReach>,
 }
 
-/// Connects to each target of `env` that `args` applies: its AWS account (the pre-flight checks) and its
-/// cloud.gov API (CF_API, CF_USERNAME + CF_PASSWORD or CF_TOKEN). An environment with neither is refused.
+/// Connects to each target of `env` that `args` applies: its AWS account (the pre-flight checks), its
+/// cloud.gov API (CF_API, CF_USERNAME + CF_PASSWORD or CF_TOKEN) and its compose host on a server (its
+/// Docker engine named; the host itself is reached under the lock). An environment with none of them that
+/// `args` applies is refused, naming the targets it has.
 pub(super) fn connect(s: &Session, env: &crate::model::Environment, args: &ApplyArgs) -> Result<Connected, CliError> {
     let aws = match env.aws_target().is_some() && args.applies(TargetKind::Aws) {
         true => Some(s.block_on(crate::ops::deploy::connect(s.connector(), env, args.run.assume_role.as_deref()))?),
@@ -154,13 +157,51 @@ pub(super) fn connect(s: &Session, env: &crate::model::Environment, args: &Apply
         }
         false => None,
     };
-    if aws.is_none() && cloud_gov.is_none() {
-        return Err(CliError::user(format!(
-            "nothing to apply: environment `{}` has no target that --target {:?} names",
-            env.name, args.targets
-        )));
+    let host = match args.applies(TargetKind::Compose) {
+        true => args.host.reach(env)?,
+        false => None,
+    };
+    if aws.is_none() && cloud_gov.is_none() && host.is_none() {
+        return Err(nothing_to_apply(env, &args.targets));
     }
-    Ok(Connected { aws, cloud_gov })
+    Ok(Connected { aws, cloud_gov, host })
+}
+
+/// The refusal of a run that would apply nothing: what `env` has, and what `--target` (`targets`) named.
+fn nothing_to_apply(env: &crate::model::Environment, targets: &[TargetKind]) -> CliError {
+    use crate::model::ComposeHost;
+    let mut has = Vec::new();
+    if let Some(aws) = env.aws_target() {
+        has.push(format!("an AWS account ({} in {}: --target aws)", aws.account.as_str(), aws.region.code()));
+    }
+    if let Some(cg) = env.cloud_gov_target() {
+        has.push(format!("a cloud.gov space ({}/{}: --target cloud-gov)", cg.org, cg.space));
+    }
+    match env.compose_target().map(|c| &c.host) {
+        Some(ComposeHost::Server(server)) => has.push(format!("a compose host ({server}: --target compose)")),
+        Some(ComposeHost::Local) => {
+            has.push("a docker-compose target on a developer's own machine, which deploys leave out".into());
+        }
+        None => {}
+    }
+    let has = match has.is_empty() {
+        true => "no target".to_string(),
+        false => has.join(", "),
+    };
+    let named = match targets.is_empty() {
+        true => String::new(),
+        false => {
+            let names: Vec<String> = targets
+                .iter()
+                .map(|t| clap::ValueEnum::to_possible_value(t).map(|v| v.get_name().to_string()).unwrap_or_default())
+                .collect();
+            format!(" and --target names only {}", names.join(", "))
+        }
+    };
+    CliError::user(format!("nothing to apply: environment `{}` has {has}{named}", env.name)).hint(
+        "give the environment a target in its definition (`.aws(..)`, `.cloud_gov(..)`, or `.compose_on(..)` with a \
+         server), or name one it has with --target",
+    )
 }
 
 /// Applies `req` as one run of the ledger, showing progress, and ends it as the user reads it: the

@@ -69,7 +69,6 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
     }
     crate::ops::deploy::allowed(decision)?;
     let connected = super::deploy::connect(s, target, &args.apply)?;
-    let host = args.apply.host.reach(target)?;
     let req = Request {
         env: target,
         release: &release,
@@ -81,7 +80,7 @@ pub fn run(s: &Session, args: &PromoteArgs) -> Result<Exit, CliError> {
         break_window,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
-        host: host.as_ref(),
+        host: connected.host.as_ref(),
     };
     apply_release(s, &connected, &req, &args.apply)
 }

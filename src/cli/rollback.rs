@@ -63,7 +63,6 @@ pub fn run(s: &Session, args: &RollbackArgs) -> Result<Exit, CliError> {
     }
     crate::ops::deploy::allowed(decision)?;
     let connected = super::deploy::connect(s, env, &args.apply)?;
-    let host = args.apply.host.reach(env)?;
     let req = Request {
         env,
         release: &release,
@@ -75,7 +74,7 @@ pub fn run(s: &Session, args: &RollbackArgs) -> Result<Exit, CliError> {
         break_window: false,
         apply: &args.apply.options(s.ui().interactive),
         lock: args.apply.run.lock_options(),
-        host: host.as_ref(),
+        host: connected.host.as_ref(),
     };
     let exit = apply_release(s, &connected, &req, &args.apply)?;
     if exit == Exit::Success {

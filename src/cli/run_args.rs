@@ -135,7 +135,8 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub host: HostArgs,
     /// Apply only these of the environment's targets (repeatable; default: every target it has). A
-    /// cloud.gov target needs CF_API and CF_USERNAME + CF_PASSWORD (a cloud.gov service account) or CF_TOKEN.
+    /// cloud.gov target needs CF_API and CF_USERNAME + CF_PASSWORD (a cloud.gov service account) or CF_TOKEN;
+    /// a compose host, its Docker engine (--docker-host).
     #[arg(long = "target", value_enum, value_name = "KIND")]
     pub targets: Vec<TargetKind>,
 }
@@ -147,6 +148,8 @@ pub enum TargetKind {
     Aws,
     /// The environment's cloud.gov space: its apps.
     CloudGov,
+    /// The environment's compose host on a server: its docker-compose project.
+    Compose,
 }
 
 impl ApplyArgs {

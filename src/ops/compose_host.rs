@@ -10,6 +10,8 @@
 //!   release, the secrets the running containers hold), waits for every service to be healthy and runs
 //!   the smoke checks of the URLs the host publishes; `undo` brings the previous release's bundle back up
 //!   (or, on the environment's first deploy, takes the project down, its volumes kept);
+//! - [`HostRun::apply_alone`]: the same, in a run with no stacks (an environment whose only server is its
+//!   compose host);
 //! - [`HostRun::records`]: what the ledger keeps of it: host, compose project, each service's image and
 //!   health.
 
@@ -17,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{Context, OpsError};
-use crate::apply::cloudformation::{AfterStacks, Undone};
+use crate::apply::cloudformation::{AfterStacks, Applied, Ending, Undone};
 use crate::apply::compose::{Bundle, BundleError};
 use crate::apply::report::{Report, Reporter};
 use crate::apply::smoke::{SmokeFailure, SmokeResult, run_all};
@@ -207,6 +209,32 @@ impl<'a> HostRun<'a> {
                 })
                 .collect(),
         }]
+    }
+
+    /// The host alone, in a run that applies no stacks (an environment whose only server is its compose
+    /// host, or `--target compose`): brought up and its smoke checks run; when either fails, undone (the
+    /// previous release's bundle, or `down` on a first deploy). It ends as a run of stacks does: deployed,
+    /// rolled back, or with a rollback that could not bring the host back, naming it. The smoke checks' results
+    /// are in [`HostRun::smoke`], not in the [`Applied`].
+    pub async fn apply_alone(&mut self, reporter: &mut dyn Reporter) -> Applied {
+        let (env, release) = (self.env.name.clone(), self.new.release.clone());
+        Self::note(reporter, &format!("deploying release {release} to {env}: compose host {} alone", self.reach.host));
+        let (ending, restored) = match AfterStacks::apply(self, reporter).await {
+            Ok(()) => {
+                Self::note(reporter, &format!("deployed release {release} to {env}"));
+                (Ending::Deployed, Vec::new())
+            }
+            Err(cause) => {
+                Self::note(reporter, &format!("deploy failed: {cause}"));
+                let undone = self.undo(reporter).await;
+                let ending = match undone.stuck.is_empty() {
+                    true => Ending::RolledBack { cause },
+                    false => Ending::RollbackIncomplete { cause, stuck: undone.stuck },
+                };
+                (ending, undone.restored)
+            }
+        };
+        Applied { ending, stacks: Vec::new(), restored, smoke: Vec::new(), bake: None }
     }
 
     fn note(reporter: &mut dyn Reporter, text: &str) {

@@ -224,9 +224,10 @@ pub struct Targets<'a> {
     pub cloud_gov: Option<&'a CloudFoundry>,
 }
 
-/// As [`run`], on every target of `targets`: the cloud.gov apps first (see [`super::cloudgov`]), then
-/// the stacks and the smoke checks; when the stacks or the checks fail, the apps are put back too, and a
-/// failed app stops the run before the stacks change.
+/// As [`run`], on every target of `targets` and `req`'s compose host: the cloud.gov apps first (see
+/// [`super::cloudgov`]), then the stacks, the host and the smoke checks; when the stacks, the host or the
+/// checks fail, the host and the apps are put back too, and a failed app stops the run before the stacks
+/// change. Without an AWS target the host is applied alone ([`HostRun::apply_alone`]).
 pub async fn run_on<I: Future<Output = ()>>(
     cx: &Context<'_>,
     req: &Request<'_>,
@@ -320,13 +321,18 @@ pub async fn run_on<I: Future<Output = ()>>(
                     () = interrupt => End::Interrupted(in_flight.borrow().clone()),
                 }
             }
-            (_, None) => End::Applied(cfn::Applied {
-                ending: Ending::Deployed,
-                stacks: Vec::new(),
-                restored: Vec::new(),
-                smoke: Vec::new(),
-                bake: None,
-            }),
+            // No stacks: the compose host alone (an environment whose only server is one, or `--target
+            // compose`), undone when it or its smoke checks fail.
+            (_, None) => match host.as_mut() {
+                Some(host) => End::Applied(Box::pin(host.apply_alone(reporter)).await),
+                None => End::Applied(cfn::Applied {
+                    ending: Ending::Deployed,
+                    stacks: Vec::new(),
+                    restored: Vec::new(),
+                    smoke: Vec::new(),
+                    bake: None,
+                }),
+            },
         };
         let (end, app_records) = match (prepared, apps) {
             (Some(p), Some(a)) => Box::pin(put_back_apps(&p, a, end, reporter)).await,
@@ -346,6 +352,9 @@ pub async fn run_on<I: Future<Output = ()>>(
                     finished.stacks = stack_records(applied);
                     let smoke: Vec<_> = host_smoke.iter().chain(&applied.smoke).cloned().collect();
                     finished.smoke = smoke_records(&smoke, req.apply.smoke, &req.env.smoke_checks);
+                    if req.apply.smoke {
+                        finished.smoke.extend(not_applied(req.env, targets.aws.is_some(), req.host.is_some()));
+                    }
                     finished.bake = super::evidence::bake_record(applied, req.apply.bake, req.env);
                     if let Some(cause) = cause_of(&applied.ending) {
                         finished.reason = Some(cause);
@@ -425,6 +434,21 @@ pub fn stack_records(applied: &cfn::Applied) -> Vec<StackRecord> {
                 .map(|(name, what)| StackRecord { name: name.clone(), result: format!("rollback: {what}") }),
         )
         .collect()
+}
+
+/// The smoke checks of `env` this run could not run because it left out (`--target`) the target whose URL
+/// they read: the stacks (`stacks` false) or the compose host (`host` false). Recorded as skipped, so that
+/// the policy never counts them as passed.
+fn not_applied(env: &Environment, stacks: bool, host: bool) -> Vec<SmokeRecord> {
+    use crate::model::{ComposeHost, SmokeUrl};
+    let has_host = env.compose_target().is_some_and(|c| c.host != ComposeHost::Local);
+    let skipped = |c: &crate::model::SmokeCheck| match &c.url {
+        SmokeUrl::Stack(_) if env.aws_target().is_some() && !stacks => Some("its URL is a stack output"),
+        SmokeUrl::Service(_) if has_host && !host => Some("its URL is one the compose host publishes"),
+        _ => None,
+    };
+    let why = |what: &str| format!("skipped: {what}, and this run did not apply that target (--target)");
+    env.smoke_checks.iter().filter_map(|c| skipped(c).map(|what| SmokeRecord::skipped(&c.name, &why(what)))).collect()
 }
 
 /// What the ledger records of smoke checks: each one run, or, when they were not run (`--no-smoke`),

@@ -146,19 +146,25 @@ impl World {
 
     /// Deploys release `id` as `slipway deploy` does, over SSH with the pinned host key.
     fn deploy(&self, id: &str) -> Result<(Ending, Vec<HostRecord>), OpsError> {
-        self.run(RunKind::Deploy, id, &self.sshd.known_hosts())
+        self.run(RunKind::Deploy, id, Some(&self.sshd.known_hosts()))
+    }
+
+    /// Deploys release `id` to the stacks alone, as `slipway deploy --target aws` does.
+    fn deploy_stacks(&self, id: &str) -> Result<(Ending, Vec<HostRecord>), OpsError> {
+        self.run(RunKind::Deploy, id, None)
     }
 
     fn deploy_with(&self, id: &str, known_hosts: &std::path::Path) -> Result<(Ending, Vec<HostRecord>), OpsError> {
-        self.run(RunKind::Deploy, id, known_hosts)
+        self.run(RunKind::Deploy, id, Some(known_hosts))
     }
 
-    /// Runs `kind` of release `id` (a deploy, or a rollback to it) as the commands do.
+    /// Runs `kind` of release `id` (a deploy, or a rollback to it) as the commands do; without `known_hosts`
+    /// the host is left out, as `--target aws` leaves it.
     fn run(
         &self,
         kind: RunKind,
         id: &str,
-        known_hosts: &std::path::Path,
+        known_hosts: Option<&std::path::Path>,
     ) -> Result<(Ending, Vec<HostRecord>), OpsError> {
         let actor = Actor { name: "ci".into(), ci_run: None };
         let cx = Context { project: &self.project, store: &self.store, actor: &actor, clock: &self.clock };
@@ -174,7 +180,10 @@ impl World {
             smoke: true,
             bake: true,
         };
-        let host = self.reach(known_hosts)?;
+        let host = match known_hosts {
+            Some(known_hosts) => self.reach(known_hosts)?,
+            None => None,
+        };
         let host = host.map(|h| HostReach { compose: h.compose.with_docker_cli(&self.engine.docker), ..h });
         self.clock.advance(Duration::from_secs(60));
         let started = std::time::Instant::now();
@@ -322,6 +331,15 @@ fn stacks_and_a_compose_host_over_ssh_deploy_as_one_run_and_go_back_together() {
     assert_eq!(w.stack().1["Release"], second);
     let (stack_before, host_before) = (w.stack(), w.host());
 
+    // The stacks alone (`--target aws`): the host is not touched, and its smoke checks, which read the URLs
+    // it publishes, are recorded as skipped, never as passed.
+    let (ending, hosts) = w.deploy_stacks(&second).unwrap();
+    assert_eq!((ending, hosts.len()), (Ending::Deployed, 0), "{}", w.said());
+    assert_eq!(w.host(), host_before);
+    let records = w.rt.block_on(ledger::records(&w.store, &w.name)).unwrap();
+    let smoke: Vec<(&str, bool)> = records.last().unwrap().smoke.iter().map(|s| (s.name.as_str(), s.skipped)).collect();
+    assert_eq!(smoke, [("frontend", true), ("backend", true)]);
+
     // The same release again: nothing on the host is recreated, the stack is unchanged.
     let (ending, hosts) = w.deploy(&second).unwrap();
     assert_eq!(ending, Ending::Deployed, "{}", w.said());
@@ -338,11 +356,11 @@ fn stacks_and_a_compose_host_over_ssh_deploy_as_one_run_and_go_back_together() {
     assert_eq!(w.host(), host_before, "every service runs the image and the configuration it ran");
     assert_eq!(http_get(&w.url("frontend")), Ok((200, format!("{} frontend {second}\n", w.name))));
 
-    // The ledger: four runs, each with the host's services as the run left them.
+    // The ledger: five runs, each that applied the host with its services as the run left them.
     let records = w.rt.block_on(ledger::records(&w.store, &w.name)).unwrap();
     let finished: Vec<_> = records.iter().filter(|r| r.phase == Phase::Finished).collect();
-    assert_eq!(finished.len(), 4);
-    let last = &finished[3].hosts[0];
+    assert_eq!(finished.len(), 5);
+    let last = &finished[4].hosts[0];
     assert!(last.result.starts_with("FAILED: "), "{last:?}");
     assert!(last.services.iter().all(|s| s.health == "healthy" || s.health.is_empty()), "{last:?}");
     assert_eq!(last.services.iter().find(|s| s.service == "backend").unwrap().image, image(&second));
@@ -354,7 +372,7 @@ fn stacks_and_a_compose_host_over_ssh_deploy_as_one_run_and_go_back_together() {
     assert_eq!(w.stack(), stack_before);
 
     // rollback --to the first release: both targets go to its bytes and images.
-    let (ending, hosts) = w.run(RunKind::Rollback, &first, &w.sshd.known_hosts()).unwrap();
+    let (ending, hosts) = w.run(RunKind::Rollback, &first, Some(&w.sshd.known_hosts())).unwrap();
     assert_eq!(ending, Ending::Deployed, "{}", w.said());
     assert!(hosts[0].services.iter().filter(|s| s.service != "db").all(|s| s.image == image(&first)), "{hosts:?}");
     assert_eq!(w.stack().1["Release"], first);

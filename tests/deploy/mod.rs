@@ -1,5 +1,7 @@
 //! Deploys, promotions and rollbacks against the CloudFormation API on loopback: stacks, the reference environment, the flows walked, the gates.
 
+pub mod compose_flow;
+pub mod compose_only;
 pub mod controls;
 pub mod failures;
 pub mod gates;

@@ -87,8 +87,18 @@ fn zizmor_finds_nothing_in_any_workflow_of_any_flow() {
 /// the environment's secrets, and both judges find nothing in them.
 #[test]
 fn compose_servers_are_deployed_from_ci_over_ssh_and_the_judges_find_nothing() {
+    judge_compose_servers(&reference_flows::compose_servers(), true);
+}
+
+/// The same flow with servers that are compose hosts and nothing else: the same SSH, no AWS credentials.
+#[test]
+fn compose_only_servers_are_deployed_from_ci_over_ssh_without_aws_and_the_judges_find_nothing() {
+    judge_compose_servers(&reference_flows::compose_servers_only(), false);
+}
+
+fn judge_compose_servers(project: &slipway::model::Definitions, aws: bool) {
     let dir = tempdir();
-    let set = synth(&reference_flows::compose_servers());
+    let set = synth(project);
     let mut files = Vec::new();
     for (key, bytes) in set.artifacts.iter().filter(|(k, _)| k.kind == ArtifactKind::Workflow) {
         let path = dir.path().join(&key.name);
@@ -101,6 +111,7 @@ fn compose_servers_are_deployed_from_ci_over_ssh_and_the_judges_find_nothing() {
         assert!(text.contains(&format!("\"DOCKER_HOST\": \"ssh://deploy@{env}.fmtm.example\"")), "{name}:\n{text}");
         assert!(text.contains("${{ secrets.SLIPWAY_SSH_KNOWN_HOSTS }}"), "{name}:\n{text}");
         assert!(text.contains("Reach the compose host's Docker engine"), "{name}");
+        assert_eq!(text.contains("aws-actions/configure-aws-credentials"), aws, "{name}:\n{text}");
     }
     let out = actionlint(&files);
     assert!(out.status.success(), "actionlint found:\n{}", said(&out));

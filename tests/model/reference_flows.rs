@@ -194,3 +194,14 @@ pub fn compose_servers() -> Definitions {
         )
         .demos_from(webapp::feature_demo)
 }
+
+/// [`compose_servers`] as the flow's own team runs it: each server is its docker-compose host and nothing
+/// else (no AWS account, no cloud.gov space, no stacks).
+pub fn compose_servers_only() -> Definitions {
+    use slipway::model::Target;
+    let mut project = compose_servers();
+    for env in &mut project.environments {
+        env.targets.retain(|t| matches!(t, Target::Compose(_)));
+    }
+    project
+}

@@ -40,6 +40,7 @@ fn check_jsonschema_accepts_every_workflow_of_every_flow() {
     let mut files = Vec::new();
     let mut flows = reference_flows::all();
     flows.push(("compose-servers", reference_flows::compose_servers()));
+    flows.push(("compose-servers-only", reference_flows::compose_servers_only()));
     for (flow, project) in flows {
         let set = synth(&project);
         let workflows = workflow_files(&set);

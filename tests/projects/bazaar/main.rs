@@ -2,15 +2,21 @@
 //! slipway's public API): `web` (the pages), `api` (behind them), PostgreSQL and an object store, with a
 //! feature demo for every branch `feature-demo/<name>`, brought up on a demo server.
 //!
+//! Its preview and live servers run the same services with docker-compose too, and nothing else: no AWS
+//! account, no cloud.gov space. Every push to `main` deploys preview over SSH; a maintainer promotes what
+//! runs there to live.
+//!
 //! The images are the team's (`ghcr.io/acme/bazaar`, tagged with the release); where they cannot be pulled
 //! (slipway's tests, whose Docker engine has only images built on the machine), `BAZAAR_IMAGE`,
-//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE` and `BAZAAR_DEMO_HOST` name the ones to run and the server
-//! to run them on. Both web services are served by
-//! one image: a shell that writes `<env> <service> <release>` to `/` and `ok` to `/health`, and serves them.
+//! `BAZAAR_FILES_IMAGE`, `BAZAAR_POSTGRES_IMAGE`, `BAZAAR_DEMO_HOST`, `BAZAAR_SERVER_HOST` and
+//! `BAZAAR_SERVER_DOCKER_HOST` name the ones to run, the servers to run them on and how to reach them. Both
+//! web services are served by one image: a shell that writes `<env> <service> <release>` to `/` and `ok` to
+//! `/health` (except under release `broken`, which slipway's tests deploy as a release that never becomes
+//! healthy), and serves them.
 
 use slipway::model::{
-    BackingService, ComposeHost, CustomBacking, Definitions, Environment, HealthCheck, Link, Project, Repository,
-    Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
+    Approvals, BackingService, ComposeHost, ComposeTarget, CustomBacking, Definitions, Environment, Group, HealthCheck,
+    Link, Project, Repository, Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
 };
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +39,8 @@ fn project() -> Definitions {
                 .deploys_from(["main"])
                 .trigger(Trigger::Push),
         )
+        .environment(preview())
+        .environment(live())
         .demos_from(demo)
 }
 
@@ -43,7 +51,8 @@ fn web_service(name: &str) -> Service {
         .image(var("BAZAAR_IMAGE", "ghcr.io/acme/bazaar"))
         .command(format!(
             "set -e; mkdir -p /tmp/www; echo \"$APP_ENV {name} $RELEASE\" > /tmp/www/index.html; \
-             echo ok > /tmp/www/health; trap 'exit 0' TERM; httpd -f -p \"$PORT\" -h /tmp/www & wait"
+             [ \"$RELEASE\" = broken ] || echo ok > /tmp/www/health; trap 'exit 0' TERM; \
+             httpd -f -p \"$PORT\" -h /tmp/www & wait"
         ))
         .health(HealthCheck { start_timeout_seconds: 10, interval_seconds: 1, ..HealthCheck::http("/health") })
 }
@@ -60,6 +69,32 @@ fn files() -> BackingService {
     };
     BackingService::custom("files", var("BAZAAR_FILES_IMAGE", "ghcr.io/acme/bazaar-files:1"), custom)
         .described("the object store the api keeps uploads in")
+}
+
+/// A server of the team's, `name`: docker-compose over SSH and nothing else, checked by its smoke checks.
+fn server(name: &str, tier: Tier) -> Environment {
+    let server = var("BAZAAR_SERVER_HOST", &format!("{name}.bazaar.example"));
+    let engine = var("BAZAAR_SERVER_DOCKER_HOST", &format!("ssh://deploy@{name}.bazaar.example"));
+    Environment::new(name, tier)
+        .compose_on(ComposeTarget::new(ComposeHost::Server(server)).docker_host(engine))
+        .smoke(SmokeCheck::get("web", SmokeUrl::service("web"), "/"))
+        .smoke(SmokeCheck::get("api", SmokeUrl::service("api"), "/health"))
+}
+
+/// The preview server, where the team's power users try each merge: deployed on every push to `main`.
+fn preview() -> Environment {
+    server("preview", Tier::Staging)
+        .deploys_from(["main"])
+        .trigger(Trigger::Push)
+        .unprotected_because("the team tries each merge on preview at once; the PR into `main` is reviewed")
+}
+
+/// The live server: what runs on preview, promoted with a maintainer's approval.
+fn live() -> Environment {
+    server("live", Tier::Production)
+        .deploys_from(["main"])
+        .promoted_from(["preview"])
+        .approvals(Approvals::new(1).from(Group::new("maintainers", ["ines", "omar"])))
 }
 
 /// The feature demo `name`: on the demo server, left as it is when it does not come up.
