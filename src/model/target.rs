@@ -279,12 +279,23 @@ pub struct ComposeTarget {
     /// The Docker engine slipway reaches the host's through (`ssh://deploy@demo.example.org`,
     /// `tcp://10.0.0.5:2376`, `unix:///var/run/docker.sock`); when `None`, `--host` or `DOCKER_HOST` says.
     pub docker_host: Option<String>,
+    /// Whether a deploy brings the host up before the environment's stacks (by default after them, since
+    /// its services may read their outputs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub before_stacks: bool,
 }
 
 impl ComposeTarget {
     /// A compose project on `host`.
     pub fn new(host: ComposeHost) -> Self {
-        ComposeTarget { host, docker_host: None }
+        ComposeTarget { host, docker_host: None, before_stacks: false }
+    }
+
+    /// A deploy brings the host up before the environment's stacks, and puts it back when they fail: for
+    /// stacks that depend on what the host serves (a health check or a DNS record pointing at it).
+    pub fn before_stacks(mut self) -> Self {
+        self.before_stacks = true;
+        self
     }
 
     /// Reaches the host's Docker engine through `endpoint` (`ssh://user@server`, `tcp://...`, `unix://...`).

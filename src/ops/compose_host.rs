@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{Context, OpsError};
-use crate::apply::cloudformation::{AfterStacks, Applied, Ending, Undone};
+use crate::apply::cloudformation::{AfterStacks, Applied, Ending, Plan, StackResult, Undone};
 use crate::apply::compose::{Bundle, BundleError};
 use crate::apply::report::{Report, Reporter};
 use crate::apply::smoke::{SmokeFailure, SmokeResult, run_all};
@@ -125,6 +125,8 @@ pub struct HostRun<'a> {
     restored: Option<String>,
     /// The smoke checks of the host's URLs.
     pub smoke: Vec<SmokeResult>,
+    /// What going back after its own failure restored, a line each.
+    undone: Vec<(String, String)>,
 }
 
 impl<'a> HostRun<'a> {
@@ -170,6 +172,7 @@ impl<'a> HostRun<'a> {
             outcome: None,
             restored: None,
             smoke: Vec::new(),
+            undone: Vec::new(),
         })
     }
 
@@ -219,22 +222,68 @@ impl<'a> HostRun<'a> {
     pub async fn apply_alone(&mut self, reporter: &mut dyn Reporter) -> Applied {
         let (env, release) = (self.env.name.clone(), self.new.release.clone());
         Self::note(reporter, &format!("deploying release {release} to {env}: compose host {} alone", self.reach.host));
-        let (ending, restored) = match AfterStacks::apply(self, reporter).await {
-            Ok(()) => {
-                Self::note(reporter, &format!("deployed release {release} to {env}"));
-                (Ending::Deployed, Vec::new())
+        let ending = self.up_or_undo(reporter).await;
+        if ending == Ending::Deployed {
+            Self::note(reporter, &format!("deployed release {release} to {env}"));
+        }
+        Applied { ending, stacks: Vec::new(), restored: self.undone.clone(), smoke: Vec::new(), bake: None }
+    }
+
+    /// Whether the definition brings this host up before the environment's stacks
+    /// ([`crate::model::ComposeTarget::before_stacks`]).
+    pub fn goes_first(&self) -> bool {
+        self.env.compose_target().is_some_and(|t| t.before_stacks)
+    }
+
+    /// The host first, then `plan`'s stacks (through `stacks`, which applies them): when the host fails the
+    /// stacks are never started; when the stacks, their smoke checks or the bake fail (CloudFormation rolls
+    /// them back), the host goes back too, and a refusal of the stacks after the host changed is a rollback
+    /// of the host.
+    pub async fn before_stacks(
+        &mut self,
+        plan: &Plan,
+        reporter: &mut dyn Reporter,
+        stacks: impl AsyncFnOnce(&mut dyn Reporter) -> Applied,
+    ) -> Applied {
+        Self::note(reporter, &format!("compose host {} first, before the stacks", self.reach.host));
+        let ending = self.up_or_undo(reporter).await;
+        if ending != Ending::Deployed {
+            let not_started = plan.stacks.iter().map(|s| (s.name.clone(), StackResult::NotStarted)).collect();
+            return Applied { ending, stacks: not_started, restored: self.undone.clone(), smoke: vec![], bake: None };
+        }
+        let mut applied = stacks(reporter).await;
+        if applied.ending == Ending::Deployed {
+            return applied;
+        }
+        let undone = self.undo(reporter).await;
+        applied.restored.splice(0..0, undone.restored);
+        applied.ending = match applied.ending {
+            Ending::RollbackIncomplete { cause, mut stuck } => {
+                stuck.splice(0..0, undone.stuck);
+                Ending::RollbackIncomplete { cause, stuck }
             }
-            Err(cause) => {
-                Self::note(reporter, &format!("deploy failed: {cause}"));
-                let undone = self.undo(reporter).await;
-                let ending = match undone.stuck.is_empty() {
-                    true => Ending::RolledBack { cause },
-                    false => Ending::RollbackIncomplete { cause, stuck: undone.stuck },
-                };
-                (ending, undone.restored)
-            }
+            Ending::RolledBack { cause }
+            | Ending::Refused { reason: cause }
+            | Ending::CloudFailed { reason: cause } => match undone.stuck.is_empty() {
+                true => Ending::RolledBack { cause },
+                false => Ending::RollbackIncomplete { cause, stuck: undone.stuck },
+            },
+            Ending::Deployed => Ending::Deployed,
         };
-        Applied { ending, stacks: Vec::new(), restored, smoke: Vec::new(), bake: None }
+        applied
+    }
+
+    /// Brings the host up and runs its smoke checks; when either fails, undoes it (what it did is kept in
+    /// `undone`).
+    async fn up_or_undo(&mut self, reporter: &mut dyn Reporter) -> Ending {
+        let Err(cause) = AfterStacks::apply(self, reporter).await else { return Ending::Deployed };
+        Self::note(reporter, &format!("deploy failed: {cause}"));
+        let undone = self.undo(reporter).await;
+        self.undone = undone.restored;
+        match undone.stuck.is_empty() {
+            true => Ending::RolledBack { cause },
+            false => Ending::RollbackIncomplete { cause, stuck: undone.stuck },
+        }
     }
 
     fn note(reporter: &mut dyn Reporter, text: &str) {

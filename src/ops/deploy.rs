@@ -310,6 +310,12 @@ pub async fn run_on<I: Future<Output = ()>>(
                 // stack of a thread a library caller (or a test) runs it on.
                 let applying = Box::pin(async {
                     match host.as_mut() {
+                        Some(host) if host.goes_first() => {
+                            let stacks = async |reporter: &mut dyn Reporter| {
+                                cfn::run(cloud, plan_ref, req.apply, reporter, approver, in_flight).await
+                            };
+                            host.before_stacks(plan_ref, reporter, stacks).await
+                        }
                         Some(host) => {
                             cfn::run_with(cloud, plan_ref, req.apply, reporter, approver, in_flight, host).await
                         }

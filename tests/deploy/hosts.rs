@@ -32,7 +32,7 @@ use crate::support::{Docker, ProjectCleanup, TestClock, docker, http_get, tempdi
 const ACCOUNT: AccountId = AccountId::new("111111111111");
 
 /// One small stack whose topic is named after the release, so that every release updates it.
-fn stacks(project: &Project, env: &Environment) -> Vec<Stack> {
+pub(super) fn stacks(project: &Project, env: &Environment) -> Vec<Stack> {
     if !env.name.starts_with("hosts") {
         return webapp::stacks::for_environment(project, env);
     }
@@ -53,14 +53,14 @@ fn server_env(name: &str, docker_host: &str) -> Environment {
         .compose_on(ComposeTarget::new(ComposeHost::Server(LOCAL_HOST.into())).docker_host(docker_host))
 }
 
-struct World {
+pub(super) struct World {
     moto: Moto,
-    engine: Docker,
+    pub(super) engine: Docker,
     sshd: Sshd,
     _dir: tempfile::TempDir,
     store: Store,
     clock: TestClock,
-    project: Definitions,
+    pub(super) project: Definitions,
     name: String,
     rt: tokio::runtime::Runtime,
     cloud: Cloud,
@@ -70,13 +70,18 @@ struct World {
 
 impl World {
     fn new() -> World {
+        World::new_with(|env| env)
+    }
+
+    /// A world whose environment is `server_env`'s, changed by `edit`.
+    pub(super) fn new_with(edit: impl FnOnce(Environment) -> Environment) -> World {
         let moto = Moto::start();
         let engine = docker();
         let sshd = Sshd::start(&engine);
         let dir = tempdir();
         let name = demo_name("hosts");
         let mut project = webapp::project().stacks_from(stacks);
-        project.environments.push(server_env(&name, &sshd.url()));
+        project.environments.push(edit(server_env(&name, &sshd.url())));
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(&moto.endpoint)
@@ -101,11 +106,11 @@ impl World {
         }
     }
 
-    fn env(&self) -> &Environment {
+    pub(super) fn env(&self) -> &Environment {
         self.project.find(&self.name).unwrap()
     }
 
-    fn compose_project(&self) -> String {
+    pub(super) fn compose_project(&self) -> String {
         format!("webapp-{}", self.name)
     }
 
@@ -113,7 +118,7 @@ impl World {
         format!("webapp-{}-events", self.name)
     }
 
-    fn said(&self) -> String {
+    pub(super) fn said(&self) -> String {
         format!(
             "{}\n--- sshd\n{}\n--- moto\n{}",
             String::from_utf8_lossy(&self.log.borrow()),
@@ -123,8 +128,13 @@ impl World {
     }
 
     /// Release `id`: the definitions synthesized, as `release create` keeps them.
-    fn release(&self, id: &str) {
-        let set = slipway::synth::synth(&self.project, &[]).expect("the project synthesizes");
+    pub(super) fn release(&self, id: &str) {
+        self.release_of(&self.project, id);
+    }
+
+    /// Release `id` of `project` (the world's, changed).
+    pub(super) fn release_of(&self, project: &Definitions, id: &str) {
+        let set = slipway::synth::synth(project, &[]).expect("the project synthesizes");
         let info = ReleaseInfo {
             id: id.into(),
             commit: Some(format!("commit-of-{id}")),
@@ -145,7 +155,7 @@ impl World {
     }
 
     /// Deploys release `id` as `slipway deploy` does, over SSH with the pinned host key.
-    fn deploy(&self, id: &str) -> Result<(Ending, Vec<HostRecord>), OpsError> {
+    pub(super) fn deploy(&self, id: &str) -> Result<(Ending, Vec<HostRecord>), OpsError> {
         self.run(RunKind::Deploy, id, Some(&self.sshd.known_hosts()))
     }
 
@@ -242,7 +252,7 @@ impl World {
     }
 
     /// The stack as CloudFormation has it: its template, byte for byte, and its parameters.
-    fn stack(&self) -> (String, BTreeMap<String, String>) {
+    pub(super) fn stack(&self) -> (String, BTreeMap<String, String>) {
         self.rt.block_on(async {
             let template = self.cloud.get_template(&self.stack_name()).await.unwrap();
             let state = self.cloud.describe_stack(&self.stack_name()).await.unwrap().unwrap();
@@ -253,13 +263,15 @@ impl World {
     /// Each service on the host: its image by name and by ID, its state and health, and every label
     /// (compose's hash of the service's whole configuration among them, but not the scratch directory `up`
     /// ran from), read by the docker CLI.
-    fn host(&self) -> BTreeMap<String, String> {
+    pub(super) fn host(&self) -> BTreeMap<String, String> {
         let services = self.engine.compose().services(&self.compose_project(), &self.engine.host).unwrap();
         services
             .into_iter()
             .map(|mut s| {
                 // Where `up` ran from: each run's own scratch directory, nothing the containers run with.
                 s.labels.retain(|k, _| !k.starts_with("com.docker.compose.project."));
+                // Which container a recreated one replaced: compose's bookkeeping, not what it runs.
+                s.labels.remove("com.docker.compose.replace");
                 let out = self.engine.cli(&["inspect", "--format", "{{.Image}}", &s.id]);
                 let image_id = String::from_utf8_lossy(&out.stdout).trim().to_string();
                 (s.service.clone(), format!("{} {image_id} {} {} {:?}", s.image, s.state, s.health, s.labels))
@@ -278,7 +290,7 @@ impl World {
     }
 }
 
-fn tag_image(engine: &Docker, tag: &str) {
+pub(super) fn tag_image(engine: &Docker, tag: &str) {
     let (repository, release) = local_image();
     let out = engine.cli(&["tag", &format!("{repository}:{release}"), &format!("{repository}:{tag}")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

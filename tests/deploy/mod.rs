@@ -5,6 +5,7 @@ pub mod compose_only;
 pub mod controls;
 pub mod failures;
 pub mod gates;
+pub mod host_order;
 pub mod hosts;
 pub mod localstack;
 pub mod promote;
