@@ -122,6 +122,21 @@ fn up_failure_text(project: &str, failures: &[ServiceFailure], said: &str, timed
         Some(after) => format!("compose project `{project}` was not healthy after {} s", after.as_secs()),
         None => format!("compose project `{project}` did not come up"),
     };
+    let ports = port_conflicts(said);
+    if !ports.is_empty() {
+        // The container that could not bind never started, and those after it waited on it: the port is
+        // the cause, whatever the services' states say.
+        text.push(':');
+        for port in &ports {
+            text.push_str("\n  ");
+            text.push_str(port);
+        }
+        text.push_str(
+            "\n  (another compose project or process on the Docker host publishes that port: `docker ps --filter \
+             publish=PORT` names a container that does; stop it, or give this environment other ports)",
+        );
+        return text;
+    }
     let pulls = pull_failures(said);
     if failures.is_empty() && !pulls.is_empty() {
         text.push(':');
@@ -152,6 +167,25 @@ fn up_failure_text(project: &str, failures: &[ServiceFailure], said: &str, timed
     text
 }
 
+/// What the Docker engine said of each host port it could not bind, from what compose printed: `... failed
+/// to bind host port for 127.0.0.1:20010:172.18.0.3:8080/tcp: address already in use` (Docker 25 and
+/// later), `Bind for 0.0.0.0:8080 failed: port is already allocated` (earlier, or the userland proxy).
+fn port_conflicts(said: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in said.lines().map(str::trim) {
+        if !(line.ends_with("address already in use") || line.ends_with("port is already allocated")) {
+            continue;
+        }
+        let why = line.rsplit_once("): ").map_or(line, |(_, why)| why);
+        let why = why.rsplit_once("Error response from daemon: ").map_or(why, |(_, why)| why);
+        let conflict = format!("a port it publishes is taken on the Docker host: {why}");
+        if !out.contains(&conflict) {
+            out.push(conflict);
+        }
+    }
+    out
+}
+
 /// The services whose image compose could not pull, with why, from what compose printed: a `<service>
 /// Pulling` line followed by a `<service> Error <why>` one.
 fn pull_failures(said: &str) -> Vec<String> {
@@ -171,6 +205,30 @@ fn pull_failures(said: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_port_another_project_holds_is_the_cause_whatever_the_services_say() {
+        let said = " Container cp1-web-1  Starting\nError response from daemon: failed to set up container \
+                    networking: driver failed programming external connectivity on endpoint cp1-web-1 (0f3a): failed \
+                    to bind host port for 127.0.0.1:20010:172.18.0.3:8080/tcp: address already in use\n";
+        let text = up_failure_text("cp1", &[], said, None);
+        assert_eq!(
+            text.lines().take(2).collect::<Vec<_>>(),
+            [
+                "compose project `cp1` did not come up:",
+                "  a port it publishes is taken on the Docker host: failed to bind host port for \
+                 127.0.0.1:20010:172.18.0.3:8080/tcp: address already in use"
+            ]
+        );
+        let older = "Error response from daemon: Bind for 0.0.0.0:8080 failed: port is already allocated";
+        assert_eq!(
+            port_conflicts(older),
+            [
+                "a port it publishes is taken on the Docker host: Bind for 0.0.0.0:8080 failed: port is already allocated"
+            ]
+        );
+        assert!(port_conflicts("cp1-web-1  Started\n").is_empty());
+    }
 
     #[test]
     fn a_failure_names_the_service_and_says_what_it_said() {

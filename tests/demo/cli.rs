@@ -217,3 +217,21 @@ fn a_demo_name_that_is_a_permanent_environment_or_no_demo_branch_is_refused_befo
     );
     assert!(std::fs::read_dir(store.path()).unwrap().next().is_none(), "nothing was recorded");
 }
+
+#[test]
+fn a_demo_whose_port_something_else_holds_says_that_the_port_is_the_cause() {
+    let clock = TestClock::starting_now();
+    let p = project("cliport");
+    let store = tempdir();
+    let name = demo_name("port");
+    let bundle = slipway::synth::compose::bundle(&p, &local_demo(&name)).unwrap();
+    let frontend = &bundle.urls.iter().find(|(service, _)| service == "frontend").unwrap().1;
+    let port: u16 = frontend.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
+    // Something else on the Docker host listens on the frontend's port.
+    let _held = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let up = demo(&p, &clock, store.path(), &["up", &name, "--release", &local_image().1]);
+    assert_eq!(up.code, ExitCode::from(5), "{}\n{}", up.out, up.err);
+    assert!(up.out.contains("  a port it publishes is taken on the Docker host: "), "{}", up.out);
+    assert!(up.out.contains(&format!("127.0.0.1:{port}")), "the port is named:\n{}", up.out);
+    ok(&demo(&p, &clock, store.path(), &["down", &name]));
+}
