@@ -157,6 +157,20 @@ impl ApplyArgs {
     pub fn applies(&self, kind: TargetKind) -> bool {
         self.targets.is_empty() || self.targets.contains(&kind)
     }
+
+    /// The apply's choices; `interactive` says whether a person can be asked.
+    pub fn options(&self, interactive: bool) -> Options {
+        Options {
+            approval: self.require_approval.into(),
+            yes: self.yes,
+            interactive,
+            skip_resources: self.skip_resources.clone(),
+            artifacts_bucket: self.artifacts_bucket.clone(),
+            smoke: !self.no_smoke,
+            bake: !self.no_bake,
+            ..self.run.options()
+        }
+    }
 }
 
 /// How an environment's compose host is reached (deploy, promote, rollback).
@@ -227,22 +241,6 @@ impl RunArgs {
     pub fn lock_options(&self) -> LockOptions {
         let poll = Duration::from_millis(self.poll_ms.max(1)).min(Duration::from_secs(2));
         LockOptions { wait: self.wait_lock, ttl: self.lock_ttl, poll }
-    }
-}
-
-impl ApplyArgs {
-    /// The apply's choices; `interactive` says whether a person can be asked.
-    pub fn options(&self, interactive: bool) -> Options {
-        Options {
-            approval: self.require_approval.into(),
-            yes: self.yes,
-            interactive,
-            skip_resources: self.skip_resources.clone(),
-            artifacts_bucket: self.artifacts_bucket.clone(),
-            smoke: !self.no_smoke,
-            bake: !self.no_bake,
-            ..self.run.options()
-        }
     }
 }
 
