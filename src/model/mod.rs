@@ -34,6 +34,7 @@ pub use names::name_problem;
 pub use problem::{Problem, Problems};
 pub use project::{
     CiStep, Definitions, DemoFactory, GitHubSettings, Project, Repository, RepositoryIds, STORE_VARIABLE, StackFactory,
+    StoreRole,
 };
 pub use ref_forms::{RefForm, RefKind, Unexpressible};
 pub use service::{

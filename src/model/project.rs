@@ -15,7 +15,7 @@ use super::backing::BackingService;
 use super::environment::Environment;
 use super::git_ref::RefPattern;
 use super::service::Service;
-use super::target::AwsTarget;
+use super::target::{AccountId, AwsTarget, Region};
 use crate::cfn::Stack;
 
 /// Makes an environment's CloudFormation stacks.
@@ -103,6 +103,36 @@ pub struct GitHubSettings {
     /// What the job that creates a release runs first (building the team's code), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub before_release: Vec<CiStep>,
+    /// The role the jobs of an environment with no AWS account (only a compose host or a cloud.gov space)
+    /// assume to reach the store, through GitHub's OIDC as deploy roles are: an S3 store is out of their
+    /// reach otherwise. `None`: such jobs get no AWS credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_role: Option<StoreRole>,
+}
+
+/// A role in the store's account that CI assumes to read and write the store (see
+/// [`GitHubSettings::store_role`]). It is the team's to make: trusting the repository's OIDC subjects of
+/// the refs that deploy, allowed to get, put, list and delete objects under the store's prefix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreRole {
+    /// The account the store's bucket is in.
+    pub account: AccountId,
+    /// The bucket's region.
+    pub region: Region,
+    /// The role's name.
+    pub name: String,
+}
+
+impl StoreRole {
+    /// Role `name` in `account`, for a bucket in `region`.
+    pub fn new(account: AccountId, region: Region, name: impl Into<String>) -> Self {
+        StoreRole { account, region, name: name.into() }
+    }
+
+    /// Its ARN.
+    pub fn arn(&self) -> String {
+        format!("arn:{}:iam::{}:role/{}", self.region.partition(), self.account, self.name)
+    }
 }
 
 /// A step a CI job runs: a name, and a shell script.
@@ -136,6 +166,7 @@ impl Default for GitHubSettings {
             working_directory: None,
             definitions_bin: None,
             before_release: Vec::new(),
+            store_role: None,
         }
     }
 }

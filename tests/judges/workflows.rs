@@ -96,6 +96,40 @@ fn compose_only_servers_are_deployed_from_ci_over_ssh_without_aws_and_the_judges
     judge_compose_servers(&reference_flows::compose_servers_only(), false);
 }
 
+/// Compose hosts only, with a store role: each deploy and rollback job assumes it (OIDC, `id-token:
+/// write`) to reach the store, and nothing else of AWS; the judges find nothing.
+#[test]
+fn compose_only_servers_reach_the_store_through_the_store_role_and_the_judges_find_nothing() {
+    use slipway::model::{AccountId, Region, StoreRole};
+    let mut project = reference_flows::compose_servers_only();
+    let role = StoreRole::new(AccountId::new("555555555555"), Region::UsWest2, "fmtm-slipway-store");
+    project.project.github.store_role = Some(role.clone());
+    judge_compose_servers(&project, true);
+    let set = synth(&project);
+    for (key, bytes) in set.artifacts.iter().filter(|(k, _)| k.kind == ArtifactKind::Workflow) {
+        let workflow: serde_json::Value = serde_yaml_ng::from_slice(bytes).unwrap();
+        for (id, job) in workflow["jobs"].as_object().unwrap() {
+            let assumed: Vec<&str> = job["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@")))
+                .map(|s| s["with"]["role-to-assume"].as_str().unwrap())
+                .collect();
+            if assumed.is_empty() {
+                continue;
+            }
+            assert_eq!(assumed, ["arn:aws:iam::555555555555:role/fmtm-slipway-store"], "{} `{id}`", key.name);
+            assert_eq!(job["permissions"]["id-token"], "write", "{} `{id}`", key.name);
+        }
+    }
+    for name in ["slipway-deploy-development.yml", "slipway-deploy-production.yml", "slipway-rollback.yml"] {
+        let text = String::from_utf8_lossy(&set.artifacts.iter().find(|(k, _)| k.name == name).unwrap().1.clone())
+            .into_owned();
+        assert!(text.contains(&role.arn()), "{name} assumes the store role:\n{text}");
+    }
+}
+
 fn judge_compose_servers(project: &slipway::model::Definitions, aws: bool) {
     let dir = tempdir();
     let set = synth(project);

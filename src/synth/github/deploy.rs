@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, approvals_of_the_run, aws_credentials, before_release, cached, change_permissions, checkout,
-    cloud_gov_env, concurrency, dedup, definitions_with, engine_with, gated, job, list, require_store, script,
-    store_value,
+    SLIPWAY, approvals_of_the_run, before_release, cached, change_permissions, checkout, cloud_gov_env, concurrency,
+    credentials, dedup, definitions_with, engine_with, gated, job, list, require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Environment, Project, STORE_VARIABLE, Trigger};
@@ -40,7 +39,7 @@ pub(super) fn deploy(project: &Project, env: &Environment) -> Option<Workflow> {
     let mut work = job(project, "deploy", format!("deploy {}", env.name));
     work.environment = Some(env.name.clone());
     work.concurrency = concurrency(&env.name);
-    work.permissions = change_permissions(env, &[]);
+    work.permissions = change_permissions(project, env, &[]);
     work.env =
         BTreeMap::from([("SLIPWAY".to_string(), SLIPWAY.to_string()), ("SLIPWAY_ENV".to_string(), env.name.clone())]);
     if on.workflow_dispatch {
@@ -49,7 +48,7 @@ pub(super) fn deploy(project: &Project, env: &Environment) -> Option<Workflow> {
     let script = approvals_of_the_run(env, &mut work, script);
     work.steps = [vec![checkout(), require_store()], engine_with(cached(env)), definitions_with(cached(env))].concat();
     work.steps.extend(before_release(project));
-    work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
+    work.steps.extend(credentials(project, env, &project.deploy_role_name(&env.name)));
     super::jobs::compose_host(env, &mut work);
     work.steps.push(Step { env: cloud_gov_env(env), ..Step::run(&format!("Deploy to {}", env.name), &script) });
     let jobs = gated(project, env, "deploy", None, work);

@@ -184,6 +184,27 @@ pub(super) fn aws_credentials(env: &Environment, role: &str) -> Option<Step> {
     })
 }
 
+/// The credentials a job of `env` acts with: the environment's `role` in its account, or, for an
+/// environment with no AWS account, the project's store role ([`crate::model::GitHubSettings::store_role`]),
+/// which reaches the store and nothing else.
+pub(super) fn credentials(project: &Project, env: &Environment, role: &str) -> Option<Step> {
+    if env.aws_target().is_some() {
+        return aws_credentials(env, role);
+    }
+    let store = project.github.store_role.as_ref()?;
+    Some(Step {
+        name: format!("Assume {} in {} ({}) to reach the store", store.name, store.account, store.region),
+        uses: Some(AWS_CREDENTIALS.0.into()),
+        version: Some(AWS_CREDENTIALS.1.into()),
+        with: BTreeMap::from([
+            ("role-to-assume".to_string(), store.arn()),
+            ("aws-region".to_string(), store.region.code().to_string()),
+            ("role-session-name".to_string(), format!("slipway-{}-store", env.name)),
+        ]),
+        ..Step::default()
+    })
+}
+
 /// cloud.gov's API, which `CF_API` names unless the repository's variable `CF_API` says otherwise.
 pub const CLOUD_GOV_API: &str = "https://api.fr.cloud.gov";
 
@@ -206,9 +227,13 @@ pub(super) fn concurrency(env: &str) -> Option<Concurrency> {
 }
 
 /// The permissions of a job that changes `env`: OIDC for AWS when it deploys there.
-pub(super) fn change_permissions(env: &Environment, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(super) fn change_permissions(
+    project: &Project,
+    env: &Environment,
+    extra: &[(&str, &str)],
+) -> BTreeMap<String, String> {
     let mut p = perms(&[("contents", "read")]);
-    if env.aws_target().is_some() {
+    if env.aws_target().is_some() || project.github.store_role.is_some() {
         p.insert("id-token".into(), "write".into());
     }
     for (k, v) in extra {

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, aws_credentials, change_permissions, checkout, cloud_gov_env, concurrency, definitions, engine, gated,
-    job, require_store, script, store_value,
+    SLIPWAY, change_permissions, checkout, cloud_gov_env, concurrency, credentials, definitions, engine, gated, job,
+    require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Environment, Project, STORE_VARIABLE};
@@ -33,14 +33,14 @@ pub(super) fn promote(project: &Project) -> Option<Workflow> {
         work.environment = Some(target.name.clone());
         work.concurrency = concurrency(&target.name);
         // `actions: read`: slipway reads who approved this run's deployments.
-        work.permissions = change_permissions(target, &[("actions", "read")]);
+        work.permissions = change_permissions(project, target, &[("actions", "read")]);
         work.env = BTreeMap::from([
             ("SLIPWAY".to_string(), SLIPWAY.to_string()),
             ("SLIPWAY_ENV".to_string(), target.name.clone()),
             ("GITHUB_TOKEN".to_string(), "${{ github.token }}".to_string()),
         ]);
         work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
-        work.steps.extend(aws_credentials(target, &project.deploy_role_name(&target.name)));
+        work.steps.extend(credentials(project, target, &project.deploy_role_name(&target.name)));
         super::jobs::compose_host(target, &mut work);
         work.steps.push(Step {
             env: cloud_gov_env(target),

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::jobs::{
-    SLIPWAY, approvals_of_the_run, aws_credentials, change_permissions, checkout, cloud_gov_env, concurrency,
-    definitions, engine, gated, job, require_store, script, store_value,
+    SLIPWAY, approvals_of_the_run, change_permissions, checkout, cloud_gov_env, concurrency, credentials, definitions,
+    engine, gated, job, require_store, script, store_value,
 };
 use super::workflow::{Input, Step, Triggers, Workflow};
 use crate::model::{Project, STORE_VARIABLE};
@@ -17,14 +17,14 @@ pub(super) fn rollback(project: &Project) -> Workflow {
         let mut work = job(project, &format!("rollback-{}", env.name), format!("roll {} back", env.name));
         work.environment = Some(env.name.clone());
         work.concurrency = concurrency(&env.name);
-        work.permissions = change_permissions(env, &[]);
+        work.permissions = change_permissions(project, env, &[]);
         work.env = BTreeMap::from([
             ("SLIPWAY".to_string(), SLIPWAY.to_string()),
             ("SLIPWAY_ENV".to_string(), env.name.clone()),
         ]);
         let script = approvals_of_the_run(env, &mut work, script!("rollback.sh"));
         work.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
-        work.steps.extend(aws_credentials(env, &project.deploy_role_name(&env.name)));
+        work.steps.extend(credentials(project, env, &project.deploy_role_name(&env.name)));
         super::jobs::compose_host(env, &mut work);
         work.steps.push(Step { env: cloud_gov_env(env), ..Step::run(&format!("Roll {} back", env.name), &script) });
         let condition = format!("inputs.environment == '{}'", env.name);
