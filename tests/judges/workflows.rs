@@ -96,7 +96,7 @@ fn compose_only_servers_are_deployed_from_ci_over_ssh_without_aws_and_the_judges
     judge_compose_servers(&reference_flows::compose_servers_only(), false);
 }
 
-/// Compose hosts only, with a store role: each deploy and rollback job assumes it (OIDC, `id-token:
+/// Compose hosts only, with a store role: each deploy and rollback job, and the status page, assume it (OIDC, `id-token:
 /// write`) to reach the store, and nothing else of AWS; the judges find nothing.
 #[test]
 fn compose_only_servers_reach_the_store_through_the_store_role_and_the_judges_find_nothing() {
@@ -123,7 +123,12 @@ fn compose_only_servers_reach_the_store_through_the_store_role_and_the_judges_fi
             assert_eq!(job["permissions"]["id-token"], "write", "{} `{id}`", key.name);
         }
     }
-    for name in ["slipway-deploy-development.yml", "slipway-deploy-production.yml", "slipway-rollback.yml"] {
+    for name in [
+        "slipway-deploy-development.yml",
+        "slipway-deploy-production.yml",
+        "slipway-rollback.yml",
+        "slipway-status.yml",
+    ] {
         let text = String::from_utf8_lossy(&set.artifacts.iter().find(|(k, _)| k.name == name).unwrap().1.clone())
             .into_owned();
         assert!(text.contains(&role.arn()), "{name} assumes the store role:\n{text}");

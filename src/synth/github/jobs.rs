@@ -191,6 +191,11 @@ pub(super) fn credentials(project: &Project, env: &Environment, role: &str) -> O
     if env.aws_target().is_some() {
         return aws_credentials(env, role);
     }
+    store_credentials(project, &env.name)
+}
+
+/// The project's store role assumed, when it has one, for a job named `session` in CloudTrail.
+pub(super) fn store_credentials(project: &Project, session: &str) -> Option<Step> {
     let store = project.github.store_role.as_ref()?;
     Some(Step {
         name: format!("Assume {} in {} ({}) to reach the store", store.name, store.account, store.region),
@@ -199,7 +204,7 @@ pub(super) fn credentials(project: &Project, env: &Environment, role: &str) -> O
         with: BTreeMap::from([
             ("role-to-assume".to_string(), store.arn()),
             ("aws-region".to_string(), store.region.code().to_string()),
-            ("role-session-name".to_string(), format!("slipway-{}-store", env.name)),
+            ("role-session-name".to_string(), format!("slipway-{session}-store")),
         ]),
         ..Step::default()
     })

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::jobs::{
     DEPLOY_PAGES, SLIPWAY, UPLOAD_PAGES_ARTIFACT, aws_credentials, checkout, definitions, engine, job, perms,
-    require_store, script, store_value,
+    require_store, script, store_credentials, store_value,
 };
 use super::workflow::{Concurrency, Step, Triggers, Workflow};
 use crate::model::{Project, STORE_VARIABLE};
@@ -38,7 +38,7 @@ pub(super) fn status(project: &Project, others: &[Workflow]) -> Workflow {
     watched.sort();
     let on_aws: Vec<_> = project.environments.iter().filter(|e| e.aws_target().is_some()).collect();
     let mut page = job(project, "page", "make the status page".into());
-    page.permissions = if on_aws.is_empty() {
+    page.permissions = if on_aws.is_empty() && project.github.store_role.is_none() {
         perms(&[("contents", "read")])
     } else {
         perms(&[("contents", "read"), ("id-token", "write")])
@@ -53,6 +53,9 @@ pub(super) fn status(project: &Project, others: &[Workflow]) -> Workflow {
             ..Step::run(&format!("Read {}'s drift (read-only)", env.name), script!("status-drift.sh"))
         });
     }
+    // The ledger is read last: through the store role where the project has one (a diff role may not
+    // reach the store's account).
+    page.steps.extend(store_credentials(project, "status"));
     page.steps.push(Step::run("Make the status page", script!("status-page.sh")));
     page.steps.push(Step {
         name: "Upload it for GitHub Pages".into(),
