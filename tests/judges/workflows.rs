@@ -211,3 +211,34 @@ fn each_judge_can_fail() {
         assert!(text.contains(audit), "zizmor's {audit} audit: {text}");
     }
 }
+
+/// Feature demos that run on a compose host only (the reference demo) reach the store in CI through the
+/// project's store role: every demo job assumes it, and the judges find nothing.
+#[test]
+fn compose_demos_reach_the_store_through_the_store_role_and_the_judges_find_nothing() {
+    use slipway::model::{AccountId, Region, StoreRole};
+    let mut project = webapp::project();
+    let role = StoreRole::new(AccountId::new("555555555555"), Region::UsEast1, "webapp-slipway-store");
+    project.project.github.store_role = Some(role.clone());
+    let set = synth(&project);
+    let (key, bytes) = set.artifacts.iter().find(|(k, _)| k.name == "slipway-demos.yml").expect("a demos workflow");
+    let workflow: serde_json::Value = serde_yaml_ng::from_slice(bytes).unwrap();
+    let mut assuming = Vec::new();
+    for (id, job) in workflow["jobs"].as_object().unwrap() {
+        let roles: Vec<&str> =
+            job["steps"].as_array().unwrap().iter().filter_map(|s| s["with"]["role-to-assume"].as_str()).collect();
+        if !roles.is_empty() {
+            assert_eq!(roles, [role.arn().as_str()], "{id}");
+            assert_eq!(job["permissions"]["id-token"], "write", "{id}");
+            assuming.push(id.as_str());
+        }
+    }
+    assert_eq!(assuming, ["down", "gc", "up"], "every job that reads or writes the store");
+    let dir = tempdir();
+    let path = dir.path().join(&key.name);
+    std::fs::write(&path, bytes).unwrap();
+    let out = actionlint(std::slice::from_ref(&path));
+    assert!(out.status.success(), "actionlint found:\n{}", said(&out));
+    let out = zizmor(std::slice::from_ref(&path));
+    assert!(out.status.success(), "zizmor found:\n{}", said(&out));
+}

@@ -13,7 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use super::jobs::{SLIPWAY, checkout, definitions, engine, job, perms, require_store, script, store_value};
+use super::jobs::{
+    SLIPWAY, checkout, definitions, engine, job, perms, require_store, script, store_credentials, store_value,
+};
 use super::workflow::{Concurrency, Step, Triggers, Workflow};
 use crate::model::{Definitions, STORE_VARIABLE, demo_prefix};
 
@@ -45,6 +47,11 @@ pub(super) fn demos(project: &Definitions) -> Option<Workflow> {
             j.env.insert("BRANCH".into(), b.into());
         }
         j.steps = [vec![checkout(), require_store()], engine(), definitions()].concat();
+        // The store (its ledger, locks and bundles) through the project's store role, when it has one.
+        if let Some(step) = store_credentials(project, id) {
+            j.permissions.insert("id-token".into(), "write".into());
+            j.steps.push(step);
+        }
         if docker_host_from_variables {
             j.env.insert("DOCKER_HOST".into(), format!("${{{{ vars.{DEMO_DOCKER_HOST} }}}}"));
             j.steps.push(Step {
