@@ -65,13 +65,15 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-/// A stored zip of `entries` (PKWARE APPNOTE 4.3: local headers, the central directory, its end record).
-fn zip(entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>, String> {
+/// A stored zip of `entries`, in the order given (PKWARE APPNOTE 4.3: local headers, the central
+/// directory, its end record); why not, when an entry or the whole is too big for the format.
+pub fn zip(entries: &[(impl AsRef<str>, impl AsRef<[u8]>)]) -> Result<Vec<u8>, String> {
     let u16le = |v: usize| u16::try_from(v).map(u16::to_le_bytes).map_err(|_| format!("{v} does not fit a zip"));
     let u32le =
         |v: usize| u32::try_from(v).map(u32::to_le_bytes).map_err(|_| "over 4 GiB: too big for a zip".to_string());
     let (mut out, mut central) = (Vec::new(), Vec::new());
     for (name, data) in entries {
+        let (name, data) = (name.as_ref(), data.as_ref());
         let offset = out.len();
         // Version 2.0, no flags, stored, 1980-01-01 00:00.
         let common = [

@@ -231,71 +231,11 @@ pub fn err<T: std::fmt::Debug>(result: Result<T, CfError>) -> CfError {
     }
 }
 
-/// A zip archive of `files`, stored (not compressed), as any unzip reads it: local headers, the central
-/// directory and its end record, each entry with its CRC-32 (which Python's zipfile checks).
+/// A zip archive of `files`, stored (not compressed), as a release zips a buildpack app's source
+/// (`slipway::release::bits::zip`): local headers, the central directory and its end record, each entry
+/// with its CRC-32 (which Python's zipfile checks).
 pub fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in data {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-            }
-        }
-        !crc
-    }
-    let (mut out, mut central) = (Vec::new(), Vec::new());
-    let u16le = |v: usize| u16::try_from(v).unwrap().to_le_bytes();
-    let u32le = |v: usize| u32::try_from(v).unwrap().to_le_bytes();
-    for (name, data) in files {
-        let offset = out.len();
-        let crc = crc32(data).to_le_bytes();
-        // Version 2.0, no flags, stored, 1980-01-01 00:00.
-        let common = [
-            &u16le(20)[..],
-            &u16le(0),
-            &u16le(0),
-            &u16le(0),
-            &u16le(0x21),
-            &crc,
-            &u32le(data.len()),
-            &u32le(data.len()),
-            &u16le(name.len()),
-            &u16le(0),
-        ]
-        .concat();
-        out.extend([&0x0403_4b50u32.to_le_bytes()[..], &common, name.as_bytes(), data].concat());
-        central.extend(
-            [
-                &0x0201_4b50u32.to_le_bytes()[..],
-                &u16le(20),
-                &common,
-                &u16le(0),
-                &u16le(0),
-                &u16le(0),
-                &u32le(0),
-                &u32le(offset),
-                name.as_bytes(),
-            ]
-            .concat(),
-        );
-    }
-    let (central_offset, central_size) = (out.len(), central.len());
-    out.extend(central);
-    out.extend(
-        [
-            &0x0605_4b50u32.to_le_bytes()[..],
-            &u16le(0),
-            &u16le(0),
-            &u16le(files.len()),
-            &u16le(files.len()),
-            &u32le(central_size),
-            &u32le(central_offset),
-            &u16le(0),
-        ]
-        .concat(),
-    );
-    out
+    slipway::release::bits::zip(files).expect("a small zip")
 }
 
 #[test]
