@@ -125,8 +125,6 @@ pub struct HostRun<'a> {
     restored: Option<String>,
     /// The smoke checks of the host's URLs.
     pub smoke: Vec<SmokeResult>,
-    /// What going back after its own failure restored, a line each.
-    undone: Vec<(String, String)>,
 }
 
 impl<'a> HostRun<'a> {
@@ -172,7 +170,6 @@ impl<'a> HostRun<'a> {
             outcome: None,
             restored: None,
             smoke: Vec::new(),
-            undone: Vec::new(),
         })
     }
 
@@ -222,11 +219,11 @@ impl<'a> HostRun<'a> {
     pub async fn apply_alone(&mut self, reporter: &mut dyn Reporter) -> Applied {
         let (env, release) = (self.env.name.clone(), self.new.release.clone());
         Self::note(reporter, &format!("deploying release {release} to {env}: compose host {} alone", self.reach.host));
-        let ending = self.up_or_undo(reporter).await;
-        if ending == Ending::Deployed {
+        let applied = self.up_or_undo(reporter, Vec::new()).await;
+        if applied.ending == Ending::Deployed {
             Self::note(reporter, &format!("deployed release {release} to {env}"));
         }
-        Applied { ending, stacks: Vec::new(), restored: self.undone.clone(), smoke: Vec::new(), bake: None }
+        applied
     }
 
     /// Whether the definition brings this host up before the environment's stacks
@@ -246,44 +243,30 @@ impl<'a> HostRun<'a> {
         stacks: impl AsyncFnOnce(&mut dyn Reporter) -> Applied,
     ) -> Applied {
         Self::note(reporter, &format!("compose host {} first, before the stacks", self.reach.host));
-        let ending = self.up_or_undo(reporter).await;
-        if ending != Ending::Deployed {
-            let not_started = plan.stacks.iter().map(|s| (s.name.clone(), StackResult::NotStarted)).collect();
-            return Applied { ending, stacks: not_started, restored: self.undone.clone(), smoke: vec![], bake: None };
+        let not_started = plan.stacks.iter().map(|s| (s.name.clone(), StackResult::NotStarted)).collect();
+        let first = self.up_or_undo(reporter, not_started).await;
+        if first.ending != Ending::Deployed {
+            return first;
         }
         let mut applied = stacks(reporter).await;
-        if applied.ending == Ending::Deployed {
-            return applied;
+        if applied.ending != Ending::Deployed {
+            let undone = self.undo(reporter).await;
+            applied.with_others_put_back(undone.restored, undone.stuck, true);
         }
-        let undone = self.undo(reporter).await;
-        applied.restored.splice(0..0, undone.restored);
-        applied.ending = match applied.ending {
-            Ending::RollbackIncomplete { cause, mut stuck } => {
-                stuck.splice(0..0, undone.stuck);
-                Ending::RollbackIncomplete { cause, stuck }
-            }
-            Ending::RolledBack { cause }
-            | Ending::Refused { reason: cause }
-            | Ending::CloudFailed { reason: cause } => match undone.stuck.is_empty() {
-                true => Ending::RolledBack { cause },
-                false => Ending::RollbackIncomplete { cause, stuck: undone.stuck },
-            },
-            Ending::Deployed => Ending::Deployed,
-        };
         applied
     }
 
-    /// Brings the host up and runs its smoke checks; when either fails, undoes it (what it did is kept in
-    /// `undone`).
-    async fn up_or_undo(&mut self, reporter: &mut dyn Reporter) -> Ending {
-        let Err(cause) = AfterStacks::apply(self, reporter).await else { return Ending::Deployed };
-        Self::note(reporter, &format!("deploy failed: {cause}"));
-        let undone = self.undo(reporter).await;
-        self.undone = undone.restored;
-        match undone.stuck.is_empty() {
-            true => Ending::RolledBack { cause },
-            false => Ending::RollbackIncomplete { cause, stuck: undone.stuck },
+    /// Brings the host up and runs its smoke checks; when either fails, undoes it. How the run ends so far,
+    /// with `stacks` as they stand (none started).
+    async fn up_or_undo(&mut self, reporter: &mut dyn Reporter, stacks: Vec<(String, StackResult)>) -> Applied {
+        let mut applied = Applied { ending: Ending::Deployed, stacks, restored: vec![], smoke: vec![], bake: None };
+        if let Err(cause) = AfterStacks::apply(self, reporter).await {
+            Self::note(reporter, &format!("deploy failed: {cause}"));
+            let undone = self.undo(reporter).await;
+            applied.ending = Ending::RolledBack { cause };
+            applied.with_others_put_back(undone.restored, undone.stuck, true);
         }
+        applied
     }
 
     fn note(reporter: &mut dyn Reporter, text: &str) {

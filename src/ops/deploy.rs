@@ -408,21 +408,11 @@ async fn put_back_apps(
         return (End::Applied(stacks), super::cloudgov::records(&applied, None));
     }
     let restored = super::cloudgov::restore(p, &applied, reporter).await;
-    stacks.restored.extend(restored.restored.iter().map(|(app, what)| (format!("app {app}"), what.clone())));
-    let cause = cause_of(&stacks.ending).unwrap_or_default();
-    if !restored.stuck.is_empty() {
-        let mut stuck = match &stacks.ending {
-            Ending::RollbackIncomplete { stuck, .. } => stuck.clone(),
-            _ => Vec::new(),
-        };
-        stuck.extend(restored.stuck.iter().map(|(app, why)| format!("app {app}: {why}")));
-        stacks.ending = Ending::RollbackIncomplete { cause, stuck };
-    } else if applied.apps.iter().any(|a| a.changed)
-        && matches!(stacks.ending, Ending::Refused { .. } | Ending::CloudFailed { .. })
-    {
-        // The stacks changed nothing, but the apps had: they are back, so the run rolled back.
-        stacks.ending = Ending::RolledBack { cause };
-    }
+    stacks.with_others_put_back(
+        restored.restored.iter().map(|(app, what)| (format!("app {app}"), what.clone())).collect(),
+        restored.stuck.iter().map(|(app, why)| format!("app {app}: {why}")).collect(),
+        applied.apps.iter().any(|a| a.changed),
+    );
     let records = super::cloudgov::records(&applied, Some(&restored));
     (End::Applied(stacks), records)
 }

@@ -170,6 +170,33 @@ pub struct Applied {
     pub bake: Option<Box<Baked>>,
 }
 
+impl Applied {
+    /// Folds in what putting back another target of the same run did, once the stacks did not end deployed:
+    /// `restored` (a line each) after the stacks' own, `stuck` (what could not go back, naming it) making
+    /// the rollback incomplete; a refusal or a cloud failure of the stacks, when the other target had
+    /// `changed`, is a rollback of the whole run.
+    pub fn with_others_put_back(&mut self, restored: Vec<(String, String)>, stuck: Vec<String>, changed: bool) {
+        self.restored.extend(restored);
+        self.ending = match std::mem::replace(&mut self.ending, Ending::Deployed) {
+            Ending::RollbackIncomplete { cause, stuck: mut before } => {
+                before.extend(stuck);
+                Ending::RollbackIncomplete { cause, stuck: before }
+            }
+            Ending::RolledBack { cause }
+            | Ending::Refused { reason: cause }
+            | Ending::CloudFailed { reason: cause }
+                if !stuck.is_empty() =>
+            {
+                Ending::RollbackIncomplete { cause, stuck }
+            }
+            Ending::Refused { reason: cause } | Ending::CloudFailed { reason: cause } if changed => {
+                Ending::RolledBack { cause }
+            }
+            ending => ending,
+        };
+    }
+}
+
 /// Everything one deploy works with; each concern adds its methods in its own file.
 struct Deploy<'a> {
     cloud: &'a Cloud,
