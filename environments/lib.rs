@@ -7,7 +7,7 @@
 //! permanent environments, promoted dev -> test -> staging -> prod, plus throwaway feature-demo instances
 //! made from a name at run time.
 
-use slipway::model::{BackingService, Definitions, Group, HealthCheck, Link, Project, Repository, Service};
+use slipway::model::{Asset, BackingService, Definitions, Group, HealthCheck, Link, Project, Repository, Service};
 
 #[path = "../stacks/mod.rs"]
 pub mod stacks;
@@ -19,6 +19,21 @@ mod staging;
 mod test;
 
 pub use feature_demo::feature_demo;
+
+/// The directory the app's code is in (`app/backend`, `app/frontend`): the repository's top, wherever the
+/// program runs.
+pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// The app's code, as assets: the backend (the function's zip on AWS, the app's bits on cloud.gov) and
+/// the frontend's static files, so that a release carries them and a deploy publishes them.
+pub fn code() -> [Asset; 2] {
+    [Asset::directory("backend", "app/backend"), Asset::directory("frontend", "app/frontend")]
+}
+
+/// `definitions` with the app's code declared (for a project that uses these stacks).
+pub fn with_code(definitions: Definitions) -> Definitions {
+    code().into_iter().fold(definitions, Definitions::asset).assets_in(ROOT)
+}
 
 /// The people who approve releases into test and staging.
 pub fn qa() -> Group {
@@ -34,6 +49,7 @@ pub fn release_managers() -> Group {
 pub fn frontend() -> Service {
     Service::web("frontend", 8080)
         .buildpacks(["staticfile_buildpack"])
+        .source("frontend")
         .local_port(3000)
         .link(Link::url("backend", "API_URL"))
 }
@@ -43,6 +59,7 @@ pub fn frontend() -> Service {
 pub fn backend() -> Service {
     Service::web("backend", 8080)
         .buildpacks(["python_buildpack"])
+        .source("backend")
         .command("gunicorn --bind 0.0.0.0:$PORT webapp.wsgi:application")
         .health(HealthCheck::http("/health"))
         .secret("SECRET_KEY")
@@ -51,9 +68,10 @@ pub fn backend() -> Service {
         .link(Link::backing("db"))
 }
 
-/// The project: its services, every permanent environment, and the factories of stacks and demo instances.
+/// The project: its code, its services, every permanent environment, and the factories of stacks and demo
+/// instances.
 pub fn project() -> Definitions {
-    Project::new("webapp", Repository::new("slipway-examples", "webapp"))
+    let project = Project::new("webapp", Repository::new("slipway-examples", "webapp"))
         .service(frontend())
         .service(backend())
         .backing(BackingService::postgres("db"))
@@ -62,5 +80,6 @@ pub fn project() -> Definitions {
         .environment(staging::staging())
         .environment(prod::prod())
         .demos_from(feature_demo)
-        .stacks_from(crate::stacks::for_environment)
+        .stacks_from(crate::stacks::for_environment);
+    with_code(project)
 }

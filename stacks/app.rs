@@ -1,6 +1,7 @@
 //! The app: the backend as a Lambda function behind an HTTP API, and the frontend as a private S3
-//! bucket served by CloudFront behind a WAF web ACL. The release being deployed is a parameter, so
-//! synthesis stays pure.
+//! bucket served by CloudFront behind a WAF web ACL. The backend's code is the project's `backend` asset
+//! (`app/backend`), which a deploy publishes to the account's bootstrap bucket under its hash; the release
+//! being deployed is a parameter, so synthesis stays pure.
 //!
 //! One customer managed key encrypts what the app stack keeps: its log groups, the backend's environment
 //! and its dead-letter queue. The web ACL is CLOUDFRONT-scoped, which AWS allows only in us-east-1, where
@@ -22,7 +23,7 @@ pub fn stack(cx: &Context) -> Stack {
     let mut t = Template::new(format!("{}: app (backend API, frontend hosting)", cx.prefix()));
     t.parameter(
         "Release",
-        Parameter::string("the release being deployed; names the backend's code in the artifacts bucket")
+        Parameter::string("the release being deployed (the backend reads it as RELEASE)")
             .pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),
     );
     t.resource(
@@ -81,7 +82,9 @@ fn backend(cx: &Context, t: &mut Template) {
         environment.insert("DB_HOST".into(), cx.import("data", "DbHost"));
         environment.insert("DB_SECRET_ARN".into(), cx.import("data", "DbSecretArn"));
     }
-    // The function gets the memory the backend service has here (it is the same code cloud.gov runs).
+    // The function gets the memory the backend service has here: it is the same code cloud.gov runs, the
+    // `backend` asset, behind API Gateway (`webapp.aws`) rather than gunicorn.
+    let code = cx.project.asset_ref("backend");
     let memory_mb = cx.service("backend").map_or(512, |backend| cx.env.size_of(&backend).memory_mb);
     t.resource(
         "Backend",
@@ -96,12 +99,9 @@ fn backend(cx: &Context, t: &mut Template) {
             reserved_concurrency: Some(cx.backend_concurrency()),
             dead_letter_queue_id: Some("BackendDeadLetters".into()),
             kms_key_id: Some("AppKey".into()),
-            ..Function::new(
-                format!("{} backend", cx.prefix()),
-                "BackendRole",
-                cx.import("deploy-role", "ArtifactsBucketName"),
-                Expr::sub("backend/${Release}.zip"),
-            )
+            runtime: "python3.12".into(),
+            handler: "webapp.aws.handler".into(),
+            ..Function::new(format!("{} backend", cx.prefix()), "BackendRole", code.bucket(), code.key())
         },
     );
     t.resource("Api", http_api(Expr::str(format!("{}-api", cx.prefix())), "the backend's HTTP API"));

@@ -2,8 +2,8 @@
 //! CloudFormation stack. A new team copies these and changes what its app needs.
 //!
 //! Stacks share values through exports named `<project>-<env>-<stack>-<output>`, so the dependency order
-//! of an environment's stacks follows from its imports: network and logging, then data and deploy-role,
-//! then app, then monitoring.
+//! of an environment's stacks follows from its imports: network and logging, then data, then app, then
+//! monitoring; the deploy-role stack imports nothing of theirs.
 
 use slipway::model::{AwsTarget, Environment, Project, Service, Tier};
 

@@ -47,6 +47,19 @@ pub fn engine() -> Command {
     cmd
 }
 
+/// Synthesizes `definitions` (the environments `only`, all when empty) as their program does: every asset
+/// hashed first, from the definitions' own directory ([`slipway::model::Definitions::assets_in`]).
+pub fn synth(
+    definitions: &slipway::model::Definitions,
+    only: &[String],
+) -> Result<slipway::synth::ArtifactSet, slipway::model::Problems> {
+    let root = slipway::app::assets::root(definitions);
+    let hashed = slipway::app::assets::hashed(definitions, &root).unwrap_or_else(|e| panic!("{e}"));
+    let mut set = slipway::synth::synth(&hashed, only)?;
+    set.assets = slipway::app::assets::files(&hashed, &root).unwrap_or_else(|e| panic!("{e}"));
+    Ok(set)
+}
+
 /// `../shared`, which CI puts beside the repository; its absence is a broken checkout, not a skip.
 pub fn shared_dir() -> PathBuf {
     let dir = repo_root().join("../shared");

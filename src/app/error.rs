@@ -165,6 +165,10 @@ impl From<super::AppError> for CliError {
                     .details(said.lines().map(str::to_string))
                     .hint("run it yourself to see the whole of what it says, then fix the definitions")
             }
+            AppError::Asset(e) => CliError::user(e.to_string()).hint(
+                "an asset's paths are relative to the project's top directory, where slipway runs; correct the \
+                 path in its declaration (`Asset::file`, `Asset::directory`, `Asset::image`) or make what it names",
+            ),
             other => CliError::user(other.to_string()),
         }
     }

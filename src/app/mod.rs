@@ -9,6 +9,7 @@
 //! `cdk.json`'s `app` says how to run a CDK app, see [`program`]), or, in process, a [`Definitions`]
 //! value (the tests, and a team that links the engine into its own program).
 
+pub mod assets;
 pub mod cli;
 pub mod error;
 pub mod exit;
@@ -47,6 +48,9 @@ pub enum AppError {
     /// The definitions are refused.
     #[error("{0}")]
     Definitions(Problems),
+    /// An asset cannot be hashed.
+    #[error(transparent)]
+    Asset(#[from] assets::AssetError),
     /// The project makes no feature demos.
     #[error("the definitions make no feature demos; give the project a demo factory (`Project::demos_from`)")]
     NoDemos,
@@ -83,7 +87,8 @@ pub trait App {
 impl App for Definitions {
     fn assembly(&self, demos: &[String]) -> Result<Assembly, AppError> {
         let (definitions, _) = with_demos(self, demos)?;
-        let set = crate::synth::synth(&definitions, &[]).map_err(AppError::Definitions)?;
+        let mut set = crate::synth::synth(&definitions, &[]).map_err(AppError::Definitions)?;
+        set.assets = assets::files(&definitions, &assets::root(&definitions))?;
         Ok(Assembly { rules: Rules::of(&definitions), set })
     }
 
@@ -100,15 +105,17 @@ impl App for Definitions {
     }
 }
 
-/// `definitions` with the feature demos `demos` (names or branches) added under their slugs, and the slugs.
+/// `definitions` ready to synthesize: every asset hashed (its paths relative to [`assets::root`]), and the feature demos `demos` (names or branches) added under their slugs,
+/// with the slugs.
 pub fn with_demos(definitions: &Definitions, demos: &[String]) -> Result<(Definitions, Vec<DemoSlug>), AppError> {
+    let definitions = assets::hashed(definitions, &assets::root(definitions))?;
     if demos.is_empty() {
-        return Ok((definitions.clone(), Vec::new()));
+        return Ok((definitions, Vec::new()));
     }
     if definitions.demo_factory.is_none() {
         return Err(AppError::NoDemos);
     }
-    let budget = NameBudget::for_project(definitions)?;
+    let budget = NameBudget::for_project(&definitions)?;
     let mut out = definitions.clone();
     let mut slugs = Vec::new();
     for given in demos {

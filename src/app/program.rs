@@ -196,6 +196,7 @@ impl App for Program {
             stacks: stacks_of(&read.artifacts),
             artifacts: read.artifacts,
             notes: Vec::new(),
+            assets: read.assets,
         };
         Ok(Assembly { rules, set })
     }

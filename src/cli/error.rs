@@ -96,6 +96,10 @@ impl From<crate::ops::release::SourceError> for CliError {
             SourceError::Read(e) => e.into(),
             SourceError::Bits(_) => CliError::user(e.to_string())
                 .hint("a service's `.source(DIR)` is relative to the directory slipway runs in (the top of the project)"),
+            SourceError::Asset(_) => CliError::user(e.to_string()).hint(
+                "an asset's paths and build run in the directory slipway runs in (the top of the project); \
+                 nothing was released",
+            ),
             SourceError::Dirty { .. } => CliError::user(e.to_string())
                 .hint("commit the changes and release that commit, or pass --allow-dirty to release them as they are (the release says so)"),
             SourceError::Edited { ref path, .. } | SourceError::Unlisted(ref path) => {

@@ -101,6 +101,40 @@ impl Cloud {
         .await
     }
 
+    /// Whether `bucket` has an object at `key` (HeadObject).
+    pub async fn object_exists(&self, bucket: &str, key: &str) -> Result<bool, CloudError> {
+        self.within("HeadObject", "-", async {
+            let _place = self.place().await;
+            match self.s3.head_object().bucket(bucket).key(key).send().await {
+                Ok(_) => Ok(true),
+                Err(e) => match self.error("HeadObject", "-", e) {
+                    e if matches!(&e.failure, Failure::Service { code } if code == "NotFound" || code == "NoSuchKey") => {
+                        Ok(false)
+                    }
+                    e => Err(e),
+                },
+            }
+        })
+        .await
+    }
+
+    /// Writes `bytes` at `key` (an asset, whose key is its hash: the same key is always the same bytes).
+    pub async fn put_object(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), CloudError> {
+        self.within("PutObject", "-", async {
+            let _place = self.place().await;
+            self.s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(ByteStream::from(bytes))
+                .send()
+                .await
+                .map_err(|e| self.error("PutObject", "-", e))?;
+            Ok(())
+        })
+        .await
+    }
+
     /// The keys below `prefix`, every page of them, in S3's order (sorted).
     pub async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, CloudError> {
         self.within("ListObjectsV2", "-", async {

@@ -30,6 +30,7 @@ pub fn check(definitions: &Definitions) -> Vec<Problem> {
     check_promotion_cycles(&envs, &mut problems);
     super::service_check::check_services(project, &envs, &mut problems);
     super::github_check::check_github(definitions, &envs, &mut problems);
+    super::asset::check_assets(&project.assets, &mut problems);
     problems.sort();
     problems.dedup();
     problems

@@ -4,6 +4,7 @@
 //! deploy to it, what it is promoted from, who approves) is a typed value here, so that a mistake in a
 //! definition is a compile error or a `slipway check` refusal rather than a surprise in CI.
 
+mod asset;
 mod backing;
 mod check;
 mod demo;
@@ -21,6 +22,9 @@ mod service_check;
 mod target;
 mod window;
 
+pub use asset::{
+    ASSETS_REPOSITORY, Asset, AssetKind, AssetRef, BOOTSTRAP_STACK, UNRESOLVED, assets_bucket, execution_role_name,
+};
 pub use backing::{BackingKind, BackingService, BackingSpec, CustomBacking, DEFAULT_POSTGRES_IMAGE, Value};
 pub use check::{RESERVED_NAMES, check};
 pub use demo::{BRANCH_PREFIX, DemoSlug, NameBudget, NameLimit, SlugCollision, SlugError, check_slug, demo_name};

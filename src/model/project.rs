@@ -11,6 +11,7 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Serialize};
 
+use super::asset::{Asset, AssetRef};
 use super::backing::BackingService;
 use super::environment::Environment;
 use super::git_ref::RefPattern;
@@ -192,6 +193,9 @@ pub struct Project {
     pub demos: Vec<Environment>,
     /// How the synthesized GitHub Actions workflows run.
     pub github: GitHubSettings,
+    /// The code and files its stacks and services run, by name (see [`Asset`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<Asset>,
 }
 
 impl Project {
@@ -205,7 +209,26 @@ impl Project {
             environments: Vec::new(),
             demos: Vec::new(),
             github: GitHubSettings::default(),
+            assets: Vec::new(),
         }
+    }
+
+    /// Declares an asset.
+    pub fn asset(mut self, asset: Asset) -> Self {
+        self.assets.push(asset);
+        self
+    }
+
+    /// Asset `name`, if the project declares it.
+    pub fn find_asset(&self, name: &str) -> Option<&Asset> {
+        self.assets.iter().find(|a| a.name == name)
+    }
+
+    /// A stack's reference to asset `name`: its key in the bootstrap bucket, or its image in the bootstrap
+    /// repository, by its hash. Synthesis refuses a template that refers to an asset the project does not
+    /// declare.
+    pub fn asset_ref(&self, name: &str) -> AssetRef {
+        AssetRef::new(name, self.find_asset(name))
     }
 
     /// Sets how the synthesized GitHub Actions workflows run.
@@ -302,13 +325,16 @@ pub struct Definitions {
     pub stacks: StackFactory,
     /// Makes a feature-demo instance from its name, where the project has them.
     pub demo_factory: Option<DemoFactory>,
+    /// The directory the assets' paths are relative to (see [`Definitions::assets_in`]); `None`: the
+    /// directory the program runs in.
+    pub assets_root: Option<String>,
 }
 
 impl From<Project> for Definitions {
     /// Definitions whose environments get no CloudFormation stacks until [`Definitions::stacks_from`] says
     /// how to make them, and no feature demos.
     fn from(project: Project) -> Self {
-        Definitions { project, stacks: |_, _| Vec::new(), demo_factory: None }
+        Definitions { project, stacks: |_, _| Vec::new(), demo_factory: None, assets_root: None }
     }
 }
 
@@ -333,6 +359,13 @@ impl Definitions {
         self
     }
 
+    /// Reads the assets' files relative to `dir` rather than to the directory the program runs in: a
+    /// crate's own place, `concat!(env!("CARGO_MANIFEST_DIR"), "/..")`, whoever runs it from wherever.
+    pub fn assets_in(mut self, dir: impl Into<String>) -> Self {
+        self.assets_root = Some(dir.into());
+        self
+    }
+
     /// Sets the function that makes feature-demo instances.
     pub fn demos_from(mut self, factory: DemoFactory) -> Self {
         self.demo_factory = Some(factory);
@@ -354,6 +387,12 @@ impl Definitions {
     /// Adds a backing service.
     pub fn backing(mut self, backing: BackingService) -> Self {
         self.project.backing.push(backing);
+        self
+    }
+
+    /// Declares an asset.
+    pub fn asset(mut self, asset: Asset) -> Self {
+        self.project.assets.push(asset);
         self
     }
 

@@ -148,10 +148,11 @@ pub struct Service {
     pub on_cloud_gov: bool,
     /// Whether it runs under docker-compose (where the environment has a compose target).
     pub on_compose: bool,
-    /// The directory whose files are its code when it is staged by buildpacks on cloud.gov (the app's
-    /// bits), relative to the top of the project (or absolute). `release create` zips it into the release
-    /// (sorted entries, fixed times), so a deploy, a promotion and a rollback upload exactly what was
-    /// released; `None` for a service run from its image.
+    /// Its code when it is staged by buildpacks on cloud.gov (the app's bits): the name of a directory
+    /// asset of the project (see [`super::Asset`]), or a directory relative to the top of the project (or
+    /// absolute). `release create` puts its zip (sorted entries, fixed times) in the release, so a deploy,
+    /// a promotion and a rollback upload exactly what was released; `None` for a service run from its
+    /// image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
@@ -197,7 +198,8 @@ impl Service {
         self
     }
 
-    /// Staged on cloud.gov from the files of directory `dir` (relative to the top of the project).
+    /// Staged on cloud.gov from directory asset `dir`, or the files of directory `dir` (relative to the
+    /// top of the project).
     pub fn source(mut self, dir: impl Into<String>) -> Self {
         self.source = Some(dir.into());
         self

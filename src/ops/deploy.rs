@@ -277,6 +277,10 @@ pub async fn run_on<I: Future<Output = ()>>(
             Some(reach) => Some(HostRun::prepare(cx, req.env, req.release, reach, req.apply.poll).await?),
             None => None,
         };
+        // The code the templates refer to, in the account before any stack changes.
+        if let Some(cloud) = targets.aws {
+            super::assets::publish(cx, req.release, req.env, cloud, reporter).await?;
+        }
         let mut started = run.record();
         started.release = Some(info.id.clone());
         started.commit = info.commit.clone();
@@ -288,6 +292,8 @@ pub async fn run_on<I: Future<Output = ()>>(
         let env = req.env.name.as_str();
         let artifacts = req.release.artifacts.iter().filter(|(k, _)| k.environment() == Some(env));
         started.artifacts = artifacts.map(|(k, bytes)| (k.path(), sha256_hex(bytes))).collect();
+        let assets = super::assets::used_by(req.release, env);
+        started.artifacts.extend(assets.into_iter().map(|a| (a.key, a.sha256)));
         run.start(started).await?;
         let apps = match &prepared {
             Some(p) => Some(Box::pin(super::cloudgov::apply(p, env, reporter)).await),

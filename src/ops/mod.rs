@@ -24,6 +24,7 @@
 //!   a GitHub Actions run.
 //! - [`demo`]: feature demos up, down, listed and swept.
 
+pub mod assets;
 pub mod cloudgov;
 pub mod compose_diff;
 pub mod compose_host;

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Context, OpsError};
+use crate::model::Project;
 use crate::release::{self, Created, ReleaseInfo};
 use crate::synth::{ArtifactKey, ArtifactSet, Artifacts, MANIFEST, SynthDir};
 
@@ -18,6 +19,9 @@ pub enum SourceError {
     /// A service's source directory cannot be zipped into the release.
     #[error("{0}")]
     Bits(String),
+    /// An asset cannot be built, read or kept.
+    #[error("{0}")]
+    Asset(String),
     /// A file of the synth directory changed after `synth` wrote it.
     #[error(
         "`{}` changed after `slipway synth` wrote it (its SHA-256 differs from the one in {MANIFEST}); refusing to \
@@ -121,48 +125,68 @@ pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, O
         return Err(release::ReleaseError::BadId(new.id.into()).into());
     }
     new.check_clean()?;
-    let (mut artifacts, environments) = artifacts(new.from)?;
-    add_bits(cx, &environments, &mut artifacts)?;
+    let (mut artifacts, environments, assets) = artifacts(new.from)?;
+    let released = super::assets::project_of(&artifacts)?;
+    add_bits(released.as_ref().unwrap_or(cx.project), &environments, &assets, &mut artifacts)?;
+    let stored = match &released {
+        Some(project) => super::assets::keep(cx, project, &assets).await?,
+        None => Vec::new(),
+    };
     let info = ReleaseInfo { environments, ..new.info(cx) };
-    Ok(release::create(cx.store, &info, &artifacts).await?)
+    Ok(release::create(cx.store, &info, &artifacts, &stored).await?)
 }
 
-/// Adds the bits of every service staged by buildpacks on cloud.gov that names its source directory
-/// (relative to the directory slipway runs in, the top of the project), zipped, for each environment of
-/// `envs` with a cloud.gov target: `<env>/cloudgov/<app>.zip`.
-fn add_bits(cx: &Context<'_>, envs: &[String], artifacts: &mut Artifacts) -> Result<(), SourceError> {
+/// Adds the bits of every service staged by buildpacks on cloud.gov that names its source, zipped, for
+/// each environment of `envs` with a cloud.gov target: `<env>/cloudgov/<app>.zip`. A source that names a
+/// directory asset is that asset's zip, as the synthesis wrote it (`assets`); any other is a directory
+/// relative to the one slipway runs in (the top of the project).
+fn add_bits(project: &Project, envs: &[String], assets: &Assets, artifacts: &mut Artifacts) -> Result<(), SourceError> {
     let mut zips: std::collections::BTreeMap<String, Vec<u8>> = std::collections::BTreeMap::new();
-    for env in envs.iter().filter_map(|e| cx.project.find(e)).filter(|e| e.cloud_gov_target().is_some()) {
-        for service in cx.project.services_in(env) {
-            let (Some(dir), true, crate::model::Runtime::Buildpacks(_)) =
+    for env in envs.iter().filter_map(|e| project.find(e)).filter(|e| e.cloud_gov_target().is_some()) {
+        for service in project.services_in(env) {
+            let (Some(source), true, crate::model::Runtime::Buildpacks(_)) =
                 (&service.source, service.on_cloud_gov, &service.runtime)
             else {
                 continue;
             };
             if !zips.contains_key(service.name.as_str()) {
-                let zip = release::bits::zip_dir(&service.name, std::path::Path::new(dir))
-                    .map_err(|e| SourceError::Bits(e.to_string()))?;
+                let zip = match project.find_asset(source) {
+                    Some(asset @ crate::model::Asset { kind: crate::model::AssetKind::Directory { .. }, .. }) => {
+                        asset.object_key().and_then(|key| assets.get(&key).cloned()).ok_or_else(|| {
+                            SourceError::Bits(format!(
+                                "service `{}`'s source is asset `{source}`, which the synthesis did not write; \
+                                 synthesize again",
+                                service.name
+                            ))
+                        })?
+                    }
+                    _ => release::bits::zip_dir(&service.name, Path::new(source))
+                        .map_err(|e| SourceError::Bits(e.to_string()))?,
+                };
                 zips.insert(service.name.clone(), zip);
             }
-            let app = crate::model::cloud_gov_app_name(&cx.project.name, &env.name, &service.name);
+            let app = crate::model::cloud_gov_app_name(&project.name, &env.name, &service.name);
             artifacts.insert(super::cloudgov::bits_key(&env.name, &app), zips[service.name.as_str()].clone());
         }
     }
     Ok(())
 }
 
-/// The artifacts a release is made of: a reviewed synth directory's, or every permanent environment's,
-/// synthesized now.
-fn artifacts(from: Source<'_>) -> Result<(Artifacts, Vec<String>), SourceError> {
+/// The artifacts a release is made of, its environments and its assets' files: a reviewed synth
+/// directory's, or every permanent environment's, synthesized now.
+fn artifacts(from: Source<'_>) -> Result<(Artifacts, Vec<String>, Assets), SourceError> {
     match from {
         Source::Reviewed(dir) => {
             let read = reviewed(dir, None)?;
             let envs = read.manifest.environments.clone();
-            Ok((read.artifacts, envs))
+            Ok((read.artifacts, envs, read.assets))
         }
-        Source::Synthesized(set) => Ok((set.artifacts.clone(), set.environments.clone())),
+        Source::Synthesized(set) => Ok((set.artifacts.clone(), set.environments.clone(), set.assets.clone())),
     }
 }
+
+/// Assets' files by key.
+type Assets = std::collections::BTreeMap<String, Vec<u8>>;
 
 /// The synth output directory `dir`, refused unless every file is exactly what `synth` wrote; with `env`,
 /// also unless it holds templates for that environment and no file of it that the manifest does not list.

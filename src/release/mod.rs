@@ -7,6 +7,7 @@
 //! release whose `release.json` exists is complete. Nothing in it is ever rewritten: creating an id that
 //! exists is a no-op when its artifacts are the same bytes, and refused when they are not.
 
+pub mod assets;
 pub mod bits;
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,8 @@ pub struct Release {
     pub manifest: Manifest,
     /// The artifacts.
     pub artifacts: Artifacts,
+    /// Its assets (`assets.json`), whose bytes are in the store's `assets/`.
+    pub assets: Vec<assets::StoredAsset>,
 }
 
 /// Why a release could not be made or read.
@@ -110,9 +113,15 @@ fn key(id: &str, rest: &str) -> String {
     format!("releases/{id}/{rest}")
 }
 
-/// Writes a release of `artifacts` as `info` says, unless one with that id exists: with the same
-/// artifacts that is a no-op, with others it is refused.
-pub async fn create(store: &Store, info: &ReleaseInfo, artifacts: &Artifacts) -> Result<Created, ReleaseError> {
+/// Writes a release of `artifacts` and `stored` assets (already kept in the store, [`assets::put`]) as
+/// `info` says, unless one with that id exists: with the same artifacts that is a no-op, with others it is
+/// refused.
+pub async fn create(
+    store: &Store,
+    info: &ReleaseInfo,
+    artifacts: &Artifacts,
+    stored: &[assets::StoredAsset],
+) -> Result<Created, ReleaseError> {
     if !valid_id(&info.id) {
         return Err(ReleaseError::BadId(info.id.clone()));
     }
@@ -126,7 +135,8 @@ pub async fn create(store: &Store, info: &ReleaseInfo, artifacts: &Artifacts) ->
     // interrupted create of this id) must be these bytes.
     let mut differs = Vec::new();
     let files = artifacts.iter().map(|(k, bytes)| (k.path(), bytes.clone()));
-    for (path, bytes) in files.chain([(MANIFEST.to_string(), manifest.to_json().into_bytes())]) {
+    let listed = (!stored.is_empty()).then(|| (assets::ASSETS_FILE.to_string(), assets::to_json(stored)));
+    for (path, bytes) in files.chain(listed).chain([(MANIFEST.to_string(), manifest.to_json().into_bytes())]) {
         if !store.put_new(&key(&info.id, &path), bytes.clone()).await? {
             let there = store.get(&key(&info.id, &path)).await?.map(|o| o.bytes);
             if there.as_deref() != Some(bytes.as_slice()) {
@@ -206,7 +216,8 @@ pub async fn read(store: &Store, id: &str) -> Result<Release, ReleaseError> {
         }
         artifacts.insert(k, object.bytes);
     }
-    Ok(Release { info, manifest, artifacts })
+    let assets = assets::read(store, id).await?;
+    Ok(Release { info, manifest, artifacts, assets })
 }
 
 /// Every complete release, newest first.

@@ -31,6 +31,9 @@ pub struct Manifest {
     pub environments: Vec<String>,
     /// Every file but the manifest itself, sorted by path.
     pub files: Vec<ManifestEntry>,
+    /// The assets' files (`assets/<hash>.zip`), sorted by path: the project's code, beside its artifacts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<ManifestEntry>,
 }
 
 impl Manifest {
@@ -45,7 +48,25 @@ impl Manifest {
             })
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Manifest { generator: "slipway".into(), format: 1, environments: environments.to_vec(), files }
+        Manifest { generator: "slipway".into(), format: 1, environments: environments.to_vec(), files, assets: vec![] }
+    }
+
+    /// The same manifest, listing `assets` (key to bytes) too.
+    pub fn with_assets(mut self, assets: &std::collections::BTreeMap<String, Vec<u8>>) -> Self {
+        self.assets = assets
+            .iter()
+            .map(|(path, bytes)| ManifestEntry {
+                path: path.clone(),
+                bytes: bytes.len() as u64,
+                sha256: sha256_hex(bytes),
+            })
+            .collect();
+        self
+    }
+
+    /// Whether `path` is a file it lists, an artifact or an asset.
+    pub fn lists(&self, path: &str) -> bool {
+        self.files.iter().chain(&self.assets).any(|e| e.path == path)
     }
 
     /// Whether this is a manifest slipway wrote.

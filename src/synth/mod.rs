@@ -54,6 +54,9 @@ pub struct ArtifactSet {
     pub stacks: BTreeMap<String, Vec<String>>,
     /// Things to tell the user.
     pub notes: Vec<Note>,
+    /// The bytes of the project's file and directory assets, by the key they are kept and published under
+    /// (`assets/<hash>.zip`): the definitions' program reads them (synthesis itself reads no file).
+    pub assets: BTreeMap<String, Vec<u8>>,
 }
 
 /// Synthesizes the environments named in `only` (all of them when empty).
@@ -91,7 +94,7 @@ pub fn synth(definitions: &Definitions, only: &[String]) -> Result<ArtifactSet, 
 impl ArtifactSet {
     /// The manifest of every artifact.
     pub fn manifest(&self) -> Manifest {
-        Manifest::of(&self.artifacts, &self.environments)
+        Manifest::of(&self.artifacts, &self.environments).with_assets(&self.assets)
     }
 
     /// The contents of the artifact at relative path `path`, if there is one.
@@ -133,6 +136,7 @@ impl ArtifactSet {
             environments: self.environments.iter().filter(|e| wanted(Some(e))).cloned().collect(),
             stacks: self.stacks.iter().filter(|(e, _)| wanted(Some(e))).map(|(e, s)| (e.clone(), s.clone())).collect(),
             notes: Vec::new(),
+            assets: self.assets.clone(),
         }
     }
 }
@@ -164,6 +168,7 @@ fn synth_cloudformation(
         let key = ArtifactKey::template(&env.name, &stack.name);
         let path = key.path();
         let json = stack.template.to_json();
+        unresolved_assets(project, &json, |message| problems.push(Problem::new(&env.name, &field, message)));
         match validate::size(json.len()) {
             Ok(Some(note)) => set.notes.push(Note { path: path.clone(), message: note }),
             Ok(None) => {}
@@ -175,6 +180,29 @@ fn synth_cloudformation(
     check_smoke_outputs(env, &ordered, problems);
     alarms::check(env, &ordered, problems);
     ordered
+}
+
+/// Reports each asset a template refers to that the project does not declare, or that was not hashed.
+fn unresolved_assets(project: &Project, json: &str, mut report: impl FnMut(String)) {
+    let mut rest = json;
+    let mut seen = BTreeSet::new();
+    while let Some(at) = rest.find(crate::model::UNRESOLVED) {
+        rest = &rest[at + crate::model::UNRESOLVED.len()..];
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        report(match project.find_asset(&name) {
+            None => format!(
+                "refers to asset `{name}`, which the project does not declare; declare it (`Project::asset`) or \
+                 correct the name"
+            ),
+            Some(_) => format!(
+                "refers to asset `{name}`, which was not hashed: synthesize through the definitions' program \
+                 (`synth`), which hashes every asset first"
+            ),
+        });
+    }
 }
 
 /// Adds `<env>/cloudgov/manifest.yml` when the environment has a cloud.gov target.

@@ -123,7 +123,8 @@ fn write_tree(set: &ArtifactSet, root: &Path, dir: &Path) -> Result<(), OutputEr
     let mut made: BTreeSet<PathBuf> = BTreeSet::new();
     let manifest = set.manifest().to_json();
     let files = set.artifacts.iter().map(|(k, v)| (k.path(), v.as_slice()));
-    for (rel, bytes) in files.chain([(MANIFEST.to_string(), manifest.as_bytes())]) {
+    let assets = set.assets.iter().map(|(k, v)| (k.clone(), v.as_slice()));
+    for (rel, bytes) in files.chain(assets).chain([(MANIFEST.to_string(), manifest.as_bytes())]) {
         let path = root.join(&rel);
         if let Some(p) = path.parent()
             && !made.contains(p)
@@ -148,7 +149,7 @@ fn refuse_foreign(dir: &Path, shown: &Path) -> Result<(), OutputError> {
         .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
         .filter(Manifest::is_slipways);
     let mut foreign: Vec<String> = match &manifest {
-        Some(m) => found.into_iter().filter(|f| f != MANIFEST && !m.files.iter().any(|e| &e.path == f)).collect(),
+        Some(m) => found.into_iter().filter(|f| f != MANIFEST && !m.lists(f)).collect(),
         None => found,
     };
     if foreign.is_empty() {

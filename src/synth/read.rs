@@ -52,6 +52,8 @@ pub struct SynthDir {
     pub changed: Vec<String>,
     /// Files in the directory that the manifest does not list (relative paths).
     pub unlisted: Vec<String>,
+    /// The assets' files the manifest lists, by path (`assets/<hash>.zip`).
+    pub assets: std::collections::BTreeMap<String, Vec<u8>>,
 }
 
 /// Reads the synth output directory `dir`: the manifest and every file it lists, restricted to the
@@ -81,11 +83,20 @@ pub fn read_dir(dir: &Path, only: &[String]) -> Result<SynthDir, ReadError> {
         }
         artifacts.insert(key, contents);
     }
+    let mut assets = std::collections::BTreeMap::new();
+    for entry in &manifest.assets {
+        let path = dir.join(&entry.path);
+        let contents = fs::read(&path).map_err(|source| ReadError::Unreadable { path, source })?;
+        if sha256_hex(&contents) != entry.sha256 {
+            changed.push(entry.path.clone());
+        }
+        assets.insert(entry.path.clone(), contents);
+    }
     let mut unlisted: Vec<String> = super::output::list_files(dir)
         .map_err(|source| ReadError::Unreadable { path: dir.to_path_buf(), source })?
         .into_iter()
-        .filter(|f| f != MANIFEST && !manifest.files.iter().any(|e| &e.path == f))
+        .filter(|f| f != MANIFEST && !manifest.lists(f))
         .collect();
     unlisted.sort();
-    Ok(SynthDir { manifest, artifacts, changed, unlisted })
+    Ok(SynthDir { manifest, artifacts, changed, unlisted, assets })
 }

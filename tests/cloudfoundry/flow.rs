@@ -75,7 +75,7 @@ impl Walk {
 
     /// Release `id` of `project` (the walk's, changed).
     fn release_from(&self, project: &Definitions, id: &str, git_ref: &str) {
-        let set = slipway::synth::synth(project, &[]).expect("the flow synthesizes");
+        let set = crate::support::synth(project, &[]).expect("the flow synthesizes");
         let info = ReleaseInfo {
             id: id.into(),
             commit: Some(format!("commit-of-{id}")),
@@ -86,7 +86,7 @@ impl Walk {
             environments: set.environments.clone(),
             dirty: vec![],
         };
-        run(release::create(&self.store, &info, &set.artifacts)).unwrap();
+        run(release::create(&self.store, &info, &set.artifacts, &[])).unwrap();
     }
 
     fn run(&self, kind: RunKind, release: &str, env: &str) -> Result<(Ending, Vec<AppRecord>), OpsError> {
@@ -336,7 +336,7 @@ fn a_buildpack_app_gets_the_bits_its_release_zipped_and_one_without_any_is_refus
         .collect();
     let actor = Actor { name: "vendor1".into(), ci_run: None };
     let cx = Context { project: &w.project, store: &w.store, actor: &actor, clock: &SystemClock };
-    let set = slipway::synth::synth(&w.project, &[]).unwrap();
+    let set = crate::support::synth(&w.project, &[]).unwrap();
     let new = |id| NewRelease {
         id,
         commit: Some("abc".into()),

@@ -364,7 +364,7 @@ fn two_demos_side_by_side_share_nothing_and_both_answer_at_once() {
     let names_of = |name: &String, up: &UpOutcome| -> BTreeMap<&'static str, BTreeSet<String>> {
         let stacks = w.stacks_of(name);
         let set =
-            slipway::synth::synth(&w.project.clone().with_demo(name).unwrap(), std::slice::from_ref(name)).unwrap();
+            crate::support::synth(&w.project.clone().with_demo(name).unwrap(), std::slice::from_ref(name)).unwrap();
         let manifest = String::from_utf8(
             set.artifacts
                 [&slipway::synth::ArtifactKey::env_file(name, slipway::synth::ArtifactKind::CloudGov, "manifest.yml")]

@@ -134,7 +134,7 @@ impl World {
 
     /// Release `id` of `project` (the world's, changed).
     pub(super) fn release_of(&self, project: &Definitions, id: &str) {
-        let set = slipway::synth::synth(project, &[]).expect("the project synthesizes");
+        let set = crate::support::synth(project, &[]).expect("the project synthesizes");
         let info = ReleaseInfo {
             id: id.into(),
             commit: Some(format!("commit-of-{id}")),
@@ -145,7 +145,7 @@ impl World {
             environments: set.environments.clone(),
             dirty: vec![],
         };
-        self.rt.block_on(release::create(&self.store, &info, &set.artifacts)).unwrap();
+        self.rt.block_on(release::create(&self.store, &info, &set.artifacts, &[])).unwrap();
     }
 
     /// The compose host, logged in to with the test's key and trusting only the keys in `known_hosts`.

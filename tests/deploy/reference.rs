@@ -25,7 +25,7 @@ use crate::support::{Run, tempdir};
 pub(crate) fn stacks() -> Vec<String> {
     let project = webapp::project();
     let env = project.find("dev").unwrap();
-    let set = slipway::synth::synth(&project, &["dev".into()]).unwrap();
+    let set = crate::support::synth(&project, &["dev".into()]).unwrap();
     let plan = slipway::apply::cloudformation::Plan::new(&project.name, env, "r1", &set.artifacts).unwrap();
     let names: Vec<String> = plan.stacks.iter().map(|s| s.name.clone()).collect();
     assert_eq!(names.last().map(String::as_str), Some("webapp-dev-monitoring"), "{names:?}");

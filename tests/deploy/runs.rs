@@ -150,7 +150,7 @@ fn the_gate_asks_when_an_iam_statement_broadens_access_and_not_when_one_narrows_
 fn a_synth_directory_deploys_exactly_the_bytes_it_holds() {
     let (moto, faults) = setup();
     let project = project();
-    let set = slipway::synth::synth(&project, &[]).unwrap();
+    let set = crate::support::synth(&project, &[]).unwrap();
     let dir = crate::support::tempdir();
     let out = dir.path().join("out");
     slipway::synth::write(&set, &out).unwrap();
@@ -230,7 +230,7 @@ fn ordering_follows_imports_and_declarations() {
         vec![Stack::new("late", late).after("app"), Stack::new("app", app), Stack::new("base", base)]
     }
     let project = project().stacks_from(importing);
-    let set = slipway::synth::synth(&project, &[]).unwrap();
+    let set = crate::support::synth(&project, &[]).unwrap();
     let plan = Plan::new(&project.name, project.find("dev").unwrap(), "r1", &set.artifacts).unwrap();
     let order: Vec<(&str, Vec<&str>)> =
         plan.stacks.iter().map(|s| (s.short.as_str(), s.depends_on.iter().map(String::as_str).collect())).collect();

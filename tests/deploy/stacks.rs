@@ -132,7 +132,7 @@ pub(crate) fn deploy(endpoint: &str, release: &str, opts: &Options) -> Deployed 
 pub(crate) fn plan(release: &str) -> Plan {
     REVISION.with(|r| r.set(release.trim_start_matches('r').parse().unwrap_or(1)));
     let project = project();
-    let set = slipway::synth::synth(&project, &["dev".to_string()]).expect("the test definitions synthesize");
+    let set = crate::support::synth(&project, &["dev".to_string()]).expect("the test definitions synthesize");
     Plan::new(&project.name, project.find("dev").unwrap(), release, &set.artifacts).expect("a plan")
 }
 
@@ -398,7 +398,7 @@ fn a_stack_left_in_review_and_change_sets_left_unexecuted_are_cleared_and_said_s
 
 /// The template the test definitions synthesize now for stack `short` of `dev`.
 fn template_of_definitions(short: &str) -> String {
-    let set = slipway::synth::synth(&project(), &[]).unwrap();
+    let set = crate::support::synth(&project(), &[]).unwrap();
     String::from_utf8(set.file(&format!("dev/cloudformation/{short}.template.json")).unwrap().to_vec()).unwrap()
 }
 

@@ -155,7 +155,7 @@ impl World {
     /// Makes release `id` of the definitions, on `git_ref`, by `author`.
     pub(crate) fn release(&self, id: &str, git_ref: &str, author: &str) {
         MAKING.with(|m| *m.borrow_mut() = id.to_string());
-        let set = slipway::synth::synth(&self.project, &[]).expect("the flow synthesizes");
+        let set = crate::support::synth(&self.project, &[]).expect("the flow synthesizes");
         let info = ReleaseInfo {
             id: id.into(),
             commit: Some(format!("commit-of-{id}")),
@@ -166,7 +166,7 @@ impl World {
             environments: set.environments.clone(),
             dirty: vec![],
         };
-        self.rt.block_on(release::create(&self.store, &info, &set.artifacts)).unwrap();
+        self.rt.block_on(release::create(&self.store, &info, &set.artifacts, &[])).unwrap();
     }
 
     /// Runs `kind` of `release` into `env` as `by`, with `approvals`, the way the commands do.

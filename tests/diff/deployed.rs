@@ -11,7 +11,7 @@ use crate::support::{Run, tempdir};
 /// The dev environment's synthesized template of `stack`.
 fn dev_template(stack: &str) -> Value {
     let project = webapp::project();
-    let set = slipway::synth::synth(&project, &["dev".to_string()]).unwrap();
+    let set = crate::support::synth(&project, &["dev".to_string()]).unwrap();
     let bytes = set.file(&format!("dev/cloudformation/{stack}.template.json")).unwrap();
     serde_json::from_slice(bytes).unwrap()
 }

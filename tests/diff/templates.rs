@@ -11,7 +11,7 @@ use slipway::diff::{
 /// Every CloudFormation template the reference definitions synthesize (a feature demo included).
 fn synthesized() -> Vec<(String, Value)> {
     let project = webapp::project().with_demo("example").unwrap();
-    let set = slipway::synth::synth(&project, &[]).expect("the reference definitions synthesize");
+    let set = crate::support::synth(&project, &[]).expect("the reference definitions synthesize");
     let templates: Vec<(String, Value)> = set
         .files()
         .iter()

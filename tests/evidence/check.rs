@@ -101,7 +101,7 @@ fn an_alarm_of_a_stack_the_environment_does_not_have_is_refused_by_synth() {
             .alarm(AlarmRef::output("watch", "Alarm")),
     ])
     .stacks_from(stacks);
-    let problems = slipway::synth::synth(&p, &[]).unwrap_err().0;
+    let problems = crate::support::synth(&p, &[]).unwrap_err().0;
     assert_eq!(
         messages(&problems),
         [

@@ -163,7 +163,7 @@ fn serve(stream: TcpStream, issues: &Mutex<Issues>) {
 /// The `run:` and `env:` of the step named `name` of the synthesized drift workflow's job, with the job's
 /// `env:`.
 fn step(name: &str) -> (String, BTreeMap<String, String>) {
-    let set = slipway::synth::synth(&webapp::project(), &[]).expect("the reference definitions synthesize");
+    let set = crate::support::synth(&webapp::project(), &[]).expect("the reference definitions synthesize");
     let text = set.file(".github/workflows/slipway-drift.yml").expect("the drift workflow is synthesized");
     let workflow: Value = serde_yaml_ng::from_slice(text).unwrap();
     let job = &workflow["jobs"]["drift"];

@@ -8,7 +8,7 @@ use crate::support::{python_tool, tempdir};
 #[test]
 fn cfn_lint_passes_every_synthesized_template() {
     let project = webapp::project().with_demo("lint-demo").unwrap();
-    let set = slipway::synth::synth(&project, &[]).expect("the reference definitions synthesize");
+    let set = crate::support::synth(&project, &[]).expect("the reference definitions synthesize");
     let dir = tempdir();
     slipway::synth::write(&set, &dir.path().join("out")).unwrap();
     let templates: Vec<_> = set

@@ -66,7 +66,7 @@ fn describe(list: &[Value]) -> String {
 fn checkov_fails_no_check_on_any_synthesized_template() {
     // A feature demo has no AWS target, so it adds no template; it is synthesized to keep it that way.
     let project = webapp::project().with_demo("checkov-demo").unwrap();
-    let set = slipway::synth::synth(&project, &[]).expect("the reference definitions synthesize");
+    let set = crate::support::synth(&project, &[]).expect("the reference definitions synthesize");
     let dir = tempdir();
     let out = dir.path().join("out");
     slipway::synth::write(&set, &out).unwrap();

@@ -57,14 +57,14 @@ fn info(id: &str) -> ReleaseInfo {
 fn a_release_is_written_once_read_back_checked_and_never_changed() {
     on_both_stores(|store| {
         Box::pin(async move {
-            let set = slipway::synth::synth(&webapp::project(), &[]).unwrap();
-            assert_eq!(release::create(&store, &info("r1"), &set.artifacts).await.unwrap(), Created::New);
+            let set = crate::support::synth(&webapp::project(), &[]).unwrap();
+            assert_eq!(release::create(&store, &info("r1"), &set.artifacts, &[]).await.unwrap(), Created::New);
             let read = release::read(&store, "r1").await.unwrap();
             assert_eq!(read.artifacts, set.artifacts, "every artifact comes back byte for byte");
             assert_eq!(read.info.commit.as_deref(), Some("abc123"));
 
             // The same bytes again: nothing is written.
-            match release::create(&store, &info("r1"), &set.artifacts).await.unwrap() {
+            match release::create(&store, &info("r1"), &set.artifacts, &[]).await.unwrap() {
                 Created::Existed(existing) => assert_eq!(existing.created_by, "ana"),
                 other => panic!("{other:?}"),
             }
@@ -72,7 +72,7 @@ fn a_release_is_written_once_read_back_checked_and_never_changed() {
             let mut changed = set.artifacts.clone();
             let key = slipway::synth::ArtifactKey::template("dev", "app");
             changed.get_mut(&key).unwrap().extend_from_slice(b"\n");
-            match release::create(&store, &info("r1"), &changed).await {
+            match release::create(&store, &info("r1"), &changed, &[]).await {
                 Err(ReleaseError::Differs { id, differing }) => {
                     assert_eq!(id, "r1");
                     assert_eq!(differing, ["dev/cloudformation/app.template.json"]);
@@ -81,12 +81,12 @@ fn a_release_is_written_once_read_back_checked_and_never_changed() {
             }
             assert_eq!(release::read(&store, "r1").await.unwrap().artifacts, set.artifacts, "r1 is untouched");
 
-            assert_eq!(release::create(&store, &info("r2"), &changed).await.unwrap(), Created::New);
+            assert_eq!(release::create(&store, &info("r2"), &changed, &[]).await.unwrap(), Created::New);
             let listed: Vec<String> = release::list(&store).await.unwrap().into_iter().map(|r| r.id).collect();
             assert_eq!(listed, ["r2", "r1"], "newest first");
             assert!(matches!(release::read(&store, "r9").await, Err(ReleaseError::Missing { .. })));
             assert!(matches!(
-                release::create(&store, &info("bad id"), &set.artifacts).await,
+                release::create(&store, &info("bad id"), &set.artifacts, &[]).await,
                 Err(ReleaseError::BadId(_))
             ));
         })
@@ -98,8 +98,8 @@ fn a_damaged_release_is_refused_when_read() {
     let dir = tempdir();
     let store = Store::local(&dir.path().join("state"));
     block_on(async {
-        let set = slipway::synth::synth(&webapp::project(), &[]).unwrap();
-        release::create(&store, &info("r1"), &set.artifacts).await.unwrap();
+        let set = crate::support::synth(&webapp::project(), &[]).unwrap();
+        release::create(&store, &info("r1"), &set.artifacts, &[]).await.unwrap();
     });
     let file = dir.path().join("state/releases/r1/dev/cloudformation/app.template.json");
     std::fs::write(&file, "{}").unwrap();

@@ -7,7 +7,7 @@ use slipway::model::{ComposeHost, Definitions, Project, Tier, check};
 
 fn accepted(project: &Definitions) -> slipway::synth::ArtifactSet {
     assert_eq!(check(project), vec![], "check refused the flow");
-    slipway::synth::synth(project, &[]).expect("the flow synthesizes")
+    crate::support::synth(project, &[]).expect("the flow synthesizes")
 }
 
 fn promoted_from<'a>(project: &'a Project, env: &str) -> Vec<&'a str> {
@@ -34,7 +34,7 @@ fn a_line_of_four_with_a_guarded_production() {
     assert!(prod.allows_ref("release/2026.11"));
     assert!(!prod.allows_ref("feature/login"));
     assert!(!prod.allows_ref("develop"));
-    assert_eq!(set.stacks["prod"], ["logging", "network", "data", "deploy-role", "app", "monitoring"]);
+    assert_eq!(set.stacks["prod"], ["logging", "network", "data", "app", "monitoring", "deploy-role"]);
 }
 
 /// Several deploy environments inside one cloud.gov space, each a frontend + backend app pair:

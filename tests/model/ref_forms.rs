@@ -397,7 +397,7 @@ pub fn string_like(pattern: &str, value: &str) -> bool {
 
 /// The trust policy of role `logical_id` in environment `env`'s deploy-role template: its condition.
 fn trust_condition(project: &Definitions, env: &str, logical_id: &str) -> serde_json::Value {
-    let set = slipway::synth::synth(project, &[]).unwrap_or_else(|p| panic!("{p:?}"));
+    let set = crate::support::synth(project, &[]).unwrap_or_else(|p| panic!("{p:?}"));
     let template: serde_json::Value =
         serde_json::from_slice(set.file(&format!("{env}/cloudformation/deploy-role.template.json")).unwrap()).unwrap();
     let role = &template["Resources"][logical_id]["Properties"];
@@ -429,6 +429,8 @@ fn deploy_roles_trust_their_github_environment_and_demo_roles_their_refs() {
     }
     let project = Project::new("app", Repository::new("acme", "app"))
         .stacks_from(webapp::stacks::for_environment)
+        .asset(webapp::code()[0].clone())
+        .assets_in(webapp::ROOT)
         .demos_from(aws_demo)
         .with_demo("map")
         .unwrap();
@@ -465,8 +467,11 @@ fn trust_policies_match_the_subject_form_the_repository_uses() {
         if let Some((owner, repo)) = ids {
             repository = repository.with_ids(owner, repo);
         }
-        let project =
-            Project::new("app", repository).environment(on_aws("dev")).stacks_from(webapp::stacks::for_environment);
+        let project = Project::new("app", repository)
+            .environment(on_aws("dev"))
+            .stacks_from(webapp::stacks::for_environment)
+            .asset(webapp::code()[0].clone())
+            .assets_in(webapp::ROOT);
         let diff =
             trust_condition(&project, "dev", "DiffRole")["StringEquals"]["token.actions.githubusercontent.com:sub"]
                 .clone();

@@ -65,6 +65,8 @@ pub fn promotion_graph() -> Definitions {
     };
     Project::new("ledger", Repository::new("acme", "ledger"))
         .stacks_from(webapp::stacks::for_environment)
+        .asset(webapp::code()[0].clone())
+        .assets_in(webapp::ROOT)
         .environment(
             aws("dev-int", Tier::Development, AccountId::new("100000000001"))
                 .deploys_from(["main"])
@@ -114,6 +116,8 @@ pub fn git_flow_six() -> Definitions {
     };
     Project::new("mobile", Repository::new("acme", "mobile"))
         .stacks_from(webapp::stacks::for_environment)
+        .asset(webapp::code()[0].clone())
+        .assets_in(webapp::ROOT)
         .environment(
             env("dev", Tier::Development, "200000000001").deploys_from(["feature/*", "develop"]).trigger(Trigger::Push),
         )
@@ -175,6 +179,8 @@ pub fn compose_servers() -> Definitions {
         .service(webapp::backend())
         .backing(BackingService::postgres("db"))
         .stacks_from(webapp::stacks::for_environment)
+        .asset(webapp::code()[0].clone())
+        .assets_in(webapp::ROOT)
         .environment(
             server("development", Tier::Development, "300000000001")
                 .deploys_from(["development"])

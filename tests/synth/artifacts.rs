@@ -15,7 +15,7 @@ pub fn project() -> Definitions {
 
 /// Synthesizes `project`, failing the test with every problem when it is refused.
 pub fn synth(project: &Definitions) -> ArtifactSet {
-    match slipway::synth::synth(project, &[]) {
+    match crate::support::synth(project, &[]) {
         Ok(set) => set,
         Err(problems) => {
             panic!("synthesis refused:\n{}", problems.0.iter().map(|p| format!("  {p}\n")).collect::<String>())

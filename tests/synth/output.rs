@@ -9,7 +9,7 @@ use crate::support::{read_tree, slipway, snapshots, tempdir};
 #[test]
 fn snapshots_of_every_artifact() {
     let project = webapp::project().with_demo("example").unwrap();
-    let set = slipway::synth::synth(&project, &[]).unwrap();
+    let set = crate::support::synth(&project, &[]).unwrap();
     snapshots(|| {
         for (path, bytes) in &set.files() {
             let name = format!("artifact@{}", path.replace('/', "__"));
@@ -37,14 +37,22 @@ fn the_manifest_lists_every_file_with_its_sha256() {
     assert_eq!(slipway(dir.path(), &["synth"]).status, 0);
     let out = dir.path().join("out");
     let manifest: serde_json::Value = serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
-    let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    // The artifacts, then the assets (the app's code, `assets/<sha256>.zip`): every file on disk, listed once.
+    let entries: Vec<&serde_json::Value> =
+        manifest["files"].as_array().unwrap().iter().chain(manifest["assets"].as_array().unwrap()).collect();
+    let mut listed: Vec<&str> = entries.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    listed.sort();
     let on_disk: Vec<String> = read_tree(&out).into_iter().map(|(p, _)| p).filter(|p| p != "manifest.json").collect();
     assert_eq!(listed, on_disk);
-    for f in manifest["files"].as_array().unwrap() {
+    assert_eq!(manifest["assets"].as_array().unwrap().len(), 2, "the backend's and the frontend's code");
+    for f in entries {
         let bytes = fs::read(out.join(f["path"].as_str().unwrap())).unwrap();
         let digest = sha256_hex(&bytes);
         assert_eq!(f["sha256"].as_str().unwrap(), digest, "{}", f["path"]);
         assert_eq!(f["bytes"].as_u64().unwrap(), bytes.len() as u64);
+        if let Some(hash) = f["path"].as_str().unwrap().strip_prefix("assets/") {
+            assert_eq!(hash, format!("{digest}.zip"), "an asset is kept under its own SHA-256");
+        }
     }
 }
 
@@ -64,7 +72,9 @@ fn env_limits_the_output_and_a_rerun_replaces_the_previous_output() {
     let run = slipway(dir.path(), &["synth", "--env", "prod", "--env", "dev"]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let files: Vec<String> = read_tree(&dir.path().join("out")).into_iter().map(|(p, _)| p).collect();
-    assert!(files.iter().all(|p| p == "manifest.json" || p.starts_with("dev/") || p.starts_with("prod/")), "{files:?}");
+    // The environments asked for, and the project's code their templates refer to.
+    let wanted = |p: &String| p == "manifest.json" || ["dev/", "prod/", "assets/"].iter().any(|d| p.starts_with(d));
+    assert!(files.iter().all(wanted), "{files:?}");
     assert!(files.iter().any(|p| p.starts_with("prod/")) && files.iter().any(|p| p.starts_with("dev/")));
     let manifest: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.path().join("out/manifest.json")).unwrap()).unwrap();

@@ -283,7 +283,7 @@ pub fn resources(project: &Definitions) -> usize {
 fn generated_projects_synthesize_with_no_problem() {
     for shape in [Shape::Service, Shape::Light] {
         let project = project(2, 10, shape);
-        let set = slipway::synth::synth(&project, &[]).unwrap_or_else(|p| panic!("{shape:?}: {p}"));
+        let set = crate::support::synth(&project, &[]).unwrap_or_else(|p| panic!("{shape:?}: {p}"));
         assert_eq!(set.stacks.values().map(Vec::len).sum::<usize>(), 20);
         let first = set.stacks.values().next().and_then(|s| s.first()).map(String::as_str);
         assert_eq!(first, Some("shared"), "{shape:?}: the other stacks import from it");

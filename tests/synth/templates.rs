@@ -37,7 +37,7 @@ fn bucket() -> Resource {
 
 /// The problems synthesis reports, as the user reads them.
 fn refusals(build: fn(&mut Template)) -> Vec<String> {
-    match slipway::synth::synth(&project_with(build), &[]) {
+    match crate::support::synth(&project_with(build), &[]) {
         Ok(_) => vec![],
         Err(problems) => problems.0.iter().map(ToString::to_string).collect(),
     }
@@ -216,7 +216,7 @@ fn a_template_over_one_megabyte_is_refused() {
 
 #[test]
 fn a_template_over_51200_bytes_is_noted_as_going_through_s3() {
-    let set = slipway::synth::synth(
+    let set = crate::support::synth(
         &project_with(|t| {
             for i in 0..3 {
                 t.resource(
@@ -275,7 +275,7 @@ fn imports_of_exports_no_stack_declares() {
 
 #[test]
 fn every_resource_that_takes_tags_is_tagged_with_its_environment() {
-    let set = slipway::synth::synth(&webapp::project(), &[]).unwrap();
+    let set = crate::support::synth(&webapp::project(), &[]).unwrap();
     let mut tagged = 0;
     for (env, stacks) in &set.stacks {
         for stack in stacks {
@@ -303,7 +303,7 @@ fn every_resource_that_takes_tags_is_tagged_with_its_environment() {
 
 #[test]
 fn no_secret_value_appears_in_any_artifact() {
-    let set = slipway::synth::synth(&webapp::project(), &[]).unwrap();
+    let set = crate::support::synth(&webapp::project(), &[]).unwrap();
     for (path, bytes) in &set.files() {
         let text = String::from_utf8_lossy(bytes);
         for needle in ["\"MasterUserPassword\"", "SecretString\":", "AKIA", "password\":"] {

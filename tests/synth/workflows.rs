@@ -376,7 +376,7 @@ fn scripts_read_values_from_the_environment_never_from_expressions() {
 #[test]
 fn a_synthesis_of_some_environments_leaves_the_project_wide_files_out() {
     let project = reference_flows::line_of_four();
-    let set = slipway::synth::synth(&project, &["dev".to_string()]).unwrap();
+    let set = crate::support::synth(&project, &["dev".to_string()]).unwrap();
     assert!(set.artifacts.keys().all(|k| k.environment() == Some("dev")), "only dev's files");
     let all = synth(&project);
     assert!(

@@ -167,7 +167,7 @@ proptest! {
     fn synthesized_files_carry_values_and_commands_exactly(value in tricky(), command in tricky()) {
         prop_assume!(!command.trim().is_empty());
         let project = project_with(&value, &command);
-        let set = match slipway::synth::synth(&project, &[]) {
+        let set = match crate::support::synth(&project, &[]) {
             Ok(set) => set,
             Err(problems) => {
                 // The only refusal such values may earn: cf push would read `((name))` as a variable.

@@ -29,7 +29,9 @@ pub fn run(d: &Definitions, args: &SynthArgs, io: &mut Streams) -> Result<Exit, 
     for env in &args.envs {
         project.find(env).ok_or_else(|| unknown_environment(&project, env))?;
     }
-    let set = crate::synth::synth(&project, &args.envs)?;
+    let mut set = crate::synth::synth(&project, &args.envs)?;
+    set.assets =
+        crate::app::assets::files(&project, &crate::app::assets::root(&project)).map_err(super::AppError::from)?;
     crate::synth::write(&set, &args.out)?;
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
     let envs = set.environments.len();

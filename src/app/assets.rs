@@ -1,0 +1,193 @@
+//! The definitions' program reads its assets' files (the one place it reads files besides its own
+//! output): each asset's hash before synthesis, and, for `release create`, its bytes: a file as it is, a
+//! directory as a zip that is the same bytes for the same files (entries sorted by path, stored
+//! uncompressed, every time 1980-01-01 00:00, no extra fields, hidden files left out), so that making a
+//! release twice gives one stored asset and a template changes exactly when its code does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::model::{Asset, AssetKind, Definitions};
+use crate::synth::sha256_hex;
+
+/// Why an asset cannot be hashed or read.
+#[derive(Debug, thiserror::Error)]
+#[error("asset `{name}` ({path}): {reason}")]
+pub struct AssetError {
+    /// The asset.
+    pub name: String,
+    /// The file or directory it was read from.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The directory `definitions`' asset paths are relative to: theirs ([`Definitions::assets_in`]), else the
+/// directory the program runs in (the project's top, where slipway runs it).
+pub fn root(definitions: &Definitions) -> PathBuf {
+    PathBuf::from(definitions.assets_root.as_deref().unwrap_or("."))
+}
+
+/// `definitions` with every asset hashed, its paths relative to `root` (the project's top directory).
+pub fn hashed(definitions: &Definitions, root: &Path) -> Result<Definitions, AssetError> {
+    let mut out = definitions.clone();
+    for asset in &mut out.project.assets {
+        asset.hash = Some(hash(asset, root)?);
+    }
+    Ok(out)
+}
+
+/// The bytes of every file and directory asset of `definitions` (hashed), by the key they are stored and
+/// published under: what a synthesis writes beside the templates.
+pub fn files(definitions: &Definitions, root: &Path) -> Result<BTreeMap<String, Vec<u8>>, AssetError> {
+    let mut out = BTreeMap::new();
+    for asset in definitions.project.assets.iter().filter(|a| a.is_file()) {
+        if let Some(key) = asset.object_key() {
+            out.insert(key, bytes(asset, root)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The hash of `asset`: the SHA-256 of its bytes (a file, a directory's zip); of its Dockerfile's name
+/// and its context's files (an image).
+pub fn hash(asset: &Asset, root: &Path) -> Result<String, AssetError> {
+    match &asset.kind {
+        AssetKind::File { .. } | AssetKind::Directory { .. } => Ok(sha256_hex(&bytes(asset, root)?)),
+        AssetKind::Image { context, dockerfile } => {
+            let files = zip_dir(&root.join(context)).map_err(|reason| fail(asset, context, reason))?;
+            if !root.join(context).join(dockerfile).is_file() {
+                return Err(fail(asset, context, format!("it holds no Dockerfile `{dockerfile}`")));
+            }
+            let text = [b"slipway image\0".as_slice(), dockerfile.as_bytes(), b"\0", &files];
+            Ok(sha256_hex(&text.concat()))
+        }
+    }
+}
+
+/// What is stored and published of a file or directory asset: the file's bytes, the directory's zip.
+/// (An image is built and pushed instead; its bytes are not read here.)
+pub fn bytes(asset: &Asset, root: &Path) -> Result<Vec<u8>, AssetError> {
+    match &asset.kind {
+        AssetKind::File { path } => std::fs::read(root.join(path)).map_err(|e| {
+            let reason = match e.kind() {
+                std::io::ErrorKind::NotFound => "there is no such file".to_string(),
+                _ => e.to_string(),
+            };
+            fail(asset, path, reason)
+        }),
+        AssetKind::Directory { path } => zip_dir(&root.join(path)).map_err(|reason| fail(asset, path, reason)),
+        AssetKind::Image { context, .. } => {
+            Err(fail(asset, context, "an image is built and pushed, not read as bytes".into()))
+        }
+    }
+}
+
+fn fail(asset: &Asset, path: &str, reason: String) -> AssetError {
+    AssetError { name: asset.name.clone(), path: path.into(), reason }
+}
+
+/// The zip of every file below `dir` (hidden files and directories, such as `.git`, left out); why not.
+pub fn zip_dir(dir: &Path) -> Result<Vec<u8>, String> {
+    if !dir.is_dir() {
+        return Err(if dir.exists() { "it is not a directory" } else { "there is no such directory" }.into());
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files).map_err(|e| e.to_string())?;
+    files.sort();
+    let mut entries = Vec::new();
+    for path in files {
+        let data = std::fs::read(dir.join(&path)).map_err(|e| format!("{}: {e}", path.display()))?;
+        let name = path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        entries.push((name, data));
+    }
+    if entries.is_empty() {
+        return Err("it holds no files".into());
+    }
+    zip(&entries)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(root, &path, out)?;
+        } else if entry.file_type()?.is_file() {
+            out.push(path.strip_prefix(root).expect("below the root").to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A stored zip of `entries`, in the order given (PKWARE APPNOTE 4.3: local headers, the central
+/// directory, its end record); why not, when an entry or the whole is too big for the format.
+pub fn zip(entries: &[(impl AsRef<str>, impl AsRef<[u8]>)]) -> Result<Vec<u8>, String> {
+    let u16le = |v: usize| u16::try_from(v).map(u16::to_le_bytes).map_err(|_| format!("{v} does not fit a zip"));
+    let u32le =
+        |v: usize| u32::try_from(v).map(u32::to_le_bytes).map_err(|_| "over 4 GiB: too big for a zip".to_string());
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for (name, data) in entries {
+        let (name, data) = (name.as_ref(), data.as_ref());
+        let offset = out.len();
+        // Version 2.0, no flags, stored, 1980-01-01 00:00.
+        let common = [
+            &u16le(20)?[..],
+            &u16le(0)?,
+            &u16le(0)?,
+            &u16le(0)?,
+            &u16le(0x21)?,
+            &crc32(data).to_le_bytes(),
+            &u32le(data.len())?,
+            &u32le(data.len())?,
+            &u16le(name.len())?,
+            &u16le(0)?,
+        ]
+        .concat();
+        out.extend([&0x0403_4b50u32.to_le_bytes()[..], &common, name.as_bytes(), data].concat());
+        central.extend(
+            [
+                &0x0201_4b50u32.to_le_bytes()[..],
+                &u16le(20)?,
+                &common,
+                &u16le(0)?,
+                &u16le(0)?,
+                &u16le(0)?,
+                &u32le(0)?,
+                &u32le(offset)?,
+                name.as_bytes(),
+            ]
+            .concat(),
+        );
+    }
+    let (central_offset, central_size) = (out.len(), central.len());
+    out.extend(central);
+    out.extend(
+        [
+            &0x0605_4b50u32.to_le_bytes()[..],
+            &u16le(0)?,
+            &u16le(0)?,
+            &u16le(entries.len())?,
+            &u16le(entries.len())?,
+            &u32le(central_size)?,
+            &u32le(central_offset)?,
+            &u16le(0)?,
+        ]
+        .concat(),
+    );
+    Ok(out)
+}
