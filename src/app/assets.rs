@@ -37,13 +37,21 @@ pub fn hashed(definitions: &Definitions, root: &Path) -> Result<Definitions, Ass
     Ok(out)
 }
 
-/// The bytes of every file and directory asset of `definitions` (hashed), by the key they are stored and
-/// published under: what a synthesis writes beside the templates.
+/// What a synthesis writes beside the templates of every asset of `definitions` (hashed), by key: a file
+/// or directory asset's bytes under the key it is stored and published under, an image's build context
+/// (zipped) under [`Asset::context_key`].
 pub fn files(definitions: &Definitions, root: &Path) -> Result<BTreeMap<String, Vec<u8>>, AssetError> {
     let mut out = BTreeMap::new();
-    for asset in definitions.project.assets.iter().filter(|a| a.is_file()) {
-        if let Some(key) = asset.object_key() {
-            out.insert(key, bytes(asset, root)?);
+    for asset in &definitions.project.assets {
+        match (&asset.kind, asset.object_key(), asset.context_key()) {
+            (AssetKind::Image { context, .. }, _, Some(key)) => {
+                let zip = zip_dir(&root.join(context)).map_err(|reason| fail(asset, context, reason))?;
+                out.insert(key, zip);
+            }
+            (_, Some(key), _) => {
+                out.insert(key, bytes(asset, root)?);
+            }
+            _ => {}
         }
     }
     Ok(out)

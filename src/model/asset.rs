@@ -99,7 +99,8 @@ impl Asset {
     }
 
     /// The name it is stored and published under: `assets/<hash>.zip` (a directory), `assets/<hash><ext>`
-    /// (a file, with its extension), `<hash>` (an image's tag). `None` until it is hashed.
+    /// (a file, with its extension), `assets/<hash>.tar` (an image, as `docker save` writes it; it is
+    /// pushed as tag `<hash>`). `None` until it is hashed.
     pub fn object_key(&self) -> Option<String> {
         let hash = self.hash.as_deref()?;
         Some(match &self.kind {
@@ -112,8 +113,18 @@ impl Asset {
                     .unwrap_or_default();
                 format!("assets/{hash}{ext}")
             }
-            AssetKind::Image { .. } => hash.to_string(),
+            AssetKind::Image { .. } => format!("assets/{hash}.tar"),
         })
+    }
+
+    /// Where the synthesis writes an image's build context (its files, zipped as a directory is), from
+    /// which `release create` builds it: `assets/<hash>.context.zip`. `None` for a file or directory, or
+    /// until it is hashed.
+    pub fn context_key(&self) -> Option<String> {
+        match (&self.kind, &self.hash) {
+            (AssetKind::Image { .. }, Some(hash)) => Some(format!("assets/{hash}.context.zip")),
+            _ => None,
+        }
     }
 
     /// Where its files are read from: the file, the directory, the image's context.
@@ -131,17 +142,19 @@ impl Asset {
 pub struct AssetRef {
     /// The asset's name.
     pub name: String,
-    /// Its key (a file) or tag (an image); `None` when it is not declared or not hashed.
+    /// Its key (a file); `None` when it is not declared or not hashed.
     key: Option<String>,
+    /// Its hash, an image's tag; `None` when it is not declared or not hashed.
+    hash: Option<String>,
 }
 
 impl AssetRef {
     pub(super) fn new(name: &str, asset: Option<&Asset>) -> Self {
-        AssetRef { name: name.into(), key: asset.and_then(Asset::object_key) }
+        AssetRef { name: name.into(), key: asset.and_then(Asset::object_key), hash: asset.and_then(|a| a.hash.clone()) }
     }
 
-    fn key_or_marker(&self) -> String {
-        self.key.clone().unwrap_or_else(|| format!("{UNRESOLVED}{}", self.name))
+    fn or_marker(&self, value: &Option<String>) -> String {
+        value.clone().unwrap_or_else(|| format!("{UNRESOLVED}{}", self.name))
     }
 
     /// The bootstrap bucket of the stack's account and region.
@@ -151,14 +164,14 @@ impl AssetRef {
 
     /// The file's key in that bucket (`assets/<hash>.zip`).
     pub fn key(&self) -> Expr {
-        Expr::str(self.key_or_marker())
+        Expr::str(self.or_marker(&self.key))
     }
 
     /// The image's URI in the bootstrap repository of the stack's account and region, by its hash tag.
     pub fn image_uri(&self) -> Expr {
         Expr::sub(format!(
             "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{ASSETS_REPOSITORY}:{}",
-            self.key_or_marker()
+            self.or_marker(&self.hash)
         ))
     }
 }
