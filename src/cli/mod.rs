@@ -9,6 +9,7 @@ mod deploy;
 mod diff;
 mod error;
 mod freeze;
+mod gc;
 mod github;
 mod history;
 mod init;
@@ -73,6 +74,7 @@ enum Command {
     History(history::HistoryArgs),
     Status(status::StatusArgs),
     Unlock(unlock::UnlockArgs),
+    Gc(gc::GcArgs),
     Init(init::InitArgs),
     /// Panics on purpose, so that what slipway does with its own bugs (a report and exit 70) can be tested.
     #[command(hide = true)]
@@ -95,6 +97,7 @@ impl Command {
             Command::History(a) => Some(&a.store),
             Command::Status(a) => Some(&a.store),
             Command::Unlock(a) => Some(&a.store),
+            Command::Gc(a) => Some(&a.store),
             _ => None,
         }
     }
@@ -169,6 +172,7 @@ fn dispatch(s: &Session, command: &Command, rest: &[OsString]) -> Result<Exit, C
         Command::History(args) => history::run(s, args),
         Command::Status(args) => status::run(s, args),
         Command::Unlock(args) => unlock::run(s, args),
+        Command::Gc(args) => gc::run(s, args),
         Command::Init(args) => init::run(s, args),
         Command::InternalErrorTest => panic!("the internal-error-test command panics on purpose"),
     }

@@ -150,6 +150,22 @@ impl Cloud {
         .await
     }
 
+    /// Deletes `key` (S3 answers success for a key that is not there).
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), CloudError> {
+        self.within("DeleteObject", "-", async {
+            let _place = self.place().await;
+            self.s3
+                .delete_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| self.error("DeleteObject", "-", e))?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Deletes `key` only if it is still the object with `etag` (`If-Match`).
     pub async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> Result<Conditional, CloudError> {
         self.within("DeleteObject", "-", async {

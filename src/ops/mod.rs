@@ -33,6 +33,7 @@ pub mod deploy;
 pub mod deployed;
 pub mod drift;
 pub mod evidence;
+pub mod gc;
 pub mod github;
 pub mod init;
 pub mod line;

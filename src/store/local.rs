@@ -98,6 +98,15 @@ impl LocalStore {
         Ok(keys)
     }
 
+    pub(super) fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path(key);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.io(&path)(e)),
+        }
+    }
+
     pub(super) fn delete_if(&self, key: &str, etag: &str) -> Result<bool, StoreError> {
         fs::create_dir_all(&self.root).map_err(self.io(&self.root))?;
         let lock_path = self.root.join(".lock");

@@ -189,6 +189,17 @@ impl Store {
         }
     }
 
+    /// Deletes `key`, whatever it holds (`slipway gc`, of what no record refers to); a key already gone is
+    /// no error.
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Local(l) => l.delete(key),
+            Store::S3 { cloud, bucket, prefix } => {
+                cloud.delete_object(bucket, &format!("{prefix}{key}")).await.map_err(|e| self.cloud_error(e))
+            }
+        }
+    }
+
     /// The HTTPS URL of `key` when the store is S3 (CloudFormation can read a template from it).
     pub fn object_url(&self, key: &str) -> Option<String> {
         match self {

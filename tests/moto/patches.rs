@@ -518,3 +518,39 @@ fn lambda_refuses_more_memory_than_it_has_on_create_and_on_update() {
         assert!(failed.2.starts_with(MEMORY_REFUSED), "{}", failed.2);
     });
 }
+
+#[test]
+fn a_function_whose_code_is_not_in_s3_fails_as_lambda_fails_it() {
+    let moto = Moto::start();
+    let client = moto.client();
+    block_on(async {
+        let s3 = moto.s3();
+        s3.create_bucket().bucket("code").send().await.unwrap();
+        // No `fn.zip` yet: Lambda cannot fetch the code, the function fails and the stack rolls back.
+        apply(&client, "nocode", ChangeSetType::Create, &function(128), &[]).await;
+        assert_eq!(stack(&client, "nocode").await.0, "ROLLBACK_COMPLETE", "{}", moto.log());
+        let events = resource_events(&client, "nocode").await;
+        let failed = events.iter().find(|(_, status, _)| status == "CREATE_FAILED").expect("the function's failure");
+        assert_eq!(failed.0, "Fn");
+        assert!(
+            failed.2.starts_with(
+                "Resource handler returned message: \"Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 \
+                 Error Message: The specified key does not exist. (Service: Lambda, Status Code: 400, Request ID: "
+            ),
+            "{}",
+            failed.2
+        );
+        // With the code there it is made; an update to a key that is not there fails and rolls back.
+        let zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
+        s3.put_object().bucket("code").key("fn.zip").body(zip.into()).send().await.unwrap();
+        apply(&client, "code", ChangeSetType::Create, &function(128), &[]).await;
+        assert_eq!(stack(&client, "code").await.0, "CREATE_COMPLETE", "{}", moto.log());
+        let mut moved = function(128);
+        moved["Resources"]["Fn"]["Properties"]["Code"]["S3Key"] = json!("gone.zip");
+        apply(&client, "code", ChangeSetType::Update, &moved, &[]).await;
+        assert_eq!(stack(&client, "code").await.0, "UPDATE_ROLLBACK_COMPLETE", "{}", moto.log());
+        let events = resource_events(&client, "code").await;
+        let failed = events.iter().find(|(_, status, _)| status == "UPDATE_FAILED").expect("the function's failure");
+        assert!(failed.2.contains("S3 Error Code: NoSuchKey"), "{}", failed.2);
+    });
+}

@@ -368,6 +368,50 @@ def refuse_out_of_service_limits(resource_json):
             )
 
 
+def refuse_missing_function_code(properties, account_id, region_name):
+    """Fails a function whose code is not in S3 as Lambda does when CloudFormation creates or updates it (moto
+    makes the function with no code): `Error occurred while GetObject. S3 Error Code: NoSuchKey` (or
+    `NoSuchBucket`), as the resource's reason."""
+    from moto.s3.exceptions import MissingBucket
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    code = properties.get("Code") or {}
+    if "S3Bucket" not in code or "S3Key" not in code:
+        return
+    try:
+        missing = "NoSuchKey", "The specified key does not exist."
+        found = s3_backends[account_id][get_partition(region_name)].get_object(code["S3Bucket"], code["S3Key"])
+    except MissingBucket:
+        missing, found = ("NoSuchBucket", "The specified bucket does not exist"), None
+    if found is None:
+        raise HandlerError(
+            f'Resource handler returned message: "Error occurred while GetObject. S3 Error Code: {missing[0]}. S3 '
+            f"Error Message: {missing[1]} (Service: Lambda, Status Code: 400, Request ID: {uuid.uuid4()})\" "
+            f"(RequestToken: {uuid.uuid4()}, HandlerErrorCode: InvalidRequest)"
+        )
+
+
+def lambda_code_checked():
+    from moto.awslambda.models import LambdaFunction
+
+    create, update = LambdaFunction.create_from_cloudformation_json, LambdaFunction.update_from_cloudformation_json
+
+    def checked_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        refuse_missing_function_code(cloudformation_json["Properties"], account_id, region_name)
+        return create.__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    def checked_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        refuse_missing_function_code(cloudformation_json["Properties"], account_id, region_name)
+        return update.__func__(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+
+    LambdaFunction.create_from_cloudformation_json = classmethod(checked_create)
+    LambdaFunction.update_from_cloudformation_json = classmethod(checked_update)
+
+
+lambda_code_checked()
+
+
 def blaming(f):
     """Wraps moto's `parse_and_create_resource` / `parse_and_update_resource` to blame failures on the resource,
     after the checks of the services moto's backends lack."""
