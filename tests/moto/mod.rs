@@ -112,6 +112,41 @@ impl Moto {
             ("SLIPWAY_STORE", self.store.path().display().to_string()),
         ]
     }
+
+    /// The Lambda functions moto holds, as its own state says (`/moto-api/data.json`): what Lambda would
+    /// answer to GetFunction, read without a Lambda client.
+    pub fn functions(&self) -> Vec<Function> {
+        let url = format!("{}/moto-api/data.json", self.endpoint);
+        let (status, body) = crate::support::http_get(&url).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(status, 200, "{url}: {body}");
+        let data: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let listed = data["lambda"]["LambdaFunction"].as_array().cloned().unwrap_or_default();
+        listed
+            .iter()
+            .map(|f| Function {
+                account: f["account_id"].as_str().unwrap_or_default().into(),
+                name: f["function_name"].as_str().unwrap_or_default().into(),
+                bucket: f["code"]["S3Bucket"].as_str().unwrap_or_default().into(),
+                key: f["code"]["S3Key"].as_str().unwrap_or_default().into(),
+                code_sha256: f["code_sha_256"].as_str().unwrap_or_default().into(),
+            })
+            .collect()
+    }
+}
+
+/// A Lambda function as moto holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// Its account.
+    pub account: String,
+    /// Its name.
+    pub name: String,
+    /// Where its code was fetched from.
+    pub bucket: String,
+    /// The code's key.
+    pub key: String,
+    /// The SHA-256 of the code, base64 (Lambda's `CodeSha256`).
+    pub code_sha256: String,
 }
 
 /// An SDK client for a CloudFormation endpoint on loopback.

@@ -5,6 +5,7 @@
 //! evidence: an alarm through a bake, soak and a deny window (`watched`), and four cloud.gov environments
 //! (`tdp`, run against the Cloud Foundry v3 API server in `tests/cloudfoundry/promote.rs` and `binary.rs`).
 
+pub mod code;
 pub mod compose;
 pub mod evidence;
 pub mod graph;

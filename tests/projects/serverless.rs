@@ -2,7 +2,8 @@
 //! test and prod, each in its own account. The engine, with the team's program as its app, deploys dev and
 //! promotes to test, each through the environment's own deploy role (the run's credentials are for
 //! another account, as a person's or a CI job's of another environment are), reads `status` of every
-//! environment through the same roles, and refuses prod until its wait has passed.
+//! environment through the same roles, and refuses prod until its wait has passed. The function's code is
+//! the project's asset: bootstrapped accounts, and no upload of the team's own.
 
 use serde_json::Value;
 
@@ -26,40 +27,18 @@ fn running(moto: &Moto, env: &str, account: &str) -> Option<String> {
     })
 }
 
-/// Puts the function's code for `release` where `env`'s template points, in `env`'s account: what the
-/// team's build job does before a deploy (moto fetches a function's code, as Lambda does).
-fn upload_code(moto: &Moto, env: &str, account: &str, release: &str) {
-    use aws_credential_types::Credentials;
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::new()
-            .http_client(slipway::cloud::https_client())
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .endpoint_url(&moto.endpoint)
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-            .build(),
-    );
-    block_on(async {
-        let role = format!("arn:aws:iam::{account}:role/orders-{env}-deploy");
-        let assumed = sts.assume_role().role_arn(role).role_session_name("build").send().await.unwrap();
-        let c = assumed.credentials().unwrap();
-        let creds =
-            Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().into()), None, "sts");
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::new()
-                .http_client(slipway::cloud::https_client())
-                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-                .region(aws_sdk_s3::config::Region::new("us-east-1"))
-                .endpoint_url(&moto.endpoint)
-                .force_path_style(true)
-                .credentials_provider(creds)
-                .build(),
-        );
-        let bucket = format!("orders-artifacts-{account}");
-        let _ = s3.create_bucket().bucket(&bucket).send().await;
-        let zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
-        s3.put_object().bucket(&bucket).key(format!("handler/{release}.zip")).body(zip.into()).send().await.unwrap();
-    });
+/// A team's checkout of `orders` in `dir`: the function's code (`code/`), which the program reads from
+/// where it runs.
+pub(super) fn checkout(dir: &std::path::Path) {
+    let code = dir.join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    let from = crate::support::repo_root().join("tests/projects/orders/code/orders.py");
+    std::fs::copy(from, code.join("orders.py")).unwrap();
+}
+
+/// `slipway bootstrap` of `env`'s account and region, as its admin runs it once.
+pub(super) fn bootstrap(dir: &std::path::Path, moto: &Moto, env: &str) {
+    ok(&engine("orders", dir, Some(moto), &[], &["bootstrap", "--env", env]));
 }
 
 #[test]
@@ -68,8 +47,9 @@ fn deployed_and_promoted_across_accounts_with_each_environments_role_and_read_ba
     let dir = tempdir();
     let run = |args: &[&str]| engine("orders", dir.path(), Some(&moto), &[], args);
     let apply = ["--yes", "--progress", "events", "--poll-ms", "20"];
-    upload_code(&moto, "dev", "200000000001", "r1");
-    upload_code(&moto, "test", "200000000002", "r1");
+    checkout(dir.path());
+    bootstrap(dir.path(), &moto, "dev");
+    bootstrap(dir.path(), &moto, "test");
 
     ok(&run(&[&["deploy", "--env", "dev", "--release", "r1", "--commit", "abc123"][..], &apply].concat()));
     assert_eq!(running(&moto, "dev", "200000000001").as_deref(), Some("r1"));

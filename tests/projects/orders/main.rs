@@ -12,7 +12,7 @@ use slipway::cfn::resources::{
 };
 use slipway::cfn::{Expr, Output, Parameter, Resource, Stack, Template};
 use slipway::model::{
-    AccountId, Approvals, Definitions, Environment, Group, Project, Region, Repository, Tier, Trigger,
+    AccountId, Approvals, Asset, Definitions, Environment, Group, Project, Region, Repository, Tier, Trigger,
 };
 
 fn main() -> std::process::ExitCode {
@@ -23,7 +23,10 @@ fn main() -> std::process::ExitCode {
 fn project() -> Definitions {
     let qa = Group::new("qa", ["kim", "lee"]);
     let ops = Group::new("ops", ["ada", "bo", "cy"]);
+    // The function's code: the files of `code/` (relative to where the program runs, the repository's
+    // top), zipped; a deploy publishes it to the account's bootstrap bucket.
     Project::new("orders", Repository::new("acme", "orders"))
+        .asset(Asset::directory("handler", "code"))
         .environment(aws("dev", Tier::Development, "200000000001").trigger(Trigger::Push))
         .environment(
             aws("test", Tier::Test, "200000000002")
@@ -57,11 +60,10 @@ fn stacks(project: &Project, env: &Environment) -> Vec<Stack> {
 /// The API: the function, its table, its HTTP API, and an alarm on its errors.
 fn api(project: &Project, env: &Environment) -> Stack {
     let prefix = format!("{}-{}", project.name, env.name);
-    let account = env.aws_target().map(|t| t.account.to_string()).unwrap_or_default();
     let mut t = Template::new(format!("{prefix}: orders API (function, table, HTTP API, alarm)"));
     t.parameter(
         "Release",
-        Parameter::string("the release; names the function's code").pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),
+        Parameter::string("the release, which the function reads as RELEASE").pattern("^[A-Za-z0-9][A-Za-z0-9._-]*$"),
     );
     t.resource(
         "Orders",
@@ -92,6 +94,7 @@ fn api(project: &Project, env: &Environment) -> Stack {
     );
     t.resource("HandlerLogs", log_group(if env.tier == Tier::Production { 365 } else { 30 }, None));
     // Python, on x86: the library's defaults (a native binary on arm64) are changed where this team differs.
+    let code = project.asset_ref("handler");
     t.resource(
         "Handler",
         Function {
@@ -99,14 +102,12 @@ fn api(project: &Project, env: &Environment) -> Stack {
             handler: "orders.handler".into(),
             architecture: "x86_64".into(),
             memory_mb: 256,
-            environment: BTreeMap::from([("TABLE".to_string(), Expr::r#ref("Orders"))]),
+            environment: BTreeMap::from([
+                ("TABLE".to_string(), Expr::r#ref("Orders")),
+                ("RELEASE".to_string(), Expr::r#ref("Release")),
+            ]),
             log_group_id: Some("HandlerLogs".into()),
-            ..Function::new(
-                format!("{prefix}: takes orders"),
-                "HandlerRole",
-                Expr::str(format!("orders-artifacts-{account}")),
-                Expr::sub("handler/${Release}.zip"),
-            )
+            ..Function::new(format!("{prefix}: takes orders"), "HandlerRole", code.bucket(), code.key())
         },
     );
     t.resource("Api", http_api(Expr::str(format!("{prefix}-api")), "the orders API"));
