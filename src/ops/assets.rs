@@ -72,39 +72,80 @@ pub struct Published {
 
 /// The file assets of `release` that environment `env`'s templates refer to.
 pub fn used_by(release: &Release, env: &str) -> Vec<StoredAsset> {
-    let templates: Vec<&[u8]> = release
-        .artifacts
+    let templates = templates_of(&release.artifacts, env);
+    release.assets.iter().filter(|a| a.is_file() && refers(&templates, &a.key)).cloned().collect()
+}
+
+/// The templates of `env` among `artifacts`.
+fn templates_of<'a>(artifacts: &'a Artifacts, env: &str) -> Vec<&'a [u8]> {
+    artifacts
         .iter()
         .filter(|(k, _)| k.environment() == Some(env) && k.stack().is_some())
-        .map(|(_, bytes)| bytes.as_slice())
-        .collect();
-    let refers = |key: &str| templates.iter().any(|t| t.windows(key.len()).any(|w| w == key.as_bytes()));
-    release.assets.iter().filter(|a| a.is_file() && refers(&a.key)).cloned().collect()
+        .map(|(_, b)| b.as_slice())
+        .collect()
+}
+
+/// Whether any of `templates` names `key`.
+fn refers(templates: &[&[u8]], key: &str) -> bool {
+    templates.iter().any(|t| t.windows(key.len()).any(|w| w == key.as_bytes()))
+}
+
+/// Where the bytes of the assets to publish come from.
+pub enum Source<'a> {
+    /// A release's, from the store, checked against its `assets.json`.
+    Release(&'a Release),
+    /// A synthesis's own (a feature demo's, made from the working tree), by key.
+    Synthesized {
+        /// The project, its assets hashed.
+        project: &'a Project,
+        /// The environment's templates and the rest of its artifacts.
+        artifacts: &'a Artifacts,
+        /// The assets' bytes, by key.
+        files: &'a BTreeMap<String, Vec<u8>>,
+    },
 }
 
 /// Publishes the assets `env`'s templates refer to into its account's bootstrap bucket through `cloud`,
 /// before any stack changes: those already there (by key, which is the hash) are left, the rest uploaded
-/// from the store, checked against the release, a few at a time.
+/// from `source`, a few at a time.
 pub async fn publish(
     cx: &Context<'_>,
-    release: &Release,
+    source: Source<'_>,
     env: &Environment,
     cloud: &Cloud,
     reporter: &mut dyn Reporter,
 ) -> Result<Published, OpsError> {
     let started = Instant::now();
-    let assets = used_by(release, &env.name);
-    let Some(target) = env.aws_target().filter(|_| !assets.is_empty()) else { return Ok(Published::default()) };
+    let wanted: Vec<(String, String)> = match source {
+        Source::Release(release) => used_by(release, &env.name).into_iter().map(|a| (a.name, a.key)).collect(),
+        Source::Synthesized { project, artifacts, .. } => {
+            let templates = templates_of(artifacts, &env.name);
+            let keys =
+                project.assets.iter().filter(|a| a.is_file()).filter_map(|a| Some((a.name.clone(), a.object_key()?)));
+            keys.filter(|(_, key)| refers(&templates, key)).collect()
+        }
+    };
+    let Some(target) = env.aws_target().filter(|_| !wanted.is_empty()) else { return Ok(Published::default()) };
     let bucket = assets_bucket(target.account.as_str(), target.region.code());
-    let results: Vec<(String, bool)> = stream::iter(assets.iter().map(|asset| {
-        let bucket = &bucket;
-        async move {
-            if cloud.object_exists(bucket, &asset.key).await? {
-                return Ok::<_, OpsError>((asset.name.clone(), false));
+    let bytes_of = async |name: &str, key: &str| -> Result<Vec<u8>, OpsError> {
+        match source {
+            Source::Release(release) => {
+                let asset = release.assets.iter().find(|a| a.key == key).expect("a listed asset");
+                Ok(stored::bytes(cx.store, &release.info.id, asset).await?)
             }
-            let bytes = stored::bytes(cx.store, &release.info.id, asset).await?;
-            cloud.put_object(bucket, &asset.key, bytes).await?;
-            Ok((asset.name.clone(), true))
+            Source::Synthesized { files, .. } => files.get(key).cloned().ok_or_else(|| {
+                SourceError::Asset(format!("asset `{name}` ({key}) is not in the synthesis; synthesize again")).into()
+            }),
+        }
+    };
+    let results: Vec<(String, bool)> = stream::iter(wanted.iter().map(|(name, key)| {
+        let (bucket, bytes_of) = (&bucket, &bytes_of);
+        async move {
+            if cloud.object_exists(bucket, key).await? {
+                return Ok::<_, OpsError>((name.clone(), false));
+            }
+            cloud.put_object(bucket, key, bytes_of(name, key).await?).await?;
+            Ok((name.clone(), true))
         }
     }))
     .buffer_unordered(PARALLEL)

@@ -115,6 +115,16 @@ impl Up<'_> {
         let known = ledger::demos::demos(&ledger::records(cx.store, &slug).await?);
         let last_good = known.get(&slug).and_then(|d| d.last_good_run.clone());
         bundle::save(cx.store, &slug, run.id(), self.artifacts).await?;
+        // The code the demo's templates refer to, in its account before any stack changes.
+        if let (Some(_), Some(cloud)) = (self.plan, self.at.cloud) {
+            let demo = self.req.demo;
+            let source = crate::ops::assets::Source::Synthesized {
+                project: &demo.project,
+                artifacts: self.artifacts,
+                files: &demo.assets,
+            };
+            crate::ops::assets::publish(cx, source, &demo.env, cloud, reporter).await?;
+        }
 
         let urls: BTreeMap<String, String> = self.bundle.map(|b| b.urls.iter().cloned().collect()).unwrap_or_default();
         let mut started = run.record();
