@@ -104,7 +104,7 @@ fn the_code_is_published_with_each_release_shared_rolled_back_and_collected() {
         same.stdout
     );
     assert_eq!(assets_of(&moto, "r2"), assets_of(&moto, "r1"));
-    assert_eq!(stored(&moto), [key.clone()]);
+    assert_eq!(stored(&moto), std::slice::from_ref(key));
 
     // New code: a new asset, and of the stack only the function changes.
     edit_code(dir.path(), "\n# takes orders in batches\n");
