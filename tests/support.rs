@@ -60,6 +60,26 @@ pub fn synth(
     Ok(set)
 }
 
+/// Makes release `info` of `set` in `store` as `release create` does: its assets kept in the store under
+/// their hashes, then the release listing them.
+pub async fn create_release(
+    store: &slipway::store::Store,
+    info: &slipway::release::ReleaseInfo,
+    set: &slipway::synth::ArtifactSet,
+) -> slipway::release::Created {
+    use slipway::release::assets::{StoredAsset, put};
+    let key = slipway::synth::ArtifactKey::project_file(slipway::synth::ArtifactKind::Rules, "project.json");
+    let rules = slipway::synth::rules::Rules::read(&set.artifacts[&key]).expect("the synthesis's rules");
+    let mut stored = Vec::new();
+    for asset in rules.project.assets.iter().filter(|a| a.is_file()) {
+        let bytes = &set.assets[&asset.object_key().expect("a hashed asset")];
+        let entry = StoredAsset::of(asset, bytes).expect("a hashed asset");
+        put(store, &entry, bytes.clone()).await.expect("the asset is kept");
+        stored.push(entry);
+    }
+    slipway::release::create(store, info, &set.artifacts, &stored).await.expect("the release is made")
+}
+
 /// `../shared`, which CI puts beside the repository; its absence is a broken checkout, not a skip.
 pub fn shared_dir() -> PathBuf {
     let dir = repo_root().join("../shared");

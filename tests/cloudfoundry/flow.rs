@@ -86,7 +86,7 @@ impl Walk {
             environments: set.environments.clone(),
             dirty: vec![],
         };
-        run(release::create(&self.store, &info, &set.artifacts, &[])).unwrap();
+        run(crate::support::create_release(&self.store, &info, &set));
     }
 
     fn run(&self, kind: RunKind, release: &str, env: &str) -> Result<(Ending, Vec<AppRecord>), OpsError> {

@@ -145,7 +145,7 @@ impl World {
             environments: set.environments.clone(),
             dirty: vec![],
         };
-        self.rt.block_on(release::create(&self.store, &info, &set.artifacts, &[])).unwrap();
+        self.rt.block_on(crate::support::create_release(&self.store, &info, &set));
     }
 
     /// The compose host, logged in to with the test's key and trusting only the keys in `known_hosts`.

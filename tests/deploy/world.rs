@@ -166,7 +166,7 @@ impl World {
             environments: set.environments.clone(),
             dirty: vec![],
         };
-        self.rt.block_on(release::create(&self.store, &info, &set.artifacts, &[])).unwrap();
+        self.rt.block_on(crate::support::create_release(&self.store, &info, &set));
     }
 
     /// Runs `kind` of `release` into `env` as `by`, with `approvals`, the way the commands do.
