@@ -422,6 +422,22 @@ fn workflows_follow_the_layout_the_definitions_say() {
     assert!(at("Build the definitions") < at("Build the function"));
     assert!(at("Build the function") < at("Assume "), "{steps:?}");
     assert!(at("Assume ") < at("Deploy to dev"), "{steps:?}");
+    // The code is built by the jobs that make a release (a deploy makes the one it deploys when it does not
+    // exist yet), once per commit; a promotion or a rollback deploys a release's stored code, and builds none.
+    let (mut building, mut promoting) = (0, 0);
+    for (name, text) in workflow_files(&set) {
+        let workflow: Value = serde_yaml_ng::from_str(&text).unwrap();
+        for (job, body) in workflow["jobs"].as_object().unwrap() {
+            let steps = body["steps"].as_array().cloned().unwrap_or_default();
+            let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+            let builds = steps.iter().any(|s| s["name"] == "Build the function");
+            let makes = runs.iter().any(|r| r.contains("release create") || r.contains("\" deploy --env"));
+            assert_eq!(builds, makes, "{name} job {job:?}: builds the code {builds}, makes a release {makes}");
+            building += usize::from(builds);
+            promoting += usize::from(runs.iter().any(|r| r.contains("\" promote ") || r.contains("\" rollback ")));
+        }
+    }
+    assert!(building > 0 && promoting > 0, "{building} jobs build, {promoting} promote or roll back");
     let check = step_names(&read("slipway-pull-request.yml"), "check");
     assert!(!check.iter().any(|s| s.contains("engine")), "the check job builds no engine: {check:?}");
     assert!(check.contains(&"Build the definitions".to_string()));
