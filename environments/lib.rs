@@ -60,7 +60,7 @@ pub fn backend() -> Service {
     Service::web("backend", 8080)
         .buildpacks(["python_buildpack"])
         .source("backend")
-        .command("gunicorn --bind 0.0.0.0:$PORT webapp.wsgi:application")
+        .command("python3 -m webapp.serve --port $PORT")
         .health(HealthCheck::http("/health"))
         .secret("SECRET_KEY")
         .memory_mb(512)

@@ -83,7 +83,7 @@ fn backend(cx: &Context, t: &mut Template) {
         environment.insert("DB_SECRET_ARN".into(), cx.import("data", "DbSecretArn"));
     }
     // The function gets the memory the backend service has here: it is the same code cloud.gov runs, the
-    // `backend` asset, behind API Gateway (`webapp.aws`) rather than gunicorn.
+    // `backend` asset, behind API Gateway (`webapp.aws`) rather than its own server (`webapp.serve`).
     let code = cx.project.asset_ref("backend");
     let memory_mb = cx.service("backend").map_or(512, |backend| cx.env.size_of(&backend).memory_mb);
     t.resource(

@@ -19,7 +19,8 @@
 # only the compose plugin link), SLIPWAY_DOCKER (the docker CLI), SLIPWAY_COMPOSE (the compose v2
 # binary), SLIPWAY_TEST_IMAGE (a busybox image built here with `docker import`, so nothing is ever
 # pulled from a registry) and SLIPWAY_TEST_POSTGRES_IMAGE (PostgreSQL from Debian's binaries, also
-# imported, standing where compose files name `postgres:16-alpine`).
+# imported, standing where compose files name `postgres:16-alpine`) and SLIPWAY_TEST_PYTHON_IMAGE (this
+# machine's Python, imported, the base the reference app's images are built on in the tests).
 
 # The image the tests run: static busybox (sh, httpd, wget, ...) and nothing else.
 SLIPWAY_TEST_IMAGE_NAME=slipway-test/busybox:1
@@ -199,9 +200,10 @@ docker_harness_up() {
       - "$SLIPWAY_TEST_IMAGE_NAME" > /dev/null
   rm -rf "$root"
   docker_build_postgres_image
+  docker_build_python_image
   echo "    (test images built in $((SECONDS - images_started)) s)"
   export SLIPWAY_DOCKER="$DOCKER_CLI" SLIPWAY_COMPOSE="$COMPOSE_BIN" SLIPWAY_TEST_IMAGE="$SLIPWAY_TEST_IMAGE_NAME"
-  echo "==> Docker ready in $((SECONDS - started)) s: engine $("$DOCKER_CLI" version --format '{{.Server.Version}}'), compose $("$COMPOSE_BIN" version --short), images $SLIPWAY_TEST_IMAGE $SLIPWAY_TEST_POSTGRES_IMAGE"
+  echo "==> Docker ready in $((SECONDS - started)) s: engine $("$DOCKER_CLI" version --format '{{.Server.Version}}'), compose $("$COMPOSE_BIN" version --short), images $SLIPWAY_TEST_IMAGE $SLIPWAY_TEST_POSTGRES_IMAGE $SLIPWAY_TEST_PYTHON_IMAGE"
 }
 
 # Copies `$@` (files) into $root at the same paths, with every shared library they load.
@@ -250,6 +252,43 @@ docker_build_postgres_image() {
       --message "PostgreSQL $version from Debian's packages, for slipway's tests" - "$SLIPWAY_TEST_POSTGRES_IMAGE" > /dev/null
   rm -rf "$root"
   export SLIPWAY_TEST_POSTGRES_IMAGE
+}
+
+# A Python image made of this machine's Python (the interpreter, its standard library and the libraries they
+# load) and busybox's shell without wget or curl, as `python:3.12-slim` has neither: the reference app's
+# images (app/images/*.Dockerfile, `--build-arg PYTHON=...`) build and run on it without pulling anything.
+docker_build_python_image() {
+  local root="$DOCKER_TMP/python-rootfs" python stdlib dynload version applet
+  # The interpreter itself (`python3` may be a pyenv shim, a shell script).
+  python=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))') ||
+    docker_fail "python3 missing (on Debian: apt-get install -y --no-install-recommends python3)"
+  stdlib=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+  dynload=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["platstdlib"])')/lib-dynload
+  version=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+  SLIPWAY_TEST_PYTHON_IMAGE="slipway-test/python:$version"
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/usr/local/bin"
+  chmod 1777 "$root/tmp"
+  cp "$BUSYBOX" "$root/bin/busybox"
+  for applet in sh ls cat env sleep; do
+    ln -s busybox "$root/bin/$applet"
+  done
+  docker_copy_with_libraries "$python"
+  ln -s "$python" "$root/usr/local/bin/python3"
+  mkdir -p "$root$stdlib"
+  tar -C "$stdlib" -c --exclude=./test --exclude=./site-packages --exclude=./dist-packages --exclude=__pycache__ \
+    --exclude=./idlelib --exclude=./tkinter --exclude=./turtledemo --exclude=./ensurepip . | tar -C "$root$stdlib" -x
+  if [[ -d "$dynload" ]]; then
+    mkdir -p "$root$dynload"
+    cp -a "$dynload/." "$root$dynload/"
+    docker_copy_with_libraries "$dynload"/*.so
+  fi
+  printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
+  printf 'root:x:0:\n' > "$root/etc/group"
+  tar --numeric-owner --owner=0 --group=0 -C "$root" -c . |
+    "$DOCKER_CLI" import --change 'ENV PATH=/usr/local/bin:/bin' --change 'CMD ["python3"]' \
+      --message "Python $version from this machine, for slipway's tests" - "$SLIPWAY_TEST_PYTHON_IMAGE" > /dev/null
+  rm -rf "$root"
+  export SLIPWAY_TEST_PYTHON_IMAGE
 }
 
 # Removes every container, network and volume the tests left, stops the engine and deletes its directory.

@@ -125,12 +125,15 @@ fn labels(project: &Project, env: &Environment) -> BTreeMap<String, String> {
     ])
 }
 
-/// A health check command that GETs `url` with curl where the image has it and with wget (busybox's, in
-/// Alpine-based images) where it does not, so that neither kind of image is unhealthy for want of a tool.
+/// A health check command that GETs `url` with curl where the image has it, with wget (busybox's, in
+/// Alpine-based images) where it does not, and with Python's standard library in an image that has neither
+/// (`python:3.12-slim`), so that no such image is unhealthy for want of a tool.
 fn http_probe(url: &str) -> String {
     let url = sh_str(url);
     format!(
-        "if command -v curl > /dev/null 2>&1; then curl -fsS {url} > /dev/null; else wget -q -O /dev/null {url}; fi"
+        "if command -v curl > /dev/null 2>&1; then curl -fsS {url} > /dev/null; elif command -v wget > /dev/null \
+         2>&1; then wget -q -O /dev/null {url}; else python3 -c \"import sys, urllib.request; \
+         urllib.request.urlopen(sys.argv[1], timeout=5)\" {url}; fi"
     )
 }
 

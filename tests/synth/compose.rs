@@ -160,8 +160,9 @@ fn services_wait_for_healthy_dependencies() {
     assert_eq!(services["frontend"]["ports"], serde_json::json!(["127.0.0.1:3000:8080"]));
     assert_eq!(
         services["backend"]["healthcheck"]["test"][1],
-        "if command -v curl > /dev/null 2>&1; then curl -fsS 'http://127.0.0.1:8080/health' > /dev/null; else wget -q \
-         -O /dev/null 'http://127.0.0.1:8080/health'; fi"
+        "if command -v curl > /dev/null 2>&1; then curl -fsS 'http://127.0.0.1:8080/health' > /dev/null; elif command \
+         -v wget > /dev/null 2>&1; then wget -q -O /dev/null 'http://127.0.0.1:8080/health'; else python3 -c \"import \
+         sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)\" 'http://127.0.0.1:8080/health'; fi"
     );
     // Every container says whose it is, so that a host's slipway projects can be found by label; the app's
     // own services say which release they run (the database does not, so a release never recreates it).
@@ -175,7 +176,7 @@ fn services_wait_for_healthy_dependencies() {
     // The command runs in a shell as on cloud.gov; `$$` is compose's escape, so the shell sees `$PORT`.
     assert_eq!(
         services["backend"]["command"],
-        serde_json::json!(["/bin/sh", "-c", "gunicorn --bind 0.0.0.0:$$PORT webapp.wsgi:application"])
+        serde_json::json!(["/bin/sh", "-c", "python3 -m webapp.serve --port $$PORT"])
     );
 }
 
