@@ -11,7 +11,7 @@
 use super::environment::{Environment, Tier};
 use super::project::Project;
 use super::ref_forms::RefKind;
-use crate::cfn::patterns::{DiffRole, GitHubDeployRoles, OidcProvider, Subjects};
+use crate::cfn::patterns::{DiffRole, GitHubDeployRoles, OidcProvider, StoreAccessRole, Subjects};
 use crate::cfn::resources::managed_policy;
 
 impl Project {
@@ -58,6 +58,35 @@ impl Project {
             artifacts_bucket_id: None,
             store_bucket,
             deploy_permissions: Vec::new(),
+        }
+    }
+
+    /// The `sub` claims the store role trusts: the GitHub environments of the environments with no AWS
+    /// account, the feature-demo branches, and the default branch (the status page).
+    pub fn store_subjects(&self) -> Subjects {
+        let repo = self.repository.subject_name();
+        let mut out: Vec<String> = self
+            .environments
+            .iter()
+            .filter(|e| e.aws_target().is_none())
+            .map(|e| format!("repo:{repo}:environment:{}", e.name))
+            .collect();
+        out.extend(self.github.demo_branches.trust_subjects(&repo, RefKind::Branch).unwrap_or_default());
+        out.push(format!("repo:{repo}:ref:refs/heads/{}", self.github.default_branch));
+        Subjects::Like(out)
+    }
+
+    /// The store role (`GitHubSettings::store_role`'s name, else `<project>-store`) for the store in
+    /// `bucket` under `prefix`, to add to a stack of the bucket's account: the OIDC provider made in the
+    /// same template unless another stack of that account makes it ([`OidcProvider::Existing`]).
+    pub fn store_access_role(&self, bucket: &str, prefix: &str) -> StoreAccessRole {
+        StoreAccessRole {
+            name: self.github.store_role.as_ref().map_or_else(|| format!("{}-store", self.name), |r| r.name.clone()),
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+            trust: self.store_subjects(),
+            oidc_provider: OidcProvider::Create,
+            repository: self.repository.to_string(),
         }
     }
 }

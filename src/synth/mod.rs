@@ -255,6 +255,26 @@ fn synth_github(project: &Definitions, set: &mut ArtifactSet, problems: &mut Vec
         .insert(ArtifactKey::project_file(ArtifactKind::GitHub, github::ENVIRONMENTS_FILE), environments.into_bytes());
     let rules = rules::Rules::of(project).to_json();
     set.artifacts.insert(ArtifactKey::project_file(ArtifactKind::Rules, rules::RULES_FILE), rules.into_bytes());
+    let without_aws: Vec<&str> =
+        project.environments.iter().filter(|e| e.aws_target().is_none()).map(|e| e.name.as_str()).collect();
+    if !without_aws.is_empty() && project.github.store_role.is_none() {
+        set.notes.push(Note {
+            path: ".github/workflows".into(),
+            message: format!(
+                "{} no AWS account, so {} CI jobs get no credentials for the S3 store every runner shares; name a \
+                 store role (`GitHubSettings::store_role`) and make it in the store's account with \
+                 `Project::store_access_role(BUCKET, PREFIX)`",
+                match without_aws.as_slice() {
+                    [one] => format!("environment `{one}` has"),
+                    many => format!(
+                        "environments {} have",
+                        many.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                },
+                if without_aws.len() == 1 { "its" } else { "their" }
+            ),
+        });
+    }
 }
 
 /// CloudFormation's rule for stack names: a letter, then letters, digits and hyphens, 128 at most.

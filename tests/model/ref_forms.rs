@@ -487,3 +487,49 @@ fn trust_policies_match_the_subject_form_the_repository_uses() {
         );
     }
 }
+
+/// The store role admits the jobs that hold no environment's role (a compose-only environment's, the
+/// feature demos', the default branch's status page) and nobody else; `synth` notes an environment with no
+/// AWS account until the project names a store role.
+#[test]
+fn the_store_role_trusts_the_jobs_that_have_no_other_way_to_the_store() {
+    use slipway::cfn::Template;
+    use slipway::model::{AccountId, Region, StoreRole};
+    let mut project = crate::model::reference_flows::compose_servers_only();
+    let set = crate::support::synth(&project, &[]).unwrap_or_else(|p| panic!("{p:?}"));
+    let note = set.notes.iter().find(|n| n.path == ".github/workflows").expect("a note on the store's credentials");
+    assert!(note.message.contains("`GitHubSettings::store_role`"), "{}", note.message);
+    project.project.github.store_role =
+        Some(StoreRole::new(AccountId::new("999999999999"), Region::UsEast1, "shop-store"));
+    let set = crate::support::synth(&project, &[]).unwrap_or_else(|p| panic!("{p:?}"));
+    assert!(set.notes.iter().all(|n| n.path != ".github/workflows"), "{:?}", set.notes);
+
+    let mut t = Template::new("the store role");
+    project.store_access_role("team-store", "slipway/").add_to(&mut t);
+    let template: serde_json::Value = serde_json::from_str(&t.to_json()).unwrap();
+    let role = &template["Resources"]["StoreRole"]["Properties"];
+    assert_eq!(role["RoleName"], "shop-store");
+    let condition = &role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"];
+    assert_eq!(condition["StringEquals"]["token.actions.githubusercontent.com:aud"], "sts.amazonaws.com");
+    let patterns: Vec<&str> = condition["StringLike"]["token.actions.githubusercontent.com:sub"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    let repo = project.repository.subject_name();
+    let admits = |sub: String| patterns.iter().any(|p| string_like(p, &sub));
+    for env in &project.environments {
+        assert!(admits(format!("repo:{repo}:environment:{}", env.name)), "{} is compose-only", env.name);
+    }
+    assert!(admits(format!("repo:{repo}:ref:refs/heads/feature-demo/login")), "a demo's jobs");
+    assert!(admits(format!("repo:{repo}:ref:refs/heads/main")), "the status page");
+    assert!(!admits(format!("repo:{repo}:pull_request")), "a pull request");
+    assert!(!admits(format!("repo:{repo}:ref:refs/heads/feature/login")), "another branch");
+    assert!(!admits(format!("repo:acme/other:environment:{}", project.environments[0].name)), "another repository");
+    // It reaches the store's prefix, and nothing else.
+    let statements = role["Policies"][0]["PolicyDocument"]["Statement"].as_array().unwrap();
+    let resources: Vec<String> = statements.iter().map(|s| s["Resource"].to_string()).collect();
+    assert!(resources[0].contains("arn:${AWS::Partition}:s3:::team-store/slipway/*"), "{resources:?}");
+    assert_eq!(statements[1]["Condition"]["StringLike"]["s3:prefix"], serde_json::json!(["slipway/*"]));
+}

@@ -182,19 +182,25 @@ impl GitHubDeployRoles {
 
     /// The trust statement of a role assumed with a GitHub token whose `sub` is one of `subjects`.
     fn oidc_trust(&self, subjects: &Subjects) -> Statement {
-        let provider = match self.oidc_provider {
-            OidcProvider::Create => Expr::r#ref("GitHubOidc"),
-            OidcProvider::Existing => Expr::sub(
-                "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com",
-            ),
-        };
-        let values = |v: &[String]| if v.len() == 1 { Expr::str(v[0].clone()) } else { Expr::strs(v.to_vec()) };
-        let statement =
-            Statement::trust(Principal::Federated(provider)).when("StringEquals", AUD, Expr::str("sts.amazonaws.com"));
-        match subjects {
-            Subjects::Exactly(v) => statement.when("StringEquals", SUB, values(v)),
-            Subjects::Like(v) => statement.when("StringLike", SUB, Expr::strs(v.clone())),
+        oidc_trust(&self.oidc_provider, subjects)
+    }
+}
+
+/// The trust statement of a role assumed with a GitHub token (audience `sts.amazonaws.com`) whose `sub` is
+/// one of `subjects`, through `provider`.
+pub(super) fn oidc_trust(provider: &OidcProvider, subjects: &Subjects) -> Statement {
+    let provider = match provider {
+        OidcProvider::Create => Expr::r#ref("GitHubOidc"),
+        OidcProvider::Existing => {
+            Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com")
         }
+    };
+    let values = |v: &[String]| if v.len() == 1 { Expr::str(v[0].clone()) } else { Expr::strs(v.to_vec()) };
+    let statement =
+        Statement::trust(Principal::Federated(provider)).when("StringEquals", AUD, Expr::str("sts.amazonaws.com"));
+    match subjects {
+        Subjects::Exactly(v) => statement.when("StringEquals", SUB, values(v)),
+        Subjects::Like(v) => statement.when("StringLike", SUB, Expr::strs(v.clone())),
     }
 }
 

@@ -5,6 +5,8 @@
 
 mod access_logs;
 mod github_deploy;
+mod store_access;
 
 pub use access_logs::AccessLogBucket;
 pub use github_deploy::{DiffRole, GitHubDeployRoles, OidcProvider, Subjects};
+pub use store_access::StoreAccessRole;
