@@ -5,6 +5,7 @@
 //! definition is a compile error or a `slipway check` refusal rather than a surprise in CI.
 
 mod backing;
+pub mod bootstrap;
 mod check;
 mod demo;
 mod environment;

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 
+use slipway::cloud::{Connector, Poll, Settings};
+use slipway::model::Environment;
+
 use crate::support::{python_tool, repo_root};
 
 /// A running moto server.
@@ -31,8 +34,16 @@ impl Moto {
         Moto::start_as("111111111111")
     }
 
-    /// Starts a moto server whose credentials belong to `account`.
+    /// Starts a moto server whose credentials belong to `account`, bootstrapped there in us-east-1 (the
+    /// region of every environment deployed to such a server) as `slipway bootstrap` does it.
     pub fn start_as(account: &str) -> Moto {
+        let moto = Moto::launch(Some(account));
+        moto.bootstrap(account, slipway::model::Region::UsEast1);
+        moto
+    }
+
+    /// Starts a moto server whose credentials belong to `account`, with nothing in it: not bootstrapped.
+    pub fn start_bare(account: &str) -> Moto {
         Moto::launch(Some(account))
     }
 
@@ -73,6 +84,35 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(100));
         }
         Moto { child, endpoint: format!("http://127.0.0.1:{port}"), log, store: crate::support::tempdir() }
+    }
+
+    /// Bootstraps `account` in `region` through slipway's own `ops::bootstrap` (what `slipway bootstrap`
+    /// runs), with the server's plain credentials.
+    pub fn bootstrap(&self, account: &str, region: slipway::model::Region) {
+        self.bootstrap_envs(vec![
+            Environment::new("bootstrap", slipway::model::Tier::Development)
+                .aws(slipway::model::AccountId::owned(account), region),
+        ]);
+    }
+
+    /// Bootstraps the account and region of each of `envs` ([`bootstrap_envs`]), assuming the role each
+    /// names when it is in another account than the server's plain credentials; on a thread of its own,
+    /// so that a test already inside a runtime can call it.
+    pub fn bootstrap_envs(&self, envs: Vec<Environment>) {
+        let endpoint = self.endpoint.clone();
+        let region = envs.iter().find_map(|e| e.aws_target()).map_or("us-east-1", |t| t.region.code());
+        std::thread::spawn(move || {
+            block_on(async {
+                let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .endpoint_url(&endpoint)
+                    .region(aws_config::Region::new(region))
+                    .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+                let connector = Connector::load_from(loader, Settings::default()).await;
+                bootstrap_envs(&connector, &envs).await;
+            })
+        })
+        .join()
+        .expect("bootstrapping moto panicked");
     }
 
     /// What the server has written so far: a request line per call, and the traceback of any that failed.
@@ -130,6 +170,34 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Bootstraps the account and region of each of `envs` once, through slipway's own `ops::bootstrap` (what
+/// `slipway bootstrap --env` runs), connected through `connector` as a deploy connects (the environment's
+/// role when the credentials are for another account). Panics naming the environment when one fails.
+pub async fn bootstrap_envs<'a>(connector: &Connector, envs: impl IntoIterator<Item = &'a Environment>) {
+    let mut done = std::collections::BTreeSet::new();
+    for env in envs {
+        let Some(target) = env.aws_target() else { continue };
+        if !done.insert((target.account.to_string(), target.region)) {
+            continue;
+        }
+        let cloud = slipway::ops::deploy::connect(connector, env, None)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to bootstrap {}: {e}", env.name));
+        let mut quiet = slipway::apply::cloudformation::EventLines::new(std::io::sink());
+        let done =
+            slipway::ops::bootstrap::bootstrap(&cloud, env, &[], Poll::from_min(Duration::from_millis(20)), &mut quiet)
+                .await
+                .unwrap_or_else(|e| panic!("cannot bootstrap {}: {e}", env.name));
+        assert_eq!(
+            done.applied.ending,
+            slipway::apply::cloudformation::Ending::Deployed,
+            "bootstrapping {} failed: {:?}",
+            env.name,
+            done.applied
+        );
     }
 }
 

@@ -65,6 +65,16 @@ fn upload_code(moto: &Moto, env: &str, account: &str, release: &str) {
 #[test]
 fn deployed_and_promoted_across_accounts_with_each_environments_role_and_read_back_through_them() {
     let moto = Moto::start_accounts();
+    moto.bootstrap_envs(
+        [("dev", "200000000001"), ("test", "200000000002"), ("prod", "200000000003")]
+            .iter()
+            .map(|(name, account)| {
+                slipway::model::Environment::new(*name, slipway::model::Tier::Development)
+                    .aws(slipway::model::AccountId::owned(*account), slipway::model::Region::UsEast1)
+                    .assume_role(format!("arn:aws:iam::{account}:role/orders-{name}-deploy"))
+            })
+            .collect(),
+    );
     let dir = tempdir();
     let run = |args: &[&str]| engine("orders", dir.path(), Some(&moto), &[], args);
     let apply = ["--yes", "--progress", "events", "--poll-ms", "20"];
