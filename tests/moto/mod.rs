@@ -201,6 +201,48 @@ pub async fn bootstrap_envs<'a>(connector: &Connector, envs: impl IntoIterator<I
     }
 }
 
+/// One call of an AWS API the tests have no SDK client for (IAM, ECR), to the moto server at `endpoint`:
+/// a POST of `body` (a query string, or JSON with `target` as `X-Amz-Target`), for `service` in us-east-1.
+/// moto routes a request by the service its credential scope names and checks no signature. The status
+/// and the answer's body.
+pub fn call(endpoint: &str, service: &str, target: Option<&str>, body: &str) -> (u16, String) {
+    let content_type = match target {
+        Some(_) => "application/x-amz-json-1.1",
+        None => "application/x-www-form-urlencoded; charset=utf-8",
+    };
+    let mut headers = format!("Content-Type: {content_type}\r\n");
+    if let Some(target) = target {
+        headers.push_str(&format!("X-Amz-Target: {target}\r\n"));
+    }
+    request(endpoint, "POST", "/", service, &headers, body)
+}
+
+/// A GET of `path` (with its query) from `service` on the moto server at `endpoint`, as [`call`] makes it:
+/// for answers moto writes in another form than the SDK reads (S3's GetBucketVersioning, whose root
+/// element moto names `GetBucketVersioningResponse`).
+pub fn get(endpoint: &str, service: &str, path: &str) -> (u16, String) {
+    request(endpoint, "GET", path, service, "", "")
+}
+
+fn request(endpoint: &str, method: &str, path: &str, service: &str, headers: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: AWS4-HMAC-SHA256 \
+         Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         {headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
 /// Runs a future to completion on a fresh single-threaded runtime.
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
