@@ -41,7 +41,7 @@ fn slipway(ls: &LocalStack, endpoint: &str, dir: &std::path::Path, store: &std::
     }
 }
 
-/// A stack as LocalStack holds it: status, when it was last changed (a stack made by a change set has that
+/// A stack of the environment as LocalStack holds it: status, when it was last changed (a stack made by a change set has that
 /// time too), tags, parameters.
 #[derive(Debug, PartialEq)]
 struct Held {
@@ -58,6 +58,8 @@ fn stacks_in(ls: &LocalStack) -> BTreeMap<String, Held> {
         let pairs = |k: Option<&str>, v: Option<&str>| (k.unwrap().to_string(), v.unwrap_or_default().to_string());
         out.stacks()
             .iter()
+            // The account's bootstrap stack is not the environment's.
+            .filter(|s| s.stack_name() != Some(slipway::model::bootstrap::STACK_NAME))
             .map(|s| {
                 let held = Held {
                     status: s.stack_status().unwrap().as_str().to_string(),
@@ -108,6 +110,10 @@ fn dev_deploys_on_localstack_then_again_with_nothing_to_do_and_diffs_clean() {
     faults.output("webapp-dev-app", "ApiUrl", &api.url);
     faults.before("ExecuteChangeSet", "webapp-dev-app", publish_backend_code(ls, "r1"));
     let (dir, store) = (tempdir(), tempdir());
+    // The account is bootstrapped first, as on AWS (`slipway bootstrap`; again is no change).
+    let boot = ["bootstrap", "--env", "dev", "--progress", "events", "--poll-ms", "50"];
+    let boot = slipway(ls, &ls.endpoint, dir.path(), store.path(), &boot);
+    assert_eq!(boot.status, 0, "{}\n{}\n--- localstack\n{}", boot.stdout, boot.stderr, ls.log());
     let deploy = ["deploy", "--env", "dev", "--release", "r1", "--yes", "--commit", "abc123"];
     let deploy = [&deploy[..], &["--progress", "events", "--poll-ms", "50", "--target", "aws"]].concat();
 

@@ -121,9 +121,17 @@ fn buckets_keep_their_settings_and_policies_and_roles_their_managed_policies() {
         let mut now = attached(&moto);
         now.sort();
         assert_eq!(now, ["PowerUserAccess", "ReadOnlyAccess"], "{}", moto.log());
-        // Deleting the stack deletes a bucket policy with it.
+        // Deleting the stack deletes a bucket policy with it, and the role with its policies.
+        let versions = s3.list_object_versions().bucket("patch-guarded").send().await.unwrap();
+        for v in versions.versions() {
+            let id = v.version_id().map(str::to_string);
+            s3.delete_object().bucket("patch-guarded").key("k").set_version_id(id).send().await.unwrap();
+        }
         client.delete_stack().stack_name("patched").send().await.unwrap();
         let gone = s3.get_bucket_policy().bucket("patch-guarded").send().await;
         assert!(gone.is_err(), "no policy (or no bucket) once the stack is deleted");
+        let (status, body) =
+            call(&moto.endpoint, "iam", None, "Action=GetRole&RoleName=patch-runner&Version=2010-05-08");
+        assert_eq!(status, 404, "the role is deleted: {body}\n{}", moto.log());
     });
 }

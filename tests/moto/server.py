@@ -334,7 +334,7 @@ def set_managed_policies(role, properties, account_id, region_name):
 def role_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
     """`AWS::IAM::Role` with `ManagedPolicyArns`: moto's CloudFormation path ignored them on create and on
     update, so no role made by a stack had a managed policy. They are attached (and on update, those no
-    longer named detached) through moto's own IAM calls, as CloudFormation does."""
+    longer named detached; on delete, all of them) through moto's own IAM calls, as CloudFormation does."""
     role = original_role_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
     set_managed_policies(role, cloudformation_json.get("Properties", {}), account_id, region_name)
     return role
@@ -346,8 +346,23 @@ def role_update(cls, original_resource, new_resource_name, cloudformation_json, 
     return role
 
 
+original_role_delete = iam_models.Role.delete_from_cloudformation_json.__func__
+
+
+def role_delete(cls, resource_name, cloudformation_json, account_id, region_name):
+    """Deleting such a role detaches its managed policies first, as CloudFormation does (moto's IAM refuses
+    to delete a role with policies attached)."""
+    backend = iam_backend(account_id, region_name)
+    for role in list(backend.roles.values()):
+        if role.name == resource_name:
+            for arn in list(role.managed_policies):
+                backend.detach_role_policy(arn, role.name)
+    return original_role_delete(cls, resource_name, cloudformation_json, account_id, region_name)
+
+
 iam_models.Role.create_from_cloudformation_json = classmethod(role_create)
 iam_models.Role.update_from_cloudformation_json = classmethod(role_update)
+iam_models.Role.delete_from_cloudformation_json = classmethod(role_delete)
 
 
 from moto.ecr import models as ecr_models  # noqa: E402
