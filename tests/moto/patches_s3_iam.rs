@@ -1,8 +1,8 @@
 //! moto as tests/moto/server.py patches it makes S3 buckets, IAM roles and ECR repositories through
-//! CloudFormation as CloudFormation does where moto 5.2.5 does not (tests/README.md, differences 20 to 23):
+//! CloudFormation as CloudFormation does where moto 5.2.5 does not (tests/README.md, differences 21 to 24):
 //! a bucket's versioning and public access block, a bucket policy (with the TLS-only guard read as S3 reads
-//! it for a request over TLS), a role's managed policies on create and on update, and a repository's scan
-//! on push.
+//! it for a request over TLS), a role's managed policies on create, update and delete, and a repository's
+//! scan on push.
 
 use aws_sdk_cloudformation::types::Capability;
 use serde_json::{Value, json};
