@@ -154,7 +154,7 @@ pub async fn bootstrap(
         bake: false,
     };
     let in_flight = RefCell::new(InFlight::default());
-    let applied = cfn::run(cloud, &plan, &options, reporter, &mut NoQuestions, &in_flight).await;
+    let applied = Box::pin(cfn::run(cloud, &plan, &options, reporter, &mut NoQuestions, &in_flight)).await;
     let outputs = match applied.ending {
         cfn::Ending::Deployed => cloud.describe_stack(STACK_NAME).await?.map(|s| s.outputs).unwrap_or_default(),
         _ => BTreeMap::new(),

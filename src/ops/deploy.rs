@@ -246,8 +246,9 @@ pub async fn run_on<I: Future<Output = ()>>(
         },
     };
     // Before the lock and the ledger: an account that is not bootstrapped is refused with nothing taken.
+    // (On the heap, as the rest of the run: a library caller's thread has a 2 MiB stack.)
     if let Some(cloud) = targets.aws {
-        super::bootstrap::require(cloud, req.env).await?;
+        Box::pin(super::bootstrap::require(cloud, req.env)).await?;
     }
     let Io { reporter, approver, in_flight, interrupt } = io;
     let spec = RunSpec {

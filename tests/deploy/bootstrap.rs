@@ -255,3 +255,20 @@ fn the_change_sets_of_a_deploy_name_the_execution_role() {
     assert_eq!(made.len(), super::reference::stacks().len(), "{made:?}");
     assert!(made.iter().all(|(_, r)| r.as_deref() == Some(ROLE)), "{made:?}");
 }
+
+#[test]
+fn an_environment_with_no_aws_target_has_no_account_to_bootstrap() {
+    // The compose flow's servers run on compose hosts only.
+    let project = crate::model::reference_flows::compose_servers_only();
+    let env = &project.environments[0];
+    assert!(env.aws_target().is_none());
+    let (ui, captured) = slipway::cli::Ui::captured("");
+    let code =
+        slipway::cli::run_at(&project, ["slipway", "bootstrap", "--env", &env.name], &ui, &slipway::clock::SystemClock);
+    assert_eq!(code, std::process::ExitCode::from(1));
+    assert_eq!(
+        captured.err().lines().next().map(str::to_string),
+        Some(format!("error: environment `{}` has no AWS target, so there is no account to bootstrap", env.name))
+    );
+    assert_eq!(captured.out(), "");
+}

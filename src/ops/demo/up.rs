@@ -77,7 +77,7 @@ pub async fn up(
     let expires = cx.clock.now().plus(req.ttl);
     let plan = plan_of(demo, &req.release, &artifacts, req.branch.as_deref())?;
     if let (Some(cloud), Some(_)) = (at.cloud, plan.as_ref()) {
-        crate::ops::bootstrap::require(cloud, &demo.env).await?;
+        Box::pin(crate::ops::bootstrap::require(cloud, &demo.env)).await?;
     }
     let work = Up { cx, req, at, compose, bundle: bundle.as_ref(), plan: plan.as_ref(), artifacts: &artifacts };
     let spec = RunSpec {
