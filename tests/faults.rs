@@ -61,6 +61,8 @@ struct State {
     calls: BTreeMap<String, usize>,
     /// Every request: action, stack name and when it arrived, in the order they arrived.
     requests: Vec<(String, String, Instant)>,
+    /// Every request's parameters, in the order they arrived.
+    params: Vec<BTreeMap<String, String>>,
     stack_ids: BTreeMap<String, String>,
     outputs: BTreeMap<String, BTreeMap<String, String>>,
     skipped: Vec<Vec<String>>,
@@ -172,6 +174,12 @@ impl Faults {
     pub fn stacks_called(&self, action: &str) -> Vec<String> {
         let state = self.state.lock().unwrap();
         state.requests.iter().filter(|(a, _, _)| a == action).map(|(_, stack, _)| stack.clone()).collect()
+    }
+
+    /// The parameters of each request of `action` (`RoleARN`, `ChangeSetType`, ...), in the order they arrived.
+    pub fn params_of(&self, action: &str) -> Vec<BTreeMap<String, String>> {
+        let state = self.state.lock().unwrap();
+        state.params.iter().filter(|p| p.get("Action").map(String::as_str) == Some(action)).cloned().collect()
     }
 
     /// When each request of `action` arrived, in order.
@@ -407,6 +415,7 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
             let mut s = state.lock().unwrap();
             *s.calls.entry(action.clone()).or_default() += 1;
             s.requests.push((action.clone(), stack.clone(), Instant::now()));
+            s.params.push(params.clone());
             let hit = s.faults.iter_mut().find(|(a, _, n)| *a == action && *n > 0);
             let fault = hit.map(|(_, fault, n)| {
                 *n -= 1;

@@ -13,6 +13,9 @@ mod moto;
 /// The patches `tests/moto/server.py` applies to moto, each checked by name.
 #[path = "moto/patches.rs"]
 mod moto_patches;
+/// The patches of `tests/moto/server.py` to moto's S3 buckets and IAM roles made through CloudFormation.
+#[path = "moto/patches_s3_iam.rs"]
+mod moto_patches_s3_iam;
 mod sshd;
 
 mod cfn;

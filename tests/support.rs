@@ -346,3 +346,12 @@ impl Drop for ProjectCleanup {
         }
     }
 }
+
+/// The bootstrap stack's template (`slipway bootstrap`) for the account and region of `project`'s first
+/// environment with an AWS target, and a path to write it at (`bootstrap/slipway-bootstrap.template.json`),
+/// for the judges of templates.
+pub fn bootstrap_template(project: &slipway::model::Project) -> (String, Vec<u8>) {
+    let target = project.environments.iter().find_map(|e| e.aws_target()).expect("an environment on AWS");
+    let template = slipway::model::bootstrap::template(target, &[]);
+    ("bootstrap/slipway-bootstrap.template.json".to_string(), template.to_json().into_bytes())
+}

@@ -18,6 +18,8 @@ pub enum ErrorKind {
     User,
     /// A cloud API failed (exit 3).
     Cloud,
+    /// The environment's AWS account is not bootstrapped, or by an older version (exit 6).
+    NotBootstrapped,
     /// A bug in slipway (exit 70).
     Internal,
     /// Writing to standard output failed because the reader went away: not an error.
@@ -42,6 +44,11 @@ impl CliError {
     /// A failure of a cloud API.
     pub fn cloud(message: impl Into<String>) -> Self {
         CliError { kind: ErrorKind::Cloud, ..CliError::user(message) }
+    }
+
+    /// An AWS account and region that `slipway bootstrap` must prepare first.
+    pub fn not_bootstrapped(message: impl Into<String>) -> Self {
+        CliError { kind: ErrorKind::NotBootstrapped, ..CliError::user(message) }
     }
 
     /// A bug.
@@ -82,6 +89,7 @@ impl CliError {
         match self.kind {
             ErrorKind::User => Exit::Refused,
             ErrorKind::Cloud => Exit::CloudFailed,
+            ErrorKind::NotBootstrapped => Exit::NotBootstrapped,
             ErrorKind::Internal => Exit::Internal,
             ErrorKind::BrokenPipe => Exit::Success,
         }

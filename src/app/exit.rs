@@ -19,6 +19,9 @@ pub enum Exit {
     RolledBack,
     /// A change failed, and some of it could not be (or, for a demo left for debugging, was not) brought back.
     RollbackIncomplete,
+    /// The environment's AWS account and region are not bootstrapped, or by an older version; nothing was
+    /// changed.
+    NotBootstrapped,
     /// A bug in slipway.
     Internal,
     /// Interrupted (Ctrl-C).
@@ -27,13 +30,14 @@ pub enum Exit {
 
 impl Exit {
     /// Every status, in the order `--help` lists them.
-    pub const ALL: [Exit; 8] = [
+    pub const ALL: [Exit; 9] = [
         Exit::Success,
         Exit::Refused,
         Exit::Differs,
         Exit::CloudFailed,
         Exit::RolledBack,
         Exit::RollbackIncomplete,
+        Exit::NotBootstrapped,
         Exit::Internal,
         Exit::Interrupted,
     ];
@@ -47,6 +51,7 @@ impl Exit {
             Exit::CloudFailed => 3,
             Exit::RolledBack => 4,
             Exit::RollbackIncomplete => 5,
+            Exit::NotBootstrapped => 6,
             Exit::Internal => 70,
             Exit::Interrupted => 130,
         }
@@ -62,6 +67,9 @@ impl Exit {
             Exit::RolledBack => "a deploy failed and every stack it changed is back where it was",
             Exit::RollbackIncomplete => {
                 "a change failed and is not all back (a demo left for debugging, say): a person must look"
+            }
+            Exit::NotBootstrapped => {
+                "the AWS account is not bootstrapped (or by an older version): `slipway bootstrap`"
             }
             Exit::Internal => "an internal error (a bug in slipway: please report it)",
             Exit::Interrupted => "interrupted",

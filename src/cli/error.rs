@@ -193,6 +193,10 @@ impl From<OpsError> for CliError {
             OpsError::Store(e) => e.into(),
             OpsError::GitHub(e) => e.into(),
             OpsError::ChangeSetRefused(e) => CliError::cloud(e.to_string()),
+            OpsError::NotBootstrapped(e) => CliError::not_bootstrapped(e.to_string()).hint(
+                "the bootstrap stack (slipway-bootstrap) holds the assets bucket, the image repository and the role \
+                 CloudFormation deploys as; nothing was taken or changed",
+            ),
             OpsError::Host(e) => match e {
                 crate::ops::compose_host::HostError::Compose(_) => CliError::cloud(e.to_string()),
                 _ => CliError::user(e.to_string()),

@@ -4,6 +4,7 @@
 //! GitHub, Docker or S3 API itself: that is the engine's (`ops` and below). The definitions' own commands
 //! (`synth`, `check`, `envs`, `graph`, `diff` without the cloud) are handed to the definitions' program.
 
+mod bootstrap;
 mod demo;
 mod deploy;
 mod diff;
@@ -61,6 +62,7 @@ enum Command {
     Envs(EnvsArgs),
     #[command(name = "github")]
     GitHub(github::GitHubArgs),
+    Bootstrap(bootstrap::BootstrapArgs),
     Deploy(deploy::DeployArgs),
     Demo(demo::DemoArgs),
     Release(release::ReleaseArgs),
@@ -159,6 +161,7 @@ fn dispatch(s: &Session, command: &Command, rest: &[OsString]) -> Result<Exit, C
     match command {
         Command::Synth(_) | Command::Check(_) | Command::Envs(_) | Command::Graph(_) => own(),
         Command::Diff(args) => diff::run(s, args, own),
+        Command::Bootstrap(args) => bootstrap::run(s, args),
         Command::Deploy(args) => deploy::run(s, args),
         Command::Demo(args) => demo::run(s, args),
         Command::GitHub(args) => github::run(s, args),

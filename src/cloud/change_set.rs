@@ -51,6 +51,9 @@ pub struct ChangeSetRequest<'a> {
     /// The alarms CloudFormation watches during the change and after it (`None`: whatever the stack
     /// had; an empty list of alarms clears them).
     pub rollback: Option<&'a RollbackTriggers>,
+    /// The role CloudFormation makes the change as (`RoleARN`; `None`: the caller's own rights, or the role
+    /// the stack was last changed with).
+    pub role_arn: Option<&'a str>,
 }
 
 /// CloudFormation's rollback configuration of a change: alarms (by ARN) that roll the stack operation
@@ -165,7 +168,8 @@ impl Cloud {
                 .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
                 .capabilities(Capability::CapabilityIam)
                 .capabilities(Capability::CapabilityNamedIam)
-                .set_parameters(Some(parameters));
+                .set_parameters(Some(parameters))
+                .set_role_arn(req.role_arn.map(str::to_string));
             if let Some(rollback) = req.rollback {
                 call = call.rollback_configuration(rollback_configuration(rollback));
             }

@@ -11,26 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::bootstrap::IMAGE_REPOSITORY;
 use crate::cfn::Expr;
 
-/// The stack every account and region is bootstrapped with (`slipway bootstrap`).
-pub const BOOTSTRAP_STACK: &str = "slipway-bootstrap";
-/// The image repository of every bootstrapped account and region.
-pub const ASSETS_REPOSITORY: &str = "slipway-assets";
 /// What a reference holds in place of a key until its asset is hashed, or when no such asset is declared;
 /// synthesis refuses a template that still holds it.
 pub const UNRESOLVED: &str = "slipway:unresolved-asset:";
-
-/// The bootstrap bucket of `account` in `region`: `slipway-assets-111111111111-us-east-1`.
-pub fn assets_bucket(account: &str, region: &str) -> String {
-    format!("slipway-assets-{account}-{region}")
-}
-
-/// The CloudFormation execution role of `region`'s bootstrap (IAM names are per account, so the region is
-/// in the name): `slipway-cfn-exec-us-east-1`.
-pub fn execution_role_name(region: &str) -> String {
-    format!("slipway-cfn-exec-{region}")
-}
 
 /// One asset.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,7 +145,7 @@ impl AssetRef {
 
     /// The bootstrap bucket of the stack's account and region.
     pub fn bucket(&self) -> Expr {
-        Expr::sub("slipway-assets-${AWS::AccountId}-${AWS::Region}")
+        super::bootstrap::assets_bucket_of_stack()
     }
 
     /// The file's key in that bucket (`assets/<hash>.zip`).
@@ -170,7 +156,7 @@ impl AssetRef {
     /// The image's URI in the bootstrap repository of the stack's account and region, by its hash tag.
     pub fn image_uri(&self) -> Expr {
         Expr::sub(format!(
-            "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{ASSETS_REPOSITORY}:{}",
+            "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{IMAGE_REPOSITORY}:{}",
             self.or_marker(&self.hash)
         ))
     }

@@ -6,6 +6,7 @@
 
 mod asset;
 mod backing;
+pub mod bootstrap;
 mod check;
 mod demo;
 mod environment;
@@ -22,9 +23,7 @@ mod service_check;
 mod target;
 mod window;
 
-pub use asset::{
-    ASSETS_REPOSITORY, Asset, AssetKind, AssetRef, BOOTSTRAP_STACK, UNRESOLVED, assets_bucket, execution_role_name,
-};
+pub use asset::{Asset, AssetKind, AssetRef, UNRESOLVED};
 pub use backing::{BackingKind, BackingService, BackingSpec, CustomBacking, DEFAULT_POSTGRES_IMAGE, Value};
 pub use check::{RESERVED_NAMES, check};
 pub use demo::{BRANCH_PREFIX, DemoSlug, NameBudget, NameLimit, SlugCollision, SlugError, check_slug, demo_name};

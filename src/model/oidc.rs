@@ -38,7 +38,8 @@ impl Project {
 
     /// Environment `env`'s deploy, execution and diff roles (no diff role for a feature demo), with the
     /// defaults: the OIDC provider created in the same template, `PowerUserAccess` for CloudFormation, no
-    /// artifacts bucket; the store's bucket when the definitions name an S3 store.
+    /// artifacts bucket; the store's bucket when the definitions name an S3 store; the bootstrap of the
+    /// environment's account and region when it has one.
     pub fn github_deploy_roles(&self, env: &Environment) -> GitHubDeployRoles {
         let store_bucket = self
             .github
@@ -58,6 +59,7 @@ impl Project {
             artifacts_bucket_id: None,
             store_bucket,
             deploy_permissions: Vec::new(),
+            bootstrap: env.aws_target().map(super::bootstrap::names),
         }
     }
 

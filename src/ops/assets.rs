@@ -13,7 +13,8 @@ use super::release::SourceError;
 use super::{Context, OpsError};
 use crate::apply::report::{Report, Reporter};
 use crate::cloud::Cloud;
-use crate::model::{Environment, Project, assets_bucket};
+use crate::model::bootstrap::assets_bucket;
+use crate::model::{Environment, Project};
 use crate::release::Release;
 use crate::release::assets::{self as stored, StoredAsset};
 use crate::synth::{ArtifactKey, ArtifactKind, Artifacts, rules::RULES_FILE, rules::Rules};
@@ -126,7 +127,7 @@ pub async fn publish(
         }
     };
     let Some(target) = env.aws_target().filter(|_| !wanted.is_empty()) else { return Ok(Published::default()) };
-    let bucket = assets_bucket(target.account.as_str(), target.region.code());
+    let bucket = assets_bucket(target);
     let bytes_of = async |name: &str, key: &str| -> Result<Vec<u8>, OpsError> {
         match source {
             Source::Release(release) => {

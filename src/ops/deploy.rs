@@ -1,9 +1,9 @@
 //! A release onto an environment (what deploy, promote and rollback all do), as one run of the ledger.
 //!
 //! The policy decides first, from the ledger alone, before any cloud call ([`decide`]); then the
-//! environment's account is connected to ([`connect`]); then, under the environment's lock, the policy
-//! decides again (nothing can freeze, hold or change the environment between that decision and the
-//! change), the run's start is recorded, the release's stacks are applied and its smoke checks run, and
+//! environment's account is connected to ([`connect`]) and its bootstrap checked
+//! ([`super::bootstrap::require`]); then, under the environment's lock, the policy decides again (nothing
+//! can freeze, hold or change the environment between that decision and the change), the run's start is recorded, the release's stacks are applied and its smoke checks run, and
 //! how it ended is recorded, also when the apply fails or is interrupted (Ctrl-C).
 
 use std::cell::RefCell;
@@ -242,8 +242,14 @@ pub async fn run_on<I: Future<Output = ()>>(
             stacks: Vec::new(),
             tags: Default::default(),
             smoke_checks: Vec::new(),
+            role_arn: None,
         },
     };
+    // Before the lock and the ledger: an account that is not bootstrapped is refused with nothing taken.
+    // (On the heap, as the rest of the run: a library caller's thread has a 2 MiB stack.)
+    if let Some(cloud) = targets.aws {
+        Box::pin(super::bootstrap::require(cloud, req.env)).await?;
+    }
     let Io { reporter, approver, in_flight, interrupt } = io;
     let spec = RunSpec {
         env: &req.env.name,

@@ -79,7 +79,9 @@ pub async fn for_diff(
         let Some((state, body)) = found? else { continue };
         if change_set {
             let template = String::from_utf8_lossy(&set.artifacts[&r.key]).into_owned();
-            verdicts.insert(r.key.clone(), change_set_verdicts(r.cloud, &state, &template).await?);
+            let role = r.key.environment().and_then(|e| project.find(e)).and_then(|e| e.aws_target());
+            let role = role.map(crate::model::bootstrap::execution_role_arn);
+            verdicts.insert(r.key.clone(), change_set_verdicts(r.cloud, &state, &template, role.as_deref()).await?);
         }
         templates.insert(r.key, body.into_bytes());
     }
@@ -97,8 +99,14 @@ pub struct ChangeSetRefused {
 }
 
 /// Creates a change set that would update the deployed stack to `template` (its parameters keeping their
-/// current values), reads CloudFormation's verdicts from it, and deletes it again.
-pub async fn change_set_verdicts(cloud: &Cloud, state: &StackState, template: &str) -> Result<Verdicts, OpsError> {
+/// current values), as `role_arn` (the bootstrap's execution role, as a deploy's would be), reads
+/// CloudFormation's verdicts from it, and deletes it again.
+pub async fn change_set_verdicts(
+    cloud: &Cloud,
+    state: &StackState,
+    template: &str,
+    role_arn: Option<&str>,
+) -> Result<Verdicts, OpsError> {
     let declared: Vec<String> = crate::diff::parse_template(template)
         .ok()
         .and_then(|t| t.get("Parameters").and_then(|p| p.as_object()).map(|p| p.keys().cloned().collect()))
@@ -116,6 +124,7 @@ pub async fn change_set_verdicts(cloud: &Cloud, state: &StackState, template: &s
             .collect(),
         tags: None,
         rollback: None,
+        role_arn,
     };
     match cloud.create_change_set(&request, &Poll::from_min(Duration::from_millis(500))).await? {
         ChangeSetOutcome::NoChanges => Ok(Verdicts::default()),

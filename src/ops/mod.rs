@@ -4,6 +4,8 @@
 //!
 //! - [`run`]: one run of the ledger (the lock, reconciling runs that died, the started and finished
 //!   records), which every operation that changes an environment is.
+//! - [`bootstrap`]: an account and region made ready for deploys (`slipway bootstrap`), and the check that
+//!   refuses a run in one that is not, or is bootstrapped by an older version.
 //! - [`cloudgov`]: an environment's cloud.gov apps within a run (prepared, applied, restored) and as
 //!   they run now.
 //! - [`deploy`]: a release onto an environment, as deploy, promote and rollback do it; [`compose_host`]:
@@ -25,6 +27,7 @@
 //! - [`demo`]: feature demos up, down, listed and swept.
 
 pub mod assets;
+pub mod bootstrap;
 pub mod cloudgov;
 pub mod compose_diff;
 pub mod compose_host;
@@ -138,6 +141,10 @@ pub enum OpsError {
     /// `deploy --revert-drift` has nothing to put back.
     #[error(transparent)]
     Drift(#[from] drift::NothingRuns),
+    /// The environment's account and region are not bootstrapped, or by an older version; nothing was
+    /// taken or changed.
+    #[error(transparent)]
+    NotBootstrapped(#[from] bootstrap::BootstrapError),
     /// The policy refuses; nothing was changed.
     #[error("refused by the policy: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Refused(Vec<crate::policy::Refusal>),

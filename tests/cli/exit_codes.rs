@@ -97,6 +97,15 @@ fn scenario(exit: Exit) -> Run {
             assert!(run.stdout.contains("DELETE_FAILED"), "{}", run.stdout);
             run
         }
+        Exit::NotBootstrapped => {
+            let moto = Moto::start_bare("111111111111");
+            let args = ["deploy", "--env", "dev", "--release", "r1", "--yes", "--no-smoke", "--target", "aws"];
+            let run = slipway_with(&aws_env(&moto.endpoint), &args);
+            let refusal =
+                "error: account 111111111111 in us-east-1 is not bootstrapped: run `slipway bootstrap --env dev`";
+            assert!(run.stderr.lines().any(|l| l == refusal), "{}", run.stderr);
+            run
+        }
         Exit::Internal => {
             let run = slipway(tempdir().path(), &["internal-error-test"]);
             assert!(run.stderr.starts_with("internal error: slipway panicked at "), "{}", run.stderr);

@@ -6,8 +6,9 @@
 //!
 //! Two test doubles, as on moto (tests/README.md): the fault proxy reports the URL of an HTTP server on
 //! loopback as the app's `ApiUrl` (LocalStack's `AWS::ApiGatewayV2::Api` is a placeholder whose endpoint is
-//! `unknown`), and it publishes the backend's code to the artifacts bucket just before the app stack's change
-//! set runs, as a CI step does today (slipway does not publish the function's code yet: issue 22).
+//! `unknown`). The backend's code is slipway's to publish: the account is bootstrapped, and the deploy puts
+//! the release's code into the bootstrap bucket before any stack changes; LocalStack, as Lambda, refuses a
+//! function whose code is not there.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,7 +42,7 @@ fn slipway(ls: &LocalStack, endpoint: &str, dir: &std::path::Path, store: &std::
     }
 }
 
-/// A stack as LocalStack holds it: status, when it was last changed (a stack made by a change set has that
+/// A stack of the environment as LocalStack holds it: status, when it was last changed (a stack made by a change set has that
 /// time too), tags, parameters.
 #[derive(Debug, PartialEq)]
 struct Held {
@@ -58,6 +59,8 @@ fn stacks_in(ls: &LocalStack) -> BTreeMap<String, Held> {
         let pairs = |k: Option<&str>, v: Option<&str>| (k.unwrap().to_string(), v.unwrap_or_default().to_string());
         out.stacks()
             .iter()
+            // The account's bootstrap stack is not the environment's.
+            .filter(|s| s.stack_name() != Some(slipway::model::bootstrap::STACK_NAME))
             .map(|s| {
                 let held = Held {
                     status: s.stack_status().unwrap().as_str().to_string(),
@@ -79,35 +82,17 @@ fn exports_in(ls: &LocalStack) -> BTreeMap<String, String> {
     })
 }
 
-/// Puts `backend/RELEASE.zip` (an empty archive: nothing invokes the function) into the bucket the
-/// deploy-role stack exports, as the CI step that publishes the function's code would.
-fn publish_backend_code(ls: &'static LocalStack, release: &'static str) -> impl FnOnce() + Send + 'static {
-    move || {
-        let bucket = exports_in(ls)
-            .remove("webapp-dev-deploy-role-ArtifactsBucketName")
-            .expect("the deploy-role stack exports its artifacts bucket before the app stack runs");
-        let empty_zip = b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0".to_vec();
-        block_on(async {
-            ls.s3(DEV)
-                .put_object()
-                .bucket(bucket)
-                .key(format!("backend/{release}.zip"))
-                .body(empty_zip.into())
-                .send()
-                .await
-                .unwrap()
-        });
-    }
-}
-
 #[test]
 fn dev_deploys_on_localstack_then_again_with_nothing_to_do_and_diffs_clean() {
     let ls = LocalStack::shared();
     let faults = Faults::start(&ls.endpoint);
     let api = Api::start(200);
     faults.output("webapp-dev-app", "ApiUrl", &api.url);
-    faults.before("ExecuteChangeSet", "webapp-dev-app", publish_backend_code(ls, "r1"));
     let (dir, store) = (tempdir(), tempdir());
+    // The account is bootstrapped first, as on AWS (`slipway bootstrap`; again is no change).
+    let boot = ["bootstrap", "--env", "dev", "--progress", "events", "--poll-ms", "50"];
+    let boot = slipway(ls, &ls.endpoint, dir.path(), store.path(), &boot);
+    assert_eq!(boot.status, 0, "{}\n{}\n--- localstack\n{}", boot.stdout, boot.stderr, ls.log());
     let deploy = ["deploy", "--env", "dev", "--release", "r1", "--yes", "--commit", "abc123"];
     let deploy = [&deploy[..], &["--progress", "events", "--poll-ms", "50", "--target", "aws"]].concat();
 
@@ -119,6 +104,14 @@ fn dev_deploys_on_localstack_then_again_with_nothing_to_do_and_diffs_clean() {
     let lines: Vec<&str> = first.stdout.lines().collect();
     assert_eq!(lines, [created, vec!["deployed: dev is on release r1".into()]].concat(), "{}", log());
     assert!(first.stderr.contains("smoke check `api-health` passed (200)"), "{}", log());
+    // The backend's code: kept in the store, published by the deploy to the bootstrap bucket (nobody else
+    // put it there), where the function's template points.
+    assert!(first.stderr.contains("assets: 1 published to s3://slipway-assets-111111111111-us-east-1"), "{}", log());
+    let listed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.path().join("releases/r1/assets.json")).unwrap()).unwrap();
+    let key = listed.as_array().unwrap().iter().find(|a| a["name"] == "backend").unwrap()["key"].as_str().unwrap();
+    let held = block_on(ls.s3(DEV).head_object().bucket("slipway-assets-111111111111-us-east-1").key(key).send());
+    assert!(held.is_ok(), "{key}: {held:?}");
     // LocalStack reports each resource's progress as CloudFormation does, which moto never does.
     assert!(first.stderr.contains("CREATE_IN_PROGRESS Backend (AWS::Lambda::Function)"), "{}", log());
 

@@ -1,5 +1,6 @@
 //! Deploys, promotions and rollbacks against the CloudFormation API on loopback: stacks, the reference environment, the flows walked, the gates.
 
+pub mod bootstrap;
 pub mod compose_flow;
 pub mod compose_only;
 pub mod controls;

@@ -127,6 +127,17 @@ fn ok(run: &Run) {
 #[test]
 fn a_release_promoted_across_accounts_rolled_back_held_and_released_through_the_binary() {
     let moto = Moto::start_accounts();
+    moto.bootstrap_envs(
+        webapp::project()
+            .environments
+            .clone()
+            .into_iter()
+            .map(|e| {
+                let role = role(&e.name);
+                e.assume_role(role)
+            })
+            .collect(),
+    );
     // On moto the app's `ApiUrl` is a placeholder: the proxy reports a loopback API that answers instead.
     let faults = Faults::start(&moto.endpoint);
     let api = Api::start(200);

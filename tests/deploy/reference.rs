@@ -111,13 +111,17 @@ pub(crate) struct Deployed {
     pub(crate) template: String,
 }
 
-/// Every stack moto holds (deleted ones are not listed), by name.
+/// Every stack moto holds (deleted ones are not listed), by name, but the account's bootstrap stack, made
+/// before the test deployed anything (`Moto::start_as`).
 pub(crate) fn stacks_in(moto: &Moto) -> BTreeMap<String, Deployed> {
     let client = moto.client();
     block_on(async {
         let mut out = BTreeMap::new();
         for s in client.describe_stacks().send().await.unwrap().stacks() {
             let name = s.stack_name().unwrap().to_string();
+            if name == slipway::model::bootstrap::STACK_NAME {
+                continue;
+            }
             let template = client.get_template().stack_name(&name).send().await.unwrap();
             let pairs = |p: Option<&str>, v: Option<&str>| (p.unwrap().to_string(), v.unwrap_or_default().to_string());
             out.insert(

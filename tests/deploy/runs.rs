@@ -312,7 +312,7 @@ fn missing_credentials_wrong_region_unreachable_endpoint_and_wrong_account_are_o
     assert_eq!(run.status, 3);
     assert!(run.stderr.starts_with("cloud error: cannot reach AWS at http://127.0.0.1:9: "), "{}", run.stderr);
 
-    let other = Moto::start_as("999999999999");
+    let other = Moto::start_bare("999999999999");
     let mut wrong_account = keys();
     wrong_account.push(("AWS_ENDPOINT_URL", other.endpoint.clone()));
     let run = deploy_binary(&wrong_account);

@@ -130,6 +130,7 @@ impl World {
             .region(aws_config::Region::new(project.environments[0].aws_target().unwrap().region.code().to_string()))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
         let connector = rt.block_on(Connector::load_from(loader, Settings::default()));
+        rt.block_on(crate::moto::bootstrap_envs(&connector, &project.environments));
         World { moto, _dir: dir, store, clock: TestClock::starting_now(), project, apps, rt, connector }
     }
 

@@ -11,7 +11,7 @@ fn cfn_lint_passes_every_synthesized_template() {
     let set = crate::support::synth(&project, &[]).expect("the reference definitions synthesize");
     let dir = tempdir();
     slipway::synth::write(&set, &dir.path().join("out")).unwrap();
-    let templates: Vec<_> = set
+    let mut templates: Vec<_> = set
         .files()
         .iter()
         .map(|(p, _)| p)
@@ -21,6 +21,11 @@ fn cfn_lint_passes_every_synthesized_template() {
     let stacks: usize = set.stacks.values().map(Vec::len).sum();
     assert!(stacks >= 20, "the reference environments have their stacks");
     assert_eq!(templates.len(), stacks, "one template per stack of every environment");
+    // And the bootstrap stack `slipway bootstrap` deploys into each account and region.
+    let (path, bootstrap) = crate::support::bootstrap_template(&project);
+    std::fs::create_dir_all(dir.path().join("out/bootstrap")).unwrap();
+    std::fs::write(dir.path().join("out").join(&path), bootstrap).unwrap();
+    templates.push(dir.path().join("out").join(path));
 
     let lint = python_tool("SLIPWAY_CFN_LINT", "cfn-lint");
     let out = Command::new(&lint)

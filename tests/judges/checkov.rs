@@ -70,9 +70,15 @@ fn checkov_fails_no_check_on_any_synthesized_template() {
     let dir = tempdir();
     let out = dir.path().join("out");
     slipway::synth::write(&set, &out).unwrap();
-    let templates: BTreeSet<String> =
-        set.files().iter().map(|(p, _)| p).filter(|p| p.ends_with(".template.json")).map(|p| format!("/{p}")).collect();
-    assert_eq!(templates.len(), 24, "four environments with six stacks each");
+    let mut files: Vec<(String, Vec<u8>)> =
+        set.files().into_iter().filter(|(p, _)| p.ends_with(".template.json")).collect();
+    assert_eq!(files.len(), 24, "four environments with six stacks each");
+    // And the bootstrap stack `slipway bootstrap` deploys into each account and region.
+    let (path, bootstrap) = crate::support::bootstrap_template(&project);
+    std::fs::create_dir_all(out.join("bootstrap")).unwrap();
+    std::fs::write(out.join(&path), &bootstrap).unwrap();
+    files.push((path, bootstrap));
+    let templates: BTreeSet<String> = files.iter().map(|(p, _)| format!("/{p}")).collect();
 
     let report = checkov(&out, None);
     let summary = &report["summary"];
@@ -106,7 +112,7 @@ fn checkov_fails_no_check_on_any_synthesized_template() {
     }
     // ...and as the templates write it: no skip of a check checkov does not run goes unread.
     let mut written = 0;
-    for (path, bytes) in set.files().iter().filter(|(p, _)| p.ends_with(".template.json")) {
+    for (path, bytes) in &files {
         let t: Value = serde_json::from_slice(bytes).unwrap();
         for (id, r) in t["Resources"].as_object().unwrap() {
             for skip in r["Metadata"]["checkov"]["skip"].as_array().map(Vec::as_slice).unwrap_or_default() {

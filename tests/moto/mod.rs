@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 
+use slipway::cloud::{Connector, Poll, Settings};
+use slipway::model::Environment;
+
 use crate::support::{python_tool, repo_root};
 
 /// A running moto server.
@@ -31,8 +34,16 @@ impl Moto {
         Moto::start_as("111111111111")
     }
 
-    /// Starts a moto server whose credentials belong to `account`.
+    /// Starts a moto server whose credentials belong to `account`, bootstrapped there in us-east-1 (the
+    /// region of every environment deployed to such a server) as `slipway bootstrap` does it.
     pub fn start_as(account: &str) -> Moto {
+        let moto = Moto::launch(Some(account));
+        moto.bootstrap(account, slipway::model::Region::UsEast1);
+        moto
+    }
+
+    /// Starts a moto server whose credentials belong to `account`, with nothing in it: not bootstrapped.
+    pub fn start_bare(account: &str) -> Moto {
         Moto::launch(Some(account))
     }
 
@@ -73,6 +84,35 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(100));
         }
         Moto { child, endpoint: format!("http://127.0.0.1:{port}"), log, store: crate::support::tempdir() }
+    }
+
+    /// Bootstraps `account` in `region` through slipway's own `ops::bootstrap` (what `slipway bootstrap`
+    /// runs), with the server's plain credentials.
+    pub fn bootstrap(&self, account: &str, region: slipway::model::Region) {
+        self.bootstrap_envs(vec![
+            Environment::new("bootstrap", slipway::model::Tier::Development)
+                .aws(slipway::model::AccountId::owned(account), region),
+        ]);
+    }
+
+    /// Bootstraps the account and region of each of `envs` ([`bootstrap_envs`]), assuming the role each
+    /// names when it is in another account than the server's plain credentials; on a thread of its own,
+    /// so that a test already inside a runtime can call it.
+    pub fn bootstrap_envs(&self, envs: Vec<Environment>) {
+        let endpoint = self.endpoint.clone();
+        let region = envs.iter().find_map(|e| e.aws_target()).map_or("us-east-1", |t| t.region.code());
+        std::thread::spawn(move || {
+            block_on(async {
+                let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .endpoint_url(&endpoint)
+                    .region(aws_config::Region::new(region))
+                    .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+                let connector = Connector::load_from(loader, Settings::default()).await;
+                bootstrap_envs(&connector, &envs).await;
+            })
+        })
+        .join()
+        .expect("bootstrapping moto panicked");
     }
 
     /// What the server has written so far: a request line per call, and the traceback of any that failed.
@@ -166,6 +206,76 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Bootstraps the account and region of each of `envs` once, through slipway's own `ops::bootstrap` (what
+/// `slipway bootstrap --env` runs), connected through `connector` as a deploy connects (the environment's
+/// role when the credentials are for another account). Panics naming the environment when one fails.
+pub async fn bootstrap_envs<'a>(connector: &Connector, envs: impl IntoIterator<Item = &'a Environment>) {
+    let mut done = std::collections::BTreeSet::new();
+    for env in envs {
+        let Some(target) = env.aws_target() else { continue };
+        if !done.insert((target.account.to_string(), target.region)) {
+            continue;
+        }
+        let cloud = slipway::ops::deploy::connect(connector, env, None)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to bootstrap {}: {e}", env.name));
+        let mut quiet = slipway::apply::cloudformation::EventLines::new(std::io::sink());
+        let done =
+            slipway::ops::bootstrap::bootstrap(&cloud, env, &[], Poll::from_min(Duration::from_millis(20)), &mut quiet)
+                .await
+                .unwrap_or_else(|e| panic!("cannot bootstrap {}: {e}", env.name));
+        assert_eq!(
+            done.applied.ending,
+            slipway::apply::cloudformation::Ending::Deployed,
+            "bootstrapping {} failed: {:?}",
+            env.name,
+            done.applied
+        );
+    }
+}
+
+/// One call of an AWS API the tests have no SDK client for (IAM, ECR), to the moto server at `endpoint`:
+/// a POST of `body` (a query string, or JSON with `target` as `X-Amz-Target`), for `service` in us-east-1.
+/// moto routes a request by the service its credential scope names and checks no signature. The status
+/// and the answer's body.
+pub fn call(endpoint: &str, service: &str, target: Option<&str>, body: &str) -> (u16, String) {
+    let content_type = match target {
+        Some(_) => "application/x-amz-json-1.1",
+        None => "application/x-www-form-urlencoded; charset=utf-8",
+    };
+    let mut headers = format!("Content-Type: {content_type}\r\n");
+    if let Some(target) = target {
+        headers.push_str(&format!("X-Amz-Target: {target}\r\n"));
+    }
+    request(endpoint, "POST", "/", service, &headers, body)
+}
+
+/// A GET of `path` (with its query) from `service` on the moto server at `endpoint`, as [`call`] makes it:
+/// for answers moto writes in another form than the SDK reads (S3's GetBucketVersioning, whose root
+/// element moto names `GetBucketVersioningResponse`).
+pub fn get(endpoint: &str, service: &str, path: &str) -> (u16, String) {
+    request(endpoint, "GET", path, service, "", "")
+}
+
+fn request(endpoint: &str, method: &str, path: &str, service: &str, headers: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: AWS4-HMAC-SHA256 \
+         Credential=testing/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         {headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
 }
 
 /// Runs a future to completion on a fresh single-threaded runtime.

@@ -1,7 +1,8 @@
 //! The test endpoint itself: moto as tests/moto/server.py patches it must behave as CloudFormation documents
 //! where moto 5.2.5 does not (tests/README.md lists each difference). Each test drives the patched server
 //! through the SDK with small templates of its own, so a patch that stops working fails here, by name,
-//! rather than somewhere inside a deploy.
+//! rather than somewhere inside a deploy. The servers are not bootstrapped (`Moto::start_bare`): these are
+//! moto's tests, not slipway's.
 
 use std::collections::BTreeMap;
 
@@ -117,7 +118,7 @@ fn network() -> Value {
 
 #[test]
 fn change_sets_work_out_outputs_exports_and_changes_as_cloudformation_does() {
-    let moto = Moto::start();
+    let moto = Moto::start_bare("111111111111");
     let client = moto.client();
     block_on(async {
         apply(&client, "net", ChangeSetType::Create, &network(), &[("Name", "one")]).await;
@@ -162,7 +163,7 @@ fn change_sets_work_out_outputs_exports_and_changes_as_cloudformation_does() {
 
 #[test]
 fn imports_hold_exports_and_failures_end_in_a_rolled_back_stack() {
-    let moto = Moto::start();
+    let moto = Moto::start_bare("111111111111");
     let client = moto.client();
     block_on(async {
         apply(&client, "net", ChangeSetType::Create, &network(), &[("Name", "one")]).await;
@@ -233,7 +234,7 @@ fn imports_hold_exports_and_failures_end_in_a_rolled_back_stack() {
 
 #[test]
 fn a_tagged_kms_key_is_created_with_its_tags() {
-    let moto = Moto::start();
+    let moto = Moto::start_bare("111111111111");
     let client = moto.client();
     let template = serde_json::json!({
         "Resources": {
@@ -258,7 +259,7 @@ fn a_tagged_kms_key_is_created_with_its_tags() {
 
 #[test]
 fn change_sets_are_listed_per_stack_and_executing_one_drops_the_others() {
-    let moto = Moto::start();
+    let moto = Moto::start_bare("111111111111");
     let client = moto.client();
     let topic = |name: &str| serde_json::json!({"Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": name}}}});
     block_on(async {
@@ -295,7 +296,7 @@ fn change_sets_are_listed_per_stack_and_executing_one_drops_the_others() {
 
 #[test]
 fn a_database_with_a_managed_master_password_has_its_secret() {
-    let moto = Moto::start();
+    let moto = Moto::start_bare("111111111111");
     let client = moto.client();
     let template = serde_json::json!({
         "Resources": {
@@ -384,7 +385,7 @@ async fn stack_tags(client: &Client, name: &str) -> BTreeMap<String, String> {
 
 #[test]
 fn a_change_of_stack_tags_alone_updates_every_taggable_resource_and_replaces_those_with_create_only_tags() {
-    let moto = Moto::start();
+    let moto = Moto::start_bare("111111111111");
     let client = moto.client();
     // A topic (tags updatable), a placement group (tags create-only: replaced) and a topic policy (not taggable).
     let template = json!({"Resources": {
@@ -441,7 +442,7 @@ fn a_change_of_stack_tags_alone_updates_every_taggable_resource_and_replaces_tho
 
 #[test]
 fn a_tag_change_that_would_replace_a_named_resource_fails_and_rolls_back() {
-    let moto = Moto::start();
+    let moto = Moto::start_bare("111111111111");
     let client = moto.client();
     // A key pair's tags are create-only and its name is required: CloudFormation cannot replace it.
     let template = json!({"Resources": {"Key": {"Type": "AWS::EC2::KeyPair", "Properties": {"KeyName": "deploy"}}}});
@@ -489,7 +490,7 @@ const MEMORY_REFUSED: &str = "Resource handler returned message: \"'MemorySize' 
 
 #[test]
 fn lambda_refuses_more_memory_than_it_has_on_create_and_on_update() {
-    let moto = Moto::start();
+    let moto = Moto::start_bare("111111111111");
     let client = moto.client();
     block_on(async {
         let s3 = moto.s3();

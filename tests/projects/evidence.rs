@@ -32,6 +32,16 @@ fn history(run: &dyn Fn(&[&str]) -> Run, env: &str) -> Vec<Value> {
 #[test]
 fn an_alarm_during_the_bake_rolls_dev_back_exits_4_and_the_release_never_soaks() {
     let moto = Moto::start_accounts();
+    moto.bootstrap_envs(
+        [("dev", "300000000001"), ("staging", "300000000002")]
+            .iter()
+            .map(|(name, account)| {
+                slipway::model::Environment::new(*name, slipway::model::Tier::Development)
+                    .aws(slipway::model::AccountId::owned(*account), slipway::model::Region::UsEast1)
+                    .assume_role(format!("arn:aws:iam::{account}:role/watched-deploy"))
+            })
+            .collect(),
+    );
     let dir = tempdir();
     let run = |args: &[&str]| engine("watched", dir.path(), Some(&moto), &[], args);
     let apply = ["--yes", "--progress", "events", "--poll-ms", "20"];

@@ -53,6 +53,10 @@ pub struct Plan {
     pub tags: BTreeMap<String, String>,
     /// Checks to run after the last stack.
     pub smoke_checks: Vec<SmokeCheck>,
+    /// The role every change set names (`RoleARN`): the account's bootstrap execution role, so that
+    /// CloudFormation changes the stacks with its rights rather than the caller's. `None` only for the
+    /// bootstrap stack itself, which makes that role.
+    pub role_arn: Option<String>,
 }
 
 /// Why a plan could not be made.
@@ -150,6 +154,13 @@ impl Plan {
             (TAG_PROJECT.to_string(), project.to_string()),
             (TAG_ENVIRONMENT.to_string(), env.name.clone()),
         ]);
-        Ok(Plan { smoke_checks: env.smoke_checks.clone(), env: env.clone(), release: release.into(), stacks, tags })
+        Ok(Plan {
+            smoke_checks: env.smoke_checks.clone(),
+            env: env.clone(),
+            release: release.into(),
+            stacks,
+            tags,
+            role_arn: env.aws_target().map(crate::model::bootstrap::execution_role_arn),
+        })
     }
 }

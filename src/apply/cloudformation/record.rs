@@ -221,6 +221,7 @@ impl Deploy<'_> {
             parameters: state.parameters.iter().map(|(k, v)| (k.clone(), ParameterValue::Value(v.clone()))).collect(),
             tags: Some(&state.tags),
             rollback: self.triggers.as_ref().map(|_| &clear),
+            role_arn: self.plan.role_arn.as_deref(),
         };
         let cs = match self.cloud.create_change_set(&request, &self.opts.poll).await? {
             ChangeSetOutcome::NoChanges => return Ok("already as it was".into()),

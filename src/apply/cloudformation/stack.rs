@@ -57,6 +57,7 @@ impl Deploy<'_> {
             parameters: sp.parameters.iter().map(|(k, v)| (k.clone(), ParameterValue::Value(v.clone()))).collect(),
             tags: Some(&self.plan.tags),
             rollback: self.triggers.as_ref(),
+            role_arn: self.plan.role_arn.as_deref(),
         };
         let change_set = match self.cloud.create_change_set(&request, &self.opts.poll).await {
             Ok(ChangeSetOutcome::Ready(cs)) => cs,

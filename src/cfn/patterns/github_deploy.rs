@@ -2,7 +2,8 @@
 //!
 //! - the **deploy role**, which the environment's deploy jobs assume: it may create, execute and delete
 //!   change sets of the environment's stacks (`<prefix>-*`), read them, and pass the execution role to
-//!   CloudFormation, nothing else;
+//!   CloudFormation; with the account's bootstrap ([`BootstrapNames`]), also pass the bootstrap's execution
+//!   role (the one deploys name), read the bootstrap stack, publish assets and push images;
 //! - the **execution role**, which CloudFormation runs the stacks' changes as (the deploy role cannot
 //!   create what it deploys itself), able to manage the environment's own IAM roles only;
 //! - the **diff role** (read-only), which pull requests and the default branch's scheduled jobs assume to
@@ -13,6 +14,7 @@
 //! (`model::Project::github_deploy_roles`). The logical IDs are fixed (`GitHubOidc`, `ExecutionRole`,
 //! `DeployRole`, `DiffRole`), so a stack's outputs can name them.
 
+use super::BootstrapNames;
 use crate::cfn::resources::{Principal, Role, Statement, github_oidc_provider};
 use crate::cfn::{Expr, Template};
 
@@ -70,6 +72,10 @@ pub struct GitHubDeployRoles {
     pub store_bucket: Option<String>,
     /// More statements for the deploy role (what a team's deploy reads besides its stacks).
     pub deploy_permissions: Vec<Statement>,
+    /// The account and region's bootstrap (`slipway bootstrap`), when the environment deploys through it:
+    /// the deploy role may pass its execution role to CloudFormation, read its stack, publish into its
+    /// assets bucket and push to its image repository.
+    pub bootstrap: Option<BootstrapNames>,
 }
 
 const SUB: &str = "token.actions.githubusercontent.com:sub";
@@ -146,6 +152,9 @@ impl GitHubDeployRoles {
         if let Some(bucket) = &self.store_bucket {
             permissions.extend(store_access(bucket, &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]));
         }
+        if let Some(bootstrap) = &self.bootstrap {
+            permissions.extend(bootstrap_access(bootstrap));
+        }
         permissions.extend(self.deploy_permissions.iter().cloned());
         t.resource(
             "DeployRole",
@@ -202,6 +211,36 @@ pub(super) fn oidc_trust(provider: &OidcProvider, subjects: &Subjects) -> Statem
         Subjects::Exactly(v) => statement.when("StringEquals", SUB, values(v)),
         Subjects::Like(v) => statement.when("StringLike", SUB, Expr::strs(v.clone())),
     }
+}
+
+/// What a deploy does with the account's bootstrap: pass its execution role to CloudFormation (and only to
+/// CloudFormation), read its stack's version and outputs, publish assets into its bucket (content-addressed,
+/// so never a delete), and push images to its repository (`ecr:GetAuthorizationToken` has no resource).
+fn bootstrap_access(b: &BootstrapNames) -> Vec<Statement> {
+    let arn = |service: &str, rest: &str| Expr::sub(format!("arn:${{AWS::Partition}}:{service}:{rest}"));
+    vec![
+        Statement::allow(["iam:PassRole"], [arn("iam", &format!(":${{AWS::AccountId}}:role/{}", b.execution_role))])
+            .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
+        Statement::allow(
+            ["cloudformation:DescribeStacks"],
+            [arn("cloudformation", &format!("${{AWS::Region}}:${{AWS::AccountId}}:stack/{}/*", b.stack))],
+        ),
+        Statement::allow(["s3:GetObject", "s3:PutObject"], [arn("s3", &format!("::{}/*", b.bucket))]),
+        Statement::allow(["s3:ListBucket"], [arn("s3", &format!("::{}", b.bucket))]),
+        Statement::allow(["ecr:GetAuthorizationToken"], [Expr::str("*")]),
+        Statement::allow(
+            [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:CompleteLayerUpload",
+                "ecr:DescribeImages",
+                "ecr:InitiateLayerUpload",
+                "ecr:PutImage",
+                "ecr:UploadLayerPart",
+            ],
+            [arn("ecr", &format!("${{AWS::Region}}:${{AWS::AccountId}}:repository/{}", b.repository))],
+        ),
+    ]
 }
 
 /// `actions` on the objects of bucket `bucket`, and listing it.

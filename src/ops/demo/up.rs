@@ -76,6 +76,9 @@ pub async fn up(
     let bundle = crate::synth::compose::bundle(&demo.project, &demo.env);
     let expires = cx.clock.now().plus(req.ttl);
     let plan = plan_of(demo, &req.release, &artifacts, req.branch.as_deref())?;
+    if let (Some(cloud), Some(_)) = (at.cloud, plan.as_ref()) {
+        Box::pin(crate::ops::bootstrap::require(cloud, &demo.env)).await?;
+    }
     let work = Up { cx, req, at, compose, bundle: bundle.as_ref(), plan: plan.as_ref(), artifacts: &artifacts };
     let spec = RunSpec {
         env: &demo.slug.slug,
