@@ -60,6 +60,43 @@ pub async fn keep(
     Ok(out)
 }
 
+/// Keeps in the store the file assets of a synthesis of some environments (`synth --env`, which writes
+/// no project rules to name them): each `assets/<sha256>.<ext>` it wrote, refused unless its bytes have
+/// that hash, named as `project` (the checkout's definitions) names that key, else by its hash.
+pub async fn keep_files(
+    cx: &Context<'_>,
+    project: &Project,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<StoredAsset>, OpsError> {
+    let mut out = Vec::new();
+    for (key, bytes) in files {
+        let Some((hash, _)) = key.strip_prefix(stored::STORE_PREFIX).and_then(|k| k.split_once('.')) else { continue };
+        if key.ends_with(".context.zip") || key.ends_with(".tar") {
+            continue;
+        }
+        if crate::synth::sha256_hex(bytes) != hash {
+            let why =
+                format!("`{key}` of the synthesis is not the bytes its name says; synthesize again and review that");
+            return Err(SourceError::Asset(why).into());
+        }
+        let known = project.assets.iter().find(|a| a.object_key().as_deref() == Some(key.as_str()));
+        let entry = match known.and_then(|a| StoredAsset::of(a, bytes)) {
+            Some(entry) => entry,
+            None => StoredAsset {
+                name: hash.into(),
+                kind: "file".into(),
+                hash: hash.into(),
+                key: key.clone(),
+                bytes: bytes.len() as u64,
+                sha256: hash.into(),
+            },
+        };
+        stored::put(cx.store, &entry, bytes.clone()).await?;
+        out.push(entry);
+    }
+    Ok(out)
+}
+
 /// What a publish did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Published {

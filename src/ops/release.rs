@@ -130,7 +130,8 @@ pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, O
     add_bits(released.as_ref().unwrap_or(cx.project), &environments, &assets, &mut artifacts)?;
     let stored = match &released {
         Some(project) => super::assets::keep(cx, project, &assets).await?,
-        None => Vec::new(),
+        // A synthesis of some environments, which writes no rules: its files, named as the checkout names them.
+        None => super::assets::keep_files(cx, cx.project, &assets).await?,
     };
     let info = ReleaseInfo { environments, ..new.info(cx) };
     Ok(release::create(cx.store, &info, &artifacts, &stored).await?)
