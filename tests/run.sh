@@ -100,6 +100,8 @@ export SLIPWAY_CHROMIUM="$(command -v chromium)"
 
 # shellcheck source=tests/docker.sh
 source tests/docker.sh
+# shellcheck source=tests/registry.sh
+source tests/registry.sh
 # Runs "$@" as a job of its own (a process group, with this script's standard input) and waits for it: a
 # signal to this script then runs the traps at once (bash defers them while a foreground command runs),
 # and the exit trap ends the whole job, cargo and test binaries included, before the engine goes.
@@ -117,11 +119,13 @@ on_exit() {
     kill -TERM -- "-$child" 2> /dev/null || true
     wait "$child" 2> /dev/null || true
   fi
+  registry_harness_down
   docker_harness_down
 }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 docker_harness_up
+registry_harness_up
 
 if (($#)); then
   echo "==> $*"
