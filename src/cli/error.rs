@@ -193,6 +193,7 @@ impl From<OpsError> for CliError {
             OpsError::Store(e) => e.into(),
             OpsError::GitHub(e) => e.into(),
             OpsError::ChangeSetRefused(e) => CliError::cloud(e.to_string()),
+            OpsError::Image(e) => CliError::cloud(e.to_string()),
             OpsError::Host(e) => match e {
                 crate::ops::compose_host::HostError::Compose(_) => CliError::cloud(e.to_string()),
                 _ => CliError::user(e.to_string()),

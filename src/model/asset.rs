@@ -127,6 +127,20 @@ impl Asset {
         }
     }
 
+    /// Its repository in a compose host's registry: `<project>/<name>`.
+    pub fn repository(&self, project: &str) -> String {
+        format!("{project}/{}", self.name)
+    }
+
+    /// The image a compose host pulls from `registry`: `<registry>/<project>/<name>:<hash>`. `None` for
+    /// a file or directory, or until it is hashed.
+    pub fn image_in(&self, registry: &str, project: &str) -> Option<String> {
+        match (&self.kind, &self.hash) {
+            (AssetKind::Image { .. }, Some(hash)) => Some(format!("{registry}/{}:{hash}", self.repository(project))),
+            _ => None,
+        }
+    }
+
     /// Where its files are read from: the file, the directory, the image's context.
     pub fn path(&self) -> &str {
         match &self.kind {

@@ -34,6 +34,7 @@ pub mod deployed;
 pub mod drift;
 pub mod evidence;
 pub mod github;
+pub mod images;
 pub mod init;
 pub mod line;
 pub mod oidc;
@@ -125,6 +126,9 @@ pub enum OpsError {
         /// The release it runs, if any.
         current: Option<String>,
     },
+    /// An image asset cannot be built or pushed.
+    #[error(transparent)]
+    Image(#[from] images::ImageError),
     /// The environment's compose host cannot be deployed to.
     #[error(transparent)]
     Host(#[from] compose_host::HostError),

@@ -120,7 +120,11 @@ impl NewRelease<'_> {
 
 /// Makes release `new` in `cx`'s store: a no-op when it exists with the same artifacts, refused when it
 /// exists with others.
-pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, OpsError> {
+pub async fn create(
+    cx: &Context<'_>,
+    new: &NewRelease<'_>,
+    reporter: &mut dyn crate::apply::report::Reporter,
+) -> Result<Created, OpsError> {
     if !release::valid_id(new.id) {
         return Err(release::ReleaseError::BadId(new.id.into()).into());
     }
@@ -129,7 +133,13 @@ pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, O
     let released = super::assets::project_of(&artifacts)?;
     add_bits(released.as_ref().unwrap_or(cx.project), &environments, &assets, &mut artifacts)?;
     let stored = match &released {
-        Some(project) => super::assets::keep(cx, project, &assets).await?,
+        Some(project) => {
+            // Images first: a build is what fails most, and nothing of the release is written before it.
+            let docker = super::images::docker();
+            let mut stored = super::images::keep(cx, &docker, project, &assets, reporter).await?;
+            stored.extend(super::assets::keep(cx, project, &assets).await?);
+            stored
+        }
         None => Vec::new(),
     };
     let info = ReleaseInfo { environments, ..new.info(cx) };

@@ -50,6 +50,8 @@ pub struct Demo {
     pub env: Environment,
     /// Its templates and compose bundle, as `synth --demo` writes them.
     pub artifacts: Artifacts,
+    /// The project's assets' files as the synthesis wrote them (an image's build context among them), by key.
+    pub assets: BTreeMap<String, Vec<u8>>,
 }
 
 /// Why a demo cannot be made, found, or brought up.
@@ -172,7 +174,7 @@ fn of_assembly(assembly: &Assembly, slug: DemoSlug) -> Result<Demo, DemoError> {
     let project = assembly.project().clone();
     let env = project.demos.iter().find(|e| e.name == slug.slug).cloned().ok_or(DemoError::NoFactory)?;
     let artifacts = assembly.set.of_environment(&slug.slug);
-    Ok(Demo { slug, project, env, artifacts })
+    Ok(Demo { slug, project, env, artifacts, assets: assembly.set.assets.clone() })
 }
 
 /// The Docker engine demo `env`'s compose project runs on: `flag` (`--host`), else the definition's, else
