@@ -45,9 +45,14 @@ impl Site {
 
     /// Writes the site's build context: the Dockerfile, its page saying `page`, its health file.
     fn write(&self, page: &str) {
+        self.write_with(page, "COPY www /site");
+    }
+
+    /// The same, with `step` after the Dockerfile's `FROM`.
+    fn write_with(&self, page: &str, step: &str) {
         let site = self.dir.path().join("site");
         std::fs::create_dir_all(site.join("www")).unwrap();
-        let dockerfile = format!("FROM {}\nCOPY www /site\n", harness_var("SLIPWAY_TEST_IMAGE"));
+        let dockerfile = format!("FROM {}\n{step}\n", harness_var("SLIPWAY_TEST_IMAGE"));
         std::fs::write(site.join("Dockerfile"), dockerfile).unwrap();
         std::fs::write(site.join("www/index.html"), format!("{page}\n")).unwrap();
         std::fs::write(site.join("www/health"), "ok\n").unwrap();
@@ -299,4 +304,18 @@ fn an_image_asset_is_built_once_pushed_to_the_hosts_registry_run_and_rolled_back
     assert!(refused.stderr.contains(&format!("the image registry `{down}` does not answer")), "{}", said(&refused));
     assert_eq!(w.containers(), before, "the host changed");
     assert_eq!(w.site().1, format!("site v1 {}", std::process::id()));
+}
+
+#[test]
+fn a_failed_build_names_the_asset_shows_what_docker_said_and_writes_no_release() {
+    let w = Site::new(&harness_var("SLIPWAY_TEST_REGISTRY"));
+    w.write_with("broken", "RUN echo the-site-build-breaks-here && false");
+    let id = unique_name("img-broken");
+    let run = w.release(&id);
+    assert_eq!(run.status, 1, "{}", said(&run));
+    assert!(run.stderr.contains("error: image asset `site` could not be built: `"), "{}", said(&run));
+    assert!(run.stderr.contains("the-site-build-breaks-here"), "{}", said(&run));
+    assert!(!w.store().join("releases").join(&id).exists(), "{}", said(&run));
+    let stored: Vec<_> = std::fs::read_dir(w.store().join("assets")).into_iter().flatten().collect();
+    assert!(stored.is_empty(), "{stored:?}");
 }
