@@ -167,7 +167,7 @@ fn delete(registry: &str, tag: &str) {
 }
 
 /// The tags the registry has of `bazaar/site`.
-fn tags(registry: &str) -> Vec<String> {
+pub(crate) fn tags(registry: &str) -> Vec<String> {
     let (status, body) = registry_get(registry, "/v2/bazaar/site/tags/list", "application/json");
     if status == 404 {
         return Vec::new();
@@ -178,7 +178,7 @@ fn tags(registry: &str) -> Vec<String> {
 }
 
 /// The image ID (its configuration's digest) of `bazaar/site:<tag>` as the registry's manifest says it.
-fn config_digest(registry: &str, tag: &str) -> String {
+pub(crate) fn config_digest(registry: &str, tag: &str) -> String {
     let accept = "application/vnd.docker.distribution.manifest.v2+json";
     let (status, body) = registry_get(registry, &format!("/v2/bazaar/site/manifests/{tag}"), accept);
     assert_eq!(status, 200, "{body}");
