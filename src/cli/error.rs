@@ -194,7 +194,9 @@ impl From<OpsError> for CliError {
             OpsError::GitHub(e) => e.into(),
             OpsError::ChangeSetRefused(e) => CliError::cloud(e.to_string()),
             // A build that fails is the Dockerfile's or the context's; a push, the registry's or the engine's.
-            OpsError::Image(e @ crate::ops::images::ImageError::Build { .. }) => CliError::user(e.to_string()),
+            OpsError::Image(
+                e @ (crate::ops::images::ImageError::Build { .. } | crate::ops::images::ImageError::Synthesis { .. }),
+            ) => CliError::user(e.to_string()),
             OpsError::Image(e) => CliError::cloud(e.to_string()),
             OpsError::Host(e) => match e {
                 crate::ops::compose_host::HostError::Compose(_) => CliError::cloud(e.to_string()),

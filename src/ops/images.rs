@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::release::SourceError;
 use super::{Context, OpsError};
 use crate::apply::report::{Report, Reporter};
 use crate::docker::images::{Docker, DockerError};
@@ -55,6 +54,16 @@ pub enum ImageError {
         /// Why.
         source: RegistryError,
     },
+    /// The synthesis does not hold what the asset is built from, or holds other bytes than its hash says.
+    #[error("image asset `{asset}` ({path}) {why}")]
+    Synthesis {
+        /// The asset.
+        asset: String,
+        /// Its build context.
+        path: String,
+        /// Why, and what to do.
+        why: String,
+    },
     /// A file could not be written or read.
     #[error("image asset `{asset}`: {why}")]
     Io {
@@ -82,7 +91,8 @@ pub async fn keep(
 ) -> Result<Vec<StoredAsset>, OpsError> {
     let mut out = Vec::new();
     for asset in project.assets.iter().filter(|a| !a.is_file()) {
-        let refuse = |why: &str| SourceError::Asset(format!("asset `{}` ({}) {why}", asset.name, asset.path()));
+        let refuse =
+            |why: &str| ImageError::Synthesis { asset: asset.name.clone(), path: asset.path().into(), why: why.into() };
         let (Some(hash), Some(key), Some(context_key), AssetKind::Image { dockerfile, .. }) =
             (asset.hash.as_deref(), asset.object_key(), asset.context_key(), &asset.kind)
         else {

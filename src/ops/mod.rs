@@ -41,6 +41,7 @@ pub mod oidc;
 pub mod page;
 pub mod promote;
 pub mod release;
+mod release_source;
 pub mod rollback;
 pub mod run;
 pub mod status;
