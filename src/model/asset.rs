@@ -7,7 +7,9 @@
 //! the asset files. The definitions' program hashes every asset before it synthesizes (the hash is data
 //! here, filled in, never computed by the model); `release create` keeps each asset in the release store
 //! under its hash, and deploys publish it to the environment account's bootstrap bucket and image
-//! repository before any stack changes.
+//! repository before any stack changes. A compose service runs an image asset by naming it
+//! (`Service::image("api")`): its host pulls `<registry>/<project>/<asset>:<hash>` from the registry its
+//! compose target names ([`super::ComposeTarget::registry`]), where a deploy pushes it first.
 
 use serde::{Deserialize, Serialize};
 
