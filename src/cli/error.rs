@@ -197,6 +197,11 @@ impl From<OpsError> for CliError {
                 "the bootstrap stack (slipway-bootstrap) holds the assets bucket, the image repository and the role \
                  CloudFormation deploys as; nothing was taken or changed",
             ),
+            // A build that fails is the Dockerfile's or the context's; a push, the registry's or the engine's.
+            OpsError::Image(
+                e @ (crate::ops::images::ImageError::Build { .. } | crate::ops::images::ImageError::Synthesis { .. }),
+            ) => CliError::user(e.to_string()),
+            OpsError::Image(e) => CliError::cloud(e.to_string()),
             OpsError::Host(e) => match e {
                 crate::ops::compose_host::HostError::Compose(_) => CliError::cloud(e.to_string()),
                 _ => CliError::user(e.to_string()),

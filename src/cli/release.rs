@@ -106,7 +106,11 @@ fn create(s: &Session, args: &CreateArgs) -> Result<Exit, CliError> {
         uncommitted: s.uncommitted(),
         allow_dirty: args.allow_dirty,
     };
-    let created = s.block_on(crate::ops::release::create(&cx, &new))?;
+    let created = s.block_on(crate::ops::release::create(
+        &cx,
+        &new,
+        &mut crate::apply::report::EventLines::new(s.ui().err.clone()),
+    ))?;
     let store = cx.store.location();
     match created {
         Created::New => writeln!(s.out(), "created release {} in {store}", args.id)?,

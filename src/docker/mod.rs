@@ -19,13 +19,17 @@
 //!
 //! - [`host`]: where an engine is (`DockerHost`); [`process`]: running the CLI, bounded in time;
 //! - [`operations`]: `up`, `down`, `ps`, `ls`, `config`; [`wire`]: reading what the CLI prints;
-//! - [`diagnose`]: why a service did not come up; [`state`]: the results as data; [`error`]: the errors.
+//! - [`diagnose`]: why a service did not come up; [`state`]: the results as data; [`error`]: the errors;
+//! - [`images`]: building, saving, loading and pushing images (the docker CLI of the machine slipway runs
+//!   on); [`registry`]: whether an image registry has a tag (its HTTP API v2).
 
 mod diagnose;
 mod error;
 mod host;
+pub mod images;
 mod operations;
 pub mod process;
+pub mod registry;
 mod ssh;
 mod state;
 mod wire;

@@ -7,7 +7,9 @@
 //! the asset files. The definitions' program hashes every asset before it synthesizes (the hash is data
 //! here, filled in, never computed by the model); `release create` keeps each asset in the release store
 //! under its hash, and deploys publish it to the environment account's bootstrap bucket and image
-//! repository before any stack changes.
+//! repository before any stack changes. A compose service runs an image asset by naming it
+//! (`Service::image("api")`): its host pulls `<registry>/<project>/<asset>:<hash>` from the registry its
+//! compose target names ([`super::ComposeTarget::registry`]), where a deploy pushes it first.
 
 use serde::{Deserialize, Serialize};
 
@@ -109,6 +111,20 @@ impl Asset {
     pub fn context_key(&self) -> Option<String> {
         match (&self.kind, &self.hash) {
             (AssetKind::Image { .. }, Some(hash)) => Some(format!("assets/{hash}.context.zip")),
+            _ => None,
+        }
+    }
+
+    /// Its repository in a compose host's registry: `<project>/<name>`.
+    pub fn repository(&self, project: &str) -> String {
+        format!("{project}/{}", self.name)
+    }
+
+    /// The image a compose host pulls from `registry`: `<registry>/<project>/<name>:<hash>`. `None` for
+    /// a file or directory, or until it is hashed.
+    pub fn image_in(&self, registry: &str, project: &str) -> Option<String> {
+        match (&self.kind, &self.hash) {
+            (AssetKind::Image { .. }, Some(hash)) => Some(format!("{registry}/{}:{hash}", self.repository(project))),
             _ => None,
         }
     }

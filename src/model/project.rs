@@ -224,6 +224,13 @@ impl Project {
         self.assets.iter().find(|a| a.name == name)
     }
 
+    /// The image asset `service` runs: the declared image asset its `image` names (`Service::image("api")`
+    /// with `Asset::image("api", ..)`), if any.
+    pub fn image_asset_of(&self, service: &Service) -> Option<&Asset> {
+        let asset = self.find_asset(service.image.as_deref()?)?;
+        (!asset.is_file()).then_some(asset)
+    }
+
     /// A stack's reference to asset `name`: its key in the bootstrap bucket, or its image in the bootstrap
     /// repository, by its hash. Synthesis refuses a template that refers to an asset the project does not
     /// declare.

@@ -32,6 +32,7 @@ pub fn check_services(project: &Project, envs: &[&Environment], problems: &mut V
         let services = project.services_in(env);
         let backing = project.backing_in(env);
         check_names_unique(env, &services, &backing, problems);
+        check_registry(project, env, &services, problems);
         for service in &services {
             check_service(env, service, problems);
             check_links(env, service, &services, &backing, problems);
@@ -388,6 +389,42 @@ fn check_compose_ports(project: &Project, envs: &[&Environment], problems: &mut 
                     } else {
                         "run one of them on another host"
                     }
+                ),
+            ));
+        }
+    }
+}
+
+/// A compose host that runs an image asset must name the registry it pulls it from, in the form an image
+/// reference takes (`host[:port]`, no scheme or path).
+fn check_registry(project: &Project, env: &Environment, services: &[Service], problems: &mut Vec<Problem>) {
+    let Some(target) = env.compose_target() else { return };
+    if let Some(registry) = &target.registry {
+        let bad = registry.is_empty()
+            || registry.contains("://")
+            || registry.contains('/')
+            || registry.chars().any(|c| c.is_whitespace() || c.is_ascii_uppercase());
+        if bad {
+            problems.push(Problem::new(
+                &env.name,
+                "targets",
+                format!(
+                    "the compose registry `{registry}` must be a host and optional port in lowercase \
+                     (`registry.example.org:5000`), without a scheme or path"
+                ),
+            ));
+        }
+        return;
+    }
+    for service in services.iter().filter(|s| s.on_compose) {
+        if let Some(asset) = project.image_asset_of(service) {
+            problems.push(Problem::new(
+                &env.name,
+                format!("service `{}`", service.name),
+                format!(
+                    "runs image asset `{}` on its compose host, which names no registry to pull it from; add \
+                     `.registry(\"registry.example.org:5000\")` to the environment's `ComposeTarget`",
+                    asset.name
                 ),
             ));
         }

@@ -283,18 +283,30 @@ pub struct ComposeTarget {
     /// its services may read their outputs).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub before_stacks: bool,
+    /// The image registry the host pulls the project's image assets from (`registry.example.org:5000`):
+    /// a service that runs an image asset runs `<registry>/<project>/<asset>:<hash>`, which a deploy
+    /// pushes there first. `None`: the host runs no image asset (`slipway check` refuses one that would).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
 }
 
 impl ComposeTarget {
     /// A compose project on `host`.
     pub fn new(host: ComposeHost) -> Self {
-        ComposeTarget { host, docker_host: None, before_stacks: false }
+        ComposeTarget { host, docker_host: None, before_stacks: false, registry: None }
     }
 
     /// A deploy brings the host up before the environment's stacks, and puts it back when they fail: for
     /// stacks that depend on what the host serves (a health check or a DNS record pointing at it).
     pub fn before_stacks(mut self) -> Self {
         self.before_stacks = true;
+        self
+    }
+
+    /// The host pulls image assets from `registry` (`registry.example.org:5000`, without a scheme or path),
+    /// where deploys push them.
+    pub fn registry(mut self, registry: impl Into<String>) -> Self {
+        self.registry = Some(registry.into());
         self
     }
 

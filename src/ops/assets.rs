@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-use super::release::SourceError;
+use super::release_source::SourceError;
 use super::{Context, OpsError};
 use crate::apply::report::{Report, Reporter};
 use crate::cloud::Cloud;

@@ -5,7 +5,9 @@
 //!   reach it with (a `ComposeHost::Local` target is a developer's own machine and stays out of deploys);
 //! - [`HostRun::prepare`] (under the environment's lock): the release's bundle for the environment (its
 //!   `docker-compose.yml`, and its variables read from its `.env.example`) and the bundle of the release
-//!   the environment runs now, both from the store, what a failure goes back to;
+//!   the environment runs now, both from the store, what a failure goes back to; and the image assets the
+//!   bundle names pushed to the registry the host pulls from ([`super::images::publish`]), before anything
+//!   changes;
 //! - [`HostRun`] as [`AfterStacks`]: `apply` brings the bundle up (the `.env` made as a demo's is: the
 //!   release, the secrets the running containers hold), waits for every service to be healthy and runs
 //!   the smoke checks of the URLs the host publishes; `undo` brings the previous release's bundle back up
@@ -136,6 +138,7 @@ impl<'a> HostRun<'a> {
         release: &Release,
         reach: &'a HostReach,
         poll: Poll,
+        reporter: &mut dyn Reporter,
     ) -> Result<HostRun<'a>, OpsError> {
         let new = Files::of(&env.name, &release.info.id, &release.artifacts)
             .ok_or_else(|| HostError::NoBundle { release: release.info.id.clone(), env: env.name.clone() })?;
@@ -156,6 +159,10 @@ impl<'a> HostRun<'a> {
             bundle.as_ref().map_or_else(|| format!("{}-{}", cx.project.name, env.name), |b| b.project.clone());
         // Before anything changes: the host answers (over SSH, its key checked), and its project can be read.
         reach.compose.services(&project, &reach.host).map_err(HostError::from)?;
+        // The images it runs, in the registry it pulls them from, before anything changes.
+        let docker = super::images::docker();
+        super::images::publish(cx.store, &docker, &release.info.id, &release.assets, &new.compose_file, reporter)
+            .await?;
         Ok(HostRun {
             reach,
             env,

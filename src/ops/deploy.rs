@@ -280,7 +280,7 @@ pub async fn run_on<I: Future<Output = ()>>(
             None => None,
         };
         let mut host = match req.host {
-            Some(reach) => Some(HostRun::prepare(cx, req.env, req.release, reach, req.apply.poll).await?),
+            Some(reach) => Some(HostRun::prepare(cx, req.env, req.release, reach, req.apply.poll, reporter).await?),
             None => None,
         };
         // The code the templates refer to, in the account before any stack changes.

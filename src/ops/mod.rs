@@ -38,12 +38,14 @@ pub mod drift;
 pub mod evidence;
 pub mod gc;
 pub mod github;
+pub mod images;
 pub mod init;
 pub mod line;
 pub mod oidc;
 pub mod page;
 pub mod promote;
 pub mod release;
+mod release_source;
 pub mod rollback;
 pub mod run;
 pub mod status;
@@ -129,6 +131,9 @@ pub enum OpsError {
         /// The release it runs, if any.
         current: Option<String>,
     },
+    /// An image asset cannot be built or pushed.
+    #[error(transparent)]
+    Image(#[from] images::ImageError),
     /// The environment's compose host cannot be deployed to.
     #[error(transparent)]
     Host(#[from] compose_host::HostError),

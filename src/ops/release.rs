@@ -6,63 +6,13 @@
 //! uncommitted changes is refused unless the release is told so (`--allow-dirty`), which its
 //! `release.json` then records, since the commit it names is not exactly what it holds.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+pub use super::release_source::SourceError;
 use super::{Context, OpsError};
 use crate::model::Project;
 use crate::release::{self, Created, ReleaseInfo};
-use crate::synth::{ArtifactKey, ArtifactSet, Artifacts, MANIFEST, SynthDir};
-
-/// Why a release cannot be made from what it was asked to be made of.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    /// A service's source directory cannot be zipped into the release.
-    #[error("{0}")]
-    Bits(String),
-    /// An asset cannot be built, read or kept.
-    #[error("{0}")]
-    Asset(String),
-    /// A file of the synth directory changed after `synth` wrote it.
-    #[error(
-        "`{}` changed after `slipway synth` wrote it (its SHA-256 differs from the one in {MANIFEST}); refusing to \
-         {doing} what was not reviewed",
-        .path.display()
-    )]
-    Edited {
-        /// The file.
-        path: PathBuf,
-        /// What was refused (`deploy`, `release`).
-        doing: &'static str,
-    },
-    /// A file of an environment is in the directory but not in its manifest.
-    #[error("`{}` is not listed in {MANIFEST}: slipway did not write it, so it would not be deployed", .0.display())]
-    Unlisted(PathBuf),
-    /// The directory holds no templates for the environment being deployed.
-    #[error("`{}` holds no CloudFormation templates for environment `{env}` (it was synthesized for: {})", .dir.display(), .synthesized.join(", "))]
-    NoTemplates {
-        /// The directory.
-        dir: PathBuf,
-        /// The environment.
-        env: String,
-        /// What it was synthesized for.
-        synthesized: Vec<String>,
-    },
-    /// The working tree has uncommitted changes.
-    #[error(
-        "the working tree has uncommitted changes ({}{}), so a release of it would not be commit {commit}",
-        .paths.iter().take(5).map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
-        if .paths.len() > 5 { format!(" and {} more", .paths.len() - 5) } else { String::new() }
-    )]
-    Dirty {
-        /// The commit the release would name.
-        commit: String,
-        /// What differs from it.
-        paths: Vec<String>,
-    },
-    /// The directory cannot be read as a synth output directory.
-    #[error(transparent)]
-    Read(#[from] crate::synth::ReadError),
-}
+use crate::synth::{ArtifactKey, ArtifactSet, Artifacts, SynthDir};
 
 /// What a release is made of.
 #[derive(Clone, Copy, Debug)]
@@ -120,7 +70,11 @@ impl NewRelease<'_> {
 
 /// Makes release `new` in `cx`'s store: a no-op when it exists with the same artifacts, refused when it
 /// exists with others.
-pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, OpsError> {
+pub async fn create(
+    cx: &Context<'_>,
+    new: &NewRelease<'_>,
+    reporter: &mut dyn crate::apply::report::Reporter,
+) -> Result<Created, OpsError> {
     if !release::valid_id(new.id) {
         return Err(release::ReleaseError::BadId(new.id.into()).into());
     }
@@ -129,7 +83,13 @@ pub async fn create(cx: &Context<'_>, new: &NewRelease<'_>) -> Result<Created, O
     let released = super::assets::project_of(&artifacts)?;
     add_bits(released.as_ref().unwrap_or(cx.project), &environments, &assets, &mut artifacts)?;
     let stored = match &released {
-        Some(project) => super::assets::keep(cx, project, &assets).await?,
+        Some(project) => {
+            // Images first: a build is what fails most, and nothing of the release is written before it.
+            let docker = super::images::docker();
+            let mut stored = super::images::keep(cx, &docker, project, &assets, reporter).await?;
+            stored.extend(super::assets::keep(cx, project, &assets).await?);
+            stored
+        }
         // A synthesis of some environments, which writes no rules: its files, named as the checkout names them.
         None => super::assets::keep_files(cx, cx.project, &assets).await?,
     };

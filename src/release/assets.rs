@@ -1,5 +1,5 @@
-//! A release's assets in the store: each kept once under its hash (`assets/<hash>.zip`, shared by every
-//! release that has the same code), and listed in the release's `assets.json` with the SHA-256 of the
+//! A release's assets in the store: each kept once under its hash (`assets/<hash>.zip`, an image's
+//! `assets/<hash>.tar`, shared by every release that has the same code), and listed in the release's `assets.json` with the SHA-256 of the
 //! bytes stored, so that a deploy, a promotion and a rollback publish exactly what was released, and
 //! `slipway gc` can tell which stored assets no release in use lists.
 
@@ -27,9 +27,9 @@ pub struct StoredAsset {
     pub hash: String,
     /// Its key in the store and in the bootstrap bucket (`assets/<hash>.zip`); an image's tag.
     pub key: String,
-    /// The size of what is stored, in bytes (0 for an image).
+    /// The size of what is stored, in bytes (an image's: its `docker save` tar).
     pub bytes: u64,
-    /// The SHA-256 of what is stored (empty for an image).
+    /// The SHA-256 of what is stored.
     pub sha256: String,
 }
 
@@ -47,7 +47,7 @@ impl StoredAsset {
             hash: asset.hash.clone()?,
             key: asset.object_key()?,
             bytes: bytes.len() as u64,
-            sha256: if asset.is_file() { sha256_hex(bytes) } else { String::new() },
+            sha256: sha256_hex(bytes),
         })
     }
 

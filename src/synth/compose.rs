@@ -46,7 +46,8 @@ pub struct ComposeService {
     pub key: String,
     /// Its container name, unique per environment.
     pub container_name: String,
-    /// Its image, with tag.
+    /// Its image, with tag: the release for the project's own images, the hash for an image asset
+    /// (`<registry>/<project>/<asset>:<hash>`).
     pub image: String,
     /// Its command in exec form, when it overrides the image's.
     pub command: Option<Vec<String>>,
@@ -169,14 +170,22 @@ pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
         ComposeHost::Local => ("127.0.0.1:", "localhost".to_string()),
         ComposeHost::Server(h) => ("", h.clone()),
     };
-    let imaged: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    // A service that runs an image asset is tagged with the asset's hash, the others with the release.
+    let asset_image = |service: &Service| {
+        let registry = target.registry.as_deref()?;
+        project.image_asset_of(service)?.image_in(registry, &project.name)
+    };
+    let imaged: Vec<&str> = services.iter().filter(|s| asset_image(s).is_none()).map(|s| s.name.as_str()).collect();
     let release = ComposeVariable {
         name: "RELEASE".into(),
-        description: format!(
-            "the release to run: the tag of the {} image{}",
-            and_list(&imaged),
-            if imaged.len() == 1 { "" } else { "s" }
-        ),
+        description: match imaged.len() {
+            0 => "the release to run".into(),
+            n => format!(
+                "the release to run: the tag of the {} image{}",
+                and_list(&imaged),
+                if n == 1 { "" } else { "s" }
+            ),
+        },
         secret: false,
     };
     let mut variables = vec![release.clone()];
@@ -274,11 +283,14 @@ pub fn bundle(project: &Project, env: &Environment) -> Option<ComposeBundle> {
         compose_services.push(ComposeService {
             key: service.name.clone(),
             container_name: format!("{compose_project}-{}", service.name),
-            image: format!(
-                "{}:{}",
-                compose_literal(&service.image_for(&project.repository.owner, &project.name)),
-                release.reference()
-            ),
+            image: match asset_image(service) {
+                Some(image) => compose_literal(&image),
+                None => format!(
+                    "{}:{}",
+                    compose_literal(&service.image_for(&project.repository.owner, &project.name)),
+                    release.reference()
+                ),
+            },
             // The command runs in a shell, as cloud.gov runs it, so `$PORT` means the same in both places.
             command: service.command.as_ref().map(|c| vec!["/bin/sh".into(), "-c".into(), compose_literal(c)]),
             ports: match (published, service.port) {

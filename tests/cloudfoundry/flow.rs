@@ -345,12 +345,12 @@ fn a_buildpack_app_gets_the_bits_its_release_zipped_and_one_without_any_is_refus
         uncommitted: None,
         allow_dirty: false,
     };
-    run(slipway::ops::release::create(&cx, &new("r1"))).unwrap();
+    run(slipway::ops::release::create(&cx, &new("r1"), &mut EventLines::new(std::io::sink()))).unwrap();
     let release = run(release::read(&w.store, "r1")).unwrap();
     let key = slipway::ops::cloudgov::bits_key("experiment", "tdp-frontend-experiment");
     let bits = release.artifacts[&key].clone();
     // The same files make the same bytes: a second release of them is the same release's artifact.
-    run(slipway::ops::release::create(&cx, &new("r2"))).unwrap();
+    run(slipway::ops::release::create(&cx, &new("r2"), &mut EventLines::new(std::io::sink()))).unwrap();
     assert_eq!(run(release::read(&w.store, "r2")).unwrap().artifacts[&key], bits);
 
     let (ending, apps) = w.run(RunKind::Deploy, "r1", "experiment").unwrap();

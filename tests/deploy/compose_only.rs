@@ -20,6 +20,10 @@ use crate::support::{Docker, ProjectCleanup, Run, docker, harness_var, http_get,
 /// The compose project of bazaar's preview server.
 const PROJECT: &str = "bazaar-preview";
 
+/// Held by each test that deploys bazaar's preview server (here and [`super::images`]): its compose project,
+/// containers and ports are one per engine.
+pub(crate) static PREVIEW_SERVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Preview {
     docker: Docker,
     sshd: Sshd,
@@ -171,6 +175,7 @@ impl Drop for Tags<'_> {
 
 #[test]
 fn a_compose_only_environment_deploys_rolls_back_and_is_restored_over_ssh_through_the_binary() {
+    let _preview = PREVIEW_SERVER.lock().unwrap_or_else(|e| e.into_inner());
     let w = Preview::new();
     let _cleanup = ProjectCleanup::new(&w.docker, PROJECT);
     let (repository, first) = local_image();

@@ -8,6 +8,7 @@ pub mod failures;
 pub mod gates;
 pub mod host_order;
 pub mod hosts;
+pub mod images;
 pub mod localstack;
 pub mod promote;
 pub mod reference;

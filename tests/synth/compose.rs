@@ -356,3 +356,54 @@ fn a_demo_install_script_writes_its_env_keeps_its_secrets_and_brings_the_demo_up
     let backend = &bundle_of.urls.iter().find(|(c, _)| c == "backend").unwrap().1;
     assert_eq!(crate::support::http_get(&format!("{backend}/health")), Ok((200, "ok\n".into())));
 }
+
+/// The reference project with its backend running image asset `backend-image` (its context a temporary
+/// directory with a Dockerfile), and every compose target (dev's and the demos') pulling from `registry`,
+/// when given.
+fn with_image_asset(registry: Option<&str>) -> (Definitions, tempfile::TempDir) {
+    let context = crate::support::tempdir();
+    std::fs::write(context.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    let mut defs = project();
+    let path = context.path().to_str().unwrap();
+    defs.project.assets.push(slipway::model::Asset::image("backend-image", path));
+    let backend = defs.project.services.iter_mut().find(|s| s.name == "backend").expect("the reference has a backend");
+    backend.image = Some("backend-image".into());
+    let project = &mut defs.project;
+    for target in project.environments.iter_mut().chain(project.demos.iter_mut()).flat_map(|e| &mut e.targets) {
+        if let slipway::model::Target::Compose(compose) = target {
+            compose.registry = registry.map(String::from);
+        }
+    }
+    (defs, context)
+}
+
+#[test]
+fn a_service_running_an_image_asset_runs_it_by_hash_from_its_hosts_registry() {
+    let (defs, _context) = with_image_asset(Some("registry.example.org:5000"));
+    let set = synth(&defs);
+    let file = yaml_to_json(&String::from_utf8_lossy(set.file("dev/compose/docker-compose.yml").unwrap()));
+    let services = services(&file);
+    let image = services["backend"]["image"].as_str().unwrap();
+    let hash = image.strip_prefix("registry.example.org:5000/webapp/backend-image:").expect(image);
+    // The tag is the asset's hash: the key its build context was written under.
+    assert!(set.assets.contains_key(&format!("assets/{hash}.context.zip")), "{image}: {:?}", set.assets.keys());
+    // The frontend is not an asset: still its image at the release.
+    assert_eq!(
+        services["frontend"]["image"],
+        "ghcr.io/slipway-examples/webapp-frontend:${RELEASE:?set RELEASE in .env (see .env.example)}"
+    );
+    let example = String::from_utf8_lossy(set.file("dev/compose/.env.example").unwrap());
+    assert!(example.contains("# The release to run: the tag of the frontend image.\n"), "{example}");
+}
+
+#[test]
+fn check_refuses_a_compose_host_running_an_image_asset_with_no_registry() {
+    let (defs, _context) = with_image_asset(None);
+    let problems: Vec<String> = slipway::model::check(&defs).iter().map(ToString::to_string).collect();
+    let expected = "runs image asset `backend-image` on its compose host, which names no registry to pull it from; \
+                    add `.registry(\"registry.example.org:5000\")` to the environment's `ComposeTarget`";
+    assert!(problems.iter().any(|p| p.contains("dev") && p.contains(expected)), "{problems:#?}");
+    let (bad, _context) = with_image_asset(Some("https://registry.example.org"));
+    let problems: Vec<String> = slipway::model::check(&bad).iter().map(ToString::to_string).collect();
+    assert!(problems.iter().any(|p| p.contains("without a scheme or path")), "{problems:#?}");
+}

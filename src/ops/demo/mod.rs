@@ -50,8 +50,8 @@ pub struct Demo {
     pub env: Environment,
     /// Its templates and compose bundle, as `synth --demo` writes them.
     pub artifacts: Artifacts,
-    /// The project's assets' bytes, by key, as the synthesis wrote them (what its stacks' code is).
-    pub assets: std::collections::BTreeMap<String, Vec<u8>>,
+    /// The project's assets' files as the synthesis wrote them (an image's build context among them), by key.
+    pub assets: BTreeMap<String, Vec<u8>>,
 }
 
 /// Why a demo cannot be made, found, or brought up.

@@ -117,6 +117,7 @@ impl Up<'_> {
         run.reconcile(&stack_names, self.at.cloud, reporter).await?;
         let known = ledger::demos::demos(&ledger::records(cx.store, &slug).await?);
         let last_good = known.get(&slug).and_then(|d| d.last_good_run.clone());
+        self.images(reporter).await?;
         bundle::save(cx.store, &slug, run.id(), self.artifacts).await?;
         // The code the demo's templates refer to, in its account before any stack changes.
         if let (Some(_), Some(cloud)) = (self.plan, self.at.cloud) {
@@ -225,6 +226,28 @@ impl Up<'_> {
         for line in &out.undone {
             note(reporter, line);
         }
+        Ok(())
+    }
+
+    /// The image assets the demo's compose file names: built into the store when it lacks them, and pushed
+    /// to the registry the demo's host pulls from, before anything of the demo changes.
+    async fn images(&self, reporter: &mut dyn Reporter) -> Result<(), OpsError> {
+        let demo = self.req.demo;
+        let key = ArtifactKey::env_file(self.slug(), crate::synth::ArtifactKind::Compose, COMPOSE_FILE);
+        let (Some(_), Some(compose_file)) = (self.compose, self.artifacts.get(&key)) else { return Ok(()) };
+        let images = crate::ops::images::images_in(compose_file);
+        let mut project = demo.project.clone();
+        project.assets.retain(|a| {
+            !a.is_file()
+                && a.hash.as_ref().is_some_and(|h| images.iter().any(|i| i.ends_with(&format!("/{}:{h}", a.name))))
+        });
+        if project.assets.is_empty() {
+            return Ok(());
+        }
+        let docker = crate::ops::images::docker();
+        let stored = crate::ops::images::keep(self.cx, &docker, &project, &demo.assets, reporter).await?;
+        let what = format!("demo {}", demo.slug.name);
+        crate::ops::images::publish(self.cx.store, &docker, &what, &stored, compose_file, reporter).await?;
         Ok(())
     }
 

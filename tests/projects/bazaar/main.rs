@@ -13,10 +13,14 @@
 //! web services are served by one image: a shell that writes `<env> <service> <release>` to `/` and `ok` to
 //! `/health` (except under release `broken`, which slipway's tests deploy as a release that never becomes
 //! healthy), and serves them.
+//!
+//! With `BAZAAR_SITE_CONTEXT` (a build context holding a Dockerfile), the team also runs `site`: an image
+//! asset built from it by `release create`, which its servers pull from the registry `BAZAAR_REGISTRY`
+//! names (slipway's tests of image assets; the project is otherwise as above).
 
 use slipway::model::{
-    Approvals, BackingService, ComposeHost, ComposeTarget, CustomBacking, Definitions, Environment, Group, HealthCheck,
-    Link, Project, Repository, Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
+    Approvals, Asset, BackingService, ComposeHost, ComposeTarget, CustomBacking, Definitions, Environment, Group,
+    HealthCheck, Link, Project, Repository, Rollback, Service, SmokeCheck, SmokeUrl, Tier, Trigger,
 };
 
 fn main() -> std::process::ExitCode {
@@ -28,14 +32,19 @@ fn var(name: &str, default: &str) -> String {
 }
 
 fn project() -> Definitions {
-    Project::new("bazaar", Repository::new("acme", "bazaar"))
+    let project = Project::new("bazaar", Repository::new("acme", "bazaar"));
+    let project = match std::env::var("BAZAAR_SITE_CONTEXT") {
+        Ok(context) => project.asset(Asset::image("site", context)).service(site()),
+        Err(_) => project,
+    };
+    project
         .service(web_service("api").link(Link::backing("db")).link(Link::backing("files")).local_port(8081))
         .service(web_service("web").link(Link::url("api", "API_URL")).local_port(8080))
         .backing(BackingService::postgres("db").image(var("BAZAAR_POSTGRES_IMAGE", "postgres:16-alpine")))
         .backing(files())
         .environment(
             Environment::new("dev", Tier::Development)
-                .compose(ComposeHost::Local)
+                .compose_on(registry(ComposeTarget::new(ComposeHost::Local)))
                 .deploys_from(["main"])
                 .trigger(Trigger::Push),
         )
@@ -54,6 +63,16 @@ fn web_service(name: &str) -> Service {
              [ \"$RELEASE\" = broken ] || echo ok > /tmp/www/health; trap 'exit 0' TERM; \
              httpd -f -p \"$PORT\" -h /tmp/www & wait"
         ))
+        .health(HealthCheck { start_timeout_seconds: 10, interval_seconds: 1, ..HealthCheck::http("/health") })
+}
+
+/// The site: image asset `site` (its files in `/site`), serving on 8080 and checked at `/health`.
+fn site() -> Service {
+    Service::web("site", 8080)
+        .docker()
+        .image("site")
+        .local_port(8082)
+        .command("trap 'exit 0' TERM; httpd -f -p \"$PORT\" -h /site & wait")
         .health(HealthCheck { start_timeout_seconds: 10, interval_seconds: 1, ..HealthCheck::http("/health") })
 }
 
@@ -76,9 +95,17 @@ fn server(name: &str, tier: Tier) -> Environment {
     let server = var("BAZAAR_SERVER_HOST", &format!("{name}.bazaar.example"));
     let engine = var("BAZAAR_SERVER_DOCKER_HOST", &format!("ssh://deploy@{name}.bazaar.example"));
     Environment::new(name, tier)
-        .compose_on(ComposeTarget::new(ComposeHost::Server(server)).docker_host(engine))
+        .compose_on(registry(ComposeTarget::new(ComposeHost::Server(server)).docker_host(engine)))
         .smoke(SmokeCheck::get("web", SmokeUrl::service("web"), "/"))
         .smoke(SmokeCheck::get("api", SmokeUrl::service("api"), "/health"))
+}
+
+/// `target`, pulling image assets from `BAZAAR_REGISTRY` when it names a registry.
+fn registry(target: ComposeTarget) -> ComposeTarget {
+    match std::env::var("BAZAAR_REGISTRY") {
+        Ok(registry) => target.registry(registry),
+        Err(_) => target,
+    }
 }
 
 /// The preview server, where the team's power users try each merge: deployed on every push to `main`.
@@ -100,7 +127,7 @@ fn live() -> Environment {
 /// The feature demo `name`: on the demo server, left as it is when it does not come up.
 fn demo(name: &str) -> Environment {
     Environment::new(name, Tier::Demo)
-        .compose(ComposeHost::Server(var("BAZAAR_DEMO_HOST", "demo.bazaar.example")))
+        .compose_on(registry(ComposeTarget::new(ComposeHost::Server(var("BAZAAR_DEMO_HOST", "demo.bazaar.example")))))
         .deploys_from([format!("feature-demo/{name}").as_str()])
         .trigger(Trigger::Push)
         .rollback(Rollback::Leave)
