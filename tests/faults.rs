@@ -485,7 +485,17 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
         if let Some(Hook(hook)) = hook {
             hook();
         }
-        let (answer_head, mut text) = forward(upstream, &head, &body)?;
+        let (answer_head, answer_body) = forward(upstream, &head, &body)?;
+        // An object's bytes (a release's zip, an asset) pass as they are, with the upstream's head (its ETag).
+        let mut text = match String::from_utf8(answer_body) {
+            Ok(text) => text,
+            Err(binary) => {
+                let bytes = binary.into_bytes();
+                writer.write_all(crate::moto::pass_head(&answer_head, bytes.len()).as_bytes())?;
+                writer.write_all(&bytes)?;
+                return writer.flush();
+            }
+        };
         let status_line =
             answer_head.lines().next().and_then(|l| l.split_once(' ')).map_or("200 OK", |x| x.1).to_string();
         let mut s = state.lock().unwrap();

@@ -61,7 +61,7 @@ struct LsArgs {
     store: StoreArgs,
 }
 
-/// Shows one release: what `release.json` says and every artifact with its SHA-256.
+/// Shows one release: what `release.json` says, every artifact with its SHA-256, and its assets.
 #[derive(Debug, clap::Args)]
 struct ShowArgs {
     /// The release.
@@ -162,7 +162,7 @@ fn show(s: &Session, args: &ShowArgs) -> Result<Exit, CliError> {
     let mut out = s.out();
     match args.format {
         ListFormat::Json => {
-            let value = json!({ "release": release.info, "files": release.manifest.files });
+            let value = json!({ "release": release.info, "files": release.manifest.files, "assets": release.assets });
             writeln!(out, "{}", serde_json::to_string_pretty(&value).expect("a release serializes"))?;
         }
         ListFormat::Text => {
@@ -179,6 +179,12 @@ fn show(s: &Session, args: &ShowArgs) -> Result<Exit, CliError> {
             writeln!(out, "  files")?;
             for f in &release.manifest.files {
                 writeln!(out, "    {}  {}", f.sha256, f.path)?;
+            }
+            if !release.assets.is_empty() {
+                writeln!(out, "  assets")?;
+                for a in &release.assets {
+                    writeln!(out, "    {}  {} ({}, {} bytes)", a.sha256, a.key, a.name, a.bytes)?;
+                }
             }
         }
     }

@@ -98,13 +98,22 @@ impl LocalStore {
         Ok(keys)
     }
 
+    /// Deletes `key`, and the directories it leaves empty (`releases/<id>/` once a gc took its last file).
     pub(super) fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path(key);
         match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(self.io(&path)(e)),
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(self.io(&path)(e)),
         }
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| *d != self.root && d.starts_with(&self.root)) {
+            if fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+        Ok(())
     }
 
     pub(super) fn delete_if(&self, key: &str, etag: &str) -> Result<bool, StoreError> {

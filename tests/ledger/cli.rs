@@ -266,13 +266,16 @@ fn status_on_a_fresh_account_after_deploys_and_after_a_stack_is_changed_behind_s
         &slipway_with(dir.path(), &moto, &[], &["release", "show", "r1", "--format", "json"]).stdout,
     )
     .unwrap();
-    let dev_files: serde_json::Map<String, Value> = manifest["files"]
+    let mut dev_files: serde_json::Map<String, Value> = manifest["files"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["path"].as_str().unwrap().starts_with("dev/"))
         .map(|f| (f["path"].as_str().unwrap().to_string(), f["sha256"].clone()))
         .collect();
+    // And the code dev's templates name: the backend's (the frontend's is cloud.gov's alone).
+    let backend = manifest["assets"].as_array().unwrap().iter().find(|a| a["name"] == "backend").unwrap();
+    dev_files.insert(backend["key"].as_str().unwrap().to_string(), backend["sha256"].clone());
     assert_eq!(finished["artifacts"], Value::Object(dev_files), "every artifact applied, with its SHA-256");
     assert_eq!(finished["stacks"].as_array().unwrap().len(), stacks().len());
     assert_eq!(finished["smoke"][0]["name"], "api-health");

@@ -160,7 +160,7 @@ impl Moto {
         let (status, body) = crate::support::http_get(&url).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(status, 200, "{url}: {body}");
         let data: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let listed = data["lambda"]["LambdaFunction"].as_array().cloned().unwrap_or_default();
+        let listed = data["awslambda"]["LambdaFunction"].as_array().cloned().unwrap_or_default();
         listed
             .iter()
             .map(|f| Function {
@@ -344,26 +344,35 @@ fn serve(conn: TcpStream, upstream: &str, rewrite: Rewrite) -> std::io::Result<(
         reader.read_exact(&mut body)?;
         let (answer_head, answer_body) = forward(upstream, &head, &body)?;
         assert!(!answer_head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{answer_head}");
-        let new_body = rewrite(&String::from_utf8_lossy(&body), answer_body);
-        let mut out: String = answer_head
-            .lines()
-            .filter(|l| {
-                let l = l.to_ascii_lowercase();
-                !l.is_empty() && !l.starts_with("content-length:") && !l.starts_with("connection:")
-            })
-            .map(|l| format!("{l}\r\n"))
-            .collect();
-        out.push_str(&format!("Content-Length: {}\r\n\r\n", new_body.len()));
-        writer.write_all(out.as_bytes())?;
-        writer.write_all(new_body.as_bytes())?;
+        // Text (the APIs' XML and JSON) may be rewritten; anything else (an object's bytes) passes as it is.
+        let new_body = match String::from_utf8(answer_body) {
+            Ok(text) => rewrite(&String::from_utf8_lossy(&body), text).into_bytes(),
+            Err(binary) => binary.into_bytes(),
+        };
+        writer.write_all(pass_head(&answer_head, new_body.len()).as_bytes())?;
+        writer.write_all(&new_body)?;
         writer.flush()?;
     }
     Ok(())
 }
 
+/// An answer's head as a proxy passes it on, for a body of `length` bytes on a connection it closes.
+pub fn pass_head(head: &str, length: usize) -> String {
+    let mut out: String = head
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            !l.is_empty() && !l.starts_with("content-length:") && !l.starts_with("connection:")
+        })
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    out.push_str(&format!("Content-Length: {length}\r\n\r\n"));
+    out
+}
+
 /// Sends one request (`head` and `body`) to `upstream` on a connection of its own, closed by moto after its
-/// answer, and returns the answer's head and body.
-pub fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<(String, String)> {
+/// answer, and returns the answer's head and body (bytes: an object's may be anything).
+pub fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<(String, Vec<u8>)> {
     use std::io::{Read, Write};
     let forwarded: String = head
         .lines()
@@ -378,5 +387,5 @@ pub fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<(Stri
     up.read_to_end(&mut answer)?;
     let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer") + 4;
     let (head, body) = answer.split_at(split);
-    Ok((String::from_utf8_lossy(head).into_owned(), String::from_utf8_lossy(body).into_owned()))
+    Ok((String::from_utf8_lossy(head).into_owned(), body.to_vec()))
 }

@@ -84,9 +84,9 @@ fn the_code_is_published_with_each_release_shared_rolled_back_and_collected() {
     let first = deploy("r1");
     ok(&first);
     assert!(
-        first.stdout.contains("assets: 1 published to s3://slipway-assets-200000000001-us-east-1, 0 there"),
+        first.stderr.contains("assets: 1 published to s3://slipway-assets-200000000001-us-east-1, 0 there"),
         "{}",
-        first.stdout
+        first.stderr
     );
     let [(name, key)] = &assets_of(&moto, "r1")[..] else { panic!("{:?}", assets_of(&moto, "r1")) };
     assert_eq!(name, "handler");
@@ -99,9 +99,9 @@ fn the_code_is_published_with_each_release_shared_rolled_back_and_collected() {
     let same = deploy("r2");
     ok(&same);
     assert!(
-        same.stdout.contains("assets: 0 published to s3://slipway-assets-200000000001-us-east-1, 1 there"),
+        same.stderr.contains("assets: 0 published to s3://slipway-assets-200000000001-us-east-1, 1 there"),
         "{}",
-        same.stdout
+        same.stderr
     );
     assert_eq!(assets_of(&moto, "r2"), assets_of(&moto, "r1"));
     assert_eq!(stored(&moto), std::slice::from_ref(key));
@@ -118,7 +118,20 @@ fn the_code_is_published_with_each_release_shared_rolled_back_and_collected() {
     assert_eq!(handler(&moto).code_sha256, code_sha256(&std::fs::read(moto.store.path().join(new_key)).unwrap()));
 
     // A rollback brings r1's code back.
-    ok(&run(&["rollback", "--env", "dev", "--to", "r1", "--yes", "--progress", "events", "--poll-ms", "20"]));
+    ok(&run(&[
+        "rollback",
+        "--env",
+        "dev",
+        "--to",
+        "r1",
+        "--reason",
+        "the batch code is wrong",
+        "--yes",
+        "--progress",
+        "events",
+        "--poll-ms",
+        "20",
+    ]));
     assert_eq!(handler(&moto).key, *key);
     assert_eq!(handler(&moto).code_sha256, code_sha256(&zip));
 
@@ -143,7 +156,20 @@ fn the_code_is_published_with_each_release_shared_rolled_back_and_collected() {
     });
     assert!(!moto.store.path().join("releases/r4").exists() && !moto.store.path().join("releases/r5").exists());
     // What the ledger names stays deployable: a rollback to r3 publishes nothing and runs r3's code.
-    let back = run(&["rollback", "--env", "dev", "--to", "r3", "--yes", "--progress", "events", "--poll-ms", "20"]);
+    let back = run(&[
+        "rollback",
+        "--env",
+        "dev",
+        "--to",
+        "r3",
+        "--reason",
+        "batches are fine after all",
+        "--yes",
+        "--progress",
+        "events",
+        "--poll-ms",
+        "20",
+    ]);
     ok(&back);
     assert_eq!(handler(&moto).key, *new_key);
 }
