@@ -285,7 +285,8 @@ pub async fn run_on<I: Future<Output = ()>>(
         };
         // The code the templates refer to, in the account before any stack changes.
         if let Some(cloud) = targets.aws {
-            super::assets::publish(cx, super::assets::Source::Release(req.release), req.env, cloud, reporter).await?;
+            Box::pin(super::assets::publish(cx, super::assets::Source::Release(req.release), req.env, cloud, reporter))
+                .await?;
         }
         let mut started = run.record();
         started.release = Some(info.id.clone());

@@ -86,7 +86,9 @@ pub async fn up(
         doing: format!("demo up of {}", demo.slug.name),
         lock: req.lock,
     };
-    within(cx, spec, reporter, async |run, reporter| work.locked(run, expires, reporter).await).await
+    // On the heap: with the stacks, the images and the compose project, the run's future outgrew the 2 MiB
+    // stack of a thread a library caller (or a test) runs it on.
+    within(cx, spec, reporter, async |run, reporter| Box::pin(work.locked(run, expires, reporter)).await).await
 }
 
 /// One `up`, everything it works with.
@@ -127,7 +129,7 @@ impl Up<'_> {
                 artifacts: self.artifacts,
                 files: &demo.assets,
             };
-            crate::ops::assets::publish(cx, source, &demo.env, cloud, reporter).await?;
+            Box::pin(crate::ops::assets::publish(cx, source, &demo.env, cloud, reporter)).await?;
         }
 
         let urls: BTreeMap<String, String> = self.bundle.map(|b| b.urls.iter().cloned().collect()).unwrap_or_default();
@@ -247,7 +249,7 @@ impl Up<'_> {
         let docker = crate::ops::images::docker();
         let stored = crate::ops::images::keep(self.cx, &docker, &project, &demo.assets, reporter).await?;
         let what = format!("demo {}", demo.slug.name);
-        crate::ops::images::publish(self.cx.store, &docker, &what, &stored, compose_file, reporter).await?;
+        Box::pin(crate::ops::images::publish(self.cx.store, &docker, &what, &stored, compose_file, reporter)).await?;
         Ok(())
     }
 
