@@ -41,7 +41,10 @@ fn child(args: &[String]) -> ExitCode {
 /// `deploy --env dev --release RELEASE` in a process of its own through the proxy: how long it took, and
 /// the publish step's own figure (ms) and line.
 fn deploy(faults: &Faults, moto: &Moto, release: &str) -> (Duration, u64, String) {
+    // Out of the working tree: a release of it would be refused while it has uncommitted changes.
+    let dir = support::tempdir();
     let mut c = Command::new(std::env::current_exe().expect("this bench's path"));
+    c.current_dir(dir.path());
     c.args(["--child", "--", "deploy", "--env", "dev", "--release", release, "--yes", "--no-smoke"]).args([
         "--progress",
         "events",

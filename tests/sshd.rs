@@ -87,6 +87,19 @@ impl Sshd {
         self.pin("host_key.pub", "known_hosts")
     }
 
+    /// The engine's arguments that reach the Docker host through this server, its key pinned, with events
+    /// as lines and quick polls: `--docker-host URL --ssh-known-hosts FILE --ssh-key FILE --progress events
+    /// --poll-ms 20`.
+    pub fn engine_args(&self) -> Vec<String> {
+        let (known, key) = (self.known_hosts(), self.key());
+        let paths = [known.to_str().unwrap(), key.to_str().unwrap()];
+        ["--docker-host", &self.url(), "--ssh-known-hosts", paths[0], "--ssh-key", paths[1]]
+            .into_iter()
+            .chain(["--progress", "events", "--poll-ms", "20"])
+            .map(str::to_string)
+            .collect()
+    }
+
     /// A known-hosts file pinning another key for the same address: the server as if it changed.
     pub fn other_known_hosts(&self) -> PathBuf {
         self.pin("other_host_key.pub", "other_known_hosts")

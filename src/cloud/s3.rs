@@ -30,20 +30,8 @@ pub struct Object {
 impl Cloud {
     /// Uploads a template to `bucket` and returns the URL CloudFormation reads it from.
     pub async fn upload_template(&self, bucket: &str, key: &str, body: &str) -> Result<String, CloudError> {
-        self.within("PutObject", "-", async {
-            let _place = self.place().await;
-            self.s3
-                .put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(body.as_bytes().to_vec().into())
-                .content_type("application/json")
-                .send()
-                .await
-                .map_err(|e| self.error("PutObject", "-", e))?;
-            Ok(self.object_url(bucket, key))
-        })
-        .await
+        self.put(bucket, key, body.as_bytes().to_vec(), Some("application/json")).await?;
+        Ok(self.object_url(bucket, key))
     }
 
     /// The path-style URL of an object: CloudFormation reads it in every region, whatever the bucket's name.
@@ -120,13 +108,16 @@ impl Cloud {
 
     /// Writes `bytes` at `key` (an asset, whose key is its hash: the same key is always the same bytes).
     pub async fn put_object(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), CloudError> {
+        self.put(bucket, key, bytes, None).await
+    }
+
+    /// Writes `bytes` at `key`, with `content_type` when given.
+    async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>, content_type: Option<&str>) -> Result<(), CloudError> {
         self.within("PutObject", "-", async {
             let _place = self.place().await;
-            self.s3
-                .put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(ByteStream::from(bytes))
+            let request = self.s3.put_object().bucket(bucket).key(key).body(ByteStream::from(bytes));
+            request
+                .set_content_type(content_type.map(str::to_string))
                 .send()
                 .await
                 .map_err(|e| self.error("PutObject", "-", e))?;

@@ -76,19 +76,8 @@ impl Preview {
 
     /// `slipway ARGS` to the engine over SSH, the server's key pinned.
     fn over_ssh(&self, args: &[&str]) -> Run {
-        let (url, known, key) = (self.sshd.url(), self.sshd.known_hosts(), self.sshd.key());
-        let ssh = [
-            "--docker-host",
-            &url,
-            "--ssh-known-hosts",
-            known.to_str().unwrap(),
-            "--ssh-key",
-            key.to_str().unwrap(),
-            "--progress",
-            "events",
-            "--poll-ms",
-            "20",
-        ];
+        let ssh = self.sshd.engine_args();
+        let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
         self.slipway(&[args, &ssh].concat())
     }
 

@@ -79,19 +79,8 @@ impl Site {
 
     /// `slipway COMMAND --env preview ARGS` over SSH, the server's key pinned, with `extra` variables.
     fn run(&self, command: &str, args: &[&str], extra: &[(&'static str, String)]) -> Run {
-        let (url, known, key) = (self.sshd.url(), self.sshd.known_hosts(), self.sshd.key());
-        let ssh = [
-            "--docker-host",
-            &url,
-            "--ssh-known-hosts",
-            known.to_str().unwrap(),
-            "--ssh-key",
-            key.to_str().unwrap(),
-            "--progress",
-            "events",
-            "--poll-ms",
-            "20",
-        ];
+        let ssh = self.sshd.engine_args();
+        let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
         let started = std::time::Instant::now();
         let run = self.slipway(&[&[command, "--env", "preview"][..], args, &ssh].concat(), extra);
         // Figures for the notes (`--nocapture`), never assertions: the publish lines say how long it took.
