@@ -311,12 +311,12 @@ fn a_describe_stacks_that_keeps_failing_before_anything_changed_is_a_cloud_failu
 /// change sets of and read the template of one stack before it described the next).
 #[test]
 fn the_record_step_reads_every_stack_at_once() {
-    let (_moto, faults) = setup();
+    let (moto, faults) = setup();
     assert_eq!(deploy(&faults.endpoint, "r1", &options()).code, 0);
     let (described, listed) = (faults.arrivals("DescribeStacks").len(), faults.arrivals("ListChangeSets").len());
     faults.latency(Duration::from_millis(100));
     let d = deploy(&faults.endpoint, "r1", &options());
-    assert_eq!(d.code, 0, "{}", d.log);
+    assert_eq!(d.code, 0, "{}\n{}\n--- moto\n{}", d.log, d.summary.join("\n"), moto.log());
     let describes = faults.arrivals("DescribeStacks");
     let first_listing = faults.arrivals("ListChangeSets")[listed];
     assert!(

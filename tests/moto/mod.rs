@@ -385,7 +385,11 @@ pub fn forward(upstream: &str, head: &str, body: &[u8]) -> std::io::Result<(Stri
     up.write_all(body)?;
     let mut answer = Vec::new();
     up.read_to_end(&mut answer)?;
-    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer") + 4;
+    // An upstream that closes without an answer is a dropped connection to the client (which retries), not
+    // a panic of the proxy's thread.
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("{upstream} closed without an answer"))
+    })? + 4;
     let (head, body) = answer.split_at(split);
     Ok((String::from_utf8_lossy(head).into_owned(), body.to_vec()))
 }
