@@ -67,10 +67,15 @@ pub fn hash(asset: &Asset, root: &Path) -> Result<String, AssetError> {
             if !root.join(context).join(dockerfile).is_file() {
                 return Err(fail(asset, context, format!("it holds no Dockerfile `{dockerfile}`")));
             }
-            let text = [b"slipway image\0".as_slice(), dockerfile.as_bytes(), b"\0", &files];
-            Ok(sha256_hex(&text.concat()))
+            Ok(image_hash(dockerfile, &files))
         }
     }
+}
+
+/// The hash of an image asset built with `dockerfile` from the context whose zip is `context`: what the
+/// definitions' program refers to it by, and what `release create` checks the synthesized context against.
+pub fn image_hash(dockerfile: &str, context: &[u8]) -> String {
+    sha256_hex(&[b"slipway image\0".as_slice(), dockerfile.as_bytes(), b"\0", context].concat())
 }
 
 /// What is stored and published of a file or directory asset: the file's bytes, the directory's zip.

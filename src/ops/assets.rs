@@ -1,8 +1,9 @@
-//! Assets from the working tree to the release store, and from the store to an environment's account.
+//! File assets from the synthesis to the release store, and from the store to an environment's account.
 //!
-//! `release create` keeps each asset the synthesis wrote in the store under its hash ([`keep`]); a deploy, a promotion and a rollback publish the assets an environment's templates refer to
-//! into the account's bootstrap bucket before any stack changes ([`publish`]), skipping what is there
-//! already (the key is the hash) and uploading the rest in parallel.
+//! `release create` keeps each asset the synthesis wrote in the store under its hash ([`keep`]); a deploy,
+//! a promotion, a rollback and a demo's `up` publish the assets an environment's templates refer to into
+//! the account's bootstrap bucket before any stack changes ([`publish`]), skipping what is there already
+//! (the key is the hash) and uploading the rest in parallel.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

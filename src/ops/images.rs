@@ -108,8 +108,7 @@ pub async fn keep(
         let Some(context) = files.get(&context_key) else {
             return Err(refuse(&format!("is not in the synthesis (no `{context_key}`); synthesize again")).into());
         };
-        let text = [b"slipway image\0".as_slice(), dockerfile.as_bytes(), b"\0", context];
-        if crate::synth::sha256_hex(&text.concat()) != hash {
+        if crate::app::assets::image_hash(dockerfile, context) != hash {
             return Err(refuse(&format!(
                 "is not the build context its hash says (`{context_key}`); synthesize again and review that"
             ))
